@@ -1,0 +1,107 @@
+/**
+ * Canonical YAML: CloudFormation short-form tags (`!Ref`, `!GetAtt`, `!Sub`, ...), long form only
+ * where two tags would land on one node (YAML allows one tag per node: `Fn::Base64: !Sub ...`),
+ * no line folding, keys in the order the template built them (template-anatomy order).
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
+ */
+import yaml from 'js-yaml';
+import { Intrinsic, type IntrinsicName } from './intrinsic.ts';
+
+class Tagged {
+  constructor(
+    readonly tag: string,
+    readonly kind: 'scalar' | 'sequence' | 'mapping',
+    readonly data: unknown,
+  ) {}
+}
+
+const SHORT_TAGS: Record<IntrinsicName, string> = {
+  Ref: '!Ref',
+  Condition: '!Condition',
+  'Fn::GetAtt': '!GetAtt',
+  'Fn::Sub': '!Sub',
+  'Fn::Join': '!Join',
+  'Fn::Select': '!Select',
+  'Fn::Split': '!Split',
+  'Fn::GetAZs': '!GetAZs',
+  'Fn::Cidr': '!Cidr',
+  'Fn::If': '!If',
+  'Fn::Equals': '!Equals',
+  'Fn::And': '!And',
+  'Fn::Or': '!Or',
+  'Fn::Not': '!Not',
+  'Fn::FindInMap': '!FindInMap',
+  'Fn::ImportValue': '!ImportValue',
+  'Fn::Base64': '!Base64',
+  'Fn::Length': '!Length',
+  'Fn::ToJsonString': '!ToJsonString',
+  'Fn::Contains': '!Contains',
+  'Fn::EachMemberEquals': '!EachMemberEquals',
+  'Fn::EachMemberIn': '!EachMemberIn',
+  'Fn::RefAll': '!RefAll',
+  'Fn::ValueOf': '!ValueOf',
+  'Fn::ValueOfAll': '!ValueOfAll',
+};
+
+function kindOf(data: unknown): Tagged['kind'] {
+  if (Array.isArray(data)) return 'sequence';
+  if (data !== null && typeof data === 'object') return 'mapping';
+  return 'scalar';
+}
+
+/** Turns intrinsics into tagged nodes; plain data is copied as is. */
+function toNode(value: unknown): unknown {
+  if (value instanceof Intrinsic) {
+    // `!GetAtt Name.Attr` is the readable short form when both parts are literals.
+    if (value.fn === 'Fn::GetAtt' && Array.isArray(value.args) && value.args.every((a) => typeof a === 'string')) {
+      return new Tagged('!GetAtt', 'scalar', value.args.join('.'));
+    }
+    // One tag per node: when the argument is itself an intrinsic, the outer one takes the long form.
+    if (value.args instanceof Intrinsic) return { [value.fn]: toNode(value.args) };
+    const data = toNode(value.args);
+    return new Tagged(SHORT_TAGS[value.fn], kindOf(data), data);
+  }
+  if (Array.isArray(value)) return value.map(toNode);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toNode(v);
+    return out;
+  }
+  return value;
+}
+
+const TAG_TYPES = Object.values(SHORT_TAGS).flatMap((tag) =>
+  (['scalar', 'sequence', 'mapping'] as const).map(
+    (kind) =>
+      new yaml.Type(tag, {
+        kind,
+        predicate: (o: unknown) => o instanceof Tagged && o.tag === tag && o.kind === kind,
+        represent: (o: object) => (o as Tagged).data as object,
+        // Loading is for tests: keep the tag so a round trip can be compared.
+        construct: (data: unknown) => ({ [tag]: data }),
+      }),
+  ),
+);
+
+/** The schema berth dumps and loads with: js-yaml's default plus CloudFormation's tags. */
+export const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(TAG_TYPES);
+
+export interface EmitProps {
+  /** Comment lines written above the document (without `# `). */
+  readonly header?: readonly string[];
+}
+
+export function toYaml(doc: unknown, props: EmitProps = {}): string {
+  const dumped = yaml.dump(toNode(doc), {
+    schema: CFN_SCHEMA,
+    lineWidth: -1, // never fold: long lines stay on one line, as written
+    noRefs: true, // never emit anchors and aliases: each node stands alone
+    sortKeys: false, // the builder's order is the canonical order
+    quotingType: "'",
+    noCompatMode: false, // quote YAML 1.1 booleans (`yes`, `on`) that PyYAML would read as bool
+  });
+  // js-yaml leaves a space after a tag whose node starts on the next line (`!Not ␠`): drop it.
+  const body = dumped.replace(/((?:^|: |- )!\w+) $/gm, '$1');
+  const header = (props.header ?? []).map((l) => `# ${l}`.trimEnd()).join('\n');
+  return header ? `${header}\n${body}` : body;
+}

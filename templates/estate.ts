@@ -1,0 +1,29 @@
+/**
+ * The estate: which environments exist and which stacks each one gets. The CLI loads this module
+ * (`berth build --estate templates/estate.ts`, the default).
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Estate } from '../src/estate.ts';
+import { synthesize } from '../src/stack.ts';
+import { network } from './network.ts';
+import { loadSettings } from './settings.ts';
+
+const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
+
+function settingsFile(environment: string): string {
+  return relative(process.cwd(), join(ENVIRONMENTS_DIR, `${environment}.json`));
+}
+
+export const estate: Estate = {
+  environments: readdirSync(ENVIRONMENTS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort(),
+  settingsFile,
+  synthesize(environment) {
+    const settings = loadSettings(settingsFile(environment));
+    return [synthesize(network, settings)];
+  },
+};
