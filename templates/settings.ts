@@ -39,6 +39,66 @@ export interface NetworkSettings {
   readonly flowLogRetentionDays: RetentionDays;
 }
 
+/** Where the HTTPS listener's certificate comes from. */
+export type CertificateSettings =
+  | { readonly source: 'existing'; readonly certificateArn: string }
+  /** A new ACM certificate, validated by a DNS record berth writes into the hosted zone. */
+  | { readonly source: 'dnsValidated'; readonly domainName: string; readonly hostedZoneId: string };
+
+/** HTTPS (port 80 redirects to it), or plain HTTP only where an environment opts in explicitly. */
+export type ListenerSettings =
+  | { readonly protocol: 'https'; readonly certificate: CertificateSettings }
+  | { readonly protocol: 'http'; readonly allowPlainHttp: true };
+
+export interface LoadBalancerSettings {
+  readonly listener: ListenerSettings;
+  /** Route 53 alias record(s) for the estate's domain. @default - no record */
+  readonly dns?: { readonly domainName: string; readonly hostedZoneId: string; readonly dualStack?: boolean };
+  /** Refuse deletion of the ALB until this is turned off. */
+  readonly deletionProtection: boolean;
+  /** @default 60 */
+  readonly idleTimeoutSeconds?: number;
+  /** Access logs to an S3 bucket the stack creates. */
+  readonly accessLogs: boolean;
+}
+
+/** EC2 capacity: an Auto Scaling group of ECS-optimized instances behind a capacity provider. */
+export interface Ec2CapacitySettings {
+  readonly type: 'ec2';
+  readonly instanceType: string;
+  /** gp3 root volume size. */
+  readonly volumeSizeGiB: number;
+  /** @default - no key pair (use SSM Session Manager) */
+  readonly keyPairName?: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredCapacity: number;
+  /** Managed scaling target utilisation. @default 100 */
+  readonly targetCapacityPercent?: number;
+}
+
+/** Fargate only: FARGATE and FARGATE_SPOT providers. */
+export interface FargateCapacitySettings {
+  readonly type: 'fargate';
+  /** Default strategy weight of FARGATE_SPOT against FARGATE's 1. @default 0 */
+  readonly spotWeight?: number;
+}
+
+export interface ClusterSettings {
+  /** CloudWatch Container Insights. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html */
+  readonly containerInsights: 'enabled' | 'enhanced';
+  /** EC2 clusters also get the Fargate providers, so Fargate services can run beside EC2 ones. */
+  readonly capacity: Ec2CapacitySettings | FargateCapacitySettings;
+}
+
+/** Per-environment overrides of a service defined in templates/services/. */
+export interface ServiceOverrides {
+  readonly desiredCount?: number;
+  readonly minCount?: number;
+  readonly maxCount?: number;
+  readonly image?: string;
+}
+
 export interface Settings {
   readonly $schema?: string;
   /** The environment's name; must match the file name. */
@@ -46,6 +106,12 @@ export interface Settings {
   /** The AWS Region the environment deploys to; cfn-lint checks the templates against it. */
   readonly region: string;
   readonly network: NetworkSettings;
+  readonly loadBalancer: LoadBalancerSettings;
+  readonly cluster: ClusterSettings;
+  /** Application log retention; production keeps at least 365 days. */
+  readonly logRetentionDays: RetentionDays;
+  /** Per-service overrides, keyed by service name. @default {} */
+  readonly services?: { readonly [name: string]: ServiceOverrides };
 }
 
 const cidrString = {
@@ -54,6 +120,9 @@ const cidrString = {
   description: 'an IPv4 CIDR block such as 10.0.0.0/16',
 } as const;
 
+const domainName = { type: 'string', pattern: '^(\\*\\.)?([a-z0-9-]+\\.)+[a-z]{2,}$', description: 'a lower-case DNS name such as app.example.com' } as const;
+const hostedZoneId = { type: 'string', pattern: '^Z[A-Z0-9]{1,31}$', description: 'a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ' } as const;
+
 const cidrList = { type: 'array', items: cidrString, minItems: 2, maxItems: 3 } as const;
 
 export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
@@ -61,7 +130,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
   title: 'berth environment settings',
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'region', 'network'],
+  required: ['name', 'region', 'network', 'loadBalancer', 'cluster', 'logRetentionDays'],
   properties: {
     $schema: { type: 'string', nullable: true },
     name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,19}$', description: 'lower-case letters, digits and hyphens, up to 20 characters, matching the file name' },
@@ -84,8 +153,129 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         flowLogRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
       },
     },
+    loadBalancer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listener', 'deletionProtection', 'accessLogs'],
+      properties: {
+        listener: {
+          type: 'object',
+          required: ['protocol'],
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['protocol', 'certificate'],
+              properties: {
+                protocol: { type: 'string', const: 'https' },
+                certificate: {
+                  type: 'object',
+                  required: ['source'],
+                  oneOf: [
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['source', 'certificateArn'],
+                      properties: {
+                        source: { type: 'string', const: 'existing' },
+                        certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$', description: 'an ACM certificate ARN' },
+                      },
+                    },
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['source', 'domainName', 'hostedZoneId'],
+                      properties: {
+                        source: { type: 'string', const: 'dnsValidated' },
+                        domainName: domainName,
+                        hostedZoneId: hostedZoneId,
+                      },
+                    },
+                  ],
+                },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['protocol', 'allowPlainHttp'],
+              properties: {
+                protocol: { type: 'string', const: 'http' },
+                allowPlainHttp: { type: 'boolean', const: true, description: 'plain HTTP must be chosen explicitly: set it to true' },
+              },
+            },
+          ],
+        },
+        dns: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['domainName', 'hostedZoneId'],
+          properties: { domainName, hostedZoneId, dualStack: { type: 'boolean', nullable: true } },
+        },
+        deletionProtection: { type: 'boolean' },
+        idleTimeoutSeconds: { type: 'integer', nullable: true, minimum: 1, maximum: 4000 },
+        accessLogs: { type: 'boolean' },
+      },
+    },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['containerInsights', 'capacity'],
+      properties: {
+        containerInsights: { type: 'string', enum: ['enabled', 'enhanced'] },
+        capacity: {
+          type: 'object',
+          required: ['type'],
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type', 'instanceType', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'],
+              properties: {
+                type: { type: 'string', const: 'ec2' },
+                instanceType: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', description: 'an EC2 instance type such as t3.medium' },
+                volumeSizeGiB: { type: 'integer', minimum: 30, maximum: 16384, description: 'the ECS-optimized AMI needs at least 30 GiB' },
+                keyPairName: { type: 'string', nullable: true, minLength: 1 },
+                minSize: { type: 'integer', minimum: 0 },
+                maxSize: { type: 'integer', minimum: 1 },
+                desiredCapacity: { type: 'integer', minimum: 0 },
+                targetCapacityPercent: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type'],
+              properties: {
+                type: { type: 'string', const: 'fargate' },
+                spotWeight: { type: 'integer', nullable: true, minimum: 0, maximum: 1000 },
+              },
+            },
+          ],
+        },
+      },
+    },
+    logRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+    services: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          desiredCount: { type: 'integer', nullable: true, minimum: 0 },
+          minCount: { type: 'integer', nullable: true, minimum: 0 },
+          maxCount: { type: 'integer', nullable: true, minimum: 1 },
+          image: { type: 'string', nullable: true, minLength: 1 },
+        },
+      },
+    },
   },
 } as unknown as JSONSchemaType<Settings>;
+// The cast above is only for the `oneOf` branches, which ajv's JSONSchemaType cannot relate to
+// TypeScript unions; test/settings.test.ts checks every environment file against both.
 
 /** Settings after checks, with subnets carved. */
 export interface ResolvedSettings extends Settings {
@@ -147,6 +337,15 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       if (clash) throw new BerthError(at(file, path), `${q(text)} overlaps ${clash.path} (${q(formatCidr(clash.cidr))}). Subnets must not overlap: choose another block.`);
       seen.push({ path, cidr: c });
     });
+  }
+  const cap = s.cluster.capacity;
+  if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {
+    throw new BerthError(at(file, 'cluster.capacity'), `needs minSize <= desiredCapacity <= maxSize, got ${cap.minSize} <= ${cap.desiredCapacity} <= ${cap.maxSize}. Adjust the three sizes.`);
+  }
+  for (const [name, o] of Object.entries(s.services ?? {})) {
+    if (o.minCount !== undefined && o.maxCount !== undefined && o.minCount > o.maxCount) {
+      throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);
+    }
   }
   return { ...s, network: { ...net, subnets }, file };
 }
