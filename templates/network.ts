@@ -4,7 +4,7 @@
  * public tier; the application tier reaches out through NAT (if any); the database tier has no
  * route out at all.
  */
-import { AWS, GetAZs, Select, sub } from '../src/intrinsic.ts';
+import { AWS, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Resource } from '../src/resource.ts';
 import { RETENTION_DAYS, type ResolvedSettings } from './settings.ts';
@@ -79,6 +79,7 @@ export const network = defineStack({
     PublicSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Public subnets (load balancer only), one per AZ.' },
     ApplicationSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Application subnets (ECS tasks and instances), one per AZ.' },
     DatabaseSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Database subnets (no route out), one per AZ.' },
+    ApplicationSubnetCidrs: { type: 'CommaDelimitedList', description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' },
     DbSubnetGroupName: { type: 'String', description: 'RDS DB subnet group over the database subnets.' },
   },
   build(t, p, s) {
@@ -228,6 +229,7 @@ export const network = defineStack({
       PublicSubnetIds: publicSubnets.map((sn) => sn.ref),
       ApplicationSubnetIds: appSubnets.map((sn) => sn.ref),
       DatabaseSubnetIds: dbSubnets.map((sn) => sn.ref),
+      ApplicationSubnetCidrs: Join(',', p.ApplicationSubnetCidrs.ref),
       DbSubnetGroupName: dbSubnetGroup.ref,
     };
   },
