@@ -1,0 +1,58 @@
+# berth: `make build` and `make test` are all a fresh clone needs; they install what is missing.
+# Installs are incremental: a stamp file per toolchain, redone only when its lock file changes,
+# so a warm `make build` spends its time generating templates.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+.SUFFIXES:
+
+NODE      := node
+TSX       := $(NODE) --import tsx
+PYTHON    ?= python3
+VENV      := .venv
+STAMPS    := .stamps
+TESTS     := $(sort $(wildcard test/*.test.ts))
+ENV       ?=
+ENV_FLAGS := $(foreach e,$(ENV),--env $(e))
+
+$(STAMPS):
+	@mkdir -p $@
+
+$(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMPS)/venv: requirements.txt | $(STAMPS)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+.PHONY: help install build check test typecheck lint types schema clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMPS)/npm $(STAMPS)/venv ## Install Node packages (npm ci) and the pinned Python tools into .venv
+
+build: $(STAMPS)/npm ## Generate every environment's templates into output/<env>/ (ENV=dev for one)
+	@$(TSX) src/cli.ts build $(ENV_FLAGS)
+
+check: $(STAMPS)/npm ## Fail if the committed output/ is stale
+	@$(TSX) src/cli.ts build --check
+
+typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
+	npx tsc -p .
+
+lint: install ## Run cfn-lint over output/
+	@$(VENV)/bin/cfn-lint -c I --regions eu-west-1 us-east-1 -- output/*/*.yaml && echo "[pass] cfn-lint: 0 findings"
+
+test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
+	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)
+
+types: $(STAMPS)/npm ## Regenerate src/resource-types.generated.ts from @aws-cdk/aws-service-spec
+	$(TSX) scripts/gen-types.ts
+
+schema: $(STAMPS)/npm ## Regenerate templates/settings.schema.json from templates/settings.ts
+	$(TSX) scripts/gen-schema.ts
+
+clean: ## Remove installs and stamps (not output/)
+	rm -rf node_modules $(VENV) $(STAMPS)
