@@ -25,7 +25,7 @@ export class SettingsLoader<T> {
 
   constructor(schema: JSONSchemaType<T>) {
     // allErrors off: the user gets the first problem, stated fully, rather than a cascade.
-    this.validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
+    this.validate = new Ajv({ allErrors: false, strict: true, strictRequired: false, discriminator: true, verbose: true }).compile(schema);
   }
 
   /** Reads and validates `file`; throws one `BerthError` on the first problem. */
@@ -62,8 +62,26 @@ function describeError(file: string, e: ErrorObject): BerthError {
       return new BerthError(at(file, path), `expected one of ${(p.allowedValues as unknown[]).map((v) => q(JSON.stringify(v))).join(', ')}. Set it to one of these.`);
     case 'const':
       return new BerthError(at(file, path), `expected ${q(JSON.stringify(p.allowedValue))}. Set it to that value.`);
+    case 'discriminator': {
+      // The tag of a union (`protocol`, `type`, `source`) is missing or unknown.
+      const tag = String(p.tag);
+      const branches = ((e.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] }).oneOf ?? []).map((b) => b.properties?.[tag]?.const);
+      return new BerthError(at(file, path ? `${path}.${tag}` : tag), `expected one of ${branches.map((v) => q(JSON.stringify(v))).join(', ')}. Set ${q(tag)} to one of these.`);
+    }
     case 'type':
       return new BerthError(at(file, path), `expected ${article(String(p.type))}. Change the value's type.`);
+    case 'pattern': {
+      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
+      return new BerthError(at(file, path), `expected ${hint ?? `a value matching ${q(String(p.pattern))}`}, got ${q(JSON.stringify(e.data))}. Fix the value.`);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'minItems':
+    case 'maxItems':
+    case 'minLength': {
+      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
+      return new BerthError(at(file, path), `${JSON.stringify(e.data)} ${e.message ?? 'is out of range'}${hint ? ` (${hint})` : ''}. Fix the value.`);
+    }
     default: {
       const hint = (e.parentSchema as { description?: string } | undefined)?.description;
       return new BerthError(at(file, path), `${e.message ?? 'is not valid'}${hint ? ` (${hint})` : ''}. Fix the value.`);

@@ -161,6 +161,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         listener: {
           type: 'object',
           required: ['protocol'],
+          discriminator: { propertyName: 'protocol' },
           oneOf: [
             {
               type: 'object',
@@ -171,6 +172,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
                 certificate: {
                   type: 'object',
                   required: ['source'],
+                  discriminator: { propertyName: 'source' },
                   oneOf: [
                     {
                       type: 'object',
@@ -227,6 +229,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         capacity: {
           type: 'object',
           required: ['type'],
+          discriminator: { propertyName: 'type' },
           oneOf: [
             {
               type: 'object',

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { schemaText } from '../scripts/gen-schema.ts';
+import { BerthError } from '../src/errors.ts';
+import { carveSubnets, loadSettings, SETTINGS_SCHEMA } from '../templates/settings.ts';
+import { parseCidr } from '../src/cidr.ts';
+import { berth, ROOT, sandbox } from './_helpers.ts';
+
+const DEV = JSON.parse(readFileSync(join(ROOT, 'templates/environments/dev.json'), 'utf8')) as Record<string, any>;
+
+/** Writes `dev.json` (or `name`.json) with `mutate` applied to a copy of the real dev settings. */
+function settingsFile(mutate: (s: Record<string, any>) => void, name = 'dev', raw?: string): string {
+  const s = structuredClone(DEV);
+  mutate(s);
+  const file = join(mkdtempSync(join(tmpdir(), 'berth-settings-')), `${name}.json`);
+  writeFileSync(file, raw ?? JSON.stringify(s, null, 2));
+  return file;
+}
+
+function fails(mutate: (s: Record<string, any>) => void, expected: RegExp, name?: string, raw?: string): void {
+  const file = settingsFile(mutate, name, raw);
+  assert.throws(
+    () => loadSettings(file),
+    (e: unknown) => {
+      assert.ok(e instanceof BerthError, `expected a BerthError, got ${String(e)}`);
+      assert.ok(e.message.startsWith(`${file}: `), `message names the file: ${e.message}`);
+      assert.match(e.message, expected);
+      return true;
+    },
+  );
+}
+
+test('every environment file is valid and names itself', () => {
+  for (const env of ['dev', 'prod']) {
+    const s = loadSettings(join(ROOT, 'templates/environments', `${env}.json`));
+    assert.equal(s.name, env);
+  }
+});
+
+test('the published JSON Schema is current and accepts every environment file', () => {
+  assert.equal(readFileSync(join(ROOT, 'templates/settings.schema.json'), 'utf8'), schemaText(), 'run `make schema`');
+  const validate = new Ajv({ strict: true, strictRequired: false, discriminator: true }).compile(SETTINGS_SCHEMA);
+  for (const env of ['dev', 'prod']) assert.ok(validate(JSON.parse(readFileSync(join(ROOT, `templates/environments/${env}.json`), 'utf8'))), JSON.stringify(validate.errors));
+});
+
+test('subnets are carved from the VPC block, tier by tier', () => {
+  assert.deepEqual(carveSubnets(parseCidr('10.0.0.0/16')!, 3), {
+    public: ['10.0.0.0/20', '10.0.16.0/20', '10.0.32.0/20'],
+    application: ['10.0.64.0/20', '10.0.80.0/20', '10.0.96.0/20'],
+    database: ['10.0.128.0/20', '10.0.144.0/20', '10.0.160.0/20'],
+  });
+});
+
+test('explicit subnets are used as given', () => {
+  const file = settingsFile((s) => {
+    s.network.subnets = { public: ['10.10.0.0/24', '10.10.1.0/24'], application: ['10.10.10.0/24', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24'] };
+  });
+  assert.deepEqual(loadSettings(file).network.subnets.application, ['10.10.10.0/24', '10.10.11.0/24']);
+});
+
+test('fails when the file is not valid JSON', () => fails(() => {}, /is not valid JSON: .*Fix the syntax/, 'dev', '{ "name": "dev", }'));
+test('fails when a required field is missing', () => fails((s) => delete s.network.vpcCidr, /: network: the required field `vpcCidr` is missing/));
+test('fails when a field is unknown', () => fails((s) => (s.network.natGateway = 'single'), /: network\.natGateway: unknown field `natGateway`\. Remove it or fix its spelling/));
+test('fails when a choice is not one of the allowed values', () => fails((s) => (s.network.natGateways = 'two'), /: network\.natGateways: expected one of `"none"`, `"single"`, `"onePerAz"`/));
+test('fails when a field has the wrong type', () => fails((s) => (s.network.flowLogRetentionDays = '30'), /: network\.flowLogRetentionDays: expected an integer/));
+test('fails when there are 4 availability zones', () => fails((s) => (s.network.availabilityZones = 4), /: network\.availabilityZones: expected one of `2`, `3`/));
+test('fails when the VPC CIDR is not a CIDR', () => fails((s) => (s.network.vpcCidr = '10.0.0.0'), /: network\.vpcCidr: expected an IPv4 CIDR block such as 10\.0\.0\.0\/16, got `"10\.0\.0\.0"`/));
+test('fails when the VPC CIDR has an octet over 255', () => fails((s) => (s.network.vpcCidr = '10.0.0.300/16'), /: network\.vpcCidr: `10\.0\.0\.300\/16` is not a valid IPv4 CIDR block/));
+test('fails when the VPC CIDR has host bits set', () => fails((s) => (s.network.vpcCidr = '10.0.0.1/16'), /: network\.vpcCidr: `10\.0\.0\.1\/16` is not a valid IPv4 CIDR block .*no host bits set/));
+test('fails when the VPC is too small for nine subnets', () => fails((s) => (s.network.vpcCidr = '10.0.0.0/26'), /: network\.vpcCidr: `10\.0\.0\.0\/26` has prefix \/26; berth needs \/16 to \/24/));
+test('fails when a subnet is outside the VPC', () =>
+  fails((s) => {
+    s.network.subnets = { public: ['10.10.0.0/24', '10.99.1.0/24'], application: ['10.10.10.0/24', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24'] };
+  }, /: network\.subnets\.public\[1\]: `10\.99\.1\.0\/24` is not inside the VPC block `10\.10\.0\.0\/16`/));
+test('fails when subnets overlap', () =>
+  fails((s) => {
+    s.network.subnets = { public: ['10.10.0.0/24', '10.10.1.0/24'], application: ['10.10.0.0/23', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24'] };
+  }, /: network\.subnets\.application\[0\]: `10\.10\.0\.0\/23` overlaps network\.subnets\.public\[0\] \(`10\.10\.0\.0\/24`\)/));
+test('fails when a tier has fewer subnets than availability zones', () =>
+  fails((s) => {
+    s.network.availabilityZones = 3;
+    s.network.subnets = { public: ['10.10.0.0/24', '10.10.1.0/24', '10.10.2.0/24'], application: ['10.10.10.0/24', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24', '10.10.22.0/24'] };
+  }, /: network\.subnets\.application: has 2 CIDR blocks but `network\.availabilityZones` is 3/));
+test('fails when a subnet is smaller than /28', () =>
+  fails((s) => {
+    s.network.subnets = { public: ['10.10.0.0/29', '10.10.1.0/24'], application: ['10.10.10.0/24', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24'] };
+  }, /: network\.subnets\.public\[0\]: `10\.10\.0\.0\/29` is smaller than \/28/));
+test('fails when the name does not match the file', () => fails((s) => (s.name = 'prod'), /: name: is `prod` but the file is `dev\.json`/));
+test('fails when plain HTTP is not explicitly allowed', () => fails((s) => delete s.loadBalancer.listener.allowPlainHttp, /: loadBalancer\.listener: the required field `allowPlainHttp` is missing/));
+test('fails when the listener protocol is unknown', () => fails((s) => (s.loadBalancer.listener = { protocol: 'tcp' }), /: loadBalancer\.listener\.protocol: expected one of `"https"`, `"http"`/));
+test('fails when HTTPS has no certificate', () => fails((s) => (s.loadBalancer.listener = { protocol: 'https' }), /: loadBalancer\.listener: the required field `certificate` is missing/));
+test('fails when EC2 capacity sizes are inconsistent', () => fails((s) => (s.cluster.capacity.desiredCapacity = 9), /: cluster\.capacity: needs minSize <= desiredCapacity <= maxSize, got 1 <= 9 <= 3/));
+test('fails when a service override has minCount above maxCount', () => fails((s) => (s.services.web = { minCount: 3, maxCount: 2 }), /: services\.web: minCount \(3\) is above maxCount \(2\)/));
+
+test('fails when `make build` meets a broken settings file: one located line, exit 1, output/ untouched', () => {
+  const dir = sandbox();
+  const envFile = join(dir, 'templates/environments/prod.json');
+  const prod = JSON.parse(readFileSync(envFile, 'utf8'));
+  prod.network.vpcCidr = '10.20.0.0/33';
+  writeFileSync(envFile, JSON.stringify(prod));
+  const before = ['dev', 'prod'].map((e) => join(dir, 'output', e, 'network.yaml')).map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
+  const r = berth(dir, 'build');
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'error: templates/environments/prod.json: network.vpcCidr: `10.20.0.0/33` is not a valid IPv4 CIDR block (octets 0-255, prefix 0-32, no host bits set). Use a block such as `10.0.0.0/16`.\n');
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const after = ['dev', 'prod'].map((e) => join(dir, 'output', e, 'network.yaml')).map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
+  assert.deepEqual(after, before, 'output/ left exactly as it was (dev included, although dev is valid)');
+});
