@@ -1,0 +1,74 @@
+/**
+ * The committed output/: golden comparison per template, stale check, determinism, console
+ * readiness, and one batched cfn-lint run (informational rules included) that must find nothing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import yaml from 'js-yaml';
+import { emitEnvironment } from '../src/emit.ts';
+import { CFN_SCHEMA } from '../src/yaml.ts';
+import { estate } from '../templates/estate.ts';
+import { berth, ROOT } from './_helpers.ts';
+
+const OUTPUT = join(ROOT, 'output');
+const files = estate.environments.flatMap((env) => readdirSync(join(OUTPUT, env)).filter((f) => f.endsWith('.yaml')).map((f) => join(env, f)));
+
+for (const env of estate.environments) {
+  for (const emitted of emitEnvironment(estate, env)) {
+    test(`golden: output/${env}/${emitted.file} matches a fresh build`, () => {
+      assert.equal(readFileSync(join(OUTPUT, env, emitted.file), 'utf8'), emitted.text, 'stale output: run `make build` and commit output/');
+    });
+  }
+}
+
+test('`berth build --check` passes on the committed output/ (nothing stale, missing or extra)', () => {
+  const r = berth(ROOT, 'build', '--check');
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('two builds are byte-identical', () => {
+  const a = mkdtempSync(join(tmpdir(), 'berth-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'berth-b-'));
+  assert.equal(berth(ROOT, 'build', '--quiet', '--out', a).status, 0);
+  assert.equal(berth(ROOT, 'build', '--quiet', '--out', b).status, 0);
+  for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
+});
+
+test('every template deploys from the console on its own: small enough, parameters defaulted or pickers, grouped and labelled', () => {
+  for (const f of files) {
+    const text = readFileSync(join(OUTPUT, f), 'utf8');
+    assert.ok(Buffer.byteLength(text) <= 51_200, `${f} is ${Buffer.byteLength(text)} bytes`);
+    const doc = yaml.load(text, { schema: CFN_SCHEMA }) as Record<string, any>;
+    const params = (doc.Parameters ?? {}) as Record<string, { Type: string; Default?: unknown; Description?: string }>;
+    const iface = doc.Metadata?.['AWS::CloudFormation::Interface'];
+    const grouped = new Set((iface?.ParameterGroups ?? []).flatMap((g: { Parameters: string[] }) => g.Parameters));
+    for (const [name, p] of Object.entries(params)) {
+      assert.ok(p.Default !== undefined || /^(List<)?AWS::/.test(p.Type), `${f}: parameter ${name} has no default and is not an AWS picker type`);
+      assert.ok(p.Description, `${f}: parameter ${name} has no Description`);
+      assert.ok(grouped.has(name), `${f}: parameter ${name} is in no console group`);
+      assert.ok(iface.ParameterLabels[name]?.default, `${f}: parameter ${name} has no label`);
+    }
+  }
+});
+
+test('cfn-lint (informational rules included) reports zero findings on every file in output/', () => {
+  const regions = [...new Set(estate.environments.map((env) => JSON.parse(readFileSync(join(ROOT, 'templates/environments', `${env}.json`), 'utf8')).region as string))];
+  const r = spawnSync(join(ROOT, '.venv/bin/cfn-lint'), ['-c', 'I', '--format', 'parseable', '--regions', ...regions, '--', ...files.map((f) => join(OUTPUT, f))], { encoding: 'utf8' });
+  assert.equal(r.stdout + r.stderr, '', 'cfn-lint findings');
+  assert.equal(r.status, 0);
+});
+
+test('cfn-lint does report a finding on a broken template (the gate can fail)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-lint-'));
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Unused:\n    Type: String\nResources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayNam: x\n");
+  const r = spawnSync(join(ROOT, '.venv/bin/cfn-lint'), ['-c', 'I', '--format', 'parseable', '--', bad], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stdout, /E3002/); // additional property DisplayNam
+  assert.match(r.stdout, /W2001/); // unused parameter
+});
+
