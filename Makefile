@@ -18,7 +18,7 @@ $(STAMPS):
 	@mkdir -p $@
 
 $(STAMPS)/npm: package.json package-lock.json | $(STAMPS)
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=peer --no-audit --no-fund --loglevel=error
 	@touch $@
 
 $(STAMPS)/venv: requirements.txt | $(STAMPS)
@@ -42,8 +42,8 @@ check: $(STAMPS)/npm ## Fail if the committed output/ is stale
 typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
-lint: install ## Run cfn-lint over output/
-	@$(VENV)/bin/cfn-lint -c I --regions eu-west-1 us-east-1 -- output/*/*.yaml && echo "[pass] cfn-lint: 0 findings"
+lint: install ## Run the gates over output/: cfn-lint -c I, checkov, AWS Control Tower rules
+	@$(TSX) scripts/lint.ts output
 
 test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
 	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)

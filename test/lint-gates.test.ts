@@ -1,0 +1,230 @@
+// Tests for the security/lint gates in scripts/lint.ts.
+// Run: node --import tsx --test test/lint-gates.test.ts
+// Needs .venv (cfn-lint, checkov from requirements.txt) and the
+// @cdklabs/cdk-validator-cfnguard devDependency (cfn-guard + Control Tower rules).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type GateResult,
+  formatSummaryLine,
+  main,
+  runCfnLint,
+  runCheckov,
+  runControlTower,
+} from '../scripts/lint.ts';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');
+const CLEAN = path.join(FIXTURES, 'clean', 'clean.yaml');
+
+/** "LogicalId rule" pairs of a gate's failures. */
+function failed(r: GateResult): Set<string> {
+  return new Set(r.failures.map((f) => `${f.resource} ${f.rule}`));
+}
+
+function assertFails(r: GateResult, expected: string[]): void {
+  assert.deepEqual(r.errors, [], `${r.gate} tool errors`);
+  assert.equal(r.ok, false, `${r.gate} should fail`);
+  assert.equal(r.failed, r.failures.length);
+  const got = failed(r);
+  for (const e of expected) assert.ok(got.has(e), `${r.gate}: expected failure "${e}", got ${[...got].join(', ')}`);
+  for (const f of r.failures) assert.match(f.file, /insecure\.yaml/);
+  assert.match(formatSummaryLine(r), new RegExp(`^\\[fail\\] ${r.gate}: `));
+}
+
+function assertPasses(r: GateResult): void {
+  assert.deepEqual(r.errors, [], `${r.gate} tool errors`);
+  assert.deepEqual(r.failures, [], `${r.gate} failures on the clean fixture`);
+  assert.equal(r.failed, 0);
+  assert.equal(r.ok, true);
+  assert.match(formatSummaryLine(r), new RegExp(`^\\[pass\\] ${r.gate}: `));
+}
+
+// --- cfn-lint ---------------------------------------------------------------
+
+test('cfn-lint: insecure fixture reports the unused parameter and informational rules', async () => {
+  const r = await runCfnLint([INSECURE]);
+  assertFails(r, [
+    'Parameters/UnusedKeyName W2001', // genuine warning
+    'JobQueue I3011', // informational (-c I): no DeletionPolicy on a stateful resource
+    'JobQueue I3013', // informational: no MessageRetentionPeriod
+    'AppLogGroup I3011',
+  ]);
+  assert.equal(formatSummaryLine(r), `[fail] cfn-lint: 1 files, ${r.failures.length} findings`);
+});
+
+test('cfn-lint: clean fixture has zero findings', async () => {
+  const r = await runCfnLint([CLEAN]);
+  assertPasses(r);
+  assert.equal(formatSummaryLine(r), '[pass] cfn-lint: 1 files, 0 findings');
+});
+
+// --- checkov ----------------------------------------------------------------
+
+test('checkov: insecure fixture fails the expected checks', async () => {
+  const r = await runCheckov([INSECURE]);
+  assertFails(r, [
+    'WideOpenSecurityGroup CKV_AWS_23', // rule without description
+    'AppLaunchTemplate CKV_AWS_79', // IMDSv1 allowed
+    'AppLaunchTemplate CKV_AWS_88', // public IP
+    'JobQueue CKV_AWS_27', // unencrypted queue
+    'AppLogGroup CKV_AWS_66', // no retention
+    'AppLogGroup CKV_AWS_158', // no KMS
+  ]);
+  assert.ok(r.passed > 0);
+});
+
+test('checkov: clean fixture passes with zero failures', async () => {
+  const r = await runCheckov([CLEAN]);
+  assertPasses(r);
+  assert.ok(r.passed >= 2, `expected the SQS checks to run, got ${r.passed} passed`);
+});
+
+test('checkov: Metadata skips count as skipped; a skip without comment fails', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-'));
+  try {
+    const src = await readFile(INSECURE, 'utf8');
+    const withSkips = src
+      .replace(
+        '  JobQueue:\n    Type: AWS::SQS::Queue\n',
+        '  JobQueue:\n    Type: AWS::SQS::Queue\n    Metadata:\n      checkov:\n        skip:\n' +
+          '          - id: CKV_AWS_27\n            comment: test - encryption handled elsewhere\n',
+      )
+      .replace(
+        '  AppLogGroup:\n    Type: AWS::Logs::LogGroup\n',
+        '  AppLogGroup:\n    Type: AWS::Logs::LogGroup\n    Metadata:\n      checkov:\n        skip:\n' +
+          '          - id: CKV_AWS_158\n',
+      );
+    assert.notEqual(withSkips, src);
+    const file = path.join(dir, 'skips.yaml');
+    await writeFile(file, withSkips);
+    const r = await runCheckov([file]);
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.skipped, 1);
+    assert.deepEqual(
+      r.skips.map((s) => `${s.resource} ${s.rule} ${s.message}`),
+      ['JobQueue CKV_AWS_27 test - encryption handled elsewhere'],
+    );
+    const got = failed(r);
+    assert.ok(!got.has('JobQueue CKV_AWS_27'));
+    assert.ok(got.has('AppLogGroup CKV_AWS_158'), 'skip without comment must be a failure');
+    assert.match(r.failures.find((f) => f.rule === 'CKV_AWS_158')!.message, /without a comment/);
+    assert.ok(got.has('AppLogGroup CKV_AWS_66'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+// --- control tower (cfn-guard) ----------------------------------------------
+
+const CT_EXPECTED = [
+  'WideOpenSecurityGroup CT.EC2.PR.3', // 0.0.0.0/0 on ports other than 80/443
+  'WideOpenSecurityGroup CT.EC2.PR.4', // 0.0.0.0/0 on high-risk ports
+  'AppLaunchTemplate CT.EC2.PR.1', // IMDSv2 not required
+  'AppLaunchTemplate CT.EC2.PR.9', // public IP
+  'AppTaskDefinition CT.ECS.PR.11', // privileged container
+  'AppTaskDefinition CT.ECS.PR.4', // not awsvpc
+  'JobQueue CT.SQS.PR.2', // no encryption
+  'JobQueue CT.SQS.PR.1', // no DLQ
+  'AppLogGroup CT.CLOUDWATCH.PR.3', // no KMS
+];
+
+test('control-tower: insecure fixture fails the expected controls', async () => {
+  const r = await runControlTower([INSECURE], { allowlist: [] });
+  assertFails(r, CT_EXPECTED);
+  assert.ok(r.passed > 0, 'controls that apply and pass are counted (e.g. CT.ECS.PR.* on the task definition)');
+  assert.equal(r.skipped, 0);
+});
+
+test('control-tower: clean fixture passes with zero failures', async () => {
+  const r = await runControlTower([CLEAN], { allowlist: [] });
+  assertPasses(r);
+  // CT.SQS.PR.1 and CT.SQS.PR.2 for two queues
+  assert.ok(r.passed >= 4, `expected SQS controls to be evaluated, got ${r.passed} passed`);
+});
+
+test('control-tower: allow-listed failures count as skipped', async () => {
+  const all = await runControlTower([INSECURE], { allowlist: [] });
+  const allowlist = all.failures.map((f) => ({
+    rule: f.rule,
+    resource: f.resource,
+    template: 'insecure.yaml',
+    reason: 'test fixture is insecure on purpose',
+  }));
+  // wildcard resource, and an entry for another template that must not match
+  allowlist[0] = { ...allowlist[0]!, resource: '*', template: '*' };
+  allowlist.push({ rule: 'CT.SQS.PR.2', resource: 'JobQueue', template: 'other.yaml', reason: 'unused' });
+
+  const r = await runControlTower([INSECURE], { allowlist });
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.failures, []);
+  assert.equal(r.ok, true);
+  assert.equal(r.skipped, all.failed);
+  assert.equal(r.passed, all.passed);
+  assert.ok(r.skips.every((s) => s.message === 'allow-listed: test fixture is insecure on purpose'));
+  assert.equal(r.notes.length, 1, 'the other.yaml entry is reported as unused');
+  assert.equal(
+    formatSummaryLine(r),
+    `[pass] control-tower: ${all.passed} passed, 0 failed, ${all.failed} skipped (allow-listed)`,
+  );
+
+  // Only the exact resource is allow-listed.
+  const partial = await runControlTower([INSECURE], {
+    allowlist: [{ rule: 'CT.SQS.PR.2', resource: 'OtherQueue', template: '*', reason: 'x' }],
+  });
+  assert.ok(failed(partial).has('JobQueue CT.SQS.PR.2'));
+  assert.equal(partial.skipped, 0);
+});
+
+test('control-tower: an allow-list entry without a reason is an error', async () => {
+  const r = await runControlTower([CLEAN], {
+    allowlist: [{ rule: 'CT.SQS.PR.1', resource: '*', template: '*', reason: '  ' }],
+  });
+  assert.equal(r.ok, false);
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0] ?? '', /reason/);
+  assert.match(formatSummaryLine(r), /^\[fail\] control-tower: .*\(1 error\)$/);
+});
+
+test('control-tower: the checked-in allow-list is valid', async () => {
+  const r = await runControlTower([CLEAN]);
+  assert.deepEqual(r.errors, []);
+});
+
+// --- runner -----------------------------------------------------------------
+
+test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2 empty dir', async () => {
+  const run = async (dir: string) => {
+    const lines: string[] = [];
+    const code = await main([dir], (l) => lines.push(l), (l) => lines.push(l));
+    return { code, lines };
+  };
+  const clean = await run(path.join(FIXTURES, 'clean'));
+  assert.equal(clean.code, 0);
+  assert.equal(clean.lines.length, 3);
+  assert.match(clean.lines[0] ?? '', /^\[pass\] cfn-lint: 1 files, 0 findings$/);
+  assert.match(clean.lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, 0 skipped$/);
+  assert.match(clean.lines[2] ?? '', /^\[pass\] control-tower: \d+ passed, 0 failed, 0 skipped \(allow-listed\)$/);
+
+  const insecure = await run(path.join(FIXTURES, 'insecure'));
+  assert.equal(insecure.code, 1);
+  assert.deepEqual(
+    insecure.lines.slice(0, 3).map((l) => l.replace(/:.*/, '')),
+    ['[fail] cfn-lint', '[fail] checkov', '[fail] control-tower'],
+  );
+  const details = insecure.lines.slice(3).join('\n');
+  assert.match(details, /insecure\.yaml:\d+ {2}Parameters\/UnusedKeyName {2}W2001 /);
+  assert.match(details, /insecure\.yaml:\d+ {2}JobQueue {2}CKV_AWS_27 /);
+  assert.match(details, /insecure\.yaml {2}WideOpenSecurityGroup {2}CT\.EC2\.PR\.4 /);
+
+  const empty = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-empty-'));
+  try {
+    assert.equal((await run(empty)).code, 2);
+  } finally {
+    await rm(empty, { recursive: true, force: true });
+  }
+});
