@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BerthError } from '../src/errors.ts';
+import { toPlain } from '../src/plain.ts';
+import { nest, synthesize } from '../src/stack.ts';
+import { Template } from '../src/template.ts';
+import { toYaml } from '../src/yaml.ts';
+import { cluster, clusterArguments, ECS_AMI_PARAMETER, isArm64InstanceType } from '../templates/cluster.ts';
+import { loadSettings, type Ec2CapacitySettings, type ResolvedSettings } from '../templates/settings.ts';
+import { ROOT } from './_helpers.ts';
+
+const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));
+const prod = loadSettings(join(ROOT, 'templates/environments/prod.json'));
+type Doc = { Parameters: Record<string, any>; Conditions?: Record<string, any>; Resources: Record<string, any>; Outputs: Record<string, any> };
+const build = (s: ResolvedSettings) => toPlain(synthesize(cluster, s).toJSON()) as Doc;
+const ofType = (d: Doc, type: string) => Object.entries(d.Resources).filter(([, r]) => r.Type === type).map(([id]) => id);
+const ec2 = (s: ResolvedSettings) => s.cluster.capacity as Ec2CapacitySettings;
+const withEc2 = (s: ResolvedSettings, over: Partial<Ec2CapacitySettings>): ResolvedSettings => ({ ...s, cluster: { ...s.cluster, capacity: { ...ec2(s), ...over } } });
+const fargate = (spotWeight?: number): ResolvedSettings => ({
+  ...dev,
+  cluster: { ...dev.cluster, capacity: spotWeight === undefined ? { type: 'fargate' } : { type: 'fargate', spotWeight } },
+});
+const name = (suffix: string) => [{ Key: 'Name', Value: { 'Fn::Sub': `\${EnvironmentName}-${suffix}` } }];
+
+test('Container Insights as each environment sets it', () => {
+  assert.deepEqual(build(prod).Resources.Cluster.Properties, { ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }], Tags: name('cluster') });
+  assert.deepEqual(build(dev).Resources.Cluster.Properties.ClusterSettings, [{ Name: 'containerInsights', Value: 'enabled' }]);
+});
+
+test('EC2 parameters: network pickers without defaults, the rest defaulted from the settings', () => {
+  for (const s of [dev, prod]) {
+    const d = build(s);
+    const cap = ec2(s);
+    assert.deepEqual(Object.keys(d.Parameters), [
+      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'InstanceType', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'DesiredCapacity', 'TargetCapacityPercent',
+    ]);
+    assert.equal(d.Parameters.VpcId.Type, 'AWS::EC2::VPC::Id');
+    assert.equal(d.Parameters.ApplicationSubnetIds.Type, 'List<AWS::EC2::Subnet::Id>');
+    assert.equal(d.Parameters.VpcId.Default, undefined);
+    assert.equal(d.Parameters.ApplicationSubnetIds.Default, undefined);
+    assert.equal(d.Parameters.EnvironmentName.Default, s.name);
+    assert.equal(d.Parameters.InstanceType.Default, cap.instanceType);
+    assert.deepEqual(
+      [d.Parameters.VolumeSizeGiB.Default, d.Parameters.MinSize.Default, d.Parameters.MaxSize.Default, d.Parameters.DesiredCapacity.Default],
+      [cap.volumeSizeGiB, cap.minSize, cap.maxSize, cap.desiredCapacity],
+    );
+    assert.equal(d.Parameters.VolumeSizeGiB.MinValue, 30);
+    assert.equal(d.Parameters.KeyPairName.Type, 'String');
+    assert.equal(d.Parameters.KeyPairName.Default, '');
+  }
+  assert.equal(build(dev).Parameters.TargetCapacityPercent.Default, 100);
+  assert.equal(build(prod).Parameters.TargetCapacityPercent.Default, 90);
+});
+
+test('the AMI is the ECS-optimized Amazon Linux 2023 image from the public SSM parameter, arm64 for Graviton types', () => {
+  assert.deepEqual(build(prod).Parameters.EcsAmiId, {
+    Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+    Description: build(prod).Parameters.EcsAmiId.Description,
+    Default: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+  });
+  assert.equal(build(withEc2(prod, { instanceType: 'm7g.large' })).Parameters.EcsAmiId.Default, ECS_AMI_PARAMETER.arm64);
+  assert.equal(ECS_AMI_PARAMETER.arm64, '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
+});
+
+test('Graviton instance types are recognised by the `g` after the generation', () => {
+  for (const t of ['m7g.large', 't4g.small', 'c6gn.xlarge', 'r8g.2xlarge', 'x2gd.medium', 'im4gn.large', 'a1.medium', 'g5g.xlarge']) assert.equal(isArm64InstanceType(t), true, t);
+  for (const t of ['t3.medium', 'm6i.large', 'g4dn.xlarge', 'c7a.large', 'gr6.4xlarge', 'inf2.xlarge', 'm5d.large']) assert.equal(isArm64InstanceType(t), false, t);
+});
+
+test('launch template: IMDSv2 with one hop, no public IP, encrypted gp3 root volume, detailed monitoring, instance profile', () => {
+  const data = build(prod).Resources.LaunchTemplate.Properties.LaunchTemplateData;
+  assert.deepEqual(data.ImageId, { Ref: 'EcsAmiId' });
+  assert.deepEqual(data.InstanceType, { Ref: 'InstanceType' });
+  assert.deepEqual(data.IamInstanceProfile, { Arn: { 'Fn::GetAtt': ['InstanceProfile', 'Arn'] } });
+  assert.deepEqual(data.MetadataOptions, { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  assert.deepEqual(data.BlockDeviceMappings, [
+    { DeviceName: '/dev/xvda', Ebs: { VolumeSize: { Ref: 'VolumeSizeGiB' }, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+  ]);
+  assert.deepEqual(data.NetworkInterfaces, [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [{ Ref: 'InstanceSecurityGroup' }], DeleteOnTermination: true }]);
+  assert.deepEqual(data.Monitoring, { Enabled: true });
+  assert.deepEqual(data.TagSpecifications, [
+    { ResourceType: 'volume', Tags: name('ecs-instance') },
+    { ResourceType: 'network-interface', Tags: name('ecs-instance') },
+  ]);
+});
+
+test('the key pair is optional: a condition on the KeyPairName parameter, defaulted from the settings', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Conditions, { HasKeyPair: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KeyPairName' }, ''] }] } });
+  assert.deepEqual(d.Resources.LaunchTemplate.Properties.LaunchTemplateData.KeyName, { 'Fn::If': ['HasKeyPair', { Ref: 'KeyPairName' }, { Ref: 'AWS::NoValue' }] });
+  assert.equal(build(withEc2(prod, { keyPairName: 'ops' })).Parameters.KeyPairName.Default, 'ops');
+});
+
+test('user data joins the cluster and keeps awsvpc tasks away from the instance metadata', () => {
+  const userData = build(dev).Resources.LaunchTemplate.Properties.LaunchTemplateData.UserData;
+  assert.deepEqual(userData, {
+    'Fn::Base64': {
+      'Fn::Sub': [
+        '#!/bin/bash',
+        'set -euo pipefail',
+        "cat >> /etc/ecs/ecs.config <<'EOF'",
+        'ECS_CLUSTER=${Cluster}',
+        'ECS_AWSVPC_BLOCK_IMDS=true',
+        'ECS_ENABLE_TASK_IAM_ROLE=true',
+        'ECS_ENABLE_CONTAINER_METADATA=true',
+        'ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance',
+        'EOF',
+        '',
+      ].join('\n'),
+    },
+  });
+});
+
+test('instance role: trusted by EC2 (through the instance profile), the ECS and SSM managed policies', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.InstanceRole.Properties.AssumeRolePolicyDocument, {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'ec2.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      },
+    ],
+  });
+  assert.deepEqual(d.Resources.InstanceRole.Properties.ManagedPolicyArns, [
+    { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' },
+    { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+  ]);
+  assert.equal(d.Resources.InstanceRole.Properties.Policies, undefined);
+  assert.deepEqual(d.Resources.InstanceProfile.Properties, { Roles: [{ Ref: 'InstanceRole' }] });
+});
+
+test('instance security group: no inbound rule at all (awsvpc tasks have their own), HTTPS out only', () => {
+  const sg = build(prod).Resources.InstanceSecurityGroup.Properties;
+  assert.equal(sg.SecurityGroupIngress, undefined);
+  assert.deepEqual(sg.VpcId, { Ref: 'VpcId' });
+  assert.deepEqual(sg.SecurityGroupEgress, [
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints' },
+  ]);
+  assert.equal(typeof sg.GroupDescription, 'string');
+});
+
+test('Auto Scaling group: one application subnet per AZ, sizes from parameters, EC2 health checks, not protected from scale-in', () => {
+  for (const [s, zones] of [[dev, 2], [prod, 3]] as const) {
+    const asg = build(s).Resources.AutoScalingGroup;
+    const indexes = Array.from({ length: zones }, (_, i) => i);
+    assert.deepEqual(asg.Properties, {
+      AvailabilityZones: indexes.map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })),
+      VPCZoneIdentifier: indexes.map((i) => ({ 'Fn::Select': [i, { Ref: 'ApplicationSubnetIds' }] })),
+      LaunchTemplate: { LaunchTemplateId: { Ref: 'LaunchTemplate' }, Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] } },
+      MinSize: { Ref: 'MinSize' },
+      MaxSize: { Ref: 'MaxSize' },
+      DesiredCapacity: { Ref: 'DesiredCapacity' },
+      HealthCheckType: 'EC2',
+      NewInstancesProtectedFromScaleIn: false,
+      MetricsCollection: [{ Granularity: '1Minute' }],
+      Tags: [{ Key: 'Name', Value: { 'Fn::Sub': '${EnvironmentName}-ecs-instance' }, PropagateAtLaunch: true }],
+    });
+  }
+});
+
+test('Auto Scaling group: rolling replacement keeping MinSize in service; stack updates leave the desired count to ECS', () => {
+  assert.deepEqual(build(prod).Resources.AutoScalingGroup.UpdatePolicy, {
+    AutoScalingRollingUpdate: {
+      MaxBatchSize: 1,
+      MinInstancesInService: { Ref: 'MinSize' },
+      PauseTime: 'PT2M',
+      SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+    },
+    AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
+  });
+});
+
+test('capacity provider: managed scaling to the target, managed draining, no managed termination protection', () => {
+  assert.deepEqual(build(prod).Resources.CapacityProvider.Properties, {
+    Name: { 'Fn::Sub': 'ec2-${AWS::StackName}' },
+    AutoScalingGroupProvider: {
+      AutoScalingGroupArn: { Ref: 'AutoScalingGroup' },
+      ManagedScaling: { Status: 'ENABLED', TargetCapacity: { Ref: 'TargetCapacityPercent' } },
+      ManagedTerminationProtection: 'DISABLED',
+      ManagedDraining: 'ENABLED',
+    },
+    Tags: name('ec2'),
+  });
+});
+
+test('EC2 clusters get the EC2 provider by default and FARGATE / FARGATE_SPOT beside it', () => {
+  assert.deepEqual(build(dev).Resources.ClusterCapacityProviders, {
+    Type: 'AWS::ECS::ClusterCapacityProviderAssociations',
+    Properties: {
+      Cluster: { Ref: 'Cluster' },
+      CapacityProviders: [{ Ref: 'CapacityProvider' }, 'FARGATE', 'FARGATE_SPOT'],
+      DefaultCapacityProviderStrategy: [{ CapacityProvider: { Ref: 'CapacityProvider' }, Weight: 1 }],
+    },
+  });
+  assert.equal(build(dev).Resources.Cluster.Properties.CapacityProviders, undefined);
+});
+
+/** Logical IDs a resource refers to: Ref, GetAtt, Sub placeholders and DependsOn. */
+function dependencies(d: Doc, id: string): Set<string> {
+  const out = new Set<string>();
+  const r = d.Resources[id];
+  for (const dep of [r.DependsOn ?? []].flat()) out.add(dep);
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v === null || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'Ref' && typeof x === 'string') out.add(x);
+      else if (k === 'Fn::GetAtt') out.add((x as string[])[0]!);
+      else if (k === 'Fn::Sub') for (const m of String(Array.isArray(x) ? x[0] : x).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(m[1]!);
+      walk(x);
+    }
+  };
+  walk(r.Properties);
+  return new Set([...out].filter((x) => x in d.Resources));
+}
+
+/** CloudFormation deletes a resource only after everything that depends on it, directly or not. */
+function deletedBefore(d: Doc, first: string, then: string): boolean {
+  const seen = new Set<string>();
+  const visit = (id: string): boolean => {
+    if (id === then) return true;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return [...dependencies(d, id)].some(visit);
+  };
+  return visit(first);
+}
+
+test('deletion does not hang: association, then provider, then the group and its instances, then the cluster', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.AutoScalingGroup.DependsOn, 'Cluster');
+  assert.ok(deletedBefore(d, 'ClusterCapacityProviders', 'CapacityProvider'));
+  assert.ok(deletedBefore(d, 'ClusterCapacityProviders', 'Cluster'));
+  assert.ok(deletedBefore(d, 'CapacityProvider', 'AutoScalingGroup'));
+  for (const after of ['Cluster', 'LaunchTemplate', 'InstanceProfile', 'InstanceRole', 'InstanceSecurityGroup']) {
+    assert.ok(deletedBefore(d, 'AutoScalingGroup', after), `AutoScalingGroup before ${after}`);
+  }
+  assert.ok(!deletedBefore(d, 'Cluster', 'AutoScalingGroup'));
+  // Nothing may hold an instance back: no scale-in protection from either side.
+  assert.equal(d.Resources.AutoScalingGroup.Properties.NewInstancesProtectedFromScaleIn, false);
+  assert.equal(d.Resources.CapacityProvider.Properties.AutoScalingGroupProvider.ManagedTerminationProtection, 'DISABLED');
+});
+
+test('EC2 outputs: the cluster, the EC2 provider and the instance security group', () => {
+  const d = build(prod);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(d.Outputs).map(([id, o]) => [id, o.Value])),
+    {
+      ClusterName: { Ref: 'Cluster' },
+      ClusterArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] },
+      CapacityProviderName: { Ref: 'CapacityProvider' },
+      InstanceSecurityGroupId: { 'Fn::GetAtt': ['InstanceSecurityGroup', 'GroupId'] },
+      Ec2Capacity: 'true',
+    },
+  );
+  assert.deepEqual(d.Outputs.ClusterName.Export, { Name: { 'Fn::Sub': '${AWS::StackName}-ClusterName' } });
+});
+
+test('Fargate: the providers and strategy on the cluster, Spot only with a positive weight, no EC2 resources', () => {
+  const d = build(fargate(3));
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName']);
+  assert.deepEqual(Object.keys(d.Resources), ['Cluster']);
+  assert.deepEqual(d.Resources.Cluster.Properties, {
+    ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    DefaultCapacityProviderStrategy: [
+      { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
+      { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
+    ],
+    Tags: name('cluster'),
+  });
+  assert.deepEqual(build(fargate()).Resources.Cluster.Properties.DefaultCapacityProviderStrategy, [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }]);
+  assert.deepEqual(build(fargate(0)).Resources.Cluster.Properties.DefaultCapacityProviderStrategy, [{ CapacityProvider: 'FARGATE', Base: 1, Weight: 1 }]);
+  assert.deepEqual(ofType(d, 'AWS::AutoScaling::AutoScalingGroup'), []);
+});
+
+test('Fargate outputs keep the contract: FARGATE, `none` and `false`', () => {
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(build(fargate()).Outputs).map(([id, o]) => [id, o.Value])),
+    {
+      ClusterName: { Ref: 'Cluster' },
+      ClusterArn: { 'Fn::GetAtt': ['Cluster', 'Arn'] },
+      CapacityProviderName: 'FARGATE',
+      InstanceSecurityGroupId: 'none',
+      Ec2Capacity: 'false',
+    },
+  );
+});
+
+test('clusterArguments passes the network only to the EC2 variant', () => {
+  for (const [s, expected] of [[dev, ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds']], [fargate(), ['EnvironmentName']]] as const) {
+    const parent = new Template({ name: 'parent', description: 'test' });
+    const env = parent.parameter('Env', { type: 'String', description: 'x', default: 'dev' });
+    const vpc = parent.parameter('Vpc', { type: 'AWS::EC2::VPC::Id', description: 'x' });
+    const subnets = parent.parameter('Subnets', { type: 'List<AWS::EC2::Subnet::Id>', description: 'x' });
+    nest(parent, 'Cluster', cluster, { settings: s, parameters: clusterArguments(s, { EnvironmentName: env.ref, VpcId: vpc.ref, ApplicationSubnetIds: subnets.ref }) });
+    const stack = (toPlain(parent.toJSON()) as Doc).Resources.Cluster;
+    assert.deepEqual(Object.keys(stack.Properties.Parameters), expected);
+  }
+});
+
+test('the templates stay well under the 51,200-byte console limit', () => {
+  for (const s of [dev, prod, fargate(1)]) {
+    const bytes = Buffer.byteLength(toYaml(synthesize(cluster, s).toJSON()));
+    assert.ok(bytes < 25_600, `${s.name}: ${bytes} bytes`);
+  }
+});
+
+test('fails when maxSize is not above minSize (no room to replace an instance)', () => {
+  assert.throws(
+    () => synthesize(cluster, withEc2(prod, { minSize: 3, desiredCapacity: 3, maxSize: 3 })),
+    (e: unknown) =>
+      e instanceof BerthError &&
+      e.where === `${prod.file}: cluster.capacity.maxSize` &&
+      /is 3, not above `minSize` \(3\)/.test(e.problem) &&
+      /Set `maxSize` to at least 4/.test(e.problem),
+  );
+});

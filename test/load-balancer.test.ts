@@ -1,0 +1,309 @@
+// Tests for the load balancer stack. Run: node --import tsx --test test/load-balancer.test.ts
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BerthError } from '../src/errors.ts';
+import { toPlain } from '../src/plain.ts';
+import { synthesize } from '../src/stack.ts';
+import { toYaml } from '../src/yaml.ts';
+import { certificateCovers, loadBalancer } from '../templates/load-balancer.ts';
+import { loadSettings, type LoadBalancerSettings, type ResolvedSettings } from '../templates/settings.ts';
+
+type Doc = {
+  Parameters: Record<string, Record<string, unknown>>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: unknown; Metadata?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  Outputs: Record<string, { Value: unknown }>;
+};
+
+const dev = loadSettings('templates/environments/dev.json');
+const prod = loadSettings('templates/environments/prod.json');
+
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555';
+
+function withLoadBalancer(base: ResolvedSettings, changes: Partial<LoadBalancerSettings>): ResolvedSettings {
+  return { ...base, loadBalancer: { ...base.loadBalancer, ...changes } };
+}
+
+/** prod with an existing certificate instead of a DNS-validated one. */
+const existing = withLoadBalancer(prod, { listener: { protocol: 'https', certificate: { source: 'existing', certificateArn: CERTIFICATE_ARN } } });
+/** prod with IPv6 as well. */
+const dualStack = withLoadBalancer(prod, { dns: { ...prod.loadBalancer.dns!, dualStack: true } });
+
+function build(settings: ResolvedSettings): Doc {
+  return toPlain(synthesize(loadBalancer, settings).toJSON()) as Doc;
+}
+
+const resourceIds = (d: Doc) => Object.keys(d.Resources);
+const attributes = (d: Doc) =>
+  Object.fromEntries((d.Resources.LoadBalancer!.Properties.LoadBalancerAttributes as { Key: string; Value: unknown }[]).map((a) => [a.Key, a.Value]));
+const skips = (d: Doc, id: string) => (d.Resources[id]!.Metadata as { checkov: { skip: { id: string }[] } } | undefined)?.checkov.skip.map((x) => x.id) ?? [];
+
+const NOT_FOUND = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }];
+
+test('parameters: picker types without defaults, application CIDRs and environment name defaulted from settings', () => {
+  const d = build(prod);
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'PublicSubnetIds', 'ApplicationSubnetCidrs']);
+  assert.equal(d.Parameters.VpcId!.Type, 'AWS::EC2::VPC::Id');
+  assert.equal(d.Parameters.VpcId!.Default, undefined);
+  assert.equal(d.Parameters.PublicSubnetIds!.Type, 'List<AWS::EC2::Subnet::Id>');
+  assert.equal(d.Parameters.PublicSubnetIds!.Default, undefined);
+  assert.equal(d.Parameters.ApplicationSubnetCidrs!.Type, 'CommaDelimitedList');
+  assert.equal(d.Parameters.ApplicationSubnetCidrs!.Default, prod.network.subnets.application.join(','));
+  assert.equal(d.Parameters.EnvironmentName!.Default, 'prod');
+  assert.equal(build(dev).Parameters.EnvironmentName!.Default, 'dev');
+});
+
+test('internet-facing ALB in the public subnets with its security group', () => {
+  const lb = build(prod).Resources.LoadBalancer!;
+  assert.equal(lb.Type, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+  assert.equal(lb.Properties.Type, 'application');
+  assert.equal(lb.Properties.Scheme, 'internet-facing');
+  assert.equal(lb.Properties.IpAddressType, 'ipv4');
+  assert.deepEqual(lb.Properties.Subnets, { Ref: 'PublicSubnetIds' });
+  assert.deepEqual(lb.Properties.SecurityGroups, [{ Ref: 'LoadBalancerSecurityGroup' }]);
+});
+
+test('HTTPS: security group admits the world on 80 and 443 only, with descriptions', () => {
+  const sg = build(prod).Resources.LoadBalancerSecurityGroup!;
+  assert.deepEqual(sg.Properties.VpcId, { Ref: 'VpcId' });
+  assert.deepEqual(sg.Properties.SecurityGroupIngress, [
+    { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 80, ToPort: 80, Description: 'HTTP from the internet' },
+    { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS from the internet' },
+  ]);
+});
+
+test('plain HTTP: security group admits the world on 80 only', () => {
+  const sg = build(dev).Resources.LoadBalancerSecurityGroup!;
+  assert.deepEqual(sg.Properties.SecurityGroupIngress, [
+    { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 80, ToPort: 80, Description: 'HTTP from the internet' },
+  ]);
+});
+
+test('egress only to each application subnet, one rule per AZ, TCP 1024-65535', () => {
+  for (const [settings, zones] of [[dev, ['A', 'B']], [prod, ['A', 'B', 'C']]] as const) {
+    const sg = build(settings).Resources.LoadBalancerSecurityGroup!;
+    assert.deepEqual(
+      sg.Properties.SecurityGroupEgress,
+      zones.map((zone, i) => ({
+        CidrIp: { 'Fn::Select': [i, { Ref: 'ApplicationSubnetCidrs' }] },
+        IpProtocol: 'tcp',
+        FromPort: 1024,
+        ToPort: 65535,
+        Description: `To the application subnet in AZ ${zone} (targets and health checks)`,
+      })),
+    );
+  }
+});
+
+test('load balancer attributes: invalid headers dropped, desync defensive, deletion protection and idle timeout per settings', () => {
+  assert.deepEqual(attributes(build(dev)), {
+    'routing.http.drop_invalid_header_fields.enabled': 'true',
+    'routing.http.desync_mitigation_mode': 'defensive',
+    'deletion_protection.enabled': 'false',
+    'idle_timeout.timeout_seconds': '60',
+    'access_logs.s3.enabled': 'false',
+  });
+  assert.equal(attributes(build(withLoadBalancer(dev, { idleTimeoutSeconds: 300 })))['idle_timeout.timeout_seconds'], '300');
+  assert.equal(attributes(build(withLoadBalancer(dev, { idleTimeoutSeconds: undefined })))['idle_timeout.timeout_seconds'], '60');
+});
+
+test('access logs: attributes point at the bucket and the ALB waits for the bucket policy', () => {
+  const d = build(prod);
+  assert.deepEqual(attributes(d), {
+    'routing.http.drop_invalid_header_fields.enabled': 'true',
+    'routing.http.desync_mitigation_mode': 'defensive',
+    'deletion_protection.enabled': 'true',
+    'idle_timeout.timeout_seconds': '60',
+    'access_logs.s3.enabled': 'true',
+    'access_logs.s3.bucket': { Ref: 'AccessLogBucket' },
+    'access_logs.s3.prefix': 'alb',
+  });
+  assert.equal(d.Resources.LoadBalancer!.DependsOn, 'AccessLogBucketPolicy');
+  assert.ok(!resourceIds(build(dev)).includes('AccessLogBucket'));
+  assert.ok(!resourceIds(build(dev)).includes('AccessLogBucketPolicy'));
+});
+
+test('access-log bucket: SSE-S3, versioned, private, owner-enforced, expiring, retained', () => {
+  const bucket = build(prod).Resources.AccessLogBucket!;
+  assert.equal(bucket.Type, 'AWS::S3::Bucket');
+  assert.deepEqual(bucket.Properties.BucketEncryption, { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+  assert.deepEqual(bucket.Properties.VersioningConfiguration, { Status: 'Enabled' });
+  assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  assert.deepEqual(bucket.Properties.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+  assert.deepEqual(bucket.Properties.LifecycleConfiguration, {
+    Rules: [{ Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: prod.logRetentionDays, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }],
+  });
+  assert.equal(bucket.DeletionPolicy, 'Retain');
+  assert.equal(bucket.UpdateReplacePolicy, 'Retain');
+  assert.deepEqual(skips(build(prod), 'AccessLogBucket'), ['CKV_AWS_18']);
+});
+
+test('access-log bucket policy: ELB log delivery of this account on the prefix, TLS only', () => {
+  const policy = build(prod).Resources.AccessLogBucketPolicy!;
+  assert.deepEqual(policy.Properties.Bucket, { Ref: 'AccessLogBucket' });
+  assert.deepEqual(policy.Properties.PolicyDocument, {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowLoadBalancerLogDelivery',
+        Effect: 'Allow',
+        Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Sub': '${AccessLogBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [{ 'Fn::GetAtt': ['AccessLogBucket', 'Arn'] }, { 'Fn::Sub': '${AccessLogBucket.Arn}/*' }],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  });
+});
+
+test('HTTPS with a DNS-validated certificate: TLS 1.3 policy, fixed 404, port 80 redirects', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.Certificate, {
+    Type: 'AWS::CertificateManager::Certificate',
+    Properties: {
+      DomainName: 'app.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'app.example.com', HostedZoneId: 'Z0123456789EXAMPLE0000' }],
+      Tags: [{ Key: 'Name', Value: { 'Fn::Sub': '${EnvironmentName}-alb' } }],
+    },
+  });
+  assert.deepEqual(d.Resources.HttpsListener!.Properties, {
+    LoadBalancerArn: { Ref: 'LoadBalancer' },
+    Port: 443,
+    Protocol: 'HTTPS',
+    SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    Certificates: [{ CertificateArn: { Ref: 'Certificate' } }],
+    DefaultActions: NOT_FOUND,
+  });
+  assert.deepEqual(d.Resources.HttpListener!.Properties, {
+    LoadBalancerArn: { Ref: 'LoadBalancer' },
+    Port: 80,
+    Protocol: 'HTTP',
+    DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+  });
+  assert.equal(d.Parameters.CertificateArn, undefined);
+  assert.deepEqual(d.Outputs.ListenerArn!.Value, { Ref: 'HttpsListener' });
+});
+
+test('HTTPS with an existing certificate: a CertificateArn parameter defaulted to it, no certificate resource', () => {
+  const d = build(existing);
+  assert.deepEqual(d.Parameters.CertificateArn, {
+    Type: 'String',
+    Description: 'ARN of the ACM certificate of the HTTPS listener, in the Region of the stack.',
+    Default: CERTIFICATE_ARN,
+    AllowedPattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$',
+    ConstraintDescription: 'an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/...',
+  });
+  assert.ok(!resourceIds(d).includes('Certificate'));
+  assert.deepEqual(d.Resources.HttpsListener!.Properties.Certificates, [{ CertificateArn: { Ref: 'CertificateArn' } }]);
+  assert.equal(d.Resources.HttpsListener!.Properties.SslPolicy, 'ELBSecurityPolicy-TLS13-1-2-2021-06');
+});
+
+test('plain HTTP (dev opt-in): only an HTTP listener with the fixed 404, no certificate', () => {
+  const d = build(dev);
+  assert.deepEqual(d.Resources.HttpListener!.Properties, { LoadBalancerArn: { Ref: 'LoadBalancer' }, Port: 80, Protocol: 'HTTP', DefaultActions: NOT_FOUND });
+  assert.deepEqual(
+    resourceIds(d).filter((id) => d.Resources[id]!.Type === 'AWS::ElasticLoadBalancingV2::Listener'),
+    ['HttpListener'],
+  );
+  assert.ok(!resourceIds(d).includes('Certificate'));
+  assert.deepEqual(d.Outputs.ListenerArn!.Value, { Ref: 'HttpListener' });
+  assert.deepEqual(skips(d, 'HttpListener'), ['CKV_AWS_2', 'CKV_AWS_103']);
+});
+
+test('checkov skips for settings-driven choices appear only where the environment made them', () => {
+  assert.deepEqual(skips(build(dev), 'LoadBalancer'), ['CKV_AWS_91', 'CKV_AWS_150']);
+  assert.deepEqual(skips(build(prod), 'LoadBalancer'), []);
+  assert.deepEqual(skips(build(prod), 'HttpListener'), []);
+});
+
+test('Route 53: an alias A record for the domain pointing at the ALB', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.AliasRecordA, {
+    Type: 'AWS::Route53::RecordSet',
+    Properties: {
+      HostedZoneId: 'Z0123456789EXAMPLE0000',
+      Name: 'app.example.com',
+      Type: 'A',
+      AliasTarget: {
+        DNSName: { 'Fn::GetAtt': ['LoadBalancer', 'DNSName'] },
+        HostedZoneId: { 'Fn::GetAtt': ['LoadBalancer', 'CanonicalHostedZoneID'] },
+        EvaluateTargetHealth: true,
+      },
+    },
+  });
+  assert.ok(!resourceIds(d).includes('AliasRecordAAAA'));
+  assert.ok(!resourceIds(build(dev)).some((id) => id.startsWith('AliasRecord')));
+});
+
+test('dual stack: dualstack ALB, AAAA alias record, IPv6 ingress on 80 and 443', () => {
+  const d = build(dualStack);
+  assert.equal(d.Resources.LoadBalancer!.Properties.IpAddressType, 'dualstack');
+  const aaaa = d.Resources.AliasRecordAAAA!;
+  assert.equal(aaaa.Properties.Type, 'AAAA');
+  assert.equal(aaaa.Properties.Name, 'app.example.com');
+  assert.deepEqual(aaaa.Properties.AliasTarget, d.Resources.AliasRecordA!.Properties.AliasTarget);
+  assert.deepEqual(
+    (d.Resources.LoadBalancerSecurityGroup!.Properties.SecurityGroupIngress as Record<string, unknown>[]).filter((r) => 'CidrIpv6' in r),
+    [
+      { CidrIpv6: '::/0', IpProtocol: 'tcp', FromPort: 80, ToPort: 80, Description: 'HTTP from the internet (IPv6)' },
+      { CidrIpv6: '::/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: 'HTTPS from the internet (IPv6)' },
+    ],
+  );
+});
+
+test('outputs: typed contract values', () => {
+  const d = build(prod);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(d.Outputs).map(([k, o]) => [k, o.Value])),
+    {
+      LoadBalancerSecurityGroupId: { Ref: 'LoadBalancerSecurityGroup' },
+      ListenerArn: { Ref: 'HttpsListener' },
+      LoadBalancerFullName: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] },
+      LoadBalancerDnsName: { 'Fn::GetAtt': ['LoadBalancer', 'DNSName'] },
+      LoadBalancerArn: { Ref: 'LoadBalancer' },
+      Url: 'https://app.example.com',
+    },
+  );
+  assert.deepEqual(build(dev).Outputs.Url!.Value, { 'Fn::Sub': 'http://${LoadBalancer.DNSName}' });
+  const noDns = withLoadBalancer(existing, { dns: undefined });
+  assert.deepEqual(build(noDns).Outputs.Url!.Value, { 'Fn::Sub': 'https://${LoadBalancer.DNSName}' });
+});
+
+test('template bodies stay well under the 51,200-byte limit', () => {
+  for (const settings of [dev, prod, existing, dualStack]) {
+    const bytes = Buffer.byteLength(toYaml(synthesize(loadBalancer, settings).toJSON()));
+    assert.ok(bytes < 20_000, `${settings.name}: ${bytes} bytes`);
+  }
+});
+
+test('certificateCovers: exact names and one-level wildcards', () => {
+  assert.equal(certificateCovers('app.example.com', 'app.example.com'), true);
+  assert.equal(certificateCovers('*.example.com', 'app.example.com'), true);
+  assert.equal(certificateCovers('*.example.com', 'a.b.example.com'), false);
+  assert.equal(certificateCovers('*.example.com', 'example.com'), false);
+  assert.equal(certificateCovers('www.example.com', 'app.example.com'), false);
+});
+
+test('fails when the DNS name is not covered by the DNS-validated certificate', () => {
+  const mismatch = withLoadBalancer(prod, { dns: { domainName: 'www.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000' } });
+  assert.throws(
+    () => synthesize(loadBalancer, mismatch),
+    (e: unknown) =>
+      e instanceof BerthError &&
+      e.where === 'templates/environments/prod.json: loadBalancer.dns.domainName' &&
+      e.problem.startsWith('`www.example.com` is not covered by the certificate for `app.example.com`'),
+  );
+  // A wildcard certificate one level up is fine.
+  const wildcard = withLoadBalancer(mismatch, {
+    listener: { protocol: 'https', certificate: { source: 'dnsValidated', domainName: '*.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000' } },
+  });
+  assert.equal(build(wildcard).Resources.Certificate!.Properties.DomainName, '*.example.com');
+});
