@@ -80,6 +80,7 @@ const REF_KINDS: Record<string, string> = {
   'AWS::EC2::Subnet': 'AWS::EC2::Subnet::Id',
   'AWS::EC2::SecurityGroup': 'AWS::EC2::SecurityGroup::Id',
   'AWS::Route53::HostedZone': 'AWS::Route53::HostedZone::Id',
+  'AWS::SSM::Parameter': 'AWS::SSM::Parameter::Name',
 };
 
 interface SpecType {

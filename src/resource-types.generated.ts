@@ -10173,7 +10173,7 @@ export interface ResourceTypes {
   "AWS::SSM::Parameter": {
     readonly props: SSMParameterProps;
     /** `Ref` returns Name. */
-    readonly ref: "String";
+    readonly ref: "AWS::SSM::Parameter::Name";
     readonly attributes: {
       readonly "Arn": "String";
       readonly "Type": "String";

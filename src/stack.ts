@@ -12,7 +12,7 @@ import type { Resource, ResourceOptions } from './resource.ts';
 import { Template } from './template.ts';
 
 /** The kind of an output: what the parent sees, in the parameter-type vocabulary. */
-export type OutputKind = 'String' | 'Number' | AwsSpecificType | ListParameterType;
+export type OutputKind = 'String' | 'Number' | AwsSpecificType | ListParameterType | 'AWS::SSM::Parameter::Name';
 
 export interface OutputSpec<K extends OutputKind = OutputKind> {
   readonly type: K;
@@ -23,7 +23,7 @@ export type ParameterSpecs = { readonly [name: string]: ParameterProps };
 export type OutputSpecs = { readonly [name: string]: OutputSpec };
 
 /** The handles `build` receives, one per declared parameter. */
-export type ParameterHandles<P extends ParameterSpecs> = { readonly [K in keyof P]: Parameter<P[K]['type']> };
+export type ParameterHandles<P extends ParameterSpecs> = { readonly [K in keyof P]-?: Parameter<NonNullable<P[K]>['type']> };
 
 /** What `build` must return for an output of kind `K`: lists may be returned as arrays. */
 export type OutputValue<K extends OutputKind> = K extends 'List<Number>'
@@ -52,18 +52,20 @@ export type ArgumentFor<T extends ParameterType> = T extends 'Number'
         : T extends 'String'
           ? string | number | boolean | Intrinsic<ScalarKind>
           : T extends `AWS::SSM::Parameter::${string}`
-            ? string | Intrinsic<'String'>
+            ? string | Intrinsic<'AWS::SSM::Parameter::Name'> // the parameter's name, never its value
+
             : string | Intrinsic<T | `AWS::SSM::Parameter::Value<${T & string}>`>;
 
 /** Kinds that evaluate to one value (not a list). */
 export type ScalarKind = 'String' | 'Number' | AwsSpecificType;
 
-type RequiredKeys<P extends ParameterSpecs> = { [K in keyof P]: P[K] extends { readonly default: unknown } ? never : K }[keyof P];
+/** Parameters without a default; a parameter declared only for some settings (`undefined` in its type) is optional. */
+type RequiredKeys<P extends ParameterSpecs> = { [K in keyof P]-?: undefined extends P[K] ? never : P[K] extends { readonly default: unknown } ? never : K }[keyof P];
 type OptionalKeys<P extends ParameterSpecs> = Exclude<keyof P, RequiredKeys<P>>;
 
 /** The parameters a parent passes: required ones (no default) must be there. */
-export type NestArguments<P extends ParameterSpecs> = { readonly [K in RequiredKeys<P>]: ArgumentFor<P[K]['type']> } & {
-  readonly [K in OptionalKeys<P>]?: ArgumentFor<P[K]['type']>;
+export type NestArguments<P extends ParameterSpecs> = { readonly [K in RequiredKeys<P>]: ArgumentFor<NonNullable<P[K]>['type']> } & {
+  readonly [K in OptionalKeys<P>]?: ArgumentFor<NonNullable<P[K]>['type']>;
 };
 
 export interface StackDefinition<S, P extends ParameterSpecs, O extends OutputSpecs> {
@@ -150,7 +152,20 @@ export function nest<S, P extends ParameterSpecs, O extends OutputSpecs>(
     logicalId,
     'AWS::CloudFormation::Stack',
     { TemplateURL: child.file, ...(Object.keys(parameters).length ? { Parameters: parameters as Record<string, Value<string>> } : {}) },
-    props.options,
+    {
+      // Deleting the parent deletes the child stack; stateful resources inside carry their own
+      // Retain policies. Explicit, so the choice is visible (cfn-lint I3011).
+      deletionPolicy: 'Delete',
+      updateReplacePolicy: 'Delete',
+      ...props.options,
+      metadata: {
+        // The relative TemplateURL is deliberate: `aws cloudformation package` uploads the sibling
+        // file and rewrites the URL, and cfn-lint follows it to check the wiring (E3043, E1010).
+        // W3002 only warns that the template needs `package` first, which scripts/deploy.sh does.
+        'cfn-lint': { config: { ignore_checks: ['W3002'] } },
+        ...props.options?.metadata,
+      },
+    },
   );
   const outputs = Object.fromEntries(Object.keys(def.outputs).map((id) => [id, new Intrinsic('Fn::GetAtt', [logicalId, `Outputs.${id}`], parent)]));
   return { stack, template: child, outputs: outputs as NestedStack<O>['outputs'] };

@@ -101,7 +101,12 @@ export function toYaml(doc: unknown, props: EmitProps = {}): string {
     noCompatMode: false, // quote YAML 1.1 booleans (`yes`, `on`) that PyYAML would read as bool
   });
   // js-yaml leaves a space after a tag whose node starts on the next line (`!Not ␠`): drop it.
-  const body = dumped.replace(/((?:^|: |- )!\w+) $/gm, '$1');
+  const body = dumped
+    .replace(/((?:^|: |- )!\w+) $/gm, '$1')
+    // `!GetAtt [Name, Attr]` rather than `!GetAtt Name.Attr`: both are valid CloudFormation, but
+    // cfn-guard (the AWS Control Tower rules) reads the dotted form as an opaque string and then
+    // cannot follow references such as a log group's KMS key or a queue's dead-letter queue.
+    .replace(/((?:^|: |- )!GetAtt) ([A-Za-z0-9]+)\.([A-Za-z0-9.]+)$/gm, '$1 [$2, $3]');
   const header = (props.header ?? []).map((l) => `# ${l}`.trimEnd()).join('\n');
   return header ? `${header}\n${body}` : body;
 }

@@ -14,6 +14,7 @@ import { AWS, Base64, Equals, GetAZs, If, Not, Select, sub, type Intrinsic } fro
 import type { Resource } from '../src/resource.ts';
 import { defineStack, type NestArguments, type ParameterHandles } from '../src/stack.ts';
 import type { Template } from '../src/template.ts';
+import { publish } from './registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from './settings.ts';
 
 /**
@@ -170,6 +171,8 @@ export const cluster = defineStack({
     CapacityProviderName: { type: 'String', description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' },
     InstanceSecurityGroupId: { type: 'String', description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' },
     Ec2Capacity: { type: 'String', description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' },
+    ClusterNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' },
+    CapacityProviderNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' },
   },
   build(t, p, s) {
     const cap = s.cluster.capacity;
@@ -193,6 +196,7 @@ export const cluster = defineStack({
         Tags: tags('cluster'),
       });
       return {
+        ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, FARGATE_CAPACITY_PROVIDER),
         ClusterName: ecsCluster.ref,
         ClusterArn: ecsCluster.getAtt('Arn'),
         CapacityProviderName: FARGATE_CAPACITY_PROVIDER,
@@ -207,6 +211,7 @@ export const cluster = defineStack({
     const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', { ClusterSettings: containerInsights, Tags: tags('cluster') });
     const ec2 = addEc2Capacity(t, p, s, ecsCluster, tags);
     return {
+      ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, ec2.capacityProvider.ref),
       ClusterName: ecsCluster.ref,
       ClusterArn: ecsCluster.getAtt('Arn'),
       CapacityProviderName: ec2.capacityProvider.ref,
@@ -215,6 +220,13 @@ export const cluster = defineStack({
     };
   },
 });
+
+/** Publishes the cluster and capacity provider names in the estate registry (templates/registry.ts). */
+function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Intrinsic<string> | string) {
+  const cluster = publish(t, 'ClusterNameParameter', env, 'cluster-name', ecsCluster.ref, 'Name of the ECS cluster, for service stacks.');
+  const provider = publish(t, 'CapacityProviderNameParameter', env, 'capacity-provider-name', capacityProvider, 'Capacity provider for EC2 services, for service stacks.');
+  return { ClusterNameParameter: cluster.ref, CapacityProviderNameParameter: provider.ref };
+}
 
 type Tags = (suffix: string) => { Key: string; Value: Intrinsic<'String'> }[];
 

@@ -7,7 +7,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Estate } from '../src/estate.ts';
 import { synthesize } from '../src/stack.ts';
-import { network } from './network.ts';
+import { root } from './root.ts';
+import { services } from './services/index.ts';
 import { loadSettings } from './settings.ts';
 
 const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
@@ -24,6 +25,6 @@ export const estate: Estate = {
   settingsFile,
   synthesize(environment) {
     const settings = loadSettings(settingsFile(environment));
-    return [synthesize(network, settings)];
+    return [synthesize(root, { settings, services })];
   },
 };

@@ -11,6 +11,7 @@ import { AWS, Select, sub, type Intrinsic, type Value } from '../src/intrinsic.t
 import type { Resource } from '../src/resource.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Template } from '../src/template.ts';
+import { publish } from './registry.ts';
 import type { ResolvedSettings } from './settings.ts';
 
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
@@ -118,6 +119,8 @@ export const loadBalancer = defineStack({
     LoadBalancerFullName: { type: 'String', description: 'Full name of the load balancer (app/<name>/<id>), for request-count scaling and metrics.' },
     LoadBalancerDnsName: { type: 'String', description: 'DNS name of the load balancer.' },
     LoadBalancerArn: { type: 'String', description: 'ARN of the load balancer.' },
+    ListenerArnParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the listener ARN (/berth/<env>/listener-arn), read by service stacks.' },
+    LoadBalancerFullNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the load balancer full name (/berth/<env>/load-balancer-full-name).' },
     Url: { type: 'String', description: 'Base URL of the estate.' },
   },
   build(t, p, s) {
@@ -261,7 +264,12 @@ export const loadBalancer = defineStack({
     }
 
     const scheme = https ? 'https' : 'http';
+    // The estate registry (templates/registry.ts): service stacks read these by SSM name.
+    const listenerParameter = publish(t, 'ListenerArnParameter', p.EnvironmentName.ref, 'listener-arn', listener.ref, 'Listener services add their rules to.');
+    const fullNameParameter = publish(t, 'LoadBalancerFullNameParameter', p.EnvironmentName.ref, 'load-balancer-full-name', alb.getAtt('LoadBalancerFullName'), 'Full name of the load balancer, for request-count scaling.');
     return {
+      ListenerArnParameter: listenerParameter.ref,
+      LoadBalancerFullNameParameter: fullNameParameter.ref,
       LoadBalancerSecurityGroupId: securityGroup.ref,
       ListenerArn: listener.ref,
       LoadBalancerFullName: alb.getAtt('LoadBalancerFullName'),

@@ -163,7 +163,11 @@ export interface ServiceDefinition {
   readonly enableExecuteCommand?: boolean;
 }
 
-/** Identity function that gives object literals their checked type (and editor completion). */
-export function defineService<const D extends ServiceDefinition>(definition: D): D {
+/**
+ * Identity function that gives object literals their checked type (and editor completion).
+ * Not generic on purpose: a generic parameter would skip the excess-property check that makes
+ * `placement` on Fargate capacity a compile error.
+ */
+export function defineService(definition: ServiceDefinition): ServiceDefinition {
   return definition;
 }

@@ -254,6 +254,8 @@ test('EC2 outputs: the cluster, the EC2 provider and the instance security group
       CapacityProviderName: { Ref: 'CapacityProvider' },
       InstanceSecurityGroupId: { 'Fn::GetAtt': ['InstanceSecurityGroup', 'GroupId'] },
       Ec2Capacity: 'true',
+      ClusterNameParameter: { Ref: 'ClusterNameParameter' },
+      CapacityProviderNameParameter: { Ref: 'CapacityProviderNameParameter' },
     },
   );
   assert.deepEqual(d.Outputs.ClusterName.Export, { Name: { 'Fn::Sub': '${AWS::StackName}-ClusterName' } });
@@ -262,7 +264,7 @@ test('EC2 outputs: the cluster, the EC2 provider and the instance security group
 test('Fargate: the providers and strategy on the cluster, Spot only with a positive weight, no EC2 resources', () => {
   const d = build(fargate(3));
   assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName']);
-  assert.deepEqual(Object.keys(d.Resources), ['Cluster']);
+  assert.deepEqual(Object.keys(d.Resources), ['Cluster', 'ClusterNameParameter', 'CapacityProviderNameParameter']);
   assert.deepEqual(d.Resources.Cluster.Properties, {
     ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
     CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
@@ -277,6 +279,18 @@ test('Fargate: the providers and strategy on the cluster, Spot only with a posit
   assert.deepEqual(ofType(d, 'AWS::AutoScaling::AutoScalingGroup'), []);
 });
 
+test('the cluster and capacity provider names are published in the estate registry (SSM)', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.ClusterNameParameter.Properties, {
+    Name: { 'Fn::Sub': '/berth/${EnvironmentName}/cluster-name' },
+    Type: 'String',
+    Value: { Ref: 'Cluster' },
+    Description: 'Name of the ECS cluster, for service stacks.',
+  });
+  assert.deepEqual(d.Resources.CapacityProviderNameParameter.Properties.Value, { Ref: 'CapacityProvider' });
+  assert.deepEqual(build(fargate()).Resources.CapacityProviderNameParameter.Properties.Value, 'FARGATE');
+});
+
 test('Fargate outputs keep the contract: FARGATE, `none` and `false`', () => {
   assert.deepEqual(
     Object.fromEntries(Object.entries(build(fargate()).Outputs).map(([id, o]) => [id, o.Value])),
@@ -286,6 +300,8 @@ test('Fargate outputs keep the contract: FARGATE, `none` and `false`', () => {
       CapacityProviderName: 'FARGATE',
       InstanceSecurityGroupId: 'none',
       Ec2Capacity: 'false',
+      ClusterNameParameter: { Ref: 'ClusterNameParameter' },
+      CapacityProviderNameParameter: { Ref: 'CapacityProviderNameParameter' },
     },
   );
 });

@@ -269,9 +269,17 @@ test('outputs: typed contract values', () => {
       LoadBalancerFullName: { 'Fn::GetAtt': ['LoadBalancer', 'LoadBalancerFullName'] },
       LoadBalancerDnsName: { 'Fn::GetAtt': ['LoadBalancer', 'DNSName'] },
       LoadBalancerArn: { Ref: 'LoadBalancer' },
+      ListenerArnParameter: { Ref: 'ListenerArnParameter' },
+      LoadBalancerFullNameParameter: { Ref: 'LoadBalancerFullNameParameter' },
       Url: 'https://app.example.com',
     },
   );
+  assert.deepEqual(d.Resources.ListenerArnParameter!.Properties, {
+    Name: { 'Fn::Sub': '/berth/${EnvironmentName}/listener-arn' },
+    Type: 'String',
+    Value: { Ref: 'HttpsListener' },
+    Description: 'Listener services add their rules to.',
+  });
   assert.deepEqual(build(dev).Outputs.Url!.Value, { 'Fn::Sub': 'http://${LoadBalancer.DNSName}' });
   const noDns = withLoadBalancer(existing, { dns: undefined });
   assert.deepEqual(build(noDns).Outputs.Url!.Value, { 'Fn::Sub': 'https://${LoadBalancer.DNSName}' });

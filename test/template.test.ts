@@ -152,6 +152,9 @@ test('nesting a stack emits AWS::CloudFormation::Stack with a relative TemplateU
   assert.deepEqual(doc.Resources.Child, {
     Type: 'AWS::CloudFormation::Stack',
     Properties: { TemplateURL: 'child.yaml', Parameters: { VpcId: { Ref: 'Vpc' }, SubnetIds: { 'Fn::Join': [',', [{ Ref: 'Subnet' }]] }, Size: '3' } },
+    Metadata: { 'cfn-lint': { config: { ignore_checks: ['W3002'] } } },
+    DeletionPolicy: 'Delete',
+    UpdateReplacePolicy: 'Delete',
   });
   assert.deepEqual(doc.Outputs.Topic.Value, { 'Fn::GetAtt': ['Child', 'Outputs.TopicArn'] });
   assert.equal(parent.children[0]!.name, 'child');

@@ -32,7 +32,7 @@ test('strings YAML 1.1 would misread survive a round trip through cfn-lint\'s lo
   assert.deepEqual(loadWithCfnLint(text), toPlain(doc));
 });
 
-test('short-form tags, long form where two tags would share a node, no folding', () => {
+test('short-form tags (GetAtt as a flow list, which cfn-guard can follow), long form where two tags would share a node, no folding', () => {
   const t = new Template({ name: 'tags', description: 'd' });
   const vpc = t.resource('Vpc', 'AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
   const long = 'x'.repeat(300);
@@ -45,7 +45,7 @@ test('short-form tags, long form where two tags would share a node, no folding',
   t.resource('Template', 'AWS::EC2::LaunchTemplate', { LaunchTemplateData: { UserData: Base64(sub`${vpc.ref}`) } });
   const text = toYaml(t.toJSON());
   assert.match(text, /^ {6}VpcId: !Ref Vpc$/m);
-  assert.match(text, /^ {6}CidrBlock: !GetAtt Vpc\.CidrBlock$/m);
+  assert.match(text, /^ {6}CidrBlock: !GetAtt \[Vpc, CidrBlock\]$/m);
   assert.match(text, /^ {6}AvailabilityZone: !Select\n {8}- 0\n {8}- !GetAZs ''$/m);
   assert.match(text, /^ {8}UserData:\n {10}Fn::Base64: !Sub \$\{Vpc\}$/m);
   assert.match(text, new RegExp(`Value: !Sub \\$\\{AWS::StackName\\}-${long}$`, 'm'));
