@@ -341,6 +341,11 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       seen.push({ path, cidr: c });
     });
   }
+  // A dualstack ALB needs subnets with IPv6 blocks; the network stack does not create them yet,
+  // so the template would fail at deploy time. Refuse it here, where the fix is obvious.
+  if (s.loadBalancer.dns?.dualStack) {
+    throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 subnets, which the network stack does not create yet. Remove `dualStack` (an A record is still written).');
+  }
   const cap = s.cluster.capacity;
   if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {
     throw new BerthError(at(file, 'cluster.capacity'), `needs minSize <= desiredCapacity <= maxSize, got ${cap.minSize} <= ${cap.desiredCapacity} <= ${cap.maxSize}. Adjust the three sizes.`);
