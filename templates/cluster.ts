@@ -16,6 +16,7 @@ import { defineStack, type NestArguments, type ParameterHandles } from '../src/s
 import type { Template } from '../src/template.ts';
 import { publish } from './registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from './settings.ts';
+import { environmentNameParameter } from './environment-name.ts';
 
 /**
  * The public SSM parameters that name the latest ECS-optimized Amazon Linux 2023 AMI, per CPU architecture.
@@ -48,17 +49,6 @@ export function isArm64InstanceType(instanceType: string): boolean {
 const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 const INSTANCE_TYPE_PATTERN = '^[a-z][a-z0-9-]*\\.[a-z0-9]+$';
 
-function environmentName(s: ResolvedSettings) {
-  return {
-    type: 'String',
-    description: 'Name prefix for the resources (tags and names).',
-    default: s.name,
-    allowedPattern: '^[a-z][a-z0-9-]{0,19}$',
-    constraintDescription: 'lower-case letters, digits and hyphens, starting with a letter, up to 20 characters',
-    group: 'Environment',
-    label: 'Environment name',
-  } as const;
-}
 
 function size(description: string, label: string, value: number, minValue: number) {
   return { type: 'Number', description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label } as const;
@@ -68,7 +58,7 @@ function size(description: string, label: string, value: number, minValue: numbe
 function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
   const arch = isArm64InstanceType(cap.instanceType) ? 'arm64' : 'x86_64';
   return {
-    EnvironmentName: environmentName(s),
+    EnvironmentName: environmentNameParameter(s.name),
     VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' } as const,
     ApplicationSubnetIds: {
       type: 'List<AWS::EC2::Subnet::Id>',
@@ -127,7 +117,7 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
 }
 
 type Ec2Parameters = ReturnType<typeof ec2Parameters>;
-type FargateParameters = { EnvironmentName: ReturnType<typeof environmentName> };
+type FargateParameters = { EnvironmentName: ReturnType<typeof environmentNameParameter> };
 
 /**
  * What a parent passes when it nests the cluster, typed against the EC2 contract: the Fargate
@@ -163,7 +153,7 @@ export const cluster = defineStack({
   },
   parameters: (s: ResolvedSettings): Ec2Parameters | FargateParameters => {
     const cap = s.cluster.capacity;
-    return cap.type === 'ec2' ? ec2Parameters(s, cap) : { EnvironmentName: environmentName(s) };
+    return cap.type === 'ec2' ? ec2Parameters(s, cap) : { EnvironmentName: environmentNameParameter(s.name) };
   },
   outputs: {
     ClusterName: { type: 'String', description: 'Name of the ECS cluster.' },

@@ -13,6 +13,7 @@ import { defineStack } from '../src/stack.ts';
 import type { Template } from '../src/template.ts';
 import { publish } from './registry.ts';
 import type { ResolvedSettings } from './settings.ts';
+import { environmentNameParameter } from './environment-name.ts';
 
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
@@ -75,15 +76,7 @@ export const loadBalancer = defineStack({
   parameters: (s: ResolvedSettings) => {
     const listener = s.loadBalancer.listener;
     return {
-      EnvironmentName: {
-        type: 'String',
-        description: 'Name prefix for the resources (tags and names).',
-        default: s.name,
-        allowedPattern: '^[a-z][a-z0-9-]{0,19}$',
-        constraintDescription: 'lower-case letters, digits and hyphens, starting with a letter, up to 20 characters',
-        group: 'Environment',
-        label: 'Environment name',
-      },
+      EnvironmentName: environmentNameParameter(s.name),
       VpcId: {
         type: 'AWS::EC2::VPC::Id',
         description: 'The VPC of the load balancer and its security group.',

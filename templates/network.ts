@@ -8,6 +8,7 @@ import { AWS, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Resource } from '../src/resource.ts';
 import { RETENTION_DAYS, type ResolvedSettings } from './settings.ts';
+import { environmentNameParameter } from './environment-name.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
@@ -19,15 +20,7 @@ export const network = defineStack({
   description: (s: ResolvedSettings) =>
     `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), flow logs.`,
   parameters: (s: ResolvedSettings) => ({
-    EnvironmentName: {
-      type: 'String',
-      description: 'Name prefix for the resources (tags and names).',
-      default: s.name,
-      allowedPattern: '^[a-z][a-z0-9-]{0,19}$',
-      constraintDescription: 'lower-case letters, digits and hyphens, starting with a letter, up to 20 characters',
-      group: 'Environment',
-      label: 'Environment name',
-    },
+    EnvironmentName: environmentNameParameter(s.name),
     VpcCidr: {
       type: 'String',
       description: 'IPv4 CIDR block of the VPC.',

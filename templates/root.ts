@@ -13,6 +13,7 @@ import { assignPriorities, definitionFile } from './routing.ts';
 import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service-definition.ts';
 import type { ResolvedSettings } from './settings.ts';
+import { environmentNameParameter } from './environment-name.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
@@ -29,15 +30,7 @@ export const root = defineStack({
   description: ({ settings, services }: RootSettings) =>
     `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${services.map((s) => s.name).join(', ')}).`,
   parameters: ({ settings }: RootSettings) => ({
-    EnvironmentName: {
-      type: 'String',
-      description: 'Name prefix for every resource of the estate (tags and names).',
-      default: settings.name,
-      allowedPattern: '^[a-z][a-z0-9-]{0,19}$',
-      constraintDescription: 'lower-case letters, digits and hyphens, starting with a letter, up to 20 characters',
-      group: 'Environment',
-      label: 'Environment name',
-    },
+    EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
   outputs: {
     Url: { type: 'String', description: 'Base URL of the estate.' },

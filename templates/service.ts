@@ -18,6 +18,7 @@ import { definitionFile, priorityOf } from './routing.ts';
 import type { ServiceDefinition, ServiceRole, WebScaling } from './service-definition.ts';
 import type { ResolvedSettings } from './settings.ts';
 import { registryParameter } from './registry.ts';
+import { environmentNameParameter } from './environment-name.ts';
 
 export interface ServiceStackSettings {
   readonly settings: ResolvedSettings;
@@ -296,22 +297,13 @@ function checkSchedule(at: (p: string) => string, role: Role<'scheduled'>): void
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-const ENVIRONMENT = 'Environment';
 const WIRING = 'Network and wiring (outputs of the other stacks)';
 const CONTAINER = 'Container';
 const SCALING = 'Task count';
 
 function baseParameters(r: Resolved) {
   return {
-    EnvironmentName: {
-      type: 'String',
-      description: 'Name prefix for the resources (tags, names, the log group /berth/<environment>/<service>).',
-      default: r.s.name,
-      allowedPattern: '^[a-z][a-z0-9-]{0,19}$',
-      constraintDescription: 'lower-case letters, digits and hyphens, starting with a letter, up to 20 characters',
-      group: ENVIRONMENT,
-      label: 'Environment name',
-    },
+    EnvironmentName: environmentNameParameter(r.s.name, 'Name prefix for the resources (tags, names, the log group /berth/<environment>/<service>).'),
     VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the tasks (the network stack\'s VpcId output).', group: WIRING, label: 'VPC' },
     ApplicationSubnetIds: {
       type: 'List<AWS::EC2::Subnet::Id>',
