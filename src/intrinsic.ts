@@ -120,6 +120,11 @@ export function sub(strings: TemplateStringsArray, ...values: readonly (Value<st
     } else if (v instanceof Intrinsic && v.fn === 'Fn::GetAtt' && Array.isArray(v.args) && v.args.every((a) => typeof a === 'string')) {
       text += `\${${(v.args as string[]).join('.')}}`;
       owner ??= v.owner;
+    } else if (v instanceof Intrinsic && v.fn === 'Fn::Sub' && typeof v.args === 'string') {
+      // A nested `sub` without variables is already Sub text (escapes included): inline it, so
+      // sub`${prefix}/x` reads as one flat string instead of a variable holding another Sub.
+      text += v.args;
+      owner ??= v.owner;
     } else {
       const name = `Var${Object.keys(vars).length + 1}`;
       vars[name] = v;

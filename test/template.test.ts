@@ -31,6 +31,11 @@ test('sub`` turns handles into placeholders and other intrinsics into variables'
     'Fn::Sub': ['x-${Var1}', { Var1: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } }],
   });
   assert.deepEqual(toPlain(sub`literal \${Name} stays`), { 'Fn::Sub': 'literal ${!Name} stays' });
+  // A nested sub without variables is inlined, escapes kept; one with variables stays a variable.
+  assert.deepEqual(toPlain(sub`${sub`/logs/${bucket.ref}/\${x}`}:*`), { 'Fn::Sub': '/logs/${Bucket}/${!x}:*' });
+  assert.deepEqual(toPlain(sub`a-${sub`x-${Select(0, GetAZs())}`}`), {
+    'Fn::Sub': ['a-${Var1}', { Var1: { 'Fn::Sub': ['x-${Var1}', { Var1: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } }] } }],
+  });
 });
 
 test('every intrinsic function has its long form', () => {

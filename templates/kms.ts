@@ -1,0 +1,70 @@
+/**
+ * Customer managed KMS keys: the statements every berth key policy has, and the key that encrypts
+ * a CloudWatch Logs log group.
+ */
+import { AWS, sub, type Json, type Value } from '../src/intrinsic.ts';
+import type { Resource } from '../src/resource.ts';
+import type { Template } from '../src/template.ts';
+
+/** Keys and the data they protect outlive the stack: a deleted key makes its data unreadable. */
+export const RETAIN = { deletionPolicy: 'Retain', updateReplacePolicy: 'Retain' } as const;
+
+/**
+ * Key policy statements every berth key has: the account's IAM policies govern the key (AWS's
+ * default key policy), and grants may be created only for AWS services acting on AWS resources.
+ * In a key policy, Resource `*` is the key itself.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+ */
+export function baseKeyStatements(): Json[] {
+  return [
+    { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:root` }, Action: 'kms:*', Resource: '*' },
+    {
+      Sid: 'GrantsOnlyForAwsServices',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    },
+  ];
+}
+
+export interface LogKeyProps {
+  readonly description: Value<string>;
+  /** The name of the one log group the key may encrypt (CloudWatch Logs puts its ARN in the encryption context). */
+  readonly logGroupName: Value<string>;
+  readonly tags?: readonly { readonly Key: string; readonly Value: Value<string> }[];
+}
+
+/**
+ * A rotating key that CloudWatch Logs may use for one log group only: the service principal may
+ * use it when the encryption context names that log group.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function logGroupKey(t: Template, logicalId: string, props: LogKeyProps): Resource<'AWS::KMS::Key'> {
+  return t.resource(
+    logicalId,
+    'AWS::KMS::Key',
+    {
+      Description: props.description,
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          ...baseKeyStatements(),
+          {
+            Sid: 'CloudWatchLogsUse',
+            Effect: 'Allow',
+            Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
+            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+            Resource: '*',
+            Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${props.logGroupName}` } },
+          },
+        ],
+      },
+      ...(props.tags ? { Tags: props.tags } : {}),
+    },
+    RETAIN,
+  );
+}
