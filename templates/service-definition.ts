@@ -153,7 +153,10 @@ export interface ServiceDefinition {
   readonly capacity: ServiceCapacity;
   readonly container: ContainerProps;
   readonly role: ServiceRole;
-  /** Tasks to keep running (0 for scheduled jobs). Environments may override. @default 2 */
+  /**
+   * Tasks to keep running, for a service without auto scaling (with `role.scaling`, scaling owns
+   * the count and this must be left out). Environments may override. @default 2
+   */
   readonly desiredCount?: number;
   /** @default 100 */
   readonly minimumHealthyPercent?: number;

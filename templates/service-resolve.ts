@@ -16,7 +16,7 @@ export interface ServiceStackSettings {
   readonly listenerRulePriority?: number;
 }
 
-/** @default for `desiredCount`. */
+/** @default for `desiredCount` of a service without auto scaling. */
 export const DEFAULT_DESIRED_COUNT = 2;
 /** @default for `container.writablePaths`. */
 export const DEFAULT_WRITABLE_PATHS = ['/tmp'] as const;
@@ -66,6 +66,7 @@ export interface Resolved {
   readonly placement?: PlacementRules;
   readonly image: string;
   readonly ecr?: EcrRepository;
+  /** Absent for scheduled tasks and for services with auto scaling (which owns the count). */
   readonly desiredCount?: number;
   readonly scaling?: { readonly minCount: number; readonly maxCount: number };
   readonly writable: readonly { readonly volume: string; readonly path: string }[];
@@ -142,21 +143,29 @@ export function resolve(ss: ServiceStackSettings): Resolved {
     throw new BerthError(atOverride(override.minCount !== undefined ? 'minCount' : 'maxCount'), `is set but service ${q(def.name)} has no auto scaling. Remove it, or add \`role.scaling\` to ${file}.`);
   }
   const scaling = roleScaling ? { minCount: override.minCount ?? roleScaling.minCount, maxCount: override.maxCount ?? roleScaling.maxCount } : undefined;
-  const scalingAt = (field: 'minCount' | 'maxCount' | 'desiredCount') =>
-    override[field] !== undefined ? atOverride(field) : field === 'desiredCount' ? at('desiredCount') : at(`role.scaling.${field}`);
-  const desiredCount = def.role.kind === 'scheduled' ? undefined : (override.desiredCount ?? def.desiredCount ?? DEFAULT_DESIRED_COUNT);
-  if (desiredCount !== undefined) range(scalingAt('desiredCount'), desiredCount, 0, 5000, 'the desired task count');
+  const scalingAt = (field: 'minCount' | 'maxCount') => (override[field] !== undefined ? atOverride(field) : at(`role.scaling.${field}`));
+  const desiredAt = override.desiredCount !== undefined ? atOverride('desiredCount') : at('desiredCount');
+  if (scaling && (override.desiredCount ?? def.desiredCount) !== undefined) {
+    // A fixed DesiredCount in the template would reset the count auto scaling chose on every
+    // stack update. Left out, a new service starts with one task and registering the scalable
+    // target raises it to MinCapacity; an update leaves the count alone.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount
+    // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html
+    throw new BerthError(
+      desiredAt,
+      `is set, but service ${q(def.name)} has auto scaling, which owns the task count: a fixed count would reset it on every stack update. Remove \`desiredCount\`; the service starts at minCount (${scaling.minCount}).`,
+    );
+  }
+  if (def.role.kind === 'scheduled' && (override.desiredCount ?? def.desiredCount) !== undefined) {
+    throw new BerthError(desiredAt, `is set, but ${q(def.name)} is a scheduled task: it has no service, and each run starts one task. Remove \`desiredCount\`.`);
+  }
+  const desiredCount = def.role.kind === 'scheduled' || scaling ? undefined : (override.desiredCount ?? def.desiredCount ?? DEFAULT_DESIRED_COUNT);
+  if (desiredCount !== undefined) range(desiredAt, desiredCount, 0, 5000, 'the desired task count');
   if (scaling) {
     range(scalingAt('minCount'), scaling.minCount, 0, 5000, 'the minimum task count');
     range(scalingAt('maxCount'), scaling.maxCount, 1, 5000, 'the maximum task count');
     if (scaling.minCount > scaling.maxCount) {
       throw new BerthError(scalingAt('minCount'), `(${scaling.minCount}) is above maxCount (${scaling.maxCount}). Make minCount <= maxCount.`);
-    }
-    if (desiredCount! < scaling.minCount || desiredCount! > scaling.maxCount) {
-      throw new BerthError(
-        scalingAt('desiredCount'),
-        `(${desiredCount}) is outside the scaling range ${scaling.minCount} to ${scaling.maxCount}; auto scaling would change it at once. Set desiredCount within minCount and maxCount.`,
-      );
     }
   }
   let priority: number | undefined;

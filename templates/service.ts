@@ -92,7 +92,8 @@ export const service = defineStack({
       {
         Cluster: p.ClusterName.ref,
         TaskDefinition: td.ref,
-        DesiredCount: need(o.DesiredCount, 'DesiredCount').ref,
+        // Without auto scaling the template sets the count; with it, scaling owns it (see resolve).
+        ...(r.desiredCount !== undefined ? { DesiredCount: need(o.DesiredCount, 'DesiredCount').ref } : {}),
         CapacityProviderStrategy: strategy,
         ...(r.fargate ? { PlatformVersion: 'LATEST' } : {}),
         NetworkConfiguration: { AwsvpcConfiguration: awsvpc },

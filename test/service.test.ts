@@ -64,7 +64,7 @@ const CLUSTER_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS
 test('web on EC2: parameters are the wiring it uses, with defaults from the definition and the environment', () => {
   const d = build(web);
   assert.deepEqual(Object.keys(d.Parameters), [
-    'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'ImageUri', 'DesiredCount', 'MinCount', 'MaxCount',
+    'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'ImageUri', 'MinCount', 'MaxCount',
   ]);
   assert.deepEqual(
     Object.fromEntries(Object.entries(d.Parameters).map(([k, p]) => [k, [p.Type, p.Default]])),
@@ -77,7 +77,6 @@ test('web on EC2: parameters are the wiring it uses, with defaults from the defi
       ListenerArn: ['AWS::SSM::Parameter::Value<String>', '/berth/prod/listener-arn'],
       LoadBalancerSecurityGroupId: ['AWS::EC2::SecurityGroup::Id', undefined],
       ImageUri: ['String', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web:1.0.0'],
-      DesiredCount: ['Number', 3],
       MinCount: ['Number', 3],
       MaxCount: ['Number', 12],
     },
@@ -86,24 +85,34 @@ test('web on EC2: parameters are the wiring it uses, with defaults from the defi
   assert.equal(d.Description, 'berth service web for prod: web service behind the load balancer on EC2 capacity.');
 });
 
-test('environment overrides set the task counts: dev web runs 1 task, scaling 1 to 2', () => {
+test('environment overrides set the task counts: dev web scales from 1 to 2', () => {
   const d = build(web, dev);
-  assert.deepEqual([d.Parameters.DesiredCount!.Default, d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [1, 1, 2]);
+  assert.deepEqual([d.Parameters.DesiredCount, d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [undefined, 1, 2]);
   assert.equal(d.Parameters.EnvironmentName!.Default, 'dev');
 });
 
-test('the definition\'s counts apply without overrides, and desiredCount defaults to 2', () => {
+test('the definition\'s counts apply without overrides, and desiredCount defaults to 2 without scaling', () => {
   const none = withServices(prod, {});
   const d = build(web, none);
-  assert.deepEqual([d.Parameters.DesiredCount!.Default, d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [2, 2, 6]);
-  const { desiredCount: _, ...noDesired } = worker;
-  assert.equal(build(noDesired, none).Parameters.DesiredCount!.Default, 2);
+  assert.deepEqual([d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [2, 6]);
+  const { scaling: _, ...fixed } = webRole;
+  assert.equal(build(withRole(web, fixed), none).Parameters.DesiredCount!.Default, 2);
+  assert.equal(build({ ...withRole(web, fixed), desiredCount: 4 }, none).Parameters.DesiredCount!.Default, 4);
+});
+
+test('a scaled service leaves DesiredCount out of the template, so a stack update keeps the count auto scaling chose', () => {
+  for (const def of [web, worker]) {
+    const d = build(def);
+    assert.equal(d.Parameters.DesiredCount, undefined, def.name);
+    assert.equal('DesiredCount' in props(d, 'Service'), false, def.name);
+    assert.deepEqual(props(d, 'ScalableTarget').MinCapacity, { Ref: 'MinCount' });
+  }
 });
 
 test('a Fargate queue worker has no capacity-provider, listener or load-balancer parameters', () => {
   const d = build(worker);
-  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri', 'DesiredCount', 'MinCount', 'MaxCount']);
-  assert.deepEqual([d.Parameters.DesiredCount!.Default, d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [1, 1, 10]);
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri', 'MinCount', 'MaxCount']);
+  assert.deepEqual([d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [1, 10]);
 });
 
 test('a scheduled task has no task-count parameters at all', () => {
@@ -382,7 +391,6 @@ test('web service on EC2: capacity provider, AZ-balanced spread, no public IP, l
     Properties: {
       Cluster: { Ref: 'ClusterName' },
       TaskDefinition: { Ref: 'TaskDefinition' },
-      DesiredCount: { Ref: 'DesiredCount' },
       CapacityProviderStrategy: [{ CapacityProvider: { Ref: 'CapacityProviderName' }, Weight: 1 }],
       NetworkConfiguration: { AwsvpcConfiguration: AWSVPC },
       PlacementStrategies: [
@@ -878,14 +886,16 @@ test('fails when maximumPercent leaves no room above minimumHealthyPercent', () 
   failsBuild({ ...web, minimumHealthyPercent: 100, maximumPercent: 100 }, `${W}maximumPercent`, 'a deployment would never finish'));
 test('fails when the environment sets min / max counts for a service without scaling', () =>
   failsBuild(report, `${prod.file}: services.report.minCount`, 'has no auto scaling', withServices(prod, { report: { minCount: 1 } })));
-test('fails when the desired count is negative', () => failsBuild({ ...web, desiredCount: -1 }, `${W}desiredCount`, 'from 0 to 5000', withServices(prod, {})));
+test('fails when the desired count is negative', () => failsBuild({ ...withRole(web, { ...webRole, scaling: undefined }), desiredCount: -1 }, `${W}desiredCount`, 'from 0 to 5000', withServices(prod, {})));
 test('fails when minCount is negative', () => failsBuild(web, `${prod.file}: services.web.minCount`, 'the minimum task count must be a whole number from 0', withServices(prod, { web: { minCount: -1 } })));
 test('fails when maxCount is 0', () =>
-  failsBuild(withRole(web, { ...webRole, scaling: { minCount: 0, maxCount: 0, target: { metric: 'cpu', percent: 60 } } }), `${W}role.scaling.maxCount`, 'the maximum task count must be a whole number from 1', withServices(prod, { web: { desiredCount: 0 } })));
+  failsBuild(withRole(web, { ...webRole, scaling: { minCount: 0, maxCount: 0, target: { metric: 'cpu', percent: 60 } } }), `${W}role.scaling.maxCount`, 'the maximum task count must be a whole number from 1', withServices(prod, {})));
 test('fails when minCount is above maxCount (mixing definition and overrides)', () =>
-  failsBuild(web, `${prod.file}: services.web.minCount`, '(8) is above maxCount (6)', withServices(prod, { web: { minCount: 8, desiredCount: 8 } })));
-test('fails when the desired count is outside the scaling range', () =>
-  failsBuild(web, `${prod.file}: services.web.desiredCount`, '(20) is outside the scaling range 3 to 12', withServices(prod, { web: { desiredCount: 20, minCount: 3, maxCount: 12 } })));
+  failsBuild(web, `${prod.file}: services.web.minCount`, '(8) is above maxCount (6)', withServices(prod, { web: { minCount: 8 } })));
+test('fails when an environment sets desiredCount for a service with auto scaling', () =>
+  failsBuild(web, `${prod.file}: services.web.desiredCount`, 'has auto scaling, which owns the task count', withServices(prod, { web: { desiredCount: 20, minCount: 3, maxCount: 12 } })));
+test('fails when a definition sets desiredCount beside auto scaling', () => failsBuild({ ...worker, desiredCount: 1 }, 'templates/services/worker.ts: desiredCount', 'Remove `desiredCount`; the service starts at minCount (1)'));
+test('fails when a scheduled task sets desiredCount', () => failsBuild({ ...report, desiredCount: 0 }, 'templates/services/report.ts: desiredCount', 'is a scheduled task'));
 test('fails when the listener-rule priority given by the estate is out of range', () =>
   fails(() => build(web, prod, 50_001), `${W}listener rule priority`, 'from 1 to 50000'));
 test('fails when a route has neither hosts nor paths', () => failsBuild(withRole(web, { ...webRole, route: {} }), `${W}role.route`, 'has no hosts and no paths'));

@@ -15,5 +15,4 @@ export const report = defineService({
     environment: { NODE_ENV: 'production' },
   },
   role: { kind: 'scheduled', schedule: 'cron(0 3 * * ? *)', via: 'scheduler', timeZone: 'UTC' },
-  desiredCount: 0,
 });

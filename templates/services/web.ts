@@ -24,5 +24,4 @@ export const web = defineService({
     healthCheckGracePeriodSeconds: 60,
     scaling: { minCount: 2, maxCount: 6, target: { metric: 'cpu', percent: 60 } },
   },
-  desiredCount: 2,
 });

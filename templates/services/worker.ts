@@ -21,5 +21,4 @@ export const worker = defineService({
     maxReceiveCount: 5,
     scaling: { minCount: 1, maxCount: 4, messagesPerTask: 100 },
   },
-  desiredCount: 1,
 });
