@@ -33,6 +33,7 @@ export const RESOURCE_TYPES = [
   'AWS::EC2::Subnet',
   'AWS::EC2::SubnetRouteTableAssociation',
   'AWS::EC2::VPC',
+  'AWS::EC2::VPCCidrBlock',
   'AWS::EC2::VPCEndpoint',
   'AWS::EC2::VPCGatewayAttachment',
   'AWS::ECS::CapacityProvider',

@@ -3330,6 +3330,53 @@ export interface EC2VPCVpcEncryptionControlExclusion {
 }
 
 /**
+ * Associates a CIDR block with your VPC.
+ * AWS::EC2::VPCCidrBlock
+ */
+export interface EC2VPCCidrBlockProps {
+  /**
+   * Requests an Amazon-provided IPv6 CIDR block with a /56 prefix length for the VPC.
+   */
+  readonly AmazonProvidedIpv6CidrBlock?: Value<boolean>;
+  /**
+   * An IPv4 CIDR block to associate with the VPC.
+   */
+  readonly CidrBlock?: Value<string>;
+  /**
+   * Associate a CIDR allocated from an IPv4 IPAM pool to a VPC.
+   */
+  readonly Ipv4IpamPoolId?: Value<string>;
+  /**
+   * The netmask length of the IPv4 CIDR you would like to associate from an Amazon VPC IP Address Manager (IPAM) pool.
+   */
+  readonly Ipv4NetmaskLength?: Value<number>;
+  /**
+   * An IPv6 CIDR block from the IPv6 address pool.
+   */
+  readonly Ipv6CidrBlock?: Value<string>;
+  /**
+   * The name of the location from which we advertise the IPV6 CIDR block.
+   */
+  readonly Ipv6CidrBlockNetworkBorderGroup?: Value<string>;
+  /**
+   * Associates a CIDR allocated from an IPv6 IPAM pool to a VPC.
+   */
+  readonly Ipv6IpamPoolId?: Value<string>;
+  /**
+   * The netmask length of the IPv6 CIDR you would like to associate from an Amazon VPC IP Address Manager (IPAM) pool.
+   */
+  readonly Ipv6NetmaskLength?: Value<number>;
+  /**
+   * The ID of an IPv6 address pool from which to allocate the IPv6 CIDR block.
+   */
+  readonly Ipv6Pool?: Value<string>;
+  /**
+   * The ID of the VPC.
+   */
+  readonly VpcId: Value<string>;
+}
+
+/**
  * Specifies a VPC endpoint.
  * AWS::EC2::VPCEndpoint
  */
@@ -9868,6 +9915,16 @@ export interface ResourceTypes {
       readonly "VpcEncryptionControl.VpcEncryptionControlId": "String";
       readonly "VpcEncryptionControl.VpcId": "String";
       readonly "VpcId": "String";
+    };
+  };
+  "AWS::EC2::VPCCidrBlock": {
+    readonly props: EC2VPCCidrBlockProps;
+    /** `Ref` returns Id | VpcId. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Id": "String";
+      readonly "IpSource": "String";
+      readonly "Ipv6AddressAttribute": "String";
     };
   };
   "AWS::EC2::VPCEndpoint": {

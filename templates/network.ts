@@ -4,7 +4,7 @@
  * public tier; the application tier reaches out through NAT (if any); the database tier has no
  * route out at all.
  */
-import { AWS, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
+import { AWS, Cidr, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Resource } from '../src/resource.ts';
 import { RETENTION_DAYS, type ResolvedSettings } from './settings.ts';
@@ -18,7 +18,7 @@ const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 export const network = defineStack({
   name: 'network',
   description: (s: ResolvedSettings) =>
-    `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), flow logs.`,
+    `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), ${s.network.ipv6 ? 'IPv6 in the public tier, ' : ''}flow logs.`,
   parameters: (s: ResolvedSettings) => ({
     EnvironmentName: environmentNameParameter(s.name),
     VpcCidr: {
@@ -104,7 +104,30 @@ export const network = defineStack({
           Tags: name(`${label}-${zone.toLowerCase()}`),
         }),
       );
-    const publicSubnets = subnets('Public', 'public', p.PublicSubnetCidrs);
+
+    // IPv6 (opt-in, for a dual-stack load balancer): an Amazon-provided /56 for the VPC and a /64
+    // of it for each public subnet, the only tier that faces the internet. Fn::Cidr's last
+    // argument counts host bits: 64 leaves /64 subnets.
+    // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-migrate-ipv6.html
+    const ipv6Block = s.network.ipv6 ? t.resource('Ipv6CidrBlock', 'AWS::EC2::VPCCidrBlock', { VpcId: vpc.ref, AmazonProvidedIpv6CidrBlock: true }) : undefined;
+    const publicSubnets = ipv6Block
+      ? zones.map((zone, i) =>
+          t.resource(
+            `PublicSubnet${zone}`,
+            'AWS::EC2::Subnet',
+            {
+              VpcId: vpc.ref,
+              CidrBlock: Select(i, p.PublicSubnetCidrs.ref),
+              Ipv6CidrBlock: Select(i, Cidr(Select(0, vpc.getAtt('Ipv6CidrBlocks')), zones.length, 64)),
+              AvailabilityZone: Select(i, GetAZs()),
+              MapPublicIpOnLaunch: false,
+              AssignIpv6AddressOnCreation: false,
+              Tags: name(`public-${zone.toLowerCase()}`),
+            },
+            { dependsOn: [ipv6Block] }, // the VPC's IPv6 block must exist before a subnet takes a part of it
+          ),
+        )
+      : subnets('Public', 'public', p.PublicSubnetCidrs);
     const appSubnets = subnets('Application', 'application', p.ApplicationSubnetCidrs);
     const dbSubnets = subnets('Database', 'database', p.DatabaseSubnetCidrs);
 
@@ -123,6 +146,14 @@ export const network = defineStack({
       { RouteTableId: publicTable.ref, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw.ref },
       { dependsOn: [attachment] }, // the route fails until the gateway is attached
     );
+    if (ipv6Block) {
+      t.resource(
+        'PublicDefaultRouteIpv6',
+        'AWS::EC2::Route',
+        { RouteTableId: publicTable.ref, DestinationIpv6CidrBlock: '::/0', GatewayId: igw.ref },
+        { dependsOn: [attachment] },
+      );
+    }
     associate('Public', publicTable, publicSubnets);
 
     // NAT: none, one in the first AZ, or one per AZ so an AZ outage leaves the others online.

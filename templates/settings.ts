@@ -37,6 +37,12 @@ export interface NetworkSettings {
   readonly subnets?: SubnetCidrs;
   /** Retention of the VPC flow-log group. */
   readonly flowLogRetentionDays: RetentionDays;
+  /**
+   * Give the VPC an Amazon-provided IPv6 block and each public subnet a /64 of it, for a
+   * dual-stack load balancer (`loadBalancer.dns.dualStack`). The application and database tiers
+   * stay IPv4-only: nothing there needs to be reachable over IPv6. @default false
+   */
+  readonly ipv6?: boolean;
 }
 
 /** Where the HTTPS listener's certificate comes from. */
@@ -143,6 +149,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         vpcCidr: cidrString,
         availabilityZones: { type: 'integer', enum: [2, 3], description: 'how many Availability Zones: 2 or 3' },
         natGateways: { type: 'string', enum: ['none', 'single', 'onePerAz'] },
+        ipv6: { type: 'boolean', nullable: true, description: 'IPv6 for the public subnets, needed by a dual-stack load balancer' },
         subnets: {
           type: 'object',
           nullable: true,
@@ -341,10 +348,11 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       seen.push({ path, cidr: c });
     });
   }
-  // A dualstack ALB needs subnets with IPv6 blocks; the network stack does not create them yet,
-  // so the template would fail at deploy time. Refuse it here, where the fix is obvious.
-  if (s.loadBalancer.dns?.dualStack) {
-    throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 subnets, which the network stack does not create yet. Remove `dualStack` (an A record is still written).');
+  // A dualstack ALB needs subnets with IPv6 blocks, which the network creates only when asked:
+  // without them the load balancer would fail at deploy time. Refuse it here, where the fix is obvious.
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#ip-address-type
+  if (s.loadBalancer.dns?.dualStack && !net.ipv6) {
+    throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 in its public subnets. Set `network.ipv6` to true, or remove `dualStack` (an A record is still written).');
   }
   const cap = s.cluster.capacity;
   if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {

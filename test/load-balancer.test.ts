@@ -15,7 +15,10 @@ type Doc = {
 };
 
 const dev = loadSettings('templates/environments/dev.json');
-const prod = loadSettings('templates/environments/prod.json');
+/** The committed prod environment: dual stack (IPv6 public subnets, dualstack ALB, AAAA record). */
+const dualStack = loadSettings('templates/environments/prod.json');
+/** prod over IPv4 only, the baseline most tests below describe. */
+const prod: ResolvedSettings = { ...dualStack, network: { ...dualStack.network, ipv6: false }, loadBalancer: { ...dualStack.loadBalancer, dns: { ...dualStack.loadBalancer.dns!, dualStack: false } } };
 
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555';
 
@@ -25,8 +28,6 @@ function withLoadBalancer(base: ResolvedSettings, changes: Partial<LoadBalancerS
 
 /** prod with an existing certificate instead of a DNS-validated one. */
 const existing = withLoadBalancer(prod, { listener: { protocol: 'https', certificate: { source: 'existing', certificateArn: CERTIFICATE_ARN } } });
-/** prod with IPv6 as well. */
-const dualStack = withLoadBalancer(prod, { dns: { ...prod.loadBalancer.dns!, dualStack: true } });
 
 function build(settings: ResolvedSettings): Doc {
   return toPlain(synthesize(loadBalancer, settings).toJSON()) as Doc;

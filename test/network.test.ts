@@ -89,3 +89,28 @@ test('outputs: the VPC, its CIDR and each tier\'s subnets, exported under the st
   assert.deepEqual(d.Outputs.ApplicationSubnetIds.Value, { 'Fn::Join': [',', [{ Ref: 'ApplicationSubnetA' }, { Ref: 'ApplicationSubnetB' }]] });
   assert.deepEqual(d.Outputs.VpcId.Export, { Name: { 'Fn::Sub': '${AWS::StackName}-VpcId' } });
 });
+
+test('prod has IPv6 in the public tier only: an Amazon /56, a /64 per public subnet, a ::/0 route to the internet gateway', () => {
+  const d = build(prod);
+  assert.deepEqual(d.Resources.Ipv6CidrBlock, { Type: 'AWS::EC2::VPCCidrBlock', Properties: { VpcId: { Ref: 'Vpc' }, AmazonProvidedIpv6CidrBlock: true } });
+  for (const [i, z] of ['A', 'B', 'C'].entries()) {
+    const sn = d.Resources[`PublicSubnet${z}`];
+    assert.equal(sn.DependsOn, 'Ipv6CidrBlock');
+    assert.deepEqual(sn.Properties.Ipv6CidrBlock, { 'Fn::Select': [i, { 'Fn::Cidr': [{ 'Fn::Select': [0, { 'Fn::GetAtt': ['Vpc', 'Ipv6CidrBlocks'] }] }, 3, 64] }] });
+    assert.equal(sn.Properties.AssignIpv6AddressOnCreation, false);
+    assert.equal(d.Resources[`ApplicationSubnet${z}`].Properties.Ipv6CidrBlock, undefined);
+    assert.equal(d.Resources[`DatabaseSubnet${z}`].Properties.Ipv6CidrBlock, undefined);
+  }
+  assert.deepEqual(d.Resources.PublicDefaultRouteIpv6, {
+    Type: 'AWS::EC2::Route',
+    DependsOn: 'InternetGatewayAttachment',
+    Properties: { RouteTableId: { Ref: 'PublicRouteTable' }, DestinationIpv6CidrBlock: '::/0', GatewayId: { Ref: 'InternetGateway' } },
+  });
+});
+
+test('dev has no IPv6 at all', () => {
+  const d = build(dev);
+  assert.equal(ofType(d, 'AWS::EC2::VPCCidrBlock').length, 0);
+  assert.equal(d.Resources.PublicDefaultRouteIpv6, undefined);
+  for (const [, sn] of ofType(d, 'AWS::EC2::Subnet')) assert.equal(sn.Properties.Ipv6CidrBlock, undefined);
+});

@@ -93,8 +93,8 @@ test('fails when the name does not match the file', () => fails((s) => (s.name =
 test('fails when plain HTTP is not explicitly allowed', () => fails((s) => delete s.loadBalancer.listener.allowPlainHttp, /: loadBalancer\.listener: the required field `allowPlainHttp` is missing/));
 test('fails when the listener protocol is unknown', () => fails((s) => (s.loadBalancer.listener = { protocol: 'tcp' }), /: loadBalancer\.listener\.protocol: expected one of `"https"`, `"http"`/));
 test('fails when HTTPS has no certificate', () => fails((s) => (s.loadBalancer.listener = { protocol: 'https' }), /: loadBalancer\.listener: the required field `certificate` is missing/));
-test('fails when dual stack is asked for without IPv6 subnets', () =>
-  fails((s) => (s.loadBalancer.dns = { domainName: 'app.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000', dualStack: true }), /: loadBalancer\.dns\.dualStack: is true, but a dual-stack load balancer needs IPv6 subnets/));
+test('fails when dual stack is asked for without IPv6 in the network', () =>
+  fails((s) => (s.loadBalancer.dns = { domainName: 'app.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000', dualStack: true }), /: loadBalancer\.dns\.dualStack: is true, but a dual-stack load balancer needs IPv6 in its public subnets\. Set `network\.ipv6` to true/));
 test('fails when EC2 capacity sizes are inconsistent', () => fails((s) => (s.cluster.capacity.desiredCapacity = 9), /: cluster\.capacity: needs minSize <= desiredCapacity <= maxSize, got 1 <= 9 <= 3/));
 test('fails when a service override has minCount above maxCount', () => fails((s) => (s.services.web = { minCount: 3, maxCount: 2 }), /: services\.web: minCount \(3\) is above maxCount \(2\)/));
 
