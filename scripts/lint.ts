@@ -3,7 +3,7 @@
  *
  *   node --import tsx scripts/lint.ts [dir] [--timings]
  *
- * Runs three gates, concurrently, over every *.yaml / *.yml file under `dir`
+ * Runs four gates, concurrently, over every *.yaml / *.yml file under `dir`
  * (default: output/), fully offline:
  *
  *   1. cfn-lint       .venv/bin/cfn-lint, informational rules included (-c I),
@@ -16,24 +16,29 @@
  *                     in @cdklabs/cdk-validator-cfnguard. Results are counted per
  *                     (rule, resource). Failures matching scripts/guard-allowlist.json
  *                     count as skipped; an allow-list entry without a reason is an error.
+ *   4. policy         berth's own checks (scripts/policy.ts) for what the tools above do not
+ *                     check. Counted per (rule, subject) evaluation; ECS Exec on a service whose
+ *                     definition enables it counts as skipped.
  *
  * Prints one summary line per gate, then failure details; exits 1 if any gate fails
  * (2 on usage errors, e.g. no templates found).
  */
 import { spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { existsSync, constants as fsConstants } from 'node:fs';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
+import { loadSettings } from '../templates/settings.ts';
+import { checkTemplates, ecsExecAllowed, parseTemplate, type PolicyOptions, type PolicyTemplate } from './policy.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CFN_LINT_REGIONS = ['us-east-1', 'eu-west-1'];
 export const GUARD_PACKAGE = '@cdklabs/cdk-validator-cfnguard';
 export const DEFAULT_ALLOWLIST = path.join(REPO_ROOT, 'scripts', 'guard-allowlist.json');
 
-export type GateName = 'cfn-lint' | 'checkov' | 'control-tower';
+export type GateName = 'cfn-lint' | 'checkov' | 'control-tower' | 'policy';
 
 export interface Finding {
   file: string;
@@ -41,6 +46,8 @@ export interface Finding {
   resource: string;
   rule: string;
   message: string;
+  /** policy: path of the offending property inside the resource. */
+  property?: string;
 }
 
 export interface GateResult {
@@ -49,11 +56,11 @@ export interface GateResult {
   /** Summary text after the `[pass] gate: ` prefix. */
   summary: string;
   files: number;
-  /** cfn-lint: files without findings; checkov: passed checks; control-tower: passed (rule, resource) pairs. */
+  /** cfn-lint: files without findings; checkov: passed checks; control-tower: passed (rule, resource) pairs; policy: passed (rule, subject) evaluations. */
   passed: number;
-  /** cfn-lint: findings; checkov: failed checks; control-tower: failed (rule, resource) pairs. */
+  /** cfn-lint: findings; checkov: failed checks; control-tower: failed (rule, resource) pairs; policy: findings. */
   failed: number;
-  /** checkov: Metadata skips; control-tower: allow-listed failures; cfn-lint: 0. */
+  /** checkov: Metadata skips; control-tower: allow-listed failures; policy: allowed ECS Exec; cfn-lint: 0. */
   skipped: number;
   failures: Finding[];
   skips: Finding[];
@@ -65,9 +72,13 @@ export interface GateResult {
 }
 
 export interface AllowEntry {
+  /** Control Tower rule ID (`CT.S3.PR.9`) or guard rule name. */
   rule: string;
+  /** Logical ID, or `*`. */
   resource: string;
+  /** `load-balancer.yaml` (every environment), `dev/load-balancer.yaml` (one), `dev/service-*.yaml`, or `*`. */
   template: string;
+  /** Why the control does not apply or is accepted: shown in `make lint` and listed in the README. */
   reason: string;
 }
 
@@ -464,12 +475,19 @@ interface GuardFileResult {
   not_compliant: { Rule: { name: string } }[] | Record<string, { Rule: { name: string } }>;
 }
 
+/** Whether an entry's `template` names this file: `*`, its base name, or `<env>/<base name>`, with `*` globs. */
+function appliesToFile(e: AllowEntry, file: string): boolean {
+  if (e.template === '*') return true;
+  // `service-web.yaml` matches that template in every environment; `dev/service-web.yaml` in one.
+  const glob = new RegExp(`^${e.template.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  return glob.test(path.basename(file)) || glob.test(file.split(path.sep).slice(-2).join('/'));
+}
+
 function matchesAllow(e: AllowEntry, ruleId: string, ruleName: string, resource: string, file: string): boolean {
   const rule = e.rule.trim().toUpperCase();
   const ruleOk = rule === ruleId.toUpperCase() || rule === ruleName.toUpperCase();
   const resOk = e.resource === '*' || e.resource === resource;
-  const tplOk = e.template === '*' || e.template === path.basename(file);
-  return ruleOk && resOk && tplOk;
+  return ruleOk && resOk && appliesToFile(e, file);
 }
 
 export async function runControlTower(files: string[], opts: ControlTowerOptions = {}): Promise<GateResult> {
@@ -539,8 +557,10 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
       }
     }
   }
+  // An entry for a template that was scanned but excused nothing is stale: say so. (Entries for
+  // templates not scanned, say prod's when only output/dev is linted, are simply not in play.)
   for (const e of allow.entries) {
-    if (!used.has(e)) r.notes.push(`unused allow-list entry: ${JSON.stringify(e)}`);
+    if (!used.has(e) && files.some((f) => appliesToFile(e, f))) r.notes.push(`unused allow-list entry: ${JSON.stringify(e)}`);
   }
   r.failed = r.failures.length;
   r.skipped = r.skips.length;
@@ -570,10 +590,43 @@ function guardMessage(rule: unknown, fallback: string): string {
 }
 
 // ---------------------------------------------------------------------------
+// gate 4: berth's own policy checks
+
+/** Default: ECS Exec allowed where the environment file of the folder scanned enables it. */
+export async function runPolicy(files: string[], opts: PolicyOptions = {}): Promise<GateResult> {
+  const start = performance.now();
+  const r = emptyResult('policy', files);
+  const summarize = () => `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
+  const templates: PolicyTemplate[] = [];
+  for (const f of files) {
+    try {
+      templates.push(parseTemplate(rel(f), await readFile(f, 'utf8')));
+    } catch (e) {
+      r.errors.push(`cannot parse ${rel(f)}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  // Each folder of templates is an environment; its settings file says where ECS Exec is open.
+  const environments = [...new Set(files.map((f) => path.basename(path.dirname(f))))]
+    .map((name) => path.join(REPO_ROOT, 'templates', 'environments', `${name}.json`))
+    .filter((file) => existsSync(file))
+    .map((file) => loadSettings(file));
+  const res = checkTemplates(templates, { ecsExecAllowed: ecsExecAllowed(environments), ...opts });
+  const toFinding = (f: (typeof res.findings)[number]): Finding => ({
+    file: f.file, resource: f.logicalId, property: f.property, rule: f.rule, message: f.message,
+  });
+  r.failures = res.findings.map(toFinding);
+  r.skips = res.skipped.map(toFinding);
+  r.passed = res.passed;
+  r.failed = r.failures.length;
+  r.skipped = r.skips.length;
+  return finish(r, start, summarize());
+}
+
+// ---------------------------------------------------------------------------
 // runner
 
 export async function runAllGates(files: string[], opts: ControlTowerOptions = {}): Promise<GateResult[]> {
-  return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts)]);
+  return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts), runPolicy(files)]);
 }
 
 export function formatSummaryLine(r: GateResult): string {
@@ -585,7 +638,13 @@ export function formatDetails(results: GateResult[], timings = false): string[] 
   for (const r of results) {
     if (r.errors.length || r.failures.length) lines.push('', `${r.gate} failures:`);
     for (const e of r.errors) lines.push(`  ERROR ${e}`);
-    for (const f of r.failures) lines.push(`  ${f.file}  ${f.resource}  ${f.rule}  ${f.message}`);
+    for (const f of r.failures) {
+      lines.push(
+        f.property === undefined
+          ? `  ${f.file}  ${f.resource}  ${f.rule}  ${f.message}`
+          : `  ${f.file}: ${f.resource} ${f.property}: ${f.message} [${f.rule}]`,
+      );
+    }
     for (const n of r.notes) lines.push(`  note (${r.gate}): ${n}`);
   }
   if (timings) {

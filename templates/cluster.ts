@@ -14,6 +14,7 @@ import { AWS, Base64, Equals, GetAZs, If, Not, Select, sub, type Intrinsic } fro
 import type { Resource } from '../src/resource.ts';
 import { defineStack, type NestArguments, type ParameterHandles } from '../src/stack.ts';
 import type { Template } from '../src/template.ts';
+import { isArm64InstanceType } from './instance-types.ts';
 import { publish } from './registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from './settings.ts';
 import { environmentNameParameter } from './environment-name.ts';
@@ -38,16 +39,7 @@ export const ROLLING_UPDATE_PAUSE = 'PT2M';
 export const FARGATE_CAPACITY_PROVIDER = 'FARGATE';
 export const NO_INSTANCE_SECURITY_GROUP = 'none';
 
-/**
- * Graviton instance types (`m7g.large`, `c6gn.xlarge`, `t4g.small`, `a1.medium`) need the arm64 AMI.
- * https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html (the `g` attribute)
- */
-export function isArm64InstanceType(instanceType: string): boolean {
-  return /^(a1|[a-z]+\d+g[a-z-]*)\./.test(instanceType);
-}
-
 const ZONE_LETTERS = ['A', 'B', 'C'] as const;
-const INSTANCE_TYPE_PATTERN = '^[a-z][a-z0-9-]*\\.[a-z0-9]+$';
 
 
 function size(description: string, label: string, value: number, minValue: number) {
@@ -56,7 +48,7 @@ function size(description: string, label: string, value: number, minValue: numbe
 
 /** The EC2 variant's parameters: network pickers without defaults, the rest defaulted from the settings. */
 function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
-  const arch = isArm64InstanceType(cap.instanceType) ? 'arm64' : 'x86_64';
+  const arch = isArm64InstanceType(cap.instanceTypes[0]!) ? 'arm64' : 'x86_64';
   return {
     EnvironmentName: environmentNameParameter(s.name),
     VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' } as const,
@@ -72,15 +64,6 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       default: ECS_AMI_PARAMETER[arch],
       group: 'Instances',
       label: 'ECS-optimized AMI (SSM parameter)',
-    } as const,
-    InstanceType: {
-      type: 'String',
-      description: `EC2 instance type of the container instances (${arch}, matching the AMI).`,
-      default: cap.instanceType,
-      allowedPattern: INSTANCE_TYPE_PATTERN,
-      constraintDescription: 'an EC2 instance type such as t3.medium',
-      group: 'Instances',
-      label: 'Instance type',
     } as const,
     VolumeSizeGiB: {
       type: 'Number',
@@ -148,7 +131,7 @@ export const cluster = defineStack({
   name: 'cluster',
   description: (s: ResolvedSettings) => {
     const cap = s.cluster.capacity;
-    const capacity = cap.type === 'ec2' ? `EC2 capacity (${cap.instanceType}, ${cap.minSize}-${cap.maxSize} instances, managed scaling and draining) plus Fargate` : 'Fargate and Fargate Spot capacity';
+    const capacity = cap.type === 'ec2' ? `EC2 capacity (${cap.instanceTypes.join(' / ')}, ${cap.minSize}-${cap.maxSize} instances, managed scaling and draining) plus Fargate` : 'Fargate and Fargate Spot capacity';
     return `berth ECS cluster for ${s.name}: Container Insights (${s.cluster.containerInsights}), ${capacity}.`;
   },
   parameters: (s: ResolvedSettings): Ec2Parameters | FargateParameters => {
@@ -199,7 +182,7 @@ export const cluster = defineStack({
     // `parameters` declared the EC2 set for these settings; this narrows the handles to it.
     if (!('VpcId' in p)) throw new Error('cluster: EC2 capacity without the EC2 parameters');
     const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', { ClusterSettings: containerInsights, Tags: tags('cluster') });
-    const ec2 = addEc2Capacity(t, p, s, ecsCluster, tags);
+    const ec2 = addEc2Capacity(t, p, s, cap, ecsCluster, tags);
     return {
       ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, ec2.capacityProvider.ref),
       ClusterName: ecsCluster.ref,
@@ -242,7 +225,7 @@ type Tags = (suffix: string) => { Key: string; Value: Intrinsic<'String'> }[];
  * Resulting delete order: association, capacity provider, Auto Scaling group (instances
  * terminate), launch template / instance profile / security group, cluster.
  */
-function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: ResolvedSettings, ecsCluster: Resource<'AWS::ECS::Cluster'>, tags: Tags) {
+function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: ResolvedSettings, cap: Ec2CapacitySettings, ecsCluster: Resource<'AWS::ECS::Cluster'>, tags: Tags) {
   const zones = ZONE_LETTERS.slice(0, s.network.availabilityZones);
   // awsvpc tasks get their own network interfaces and security groups (the service stack's group
   // admits the load balancer), and the load balancer targets task IPs. The instance's own interface
@@ -306,7 +289,7 @@ EOF
   const launchTemplate = t.resource('LaunchTemplate', 'AWS::EC2::LaunchTemplate', {
     LaunchTemplateData: {
       ImageId: p.EcsAmiId.ref,
-      InstanceType: p.InstanceType.ref,
+      // No InstanceType: the Auto Scaling group's mixed instances policy lists them.
       IamInstanceProfile: { Arn: profile.getAtt('Arn') },
       KeyName: If(hasKeyPair, p.KeyPairName.ref, AWS.NoValue),
       // IMDSv2 only, one hop: containers (a hop further) cannot reach the metadata service.
@@ -333,7 +316,16 @@ EOF
       // first N), both lists explicit so the group visibly spans several AZs.
       AvailabilityZones: zones.map((_, i) => Select(i, GetAZs())),
       VPCZoneIdentifier: zones.map((_, i) => Select(i, p.ApplicationSubnetIds.ref)),
-      LaunchTemplate: { LaunchTemplateId: launchTemplate.ref, Version: launchTemplate.getAtt('LatestVersionNumber') },
+      // Several instance types in order of preference, all On-Demand: when one type runs short in
+      // an AZ the group launches the next instead of failing to scale.
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/allocation-strategies.html
+      MixedInstancesPolicy: {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: { LaunchTemplateId: launchTemplate.ref, Version: launchTemplate.getAtt('LatestVersionNumber') },
+          Overrides: cap.instanceTypes.map((InstanceType) => ({ InstanceType })),
+        },
+        InstancesDistribution: { OnDemandAllocationStrategy: 'prioritized', OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 100 },
+      },
       MinSize: p.MinSize.ref,
       MaxSize: p.MaxSize.ref,
       DesiredCapacity: p.DesiredCapacity.ref,

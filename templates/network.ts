@@ -7,8 +7,10 @@
 import { AWS, Cidr, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Resource } from '../src/resource.ts';
-import { RETENTION_DAYS, type ResolvedSettings } from './settings.ts';
+import type { ResolvedSettings } from './settings.ts';
 import { environmentNameParameter } from './environment-name.ts';
+import { inlinePolicy, serviceTrust } from './iam.ts';
+import { logGroupKey, RETAIN } from './kms.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
@@ -56,14 +58,6 @@ export const network = defineStack({
       constraintDescription: 'comma-separated IPv4 CIDR blocks',
       group: 'Addressing',
       label: 'Database subnet CIDR blocks',
-    },
-    FlowLogRetentionDays: {
-      type: 'Number',
-      description: 'Days to keep VPC flow logs.',
-      default: s.network.flowLogRetentionDays,
-      allowedValues: RETENTION_DAYS,
-      group: 'Logging',
-      label: 'Flow log retention (days)',
     },
   }),
   outputs: {
@@ -194,42 +188,25 @@ export const network = defineStack({
       RouteTableIds: appTables.map((rt) => rt.ref),
     });
 
-    // VPC flow logs, all traffic, to a log group kept on stack deletion and replacement.
-    // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html
+    // VPC flow logs, all traffic, to a log group encrypted with its own rotating key; both are
+    // kept on stack deletion and replacement. https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html
+    const flowLogGroupName = sub`/berth/${p.EnvironmentName.ref}/vpc-flow-logs`;
+    const flowLogKey = logGroupKey(t, 'FlowLogKey', { description: sub`Encrypts the VPC flow logs of ${p.EnvironmentName.ref}`, logGroupName: flowLogGroupName, tags: name('flow-logs') });
     const flowLogGroup = t.resource(
       'FlowLogGroup',
       'AWS::Logs::LogGroup',
-      { RetentionInDays: p.FlowLogRetentionDays.ref },
-      { deletionPolicy: 'Retain', updateReplacePolicy: 'Retain' },
+      // Retention is the environment's literal, not a parameter: scanners (AWS Control Tower's
+      // CT.CLOUDWATCH.PR.2 asks for a year) can only judge a value they can see.
+      { LogGroupName: flowLogGroupName, RetentionInDays: s.network.flowLogRetentionDays, KmsKeyId: flowLogKey.getAtt('Arn'), Tags: name('flow-logs') },
+      RETAIN,
     );
     const flowLogRole = t.resource('FlowLogRole', 'AWS::IAM::Role', {
       Description: 'Lets VPC Flow Logs write to the flow-log group.',
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            // Confused-deputy protection: only flow logs of this account may assume the role.
-            Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId } },
-          },
-        ],
-      },
+      AssumeRolePolicyDocument: serviceTrust('vpc-flow-logs.amazonaws.com'),
       Policies: [
-        {
-          PolicyName: 'write-flow-logs',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Effect: 'Allow',
-                Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-                Resource: flowLogGroup.getAtt('Arn'),
-              },
-            ],
-          },
-        },
+        inlinePolicy('write-flow-logs', [
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: flowLogGroup.getAtt('Arn') },
+        ]),
       ],
     });
     t.resource('FlowLog', 'AWS::EC2::FlowLog', {

@@ -162,8 +162,6 @@ export interface ServiceDefinition {
   readonly minimumHealthyPercent?: number;
   /** @default 200 */
   readonly maximumPercent?: number;
-  /** Enables ECS Exec (interactive shell into tasks). @default false */
-  readonly enableExecuteCommand?: boolean;
 }
 
 /**

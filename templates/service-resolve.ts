@@ -71,6 +71,8 @@ export interface Resolved {
   readonly scaling?: { readonly minCount: number; readonly maxCount: number };
   readonly writable: readonly { readonly volume: string; readonly path: string }[];
   readonly user: string;
+  /** ECS Exec, from the environment's `services.<name>.enableExecuteCommand`. */
+  readonly exec: boolean;
   readonly priority?: number;
 }
 
@@ -118,7 +120,8 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   if (/^(root|0)(:|$)/.test(user)) {
     throw new BerthError(at('container.user'), `${q(user)} is root. Containers run as a non-root user: set a UID such as \`1000\` (and make the image work without root).`);
   }
-  const writable = writableVolumes(at, c.writablePaths ?? DEFAULT_WRITABLE_PATHS, def.enableExecuteCommand ?? false);
+  const exec = override.enableExecuteCommand ?? false;
+  const writable = writableVolumes(at, c.writablePaths ?? DEFAULT_WRITABLE_PATHS, exec);
   checkEnvironment(at, def);
   if (c.healthCheck) {
     const h = c.healthCheck;
@@ -173,7 +176,7 @@ export function resolve(ss: ServiceStackSettings): Resolved {
     priority = ss.listenerRulePriority ?? priorityOf(def.name);
     range(`${file}: listener rule priority`, priority, 1, 50_000, 'a listener rule priority');
   }
-  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, ecr, desiredCount, scaling, writable, user, priority };
+  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, ecr, desiredCount, scaling, writable, user, exec, priority };
 }
 
 function writableVolumes(at: (p: string) => string, paths: readonly string[], exec: boolean): Resolved['writable'] {

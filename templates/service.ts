@@ -111,7 +111,7 @@ export const service = defineStack({
           MinimumHealthyPercent: r.def.minimumHealthyPercent ?? 100,
           MaximumPercent: r.def.maximumPercent ?? 200,
         },
-        EnableExecuteCommand: r.def.enableExecuteCommand ?? false,
+        EnableExecuteCommand: r.exec,
         EnableECSManagedTags: true,
         PropagateTags: 'SERVICE',
         Tags: tags,

@@ -12,6 +12,7 @@ import type { JSONSchemaType } from 'ajv';
 import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../src/cidr.ts';
 import { at, SettingsLoader } from '../src/config.ts';
 import { BerthError, q } from '../src/errors.ts';
+import { isArm64InstanceType } from './instance-types.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
 export type NatGateways = 'none' | 'single' | 'onePerAz';
@@ -71,7 +72,13 @@ export interface LoadBalancerSettings {
 /** EC2 capacity: an Auto Scaling group of ECS-optimized instances behind a capacity provider. */
 export interface Ec2CapacitySettings {
   readonly type: 'ec2';
-  readonly instanceType: string;
+  /**
+   * Instance types of the container instances, in order of preference, all of one architecture
+   * (x86_64, or arm64 for Graviton). Two or more similar types let the Auto Scaling group launch
+   * another when one runs short in an AZ (AWS Control Tower's CT.AUTOSCALING.PR.6 asks for that).
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html
+   */
+  readonly instanceTypes: readonly string[];
   /** gp3 root volume size. */
   readonly volumeSizeGiB: number;
   /** @default - no key pair (use SSM Session Manager) */
@@ -103,6 +110,13 @@ export interface ServiceOverrides {
   readonly minCount?: number;
   readonly maxCount?: number;
   readonly image?: string;
+  /**
+   * ECS Exec (an interactive shell in the running tasks) for this service in this environment:
+   * a debugging door, so it is off unless an environment opens it. Adds the Session Manager
+   * channel permissions to the task role and writable paths for the agent.
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html @default false
+   */
+  readonly enableExecuteCommand?: boolean;
 }
 
 export interface Settings {
@@ -241,10 +255,17 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
             {
               type: 'object',
               additionalProperties: false,
-              required: ['type', 'instanceType', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'],
+              required: ['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'],
               properties: {
                 type: { type: 'string', const: 'ec2' },
-                instanceType: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', description: 'an EC2 instance type such as t3.medium' },
+                instanceTypes: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 40, // the most overrides a mixed instances policy takes
+                  uniqueItems: true,
+                  items: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', description: 'an EC2 instance type such as t3.medium' },
+                  description: 'instance types in order of preference, one architecture, such as ["m6i.large", "m6a.large"]',
+                },
                 volumeSizeGiB: { type: 'integer', minimum: 30, maximum: 16384, description: 'the ECS-optimized AMI needs at least 30 GiB' },
                 keyPairName: { type: 'string', nullable: true, minLength: 1 },
                 minSize: { type: 'integer', minimum: 0 },
@@ -276,6 +297,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         additionalProperties: false,
         properties: {
           desiredCount: { type: 'integer', nullable: true, minimum: 0 },
+          enableExecuteCommand: { type: 'boolean', nullable: true, description: 'ECS Exec into this service\'s tasks in this environment' },
           minCount: { type: 'integer', nullable: true, minimum: 0 },
           maxCount: { type: 'integer', nullable: true, minimum: 1 },
           image: { type: 'string', nullable: true, minLength: 1 },
@@ -355,6 +377,18 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 in its public subnets. Set `network.ipv6` to true, or remove `dualStack` (an A record is still written).');
   }
   const cap = s.cluster.capacity;
+  if (cap.type === 'ec2') {
+    // One launch template, so one AMI: every type must run on its architecture.
+    const first = cap.instanceTypes[0]!;
+    const other = cap.instanceTypes.findIndex((t) => isArm64InstanceType(t) !== isArm64InstanceType(first));
+    if (other > 0) {
+      const arch = (t: string) => (isArm64InstanceType(t) ? 'arm64 (Graviton)' : 'x86_64');
+      throw new BerthError(
+        at(file, `cluster.capacity.instanceTypes[${other}]`),
+        `${q(cap.instanceTypes[other]!)} is ${arch(cap.instanceTypes[other]!)} but ${q(first)} is ${arch(first)}; the instances share one AMI, so all types must have one architecture. Pick types of the same architecture.`,
+      );
+    }
+  }
   if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {
     throw new BerthError(at(file, 'cluster.capacity'), `needs minSize <= desiredCapacity <= maxSize, got ${cap.minSize} <= ${cap.desiredCapacity} <= ${cap.maxSize}. Adjust the three sizes.`);
   }

@@ -117,7 +117,7 @@ export function taskRoles(t: Template, r: Resolved, logGroup: Resource<'AWS::Log
       { Sid: 'DecryptMessages', Effect: 'Allow', Action: 'kms:Decrypt', Resource: queue.key.getAtt('Arn') },
     );
   }
-  if (r.def.enableExecuteCommand) {
+  if (r.exec) {
     // ECS Exec's Session Manager channels have no resource-level permissions: they must be `*`.
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
     statements.push({

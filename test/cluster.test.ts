@@ -6,7 +6,8 @@ import { toPlain } from '../src/plain.ts';
 import { nest, synthesize } from '../src/stack.ts';
 import { Template } from '../src/template.ts';
 import { toYaml } from '../src/yaml.ts';
-import { cluster, clusterArguments, ECS_AMI_PARAMETER, isArm64InstanceType } from '../templates/cluster.ts';
+import { cluster, clusterArguments, ECS_AMI_PARAMETER } from '../templates/cluster.ts';
+import { isArm64InstanceType } from '../templates/instance-types.ts';
 import { loadSettings, type Ec2CapacitySettings, type ResolvedSettings } from '../templates/settings.ts';
 import { ROOT } from './_helpers.ts';
 
@@ -33,14 +34,13 @@ test('EC2 parameters: network pickers without defaults, the rest defaulted from 
     const d = build(s);
     const cap = ec2(s);
     assert.deepEqual(Object.keys(d.Parameters), [
-      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'InstanceType', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'DesiredCapacity', 'TargetCapacityPercent',
+      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'DesiredCapacity', 'TargetCapacityPercent',
     ]);
     assert.equal(d.Parameters.VpcId.Type, 'AWS::EC2::VPC::Id');
     assert.equal(d.Parameters.ApplicationSubnetIds.Type, 'List<AWS::EC2::Subnet::Id>');
     assert.equal(d.Parameters.VpcId.Default, undefined);
     assert.equal(d.Parameters.ApplicationSubnetIds.Default, undefined);
     assert.equal(d.Parameters.EnvironmentName.Default, s.name);
-    assert.equal(d.Parameters.InstanceType.Default, cap.instanceType);
     assert.deepEqual(
       [d.Parameters.VolumeSizeGiB.Default, d.Parameters.MinSize.Default, d.Parameters.MaxSize.Default, d.Parameters.DesiredCapacity.Default],
       [cap.volumeSizeGiB, cap.minSize, cap.maxSize, cap.desiredCapacity],
@@ -59,7 +59,7 @@ test('the AMI is the ECS-optimized Amazon Linux 2023 image from the public SSM p
     Description: build(prod).Parameters.EcsAmiId.Description,
     Default: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
   });
-  assert.equal(build(withEc2(prod, { instanceType: 'm7g.large' })).Parameters.EcsAmiId.Default, ECS_AMI_PARAMETER.arm64);
+  assert.equal(build(withEc2(prod, { instanceTypes: ['m7g.large', 'm8g.large'] })).Parameters.EcsAmiId.Default, ECS_AMI_PARAMETER.arm64);
   assert.equal(ECS_AMI_PARAMETER.arm64, '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
 });
 
@@ -71,7 +71,7 @@ test('Graviton instance types are recognised by the `g` after the generation', (
 test('launch template: IMDSv2 with one hop, no public IP, encrypted gp3 root volume, detailed monitoring, instance profile', () => {
   const data = build(prod).Resources.LaunchTemplate.Properties.LaunchTemplateData;
   assert.deepEqual(data.ImageId, { Ref: 'EcsAmiId' });
-  assert.deepEqual(data.InstanceType, { Ref: 'InstanceType' });
+  assert.equal(data.InstanceType, undefined); // the Auto Scaling group's mixed instances policy lists them
   assert.deepEqual(data.IamInstanceProfile, { Arn: { 'Fn::GetAtt': ['InstanceProfile', 'Arn'] } });
   assert.deepEqual(data.MetadataOptions, { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
   assert.deepEqual(data.BlockDeviceMappings, [
@@ -142,14 +142,20 @@ test('instance security group: no inbound rule at all (awsvpc tasks have their o
   assert.equal(typeof sg.GroupDescription, 'string');
 });
 
-test('Auto Scaling group: one application subnet per AZ, sizes from parameters, EC2 health checks, not protected from scale-in', () => {
-  for (const [s, zones] of [[dev, 2], [prod, 3]] as const) {
+test('Auto Scaling group: one application subnet per AZ, the environment\'s instance types in order, sizes from parameters, EC2 health checks, not protected from scale-in', () => {
+  for (const [s, zones, types] of [[dev, 2, ['c6a.large', 'c6i.large']], [prod, 3, ['m6i.large', 'm6a.large']]] as const) {
     const asg = build(s).Resources.AutoScalingGroup;
     const indexes = Array.from({ length: zones }, (_, i) => i);
     assert.deepEqual(asg.Properties, {
       AvailabilityZones: indexes.map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })),
       VPCZoneIdentifier: indexes.map((i) => ({ 'Fn::Select': [i, { Ref: 'ApplicationSubnetIds' }] })),
-      LaunchTemplate: { LaunchTemplateId: { Ref: 'LaunchTemplate' }, Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] } },
+      MixedInstancesPolicy: {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: { LaunchTemplateId: { Ref: 'LaunchTemplate' }, Version: { 'Fn::GetAtt': ['LaunchTemplate', 'LatestVersionNumber'] } },
+          Overrides: types.map((InstanceType) => ({ InstanceType })),
+        },
+        InstancesDistribution: { OnDemandAllocationStrategy: 'prioritized', OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 100 },
+      },
       MinSize: { Ref: 'MinSize' },
       MaxSize: { Ref: 'MaxSize' },
       DesiredCapacity: { Ref: 'DesiredCapacity' },

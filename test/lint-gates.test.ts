@@ -15,6 +15,7 @@ import {
   runCfnLint,
   runCheckov,
   runControlTower,
+  runPolicy,
 } from '../scripts/lint.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -155,9 +156,11 @@ test('control-tower: allow-listed failures count as skipped', async () => {
     template: 'insecure.yaml',
     reason: 'test fixture is insecure on purpose',
   }));
-  // wildcard resource, and an entry for another template that must not match
+  // wildcard resource; an entry for another template that must not match (and is not in play, so
+  // not reported); an entry for this template that excuses nothing (stale, so reported)
   allowlist[0] = { ...allowlist[0]!, resource: '*', template: '*' };
   allowlist.push({ rule: 'CT.SQS.PR.2', resource: 'JobQueue', template: 'other.yaml', reason: 'unused' });
+  allowlist.push({ rule: 'CT.SQS.PR.2', resource: 'NoSuchQueue', template: 'insecure/insecure.yaml', reason: 'stale' });
 
   const r = await runControlTower([INSECURE], { allowlist });
   assert.deepEqual(r.errors, []);
@@ -166,7 +169,7 @@ test('control-tower: allow-listed failures count as skipped', async () => {
   assert.equal(r.skipped, all.failed);
   assert.equal(r.passed, all.passed);
   assert.ok(r.skips.every((s) => s.message === 'allow-listed: test fixture is insecure on purpose'));
-  assert.equal(r.notes.length, 1, 'the other.yaml entry is reported as unused');
+  assert.deepEqual(r.notes, [`unused allow-list entry: ${JSON.stringify(allowlist.at(-1))}`], 'only the stale entry for a scanned template is reported');
   assert.equal(
     formatSummaryLine(r),
     `[pass] control-tower: ${all.passed} passed, 0 failed, ${all.failed} skipped (allow-listed)`,
@@ -195,6 +198,37 @@ test('control-tower: the checked-in allow-list is valid', async () => {
   assert.deepEqual(r.errors, []);
 });
 
+// --- policy (berth's own checks) -------------------------------------------
+
+test('policy: insecure fixture fails every rule, with the offending property', async () => {
+  const r = await runPolicy([INSECURE]);
+  assertFails(r, [
+    'WideOpenSecurityGroup no-open-ingress', // 0.0.0.0/0, all protocols
+    'WideOpenSecurityGroup ingress-from-security-groups', // SSH from an office CIDR
+    'AppTaskDefinition separate-task-role', // one role as task and execution role
+    'AppRole no-star-action', // Action "*"
+    'AppRole star-resource-only-where-required', // Resource "*"
+    'AppService ecs-exec-off', // EnableExecuteCommand: true
+    'AppLaunchTemplate awsvpc-block-imds', // joins the cluster, metadata reachable from tasks
+  ]);
+  assert.deepEqual(
+    r.failures.find((f) => f.rule === 'no-open-ingress')?.property,
+    'Properties.SecurityGroupIngress[0].CidrIp',
+  );
+  assert.ok(r.passed > 0);
+  assert.equal(formatSummaryLine(r), `[fail] policy: ${r.passed} passed, ${r.failed} failed, 0 skipped`);
+});
+
+test('policy: clean fixture passes; ECS Exec allowed for a service counts as skipped', async () => {
+  const r = await runPolicy([CLEAN]);
+  assertPasses(r);
+  assert.equal(formatSummaryLine(r), '[pass] policy: 0 passed, 0 failed, 0 skipped');
+
+  const allowed = await runPolicy([INSECURE], { ecsExecAllowed: new Set(['insecure/insecure.yaml/AppService']) });
+  assert.equal(allowed.skipped, 1);
+  assert.ok(!failed(allowed).has('AppService ecs-exec-off'));
+});
+
 // --- runner -----------------------------------------------------------------
 
 test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2 empty dir', async () => {
@@ -205,21 +239,26 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
   };
   const clean = await run(path.join(FIXTURES, 'clean'));
   assert.equal(clean.code, 0);
-  assert.equal(clean.lines.length, 3);
+  assert.equal(clean.lines.length, 4);
   assert.match(clean.lines[0] ?? '', /^\[pass\] cfn-lint: 1 files, 0 findings$/);
   assert.match(clean.lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, 0 skipped$/);
   assert.match(clean.lines[2] ?? '', /^\[pass\] control-tower: \d+ passed, 0 failed, 0 skipped \(allow-listed\)$/);
+  assert.match(clean.lines[3] ?? '', /^\[pass\] policy: \d+ passed, 0 failed, 0 skipped$/);
 
   const insecure = await run(path.join(FIXTURES, 'insecure'));
   assert.equal(insecure.code, 1);
   assert.deepEqual(
-    insecure.lines.slice(0, 3).map((l) => l.replace(/:.*/, '')),
-    ['[fail] cfn-lint', '[fail] checkov', '[fail] control-tower'],
+    insecure.lines.slice(0, 4).map((l) => l.replace(/:.*/, '')),
+    ['[fail] cfn-lint', '[fail] checkov', '[fail] control-tower', '[fail] policy'],
   );
   const details = insecure.lines.slice(3).join('\n');
   assert.match(details, /insecure\.yaml:\d+ {2}Parameters\/UnusedKeyName {2}W2001 /);
   assert.match(details, /insecure\.yaml:\d+ {2}JobQueue {2}CKV_AWS_27 /);
   assert.match(details, /insecure\.yaml {2}WideOpenSecurityGroup {2}CT\.EC2\.PR\.4 /);
+  assert.match(
+    details,
+    /^ {2}test\/fixtures\/insecure\/insecure\.yaml: WideOpenSecurityGroup Properties\.SecurityGroupIngress\[0\]\.CidrIp: admits `0\.0\.0\.0\/0` .* \[no-open-ingress\]$/m,
+  );
 
   const empty = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-empty-'));
   try {

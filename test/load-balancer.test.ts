@@ -130,6 +130,7 @@ test('access-log bucket: SSE-S3, versioned, private, owner-enforced, expiring, r
   assert.deepEqual(bucket.Properties.VersioningConfiguration, { Status: 'Enabled' });
   assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
   assert.deepEqual(bucket.Properties.OwnershipControls, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+  assert.deepEqual(bucket.Properties.NotificationConfiguration, { EventBridgeConfiguration: { EventBridgeEnabled: true } });
   assert.deepEqual(bucket.Properties.LifecycleConfiguration, {
     Rules: [{ Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: prod.logRetentionDays, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }],
   });
@@ -157,7 +158,8 @@ test('access-log bucket policy: ELB log delivery of this account on the prefix, 
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:*',
-        Resource: [{ 'Fn::GetAtt': ['AccessLogBucket', 'Arn'] }, { 'Fn::Sub': '${AccessLogBucket.Arn}/*' }],
+        // Fn::Join, the one form of the objects' ARN that Control Tower's CT.S3.PR.8 recognises.
+        Resource: [{ 'Fn::GetAtt': ['AccessLogBucket', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['AccessLogBucket', 'Arn'] }, '/*']] }],
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
     ],

@@ -70,8 +70,20 @@ test('VPC flow logs capture all traffic into a retained log group, through a rol
   assert.deepEqual(d.Resources.FlowLog.Properties.ResourceId, { Ref: 'Vpc' });
   assert.equal(d.Resources.FlowLogGroup.DeletionPolicy, 'Retain');
   assert.equal(d.Resources.FlowLogGroup.UpdateReplacePolicy, 'Retain');
-  assert.deepEqual(d.Resources.FlowLogGroup.Properties.RetentionInDays, { Ref: 'FlowLogRetentionDays' });
-  assert.equal(d.Parameters.FlowLogRetentionDays.Default, 365);
+  // The environment's retention as a literal (a parameter would hide it from the scanners).
+  assert.equal(d.Resources.FlowLogGroup.Properties.RetentionInDays, 365);
+  assert.equal(build(dev).Resources.FlowLogGroup.Properties.RetentionInDays, dev.network.flowLogRetentionDays);
+  assert.equal(d.Parameters.FlowLogRetentionDays, undefined);
+  // Encrypted with its own rotating key, which CloudWatch Logs may use for this log group only.
+  assert.deepEqual(d.Resources.FlowLogGroup.Properties.KmsKeyId, { 'Fn::GetAtt': ['FlowLogKey', 'Arn'] });
+  assert.deepEqual(d.Resources.FlowLogGroup.Properties.LogGroupName, { 'Fn::Sub': '/berth/${EnvironmentName}/vpc-flow-logs' });
+  const key = d.Resources.FlowLogKey;
+  assert.deepEqual([key.Type, key.DeletionPolicy, key.UpdateReplacePolicy, key.Properties.EnableKeyRotation], ['AWS::KMS::Key', 'Retain', 'Retain', true]);
+  const logsUse = key.Properties.KeyPolicy.Statement.find((st: { Sid: string }) => st.Sid === 'CloudWatchLogsUse');
+  assert.deepEqual(logsUse.Principal, { Service: { 'Fn::Sub': 'logs.${AWS::Region}.amazonaws.com' } });
+  assert.deepEqual(logsUse.Condition, {
+    ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': { 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/berth/${EnvironmentName}/vpc-flow-logs' } },
+  });
   const trust = d.Resources.FlowLogRole.Properties.AssumeRolePolicyDocument.Statement[0];
   assert.deepEqual(trust.Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
 });

@@ -348,7 +348,7 @@ test('task role: a queue worker may consume its own queue and decrypt with the q
 
 test('ECS Exec: off by default; when enabled, the service allows it, the task role opens channels, the agent gets writable paths', () => {
   assert.equal(props(build(web), 'Service').EnableExecuteCommand, false);
-  const d = build({ ...web, enableExecuteCommand: true });
+  const d = build(web, withServices(prod, { web: { enableExecuteCommand: true } }));
   assert.equal(props(d, 'Service').EnableExecuteCommand, true);
   assert.deepEqual(statements(d, 'TaskRole'), [
     {

@@ -95,6 +95,10 @@ test('fails when the listener protocol is unknown', () => fails((s) => (s.loadBa
 test('fails when HTTPS has no certificate', () => fails((s) => (s.loadBalancer.listener = { protocol: 'https' }), /: loadBalancer\.listener: the required field `certificate` is missing/));
 test('fails when dual stack is asked for without IPv6 in the network', () =>
   fails((s) => (s.loadBalancer.dns = { domainName: 'app.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000', dualStack: true }), /: loadBalancer\.dns\.dualStack: is true, but a dual-stack load balancer needs IPv6 in its public subnets\. Set `network\.ipv6` to true/));
+test('fails when EC2 instance types mix architectures', () =>
+  fails((s) => (s.cluster.capacity.instanceTypes = ['t3.medium', 't4g.medium']), /: cluster\.capacity\.instanceTypes\[1\]: `t4g\.medium` is arm64 \(Graviton\) but `t3\.medium` is x86_64; .*Pick types of the same architecture\./));
+test('fails when EC2 instance types are listed twice', () =>
+  fails((s) => (s.cluster.capacity.instanceTypes = ['t3.medium', 't3.medium']), /: cluster\.capacity\.instanceTypes: /));
 test('fails when EC2 capacity sizes are inconsistent', () => fails((s) => (s.cluster.capacity.desiredCapacity = 9), /: cluster\.capacity: needs minSize <= desiredCapacity <= maxSize, got 1 <= 9 <= 3/));
 test('fails when a service override has minCount above maxCount', () => fails((s) => (s.services.web = { minCount: 3, maxCount: 2 }), /: services\.web: minCount \(3\) is above maxCount \(2\)/));
 
