@@ -267,3 +267,17 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
     await rm(empty, { recursive: true, force: true });
   }
 });
+
+// --- the committed output -------------------------------------------------------------------
+
+test('make lint on output/: all four gates pass with zero findings, every exception allow-listed with a reason', async () => {
+  const lines: string[] = [];
+  const code = await main([path.join(path.dirname(FIXTURES), '..', 'output')], (l) => lines.push(l), (l) => lines.push(l));
+  assert.equal(code, 0, lines.join('\n'));
+  assert.match(lines[0] ?? '', /^\[pass\] cfn-lint: \d+ files, 0 findings$/);
+  assert.match(lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, \d+ skipped$/);
+  assert.match(lines[2] ?? '', /^\[pass\] control-tower: \d+ passed, 0 failed, \d+ skipped \(allow-listed\)$/);
+  assert.match(lines[3] ?? '', /^\[pass\] policy: \d+ passed, 0 failed, \d+ skipped$/);
+  // No stale allow-list entry and no other remark.
+  assert.deepEqual(lines.slice(4), []);
+});
