@@ -25,6 +25,9 @@
  *                       service is in `ecsExecAllowed` (see ecsExecAllowed below).
  *   awsvpc-block-imds   EC2 user data that joins an ECS cluster (`ECS_CLUSTER=`) also sets
  *                       `ECS_AWSVPC_BLOCK_IMDS=true`.
+ *   trust-scoped        A role's trust statement for an AWS service principal carries an
+ *                       `aws:SourceAccount` (or `aws:SourceArn`) condition against the confused
+ *                       deputy, except for the principals in UNSCOPED_TRUST (EC2 instance roles).
  *
  * Not here on purpose, because gate 3 (Control Tower) already fails them: privileged containers
  * (CT.ECS.PR.11), root or missing User (CT.ECS.PR.3), missing ReadonlyRootFilesystem
@@ -42,7 +45,8 @@ export type PolicyRule =
   | 'no-star-action'
   | 'star-resource-only-where-required'
   | 'ecs-exec-off'
-  | 'awsvpc-block-imds';
+  | 'awsvpc-block-imds'
+  | 'trust-scoped';
 
 export const POLICY_RULES: readonly PolicyRule[] = [
   'ingress-from-security-groups',
@@ -52,6 +56,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   'star-resource-only-where-required',
   'ecs-exec-off',
   'awsvpc-block-imds',
+  'trust-scoped',
 ];
 
 /** One parsed template: the file it came from and its document in long-form intrinsics. */
@@ -572,6 +577,47 @@ function _userData(ctx: Context): Evaluation[] {
 // ---------------------------------------------------------------------------
 // entry points
 
+// --- rule 8: trust policies ----------------------------------------------------------------------
+
+/**
+ * Service principals that assume a role without a source to check: EC2 assumes an instance
+ * profile's role for the instance itself, not on behalf of a resource in some account, and is not
+ * among the services that send aws:SourceAccount; a condition on it would leave the instances
+ * without credentials. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export const UNSCOPED_TRUST: ReadonlySet<string> = new Set(['ec2.amazonaws.com']);
+
+const SOURCE_KEYS = ['aws:sourceaccount', 'aws:sourcearn', 'aws:sourceorgid', 'aws:sourceorgpaths'];
+
+function _trust(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const r of ctx.resources.filter((x) => x.type === 'AWS::IAM::Role')) {
+    for (const doc of _alternatives(r.properties.AssumeRolePolicyDocument, 'Properties.AssumeRolePolicyDocument')) {
+      if (!_isObj(doc.value)) continue;
+      for (const st of _items(doc.value.Statement, _key(doc.path, 'Statement'))) {
+        if (!_isObj(st.value) || !_literals(st.value.Effect).includes('Allow')) continue;
+        const principal = st.value.Principal;
+        const services = _isObj(principal) ? _literals(principal.Service).filter((svc) => !UNSCOPED_TRUST.has(svc)) : [];
+        if (services.length === 0) continue;
+        const condition = st.value.Condition;
+        const keys = _isObj(condition) ? Object.values(condition).flatMap((block) => (_isObj(block) ? Object.keys(block).map((k) => k.toLowerCase()) : [])) : [];
+        const scoped = keys.some((k) => SOURCE_KEYS.includes(k));
+        out.push({
+          rule: 'trust-scoped',
+          findings: scoped
+            ? []
+            : [
+                _finding(ctx, r, _key(st.path, 'Condition'), 'trust-scoped',
+                  `lets ${services.map((svc) => `\`${svc}\``).join(', ')} assume the role on behalf of any account (the confused deputy). ` +
+                    'Add `Condition: { StringEquals: { aws:SourceAccount: !Ref AWS::AccountId } }`. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'),
+              ],
+        });
+      }
+    }
+  }
+  return out;
+}
+
 function _emptyResult(): PolicyResult {
   const passedByRule = Object.fromEntries(POLICY_RULES.map((r) => [r, 0])) as Record<PolicyRule, number>;
   return { passed: 0, passedByRule, findings: [], skipped: [] };
@@ -581,7 +627,7 @@ function _emptyResult(): PolicyResult {
 export function checkTemplate(t: PolicyTemplate, options: PolicyOptions = {}): PolicyResult {
   const ctx: Context = { file: t.file, resources: _resources(t.template), options };
   const result = _emptyResult();
-  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx)]) {
+  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx)]) {
     if (e.skipped) result.skipped.push(e.skipped);
     else if (e.findings.length) result.findings.push(...e.findings);
     else {

@@ -67,7 +67,7 @@ const role = (statements: unknown[]): Res => ({
   Properties: {
     AssumeRolePolicyDocument: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
     },
     Policies: [{ PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: statements } }],
   },
@@ -366,6 +366,33 @@ test('ecs-exec-off: the allow-list comes from the environment files, per environ
     ],
     ['dev/service-web.yaml/Service'],
   );
+});
+
+// --- rule: trust-scoped -------------------------------------------------------------------------
+
+const trustRole = (statement: Record<string, unknown>): Res => ({
+  Type: 'AWS::IAM::Role',
+  Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', ...statement }] } },
+});
+
+test('trust-scoped: a service trust without aws:SourceAccount / aws:SourceArn is a finding; EC2 instance roles are exempt', () => {
+  const r = expectFindings(
+    {
+      Open: trustRole({ Principal: { Service: ['ecs-tasks.amazonaws.com', 'ec2.amazonaws.com'] } }),
+      WrongKey: trustRole({ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:PrincipalAccount': '123456789012' } } }),
+      Account: trustRole({ Principal: { Service: 'events.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+      Arn: trustRole({ Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:ec2:*:123456789012:vpc-flow-log/*' } } }),
+      Instance: trustRole({ Principal: { Service: 'ec2.amazonaws.com' } }),
+      Person: trustRole({ Principal: { AWS: 'arn:aws:iam::123456789012:root' } }),
+    },
+    [
+      ['Open', 'Properties.AssumeRolePolicyDocument.Statement[0].Condition', 'trust-scoped'],
+      ['WrongKey', 'Properties.AssumeRolePolicyDocument.Statement[0].Condition', 'trust-scoped'],
+    ],
+  );
+  assert.match(r.findings[0]!.message, /`ecs-tasks\.amazonaws\.com` assume the role on behalf of any account/);
+  assert.doesNotMatch(r.findings[0]!.message, /ec2\.amazonaws\.com/);
+  assert.equal(r.passedByRule['trust-scoped'], 2);
 });
 
 // --- rule: awsvpc-block-imds --------------------------------------------------------------------
