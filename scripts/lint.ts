@@ -372,6 +372,8 @@ export function guardPaths(): GuardPaths {
 interface RuleInfo {
   id: string; // CT.SQS.PR.1
   resourceTypes: string[];
+  /** The .guard file that holds the rule. */
+  file: string;
 }
 
 /**
@@ -398,7 +400,7 @@ async function loadRuleInfo(g: GuardPaths): Promise<Map<string, RuleInfo>> {
         /* no metadata: keep the id derived from the file name */
       }
       for (const m of text.matchAll(/^rule\s+(\w+)\s+when\s+is_cfn_template/gm)) {
-        if (m[1]) map.set(m[1], { id, resourceTypes });
+        if (m[1]) map.set(m[1], { id, resourceTypes, file: path.join(g.rulesDir, service, f) });
       }
     }
   }
@@ -505,13 +507,18 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
     );
     return finish(r, start, summarize());
   }
-  const [res, rules, types] = await Promise.all([
-    run(g.binary, [
-      'validate', '--rules', g.rulesDir, ...files.flatMap((f) => ['--data', f]),
-      '--output-format', 'json', '--show-summary', 'none', '--structured',
-    ]),
+  const [rules, types] = await Promise.all([
     loadRuleInfo(g),
     Promise.all(files.map((f) => resourceTypes(f).catch(() => new Map<string, string>()))),
+  ]);
+  // Only the rule files that evaluate a resource type the templates use (or that declare no
+  // types): the others could only say "not applicable", and parsing all ~240 of them for every
+  // template is most of cfn-guard's time.
+  const present = new Set(types.flatMap((m) => [...m.values()]));
+  const ruleFiles = [...new Set([...rules.values()].filter((i) => i.resourceTypes.length === 0 || i.resourceTypes.some((t) => present.has(t))).map((i) => i.file))].sort();
+  const res = await run(g.binary, [
+    'validate', ...ruleFiles.flatMap((f) => ['--rules', f]), ...files.flatMap((f) => ['--data', f]),
+    '--output-format', 'json', '--show-summary', 'none', '--structured',
   ]);
   let parsed: GuardFileResult[];
   try {
