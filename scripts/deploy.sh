@@ -351,7 +351,8 @@ fi
 SEEN=$TMP/seen          # event IDs already printed (or there before the deploy)
 NEW=$TMP/new-events     # this deploy's events: "stack<TAB>time<TAB>id<TAB>type<TAB>status<TAB>reason"
 NESTED=$TMP/nested      # "logical ID<TAB>physical ID" of the nested stacks
-: >"$SEEN"; : >"$NEW"; : >"$NESTED"
+FLUSHED=$TMP/flushed    # nested stacks read after they finished
+: >"$SEEN"; : >"$NEW"; : >"$NESTED"; : >"$FLUSHED"
 
 # events STACK-ID LABEL: prints the stack's unseen events (newest first, as the API returns them).
 events() {
@@ -381,17 +382,32 @@ show() {
   done
 }
 
-# poll [all]: root events, then the nested stacks whose latest status in the root is in progress
-# (all of them with `all`), fetched concurrently; printed in time order.
+# latest_status LOGICAL-ID BATCH: the newest status of a nested stack in the root's events.
+latest_status() {
+  {
+    awk -F '\t' -v r="$STACK_NAME" -v l="$1" '$1 == r && $3 == l { print $5; exit }' "$2" # newest first
+    awk -F '\t' -v r="$STACK_NAME" -v l="$1" '$1 == r && $3 == l { s = $5 } END { print s }' "$NEW"
+  } | grep -m 1 . || true
+}
+
+# poll [all]: the root's new events, then those of each nested stack that is in progress or has
+# not been read since it finished (every nested stack with `all`), fetched concurrently; printed
+# in time order.
 poll() {
   local batch=$TMP/batch logical arn status jobs=()
   events "$STACK_NAME" "$STACK_NAME" >"$batch"
   ((HAS_NESTED)) && discover_nested
   while IFS=$'\t' read -r logical arn; do
-    status=$(awk -F '\t' -v r="$STACK_NAME" -v l="$logical" '$1 == r && $3 == l { print $5 }' "$NEW" "$batch" | tail -n 1)
-    if [[ ${1-} == all || $status == *_IN_PROGRESS ]]; then
+    status=$(latest_status "$logical" "$batch")
+    if [[ ${1-} == all || -z $status || $status == *_IN_PROGRESS ]] || ! grep -qxF -- "$logical" "$FLUSHED"; then
       events "$arn" "$logical" >"$batch.$logical" &
       jobs+=($!)
+      # Once finished, one more read catches its last events; a later *_IN_PROGRESS reopens it.
+      if [[ -n $status && $status != *_IN_PROGRESS ]]; then
+        printf '%s\n' "$logical" >>"$FLUSHED"
+      else
+        { grep -vxF -- "$logical" "$FLUSHED" || true; } >"$FLUSHED.tmp" && mv "$FLUSHED.tmp" "$FLUSHED"
+      fi
     fi
   done <"$NESTED"
   ((${#jobs[@]} == 0)) || wait "${jobs[@]}"
@@ -402,7 +418,7 @@ poll() {
 HAS_NESTED=0
 if grep -q 'Type: AWS::CloudFormation::Stack$' "$SOURCE"; then HAS_NESTED=1; fi
 # Events already there belong to earlier deploys: mark them seen.
-if ((${#EXISTING[@]})); then poll all >/dev/null; : >"$NEW"; fi
+if ((${#EXISTING[@]})); then poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"; fi
 
 step "deploying stack $STACK_NAME (aws cloudformation deploy; events as they arrive)"
 SECONDS=0
@@ -439,7 +455,7 @@ fail "stack $STACK_NAME: ${STATUS:-not created} after $ELAPSED"
 grep -v '^\s*$' "$TMP/deploy.out" | grep -v '^Waiting for' | sed 's/^/  aws: /' || true
 if grep -q 'FAILED' "$NEW"; then
   printf '%s\n' "Failed events (stack, logical ID, status, reason):"
-  awk -F '\t' '$5 ~ /FAILED$/' "$NEW" | show
+  awk -F '\t' '$5 ~ /FAILED$/' "$NEW" | sort -t $'\t' -k 2,2 | show
 fi
 if [[ $STATUS == ROLLBACK_COMPLETE ]]; then
   printf '%s\n' "Stack $STACK_NAME is in ROLLBACK_COMPLETE: it was never created and cannot be updated. Delete it before the next deploy:" \

@@ -615,6 +615,43 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   assert.deepEqual((await aws('servicecatalog', 'list-portfolios')).PortfolioDetails, []);
 });
 
+test('a failed nested stack: events of root and nested stack as they arrive, the failed ones again, and the delete command (scripted CLI)', () => {
+  // moto records no resource events and never rolls back, so this path runs against a scripted
+  // AWS CLI (test/fixtures/fake-aws/aws) that plays a root stack whose nested Network stack fails.
+  const dir = makeSandbox();
+  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  try {
+    rmSync(join(dir, '.venv'));
+    mkdirSync(join(dir, '.venv/bin'), { recursive: true });
+    cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
+    const env = { FAKE_AWS_STATE: state, AWS_ENDPOINT_URL: undefined };
+    const r = deploy(['dev'], { dir, env });
+    assert.equal(r.status, 1, r.all);
+    const events = r.stdout.slice(r.stdout.indexOf('events as they arrive)\n') + 'events as they arrive)\n'.length, r.stdout.indexOf('[fail]'));
+    // In time order, each once, the nested stack's under its logical ID.
+    assert.deepEqual(events.trimEnd().split('\n').map((l) => l.trim().split(/ {2,}/).slice(0, 4)), [
+      ['10:00:01', 'berth-dev', 'CREATE_IN_PROGRESS', 'berth-dev'],
+      ['10:00:02', 'Network', 'CREATE_IN_PROGRESS', 'Vpc'],
+      ['10:00:02', 'berth-dev', 'CREATE_IN_PROGRESS', 'Network'],
+      ['10:00:03', 'Network', 'CREATE_FAILED', 'Vpc'],
+      ['10:00:04', 'berth-dev', 'CREATE_FAILED', 'Network'],
+      ['10:00:05', 'berth-dev', 'ROLLBACK_COMPLETE', 'berth-dev'],
+    ]);
+    assert.match(r.stdout, /\[fail\] stack berth-dev: ROLLBACK_COMPLETE after \dm \d\ds\n  aws: Failed to create\/update the stack\./);
+    const failed = r.stdout.slice(r.stdout.indexOf('Failed events (stack, logical ID, status, reason):\n'));
+    assert.match(failed, /\n  10:00:03  Network +CREATE_FAILED +Vpc +The CIDR '10.10.0.0\/28' is invalid\.\n  10:00:04  berth-dev +CREATE_FAILED +Network +Embedded stack .* was not successfully created\n/);
+    assert.match(r.stdout, /Stack berth-dev is in ROLLBACK_COMPLETE: it was never created and cannot be updated\. Delete it before the next deploy:\n  aws cloudformation delete-stack --stack-name berth-dev --region eu-west-1\n$/);
+
+    // The next deploy refuses to start on it, with the same command.
+    const again = deploy(['dev'], { dir, env });
+    assert.equal(again.status, 1, again.all);
+    assert.match(again.stderr, /^error: stack berth-dev is in ROLLBACK_COMPLETE: its creation failed and it cannot be updated\. Delete it, then deploy again: aws cloudformation delete-stack --stack-name berth-dev --region eu-west-1\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+});
+
 test('make deploy and make publish run scripts/deploy.sh with the environment and options', () => {
   const deployCmd = spawnSync('make', ['-n', '-C', ROOT, 'deploy', 'ENV=dev', 'ARGS=--template network --preview'], { encoding: 'utf8' }).stdout;
   assert.match(deployCmd, /^scripts\/deploy.sh dev --template network --preview$/m);
