@@ -314,20 +314,20 @@ print_changes() {
 }
 
 if ((PREVIEW)); then
-  type=UPDATE
-  ((${#EXISTING[@]})) || type=CREATE
+  CS_TYPE=UPDATE
+  ((${#EXISTING[@]})) || CS_TYPE=CREATE
   resolve_parameters --json >"$TMP/parameters.json"
   CS_TAGS=()
   for tag in "${TAGS[@]}"; do CS_TAGS+=("Key=${tag%%=*},Value=${tag#*=}"); done
   NAME=berth-preview-$(date +%s)
-  step "preview: change set $NAME ($type) for stack $STACK_NAME, nested stacks included"
-  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$type" \
+  step "preview: change set $NAME ($CS_TYPE) for stack $STACK_NAME, nested stacks included"
+  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$CS_TYPE" \
     "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
     --tags "${CS_TAGS[@]}" --query Id --output text 2>"$TMP/cs.err") ||
     die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
   # Nothing of the preview may remain: the change set, and the empty stack a CREATE change set makes.
   CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
-  [[ $type == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
+  [[ $CS_TYPE == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
   for _ in $(seq 1 600); do
     read -r cs_status reason < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
     [[ $cs_status == *_PENDING || $cs_status == *_IN_PROGRESS ]] || break
