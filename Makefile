@@ -26,7 +26,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check test typecheck lint types schema clean
+.PHONY: help install build check test typecheck lint types schema clean deploy publish require-env
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,16 @@ lint: install ## Run the gates over output/: cfn-lint -c I, checkov, AWS Control
 
 test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
 	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)
+
+# ENV is checked before the installs, so a forgotten ENV fails at once.
+require-env:
+	@test -n "$(ENV)" || { echo 'error: `make $(MAKECMDGOALS)` needs ENV, e.g. `make $(MAKECMDGOALS) ENV=dev` (see scripts/deploy.sh --help).' >&2; exit 2; }
+
+deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS='--template network --preview ...')
+	scripts/deploy.sh $(ENV) $(ARGS)
+
+publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
+	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
 
 types: $(STAMPS)/npm ## Regenerate src/resource-types.generated.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts

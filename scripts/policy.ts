@@ -110,7 +110,33 @@ export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   'ssmmessages:CreateDataChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
   'ssmmessages:OpenControlChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
   'ssmmessages:OpenDataChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
+  // The Service Catalog launch role (templates/launch-role.ts): the calls CloudFormation's
+  // resource handlers make to create, read and delete the products' resources. Describe and list
+  // calls read the account's resources of a type; the create calls make a resource that has no
+  // ARN yet.
+  ...sar('list_amazonec2.html', [
+    'ec2:DescribeAddresses', 'ec2:DescribeFlowLogs', 'ec2:DescribeInternetGateways', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates',
+    'ec2:DescribeNatGateways', 'ec2:DescribeNetworkAcls', 'ec2:DescribePrefixLists', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules',
+    'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs',
+  ]),
+  ...sar('list_awselasticloadbalancingv2.html', [
+    'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancerAttributes', 'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTargetGroups',
+  ]),
+  ...sar('list_amazonec2autoscaling.html', ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities']),
+  ...sar('list_applicationautoscaling.html', ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies']),
+  ...sar('list_amazonelasticcontainerservice.html', ['ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:DescribeCapacityProviders']),
+  ...sar('list_awskeymanagementservice.html', ['kms:CreateKey']),
+  ...sar('list_amazoncloudwatchlogs.html', ['logs:DescribeLogGroups']),
+  ...sar('list_amazoncloudwatch.html', ['cloudwatch:DescribeAlarms']),
+  ...sar('list_awscertificatemanager.html', ['acm:RequestCertificate']),
+  ...sar('list_awscloudformation.html', ['cloudformation:ValidateTemplate', 'cloudformation:GetTemplateSummary']),
 };
+
+/** Entries of RESOURCE_STAR_ACTIONS that cite one Service Authorization Reference page. */
+function sar(page: string, actions: readonly string[]): Record<string, string> {
+  return Object.fromEntries(actions.map((a) => [a, `https://docs.aws.amazon.com/service-authorization/latest/reference/${page}`]));
+}
 
 // ---------------------------------------------------------------------------
 // reading templates

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Estate } from '../src/estate.ts';
 import { synthesize } from '../src/stack.ts';
 import { root } from './root.ts';
+import { serviceCatalog } from './service-catalog.ts';
 import { services } from './services/index.ts';
 import { loadSettings } from './settings.ts';
 
@@ -25,6 +26,8 @@ export const estate: Estate = {
   settingsFile,
   synthesize(environment) {
     const settings = loadSettings(settingsFile(environment));
-    return [synthesize(root, { settings, services })];
+    const estate = synthesize(root, { settings, services });
+    // The portfolio publishes the estate; it is a top-level template beside the root, not nested in it.
+    return [estate, synthesize(serviceCatalog, { settings, services, estate })];
   },
 };

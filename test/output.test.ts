@@ -55,6 +55,27 @@ test('every template deploys from the console on its own: small enough, paramete
   }
 });
 
+test('every default satisfies its own constraints, so the console form submits with all defaults', () => {
+  for (const f of files) {
+    const doc = yaml.load(readFileSync(join(OUTPUT, f), 'utf8'), { schema: CFN_SCHEMA }) as Record<string, any>;
+    for (const [name, p] of Object.entries((doc.Parameters ?? {}) as Record<string, any>)) {
+      if (p.Default === undefined || String(p.Type).startsWith('AWS::SSM::')) continue;
+      // For a CommaDelimitedList, CloudFormation applies AllowedPattern to each element.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html
+      const values = p.Type === 'CommaDelimitedList' ? String(p.Default).split(',') : [String(p.Default)];
+      for (const v of values) {
+        const where = `${f}: parameter ${name} default ${JSON.stringify(v)}`;
+        if (p.AllowedValues) assert.ok(p.AllowedValues.map(String).includes(v), `${where} is not in AllowedValues`);
+        if (p.AllowedPattern) assert.match(v, new RegExp(`^(?:${p.AllowedPattern})$`), `${where} does not match AllowedPattern`);
+        if (p.MinLength !== undefined) assert.ok(v.length >= p.MinLength, `${where} is shorter than MinLength`);
+        if (p.MaxLength !== undefined) assert.ok(v.length <= p.MaxLength, `${where} is longer than MaxLength`);
+        if (p.MinValue !== undefined) assert.ok(Number(v) >= p.MinValue, `${where} is below MinValue`);
+        if (p.MaxValue !== undefined) assert.ok(Number(v) <= p.MaxValue, `${where} is above MaxValue`);
+      }
+    }
+  }
+});
+
 test('cfn-lint does report a finding on a broken template (the gate can fail)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-lint-'));
   const bad = join(dir, 'bad.yaml');

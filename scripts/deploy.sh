@@ -1,0 +1,464 @@
+#!/usr/bin/env bash
+# Deploys one environment's templates from output/<env>/ with the AWS CLI: checks, packages to S3,
+# then `aws cloudformation deploy` with live stack events, or a change-set preview. Run
+# `scripts/deploy.sh --help` (or `make deploy ENV=dev`, `make publish ENV=dev`).
+set -euo pipefail
+# Byte-order globs and sorts: the content hash of output/<env>/ must not depend on the locale.
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/deploy.sh <env> [options]
+
+Deploys output/<env>/ to CloudFormation: refuses stale output or output that fails the lint gates,
+packages the templates to S3 under a content-addressed prefix, then deploys with live events.
+
+Options:
+  --template NAME    deploy one template of output/<env>/ as its own stack (network,
+                     load-balancer, cluster, service-<name>, service-catalog); default: root,
+                     the whole estate with its nested stacks. `service-catalog` also uploads
+                     the product templates it publishes (what `make publish` runs).
+  --stack-name N     default: berth-<env> for root, berth-<env>-<template> otherwise
+  --bucket B         S3 bucket for packaged templates, created if missing (encrypted,
+                     versioned, public access blocked); default: berth-<account>-<region>
+  --prefix P         key prefix in the bucket; default: berth (keys: P/<env>/<hash>/...)
+  --region R         default: $AWS_REGION, else the environment file's region, else
+                     $AWS_DEFAULT_REGION
+  --param KEY=VALUE  a parameter value (repeatable). Parameters not given take the template's
+                     default, so the stack always matches output/; parameters without a
+                     default keep the stack's previous value.
+  --preview          create a change set (nested stacks included), print every change, delete
+                     it; nothing is executed
+  -h, --help         show this help
+
+Environment: AWS_ENDPOINT_URL (e.g. a local moto server), AWS_PROFILE and the usual AWS
+credentials, BERTH_POLL_SECONDS (event polling interval, default 5), NO_COLOR.
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+if [[ -t 1 && -z ${NO_COLOR:-} ]]; then
+  RED=$'\e[31m' GREEN=$'\e[32m' YELLOW=$'\e[33m' BOLD=$'\e[1m' DIM=$'\e[2m' RESET=$'\e[0m'
+else
+  RED='' GREEN='' YELLOW='' BOLD='' DIM='' RESET=''
+fi
+
+step() { printf '%s==>%s %s\n' "$BOLD" "$RESET" "$*"; }
+pass() { printf '%s[pass]%s %s\n' "$GREEN" "$RESET" "$*"; }
+fail() { printf '%s[fail]%s %s\n' "$RED" "$RESET" "$*"; }
+# die MESSAGE [EXIT]: one line saying what is wrong and how to fix it.
+die() {
+  printf 'error: %s\n' "$1" >&2
+  exit "${2:-1}"
+}
+usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
+
+# ---------------------------------------------------------------------------------------------
+# arguments
+
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0
+PARAMS=()
+
+# need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
+need_value() {
+  if [[ $# -lt 4 || -z $4 || $4 == --* ]]; then
+    usage_error "\`$1\` needs a value: $2, e.g. \`$1 $3\`."
+  fi
+}
+
+while (($#)); do
+  # --flag=value is --flag value.
+  if [[ $1 == --*=* ]]; then set -- "${1%%=*}" "${1#*=}" "${@:2}"; fi
+  case $1 in
+    -h | --help) usage; exit 0 ;;
+    --template) need_value "$1" 'a template name from output/<env>/ without .yaml' network "${2-}"; TEMPLATE=$2; shift 2 ;;
+    --stack-name) need_value "$1" 'a CloudFormation stack name' berth-dev-network "${2-}"; STACK_NAME=$2; shift 2 ;;
+    --bucket) need_value "$1" 'an S3 bucket name' my-templates-bucket "${2-}"; BUCKET=$2; shift 2 ;;
+    --prefix) need_value "$1" 'an S3 key prefix' berth "${2-}"; PREFIX=$2; shift 2 ;;
+    --region) need_value "$1" 'an AWS Region' eu-west-1 "${2-}"; REGION=$2; shift 2 ;;
+    --param)
+      need_value "$1" 'KEY=VALUE' DesiredCount=2 "${2-}"
+      [[ $2 == ?*=* ]] || usage_error "\`--param $2\`: expected KEY=VALUE, e.g. \`--param DesiredCount=2\`."
+      PARAMS+=("$2"); shift 2 ;;
+    --preview) PREVIEW=1; shift ;;
+    -*) usage_error "unknown option \`$1\`." ;;
+    *)
+      [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
+      ENV_NAME=$1; shift ;;
+  esac
+done
+
+known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
+[[ -n $ENV_NAME ]] || usage_error "no environment given: \`scripts/deploy.sh <env>\` with one of: $(known_environments)."
+[[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
+  usage_error "unknown environment \`$ENV_NAME\`: expected one of $(known_environments) (templates/environments/<env>.json, built into output/<env>/)."
+TEMPLATE=${TEMPLATE%.yaml}
+if [[ ! -f output/$ENV_NAME/$TEMPLATE.yaml ]]; then
+  usage_error "\`--template $TEMPLATE\`: output/$ENV_NAME/ has no $TEMPLATE.yaml; expected one of $(cd "output/$ENV_NAME" && ls -- *.yaml | sed 's/\.yaml$//' | tr '\n' ' ' | sed 's/ $//')."
+fi
+if [[ -z $STACK_NAME ]]; then
+  if [[ $TEMPLATE == root ]]; then STACK_NAME=berth-$ENV_NAME; else STACK_NAME=berth-$ENV_NAME-$TEMPLATE; fi
+fi
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html (StackName)
+[[ $STACK_NAME =~ ^[A-Za-z][A-Za-z0-9-]{0,127}$ ]] ||
+  usage_error "\`--stack-name $STACK_NAME\`: expected a letter, then letters, digits and hyphens, up to 128 characters."
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+[[ -z $BUCKET || $BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] ||
+  usage_error "\`--bucket $BUCKET\`: expected an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)."
+[[ $PREFIX =~ ^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$ ]] ||
+  usage_error "\`--prefix $PREFIX\`: expected an S3 key prefix without leading or trailing slash, e.g. \`--prefix berth\`."
+
+command -v node >/dev/null || die "node is not installed or not on PATH. Install Node 20 (berth's build and checks run on it)."
+
+# Region: --region, then AWS_REGION, then the environment's own region, then AWS_DEFAULT_REGION.
+# AWS CLI v1 reads only AWS_DEFAULT_REGION, so both are exported below.
+if [[ -z $REGION ]]; then
+  REGION=${AWS_REGION:-$(node -p "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).region ?? ''" "templates/environments/$ENV_NAME.json" 2>/dev/null || true)}
+  REGION=${REGION:-${AWS_DEFAULT_REGION:-}}
+fi
+[[ -n $REGION ]] || usage_error "no AWS Region: pass \`--region eu-west-1\` or set AWS_REGION."
+[[ $REGION =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "\`--region $REGION\`: expected an AWS Region such as eu-west-1."
+export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
+
+# ---------------------------------------------------------------------------------------------
+# the AWS CLI and credentials, checked before any work
+
+if [[ -x $ROOT/.venv/bin/aws ]]; then
+  AWS=$ROOT/.venv/bin/aws
+elif command -v aws >/dev/null; then
+  AWS=$(command -v aws)
+else
+  die "the AWS CLI (\`aws\`) is not installed. Run \`make install\` (it installs the pinned awscli into .venv/), or install the AWS CLI and put it on PATH."
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy.XXXXXX")
+CLEANUP=()
+cleanup() {
+  local c
+  for c in "${CLEANUP[@]+"${CLEANUP[@]}"}"; do eval "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Independent checks run side by side: the stale-output check (Node) and the two AWS calls.
+node --import tsx src/cli.ts build --check --env "$ENV_NAME" >"$TMP/check.out" 2>&1 &
+CHECK_PID=$!
+CLEANUP+=("kill $CHECK_PID")
+"$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].StackStatus' --output text >"$TMP/status" 2>/dev/null &
+STATUS_PID=$!
+CLEANUP+=("kill $STATUS_PID")
+if ! IDENTITY=$("$AWS" sts get-caller-identity --query '[Account,Arn]' --output text 2>"$TMP/sts.err"); then
+  reason=$(grep -v '^\s*$' "$TMP/sts.err" | head -n 1)
+  die "no usable AWS credentials: \`aws sts get-caller-identity\` failed (${reason:-no message}). Configure credentials (\`aws configure\`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and retry."
+fi
+read -r ACCOUNT CALLER <<<"$IDENTITY"
+PARTITION=$(cut -d : -f 2 <<<"$CALLER") # aws, aws-cn, aws-us-gov
+BUCKET=${BUCKET:-berth-$ACCOUNT-$REGION}
+ENDPOINT=${AWS_ENDPOINT_URL:-}
+step "$ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME (account $ACCOUNT, $REGION${ENDPOINT:+, endpoint $ENDPOINT})"
+
+# ---------------------------------------------------------------------------------------------
+# the stack and its parameters, checked before any work
+
+stack_status() { "$AWS" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
+delete_command() { printf 'aws cloudformation delete-stack --stack-name %s --region %s' "$STACK_NAME" "$REGION"; }
+
+wait "$STATUS_PID" || true # no such stack: empty
+STATUS=$(cat "$TMP/status")
+case $STATUS in
+  '' | REVIEW_IN_PROGRESS) EXISTING=() ;;
+  ROLLBACK_COMPLETE)
+    die "stack $STACK_NAME is in ROLLBACK_COMPLETE: its creation failed and it cannot be updated. Delete it, then deploy again: $(delete_command)" ;;
+  *_IN_PROGRESS) die "stack $STACK_NAME is busy ($STATUS). Wait until it settles, then deploy again." ;;
+  *) EXISTING=(--existing) ;;
+esac
+
+# The portfolio stack points at the product templates in this bucket and prefix.
+[[ $TEMPLATE != service-catalog ]] || PARAMS=("TemplateBucket=$BUCKET" "TemplatePrefix=$PREFIX" "${PARAMS[@]+"${PARAMS[@]}"}")
+# Every parameter gets a value, checked against the template's constraints (scripts/deploy-parameters.ts).
+# EnvironmentName defaults to the environment already; it is passed so the value is visible.
+SOURCE=output/$ENV_NAME/$TEMPLATE.yaml
+ENV_PARAM=()
+if grep -q '^  EnvironmentName:$' "$SOURCE"; then ENV_PARAM=("EnvironmentName=$ENV_NAME"); fi
+resolve_parameters() {
+  node --import tsx scripts/deploy-parameters.ts "$SOURCE" "${EXISTING[@]+"${EXISTING[@]}"}" "$@" \
+    "${ENV_PARAM[@]+"${ENV_PARAM[@]}"}" "${PARAMS[@]+"${PARAMS[@]}"}" 2>"$TMP/params.err" ||
+    die "$(sed 's/^error: //' "$TMP/params.err" | head -n 1)" 2
+}
+resolve_parameters >"$TMP/overrides"
+OVERRIDES=()
+while IFS= read -r line; do OVERRIDES+=("$line"); done <"$TMP/overrides"
+
+# ---------------------------------------------------------------------------------------------
+# refuse stale or failing output
+
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi | cut -d ' ' -f 1; }
+# Content hash of the environment's output: names and bytes of every file.
+HASH=$(for f in "output/$ENV_NAME"/*.yaml; do printf '%s\n' "${f##*/}"; cat "$f"; done | sha256)
+VERSION=${HASH:0:12}
+
+if ! wait "$CHECK_PID"; then
+  sed 's/^error: //' "$TMP/check.out" >&2
+  die "refusing to deploy stale output/$ENV_NAME/. Run \`make build\`, review and commit the diff, then deploy again."
+fi
+pass "output/$ENV_NAME/ is up to date"
+
+# The gates take seconds; an output that passed them once is not linted again (keyed on its hash).
+STAMP=.stamps/lint-$HASH
+if [[ -f $STAMP ]]; then
+  pass "lint gates (passed before for this output, $VERSION)"
+else
+  if ! node --import tsx scripts/lint.ts "output/$ENV_NAME" >"$TMP/lint.out" 2>&1; then
+    cat "$TMP/lint.out"
+    die "refusing to deploy: the lint gates fail on output/$ENV_NAME/ (above). Fix the findings (\`make lint\`), rebuild, then deploy again."
+  fi
+  sed 's/^/    /' "$TMP/lint.out"
+  mkdir -p .stamps && touch "$STAMP"
+  pass "lint gates"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# S3: the bucket, and the packaged templates under a content-addressed prefix
+
+ensure_bucket() {
+  if "$AWS" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>"$TMP/head.err"; then return; fi
+  if grep -q '403\|Forbidden' "$TMP/head.err"; then
+    die "bucket \`$BUCKET\` exists but account $ACCOUNT cannot use it (403). Choose another with \`--bucket\`."
+  fi
+  grep -q '404\|Not Found' "$TMP/head.err" || die "cannot check bucket \`$BUCKET\`: $(head -n 1 "$TMP/head.err")"
+  step "creating bucket s3://$BUCKET (encrypted, versioned, public access blocked)"
+  local location=()
+  # us-east-1 takes no LocationConstraint. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+  [[ $REGION == us-east-1 ]] || location=(--create-bucket-configuration "LocationConstraint=$REGION")
+  "$AWS" s3api create-bucket --bucket "$BUCKET" "${location[@]+"${location[@]}"}" >/dev/null
+  "$AWS" s3api put-public-access-block --bucket "$BUCKET" \
+    --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+  "$AWS" s3api put-bucket-encryption --bucket "$BUCKET" \
+    --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
+  "$AWS" s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
+  # Templates are read over TLS only. (Not through a plain-http endpoint such as a local moto
+  # server: every request there would be denied.)
+  [[ $ENDPOINT == http://* ]] || "$AWS" s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$PARTITION" "$BUCKET" "$PARTITION" "$BUCKET")"
+}
+
+# The HTTPS URL of an object: path style through a custom endpoint, virtual-hosted on AWS.
+object_url() {
+  if [[ -n $ENDPOINT ]]; then printf '%s/%s/%s\n' "${ENDPOINT%/}" "$BUCKET" "$1"; else printf 'https://%s.s3.%s.amazonaws.com/%s\n' "$BUCKET" "$REGION" "$1"; fi
+}
+
+# package NAME KEY [OUT]: packages output/<env>/NAME.yaml (nested templates go to KEY/<md5>.template
+# and TemplateURLs are rewritten) into OUT (default $TMP/NAME.yaml).
+package() {
+  if ! "$AWS" cloudformation package --template-file "output/$ENV_NAME/$1.yaml" --s3-bucket "$BUCKET" --s3-prefix "$2" \
+    --output-template-file "${3:-$TMP/$1.yaml}" >"$TMP/package.out" 2>&1; then
+    cat "$TMP/package.out" >&2
+    die "\`aws cloudformation package\` failed for output/$ENV_NAME/$1.yaml (above)."
+  fi
+}
+
+ensure_bucket
+KEY=$PREFIX/$ENV_NAME/$VERSION
+package "$TEMPLATE" "$KEY"
+# A template body over 51,200 bytes must go through S3. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+BODY=(--template-body "file://$TMP/$TEMPLATE.yaml")
+DEPLOY_S3=()
+if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
+  "$AWS" s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
+  BODY=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
+  DEPLOY_S3=(--s3-bucket "$BUCKET" --s3-prefix "$KEY")
+fi
+pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
+
+TAGS=("berth:environment=$ENV_NAME" "berth:version=$VERSION")
+[[ $TEMPLATE != service-* || $TEMPLATE == service-catalog ]] || TAGS+=("berth:service=${TEMPLATE#service-}")
+if COMMIT=$(git rev-parse --short HEAD 2>/dev/null); then TAGS+=("berth:commit=$COMMIT"); fi
+
+# Service Catalog: the products' templates go under their own version (TemplateVersion's default,
+# a hash `make build` computed over them), which the portfolio stack then points at.
+if [[ $TEMPLATE == service-catalog ]]; then
+  PRODUCT_VERSION=$(node --import tsx scripts/deploy-parameters.ts "output/$ENV_NAME/service-catalog.yaml" --default TemplateVersion)
+  PRODUCT_KEY=$PREFIX/$ENV_NAME/$PRODUCT_VERSION
+  mkdir "$TMP/products"
+  for f in "output/$ENV_NAME"/root.yaml "output/$ENV_NAME"/service-*.yaml; do
+    name=${f##*/}; name=${name%.yaml}
+    [[ $name != service-catalog ]] || continue
+    package "$name" "$PRODUCT_KEY" "$TMP/products/$name.yaml"
+  done
+  "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
+  pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
+fi
+
+CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
+
+# ---------------------------------------------------------------------------------------------
+# --preview: a change set with the nested stacks' changes, printed, then deleted
+
+# print_changes CHANGE-SET-ID LABEL: one line per change, then the nested stacks' change sets.
+print_changes() {
+  local rows action id type replacement nested
+  rows=$("$AWS" cloudformation describe-change-set --change-set-name "$1" \
+    --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement,ChangeSetId]' --output text)
+  [[ -n $rows ]] || { printf '  %-24s (no changes)\n' "$2"; return; }
+  while IFS=$'\t' read -r action id type replacement nested; do
+    case $replacement in True) replacement=yes ;; False) replacement=no ;; Conditional) replacement=conditional ;; *) replacement=- ;; esac
+    printf '  %-24s %-7s %-40s %-44s %s\n' "$2" "$action" "$id" "$type" "$replacement"
+    CHANGES=$((CHANGES + 1))
+    if [[ $type == AWS::CloudFormation::Stack && -n $nested && $nested != None ]]; then print_changes "$nested" "$2/$id"; fi
+  done <<<"$rows"
+}
+
+if ((PREVIEW)); then
+  CS_TYPE=UPDATE
+  ((${#EXISTING[@]})) || CS_TYPE=CREATE
+  resolve_parameters --json >"$TMP/parameters.json"
+  CS_TAGS=()
+  for tag in "${TAGS[@]}"; do CS_TAGS+=("Key=${tag%%=*},Value=${tag#*=}"); done
+  NAME=berth-preview-$(date +%s)
+  step "preview: change set $NAME ($CS_TYPE) for stack $STACK_NAME, nested stacks included"
+  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$CS_TYPE" \
+    "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
+    --tags "${CS_TAGS[@]}" --query Id --output text 2>"$TMP/cs.err") ||
+    die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
+  # Nothing of the preview may remain: the change set, and the empty stack a CREATE change set makes.
+  CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
+  [[ $CS_TYPE == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
+  for _ in $(seq 1 600); do
+    read -r cs_status reason < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
+    [[ $cs_status == *_PENDING || $cs_status == *_IN_PROGRESS ]] || break
+    sleep "${BERTH_POLL_SECONDS:-5}"
+  done
+  CHANGES=0
+  if [[ $cs_status == FAILED && $reason == *"didn't contain changes"* ]]; then
+    pass "preview of $STACK_NAME: no changes; nothing was executed"
+    exit 0
+  fi
+  [[ $cs_status == CREATE_COMPLETE ]] || die "the change set failed: $reason"
+  printf '  %-24s %-7s %-40s %-44s %s\n' stack action 'logical ID' type replacement
+  print_changes "$CS" "$STACK_NAME"
+  pass "preview of $STACK_NAME: $CHANGES changes shown; the change set is deleted and nothing was executed"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# deploy, with the events of the stack and its nested stacks as they arrive
+
+SEEN=$TMP/seen          # event IDs already printed (or there before the deploy)
+NEW=$TMP/new-events     # this deploy's events: "stack<TAB>time<TAB>id<TAB>type<TAB>status<TAB>reason"
+NESTED=$TMP/nested      # "logical ID<TAB>physical ID" of the nested stacks
+FLUSHED=$TMP/flushed    # nested stacks read after they finished
+: >"$SEEN"; : >"$NEW"; : >"$NESTED"; : >"$FLUSHED"
+
+# events STACK-ID LABEL: prints the stack's unseen events (newest first, as the API returns them).
+events() {
+  "$AWS" cloudformation describe-stack-events --stack-name "$1" --no-paginate --output text \
+    --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' 2>/dev/null |
+    while IFS=$'\t' read -r id time logical type status reason; do
+      grep -qxF -- "$id" "$SEEN" && continue
+      printf '%s\n' "$id" >>"$SEEN"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$time" "$logical" "$type" "$status" "$reason"
+    done || true # the stack does not exist until the change set does
+}
+
+# Nested stacks get their physical ID (an ARN) once CloudFormation starts creating them.
+discover_nested() {
+  "$AWS" cloudformation list-stack-resources --stack-name "$STACK_NAME" --output text \
+    --query "StackResourceSummaries[?ResourceType=='AWS::CloudFormation::Stack'].[LogicalResourceId,PhysicalResourceId]" 2>/dev/null |
+    awk -F '\t' '$2 ~ /^arn:/' >"$NESTED.tmp" || true
+  mv "$NESTED.tmp" "$NESTED"
+}
+
+show() {
+  local label time logical type status reason colour
+  while IFS=$'\t' read -r label time logical type status reason; do
+    case $status in *FAILED) colour=$RED ;; *ROLLBACK* | DELETE*) colour=$YELLOW ;; *COMPLETE) colour=$GREEN ;; *) colour='' ;; esac
+    [[ $reason != None ]] || reason=''
+    printf '  %s%s%s  %-24s %s%-36s%s %-40s %s\n' "$DIM" "${time:11:8}" "$RESET" "$label" "$colour" "$status" "$RESET" "$logical" "$reason"
+  done
+}
+
+# latest_status LOGICAL-ID BATCH: the newest status of a nested stack in the root's events.
+latest_status() {
+  {
+    awk -F '\t' -v r="$STACK_NAME" -v l="$1" '$1 == r && $3 == l { print $5; exit }' "$2" # newest first
+    awk -F '\t' -v r="$STACK_NAME" -v l="$1" '$1 == r && $3 == l { s = $5 } END { print s }' "$NEW"
+  } | grep -m 1 . || true
+}
+
+# poll [all]: the root's new events, then those of each nested stack that is in progress or has
+# not been read since it finished (every nested stack with `all`), fetched concurrently; printed
+# in time order.
+poll() {
+  local batch=$TMP/batch logical arn status jobs=()
+  events "$STACK_NAME" "$STACK_NAME" >"$batch"
+  ((HAS_NESTED)) && discover_nested
+  while IFS=$'\t' read -r logical arn; do
+    status=$(latest_status "$logical" "$batch")
+    if [[ ${1-} == all || -z $status || $status == *_IN_PROGRESS ]] || ! grep -qxF -- "$logical" "$FLUSHED"; then
+      events "$arn" "$logical" >"$batch.$logical" &
+      jobs+=($!)
+      # Once finished, one more read catches its last events; a later *_IN_PROGRESS reopens it.
+      if [[ -n $status && $status != *_IN_PROGRESS ]]; then
+        printf '%s\n' "$logical" >>"$FLUSHED"
+      else
+        { grep -vxF -- "$logical" "$FLUSHED" || true; } >"$FLUSHED.tmp" && mv "$FLUSHED.tmp" "$FLUSHED"
+      fi
+    fi
+  done <"$NESTED"
+  ((${#jobs[@]} == 0)) || wait "${jobs[@]}"
+  cat "$batch"* 2>/dev/null | sort -t $'\t' -k 2,2 | tee -a "$NEW" | show
+  rm -f "$batch"*
+}
+
+HAS_NESTED=0
+if grep -q 'Type: AWS::CloudFormation::Stack$' "$SOURCE"; then HAS_NESTED=1; fi
+# Events already there belong to earlier deploys: mark them seen.
+if ((${#EXISTING[@]})); then poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"; fi
+
+step "deploying stack $STACK_NAME (aws cloudformation deploy; events as they arrive)"
+SECONDS=0
+"$AWS" cloudformation deploy --stack-name "$STACK_NAME" --template-file "$TMP/$TEMPLATE.yaml" \
+  "${DEPLOY_S3[@]+"${DEPLOY_S3[@]}"}" --capabilities "${CAPABILITIES[@]}" \
+  ${OVERRIDES[@]+--parameter-overrides "${OVERRIDES[@]}"} --tags "${TAGS[@]}" --no-fail-on-empty-changeset >"$TMP/deploy.out" 2>&1 &
+DEPLOY_PID=$!
+CLEANUP+=("kill $DEPLOY_PID")
+while kill -0 "$DEPLOY_PID" 2>/dev/null; do
+  sleep "${BERTH_POLL_SECONDS:-5}" & wait $! || true
+  ! kill -0 "$DEPLOY_PID" 2>/dev/null || poll
+done
+if wait "$DEPLOY_PID"; then RC=0; else RC=$?; fi
+CLEANUP=()
+stack_status "$STACK_NAME" >"$TMP/status" &
+STATUS_PID=$!
+CLEANUP+=("kill $STATUS_PID")
+poll all
+wait "$STATUS_PID"
+STATUS=$(cat "$TMP/status")
+ELAPSED=$(printf '%dm %02ds' $((SECONDS / 60)) $((SECONDS % 60)))
+
+if ((RC == 0)); then
+  if grep -q 'No changes to deploy' "$TMP/deploy.out"; then
+    pass "stack $STACK_NAME: no changes ($STATUS) in $ELAPSED"
+  else
+    pass "stack $STACK_NAME: ${STATUS:-deployed} in $ELAPSED"
+  fi
+  exit 0
+fi
+
+# Failure: what the CLI said, then every failed event of the stack and its nested stacks.
+fail "stack $STACK_NAME: ${STATUS:-not created} after $ELAPSED"
+grep -v '^\s*$' "$TMP/deploy.out" | grep -v '^Waiting for' | sed 's/^/  aws: /' || true
+if grep -q 'FAILED' "$NEW"; then
+  printf '%s\n' "Failed events (stack, logical ID, status, reason):"
+  awk -F '\t' '$5 ~ /FAILED$/' "$NEW" | sort -t $'\t' -k 2,2 | show
+fi
+if [[ $STATUS == ROLLBACK_COMPLETE ]]; then
+  printf '%s\n' "Stack $STACK_NAME is in ROLLBACK_COMPLETE: it was never created and cannot be updated. Delete it before the next deploy:" \
+    "  $(delete_command)"
+fi
+exit 1
