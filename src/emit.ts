@@ -2,7 +2,7 @@
  * From templates to files: YAML text for each template of an environment, size-checked, and the
  * staged write that leaves `output/` untouched when anything fails.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flatten, type Estate } from './estate.ts';
 import { checkBodySize } from './limits.ts';
@@ -34,8 +34,9 @@ export function emitEnvironment(estate: Estate, environment: string): EmittedFil
 
 /**
  * Writes the environments' files under `outDir`, replacing each `outDir/<env>` whole: files go to
- * a staging folder first and are swapped in only once every environment has built.
- * With `prune`, environment folders that no longer exist are removed.
+ * a staging folder first and are swapped in only once every environment has built. Files that are
+ * not templates (`architecture.svg`, written by `berth graph`) are carried over; templates the
+ * build no longer makes are dropped. With `prune`, environment folders that no longer exist are removed.
  */
 export function writeOutput(outDir: string, files: readonly EmittedFile[], environments: readonly string[], prune: boolean): void {
   mkdirSync(outDir, { recursive: true });
@@ -46,6 +47,11 @@ export function writeOutput(outDir: string, files: readonly EmittedFile[], envir
     for (const f of files) writeFileSync(join(staging, f.environment, f.file), f.text);
     for (const env of environments) {
       const target = join(outDir, env);
+      if (existsSync(target)) {
+        for (const entry of readdirSync(target, { withFileTypes: true })) {
+          if (entry.isFile() && !isTemplateFile(entry.name)) copyFileSync(join(target, entry.name), join(staging, env, entry.name));
+        }
+      }
       const old = join(outDir, `.old-${env}-${process.pid}`);
       if (existsSync(target)) renameSync(target, old);
       renameSync(join(staging, env), target);
@@ -69,7 +75,7 @@ export function staleFiles(outDir: string, files: readonly EmittedFile[], enviro
   for (const env of environments) {
     const dir = join(outDir, env);
     const fresh = files.filter((f) => f.environment === env);
-    const present = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.yaml')) : [];
+    const present = existsSync(dir) ? readdirSync(dir).filter(isTemplateFile) : [];
     for (const f of fresh) {
       const path = join(dir, f.file);
       if (!existsSync(path)) stale.push(`${path} (missing)`);
@@ -78,4 +84,9 @@ export function staleFiles(outDir: string, files: readonly EmittedFile[], enviro
     for (const name of present) if (!fresh.some((f) => f.file === name)) stale.push(`${join(dir, name)} (no longer generated)`);
   }
   return stale;
+}
+
+/** Whether `name` is a file `berth build` writes (and so may remove). */
+export function isTemplateFile(name: string): boolean {
+  return name.endsWith('.yaml');
 }

@@ -15,7 +15,8 @@ class Tagged {
   ) {}
 }
 
-const SHORT_TAGS: Record<IntrinsicName, string> = {
+/** The short-form tag of each intrinsic function (`Fn::GetAtt` is written `!GetAtt`). */
+export const SHORT_TAGS: Readonly<Record<IntrinsicName, string>> = {
   Ref: '!Ref',
   Condition: '!Condition',
   'Fn::GetAtt': '!GetAtt',
