@@ -13,6 +13,7 @@ STAMPS    := .stamps
 TESTS     := $(sort $(wildcard test/*.test.ts))
 ENV       ?=
 ENV_FLAGS := $(foreach e,$(ENV),--env $(e))
+OUT_DIR   ?= output
 # The CLI compiled with the estate into plain JavaScript (scripts/bundle.ts): a build starts in
 # about a quarter of the time tsx needs. Rebuilt only when a source changes.
 BERTH     := $(NODE) dist/berth.cjs
@@ -40,8 +41,8 @@ install: $(STAMPS)/npm $(STAMPS)/venv ## Install Node packages (npm ci) and the 
 dist/berth.cjs: $(STAMPS)/npm scripts/bundle.ts $(SOURCES)
 	@$(TSX) scripts/bundle.ts
 
-build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one)
-	@$(BERTH) build $(ENV_FLAGS)
+build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one, OUT_DIR=dir elsewhere)
+	@$(BERTH) build $(ENV_FLAGS) --out $(OUT_DIR)
 
 check: dist/berth.cjs ## Fail if the committed output/ is stale
 	@$(BERTH) build --check
@@ -52,7 +53,11 @@ diff: dist/berth.cjs ## Show what a fresh build changes against output/, resourc
 graph: dist/berth.cjs ## Draw output/<env>/architecture.svg: stacks, resources by tier, references
 	@$(BERTH) graph $(ENV_FLAGS)
 
-bench: install dist/berth.cjs ## Benchmark berth against the AWS CDK (installs bench/ on demand; BENCH_RUNS=1 for a smoke run)
+$(STAMPS)/bench-npm: bench/package.json bench/package-lock.json | $(STAMPS)
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: install dist/berth.cjs $(STAMPS)/bench-npm ## Benchmark berth against the AWS CDK (installs bench/ on demand; BENCH_RUNS=1 for a smoke run)
 	@$(TSX) scripts/bench.ts
 
 typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
