@@ -28,11 +28,14 @@ export function at(file: string, path: string): string {
 export const AJV_OPTIONS = { allErrors: false, strict: true, strictRequired: false, discriminator: true, verbose: true } as const;
 
 /**
- * A schema's identity for precompiled validators, usable as a JavaScript identifier: two 32-bit
- * FNV-1a hashes of its JSON (not node:crypto, whose loading alone costs a build 5 ms).
+ * A schema's identity for precompiled validators, usable as a JavaScript identifier: from its
+ * `$id` when it has one (the bundle that carries the validator is rebuilt whenever the schema's
+ * source changes), else two 32-bit FNV-1a hashes of its JSON (not node:crypto, whose loading
+ * alone costs a build 5 ms).
  */
 export function schemaKey(schema: object): string {
-  const text = JSON.stringify(schema);
+  const id = (schema as { $id?: unknown }).$id;
+  const text = typeof id === 'string' ? id : JSON.stringify(schema);
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ text.length;
   for (let i = 0; i < text.length; i++) {
