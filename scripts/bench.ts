@@ -33,6 +33,8 @@ const SCRATCH = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 // No network from the CDK CLI (notices, version check, telemetry): none is reachable here, and
 // waiting on it would be measured against the CDK. Validation is toggled per command below.
 const CDK_ENV = { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+// berth's own commands run as `make build` runs them: without NODE_EXTRA_CA_CERTS (see Makefile).
+const { NODE_EXTRA_CA_CERTS: _certs, ...BERTH_ENV } = process.env;
 
 interface Command {
   readonly label: string;
@@ -114,7 +116,7 @@ async function run(): Promise<number> {
   const outDev = join(SCRATCH, 'dev-out');
   const [make, dev, cdkDefault, cdkPlain] = measure([
     { label: 'make build', argv: ['make', '-s', 'build', `OUT_DIR=${outMake}`] },
-    { label: 'berth build --env dev', argv: [process.execPath, join(ROOT, 'dist', 'berth.cjs'), 'build', '--env', 'dev', '--quiet', '--out', outDev] },
+    { label: 'berth build --env dev', argv: [process.execPath, join(ROOT, 'dist', 'berth.cjs'), 'build', '--env', 'dev', '--quiet', '--out', outDev], env: BERTH_ENV },
     cdkSynth('cdk synth', []),
     cdkSynth('cdk synth --no-validation', ['--no-validation']),
   ]) as [Measured, Measured, Measured, Measured];
@@ -125,7 +127,7 @@ async function run(): Promise<number> {
   const scaling = [1, 10, 50].map((n) => {
     const out = join(SCRATCH, `scale-${n}`);
     const [b, c] = measure([
-      { label: `berth, ${n} services`, argv: [process.execPath, benchBundle, 'build', '--quiet', '--estate', join(ROOT, 'bench', 'berth-estate.ts'), '--out', out], env: { ...process.env, BERTH_BENCH_SERVICES: String(n) } },
+      { label: `berth, ${n} services`, argv: [process.execPath, benchBundle, 'build', '--quiet', '--estate', join(ROOT, 'bench', 'berth-estate.ts'), '--out', out], env: { ...BERTH_ENV, BERTH_BENCH_SERVICES: String(n) } },
       cdkSynth(`cdk synth --no-validation -c services=${n}`, ['--no-validation', '--context', `services=${n}`]),
     ]) as [Measured, Measured];
     return { n, berth: b, cdk: c };
