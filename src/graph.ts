@@ -244,7 +244,7 @@ export function graphDot(environment: string, templates: readonly GraphTemplate[
   const unique = [...new Set(nodes.values())];
   const lines: string[] = [
     `digraph ${quote(`berth ${environment}`)} {`,
-    `  graph [label=${quote(`berth ${environment}: stacks, resources by network tier, references`)}, labelloc=t, fontsize=20, fontname="Helvetica,Arial,sans-serif", rankdir=LR, compound=true, newrank=true, nodesep=0.15, ranksep=0.6];`,
+    `  graph [label=${quote(`berth ${environment}: a box per stack, resources by network tier; an arrow points at what a resource references (dark: across stacks)`)}, labelloc=t, fontsize=20, fontname="Helvetica,Arial,sans-serif", rankdir=LR, compound=true, newrank=true, nodesep=0.15, ranksep=0.6];`,
     '  node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica,Arial,sans-serif", fontsize=11, margin="0.08,0.04"];',
     '  edge [color="#607d8b80", arrowsize=0.6, dir=back];',
   ];
