@@ -68,13 +68,27 @@ export function references(value: unknown, out = new Set<string>()): Set<string>
   return out;
 }
 
-interface Node {
+/** A box in the diagram: one resource, or a resource repeated per Availability Zone. */
+export interface GraphNode {
+  /** DOT node name. */
   readonly key: string;
+  /** The template's file. */
   readonly stack: string;
+  /** Logical IDs it stands for (several for an AZ repeat). */
   readonly ids: string[];
   readonly type: string;
   label: string;
   tier: Tier;
+}
+type Node = GraphNode;
+
+/** The diagram before layout: stacks (parents before children), boxes and arrows. */
+export interface GraphModel {
+  /** Each template, with the file of the stack that nests it. */
+  readonly stacks: readonly { readonly file: string; readonly parent?: string; readonly resources: number; readonly nested: number }[];
+  readonly nodes: readonly GraphNode[];
+  /** `from` is referenced by `to` (the arrow points at `from`). */
+  readonly edges: readonly { readonly from: GraphNode; readonly to: GraphNode }[];
 }
 
 /**
@@ -138,8 +152,8 @@ function subnetTiers(resources: Obj): Map<string, Tier> {
 const quote = (s: string) => `"${s.replace(/["\\]/g, '\\$&')}"`;
 const html = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The diagram of one environment in DOT, deterministic for the same templates. */
-export function graphDot(environment: string, templates: readonly GraphTemplate[]): string {
+/** Boxes, tiers and arrows of one environment's templates (the first is the root). */
+export function graphModel(templates: readonly GraphTemplate[]): GraphModel {
   const byFile = new Map(templates.map((t) => [t.file, obj(t.template)]));
   const resourcesOf = (file: string) => obj(byFile.get(file)?.Resources);
   const childFile = (r: unknown) => {
@@ -240,8 +254,17 @@ export function graphDot(environment: string, templates: readonly GraphTemplate[
     }
   }
 
-  // DOT: a cluster per stack (nested inside its parent), a cluster per tier inside each stack.
-  const unique = [...new Set(nodes.values())];
+  const stacks = templates.map((t) => {
+    const all = Object.values(resourcesOf(t.file));
+    const nested = all.filter((r) => childFile(r)).length;
+    return { file: t.file, parent: parentOf.get(t.file)?.file, resources: all.length - nested, nested };
+  });
+  return { stacks, nodes: [...new Set(nodes.values())], edges: [...edges.values()] };
+}
+
+/** The diagram of one environment in DOT, deterministic for the same templates. */
+export function graphDot(environment: string, templates: readonly GraphTemplate[]): string {
+  const model = graphModel(templates);
   const lines: string[] = [
     `digraph ${quote(`berth ${environment}`)} {`,
     `  graph [label=${quote(`berth ${environment}: a box per stack, resources by network tier; an arrow points at what a resource references (dark: across stacks)`)}, labelloc=t, fontsize=20, fontname="Helvetica,Arial,sans-serif", rankdir=LR, compound=true, newrank=true, nodesep=0.15, ranksep=0.6];`,
@@ -249,13 +272,12 @@ export function graphDot(environment: string, templates: readonly GraphTemplate[
     '  edge [color="#607d8b80", arrowsize=0.6, dir=back];',
   ];
   const drawStack = (file: string, indent: string) => {
-    const all = Object.values(resourcesOf(file));
-    const nested = all.filter((r) => childFile(r)).length;
-    const counts = [all.length - nested && `${all.length - nested} resources`, nested && `${nested} nested stacks`].filter(Boolean).join(', ');
+    const stack = model.stacks.find((st) => st.file === file)!;
+    const counts = [stack.resources && `${stack.resources} resources`, stack.nested && `${stack.nested} nested stacks`].filter(Boolean).join(', ');
     lines.push(`${indent}subgraph ${quote(`cluster_${file}`)} {`);
     lines.push(`${indent}  label=${quote(`${file} (${counts})`)}; style="rounded"; color="#37474f"; fontsize=14;`);
     for (const tier of TIERS) {
-      const members = unique.filter((n) => n.stack === file && n.tier === tier);
+      const members = model.nodes.filter((n) => n.stack === file && n.tier === tier);
       if (members.length === 0) continue;
       lines.push(`${indent}  subgraph ${quote(`cluster_${file}_${tier}`)} {`);
       lines.push(`${indent}    label=${quote(TIER_LABEL[tier])}; style="rounded,filled"; color="#b0bec5"; fillcolor=${quote(TIER_COLOUR[tier])}; fontsize=10;`);
@@ -266,17 +288,11 @@ export function graphDot(environment: string, templates: readonly GraphTemplate[
       }
       lines.push(`${indent}  }`);
     }
-    for (const [id, r] of Object.entries(resourcesOf(file))) {
-      const child = childFile(r);
-      if (child) {
-        lines.push(`${indent}  // ${id}`);
-        drawStack(child, `${indent}  `);
-      }
-    }
+    for (const child of model.stacks.filter((st) => st.parent === file)) drawStack(child.file, `${indent}  `);
     lines.push(`${indent}}`);
   };
-  for (const t of templates) if (!parentOf.has(t.file)) drawStack(t.file, '  ');
-  for (const { from, to } of edges.values()) {
+  for (const st of model.stacks) if (st.parent === undefined) drawStack(st.file, '  ');
+  for (const { from, to } of model.edges) {
     const cross = from.stack !== to.stack;
     lines.push(`  ${from.key} -> ${to.key}${cross ? ' [color="#37474fb0", penwidth=1.2]' : ''};`);
   }
