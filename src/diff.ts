@@ -178,6 +178,7 @@ export function show(value: unknown): string {
     if (isIntrinsic(value)) {
       const [fn, arg] = entries[0]!;
       if (fn === 'Fn::GetAtt' && Array.isArray(arg)) return `!GetAtt ${arg.join('.')}`;
+      if (fn === 'Ref' && typeof arg === 'string') return `!Ref ${arg}`;
       const tag = fn === 'Ref' || fn === 'Condition' ? fn : fn.slice('Fn::'.length);
       return `!${tag} ${show(arg)}`;
     }
@@ -207,7 +208,7 @@ export function formatChanges(changes: readonly Change[], paint: Palette): strin
         const added = c.kind === 'template-added';
         current = c.file;
         templates[added ? 'added' : 'removed']++;
-        lines.push(`${added ? sign.added : sign.removed} ${paint.bold(c.file)} (${added ? 'new' : 'removed'} template, ${c.resources} resources)`);
+        lines.push(`${added ? sign.added : sign.removed} ${paint.bold(c.file)} (${added ? 'new' : 'removed'} template, ${c.resources} resource${c.resources === 1 ? '' : 's'})`);
         break;
       }
       case 'template-changed':
