@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
  */
 import yaml from 'js-yaml';
+import { Unsupported, writeYaml } from './_yaml-writer.ts';
 import { Intrinsic, type IntrinsicName } from './intrinsic.ts';
 
 class Tagged {
@@ -88,9 +89,9 @@ const TAG_TYPES = Object.values(SHORT_TAGS).flatMap((tag) =>
 export const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(TAG_TYPES);
 
 /**
- * The schema `toYaml` dumps with: the same tags, from one type per node kind whose tag is read
- * off the node. js-yaml tries every explicit type on every node, so 75 types (25 tags x 3
- * kinds) cost a build more than all the rest of the dumping; three give the same bytes.
+ * The schema js-yaml dumps with, for what src/_yaml-writer.ts does not handle: the same tags,
+ * from one type per node kind whose tag is read off the node (js-yaml tries every explicit type
+ * on every node; three cost less than 75 and give the same bytes).
  */
 const DUMP_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
   (['scalar', 'sequence', 'mapping'] as const).map(
@@ -111,15 +112,33 @@ export interface EmitProps {
   readonly header?: readonly string[];
 }
 
+/** js-yaml's options for berth's canonical YAML; src/_yaml-writer.ts writes the same bytes, faster. */
+const DUMP_OPTIONS: yaml.DumpOptions = {
+  schema: DUMP_SCHEMA,
+  lineWidth: -1, // never fold: long lines stay on one line, as written
+  noRefs: true, // never emit anchors and aliases: each node stands alone
+  sortKeys: false, // the builder's order is the canonical order
+  quotingType: "'",
+  noCompatMode: false, // quote YAML 1.1 booleans (`yes`, `on`) that PyYAML would read as bool
+};
+
+const isTagged = (v: unknown): v is Tagged => v instanceof Tagged;
+
+/** A document (intrinsics as `Intrinsic`) as YAML, before berth's two rewrites: js-yaml's bytes. */
+export function dumpYaml(doc: unknown, engine: 'fast' | 'js-yaml' = 'fast'): string {
+  const node = toNode(doc);
+  if (engine === 'fast') {
+    try {
+      return writeYaml(node, isTagged);
+    } catch (e) {
+      if (!(e instanceof Unsupported)) throw e;
+    }
+  }
+  return yaml.dump(node, DUMP_OPTIONS);
+}
+
 export function toYaml(doc: unknown, props: EmitProps = {}): string {
-  const dumped = yaml.dump(toNode(doc), {
-    schema: DUMP_SCHEMA,
-    lineWidth: -1, // never fold: long lines stay on one line, as written
-    noRefs: true, // never emit anchors and aliases: each node stands alone
-    sortKeys: false, // the builder's order is the canonical order
-    quotingType: "'",
-    noCompatMode: false, // quote YAML 1.1 booleans (`yes`, `on`) that PyYAML would read as bool
-  });
+  const dumped = dumpYaml(doc);
   // js-yaml leaves a space after a tag whose node starts on the next line (`!Not ␠`): drop it.
   const body = dumped
     .replace(/((?:^|: |- )!\w+) $/gm, '$1')
