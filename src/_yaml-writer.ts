@@ -54,7 +54,8 @@ const SIMPLE = /^[A-Za-z](?:[A-Za-z0-9_./:-]*[A-Za-z0-9_./-])?$/;
 const SIMPLE_BUT_TYPED = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'null', 'Null', 'NULL']);
 
 const toString = Object.prototype.toString;
-const newline = (level: number) => `\n${' '.repeat(INDENT * level)}`;
+const NEWLINES: string[] = [];
+const newline = (level: number) => (NEWLINES[level] ??= `\n${' '.repeat(INDENT * level)}`);
 
 function isPrintable(c: number): boolean {
   return (
@@ -197,66 +198,82 @@ function implicitScalar(value: unknown): string | undefined {
   return undefined;
 }
 
-/** js-yaml's writeNode for block context: the node's text, or undefined for `undefined` (skipped). */
-function writeNode(value: unknown, level: number, compact: boolean, iskey: boolean, isTagged: (v: unknown) => v is TaggedNode): string | undefined {
+/**
+ * Whether a node's text starts on a new line: a non-empty block mapping or sequence that is not
+ * compact (compact ones start with their first entry), untagged (a tag comes first). The writer
+ * needs it before writing the node, to choose `key:` or `key: `, `-` or `- `.
+ */
+function startsOnNewLine(value: unknown, compact: boolean, isTagged: (v: unknown) => v is TaggedNode): boolean {
+  if (compact || value === null || typeof value !== 'object' || isTagged(value)) return false;
+  const kind = toString.call(value);
+  if (kind === '[object Array]') return (value as unknown[]).length > 0;
+  return kind === '[object Object]' && Object.keys(value).length > 0;
+}
+
+/**
+ * js-yaml's writeNode for block context, appending to `out` (one join at the end instead of
+ * concatenating each level's text into its parent's). Returns false for `undefined` (skipped).
+ */
+function writeNode(out: string[], value: unknown, level: number, compact: boolean, iskey: boolean, isTagged: (v: unknown) => v is TaggedNode): boolean {
   const scalar = implicitScalar(value);
-  if (scalar !== undefined) return scalar;
-  let tag: string | null = null;
+  if (scalar !== undefined) {
+    out.push(scalar);
+    return true;
+  }
   let data = value;
   if (isTagged(value)) {
-    tag = value.tag;
+    if (!/^![A-Za-z0-9]+$/.test(value.tag)) throw new Unsupported(`tag ${value.tag}`);
+    out.push(value.tag, ' ');
     data = value.data;
     compact = false;
   }
   const kind = toString.call(data);
-  let text: string;
   if (kind === '[object Object]') {
-    text = Object.keys(data as object).length ? writeMapping(data as Record<string, unknown>, level, compact, isTagged) : '{}';
+    if (Object.keys(data as object).length) writeMapping(out, data as Record<string, unknown>, level, compact, isTagged);
+    else out.push('{}');
   } else if (kind === '[object Array]') {
-    text = (data as unknown[]).length ? writeSequence(data as unknown[], level, compact, isTagged) : '[]';
+    if ((data as unknown[]).length) writeSequence(out, data as unknown[], level, compact, isTagged);
+    else out.push('[]');
   } else if (kind === '[object String]') {
-    text = writeScalar(data as string, level, iskey, true);
-  } else if (kind === '[object Undefined]' && tag === null) {
-    return undefined;
+    out.push(writeScalar(data as string, level, iskey, true));
+  } else if (kind === '[object Undefined]' && data === value) {
+    return false;
   } else {
     throw new Unsupported(`cannot write a ${kind} as plain YAML`);
   }
-  if (tag !== null) {
-    if (!/^![A-Za-z0-9]+$/.test(tag)) throw new Unsupported(`tag ${tag}`);
-    return `${tag} ${text}`;
-  }
-  return text;
+  return true;
 }
 
-function writeSequence(items: readonly unknown[], level: number, compact: boolean, isTagged: (v: unknown) => v is TaggedNode): string {
-  let out = '';
+function writeSequence(out: string[], items: readonly unknown[], level: number, compact: boolean, isTagged: (v: unknown) => v is TaggedNode): void {
+  let first = true;
   for (const item of items) {
-    const text = writeNode(item, level + 1, true, false, isTagged) ?? 'null';
-    if (!compact || out !== '') out += newline(level);
-    out += text.charCodeAt(0) === 0x0a ? '-' : '- ';
-    out += text;
+    if (!compact || !first) out.push(newline(level));
+    first = false;
+    // js-yaml writes a missing item as null.
+    const value = item === undefined ? null : item;
+    out.push(startsOnNewLine(value, true, isTagged) ? '-' : '- ');
+    writeNode(out, value, level + 1, true, false, isTagged);
   }
-  return out;
 }
 
-function writeMapping(map: Record<string, unknown>, level: number, compact: boolean, isTagged: (v: unknown) => v is TaggedNode): string {
-  let out = '';
+function writeMapping(out: string[], map: Record<string, unknown>, level: number, compact: boolean, isTagged: (v: unknown) => v is TaggedNode): void {
+  const start = out.length;
   for (const key of Object.keys(map)) {
-    let pair = !compact || out !== '' ? newline(level) : '';
+    const value = map[key];
+    if (value === undefined) continue; // js-yaml skips the pair
+    if (!compact || out.length > start) out.push(newline(level));
     const keyText = writeScalar(key, level + 1, true, true);
     const explicit = keyText.length > 1024;
-    if (explicit) pair += `${keyText.charCodeAt(0) === 0x0a ? '?' : '? '}${keyText}${newline(level)}`;
-    else pair += keyText;
-    const text = writeNode(map[key], level + 1, explicit, false, isTagged);
-    if (text === undefined) continue;
-    pair += text.charCodeAt(0) === 0x0a ? ':' : ': ';
-    out += pair + text;
+    if (explicit) out.push('? ', keyText, newline(level));
+    else out.push(keyText);
+    out.push(startsOnNewLine(value, explicit, isTagged) ? ':' : ': ');
+    writeNode(out, value, level + 1, explicit, false, isTagged);
   }
-  return out || '{}';
+  if (out.length === start) out.push('{}');
 }
 
 /** The document as js-yaml's `dump` would write it, final newline included. */
 export function writeYaml(doc: unknown, isTagged: (v: unknown) => v is TaggedNode): string {
-  const text = writeNode(doc, 0, true, false, isTagged);
-  return text === undefined ? '' : `${text}\n`;
+  const out: string[] = [];
+  return writeNode(out, doc, 0, true, false, isTagged) ? `${out.join('')}\n` : '';
 }
