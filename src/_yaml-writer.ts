@@ -104,7 +104,17 @@ const enum Style {
   Double,
 }
 
+/** Printable ASCII on one line: no character needs escaping and no block style applies. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+/** In printable ASCII, the only sequences a plain scalar cannot hold: ` #` (a comment) and `: ` (a key). */
+const NOT_PLAIN_INSIDE = / #|: /;
+
 function chooseStyle(s: string, singleLineOnly: boolean, inblock: boolean): Style {
+  if (inblock && PRINTABLE_ASCII.test(s)) {
+    // The character loop below, decided by two regular expressions (most strings get here).
+    const plain = isPlainSafeFirst(s.charCodeAt(0)) && isPlainSafeLast(s.charCodeAt(s.length - 1)) && !NOT_PLAIN_INSIDE.test(s);
+    return plain && !IMPLICIT.some((t) => t.resolve(s)) ? Style.Plain : Style.Single;
+  }
   let plain = isPlainSafeFirst(codePointAt(s, 0)) && isPlainSafeLast(codePointAt(s, s.length - 1));
   let hasLineBreak = false;
   let prev: number | null = null;

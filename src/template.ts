@@ -155,8 +155,7 @@ export class Template {
         ...(o.exportName === false ? {} : { Export: { Name: o.exportName ?? sub`${AWS.StackName}-${id}` } }),
       }));
     }
-    this.checkSubPlaceholders(doc);
-    if (usesFunction(doc, LANGUAGE_EXTENSION_FUNCTIONS)) {
+    if (this.checkSubPlaceholders(doc)) {
       // Fn::Length and Fn::ToJsonString exist only under this transform; it goes before Resources.
       const { Resources, Outputs, ...head } = doc;
       return { ...head, Transform: 'AWS::LanguageExtensions', Resources, ...(Outputs ? { Outputs } : {}) };
@@ -226,10 +225,16 @@ export class Template {
     }
   }
 
-  /** Every `${Name}` in a `Fn::Sub` must be a variable, a pseudo parameter, or one of ours. */
-  private checkSubPlaceholders(doc: Record<string, unknown>): void {
+  /**
+   * Every `${Name}` in a `Fn::Sub` must be a variable, a pseudo parameter, or one of ours.
+   * Returns whether the document uses a function of the `AWS::LanguageExtensions` transform
+   * (found on the same walk).
+   */
+  private checkSubPlaceholders(doc: Record<string, unknown>): boolean {
     const targets = this.refTargets();
+    let languageExtensions = false;
     walk(doc, (i, path) => {
+      languageExtensions ||= LANGUAGE_EXTENSION_FUNCTIONS.has(i.fn);
       if (i.fn !== 'Fn::Sub') return;
       const [text, vars] = Array.isArray(i.args) ? (i.args as [string, Record<string, unknown>]) : [i.args as string, {}];
       for (const name of subPlaceholders(text)) {
@@ -243,6 +248,7 @@ export class Template {
         );
       }
     });
+    return languageExtensions;
   }
 }
 
@@ -285,12 +291,4 @@ export function walk(value: unknown, f: (i: Intrinsic, path: readonly string[]) 
       path.pop();
     }
   }
-}
-
-function usesFunction(doc: unknown, names: ReadonlySet<string>): boolean {
-  let found = false;
-  walk(doc, (i) => {
-    found ||= names.has(i.fn);
-  });
-  return found;
 }

@@ -95,7 +95,7 @@ test('the fast writer matches js-yaml on 3,000 generated documents (tricky strin
   };
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const ALPHABET = ['a', 'Z', '0', '9', ' ', ' ', ':', '#', '-', '?', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', '\n', '\n', '\t', '\r', '\\', '.', '_', '/', '=', '<', 'é', '\u00a0', '\u0085', '\u2028', '\ufeff', '\u0007', '\u001b', '\u{1f600}', '\ud800'];
-  const WORDS = [...TRICKY, 'AWS::EC2::VPC', 'web-1', 'Vpc', 'x: y', 'a #b', 'a# b', ' both ', 'multi\nline', 'trailing\n', 'keep\n\n', '\n', '\nlead', ' \nx', '-1', '+1', '-.inf', '.NaN', '1.5e-10', '0b101', '1:20', 'TRUE', 'Null', 'https://x.y/z?a=b#c', '${AWS::Region}'];
+  const WORDS = [...TRICKY, 'AWS::EC2::VPC', 'web-1', 'Vpc', 'x: y', 'a #b', 'a# b', ' both ', 'multi\nline', 'trailing\n', 'keep\n\n', '\n', '\nlead', ' \nx', '-1', '+1', '-.inf', '.NaN', '1.5e-10', '0b101', '1:20', 'TRUE', 'Null', 'https://x.y/z?a=b#c', '${AWS::Region}', 'a:#b', 'a :b', 'a#b', '#a', 'a:', 'a: ', 'a\tb', 'key: value # note'];
   const str = (): string => (random() < 0.5 ? pick(WORDS) : Array.from({ length: Math.floor(random() * 12) }, () => pick(ALPHABET)).join(''));
   const NUMBERS = [0, -0, 1, -1, 42, 3.5, -2.25, 1e21, 1e-7, 5e-100, 123456789012, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   const value = (depth: number): unknown => {
