@@ -28,7 +28,7 @@ const HELP = {
 Commands:
   build    generate every environment's CloudFormation templates into output/<env>/
   diff     show what a fresh build changes, resource by resource, against output/ or a deployed stack
-  graph    draw each environment's stacks and resources into output/<env>/${'architecture.svg'}
+  graph    draw each environment's stacks and resources into output/<env>/architecture.svg
 
 Run \`berth <command> --help\` for a command's options.`,
   build: `Usage: berth build [--env E ...] [--out DIR] [--check] [--quiet] [--estate FILE]
@@ -63,7 +63,7 @@ Examples:
   berth diff --env prod --stack-name berth-prod  # what a deploy would change`,
   graph: `Usage: berth graph [--env E ...] [--out DIR] [--check] [--estate FILE]
 
-Draws DIR/<env>/${'architecture.svg'}: each stack a box, its resources grouped by network tier (public,
+Draws DIR/<env>/architecture.svg: each stack a box, its resources grouped by network tier (public,
 application and database subnets, and global), references and nested-stack wiring as arrows.
 Rendered offline by Graphviz compiled to WebAssembly (@viz-js/viz); no system binary.
 
@@ -72,7 +72,7 @@ Options:
 ${COMMON}
 
 Example:
-  berth graph --env prod      # writes output/prod/${'architecture.svg'}`,
+  berth graph --env prod      # writes output/prod/architecture.svg`,
 } as const;
 
 type Command = Exclude<keyof typeof HELP, 'berth'>;
