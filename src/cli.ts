@@ -13,7 +13,7 @@ import { deployedTemplates } from './deployed.ts';
 import { diffEstate, formatChanges, parseTemplate, type TemplateSet } from './diff.ts';
 import { emitEnvironment, isTemplateFile, staleFiles, writeOutput, type EmittedFile } from './emit.ts';
 import { BerthError, q } from './errors.ts';
-import type { Estate } from './estate.ts';
+import { flatten, type Estate } from './estate.ts';
 import { GRAPH_FILE, graphDot, renderSvg } from './graph.ts';
 import { summary, WARN_AT } from './summary.ts';
 
@@ -45,7 +45,7 @@ Examples:
   berth build                 # every environment into output/
   berth build --env dev       # only output/dev/
   berth build --check         # in CI: fail when the committed output/ is stale`,
-  diff: `Usage: berth diff [--env E ...] [--stack-name NAME] [--out DIR] [--estate FILE]
+  diff: `Usage: berth diff [--env E ...] [--stack-name NAME [--template FILE]] [--out DIR] [--estate FILE]
 
 Builds the templates in memory and compares them, resource by resource, with the committed
 DIR/<env>/ or, with --stack-name, with a deployed root stack and its nested stacks (read with
@@ -56,6 +56,7 @@ Exit status: 0 no differences, 1 differences, 2 error.
 
 Options:
   --stack-name N compare with the deployed stack N (one environment: pass --env)
+  --template F   the top-level template stack N holds; default: the first (root.yaml)
 ${COMMON}
 
 Examples:
@@ -79,7 +80,7 @@ type Command = Exclude<keyof typeof HELP, 'berth'>;
 
 const OPTIONS = {
   build: { check: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
-  diff: { 'stack-name': { type: 'string' } },
+  diff: { 'stack-name': { type: 'string' }, template: { type: 'string' } },
   graph: { check: { type: 'boolean', default: false } },
 } satisfies Record<Command, ParseArgsConfig['options']>;
 
@@ -111,6 +112,7 @@ function parse<C extends Command>(command: C, args: string[]) {
       check?: boolean;
       quiet?: boolean;
       'stack-name'?: string;
+      template?: string;
     };
   } catch (e) {
     throw new BerthError(`berth ${command}`, `${(e as Error).message.replace(/\. To specify.*$/s, '')}. Run \`berth ${command} --help\` for the options.`);
@@ -189,30 +191,39 @@ function freshTemplates(files: readonly EmittedFile[]): TemplateSet {
 
 async function diff(estate: Estate, opts: ReturnType<typeof parse>): Promise<number> {
   const environments = environmentsOf(estate, opts.env);
-  const files = environments.flatMap((env) => emitEnvironment(estate, env));
-  const fresh = freshTemplates(files);
   const stackName = opts['stack-name'];
+  if (opts.template !== undefined && stackName === undefined) {
+    throw new BerthError('--template', 'chooses which top-level template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.');
+  }
   let old: TemplateSet;
+  let fresh: TemplateSet;
   let against: string;
   if (stackName !== undefined) {
     if (environments.length !== 1) {
       throw new BerthError('--stack-name', `compares one environment with one deployed stack, and ${environments.length} are selected. Pass the environment too: \`--env <name> --stack-name ${stackName}\`.`);
     }
     const env = environments[0]!;
-    const roots = estate.synthesize(env).map((t) => t.file);
-    if (roots.length !== 1) {
-      throw new BerthError('--stack-name', `the estate has ${roots.length} top-level templates in ${q(env)} (${roots.map((r) => q(r)).join(', ')}); --stack-name compares one stack tree. Compare without --stack-name, or give the estate one root.`);
+    // The deployed stack holds one top-level template and its nested ones: the first (the root)
+    // unless --template names another (a Service Catalog portfolio beside the root, say).
+    const tops = estate.synthesize(env);
+    const top = opts.template === undefined ? tops[0] : tops.find((t) => t.file === opts.template);
+    if (!top) {
+      throw new BerthError('--template', `${q(opts.template ?? '')} is not a top-level template of ${q(env)}. Top-level templates: ${tops.map((t) => q(t.file)).join(', ')}.`);
     }
-    old = await deployedTemplates(stackName, env, roots[0]!, fresh);
+    const tree = new Set(flatten([top]).map((t) => t.file));
+    const all = freshTemplates(emitEnvironment(estate, env));
+    fresh = new Map([...all].filter(([key]) => tree.has(key.slice(env.length + 1))));
+    old = await deployedTemplates(stackName, env, top.file, fresh);
     against = `deployed stack ${q(stackName)}`;
   } else {
+    fresh = freshTemplates(environments.flatMap((env) => emitEnvironment(estate, env)));
     old = committedTemplates(opts.out, environments);
     against = `${opts.out}/`;
   }
   const changes = diffEstate(old, fresh, { ignoreTemplateUrls: stackName !== undefined });
   const paint = palette(process.stdout);
   if (changes.length === 0) {
-    console.log(`No differences: a fresh build matches ${against} (${files.length} templates).`);
+    console.log(`No differences: a fresh build matches ${against} (${fresh.size} templates).`);
     return 0;
   }
   console.log(formatChanges(changes, paint));

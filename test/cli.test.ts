@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { palette } from '../src/_terminal.ts';
 import type { EmittedFile } from '../src/emit.ts';
+import { flatten } from '../src/estate.ts';
 import { summary } from '../src/summary.ts';
+import { estate } from '../templates/estate.ts';
 import { berth, berthEnv, ROOT, run, sandbox } from './_helpers.ts';
 
 const MINI = 'test/fixtures/mini-estate/estate.ts';
+/** Templates the default estate writes, every environment. */
+const templateCount = () => estate.environments.flatMap((env) => flatten(estate.synthesize(env))).length;
 const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -81,6 +85,15 @@ test('fails when diff --stack-name is given for more than one environment', () =
   assert.equal(r.stderr, 'error: --stack-name: compares one environment with one deployed stack, and 2 are selected. Pass the environment too: `--env <name> --stack-name berth-prod`.\n');
 });
 
+test('fails when diff --template names no top-level template, or comes without --stack-name', () => {
+  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queues.yaml');
+  assert.equal(wrong.status, 2);
+  assert.equal(wrong.stderr, 'error: --template: `queues.yaml` is not a top-level template of `blue`. Top-level templates: `root.yaml`, `extra.yaml`.\n');
+  const alone = berth(ROOT, 'diff', '--estate', MINI, '--template', 'extra.yaml');
+  assert.equal(alone.status, 2);
+  assert.equal(alone.stderr, 'error: --template: chooses which top-level template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+});
+
 test('build prints a summary row per template with its share of each limit', () => {
   const out = join(scratch, 'summary');
   const r = berth(ROOT, 'build', '--estate', MINI, '--out', out);
@@ -91,6 +104,7 @@ test('build prints a summary row per template with its share of each limit', () 
       'template          resources /500  parameters /200  outputs /200  bytes /51200',
       `blue/root.yaml    2 (0%)          1 (0%)           1 (0%)        ${statSync(join(out, 'blue/root.yaml')).size} (2%)`,
       `blue/queues.yaml  2 (0%)          1 (0%)           1 (0%)        ${statSync(join(out, 'blue/queues.yaml')).size} (1%)`,
+      `blue/extra.yaml   1 (0%)          0 (0%)           0 (0%)        ${statSync(join(out, 'blue/extra.yaml')).size} (0%)`,
       '',
     ].join('\n'),
   );
@@ -182,7 +196,7 @@ test('make build runs the compiled bundle: summary, same bytes as the sources, c
   assert.match(made.stdout, /^prod\/service-worker\.yaml +\d+ \(\d+%\)/m);
   assert.ok(existsSync(join(dir, 'dist/berth.bundle.cjs.v8cache')), 'the code cache is made with the bundle');
   // The bundle writes what the sources write, byte for byte (the committed output/).
-  assert.equal(run(dir, ['make', '-s', 'check']).stdout, 'output/ is up to date (14 templates).\n');
+  assert.equal(run(dir, ['make', '-s', 'check']).stdout, `output/ is up to date (${templateCount()} templates).\n`);
   assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
   // An estate that is not compiled in runs from source through the bundle.
   const other = run(dir, [process.execPath, 'dist/berth.cjs', 'build', '--quiet', '--estate', join(ROOT, MINI), '--out', join(scratch, 'via-bundle')]);

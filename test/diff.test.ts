@@ -82,7 +82,7 @@ test('diff of two fixture builds prints the known changes and exits 1; no change
   assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
   const same = berth(ROOT, 'diff', '--estate', MINI, '--out', out);
   assert.equal(same.status, 0, same.stderr);
-  assert.equal(same.stdout, `No differences: a fresh build matches ${out}/ (2 templates).\n`);
+  assert.equal(same.stdout, `No differences: a fresh build matches ${out}/ (3 templates).\n`);
   const changed = berthEnv(ROOT, { BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--out', out);
   assert.equal(changed.status, 1, changed.stderr);
   assert.equal(changed.stdout, [...KNOWN_CHANGES, `Differences between ${out}/ (old) and a fresh build (new).`, ''].join('\n'));
@@ -91,7 +91,7 @@ test('diff of two fixture builds prints the known changes and exits 1; no change
 test('diff of the committed output/ against a fresh build finds nothing', () => {
   const r = berth(ROOT, 'diff');
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.equal(r.stdout, 'No differences: a fresh build matches output/ (14 templates).\n');
+  assert.match(r.stdout, /^No differences: a fresh build matches output\/ \(\d+ templates\)\.\n$/);
 });
 
 test('fails when a committed template is not readable YAML (exit 2, the file named)', () => {
@@ -180,12 +180,39 @@ after(() => {
 });
 
 test('diff --stack-name against a deployed root and nested stack: none, then the known changes', () => {
+  // The stack holds the root and its nested stack; extra.yaml, the other top-level template, is not compared.
   const same = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--env', 'blue', '--stack-name', 'berth-blue');
   assert.equal(same.status, 0, same.stdout + same.stderr);
   assert.equal(same.stdout, 'No differences: a fresh build matches deployed stack `berth-blue` (2 templates).\n');
   const changed = berthEnv(ROOT, { ...env, BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue');
   assert.equal(changed.status, 1, changed.stderr);
   assert.equal(changed.stdout, [...KNOWN_CHANGES, 'Differences between deployed stack `berth-blue` (old) and a fresh build (new).', ''].join('\n'));
+});
+
+test('diff --template compares a deployed stack with another top-level template', () => {
+  const r = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'extra.yaml');
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.split('\n');
+  const expected = [
+    '~ blue/extra.yaml',
+    '    ~ Description: "berth fixture: root" -> "berth fixture: a second top-level template"',
+    '    - Parameters.Prefix',
+    '    + Resources.Notices (AWS::SNS::Topic)',
+    '    - Resources.Alerts (AWS::SNS::Topic)',
+    '    - Resources.Queues (AWS::CloudFormation::Stack)',
+    '    - Outputs.AlertsArn',
+    // The deployed root's nested stack has no counterpart in extra.yaml's tree.
+    '- blue/extra.yaml#Queues (removed template, 2 resources)',
+    '    - Resources.Queue (AWS::SQS::Queue)',
+    '    - Resources.DeadLetterQueue (AWS::SQS::Queue)',
+    'Templates: 1 changed, 1 removed. Resources: 1 added, 4 removed, 0 changed.',
+  ];
+  let at = 0;
+  for (const line of expected) {
+    const found = lines.indexOf(line, at);
+    assert.ok(found >= 0, `missing or out of order: ${line}\n${r.stdout}`);
+    at = found + 1;
+  }
 });
 
 test('fails when the deployed stack does not exist (exit 2, what to check)', () => {
