@@ -1,6 +1,6 @@
 /**
- * The estate berth builds in the scaling benchmark: the default estate's network, load balancer
- * and cluster with N web services (copies of templates/services/web.ts, each on its own path),
+ * The estate berth builds in the scaling benchmark: the default estate's dev environment with N
+ * web services instead of its own (copies of templates/services/web.ts, each on its own path),
  * N from BERTH_BENCH_SERVICES (default 1). The CDK app gets the same N as `-c services=N`.
  *
  *   BERTH_BENCH_SERVICES=10 node dist/bench/berth.cjs build --estate bench/berth-estate.ts --out /tmp/x
@@ -14,7 +14,8 @@ import type { ServiceDefinition } from '../templates/service-definition.ts';
 import { web } from '../templates/services/web.ts';
 import { loadSettings } from '../templates/settings.ts';
 
-const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), 'bench.json');
+/** dev's settings, read as the default estate reads them, so the bench follows every change to them. */
+const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates', 'environments', 'dev.json');
 
 /** `count` web services named web1, web2, ..., routed on /web1/*, /web2/*, ... */
 export function webServices(count: number): ServiceDefinition[] {
@@ -28,6 +29,8 @@ export const estate: Estate = {
   settingsFile: () => relative(process.cwd(), SETTINGS),
   synthesize() {
     const count = Number(process.env.BERTH_BENCH_SERVICES ?? '1');
-    return [synthesize(root, { settings: loadSettings(relative(process.cwd(), SETTINGS)), services: webServices(count) })];
+    // dev's per-service overrides name services the bench does not have: the copies use web's own.
+    const settings = { ...loadSettings(relative(process.cwd(), SETTINGS)), services: undefined };
+    return [synthesize(root, { settings, services: webServices(count) })];
   },
 };

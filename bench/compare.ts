@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { diffTemplate, parseTemplate, type Change } from '../src/diff.ts';
 import { emitEnvironment } from '../src/emit.ts';
 import { estate } from '../templates/estate.ts';
+import { stackName } from './gen-cdk-app.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -26,19 +27,37 @@ export interface Closeness {
   readonly changes: readonly Change[];
 }
 
-/** The cloud assembly's templates keyed by berth's file names (nested stacks through the root's wiring). */
-export function cdkTemplates(outDir: string, rootStack: string): Map<string, Obj> {
+/**
+ * The cloud assembly's templates keyed by berth's file names: each top-level template by its stack
+ * name (`stackName`), each nested one through its parent's nested-stack resource, whose logical ID
+ * the CDK starts with berth's (`NetworkNestedStackNetworkNestedStackResource0124E108`).
+ */
+export function cdkTemplates(outDir: string, env: string, berth: readonly { file: string; template: Obj }[]): Map<string, Obj> {
   const read = (file: string) => JSON.parse(readFileSync(join(outDir, file), 'utf8')) as Obj;
-  const root = read(`${rootStack}.template.json`);
-  const out = new Map<string, Obj>([['root.yaml', root]]);
-  const nestedFiles = readdirSync(outDir).filter((f) => f.endsWith('.nested.template.json'));
-  for (const [id, r] of Object.entries((root.Resources ?? {}) as Obj)) {
-    const res = r as Obj;
-    if (res.Type !== 'AWS::CloudFormation::Stack') continue;
-    const asset = String(((res.Metadata ?? {}) as Obj)['aws:asset:path']);
-    const construct = id.replace(/NestedStack.*$/, '');
-    const file = nestedFiles.find((f) => f === asset);
-    if (file) out.set(construct, read(file));
+  const out = new Map<string, Obj>();
+  const nestedFiles = new Set(readdirSync(outDir).filter((f) => f.endsWith('.nested.template.json')));
+  const byFile = new Map(berth.map((b) => [b.file, b.template]));
+  const childFiles = new Set<string>();
+  for (const { template } of berth) {
+    for (const r of Object.values((template.Resources ?? {}) as Obj)) {
+      const url = (((r as Obj).Properties ?? {}) as Obj).TemplateURL;
+      if ((r as Obj).Type === 'AWS::CloudFormation::Stack' && typeof url === 'string') childFiles.add(url);
+    }
+  }
+  const visit = (file: string, cdk: Obj) => {
+    out.set(file, cdk);
+    for (const [id, r] of Object.entries((byFile.get(file)?.Resources ?? {}) as Obj)) {
+      const url = (((r as Obj).Properties ?? {}) as Obj).TemplateURL;
+      if ((r as Obj).Type !== 'AWS::CloudFormation::Stack' || typeof url !== 'string') continue;
+      const theirs = Object.entries((cdk.Resources ?? {}) as Obj).find(([cid, cr]) => (cr as Obj).Type === 'AWS::CloudFormation::Stack' && cid.startsWith(`${id}NestedStack`));
+      const asset = theirs ? String((((theirs[1] as Obj).Metadata ?? {}) as Obj)['aws:asset:path']) : '';
+      if (nestedFiles.has(asset)) visit(url, read(asset));
+    }
+  };
+  for (const { file } of berth) {
+    if (childFiles.has(file)) continue;
+    const top = `${stackName(env, file)}.template.json`;
+    if (readdirSync(outDir).includes(top)) visit(file, read(top));
   }
   return out;
 }
@@ -118,21 +137,16 @@ function comparable(template: Obj): Obj {
 }
 
 export function closeness(outDir: string, env: string): Closeness {
-  const berth = emitEnvironment(estate, env).map((f) => ({ file: f.file, template: comparable(parseTemplate(f.text, f.file)) }));
-  const cdk = cdkTemplates(outDir, `berth-${env}`);
-  // Nested templates are keyed by the construct ID (the root's logical ID for them): map to files.
-  const rootResources = (berth[0]!.template.Resources ?? {}) as Obj;
-  const fileOf = new Map(Object.entries(rootResources).map(([id, r]) => [id, String((((r as Obj).Properties ?? {}) as Obj).TemplateURL ?? '')]));
-  const berthRoot = (parseTemplate(emitEnvironment(estate, env)[0]!.text, 'root.yaml').Resources ?? {}) as Obj;
-  for (const [id, r] of Object.entries(berthRoot)) fileOf.set(id, String((((r as Obj).Properties ?? {}) as Obj).TemplateURL ?? ''));
+  const parsed = emitEnvironment(estate, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) }));
+  const cdk = cdkTemplates(outDir, env, parsed);
+  const berth = parsed.map(({ file, template }) => ({ file, template: comparable(template) }));
   let berthResources = 0;
   let cdkResources = 0;
   let cdkExtras = 0;
   let identical = 0;
   const changes: Change[] = [];
   for (const { file, template } of berth) {
-    const key = file === 'root.yaml' ? 'root.yaml' : [...fileOf].find(([, f]) => f === file)?.[0];
-    const raw = key ? cdk.get(key) : undefined;
+    const raw = cdk.get(file);
     const theirs = raw ? strip(raw) : { template: {}, extras: 0 };
     cdkExtras += theirs.extras;
     const mine = (template.Resources ?? {}) as Obj;

@@ -299,6 +299,11 @@ function body(template: Obj, nestedClasses: ReadonlyMap<string, string>, imports
 const updatePolicyShape = (): Shape => ({ kind: 'camel' });
 const creationPolicyShape = updatePolicyShape;
 
+/** The CDK stack name of a top-level template: `berth-dev` for the root, `berth-dev-<file stem>` beside it. */
+export function stackName(env: string, file: string): string {
+  return file === 'root.yaml' ? `berth-${env}` : `berth-${env}-${file.replace(/\.yaml$/, '')}`;
+}
+
 export function generate(env: string): string {
   const files = emitEnvironment(estate, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) as Obj }));
   const imports = new Set<string>();
@@ -309,9 +314,14 @@ export function generate(env: string): string {
         .filter(([, r]) => (r as Obj).Type === 'AWS::CloudFormation::Stack')
         .map(([id, r]) => [id, className(String(((r as Obj).Properties as Obj).TemplateURL))]),
     );
-  const [root, ...children] = files;
-  for (const { file, template } of children) {
+  // Top-level templates (the root, and any beside it) become stacks, the others nested stacks.
+  const nestedFiles = new Set(files.flatMap(({ template }) => [...nestedOf(template).keys()].map((id) => String((((template.Resources as Obj)[id] as Obj).Properties as Obj).TemplateURL))));
+  const [root, ...others] = files.filter((f) => !nestedFiles.has(f.file));
+  for (const { file, template } of files.filter((f) => nestedFiles.has(f.file))) {
     classes.push(`/** ${file} */\nclass ${className(file)} extends cdk.NestedStack {\n  constructor(scope, id, props) {\n    super(scope, id, props);\n${body(template, nestedOf(template), imports).join('\n')}\n  }\n}\n`);
+  }
+  for (const { file, template } of others) {
+    classes.push(`/** ${file} */\nclass ${className(file)} extends cdk.Stack {\n  constructor(scope, id, props) {\n    super(scope, id, props);\n${body(template, nestedOf(template), imports).join('\n')}\n  }\n}\n`);
   }
   // The root: the estate's services, or N copies of the web service (`-c services=N`).
   const rootTemplate = root!.template;
@@ -320,15 +330,15 @@ export function generate(env: string): string {
   const fixed = Object.fromEntries(Object.entries((rootTemplate.Resources ?? {}) as Obj).filter(([id]) => !services.some(([s]) => s === id)));
   const rootLines = body({ ...rootTemplate, Resources: fixed }, nestedOf(rootTemplate), imports);
   const outputsAt = rootLines.findIndex((l) => l.startsWith('    new cdk.CfnOutput('));
-  const wiring = (id: string, r: Json) =>
+  const wiring = (r: Json) =>
     code((((r as Obj).Properties as Obj).Parameters ?? {}) as Obj, { parameters: (rootTemplate.Parameters ?? {}) as Obj, resources: {}, nested: nestedOf(rootTemplate) }, { kind: 'map', values: { kind: 'value' } }, '      ');
   const serviceLines = [
     "    const copies = this.node.tryGetContext('services');",
     '    if (copies === undefined) {',
-    ...services.map(([id, r]) => `      n.${id} = new ${className(String(((r as Obj).Properties as Obj).TemplateURL))}(this, ${lit(id)}, { parameters: ${wiring(id, r)} });`),
+    ...services.map(([id, r]) => `      n.${id} = new ${className(String(((r as Obj).Properties as Obj).TemplateURL))}(this, ${lit(id)}, { parameters: ${wiring(r)} });`),
     '    } else {',
     `      for (let i = 1; i <= Number(copies); i++) {`,
-    `        n[\`Web\${i}Service\`] = new ${className(String(((web[1] as Obj).Properties as Obj).TemplateURL))}(this, \`Web\${i}Service\`, { parameters: ${wiring(web[0], web[1])} });`,
+    `        n[\`Web\${i}Service\`] = new ${className(String(((web[1] as Obj).Properties as Obj).TemplateURL))}(this, \`Web\${i}Service\`, { parameters: ${wiring(web[1])} });`,
     '      }',
     '    }',
   ];
@@ -342,8 +352,8 @@ ${importLines.join('\n')}
 
 ${classes.join('\n')}
 const app = new cdk.App();
-new RootStack(app, ${lit(`berth-${env}`)});
-app.synth();
+new RootStack(app, ${lit(stackName(env, root!.file))});
+${others.map((o) => `new ${className(o.file)}(app, ${lit(stackName(env, o.file))});\n`).join('')}app.synth();
 `;
 }
 
