@@ -3,7 +3,8 @@
  * into one located, actionable `BerthError` (file, field path, expected, how to fix).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, JSONSchemaType, ValidateFunction } from 'ajv';
 import { BerthError, q } from './errors.ts';
 
 /** A field path in settings, as users write it: `network.subnets.public[1]`. */
@@ -20,12 +21,61 @@ export function at(file: string, path: string): string {
   return path ? `${file}: ${path}` : file;
 }
 
+/**
+ * The ajv options every settings schema is compiled with. allErrors off: the user gets the first
+ * problem, stated fully, rather than a cascade; verbose: messages quote the schema and the data.
+ */
+export const AJV_OPTIONS = { allErrors: false, strict: true, strictRequired: false, discriminator: true, verbose: true } as const;
+
+/**
+ * A schema's identity for precompiled validators, usable as a JavaScript identifier: from its
+ * `$id` when it has one (the bundle that carries the validator is rebuilt whenever the schema's
+ * source changes), else two 32-bit FNV-1a hashes of its JSON (not node:crypto, whose loading
+ * alone costs a build 5 ms).
+ */
+export function schemaKey(schema: object): string {
+  const id = (schema as { $id?: unknown }).$id;
+  const text = typeof id === 'string' ? id : JSON.stringify(schema);
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return `schema_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+const precompiled = new Map<string, ValidateFunction>();
+const compiled: object[] = [];
+
+/**
+ * Validators compiled ahead of time (ajv standalone code, by scripts/bundle.ts): compiling the
+ * settings schema costs about 80 ms and loading ajv another 60 ms, most of a build's budget.
+ */
+export function registerPrecompiledValidators(validators: Readonly<Record<string, ValidateFunction>>): void {
+  for (const [key, fn] of Object.entries(validators)) precompiled.set(key, fn);
+}
+
+/** Every schema a `SettingsLoader` compiled at run time in this process, for scripts/bundle.ts. */
+export function compiledSchemas(): readonly object[] {
+  return compiled;
+}
+
 export class SettingsLoader<T> {
   private readonly validate: ValidateFunction<T>;
 
   constructor(schema: JSONSchemaType<T>) {
-    // allErrors off: the user gets the first problem, stated fully, rather than a cascade.
-    this.validate = new Ajv({ allErrors: false, strict: true, strictRequired: false, discriminator: true, verbose: true }).compile(schema);
+    const ready = precompiled.size > 0 ? precompiled.get(schemaKey(schema)) : undefined;
+    if (ready) {
+      this.validate = ready as ValidateFunction<T>;
+    } else {
+      // ajv is loaded only when a schema must be compiled here (development, tests): the bundle
+      // that `make build` runs carries the compiled validator instead.
+      const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+      this.validate = new Ajv(AJV_OPTIONS).compile(schema);
+      compiled.push(schema);
+    }
   }
 
   /** Reads and validates `file`; throws one `BerthError` on the first problem. */

@@ -1,6 +1,6 @@
 /**
  * From templates to files: YAML text for each template of an environment, size-checked, and the
- * staged write that leaves `output/` untouched when anything fails.
+ * write that leaves `output/` untouched when anything fails.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,33 +33,36 @@ export function emitEnvironment(estate: Estate, environment: string): EmittedFil
 }
 
 /**
- * Writes the environments' files under `outDir`, replacing each `outDir/<env>` whole: files go to
- * a staging folder first and are swapped in only once every environment has built.
- * With `prune`, environment folders that no longer exist are removed.
+ * Writes the environments' files under `outDir`. Every template is emitted in memory before this
+ * runs, so a mistake anywhere in the estate fails the build before anything is written and
+ * `output/` stays exactly as it was. Only templates whose text changed are written, each to a
+ * temporary name then renamed over the old file (a reader never sees half a template, and
+ * unchanged files keep their timestamps); templates the build no longer makes are removed; other
+ * files (`architecture.svg`, written by `berth graph`) are left alone. With `prune`, environment
+ * folders that no longer exist are removed.
  */
 export function writeOutput(outDir: string, files: readonly EmittedFile[], environments: readonly string[], prune: boolean): void {
-  mkdirSync(outDir, { recursive: true });
-  const staging = join(outDir, `.staging-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  try {
-    for (const env of environments) mkdirSync(join(staging, env), { recursive: true });
-    for (const f of files) writeFileSync(join(staging, f.environment, f.file), f.text);
-    for (const env of environments) {
-      const target = join(outDir, env);
-      const old = join(outDir, `.old-${env}-${process.pid}`);
-      if (existsSync(target)) renameSync(target, old);
-      renameSync(join(staging, env), target);
-      rmSync(old, { recursive: true, force: true });
+  for (const env of environments) {
+    const dir = join(outDir, env);
+    mkdirSync(dir, { recursive: true });
+    const fresh = new Set<string>();
+    for (const f of files) {
+      if (f.environment !== env) continue;
+      fresh.add(f.file);
+      const path = join(dir, f.file);
+      if (existsSync(path) && readFileSync(path, 'utf8') === f.text) continue;
+      const temporary = join(dir, `.${f.file}.${process.pid}.tmp`);
+      writeFileSync(temporary, f.text);
+      renameSync(temporary, path);
     }
-    if (prune) {
-      for (const entry of readdirSync(outDir, { withFileTypes: true })) {
-        if (entry.isDirectory() && !entry.name.startsWith('.') && !environments.includes(entry.name)) {
-          rmSync(join(outDir, entry.name), { recursive: true, force: true });
-        }
+    for (const name of readdirSync(dir)) if (isTemplateFile(name) && !fresh.has(name)) rmSync(join(dir, name));
+  }
+  if (prune) {
+    for (const entry of readdirSync(outDir, { withFileTypes: true })) {
+      if (entry.isDirectory() && !entry.name.startsWith('.') && !environments.includes(entry.name)) {
+        rmSync(join(outDir, entry.name), { recursive: true, force: true });
       }
     }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
   }
 }
 
@@ -69,7 +72,7 @@ export function staleFiles(outDir: string, files: readonly EmittedFile[], enviro
   for (const env of environments) {
     const dir = join(outDir, env);
     const fresh = files.filter((f) => f.environment === env);
-    const present = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.yaml')) : [];
+    const present = existsSync(dir) ? readdirSync(dir).filter(isTemplateFile) : [];
     for (const f of fresh) {
       const path = join(dir, f.file);
       if (!existsSync(path)) stale.push(`${path} (missing)`);
@@ -78,4 +81,9 @@ export function staleFiles(outDir: string, files: readonly EmittedFile[], enviro
     for (const name of present) if (!fresh.some((f) => f.file === name)) stale.push(`${join(dir, name)} (no longer generated)`);
   }
   return stale;
+}
+
+/** Whether `name` is a file `berth build` writes (and so may remove). */
+export function isTemplateFile(name: string): boolean {
+  return name.endsWith('.yaml');
 }

@@ -155,8 +155,7 @@ export class Template {
         ...(o.exportName === false ? {} : { Export: { Name: o.exportName ?? sub`${AWS.StackName}-${id}` } }),
       }));
     }
-    this.checkSubPlaceholders(doc);
-    if (usesFunction(doc, LANGUAGE_EXTENSION_FUNCTIONS)) {
+    if (this.checkSubPlaceholders(doc)) {
       // Fn::Length and Fn::ToJsonString exist only under this transform; it goes before Resources.
       const { Resources, Outputs, ...head } = doc;
       return { ...head, Transform: 'AWS::LanguageExtensions', Resources, ...(Outputs ? { Outputs } : {}) };
@@ -198,8 +197,12 @@ export class Template {
     }
   }
 
-  /** Walks a value and rejects any Ref / GetAtt / Condition that belongs to another template. */
-  private checkOwned(value: unknown, where: string, path: readonly string[]): void {
+  /**
+   * Walks a value and rejects any Ref / GetAtt / Condition that belongs to another template.
+   * `path` is one array pushed and popped along the walk (a copy per node made this a tenth of a
+   * build's time); it is joined only for a message.
+   */
+  private checkOwned(value: unknown, where: string, path: string[]): void {
     if (value instanceof Intrinsic) {
       if (value.owner && value.owner !== this) {
         this.checkOwnedHandle(value.owner, `${where} ${q(path.join('.') || '(value)')}`);
@@ -208,16 +211,30 @@ export class Template {
     } else if (value instanceof Condition) {
       this.checkOwnedHandle(value.owner, `${where} ${q(path.join('.'))}`);
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => this.checkOwned(v, where, [...path, String(i)]));
+      for (let i = 0; i < value.length; i++) {
+        path.push(String(i));
+        this.checkOwned(value[i], where, path);
+        path.pop();
+      }
     } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) this.checkOwned(v, where, [...path, k]);
+      for (const k of Object.keys(value)) {
+        path.push(k);
+        this.checkOwned((value as Record<string, unknown>)[k], where, path);
+        path.pop();
+      }
     }
   }
 
-  /** Every `${Name}` in a `Fn::Sub` must be a variable, a pseudo parameter, or one of ours. */
-  private checkSubPlaceholders(doc: Record<string, unknown>): void {
+  /**
+   * Every `${Name}` in a `Fn::Sub` must be a variable, a pseudo parameter, or one of ours.
+   * Returns whether the document uses a function of the `AWS::LanguageExtensions` transform
+   * (found on the same walk).
+   */
+  private checkSubPlaceholders(doc: Record<string, unknown>): boolean {
     const targets = this.refTargets();
+    let languageExtensions = false;
     walk(doc, (i, path) => {
+      languageExtensions ||= LANGUAGE_EXTENSION_FUNCTIONS.has(i.fn);
       if (i.fn !== 'Fn::Sub') return;
       const [text, vars] = Array.isArray(i.args) ? (i.args as [string, Record<string, unknown>]) : [i.args as string, {}];
       for (const name of subPlaceholders(text)) {
@@ -231,6 +248,7 @@ export class Template {
         );
       }
     });
+    return languageExtensions;
   }
 }
 
@@ -252,22 +270,25 @@ function mapOf<V>(m: ReadonlyMap<string, V>, f: (v: V, id: string) => unknown): 
   return Object.fromEntries([...m].map(([k, v]) => [k, f(v, k)]));
 }
 
-/** Calls `f` on every intrinsic in a tree, with its path. */
-export function walk(value: unknown, f: (i: Intrinsic, path: readonly string[]) => void, path: readonly string[] = []): void {
+/**
+ * Calls `f` on every intrinsic in a tree, with its path. The path array is reused along the walk:
+ * read it during the call, copy it to keep it.
+ */
+export function walk(value: unknown, f: (i: Intrinsic, path: readonly string[]) => void, path: string[] = []): void {
   if (value instanceof Intrinsic) {
     f(value, path);
     walk(value.args, f, path);
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => walk(v, f, [...path, String(i)]));
+    for (let i = 0; i < value.length; i++) {
+      path.push(String(i));
+      walk(value[i], f, path);
+      path.pop();
+    }
   } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) walk(v, f, [...path, k]);
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      walk((value as Record<string, unknown>)[k], f, path);
+      path.pop();
+    }
   }
-}
-
-function usesFunction(doc: unknown, names: ReadonlySet<string>): boolean {
-  let found = false;
-  walk(doc, (i) => {
-    found ||= names.has(i.fn);
-  });
-  return found;
 }

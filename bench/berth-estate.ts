@@ -1,0 +1,36 @@
+/**
+ * The estate berth builds in the scaling benchmark: the default estate's dev environment with N
+ * web services instead of its own (copies of templates/services/web.ts, each on its own path),
+ * N from BERTH_BENCH_SERVICES (default 1). The CDK app gets the same N as `-c services=N`.
+ *
+ *   BERTH_BENCH_SERVICES=10 node dist/bench/berth.cjs build --estate bench/berth-estate.ts --out /tmp/x
+ */
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Estate } from '../src/estate.ts';
+import { synthesize } from '../src/stack.ts';
+import { root } from '../templates/root.ts';
+import type { ServiceDefinition } from '../templates/service-definition.ts';
+import { web } from '../templates/services/web.ts';
+import { loadSettings } from '../templates/settings.ts';
+
+/** dev's settings, read as the default estate reads them, so the bench follows every change to them. */
+const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates', 'environments', 'dev.json');
+
+/** `count` web services named web1, web2, ..., routed on /web1/*, /web2/*, ... */
+export function webServices(count: number): ServiceDefinition[] {
+  if (web.role.kind !== 'web') throw new Error('templates/services/web.ts is no longer a web service: pick another service to copy');
+  const role = web.role;
+  return Array.from({ length: count }, (_, i) => ({ ...web, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
+}
+
+export const estate: Estate = {
+  environments: ['bench'],
+  settingsFile: () => relative(process.cwd(), SETTINGS),
+  synthesize() {
+    const count = Number(process.env.BERTH_BENCH_SERVICES ?? '1');
+    // dev's per-service overrides name services the bench does not have: the copies use web's own.
+    const settings = { ...loadSettings(relative(process.cwd(), SETTINGS)), services: undefined };
+    return [synthesize(root, { settings, services: webServices(count) })];
+  },
+};

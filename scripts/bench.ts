@@ -1,0 +1,188 @@
+/**
+ * berth against the AWS CDK, as whole processes: `make bench` (BENCH_RUNS=1 for a smoke run).
+ *
+ *   node --import tsx scripts/bench.ts
+ *
+ * Each comparison runs its commands alternately, run by run (so a slow spell on a shared machine
+ * hits both tools), after one warm-up run each, and reports the median wall time and the peak
+ * memory (the largest process's resident set, from /usr/bin/time). The CDK app is bench/cdk/app.mjs (not committed),
+ * regenerated first from the estate (bench/gen-cdk-app.ts), so it always produces the same
+ * resources as berth; the closeness is checked and printed.
+ *
+ * 1. the default estate: `make build` (both environments) and `berth build --env dev` against
+ *    `cdk synth` of the dev environment, with the CDK's default validation and with `--no-validation`;
+ * 2. scaling: 1, 10 and 50 web services, berth (bench/berth-estate.ts) and the CDK (`-c services=N`);
+ * 3. `make lint` (three gates) against one batched `cfn-lint -c I` over the same files.
+ * Then whether each target of issue 6 is met.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { closeness } from '../bench/compare.ts';
+import { generate } from '../bench/gen-cdk-app.ts';
+import { bundle } from './bundle.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? '5'));
+const WARM_UP = RUNS > 1;
+const TIME = '/usr/bin/time';
+const CDK = join(ROOT, 'bench', 'node_modules', 'aws-cdk', 'bin', 'cdk');
+const CDK_APP = join(ROOT, 'bench', 'cdk');
+const SCRATCH = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+// No network from the CDK CLI (notices, version check, telemetry): none is reachable here, and
+// waiting on it would be measured against the CDK. Validation is toggled per command below.
+const CDK_ENV = { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' };
+// berth's own commands run as `make build` runs them: without NODE_EXTRA_CA_CERTS (see Makefile).
+const { NODE_EXTRA_CA_CERTS: _certs, ...BERTH_ENV } = process.env;
+
+interface Command {
+  readonly label: string;
+  readonly argv: readonly string[];
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+interface Measured {
+  readonly label: string;
+  /** Median wall time, seconds. */
+  readonly seconds: number;
+  /** Largest peak resident set over the runs, MiB; NaN without /usr/bin/time. */
+  readonly mib: number;
+  readonly failures: number;
+}
+
+function once(c: Command): { seconds: number; mib: number; ok: boolean; stderr: string } {
+  const useTime = existsSync(TIME);
+  const report = join(SCRATCH, 'time.txt');
+  const argv = useTime ? [TIME, '-f', '%M', '-o', report, ...c.argv] : [...c.argv];
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: c.cwd ?? ROOT, env: c.env ?? process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const kib = useTime ? Number(readFileSync(report, 'utf8').trim().split('\n').at(-1)) : NaN;
+  return { seconds, mib: kib / 1024, ok: r.status === 0, stderr: r.stderr ?? '' };
+}
+
+/** Runs the commands alternately: a warm-up each, then RUNS rounds. */
+function measure(commands: readonly Command[]): Measured[] {
+  const times = commands.map(() => [] as number[]);
+  const peaks = commands.map(() => 0);
+  const failures = commands.map(() => 0);
+  if (WARM_UP) commands.forEach((c) => once(c));
+  for (let round = 0; round < RUNS; round++) {
+    commands.forEach((c, i) => {
+      const r = once(c);
+      times[i]!.push(r.seconds);
+      peaks[i] = Math.max(peaks[i]!, r.mib);
+      if (!r.ok) {
+        failures[i]!++;
+        if (failures[i] === 1) console.error(`[note] ${c.label} exited non-zero: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+      }
+    });
+  }
+  return commands.map((c, i) => ({ label: c.label, seconds: median(times[i]!), mib: peaks[i]!, failures: failures[i]! }));
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+const sec = (m: Measured) => `${m.seconds.toFixed(2)} s`;
+const mem = (m: Measured) => (Number.isNaN(m.mib) ? 'n/a' : `${Math.round(m.mib)} MiB`);
+const ratio = (a: number, b: number) => (a / b).toFixed(a / b < 0.1 ? 3 : 2);
+
+function cdkSynth(label: string, extra: readonly string[]): Command {
+  const out = join(SCRATCH, 'cdk.out');
+  return { label, argv: [process.execPath, CDK, 'synth', '--quiet', '--no-notices', '--output', out, ...extra], cwd: CDK_APP, env: CDK_ENV };
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+async function run(): Promise<number> {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`berth benchmark: ${RUNS} run${RUNS > 1 ? 's' : ''} per command${WARM_UP ? ' after a warm-up' : ''}, alternating; median wall time, peak RSS of the largest process`);
+  console.log(`machine: ${cpus().length} cores (${cpu}), Node ${process.version}, load average ${loadavg()[0]!.toFixed(2)} at start`);
+
+  // The CDK app, regenerated from the estate, and berth's bundle of the bench estate.
+  writeFileSync(join(CDK_APP, 'app.mjs'), generate('dev'));
+  const benchBundle = join(ROOT, 'dist', 'bench', 'berth.cjs');
+  await bundle({ estate: join(ROOT, 'bench', 'berth-estate.ts'), out: benchBundle });
+
+  // 1. The default estate.
+  const outMake = join(SCRATCH, 'make-out');
+  const outDev = join(SCRATCH, 'dev-out');
+  const [make, dev, cdkDefault, cdkPlain] = measure([
+    { label: 'make build', argv: ['make', '-s', 'build', `OUT_DIR=${outMake}`] },
+    { label: 'berth build --env dev', argv: [process.execPath, join(ROOT, 'dist', 'berth.cjs'), 'build', '--env', 'dev', '--quiet', '--out', outDev], env: BERTH_ENV },
+    cdkSynth('cdk synth', []),
+    cdkSynth('cdk synth --no-validation', ['--no-validation']),
+  ]) as [Measured, Measured, Measured, Measured];
+  const close = closeness(join(SCRATCH, 'cdk.out'), 'dev');
+  const templates = (dir: string) => readdirSync(dir).flatMap((env) => readdirSync(join(dir, env)).filter((f) => f.endsWith('.yaml')));
+
+  // 2. Scaling, berth against the CDK without validation (the faster CDK).
+  const scaling = [1, 10, 50].map((n) => {
+    const out = join(SCRATCH, `scale-${n}`);
+    const [b, c] = measure([
+      { label: `berth, ${n} services`, argv: [process.execPath, benchBundle, 'build', '--quiet', '--estate', join(ROOT, 'bench', 'berth-estate.ts'), '--out', out], env: { ...BERTH_ENV, BERTH_BENCH_SERVICES: String(n) } },
+      cdkSynth(`cdk synth --no-validation -c services=${n}`, ['--no-validation', '--context', `services=${n}`]),
+    ]) as [Measured, Measured];
+    return { n, berth: b, cdk: c };
+  });
+
+  // 3. make lint against one batched cfn-lint call over the same files.
+  const lintFiles = readdirSync(join(ROOT, 'output')).flatMap((env) =>
+    readdirSync(join(ROOT, 'output', env)).filter((f) => f.endsWith('.yaml')).map((f) => join('output', env, f)),
+  );
+  const [lint, cfnLint] = measure([
+    { label: 'make lint', argv: ['make', '-s', 'lint'] },
+    { label: 'cfn-lint -c I (batched)', argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', 'us-east-1', 'eu-west-1', '--', ...lintFiles] },
+  ]) as [Measured, Measured];
+
+  const head = ['case', 'berth', 'berth peak', 'AWS CDK', 'CDK peak', 'time berth / CDK', 'memory berth / CDK'];
+  const row = (name: string, b: Measured, c: Measured) => [name, sec(b), mem(b), sec(c), mem(c), ratio(b.seconds, c.seconds), ratio(b.mib, c.mib)];
+  console.log('');
+  console.log(
+    table(head, [
+      row(`\`make build\` (dev + prod, ${templates(outMake).length} templates) vs \`cdk synth\` (dev, default validation)`, make, cdkDefault),
+      row('`make build` vs `cdk synth --no-validation`', make, cdkPlain),
+      row(`\`berth build --env dev\` (${templates(outDev).length} templates) vs \`cdk synth\``, dev, cdkDefault),
+      row('`berth build --env dev` vs `cdk synth --no-validation`', dev, cdkPlain),
+      ...scaling.map((s) => row(`${s.n} service${s.n > 1 ? 's' : ''} (berth bench estate vs \`cdk synth --no-validation -c services=${s.n}\`)`, s.berth, s.cdk)),
+    ]),
+  );
+  console.log('');
+  console.log(table(['lint', 'wall', 'peak', 'make lint / cfn-lint'], [
+    ['`make lint` (cfn-lint, checkov, Control Tower rules, concurrently)', sec(lint), mem(lint), ratio(lint.seconds, cfnLint.seconds)],
+    [`one batched \`cfn-lint -c I\` over the same ${lintFiles.length} files`, sec(cfnLint), mem(cfnLint), '1.00'],
+  ]));
+  console.log('');
+  console.log(`CDK app closeness: berth ${close.berthResources} resources, CDK ${close.cdkResources} (+${close.cdkExtras} CDKMetadata it adds), ${close.identical} identical in type and properties${close.changes.length ? `; ${close.changes.length} other differences` : ''}.`);
+
+  const targets: [boolean, string][] = [
+    [cdkDefault.seconds / make.seconds >= 10, `make build at least 10x faster than cdk synth as shipped: ${(cdkDefault.seconds / make.seconds).toFixed(1)}x`],
+    [cdkPlain.seconds / make.seconds >= 2, `make build at least 2x faster than cdk synth --no-validation: ${(cdkPlain.seconds / make.seconds).toFixed(1)}x`],
+    [make.seconds <= 0.22, `make build within 0.22 s wall: ${sec(make)}`],
+    [Math.max(make.mib, dev.mib, ...scaling.map((s) => s.berth.mib)) < 100, `berth peak memory under 100 MiB: ${Math.round(Math.max(make.mib, dev.mib, ...scaling.map((s) => s.berth.mib)))} MiB at most`],
+    [scaling[2]!.berth.seconds < 3 * scaling[0]!.berth.seconds, `50 services in under 3x the time of 1: ${ratio(scaling[2]!.berth.seconds, scaling[0]!.berth.seconds)}x`],
+    [lint.seconds <= 1.2 * cfnLint.seconds, `make lint within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
+  ];
+  console.log('');
+  for (const [ok, text] of targets) console.log(`[${ok ? 'met' : 'missed'}] ${text}`);
+  rmSync(SCRATCH, { recursive: true, force: true });
+  console.log(`\n${relative(ROOT, join(CDK_APP, 'app.mjs'))} written; ${targets.filter(([ok]) => !ok).length} target(s) missed.`);
+  return 0;
+}
+
+run().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = 2;
+  },
+);

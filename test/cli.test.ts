@@ -1,0 +1,213 @@
+/**
+ * The command line: help, every error path (exit code and the one-line message), the build
+ * summary and its 80 % warnings, `--check` on a stale tree, and the compiled bundle that
+ * `make build` runs, through make itself.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { palette } from '../src/_terminal.ts';
+import type { EmittedFile } from '../src/emit.ts';
+import { flatten } from '../src/estate.ts';
+import { summary } from '../src/summary.ts';
+import { estate } from '../templates/estate.ts';
+import { berth, berthEnv, ROOT, run, sandbox } from './_helpers.ts';
+
+const MINI = 'test/fixtures/mini-estate/estate.ts';
+/** Templates the default estate writes, every environment. */
+const templateCount = () => estate.environments.flatMap((env) => flatten(estate.synthesize(env))).length;
+const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('berth --help lists the three commands and exits 0; no command prints it and exits 1', () => {
+  const help = berth(ROOT, '--help');
+  assert.equal(help.status, 0);
+  for (const c of ['build', 'diff', 'graph']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  const none = berth(ROOT);
+  assert.equal(none.status, 1);
+  assert.equal(none.stdout, help.stdout);
+});
+
+test('each command has --help with its usage, options and an example', () => {
+  for (const c of ['build', 'diff', 'graph']) {
+    const r = berth(ROOT, c, '--help');
+    assert.equal(r.status, 0, c);
+    assert.match(r.stdout, new RegExp(`^Usage: berth ${c} \\[--env E \\.\\.\\.\\]`), c);
+    assert.match(r.stdout, /--estate FILE/, c);
+    assert.match(r.stdout, /Examples?:/, c);
+    assert.equal(r.stderr, '', c);
+  }
+});
+
+test('fails when the command is unknown: one line naming the commands', () => {
+  const r = berth(ROOT, 'deploy');
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'error: berth: unknown command `deploy`. Commands: `build`, `diff`, `graph`. Run `berth --help`.\n');
+});
+
+test('fails when an option is unknown, with the command to get help; diff errors exit 2', () => {
+  const build = berth(ROOT, 'build', '--chek');
+  assert.equal(build.status, 1);
+  assert.equal(build.stderr, "error: berth build: Unknown option '--chek'. Run `berth build --help` for the options.\n");
+  const diff = berth(ROOT, 'diff', '--stack', 'x');
+  assert.equal(diff.status, 2);
+  assert.equal(diff.stderr, "error: berth diff: Unknown option '--stack'. Run `berth diff --help` for the options.\n");
+  const graph = berth(ROOT, 'graph', 'prod');
+  assert.equal(graph.status, 1);
+  assert.match(graph.stderr, /^error: berth graph: Unexpected argument 'prod'.* Run `berth graph --help` for the options\.\n$/);
+});
+
+test('fails when the environment is unknown, listing the known ones', () => {
+  for (const c of ['build', 'diff', 'graph']) {
+    const r = berth(ROOT, c, '--env', 'qa', '--out', join(scratch, 'unknown-env'));
+    assert.equal(r.status, c === 'diff' ? 2 : 1, c);
+    assert.equal(r.stderr, 'error: --env: unknown environment `qa`. Known environments: `dev`, `prod` (files in templates/environments/).\n', c);
+  }
+});
+
+test('fails when the estate module is missing or exports no estate', () => {
+  const missing = berth(ROOT, 'build', '--estate', 'templates/nope.ts');
+  assert.equal(missing.status, 1);
+  assert.equal(missing.stderr, 'error: --estate: cannot find the estate module `templates/nope.ts`. Pass the path of a module that exports `estate` (default: templates/estate.ts).\n');
+  const empty = join(scratch, 'empty-estate.ts');
+  writeFileSync(empty, 'export const notAnEstate = 1;\n');
+  const r = berth(ROOT, 'build', '--estate', empty);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `error: ${empty}: exports no \`estate\`. Export \`const estate: Estate\` from it (see templates/estate.ts).\n`);
+});
+
+test('fails when diff --stack-name is given for more than one environment', () => {
+  const r = berth(ROOT, 'diff', '--stack-name', 'berth-prod');
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'error: --stack-name: compares one environment with one deployed stack, and 2 are selected. Pass the environment too: `--env <name> --stack-name berth-prod`.\n');
+});
+
+test('fails when diff --template names no top-level template, or comes without --stack-name', () => {
+  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queues.yaml');
+  assert.equal(wrong.status, 2);
+  assert.equal(wrong.stderr, 'error: --template: `queues.yaml` is not a top-level template of `blue`. Top-level templates: `root.yaml`, `extra.yaml`.\n');
+  const alone = berth(ROOT, 'diff', '--estate', MINI, '--template', 'extra.yaml');
+  assert.equal(alone.status, 2);
+  assert.equal(alone.stderr, 'error: --template: chooses which top-level template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+});
+
+test('build prints a summary row per template with its share of each limit', () => {
+  const out = join(scratch, 'summary');
+  const r = berth(ROOT, 'build', '--estate', MINI, '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    [
+      'template          resources /500  parameters /200  outputs /200  bytes /51200',
+      `blue/root.yaml    2 (0%)          1 (0%)           1 (0%)        ${statSync(join(out, 'blue/root.yaml')).size} (2%)`,
+      `blue/queues.yaml  2 (0%)          1 (0%)           1 (0%)        ${statSync(join(out, 'blue/queues.yaml')).size} (1%)`,
+      `blue/extra.yaml   1 (0%)          0 (0%)           0 (0%)        ${statSync(join(out, 'blue/extra.yaml')).size} (0%)`,
+      '',
+    ].join('\n'),
+  );
+  assert.equal(r.stderr, '');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).stdout, '');
+});
+
+test('the summary warns from 80 % of a limit, not below', () => {
+  const file = (resources: number, bytes: number): EmittedFile => ({ environment: 'e', file: 'big.yaml', text: 'x'.repeat(bytes), resources, parameters: 1, outputs: 1 });
+  const plain = palette({ isTTY: false } as NodeJS.WriteStream);
+  assert.deepEqual(summary([file(399, 40_959)], plain).warnings, []);
+  const t = summary([file(400, 40_960)], plain);
+  assert.deepEqual(t.warnings, ['e/big.yaml: 400 resources of 500', 'e/big.yaml: 40960 bytes of 51200']);
+  assert.match(t.text, /^e\/big\.yaml +400 \(80%\)! +1 \(0%\) +1 \(0%\) +40960 \(80%\)!$/m);
+});
+
+test('build warns on stderr when a template passes 80 % of a limit (50 services make a 41 kB root)', () => {
+  const r = berthEnv(ROOT, { BERTH_BENCH_SERVICES: '50' }, 'build', '--quiet', '--estate', 'bench/berth-estate.ts', '--out', join(scratch, 'fifty'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^warning: bench\/root\.yaml: \d+ bytes of 51200, over 80 % of CloudFormation's limit: split the template \(see `nest`\) before it fails\.\n$/);
+});
+
+test('colours only on a terminal, and never with NO_COLOR', () => {
+  const saved = process.env.NO_COLOR;
+  try {
+    delete process.env.NO_COLOR;
+    assert.equal(palette({ isTTY: true } as NodeJS.WriteStream).red('x'), '\x1b[31mx\x1b[39m');
+    assert.equal(palette({ isTTY: false } as NodeJS.WriteStream).red('x'), 'x');
+    process.env.NO_COLOR = '1';
+    assert.equal(palette({ isTTY: true } as NodeJS.WriteStream).red('x'), 'x');
+  } finally {
+    if (saved === undefined) delete process.env.NO_COLOR;
+    else process.env.NO_COLOR = saved;
+  }
+  const piped = berth(ROOT, 'build', '--estate', MINI, '--out', join(scratch, 'piped'));
+  assert.doesNotMatch(piped.stdout + piped.stderr, /\x1b\[/);
+});
+
+test('build --check fails on a stale tree, names each stale file, and writes nothing', () => {
+  const dir = sandbox();
+  const network = join(dir, 'output/dev/network.yaml');
+  writeFileSync(network, readFileSync(network, 'utf8').replace('Default: 10.10.0.0/16', 'Default: 10.99.0.0/16'));
+  unlinkSync(join(dir, 'output/prod/cluster.yaml'));
+  writeFileSync(join(dir, 'output/dev/old-service.yaml'), 'Resources: {}\n');
+  const before = readFileSync(network, 'utf8');
+  const r = berth(dir, 'build', '--check');
+  assert.equal(r.status, 1);
+  assert.equal(
+    r.stderr,
+    [
+      'error: output/ is stale; run `make build` and commit the result:',
+      '  output/dev/network.yaml (changed)',
+      '  output/dev/old-service.yaml (no longer generated)',
+      '  output/prod/cluster.yaml (missing)',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(readFileSync(network, 'utf8'), before);
+  assert.ok(!existsSync(join(dir, 'output/prod/cluster.yaml')));
+  // A build repairs it: the changed file rewritten, the missing one back, the stale one gone,
+  // the diagram (not a template) left alone; --check then passes.
+  assert.equal(berth(dir, 'build', '--quiet').status, 0);
+  assert.ok(!existsSync(join(dir, 'output/dev/old-service.yaml')));
+  assert.ok(existsSync(join(dir, 'output/dev/architecture.svg')));
+  assert.equal(berth(dir, 'build', '--check').status, 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('build rewrites only templates whose text changed', () => {
+  const out = join(scratch, 'mtimes');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  const root = join(out, 'blue/root.yaml');
+  const queues = join(out, 'blue/queues.yaml');
+  const old = new Date('2020-01-01T00:00:00Z');
+  for (const f of [root, queues]) utimesSync(f, old, old);
+  assert.equal(berthEnv(ROOT, { BERTH_FIXTURE_VARIANT: 'new' }, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  assert.notEqual(statSync(root).mtimeMs, old.getTime(), 'root.yaml changed: rewritten');
+  assert.notEqual(statSync(queues).mtimeMs, old.getTime(), 'queues.yaml changed: rewritten');
+  for (const f of [root, queues]) utimesSync(f, old, old);
+  assert.equal(berthEnv(ROOT, { BERTH_FIXTURE_VARIANT: 'new' }, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  assert.equal(statSync(root).mtimeMs, old.getTime(), 'unchanged: left alone');
+});
+
+test('make build runs the compiled bundle: summary, same bytes as the sources, check, errors, other estates', () => {
+  const dir = sandbox({ make: true });
+  const made = run(dir, ['make', '-s', 'build']);
+  assert.equal(made.status, 0, made.stderr);
+  assert.match(made.stdout, /^(wrote dist\/berth\.cjs\n)?template +resources \/500 +parameters \/200 +outputs \/200 +bytes \/51200\n/);
+  assert.match(made.stdout, /^prod\/service-worker\.yaml +\d+ \(\d+%\)/m);
+  assert.ok(existsSync(join(dir, 'dist/berth.bundle.cjs.v8cache')), 'the code cache is made with the bundle');
+  // The bundle writes what the sources write, byte for byte (the committed output/).
+  assert.equal(run(dir, ['make', '-s', 'check']).stdout, `output/ is up to date (${templateCount()} templates).\n`);
+  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
+  // An estate that is not compiled in runs from source through the bundle.
+  const other = run(dir, [process.execPath, 'dist/berth.cjs', 'build', '--quiet', '--estate', join(ROOT, MINI), '--out', join(scratch, 'via-bundle')]);
+  assert.equal(other.status, 0, other.stderr);
+  assert.ok(existsSync(join(scratch, 'via-bundle/blue/queues.yaml')));
+  // A user mistake through make: one line, exit non-zero, output/ untouched.
+  const envFile = join(dir, 'templates/environments/dev.json');
+  writeFileSync(envFile, readFileSync(envFile, 'utf8').replace('"natGateways": "single"', '"natGateways": "several"'));
+  const bad = run(dir, ['make', '-s', 'build']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /^error: templates\/environments\/dev\.json: network\.natGateways: expected one of `"none"`, `"single"`, `"onePerAz"`\. Set it to one of these\.\n/);
+  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -1,0 +1,222 @@
+/**
+ * berth diff: the comparison on parsed templates, the exact lines for two fixture builds with
+ * known changes, and a deployed stack tree on a local moto server (root and nested stack).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { palette } from '../src/_terminal.ts';
+import { compareValues, diffEstate, formatChanges, parseTemplate, show } from '../src/diff.ts';
+import { berth, berthEnv, ROOT, run } from './_helpers.ts';
+
+const MINI = 'test/fixtures/mini-estate/estate.ts';
+const plain = palette({ isTTY: false } as NodeJS.WriteStream);
+const scratch = mkdtempSync(join(tmpdir(), 'berth-diff-'));
+
+/** What the fixture's `new` variant changes, as `berth diff` prints it. */
+const KNOWN_CHANGES = [
+  '~ blue/root.yaml',
+  '    ~ Resources.Alerts (AWS::SNS::Topic)',
+  '        Properties.DisplayName: "berth alerts" -> "berth alerts (new)"',
+  '~ blue/queues.yaml',
+  '    + Resources.Topic (AWS::SNS::Topic)',
+  '    - Resources.DeadLetterQueue (AWS::SQS::Queue)',
+  '    ~ Resources.Queue (AWS::SQS::Queue)',
+  '        Properties.MessageRetentionPeriod: 345600 -> 1209600',
+  '',
+  'Templates: 2 changed. Resources: 1 added, 1 removed, 2 changed.',
+  '',
+];
+
+test('short and long intrinsic forms, JSON and YAML, and comments are not differences', () => {
+  const yaml = parseTemplate("# header\nResources:\n  A:\n    Type: X\n    Properties:\n      B: !GetAtt Vpc.CidrBlock\n      C: !Sub '${Vpc}'\n      D: !Ref Vpc\n", 'a.yaml');
+  const json = parseTemplate('{"Resources":{"A":{"Type":"X","Properties":{"B":{"Fn::GetAtt":["Vpc","CidrBlock"]},"C":{"Fn::Sub":"${Vpc}"},"D":{"Ref":"Vpc"}}}}}', 'a.json');
+  assert.deepEqual(yaml, json);
+  assert.deepEqual(diffEstate(new Map([['e/a.yaml', yaml]]), new Map([['e/a.yaml', json]])), []);
+});
+
+test('changed properties are reported at the leaves, with old and new values; intrinsics whole', () => {
+  assert.deepEqual(compareValues({ Tags: [{ Key: 'a', Value: 'x' }], Ref: 1 }, { Tags: [{ Key: 'a', Value: 'y' }, { Key: 'b', Value: 'z' }], Ref: 1 }), [
+    { path: 'Tags[0].Value', old: 'x', new: 'y' },
+    { path: 'Tags[1]', old: undefined, new: { Key: 'b', Value: 'z' } },
+  ]);
+  assert.deepEqual(compareValues({ V: { Ref: 'A' } }, { V: { 'Fn::GetAtt': ['B', 'Outputs.VpcId'] } }), [{ path: 'V', old: { Ref: 'A' }, new: { 'Fn::GetAtt': ['B', 'Outputs.VpcId'] } }]);
+  assert.equal(show({ 'Fn::GetAtt': ['B', 'Outputs.VpcId'] }), '!GetAtt B.Outputs.VpcId');
+  assert.equal(show({ 'Fn::Sub': ['${A}-x', { A: { Ref: 'B' } }] }), '!Sub ["${A}-x", {A: !Ref B}]');
+  assert.equal(show(undefined), '(none)');
+});
+
+test('templates added or removed list their resources; parameters and outputs are compared too', () => {
+  const old = new Map<string, unknown>([
+    ['e/a.yaml', { Parameters: { P: { Type: 'String', Default: 'x' } }, Resources: { R: { Type: 'T' } } }],
+    ['e/gone.yaml', { Resources: { G: { Type: 'T' } } }],
+  ]);
+  const next = new Map<string, unknown>([
+    ['e/a.yaml', { Parameters: { P: { Type: 'String', Default: 'y' } }, Resources: { R: { Type: 'T' } }, Outputs: { O: { Value: 1 } } }],
+    ['e/new.yaml', { Parameters: { Q: { Type: 'String' } }, Resources: { N: { Type: 'U' }, M: { Type: 'U' } } }],
+  ]);
+  assert.equal(
+    formatChanges(diffEstate(old, next), plain),
+    [
+      '~ e/a.yaml',
+      '    ~ Parameters.P',
+      '        Default: "x" -> "y"',
+      '    + Outputs.O',
+      '+ e/new.yaml (new template, 2 resources)',
+      '    + Resources.N (U)',
+      '    + Resources.M (U)',
+      '- e/gone.yaml (removed template, 1 resource)',
+      '    - Resources.G (T)',
+      '',
+      'Templates: 1 changed, 1 added, 1 removed. Resources: 2 added, 1 removed, 0 changed.',
+    ].join('\n'),
+  );
+});
+
+test('diff of two fixture builds prints the known changes and exits 1; no changes exit 0', () => {
+  const out = join(scratch, 'fixture');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  const same = berth(ROOT, 'diff', '--estate', MINI, '--out', out);
+  assert.equal(same.status, 0, same.stderr);
+  assert.equal(same.stdout, `No differences: a fresh build matches ${out}/ (3 templates).\n`);
+  const changed = berthEnv(ROOT, { BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--out', out);
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.equal(changed.stdout, [...KNOWN_CHANGES, `Differences between ${out}/ (old) and a fresh build (new).`, ''].join('\n'));
+});
+
+test('diff of the committed output/ against a fresh build finds nothing', () => {
+  const r = berth(ROOT, 'diff');
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^No differences: a fresh build matches output\/ \(\d+ templates\)\.\n$/);
+});
+
+test('fails when a committed template is not readable YAML (exit 2, the file named)', () => {
+  const out = join(scratch, 'broken');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  writeFileSync(join(out, 'blue/queues.yaml'), 'Resources: [unclosed\n');
+  const r = berth(ROOT, 'diff', '--estate', MINI, '--out', out);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, new RegExp(`^error: ${out}/blue/queues\\.yaml: is not a readable template: .+\\. Fix or regenerate it \\(\`make build\`\\)\\.\\n$`));
+});
+
+// ---------------------------------------------------------------------------------------------
+// A deployed stack tree on moto: the fixture's root and nested stack, packaged as
+// `aws cloudformation package` would (long form, the nested template in S3).
+
+let server: ChildProcess | undefined;
+let env: NodeJS.ProcessEnv = {};
+const stop = () => {
+  if (server && server.exitCode === null) server.kill();
+};
+process.once('exit', stop);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = createConnection({ host: '127.0.0.1', port }, () => (c.end(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`moto_server did not listen on ${port} within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function aws(...args: string[]): void {
+  const r = run(ROOT, [join(ROOT, '.venv/bin/aws'), ...args], env);
+  assert.equal(r.status, 0, `aws ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** A template file in long-form JSON, nested TemplateURLs pointing at `url`. */
+function packaged(file: string, url?: string): string {
+  const t = parseTemplate(readFileSync(file, 'utf8'), file) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  for (const r of Object.values(t.Resources)) if (r.Type === 'AWS::CloudFormation::Stack' && url) r.Properties.TemplateURL = url;
+  const out = `${file}.packaged.json`;
+  writeFileSync(out, JSON.stringify(t));
+  return out;
+}
+
+before(async () => {
+  const port = await freePort();
+  server = spawn(join(ROOT, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  env = {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+    AWS_REGION: 'eu-west-1',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+  await waitForPort(port);
+  const out = join(scratch, 'deployed');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
+  aws('s3api', 'create-bucket', '--bucket', 'berth-diff-test', '--create-bucket-configuration', 'LocationConstraint=eu-west-1');
+  aws('s3', 'cp', packaged(join(out, 'blue/queues.yaml')), 's3://berth-diff-test/queues.json');
+  const root = packaged(join(out, 'blue/root.yaml'), 'https://s3.amazonaws.com/berth-diff-test/queues.json');
+  aws('cloudformation', 'create-stack', '--stack-name', 'berth-blue', '--template-body', `file://${root}`);
+});
+
+after(() => {
+  stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('diff --stack-name against a deployed root and nested stack: none, then the known changes', () => {
+  // The stack holds the root and its nested stack; extra.yaml, the other top-level template, is not compared.
+  const same = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--env', 'blue', '--stack-name', 'berth-blue');
+  assert.equal(same.status, 0, same.stdout + same.stderr);
+  assert.equal(same.stdout, 'No differences: a fresh build matches deployed stack `berth-blue` (2 templates).\n');
+  const changed = berthEnv(ROOT, { ...env, BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue');
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.equal(changed.stdout, [...KNOWN_CHANGES, 'Differences between deployed stack `berth-blue` (old) and a fresh build (new).', ''].join('\n'));
+});
+
+test('diff --template compares a deployed stack with another top-level template', () => {
+  const r = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'extra.yaml');
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stdout.split('\n');
+  const expected = [
+    '~ blue/extra.yaml',
+    '    ~ Description: "berth fixture: root" -> "berth fixture: a second top-level template"',
+    '    - Parameters.Prefix',
+    '    + Resources.Notices (AWS::SNS::Topic)',
+    '    - Resources.Alerts (AWS::SNS::Topic)',
+    '    - Resources.Queues (AWS::CloudFormation::Stack)',
+    '    - Outputs.AlertsArn',
+    // The deployed root's nested stack has no counterpart in extra.yaml's tree.
+    '- blue/extra.yaml#Queues (removed template, 2 resources)',
+    '    - Resources.Queue (AWS::SQS::Queue)',
+    '    - Resources.DeadLetterQueue (AWS::SQS::Queue)',
+    'Templates: 1 changed, 1 removed. Resources: 1 added, 4 removed, 0 changed.',
+  ];
+  let at = 0;
+  for (const line of expected) {
+    const found = lines.indexOf(line, at);
+    assert.ok(found >= 0, `missing or out of order: ${line}\n${r.stdout}`);
+    at = found + 1;
+  }
+});
+
+test('fails when the deployed stack does not exist (exit 2, what to check)', () => {
+  const r = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--stack-name', 'no-such-stack');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^error: --stack-name no-such-stack: `aws cloudformation (get-template|list-stack-resources)` failed: .*does not exist\. Check the stack name, the Region \(AWS_REGION\) and your credentials\.\n$/);
+});
