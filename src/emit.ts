@@ -34,27 +34,37 @@ export function emitEnvironment(estate: Estate, environment: string): EmittedFil
 
 /**
  * Writes the environments' files under `outDir`. Every template is emitted in memory before this
- * runs, so a mistake anywhere in the estate fails the build before anything is written and
- * `output/` stays exactly as it was. Only templates whose text changed are written, each to a
- * temporary name then renamed over the old file (a reader never sees half a template, and
- * unchanged files keep their timestamps); templates the build no longer makes are removed; other
- * files (`architecture.svg`, written by `berth graph`) are left alone. With `prune`, environment
- * folders that no longer exist are removed.
+ * runs, so a mistake anywhere in the estate fails the build before anything is written. Then two
+ * phases: every changed template is written to a temporary file beside its target (a failure
+ * here, a full disk say, removes the temporary files and leaves `output/` exactly as it was);
+ * only when all are written are they renamed over the old files, which cannot half-happen to a
+ * file. Unchanged templates are not touched (they keep their timestamps); templates the build no
+ * longer makes are removed; other files (`architecture.svg`, written by `berth graph`) are left
+ * alone. With `prune`, environment folders that no longer exist are removed.
  */
 export function writeOutput(outDir: string, files: readonly EmittedFile[], environments: readonly string[], prune: boolean): void {
+  const staged: { readonly temporary: string; readonly path: string }[] = [];
+  try {
+    for (const env of environments) {
+      const dir = join(outDir, env);
+      mkdirSync(dir, { recursive: true });
+      for (const f of files) {
+        if (f.environment !== env) continue;
+        const path = join(dir, f.file);
+        if (existsSync(path) && readFileSync(path, 'utf8') === f.text) continue;
+        const temporary = join(dir, `.${f.file}.${process.pid}.tmp`);
+        staged.push({ temporary, path });
+        writeFileSync(temporary, f.text);
+      }
+    }
+  } catch (e) {
+    for (const { temporary } of staged) rmSync(temporary, { force: true });
+    throw e;
+  }
+  for (const { temporary, path } of staged) renameSync(temporary, path);
   for (const env of environments) {
     const dir = join(outDir, env);
-    mkdirSync(dir, { recursive: true });
-    const fresh = new Set<string>();
-    for (const f of files) {
-      if (f.environment !== env) continue;
-      fresh.add(f.file);
-      const path = join(dir, f.file);
-      if (existsSync(path) && readFileSync(path, 'utf8') === f.text) continue;
-      const temporary = join(dir, `.${f.file}.${process.pid}.tmp`);
-      writeFileSync(temporary, f.text);
-      renameSync(temporary, path);
-    }
+    const fresh = new Set(files.filter((f) => f.environment === env).map((f) => f.file));
     for (const name of readdirSync(dir)) if (isTemplateFile(name) && !fresh.has(name)) rmSync(join(dir, name));
   }
   if (prune) {
