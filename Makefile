@@ -65,8 +65,8 @@ bench: install dist/berth.cjs $(STAMPS)/bench-npm ## Benchmark berth against the
 typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
-lint: install ## Run the gates over output/: cfn-lint -c I, checkov, AWS Control Tower rules
-	@$(TSX) scripts/lint.ts output
+lint: install ## Run the four gates over output/ (cfn-lint -c I, checkov, Control Tower, policy); ARGS=--no-cache to ignore the last run
+	@$(TSX) scripts/lint.ts output $(ARGS)
 
 test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
 	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)

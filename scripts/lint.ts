@@ -25,7 +25,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, constants as fsConstants } from 'node:fs';
-import { access, readFile, readdir } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -661,15 +662,40 @@ export function formatDetails(results: GateResult[], timings = false): string[] 
   return lines;
 }
 
+/**
+ * What a lint result depends on: the templates (names and bytes), the allow-list, the
+ * environment files (the policy gate reads them), the gates' code and the pinned tool versions.
+ * Anything else changing the result would be a bug in a tool, not a reason to re-run.
+ */
+async function cacheKey(files: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  const inputs = [
+    ...files,
+    DEFAULT_ALLOWLIST,
+    fileURLToPath(import.meta.url),
+    path.join(REPO_ROOT, 'scripts', 'policy.ts'),
+    path.join(REPO_ROOT, 'requirements.txt'),
+    path.join(REPO_ROOT, 'package-lock.json'),
+    ...(await readdir(path.join(REPO_ROOT, 'templates', 'environments'))).sort().map((f) => path.join(REPO_ROOT, 'templates', 'environments', f)),
+  ];
+  for (const f of inputs) hash.update(`${rel(f)}\0`).update(await readFile(f).catch(() => Buffer.from('(missing)'))).update('\0');
+  return hash.digest('hex');
+}
+
+/** Where results are remembered; BERTH_LINT_CACHE_DIR moves it (tests). */
+const cacheDir = () => process.env.BERTH_LINT_CACHE_DIR ?? path.join(REPO_ROOT, '.stamps', 'lint');
+
 export async function main(
   argv = process.argv.slice(2),
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
 ): Promise<number> {
+  const flags = ['--timings', '--no-cache'];
   const timings = argv.includes('--timings');
+  const useCache = !argv.includes('--no-cache');
   const positional = argv.filter((a) => !a.startsWith('--'));
-  if (positional.length > 1 || argv.some((a) => a.startsWith('--') && a !== '--timings')) {
-    err('usage: node --import tsx scripts/lint.ts [dir] [--timings]');
+  if (positional.length > 1 || argv.some((a) => a.startsWith('--') && !flags.includes(a))) {
+    err('usage: node --import tsx scripts/lint.ts [dir] [--timings] [--no-cache]');
     return 2;
   }
   const dir = path.resolve(positional[0] ?? path.join(REPO_ROOT, 'output'));
@@ -685,9 +711,31 @@ export async function main(
     return 2;
   }
   const t0 = performance.now();
-  const results = await runAllGates(files);
+  // The same inputs give the same findings: an unchanged tree (the usual case between edits, and
+  // before every deploy) is answered from the last run's results. CI and `--no-cache` run all.
+  const cacheFile = path.join(cacheDir(), `${await cacheKey(files)}.json`);
+  let results: GateResult[] | undefined;
+  let cached = false;
+  if (useCache) {
+    try {
+      results = JSON.parse(await readFile(cacheFile, 'utf8')) as GateResult[];
+      cached = true;
+    } catch {
+      /* not linted before */
+    }
+  }
+  if (!results) {
+    results = await runAllGates(files);
+    // Only clean tool runs are remembered: a crash (an error) may not happen next time.
+    // (--no-cache ignores the last run but still leaves this one for the next.)
+    if (results.every((r) => r.errors.length === 0)) {
+      await mkdir(cacheDir(), { recursive: true });
+      await writeFile(cacheFile, JSON.stringify(results));
+    }
+  }
   for (const r of results) out(formatSummaryLine(r));
   for (const l of formatDetails(results, timings)) out(l);
+  if (cached) out(`  (results of an earlier run on identical templates, gates and settings; --no-cache runs the gates again)`);
   if (timings) out(`  wall: ${((performance.now() - t0) / 1000).toFixed(2)}s`);
   return results.every((r) => r.ok) ? 0 : 1;
 }

@@ -234,7 +234,7 @@ test('policy: clean fixture passes; ECS Exec allowed for a service counts as ski
 test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2 empty dir', async () => {
   const run = async (dir: string) => {
     const lines: string[] = [];
-    const code = await main([dir], (l) => lines.push(l), (l) => lines.push(l));
+    const code = await main([dir, '--no-cache'], (l) => lines.push(l), (l) => lines.push(l));
     return { code, lines };
   };
   const clean = await run(path.join(FIXTURES, 'clean'));
@@ -272,7 +272,7 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
 
 test('make lint on output/: all four gates pass with zero findings, every exception allow-listed with a reason', async () => {
   const lines: string[] = [];
-  const code = await main([path.join(path.dirname(FIXTURES), '..', 'output')], (l) => lines.push(l), (l) => lines.push(l));
+  const code = await main([path.join(path.dirname(FIXTURES), '..', 'output'), '--no-cache'], (l) => lines.push(l), (l) => lines.push(l));
   assert.equal(code, 0, lines.join('\n'));
   assert.match(lines[0] ?? '', /^\[pass\] cfn-lint: \d+ files, 0 findings$/);
   assert.match(lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, \d+ skipped$/);
@@ -280,4 +280,33 @@ test('make lint on output/: all four gates pass with zero findings, every except
   assert.match(lines[3] ?? '', /^\[pass\] policy: \d+ passed, 0 failed, \d+ skipped$/);
   // No stale allow-list entry and no other remark.
   assert.deepEqual(lines.slice(4), []);
+});
+
+test('an unchanged tree is answered from the last run; a changed template runs the gates again', async () => {
+  const cache = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-cache-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-tree-'));
+  process.env.BERTH_LINT_CACHE_DIR = cache;
+  try {
+    await writeFile(path.join(dir, 'clean.yaml'), await readFile(CLEAN, 'utf8'));
+    const run = async () => {
+      const lines: string[] = [];
+      const code = await main([dir], (l) => lines.push(l), (l) => lines.push(l));
+      return { code, lines };
+    };
+    const first = await run();
+    assert.equal(first.code, 0, first.lines.join('\n'));
+    assert.equal(first.lines.some((l) => l.includes('results of an earlier run')), false);
+    const second = await run();
+    assert.deepEqual(second.lines.slice(0, 4), first.lines.slice(0, 4));
+    assert.match(second.lines.at(-1) ?? '', /results of an earlier run on identical templates/);
+    // Break the template: the cache does not answer, the gates do.
+    await writeFile(path.join(dir, 'clean.yaml'), `${await readFile(CLEAN, 'utf8')}\nParameters:\n  Unused:\n    Type: String\n`);
+    const third = await run();
+    assert.equal(third.code, 1);
+    assert.match(third.lines[0] ?? '', /^\[fail\] cfn-lint/);
+  } finally {
+    delete process.env.BERTH_LINT_CACHE_DIR;
+    await rm(cache, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
 });
