@@ -19,7 +19,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -27,48 +26,19 @@ import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
 import { CFN_SCHEMA } from '../src/yaml.ts';
 import { ROOT } from './_helpers.ts';
+import { startMoto, type Moto } from './_moto.ts';
 
 const AWS_CLI = join(ROOT, '.venv/bin/aws');
 const REGION = 'eu-west-1';
 const BUCKET = 'berth-deploy-test';
 const OUTPUT = join(ROOT, 'output/dev');
 
-let server: ChildProcess | undefined;
+let moto: Moto | undefined;
 let endpoint = '';
 let sandbox = '';
 
 // ---------------------------------------------------------------------------------------------
 // moto, the sandbox, and running things
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ host: '127.0.0.1', port }, () => (c.end(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (server?.exitCode !== null && server?.exitCode !== undefined) throw new Error(`moto_server exited with ${server.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`moto_server did not accept connections on port ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stopServer(): void {
-  if (server && server.exitCode === null) server.kill();
-}
-process.once('exit', stopServer); // also when the runner dies before `after`
 
 /** A copy of what deploy.sh needs, with installs linked and scripts/lint.ts stubbed. */
 function makeSandbox(realLint = false): string {
@@ -226,17 +196,15 @@ async function assertPackaged(key: string, file: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 before(async () => {
-  const port = await freePort();
-  server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  endpoint = `http://127.0.0.1:${port}`;
-  await waitForPort(port, 30_000);
+  moto = await startMoto();
+  endpoint = moto.endpoint;
   cli = new AwsCli(awsEnv({ AWS_DEFAULT_REGION: REGION }));
   sandbox = makeSandbox();
 });
 
 after(() => {
   cli?.close();
-  stopServer();
+  moto?.stop();
   if (sandbox) rmSync(sandbox, { recursive: true, force: true });
 });
 

@@ -3,15 +3,14 @@
  * known changes, and a deployed stack tree on a local moto server (root and nested stack).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { palette } from '../src/_terminal.ts';
 import { compareValues, diffEstate, formatChanges, parseTemplate, show } from '../src/diff.ts';
 import { berth, berthEnv, ROOT, run } from './_helpers.ts';
+import { startMoto, type Moto } from './_moto.ts';
 
 const MINI = 'test/fixtures/mini-estate/estate.ts';
 const plain = palette({ isTTY: false } as NodeJS.WriteStream);
@@ -107,36 +106,8 @@ test('fails when a committed template is not readable YAML (exit 2, the file nam
 // A deployed stack tree on moto: the fixture's root and nested stack, packaged as
 // `aws cloudformation package` would (long form, the nested template in S3).
 
-let server: ChildProcess | undefined;
+let moto: Moto | undefined;
 let env: NodeJS.ProcessEnv = {};
-const stop = () => {
-  if (server && server.exitCode === null) server.kill();
-};
-process.once('exit', stop);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ host: '127.0.0.1', port }, () => (c.end(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`moto_server did not listen on ${port} within 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function aws(...args: string[]): void {
   const r = run(ROOT, [join(ROOT, '.venv/bin/aws'), ...args], env);
@@ -153,10 +124,9 @@ function packaged(file: string, url?: string): string {
 }
 
 before(async () => {
-  const port = await freePort();
-  server = spawn(join(ROOT, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  moto = await startMoto();
   env = {
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    AWS_ENDPOINT_URL: moto.endpoint,
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SESSION_TOKEN: 'testing',
@@ -165,7 +135,6 @@ before(async () => {
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   };
-  await waitForPort(port);
   const out = join(scratch, 'deployed');
   assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
   aws('s3api', 'create-bucket', '--bucket', 'berth-diff-test', '--create-bucket-configuration', 'LocationConstraint=eu-west-1');
@@ -175,7 +144,7 @@ before(async () => {
 });
 
 after(() => {
-  stop();
+  moto?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
