@@ -28,6 +28,9 @@
  *   trust-scoped        A role's trust statement for an AWS service principal carries an
  *                       `aws:SourceAccount` (or `aws:SourceArn`) condition against the confused
  *                       deputy, except for the principals in UNSCOPED_TRUST (EC2 instance roles).
+ *   stateful-retained   Resources that hold data (STATEFUL_TYPES: log groups, KMS keys, queues,
+ *                       buckets, secrets, ...) carry DeletionPolicy and UpdateReplacePolicy that
+ *                       keep it (Retain, RetainExceptOnCreate or Snapshot).
  *
  * Not here on purpose, because gate 3 (Control Tower) already fails them: privileged containers
  * (CT.ECS.PR.11), root or missing User (CT.ECS.PR.3), missing ReadonlyRootFilesystem
@@ -46,7 +49,8 @@ export type PolicyRule =
   | 'star-resource-only-where-required'
   | 'ecs-exec-off'
   | 'awsvpc-block-imds'
-  | 'trust-scoped';
+  | 'trust-scoped'
+  | 'stateful-retained';
 
 export const POLICY_RULES: readonly PolicyRule[] = [
   'ingress-from-security-groups',
@@ -57,6 +61,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   'ecs-exec-off',
   'awsvpc-block-imds',
   'trust-scoped',
+  'stateful-retained',
 ];
 
 /** One parsed template: the file it came from and its document in long-form intrinsics. */
@@ -236,12 +241,14 @@ interface Resource {
   readonly id: string;
   readonly type: string;
   readonly properties: Obj;
+  /** The resource's own entry: DeletionPolicy, UpdateReplacePolicy, Metadata, ... */
+  readonly entry: Obj;
 }
 
 function _resources(template: unknown): Resource[] {
   const res = _isObj(template) && _isObj(template.Resources) ? template.Resources : {};
   return Object.entries(res).flatMap(([id, r]) =>
-    _isObj(r) && typeof r.Type === 'string' ? [{ id, type: r.Type, properties: _isObj(r.Properties) ? r.Properties : {} }] : [],
+    _isObj(r) && typeof r.Type === 'string' ? [{ id, type: r.Type, properties: _isObj(r.Properties) ? r.Properties : {}, entry: r }] : [],
   );
 }
 
@@ -644,6 +651,30 @@ function _trust(ctx: Context): Evaluation[] {
   return out;
 }
 
+// --- rule 9: stateful resources ----------------------------------------------------------------
+
+/** Types whose deletion or replacement destroys data: logs, keys (and all they encrypt), messages, objects, secrets. */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  'AWS::Logs::LogGroup', 'AWS::KMS::Key', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret',
+  'AWS::DynamoDB::Table', 'AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::EFS::FileSystem', 'AWS::ECR::Repository',
+]);
+const KEEPS = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
+
+function _stateful(ctx: Context): Evaluation[] {
+  return ctx.resources
+    .filter((r) => STATEFUL_TYPES.has(r.type))
+    .map((r): Evaluation => ({
+      rule: 'stateful-retained',
+      findings: (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
+        .filter((policy) => !KEEPS.has(String(r.entry[policy])))
+        .map((policy) =>
+          _finding(ctx, r, policy, 'stateful-retained',
+            `is ${r.entry[policy] === undefined ? 'missing' : `\`${String(r.entry[policy])}\``}: deleting the stack${policy === 'UpdateReplacePolicy' ? ' or replacing the resource' : ''} would destroy the data this ${r.type} holds. ` +
+              `Set \`${policy}: Retain\` (or Snapshot where the type has one). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-${policy.toLowerCase()}.html`),
+        ),
+    }));
+}
+
 function _emptyResult(): PolicyResult {
   const passedByRule = Object.fromEntries(POLICY_RULES.map((r) => [r, 0])) as Record<PolicyRule, number>;
   return { passed: 0, passedByRule, findings: [], skipped: [] };
@@ -653,7 +684,7 @@ function _emptyResult(): PolicyResult {
 export function checkTemplate(t: PolicyTemplate, options: PolicyOptions = {}): PolicyResult {
   const ctx: Context = { file: t.file, resources: _resources(t.template), options };
   const result = _emptyResult();
-  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx)]) {
+  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx)]) {
     if (e.skipped) result.skipped.push(e.skipped);
     else if (e.findings.length) result.findings.push(...e.findings);
     else {

@@ -222,7 +222,7 @@ test('policy: insecure fixture fails every rule, with the offending property', a
 test('policy: clean fixture passes; ECS Exec allowed for a service counts as skipped', async () => {
   const r = await runPolicy([CLEAN]);
   assertPasses(r);
-  assert.equal(formatSummaryLine(r), '[pass] policy: 0 passed, 0 failed, 0 skipped');
+  assert.equal(formatSummaryLine(r), '[pass] policy: 2 passed, 0 failed, 0 skipped');
 
   const allowed = await runPolicy([INSECURE], { ecsExecAllowed: new Set(['insecure/insecure.yaml/AppService']) });
   assert.equal(allowed.skipped, 1);

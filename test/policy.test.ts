@@ -261,6 +261,8 @@ test('no-star-action: service wildcards, Deny "*" guard rails and key-policy kms
       },
       Key: {
         Type: 'AWS::KMS::Key',
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           KeyPolicy: {
             Statement: [{ Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' }],
@@ -305,6 +307,8 @@ test('star-resource-only-where-required: allow-listed actions, key policies and 
       ]),
       Key: {
         Type: 'AWS::KMS::Key',
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           KeyPolicy: {
             Statement: [{ Effect: 'Allow', Principal: { Service: 'logs.amazonaws.com' }, Action: ['kms:Encrypt*', 'kms:Decrypt*'], Resource: '*' }],
@@ -393,6 +397,27 @@ test('trust-scoped: a service trust without aws:SourceAccount / aws:SourceArn is
   assert.match(r.findings[0]!.message, /`ecs-tasks\.amazonaws\.com` assume the role on behalf of any account/);
   assert.doesNotMatch(r.findings[0]!.message, /ec2\.amazonaws\.com/);
   assert.equal(r.passedByRule['trust-scoped'], 2);
+});
+
+// --- rule: stateful-retained ---------------------------------------------------------------------
+
+test('stateful-retained: data-holding resources keep their data on stack deletion and replacement', () => {
+  const r = expectFindings(
+    {
+      Bare: { Type: 'AWS::SQS::Queue', Properties: {} },
+      Deletes: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Retain', Properties: {} },
+      Kept: { Type: 'AWS::KMS::Key', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: {} },
+      Snapshot: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot', Properties: {} },
+      Stateless: { Type: 'AWS::EC2::SecurityGroup', Properties: {} },
+    } as unknown as Record<string, Res>,
+    [
+      ['Bare', 'DeletionPolicy', 'stateful-retained'],
+      ['Bare', 'UpdateReplacePolicy', 'stateful-retained'],
+      ['Deletes', 'DeletionPolicy', 'stateful-retained'],
+    ],
+  );
+  assert.match(r.findings[2]!.message, /^is `Delete`: deleting the stack would destroy the data this AWS::Logs::LogGroup holds/);
+  assert.equal(r.passedByRule['stateful-retained'], 2);
 });
 
 // --- rule: awsvpc-block-imds --------------------------------------------------------------------
