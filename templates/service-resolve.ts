@@ -286,7 +286,8 @@ function checkSchedule(at: (p: string) => string, role: Role<'scheduled'>): void
   if (role.timeZone !== undefined && (role.via ?? 'scheduler') === 'eventRule') {
     throw new BerthError(at('role.timeZone'), 'is set, but EventBridge rules run in UTC only. Remove `timeZone`, or use `via: \'scheduler\'` (EventBridge Scheduler), which has time zones.');
   }
-  if (role.timeZone !== undefined) {
+  // UTC needs no check, and skipping it spares loading the time-zone database (about 10 ms a build).
+  if (role.timeZone !== undefined && role.timeZone !== 'UTC') {
     try {
       new Intl.DateTimeFormat('en', { timeZone: role.timeZone });
     } catch {
