@@ -9,7 +9,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { diffTemplate, parseTemplate, type Change } from '../src/diff.ts';
+import { diffTemplate, type Change } from '../src/diff.ts';
+import { parseTemplate } from '../src/parse.ts';
 import { emitEnvironment } from '../src/emit.ts';
 import { estate } from '../templates/estate.ts';
 import { stackName } from './gen-cdk-app.ts';

@@ -17,7 +17,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTemplate } from '../src/diff.ts';
+import { parseTemplate } from '../src/parse.ts';
 import { emitEnvironment } from '../src/emit.ts';
 import { estate } from '../templates/estate.ts';
 

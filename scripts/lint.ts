@@ -30,9 +30,9 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import yaml from 'js-yaml';
 import { loadSettings } from '../templates/settings.ts';
-import { checkTemplates, ecsExecAllowed, parseTemplate, type PolicyOptions, type PolicyTemplate } from './policy.ts';
+import { parseTemplate } from '../src/parse.ts';
+import { checkTemplates, ecsExecAllowed, parseTemplate as policyTemplate, type PolicyOptions, type PolicyTemplate } from './policy.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CFN_LINT_REGIONS = ['us-east-1', 'eu-west-1'];
@@ -159,26 +159,9 @@ export async function findTemplates(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-// CloudFormation short-form intrinsics, so js-yaml can read templates.
-const CFN_TAGS = [
-  'Ref', 'Condition', 'Base64', 'Cidr', 'FindInMap', 'GetAtt', 'GetAZs', 'ImportValue', 'Join', 'Select',
-  'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'Contains', 'EachMemberEquals',
-  'EachMemberIn', 'RefAll', 'ValueOf', 'ValueOfAll', 'Implies', 'Length', 'ToJsonString', 'ForEach',
-];
-const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
-  CFN_TAGS.flatMap((tag) => {
-    const key = tag === 'Ref' || tag === 'Condition' ? tag : `Fn::${tag}`;
-    return (['scalar', 'sequence', 'mapping'] as const).map(
-      (kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [key]: data }) }),
-    );
-  }),
-);
-
 /** logical ID -> resource Type for one template. */
 async function resourceTypes(file: string): Promise<Map<string, string>> {
-  const doc = yaml.load(await readFile(file, 'utf8'), { schema: CFN_SCHEMA }) as
-    | { Resources?: Record<string, { Type?: unknown }> }
-    | undefined;
+  const doc = parseTemplate(await readFile(file, 'utf8'), rel(file)) as { Resources?: Record<string, { Type?: unknown }> };
   const m = new Map<string, string>();
   for (const [id, r] of Object.entries(doc?.Resources ?? {})) {
     if (r && typeof r.Type === 'string') m.set(id, r.Type);
@@ -608,7 +591,7 @@ export async function runPolicy(files: string[], opts: PolicyOptions = {}): Prom
   const templates: PolicyTemplate[] = [];
   for (const f of files) {
     try {
-      templates.push(parseTemplate(rel(f), await readFile(f, 'utf8')));
+      templates.push(policyTemplate(rel(f), await readFile(f, 'utf8')));
     } catch (e) {
       r.errors.push(`cannot parse ${rel(f)}: ${(e as Error).message.split('\n')[0]}`);
     }

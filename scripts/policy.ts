@@ -2,7 +2,7 @@
  * berth's own policy checks (gate 4 of `make lint`): what cfn-lint, checkov and the AWS Control
  * Tower rules do not check. Pure functions over parsed templates; scripts/lint.ts reads the files.
  *
- * Templates are read with src/yaml.ts's CFN_SCHEMA and normalized to CloudFormation's long form
+ * Templates are read with src/parse.ts, into CloudFormation's long form
  * (`{ Ref }`, `{ 'Fn::GetAtt': [id, attr] }`, `{ 'Fn::Sub' }`, `{ 'Fn::If' }`, ...). `Fn::If` is
  * followed into both branches: a rule must hold whichever way a condition goes.
  *
@@ -38,8 +38,7 @@
  * container-level ECS check to duplicate.
  */
 import path from 'node:path';
-import yaml from 'js-yaml';
-import { CFN_SCHEMA } from '../src/yaml.ts';
+import { parseTemplate as readTemplate } from '../src/parse.ts';
 
 export type PolicyRule =
   | 'ingress-from-security-groups'
@@ -146,29 +145,9 @@ function sar(page: string, actions: readonly string[]): Record<string, string> {
 // ---------------------------------------------------------------------------
 // reading templates
 
-/** src/yaml.ts loads `!Ref x` as `{ '!Ref': x }`: turn tags into CloudFormation's long form. */
-function _longForm(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(_longForm);
-  if (node === null || typeof node !== 'object') return node;
-  const entries = Object.entries(node);
-  const [only] = entries;
-  if (entries.length === 1 && only && only[0].startsWith('!')) {
-    const name = only[0].slice(1);
-    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-    let args = _longForm(only[1]);
-    // `!GetAtt Name.Attr` is the same as `!GetAtt [Name, Attr]` (the attribute may contain dots).
-    if (key === 'Fn::GetAtt' && typeof args === 'string' && args.includes('.')) {
-      const dot = args.indexOf('.');
-      args = [args.slice(0, dot), args.slice(dot + 1)];
-    }
-    return { [key]: args };
-  }
-  return Object.fromEntries(entries.map(([k, v]) => [k, _longForm(v)]));
-}
-
 /** Parses one template's YAML text (short-form tags allowed). */
 export function parseTemplate(file: string, text: string): PolicyTemplate {
-  return { file, template: _longForm(yaml.load(text, { schema: CFN_SCHEMA })) };
+  return { file, template: readTemplate(text, file) };
 }
 
 // ---------------------------------------------------------------------------

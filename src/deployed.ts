@@ -8,7 +8,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseTemplate, type TemplateSet } from './diff.ts';
+import type { TemplateSet } from './diff.ts';
+import { parseTemplate } from './parse.ts';
 import { BerthError, q } from './errors.ts';
 
 /** The pinned AWS CLI that `make install` puts in .venv, else the one on PATH. */

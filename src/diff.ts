@@ -4,10 +4,7 @@
  * what to what. Works on parsed templates, so formatting and short versus long intrinsic forms
  * (`!Ref X` and `Ref: X`, as `aws cloudformation package` rewrites them) never show as changes.
  */
-import yaml from 'js-yaml';
 import type { Palette } from './_terminal.ts';
-import { BerthError } from './errors.ts';
-import { CFN_SCHEMA, SHORT_TAGS } from './yaml.ts';
 
 /** Parsed templates keyed `env/file` (`dev/network.yaml`), intrinsics in long form. */
 export type TemplateSet = ReadonlyMap<string, unknown>;
@@ -45,39 +42,6 @@ export interface DiffProps {
    * @default false
    */
   readonly ignoreTemplateUrls?: boolean;
-}
-
-const LONG_FORM = new Map(Object.entries(SHORT_TAGS).map(([long, short]) => [short, long]));
-
-/** Parses a template (YAML with short-form tags, or JSON) into plain data with long-form intrinsics. */
-export function parseTemplate(text: string, where: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = yaml.load(text, { schema: CFN_SCHEMA, filename: where });
-  } catch (e) {
-    throw new BerthError(where, `is not a readable template: ${(e as Error).message.split('\n')[0]}. Fix or regenerate it (\`make build\`).`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new BerthError(where, 'is not a CloudFormation template (expected a mapping with `Resources`). Fix or regenerate it (`make build`).');
-  }
-  return longForm(doc) as Record<string, unknown>;
-}
-
-/** `{ '!GetAtt': 'A.B' }` (what CFN_SCHEMA loads) and `Fn::GetAtt: A.B` become `{ 'Fn::GetAtt': ['A', 'B'] }`. */
-function longForm(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(longForm);
-  if (value === null || typeof value !== 'object') return value;
-  const entries = Object.entries(value);
-  if (entries.length === 1) {
-    const [key, arg] = entries[0]!;
-    const fn = LONG_FORM.get(key) ?? key;
-    if (fn === 'Fn::GetAtt' && typeof arg === 'string') {
-      const dot = arg.indexOf('.');
-      return { [fn]: [arg.slice(0, dot), arg.slice(dot + 1)] };
-    }
-    if (fn !== key) return { [fn]: longForm(arg) };
-  }
-  return Object.fromEntries(entries.map(([k, v]) => [k, longForm(v)]));
 }
 
 function isIntrinsic(value: unknown): boolean {

@@ -24,11 +24,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
-import { CFN_SCHEMA } from '../src/yaml.ts';
 import { ROOT } from './_helpers.ts';
 import { startMoto, type Moto } from './_moto.ts';
+import { parseTemplate } from '../src/parse.ts';
 
-const AWS_CLI = join(ROOT, '.venv/bin/aws');
 const REGION = 'eu-west-1';
 const BUCKET = 'berth-deploy-test';
 const OUTPUT = join(ROOT, 'output/dev');
@@ -156,23 +155,6 @@ function outputHash(): string {
 // ---------------------------------------------------------------------------------------------
 // comparing a packaged template with output/
 
-/** output/ YAML (short-form tags) in the long form `aws cloudformation package` writes. */
-function longForm(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(longForm);
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v);
-    if (entries.length === 1 && entries[0]![0].startsWith('!')) {
-      const [tag, data] = entries[0]!;
-      const name = tag === '!Ref' || tag === '!Condition' ? tag.slice(1) : `Fn::${tag.slice(1)}`;
-      // `!GetAtt A.B` is `[A, B]`, split at the first dot, as the CLI does.
-      const args = name === 'Fn::GetAtt' && typeof data === 'string' ? [data.slice(0, data.indexOf('.')), data.slice(data.indexOf('.') + 1)] : data;
-      return { [name]: longForm(args) };
-    }
-    return Object.fromEntries(entries.map(([k, x]) => [k, longForm(x)]));
-  }
-  return v;
-}
-
 /**
  * The object at `key` is output/dev/`file` as CloudFormation reads it. `package` rewrites the YAML
  * (long-form intrinsics, its own quoting and line folding), so the comparison is of the parsed
@@ -181,7 +163,7 @@ function longForm(v: unknown): unknown {
  */
 async function assertPackaged(key: string, file: string): Promise<void> {
   const actual = yaml.load(await s3Text(key)) as Record<string, any>;
-  const expected = longForm(yaml.load(readFileSync(join(OUTPUT, file), 'utf8'), { schema: CFN_SCHEMA })) as Record<string, any>;
+  const expected = parseTemplate(readFileSync(join(OUTPUT, file), 'utf8'), file) as Record<string, any>;
   for (const [id, r] of Object.entries(expected.Resources as Record<string, any>)) {
     if (r.Type !== 'AWS::CloudFormation::Stack') continue;
     const url: string = actual.Resources[id].Properties.TemplateURL;
@@ -345,7 +327,7 @@ test('--preview of a new estate prints the changes, executes nothing, and packag
   const nested = ['network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'service-web.yaml', 'service-worker.yaml', 'service-report.yaml'];
   assert.equal(objects.length, nested.length, listed.map((o) => o.Key).join(', '));
   for (const file of nested) {
-    const expected = longForm(yaml.load(readFileSync(join(OUTPUT, file), 'utf8'), { schema: CFN_SCHEMA }));
+    const expected = parseTemplate(readFileSync(join(OUTPUT, file), 'utf8'), file);
     assert.equal(objects.filter((o) => isDeepStrictEqual(o, expected)).length, 1, `no object in s3://${BUCKET}/berth/dev/${version}/ is output/dev/${file}`);
   }
 });
@@ -548,7 +530,7 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   const principal = 'arn:aws:iam::123456789012:role/Developers';
   const r = deploy(['dev', '--template', 'service-catalog', '--bucket', BUCKET, '--param', `Principal1Arn=${principal}`]);
   assert.equal(r.status, 0, r.all);
-  const version = (yaml.load(readFileSync(join(OUTPUT, 'service-catalog.yaml'), 'utf8'), { schema: CFN_SCHEMA }) as any).Parameters.TemplateVersion.Default as string;
+  const version = (parseTemplate(readFileSync(join(OUTPUT, 'service-catalog.yaml'), 'utf8'), 'service-catalog.yaml') as any).Parameters.TemplateVersion.Default as string;
   assert.match(version, /^[0-9a-f]{12}$/);
   assert.match(r.stdout, new RegExp(`\\[pass\\] product templates published to s3://${BUCKET}/berth/dev/${version}/`));
   // Each product is output/ as CloudFormation reads it; the estate's nested templates are in the bucket.

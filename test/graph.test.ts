@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseTemplate } from '../src/diff.ts';
+import { parseTemplate } from '../src/parse.ts';
 import { emitEnvironment } from '../src/emit.ts';
 import { collapseRepeats, graphDot, graphModel, renderSvg, type GraphTemplate } from '../src/graph.ts';
 import type { Template } from '../src/template.ts';
