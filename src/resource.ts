@@ -34,6 +34,12 @@ export interface ResourceOptions {
   readonly metadata?: { readonly [key: string]: Json };
 }
 
+/**
+ * For resources that hold data (logs, keys, queues, buckets): kept when the stack is deleted and
+ * when an update replaces them, so nothing is lost by accident. Spread it to add other options.
+ */
+export const RETAIN = { deletionPolicy: 'Retain', updateReplacePolicy: 'Retain' } as const satisfies ResourceOptions;
+
 export class Resource<T extends ResourceType = ResourceType> {
   readonly ref: Intrinsic<RefKind<T>>;
 

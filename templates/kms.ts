@@ -1,13 +1,10 @@
 /**
- * Customer managed KMS keys: the statements every berth key policy has, and the key that encrypts
- * a CloudWatch Logs log group.
+ * Customer managed KMS keys: the statements every berth key policy has, a rotating key kept with
+ * the data, and the key that encrypts one CloudWatch Logs log group.
  */
 import { AWS, sub, type Json, type Value } from '../src/intrinsic.ts';
-import type { Resource } from '../src/resource.ts';
+import { RETAIN, type Resource } from '../src/resource.ts';
 import type { Template } from '../src/template.ts';
-
-/** Keys and the data they protect outlive the stack: a deleted key makes its data unreadable. */
-export const RETAIN = { deletionPolicy: 'Retain', updateReplacePolicy: 'Retain' } as const;
 
 /**
  * Key policy statements every berth key has: the account's IAM policies govern the key (AWS's
@@ -30,41 +27,54 @@ export function baseKeyStatements(): Json[] {
   ];
 }
 
-export interface LogKeyProps {
+export interface KeyProps {
   readonly description: Value<string>;
-  /** The name of the one log group the key may encrypt (CloudWatch Logs puts its ARN in the encryption context). */
-  readonly logGroupName: Value<string>;
+  /** Statements beside the base ones: the service principals that may use the key. @default - none */
+  readonly statements?: readonly Json[];
   readonly tags?: readonly { readonly Key: string; readonly Value: Value<string> }[];
 }
 
 /**
- * A rotating key that CloudWatch Logs may use for one log group only: the service principal may
- * use it when the encryption context names that log group.
- * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ * A customer managed key that rotates yearly and is kept with the stack's data (a deleted key
+ * makes everything it encrypted unreadable).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
  */
-export function logGroupKey(t: Template, logicalId: string, props: LogKeyProps): Resource<'AWS::KMS::Key'> {
+export function customerKey(t: Template, logicalId: string, props: KeyProps): Resource<'AWS::KMS::Key'> {
   return t.resource(
     logicalId,
     'AWS::KMS::Key',
     {
       Description: props.description,
       EnableKeyRotation: true,
-      KeyPolicy: {
-        Version: '2012-10-17',
-        Statement: [
-          ...baseKeyStatements(),
-          {
-            Sid: 'CloudWatchLogsUse',
-            Effect: 'Allow',
-            Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
-            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-            Resource: '*',
-            Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${props.logGroupName}` } },
-          },
-        ],
-      },
+      KeyPolicy: { Version: '2012-10-17', Statement: [...baseKeyStatements(), ...(props.statements ?? [])] },
       ...(props.tags ? { Tags: props.tags } : {}),
     },
     RETAIN,
   );
+}
+
+export interface LogKeyProps extends Omit<KeyProps, 'statements'> {
+  /** The name of the one log group the key may encrypt (CloudWatch Logs puts its ARN in the encryption context). */
+  readonly logGroupName: Value<string>;
+}
+
+/**
+ * A key that CloudWatch Logs may use for one log group only: the service principal may use it
+ * when the encryption context names that log group.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...props }: LogKeyProps): Resource<'AWS::KMS::Key'> {
+  return customerKey(t, logicalId, {
+    ...props,
+    statements: [
+      {
+        Sid: 'CloudWatchLogsUse',
+        Effect: 'Allow',
+        Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
+        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupName}` } },
+      },
+    ],
+  });
 }

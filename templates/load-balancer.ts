@@ -8,7 +8,7 @@
 import { at } from '../src/config.ts';
 import { BerthError, q } from '../src/errors.ts';
 import { AWS, Join, Select, sub, type Intrinsic, type Value } from '../src/intrinsic.ts';
-import type { Resource } from '../src/resource.ts';
+import { RETAIN, type Resource } from '../src/resource.ts';
 import { defineStack } from '../src/stack.ts';
 import type { Template } from '../src/template.ts';
 import { publish } from './registry.ts';
@@ -305,8 +305,7 @@ function addAccessLogBucket(t: Template, logRetentionDays: number, tags: readonl
       Tags: tags,
     },
     {
-      deletionPolicy: 'Retain',
-      updateReplacePolicy: 'Retain',
+      ...RETAIN,
       metadata: {
         checkov: { skip: [{ id: 'CKV_AWS_18', comment: 'This is the log bucket: logging its own access would need yet another log bucket, and so on.' }] },
       },

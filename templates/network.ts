@@ -6,11 +6,11 @@
  */
 import { AWS, Cidr, GetAZs, Join, Select, sub } from '../src/intrinsic.ts';
 import { defineStack } from '../src/stack.ts';
-import type { Resource } from '../src/resource.ts';
+import { RETAIN, type Resource } from '../src/resource.ts';
 import type { ResolvedSettings } from './settings.ts';
 import { environmentNameParameter } from './environment-name.ts';
 import { inlinePolicy, serviceTrust } from './iam.ts';
-import { logGroupKey, RETAIN } from './kms.ts';
+import { logGroupKey } from './kms.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';

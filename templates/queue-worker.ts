@@ -4,19 +4,14 @@
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
  */
 import type { Intrinsic } from '../src/intrinsic.ts';
-import type { Resource } from '../src/resource.ts';
 import type { Template } from '../src/template.ts';
-import { baseKeyStatements, RETAIN } from './kms.ts';
+import { RETAIN, type Resource } from '../src/resource.ts';
+import { customerKey } from './kms.ts';
 import { DEAD_LETTER_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS, type Resolved, type Role } from './service-resolve.ts';
 import type { QueueResources, Tags } from './task-definition.ts';
 export function queueResources(t: Template, role: Role<'queueWorker'>, tags: Tags): QueueResources {
   // A customer managed key (not SQS-managed SSE) so the task role's kms:Decrypt names this key only.
-  const key = t.resource(
-    'QueueKey',
-    'AWS::KMS::Key',
-    { Description: 'Encrypts the work queue and its dead-letter queue', EnableKeyRotation: true, KeyPolicy: { Version: '2012-10-17', Statement: baseKeyStatements() }, Tags: tags },
-    RETAIN,
-  );
+  const key = customerKey(t, 'QueueKey', { description: 'Encrypts the work queue and its dead-letter queue', tags });
   const encryption = { KmsMasterKeyId: key.getAtt('Arn'), KmsDataKeyReusePeriodSeconds: 300 };
   const deadLetter = t.resource(
     'DeadLetterQueue',

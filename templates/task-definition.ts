@@ -6,10 +6,10 @@
  */
 import { AWS, sub, type Intrinsic, type Json, type Value } from '../src/intrinsic.ts';
 import type { Parameter } from '../src/parameter.ts';
-import type { Resource } from '../src/resource.ts';
+import { RETAIN, type Resource } from '../src/resource.ts';
 import type { Template } from '../src/template.ts';
 import { inlinePolicy, serviceTrust } from './iam.ts';
-import { logGroupKey, RETAIN } from './kms.ts';
+import { logGroupKey } from './kms.ts';
 import { need, type OptionalHandles } from './service-parameters.ts';
 import type { Resolved } from './service-resolve.ts';
 export type Tags = readonly { readonly Key: string; readonly Value: Value<string> }[];
