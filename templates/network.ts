@@ -85,43 +85,33 @@ export const network = defineStack({
       InternetGatewayId: igw.ref,
     });
 
-    // One subnet per tier and AZ. AZs are picked by index from the Region's list so the same
-    // template deploys in any Region; MapPublicIpOnLaunch is false everywhere, public tier included:
-    // only the load balancer (which gets its own addresses) lives there.
-    const subnets = (tier: string, label: string, cidrs: typeof p.PublicSubnetCidrs) =>
-      zones.map((zone, i) =>
-        t.resource(`${tier}Subnet${zone}`, 'AWS::EC2::Subnet', {
-          VpcId: vpc.ref,
-          CidrBlock: Select(i, cidrs.ref),
-          AvailabilityZone: Select(i, GetAZs()),
-          MapPublicIpOnLaunch: false,
-          Tags: name(`${label}-${zone.toLowerCase()}`),
-        }),
-      );
-
     // IPv6 (opt-in, for a dual-stack load balancer): an Amazon-provided /56 for the VPC and a /64
     // of it for each public subnet, the only tier that faces the internet. Fn::Cidr's last
     // argument counts host bits: 64 leaves /64 subnets.
     // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-migrate-ipv6.html
     const ipv6Block = s.network.ipv6 ? t.resource('Ipv6CidrBlock', 'AWS::EC2::VPCCidrBlock', { VpcId: vpc.ref, AmazonProvidedIpv6CidrBlock: true }) : undefined;
-    const publicSubnets = ipv6Block
-      ? zones.map((zone, i) =>
-          t.resource(
-            `PublicSubnet${zone}`,
-            'AWS::EC2::Subnet',
-            {
-              VpcId: vpc.ref,
-              CidrBlock: Select(i, p.PublicSubnetCidrs.ref),
-              Ipv6CidrBlock: Select(i, Cidr(Select(0, vpc.getAtt('Ipv6CidrBlocks')), zones.length, 64)),
-              AvailabilityZone: Select(i, GetAZs()),
-              MapPublicIpOnLaunch: false,
-              AssignIpv6AddressOnCreation: false,
-              Tags: name(`public-${zone.toLowerCase()}`),
-            },
-            { dependsOn: [ipv6Block] }, // the VPC's IPv6 block must exist before a subnet takes a part of it
-          ),
-        )
-      : subnets('Public', 'public', p.PublicSubnetCidrs);
+    // One subnet per tier and AZ. AZs are picked by index from the Region's list so the same
+    // template deploys in any Region; MapPublicIpOnLaunch is false everywhere, public tier included:
+    // only the load balancer (which gets its own addresses) lives there.
+    const subnets = (tier: string, label: string, cidrs: typeof p.PublicSubnetCidrs, ipv6?: typeof ipv6Block) =>
+      zones.map((zone, i) =>
+        t.resource(
+          `${tier}Subnet${zone}`,
+          'AWS::EC2::Subnet',
+          {
+            VpcId: vpc.ref,
+            CidrBlock: Select(i, cidrs.ref),
+            ...(ipv6 ? { Ipv6CidrBlock: Select(i, Cidr(Select(0, vpc.getAtt('Ipv6CidrBlocks')), zones.length, 64)) } : {}),
+            AvailabilityZone: Select(i, GetAZs()),
+            MapPublicIpOnLaunch: false,
+            ...(ipv6 ? { AssignIpv6AddressOnCreation: false } : {}),
+            Tags: name(`${label}-${zone.toLowerCase()}`),
+          },
+          // The VPC's IPv6 block must exist before a subnet takes a part of it.
+          { dependsOn: ipv6 ? [ipv6] : [] },
+        ),
+      );
+    const publicSubnets = subnets('Public', 'public', p.PublicSubnetCidrs, ipv6Block);
     const appSubnets = subnets('Application', 'application', p.ApplicationSubnetCidrs);
     const dbSubnets = subnets('Database', 'database', p.DatabaseSubnetCidrs);
 
