@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
+import { BerthError } from '../src/errors.ts';
 import { CFN_SCHEMA } from '../src/yaml.ts';
 
 interface ParameterDeclaration {
@@ -34,8 +35,6 @@ interface ParameterDeclaration {
   readonly MinValue?: number;
   readonly MaxValue?: number;
 }
-
-export class UsageError extends Error {}
 
 export function readParameters(file: string): Record<string, ParameterDeclaration> {
   const doc = yaml.load(readFileSync(file, 'utf8'), { schema: CFN_SCHEMA }) as { Parameters?: Record<string, ParameterDeclaration> } | undefined;
@@ -69,7 +68,7 @@ export interface Resolved {
   readonly previous: readonly string[];
 }
 
-/** Every parameter's value for a deploy of `file`; throws UsageError for a mistake. */
+/** Every parameter's value for a deploy of `file`; throws BerthError for a mistake. */
 export function resolve(file: string, assignments: readonly string[], existing: boolean): Resolved {
   const params = readParameters(file);
   const given = new Map<string, string>();
@@ -77,13 +76,13 @@ export function resolve(file: string, assignments: readonly string[], existing: 
     const eq = a.indexOf('=');
     const key = a.slice(0, eq);
     const value = a.slice(eq + 1);
-    if (eq < 1) throw new UsageError(`\`--param ${a}\`: expected KEY=VALUE, e.g. \`--param DesiredCount=2\`.`);
+    if (eq < 1) throw new BerthError(`\`--param ${a}\``, `expected KEY=VALUE, e.g. \`--param DesiredCount=2\`.`);
     const p = params[key];
     if (!p) {
-      throw new UsageError(`\`--param ${a}\`: ${basename(file)} has no parameter \`${key}\`. Its parameters: ${Object.keys(params).join(', ') || 'none'}.`);
+      throw new BerthError(`\`--param ${a}\``, `${basename(file)} has no parameter \`${key}\`. Its parameters: ${Object.keys(params).join(', ') || 'none'}.`);
     }
     const why = violation(p, value);
-    if (why) throw new UsageError(`\`--param ${a}\`: ${key} ${why}. Pass a valid value.`);
+    if (why) throw new BerthError(`\`--param ${a}\``, `${key} ${why}. Pass a valid value.`);
     given.set(key, value);
   }
   const values: [string, string][] = [];
@@ -96,8 +95,9 @@ export function resolve(file: string, assignments: readonly string[], existing: 
     else missing.push(`${key} (${p.Type})`);
   }
   if (missing.length) {
-    throw new UsageError(
-      `${basename(file)} needs ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no default: pass ${missing.map((m) => `\`--param ${m.split(' ')[0]}=...\``).join(' ')} (for a standalone layer, the outputs of the stacks it builds on).`,
+    throw new BerthError(
+      basename(file),
+      `needs ${missing.join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} no default: pass ${missing.map((m) => `\`--param ${m.split(' ')[0]}=...\``).join(' ')} (for a standalone layer, the outputs of the stacks it builds on).`,
     );
   }
   return { values, previous };
@@ -106,12 +106,12 @@ export function resolve(file: string, assignments: readonly string[], existing: 
 export function main(argv: readonly string[]): number {
   const [file, ...rest] = argv;
   try {
-    if (!file) throw new UsageError('usage: deploy-parameters.ts <template.yaml> [--existing] [--json] [--default NAME] [KEY=VALUE ...]');
+    if (!file) throw new BerthError('usage', 'deploy-parameters.ts <template.yaml> [--existing] [--json] [--default NAME] [KEY=VALUE ...]');
     const dflt = rest.indexOf('--default');
     if (dflt >= 0) {
       const name = rest[dflt + 1] ?? '';
       const p = readParameters(file)[name];
-      if (p?.Default === undefined) throw new UsageError(`${basename(file)} has no parameter \`${name}\` with a default.`);
+      if (p?.Default === undefined) throw new BerthError(basename(file), `has no parameter \`${name}\` with a default.`);
       console.log(String(p.Default));
       return 0;
     }
@@ -127,7 +127,8 @@ export function main(argv: readonly string[]): number {
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
+    // A mistake in the flags or values: one line, exit 2 (deploy.sh's usage-error code).
+    if (e instanceof BerthError) {
       console.error(`error: ${e.message}`);
       return 2;
     }

@@ -271,7 +271,7 @@ test('invalid parameters fail before any change set, with the reason', async () 
   assert.match(unknown.stderr, /`--param VpcCidrr=10.0.0.0\/16`: network.yaml has no parameter `VpcCidrr`\. Its parameters: EnvironmentName, VpcCidr, /);
   const missing = deploy(['dev', '--template', 'load-balancer', '--bucket', BUCKET]);
   assert.equal(missing.status, 2, missing.all);
-  assert.match(missing.stderr, /load-balancer.yaml needs VpcId \(AWS::EC2::VPC::Id\), PublicSubnetIds \(List<AWS::EC2::Subnet::Id>\), which have no default: pass `--param VpcId=\.\.\.` `--param PublicSubnetIds=\.\.\.`/);
+  assert.match(missing.stderr, /error: load-balancer.yaml: needs VpcId \(AWS::EC2::VPC::Id\), PublicSubnetIds \(List<AWS::EC2::Subnet::Id>\), which have no default: pass `--param VpcId=\.\.\.` `--param PublicSubnetIds=\.\.\.`/);
   assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
 });
 
