@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject, JSONSchemaType, ValidateFunction } from 'ajv';
 import { BerthError, q } from './errors.ts';
+import { fnv1a, FNV_OFFSET } from './hash.ts';
 
 /** A field path in settings, as users write it: `network.subnets.public[1]`. */
 export function fieldPath(pointer: string): string {
@@ -30,20 +31,13 @@ export const AJV_OPTIONS = { allErrors: false, strict: true, strictRequired: fal
 /**
  * A schema's identity for precompiled validators, usable as a JavaScript identifier: from its
  * `$id` when it has one (the bundle that carries the validator is rebuilt whenever the schema's
- * source changes), else two 32-bit FNV-1a hashes of its JSON (not node:crypto, whose loading
- * alone costs a build 5 ms).
+ * source changes), else from its JSON; two independent 32-bit hashes make 64 bits.
  */
 export function schemaKey(schema: object): string {
   const id = (schema as { $id?: unknown }).$id;
   const text = typeof id === 'string' ? id : JSON.stringify(schema);
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return `schema_${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return `schema_${hex(fnv1a(text))}${hex(fnv1a(text, FNV_OFFSET ^ text.length))}`;
 }
 
 const precompiled = new Map<string, ValidateFunction>();

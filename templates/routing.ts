@@ -9,20 +9,11 @@
  * the same host): give each service its own host or path prefix.
  */
 import { BerthError, q } from '../src/errors.ts';
+import { fnv1a } from '../src/hash.ts';
 import type { ServiceDefinition } from './service-definition.ts';
 
 /** Priorities used: 1..49,999 (50,000 is left free for a catch-all rule). */
 export const PRIORITY_RANGE = 49_999;
-
-/** 32-bit FNV-1a over the UTF-8 bytes: small, stable across runs and platforms. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** The listener-rule priority a service of this name gets. */
 export function priorityOf(name: string): number {
