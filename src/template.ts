@@ -155,7 +155,7 @@ export class Template {
         ...(o.exportName === false ? {} : { Export: { Name: o.exportName ?? sub`${AWS.StackName}-${id}` } }),
       }));
     }
-    if (this.checkSubPlaceholders(doc)) {
+    if (this.scanIntrinsics(doc).languageExtensions) {
       // Fn::Length and Fn::ToJsonString exist only under this transform; it goes before Resources.
       const { Resources, Outputs, ...head } = doc;
       return { ...head, Transform: 'AWS::LanguageExtensions', Resources, ...(Outputs ? { Outputs } : {}) };
@@ -226,11 +226,11 @@ export class Template {
   }
 
   /**
-   * Every `${Name}` in a `Fn::Sub` must be a variable, a pseudo parameter, or one of ours.
-   * Returns whether the document uses a function of the `AWS::LanguageExtensions` transform
-   * (found on the same walk).
+   * One walk over the document's intrinsics: every `${Name}` in a `Fn::Sub` must be a variable, a
+   * pseudo parameter, or one of ours (a located error otherwise); and whether the document uses a
+   * function that needs the `AWS::LanguageExtensions` transform.
    */
-  private checkSubPlaceholders(doc: Record<string, unknown>): boolean {
+  private scanIntrinsics(doc: Record<string, unknown>): { readonly languageExtensions: boolean } {
     const targets = this.refTargets();
     let languageExtensions = false;
     walk(doc, (i, path) => {
@@ -248,7 +248,7 @@ export class Template {
         );
       }
     });
-    return languageExtensions;
+    return { languageExtensions };
   }
 }
 
