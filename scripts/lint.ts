@@ -647,7 +647,8 @@ export function formatDetails(results: GateResult[], timings = false): string[] 
 
 /**
  * What a lint result depends on: the templates (names and bytes), the allow-list, the
- * environment files (the policy gate reads them), the gates' code and the pinned tool versions.
+ * environment files and settings code (the policy gate reads them), the gates' code with the
+ * template reader, and the pinned tool versions.
  * Anything else changing the result would be a bug in a tool, not a reason to re-run.
  */
 async function cacheKey(files: readonly string[]): Promise<string> {
@@ -655,8 +656,10 @@ async function cacheKey(files: readonly string[]): Promise<string> {
   const inputs = [
     ...files,
     DEFAULT_ALLOWLIST,
-    fileURLToPath(import.meta.url),
-    path.join(REPO_ROOT, 'scripts', 'policy.ts'),
+    // The gates' code and what it reads templates and settings with: all of scripts/ and src/.
+    ...(await codeFiles(path.join(REPO_ROOT, 'scripts'))),
+    ...(await codeFiles(path.join(REPO_ROOT, 'src'))),
+    path.join(REPO_ROOT, 'templates', 'settings.ts'),
     path.join(REPO_ROOT, 'requirements.txt'),
     path.join(REPO_ROOT, 'package-lock.json'),
     ...(await readdir(path.join(REPO_ROOT, 'templates', 'environments'))).sort().map((f) => path.join(REPO_ROOT, 'templates', 'environments', f)),
@@ -666,6 +669,10 @@ async function cacheKey(files: readonly string[]): Promise<string> {
 }
 
 /** Where results are remembered; BERTH_LINT_CACHE_DIR moves it (tests). */
+async function codeFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort().map((f) => path.join(dir, f));
+}
+
 const cacheDir = () => process.env.BERTH_LINT_CACHE_DIR ?? path.join(REPO_ROOT, '.stamps', 'lint');
 
 export async function main(
