@@ -19,7 +19,7 @@ OUT_DIR   ?= output
 # NODE_EXTRA_CA_CERTS names at start-up (50 ms where it is set); berth opens no TLS connection
 # (the AWS CLI that `diff --stack-name` runs has its own CA settings), so it goes without.
 BERTH     := env -u NODE_EXTRA_CA_CERTS $(NODE) dist/berth.cjs
-SOURCES   := $(wildcard src/*.ts templates/*.ts templates/*/*.ts)
+SOURCES   := $(shell find src templates -name "*.ts")
 
 $(STAMPS):
 	@mkdir -p $@
@@ -66,7 +66,7 @@ typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
 lint: install ## Run the four gates over output/ (cfn-lint -c I, checkov, Control Tower, policy); ARGS=--no-cache to ignore the last run
-	@$(TSX) scripts/lint.ts output $(ARGS)
+	@$(TSX) scripts/lint/main.ts output $(ARGS)
 
 test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
 	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)
@@ -81,10 +81,10 @@ deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS=
 publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
 	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
 
-types: $(STAMPS)/npm ## Regenerate src/resource-types.generated.ts from @aws-cdk/aws-service-spec
+types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts
 
-schema: $(STAMPS)/npm ## Regenerate templates/settings.schema.json from templates/settings.ts
+schema: $(STAMPS)/npm ## Regenerate templates/settings/settings.schema.json from templates/settings/settings.ts
 	$(TSX) scripts/gen-schema.ts
 
 clean: ## Remove installs, stamps and the compiled CLI (not output/)

@@ -7,12 +7,12 @@
  */
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Estate } from '../src/estate.ts';
-import { synthesize } from '../src/stack.ts';
-import { root } from '../templates/root.ts';
-import type { ServiceDefinition } from '../templates/service-definition.ts';
+import type { Estate } from '../src/dsl/estate.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { root } from '../templates/stacks/root.ts';
+import type { ServiceDefinition } from '../templates/stacks/service/definition.ts';
 import { web } from '../templates/services/web.ts';
-import { loadSettings } from '../templates/settings.ts';
+import { loadSettings } from '../templates/settings/settings.ts';
 
 /** dev's settings, read as the default estate reads them, so the bench follows every change to them. */
 const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates', 'environments', 'dev.json');

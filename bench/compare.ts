@@ -2,16 +2,16 @@
  * How close the CDK app's templates are to berth's: `cdk synth`'s cloud assembly read back, the
  * CDK's own additions set aside (the `CDKMetadata` resource and its condition, the
  * `BootstrapVersion` parameter and rule, `aws:cdk:path` metadata, its nested-stack resources and
- * their asset URLs), then compared resource by resource with src/diff.ts.
+ * their asset URLs), then compared resource by resource with src/cli/diff.ts.
  *
  *   node --import tsx bench/compare.ts <cdk.out folder> [--env dev]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { diffTemplate, type Change } from '../src/diff.ts';
-import { parseTemplate } from '../src/parse.ts';
-import { emitEnvironment } from '../src/emit.ts';
+import { diffTemplate, type Change } from '../src/cli/diff.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
+import { emitEnvironment } from '../src/emit/output.ts';
 import { estate } from '../templates/estate.ts';
 import { stackName } from './gen-cdk-app.ts';
 

@@ -17,8 +17,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTemplate } from '../src/parse.ts';
-import { emitEnvironment } from '../src/emit.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
+import { emitEnvironment } from '../src/emit/output.ts';
 import { estate } from '../templates/estate.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -5,7 +5,7 @@
  *   node --import tsx scripts/bundle.ts [--estate templates/estate.ts] [--out dist/berth.cjs]
  *
  * The Makefile runs it only when src/, templates/ or this file change. It writes three files:
- * - `dist/berth.bundle.cjs`: esbuild's bundle of src/cli.ts and the estate (js-yaml included;
+ * - `dist/berth.bundle.cjs`: esbuild's bundle of src/cli/main.ts and the estate (js-yaml included;
  *   tsx, esbuild and @viz-js/viz stay outside and load from node_modules only when needed), with
  *   the settings validators as ajv standalone code compiled here, so the bundle loads neither ajv
  *   nor its compiler (about 140 ms of a build), and each source file's `import.meta.url` still
@@ -25,8 +25,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { Ajv } from 'ajv';
-import type { Estate } from '../src/estate.ts';
-import { AJV_OPTIONS, compiledSchemas, schemaKey } from '../src/config.ts';
+import type { Estate } from '../src/dsl/estate.ts';
+import { AJV_OPTIONS, compiledSchemas, schemaKey } from '../src/settings/loader.ts';
 
 const require = createRequire(import.meta.url);
 const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default;
@@ -60,8 +60,8 @@ export async function bundle(props: BundleProps = {}): Promise<string> {
   const validators = standaloneCode(ajv, refs);
 
   const entry = `
-import { main } from ${JSON.stringify(resolve(root, 'src/cli.ts'))};
-import { registerPrecompiledValidators } from ${JSON.stringify(resolve(root, 'src/config.ts'))};
+import { main } from ${JSON.stringify(resolve(root, 'src/cli/main.ts'))};
+import { registerPrecompiledValidators } from ${JSON.stringify(resolve(root, 'src/settings/loader.ts'))};
 import * as validators from 'berth:validators';
 import * as estate from ${JSON.stringify(estatePath)};
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,7 @@ main(process.argv.slice(2), {
   async fromSource(argv) {
     const { register } = await __berthImport('tsx/esm/api');
     register();
-    const cli = await __berthImport(new URL(${fromOut(resolve(root, 'src/cli.ts'))}, ${base}).href);
+    const cli = await __berthImport(new URL(${fromOut(resolve(root, 'src/cli/main.ts'))}, ${base}).href);
     return cli.main(argv);
   },
 }).then((code) => {

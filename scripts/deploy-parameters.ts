@@ -21,8 +21,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
-import { BerthError } from '../src/errors.ts';
-import { CFN_SCHEMA } from '../src/yaml.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { CFN_SCHEMA } from '../src/emit/yaml.ts';
 
 interface ParameterDeclaration {
   readonly Type: string;

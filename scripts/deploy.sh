@@ -147,7 +147,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Independent checks run side by side: the stale-output check (Node) and the two AWS calls.
-node --import tsx src/cli.ts build --check --env "$ENV_NAME" >"$TMP/check.out" 2>&1 &
+node --import tsx src/cli/main.ts build --check --env "$ENV_NAME" >"$TMP/check.out" 2>&1 &
 CHECK_PID=$!
 CLEANUP+=("kill $CHECK_PID")
 "$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].StackStatus' --output text >"$TMP/status" 2>/dev/null &
@@ -209,9 +209,9 @@ if ! wait "$CHECK_PID"; then
 fi
 pass "output/$ENV_NAME/ is up to date"
 
-# scripts/lint.ts answers an output it has linted before (same templates, allow-list, settings
+# scripts/lint/main.ts answers an output it has linted before (same templates, allow-list, settings
 # and gate versions) from its last run, so repeated deploys pay the gates once.
-if ! node --import tsx scripts/lint.ts "output/$ENV_NAME" >"$TMP/lint.out" 2>&1; then
+if ! node --import tsx scripts/lint/main.ts "output/$ENV_NAME" >"$TMP/lint.out" 2>&1; then
   cat "$TMP/lint.out"
   die "refusing to deploy: the lint gates fail on output/$ENV_NAME/ (above). Fix the findings (\`make lint\`), rebuild, then deploy again."
 fi

@@ -1,5 +1,5 @@
 /**
- * Generates `src/resource-types.generated.ts` from AWS's maintained CloudFormation spec
+ * Generates `src/dsl/resource-types.generated.ts` from AWS's maintained CloudFormation spec
  * (`@aws-cdk/aws-service-spec`, the database the AWS CDK builds its own L1 classes from).
  *
  *     make types        # or: node --import tsx scripts/gen-types.ts
@@ -251,7 +251,7 @@ function docComment(doc: string | undefined, extra?: string): string[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const target = join(here, '..', 'src', 'resource-types.generated.ts');
+  const target = join(here, '..', 'src', 'dsl', 'resource-types.generated.ts');
   writeFileSync(target, generate());
   console.log(`wrote ${target}`);
 }

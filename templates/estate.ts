@@ -5,12 +5,12 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Estate } from '../src/estate.ts';
-import { synthesize } from '../src/stack.ts';
-import { root } from './root.ts';
-import { serviceCatalog } from './service-catalog.ts';
+import type { Estate } from '../src/dsl/estate.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { root } from './stacks/root.ts';
+import { serviceCatalog } from './stacks/service-catalog.ts';
 import { services } from './services/index.ts';
-import { loadSettings } from './settings.ts';
+import { loadSettings } from './settings/settings.ts';
 
 const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
 

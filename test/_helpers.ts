@@ -42,12 +42,12 @@ export function run(dir: string, argv: readonly string[], env: NodeJS.ProcessEnv
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs `berth <args>` from source (`node --import tsx src/cli.ts`) with cwd `dir`. */
+/** Runs `berth <args>` from source (`node --import tsx src/cli/main.ts`) with cwd `dir`. */
 export function berth(dir: string, ...args: string[]): Run {
-  return run(dir, [process.execPath, '--import', 'tsx', join(dir, 'src', 'cli.ts'), ...args]);
+  return run(dir, [process.execPath, '--import', 'tsx', join(dir, 'src', 'cli', 'main.ts'), ...args]);
 }
 
 /** Runs `berth <args>` from source with extra environment variables. */
 export function berthEnv(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Run {
-  return run(dir, [process.execPath, '--import', 'tsx', join(dir, 'src', 'cli.ts'), ...args], env);
+  return run(dir, [process.execPath, '--import', 'tsx', join(dir, 'src', 'cli', 'main.ts'), ...args], env);
 }

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, ut
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { palette } from '../src/_terminal.ts';
-import type { EmittedFile } from '../src/emit.ts';
-import { flatten } from '../src/estate.ts';
-import { summary } from '../src/summary.ts';
+import { palette } from '../src/cli/_terminal.ts';
+import type { EmittedFile } from '../src/emit/output.ts';
+import { flatten } from '../src/dsl/estate.ts';
+import { summary } from '../src/cli/summary.ts';
 import { estate } from '../templates/estate.ts';
 import { berth, berthEnv, ROOT, run, sandbox } from './_helpers.ts';
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BerthError } from '../src/errors.ts';
-import { toPlain } from '../src/plain.ts';
-import { nest, synthesize } from '../src/stack.ts';
-import { Template } from '../src/template.ts';
-import { toYaml } from '../src/yaml.ts';
-import { cluster, clusterArguments, ECS_AMI_PARAMETER } from '../templates/cluster.ts';
-import { isArm64InstanceType } from '../templates/instance-types.ts';
-import { loadSettings, type Ec2CapacitySettings, type ResolvedSettings } from '../templates/settings.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { nest, synthesize } from '../src/dsl/stack.ts';
+import { Template } from '../src/dsl/template.ts';
+import { toYaml } from '../src/emit/yaml.ts';
+import { cluster, clusterArguments, ECS_AMI_PARAMETER } from '../templates/stacks/cluster.ts';
+import { isArm64InstanceType } from '../templates/settings/instance-types.ts';
+import { loadSettings, type Ec2CapacitySettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
 const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));

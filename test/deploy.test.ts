@@ -10,7 +10,7 @@
  * moto's current behaviour, so a moto upgrade that lifts the limit fails the test and points at
  * the full check to restore.
  *
- * The deploys run in a sandbox copy of the repository whose scripts/lint.ts is a stub that obeys
+ * The deploys run in a sandbox copy of the repository whose scripts/lint/main.ts is a stub that obeys
  * BERTH_TEST_LINT_EXIT: the gates themselves are tested in lint-gates.test.ts and output/ does not
  * pass them all yet (the security issue), so this suite tests how deploy.sh obeys their verdict,
  * and one test runs the real gates through deploy.sh.
@@ -26,7 +26,7 @@ import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
 import { ROOT } from './_helpers.ts';
 import { startMoto, type Moto } from './_moto.ts';
-import { parseTemplate } from '../src/parse.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'berth-deploy-test';
@@ -39,7 +39,7 @@ let sandbox = '';
 // ---------------------------------------------------------------------------------------------
 // moto, the sandbox, and running things
 
-/** A copy of what deploy.sh needs, with installs linked and scripts/lint.ts stubbed. */
+/** A copy of what deploy.sh needs, with installs linked and scripts/lint/main.ts stubbed. */
 function makeSandbox(realLint = false): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-test-'));
   for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
@@ -48,9 +48,9 @@ function makeSandbox(realLint = false): string {
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
   if (!realLint) {
     writeFileSync(
-      join(dir, 'scripts/lint.ts'),
+      join(dir, 'scripts/lint/main.ts'),
       "import { appendFileSync } from 'node:fs';\n" +
-        "appendFileSync(new URL('../lint-calls.log', import.meta.url), `${process.argv.slice(2).join(' ')}\\n`);\n" +
+        "appendFileSync(new URL('../../lint-calls.log', import.meta.url), `${process.argv.slice(2).join(' ')}\\n`);\n" +
         "const code = Number(process.env.BERTH_TEST_LINT_EXIT ?? '0');\n" +
         "console.log(code === 0 ? '[pass] stub gate' : '[fail] stub gate: 1 finding');\n" +
         'process.exitCode = code;\n',
@@ -283,7 +283,7 @@ test('refuses output the lint gates reject', async () => {
   assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
 });
 
-test('the real lint gates decide: deploy proceeds exactly when scripts/lint.ts passes on output/<env>/', () => {
+test('the real lint gates decide: deploy proceeds exactly when scripts/lint/main.ts passes on output/<env>/', () => {
   const dir = makeSandbox(true);
   try {
     const r = deploy(['dev', '--template', 'network', '--bucket', BUCKET, '--preview'], { dir });
@@ -295,7 +295,7 @@ test('the real lint gates decide: deploy proceeds exactly when scripts/lint.ts p
     } else {
       assert.equal(r.status, 0, r.all);
     }
-    // The same output again: scripts/lint.ts answers from its last run, with the same verdict.
+    // The same output again: scripts/lint/main.ts answers from its last run, with the same verdict.
     const again = deploy(['dev', '--template', 'network', '--bucket', BUCKET, '--preview'], { dir });
     assert.equal(again.status, r.status, again.all);
     assert.match(again.stdout, /results of an earlier run on identical templates/);
@@ -350,7 +350,7 @@ test('network deployed alone creates what it declares, tagged with the content h
   const r = deploy(['dev', '--template', 'network', '--bucket', BUCKET]);
   assert.equal(r.status, 0, r.all);
   const version = outputHash();
-  // Every deploy asks the gates (scripts/lint.ts remembers its own results): the refused run, the
+  // Every deploy asks the gates (scripts/lint/main.ts remembers its own results): the refused run, the
   // preview, and this one.
   assert.match(r.stdout, /\[pass\] lint gates\n/);
   assert.deepEqual(readFileSync(join(sandbox, 'lint-calls.log'), 'utf8').trim().split('\n'), ['output/dev', 'output/dev', 'output/dev']);

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { palette } from '../src/_terminal.ts';
-import { compareValues, diffEstate, formatChanges, show } from '../src/diff.ts';
-import { parseTemplate } from '../src/parse.ts';
+import { palette } from '../src/cli/_terminal.ts';
+import { compareValues, diffEstate, formatChanges, show } from '../src/cli/diff.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
 import { berth, berthEnv, ROOT, run } from './_helpers.ts';
 import { startMoto, type Moto } from './_moto.ts';
 

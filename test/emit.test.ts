@@ -1,12 +1,12 @@
 /**
- * src/emit.ts's write: all or nothing, unchanged files untouched, stale templates removed.
+ * src/emit/output.ts's write: all or nothing, unchanged files untouched, stale templates removed.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeOutput, type EmittedFile } from '../src/emit.ts';
+import { writeOutput, type EmittedFile } from '../src/emit/output.ts';
 
 const file = (environment: string, name: string, text: string): EmittedFile => ({ environment, file: name, text, resources: 1, parameters: 0, outputs: 0 });
 

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseTemplate } from '../src/parse.ts';
-import { emitEnvironment } from '../src/emit.ts';
-import { collapseRepeats, graphDot, graphModel, renderSvg, type GraphTemplate } from '../src/graph.ts';
-import type { Template } from '../src/template.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
+import { emitEnvironment } from '../src/emit/output.ts';
+import { collapseRepeats, graphDot, graphModel, renderSvg, type GraphTemplate } from '../src/cli/graph.ts';
+import type { Template } from '../src/dsl/template.ts';
 import { estate } from '../templates/estate.ts';
 import { berth, ROOT, run, sandbox } from './_helpers.ts';
 
@@ -134,11 +134,11 @@ test('build never loads the Graphviz WebAssembly; graph does', () => {
   const register = join(scratch, 'register.mjs');
   writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  appendFileSync(${JSON.stringify(log)}, specifier + '\\n');\n  return next(specifier, context);\n}\n`);
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
-  const cli = (...args: string[]) => run(ROOT, [process.execPath, '--import', 'tsx', '--import', register, join(ROOT, 'src/cli.ts'), ...args]);
+  const cli = (...args: string[]) => run(ROOT, [process.execPath, '--import', 'tsx', '--import', register, join(ROOT, 'src/cli/main.ts'), ...args]);
   writeFileSync(log, '');
   assert.equal(cli('build', '--quiet', '--env', 'dev', '--out', join(scratch, 'lazy')).status, 0);
   const built = readFileSync(log, 'utf8');
-  assert.match(built, /\/emit\.ts$/m, 'the hook sees the modules build loads');
+  assert.match(built, /\/output\.ts$/m, 'the hook sees the modules build loads');
   assert.doesNotMatch(built, /@viz-js\/viz/);
   writeFileSync(log, '');
   assert.equal(cli('graph', '--env', 'dev', '--out', join(scratch, 'lazy')).status, 0);

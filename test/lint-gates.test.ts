@@ -1,4 +1,4 @@
-// Tests for the security/lint gates in scripts/lint.ts.
+// Tests for the security/lint gates in scripts/lint/ (one module per gate, main.ts runs them).
 // Run: node --import tsx --test test/lint-gates.test.ts
 // Needs .venv (cfn-lint, checkov from requirements.txt) and the
 // @cdklabs/cdk-validator-cfnguard devDependency (cfn-guard + Control Tower rules).
@@ -8,15 +8,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type GateResult,
-  formatSummaryLine,
-  main,
-  runCfnLint,
-  runCheckov,
-  runControlTower,
-  runPolicy,
-} from '../scripts/lint.ts';
+import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
+import { runCheckov } from '../scripts/lint/checkov.ts';
+import type { GateResult } from '../scripts/lint/common.ts';
+import { runControlTower } from '../scripts/lint/control-tower.ts';
+import { formatSummaryLine, main } from '../scripts/lint/main.ts';
+import { runPolicy } from '../scripts/lint/policy.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');

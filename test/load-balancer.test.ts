@@ -1,12 +1,12 @@
 // Tests for the load balancer stack. Run: node --import tsx --test test/load-balancer.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthError } from '../src/errors.ts';
-import { toPlain } from '../src/plain.ts';
-import { synthesize } from '../src/stack.ts';
-import { toYaml } from '../src/yaml.ts';
-import { certificateCovers, loadBalancer } from '../templates/load-balancer.ts';
-import { loadSettings, type LoadBalancerSettings, type ResolvedSettings } from '../templates/settings.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { toYaml } from '../src/emit/yaml.ts';
+import { certificateCovers, loadBalancer } from '../templates/stacks/load-balancer.ts';
+import { loadSettings, type LoadBalancerSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 
 type Doc = {
   Parameters: Record<string, Record<string, unknown>>;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { toPlain } from '../src/plain.ts';
-import { synthesize } from '../src/stack.ts';
-import { network } from '../templates/network.ts';
-import { loadSettings, type ResolvedSettings } from '../templates/settings.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { network } from '../templates/stacks/network.ts';
+import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
 const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
-import { emitEnvironment } from '../src/emit.ts';
-import { CFN_SCHEMA } from '../src/yaml.ts';
+import { emitEnvironment } from '../src/emit/output.ts';
+import { CFN_SCHEMA } from '../src/emit/yaml.ts';
 import { estate } from '../templates/estate.ts';
 import { berth, ROOT } from './_helpers.ts';
 

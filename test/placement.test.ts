@@ -1,9 +1,9 @@
 // Tests for the placement presets. Run: node --import tsx --test test/placement.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthError } from '../src/errors.ts';
-import { DEFAULT_PLACEMENT, placementCliOptions, placementRules } from '../templates/placement.ts';
-import type { Placement } from '../templates/service-definition.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { DEFAULT_PLACEMENT, placementCliOptions, placementRules } from '../templates/stacks/service/placement.ts';
+import type { Placement } from '../templates/stacks/service/definition.ts';
 
 const WHERE = 'templates/services/web.ts: capacity.placement';
 

@@ -1,4 +1,4 @@
-// berth's own policy checks (scripts/policy.ts): each rule on a small template that breaks it and
+// berth's own policy checks (scripts/lint/policy-rules.ts): each rule on a small template that breaks it and
 // on a compliant variant, then every committed template in output/.
 // Run: node --import tsx --test test/policy.test.ts
 import { test } from 'node:test';
@@ -17,8 +17,8 @@ import {
   ecsExecKey,
   formatFinding,
   parseTemplate,
-} from '../scripts/policy.ts';
-import { loadSettings } from '../templates/settings.ts';
+} from '../scripts/lint/policy-rules.ts';
+import { loadSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
 const FILE = 'output/prod/test.yaml';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BerthError } from '../src/errors.ts';
-import { toPlain } from '../src/plain.ts';
-import { synthesize } from '../src/stack.ts';
-import { root } from '../templates/root.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { root } from '../templates/stacks/root.ts';
 import { services } from '../templates/services/index.ts';
-import { loadSettings, type ResolvedSettings } from '../templates/settings.ts';
+import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
 const prod = loadSettings(join(ROOT, 'templates/environments/prod.json'));

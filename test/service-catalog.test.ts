@@ -6,17 +6,17 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BerthError } from '../src/errors.ts';
-import { sub, AWS } from '../src/intrinsic.ts';
-import { toPlain } from '../src/plain.ts';
-import { synthesize } from '../src/stack.ts';
-import { Template } from '../src/template.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { sub, AWS } from '../src/dsl/intrinsic.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { Template } from '../src/dsl/template.ts';
 import { estate as berthEstate } from '../templates/estate.ts';
-import { launchPolicies, UNSCOPED } from '../templates/launch-role.ts';
-import { root } from '../templates/root.ts';
-import { productVersion, serviceCatalog } from '../templates/service-catalog.ts';
+import { launchPolicies, UNSCOPED } from '../templates/stacks/launch-role.ts';
+import { root } from '../templates/stacks/root.ts';
+import { productVersion, serviceCatalog } from '../templates/stacks/service-catalog.ts';
 import { services } from '../templates/services/index.ts';
-import { loadSettings, type ResolvedSettings } from '../templates/settings.ts';
+import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
 const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));
@@ -182,7 +182,7 @@ test('fails when a product uses a resource type the launch role has no permissio
     () => launchPolicies(['AWS::EC2::VPC', 'AWS::SNS::Topic'], scope),
     (e: unknown) =>
       e instanceof BerthError &&
-      e.where === 'templates/launch-role.ts' &&
+      e.where === 'templates/stacks/launch-role.ts' &&
       /resource type `AWS::SNS::Topic`, for which the Service Catalog launch role has no permissions/.test(e.problem) &&
       /Add an entry to `GRANTS`/.test(e.problem),
   );
@@ -196,7 +196,7 @@ test('fails when a product role attaches a policy that is not AWS managed', () =
   });
   assert.throws(
     () => synthesize(serviceCatalog, { settings: dev, services: [], estate }),
-    (e: unknown) => e instanceof BerthError && e.where === 'templates/service-catalog.ts' && /not an AWS managed policy ARN/.test(e.problem),
+    (e: unknown) => e instanceof BerthError && e.where === 'templates/stacks/service-catalog.ts' && /not an AWS managed policy ARN/.test(e.problem),
   );
 });
 

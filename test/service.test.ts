@@ -2,20 +2,20 @@
 // Run: node --import tsx --test test/service.test.ts
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthError } from '../src/errors.ts';
-import { LIMITS } from '../src/limits.ts';
-import { toPlain } from '../src/plain.ts';
-import { synthesize } from '../src/stack.ts';
-import { toYaml } from '../src/yaml.ts';
-import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../templates/fargate.ts';
-import { assignPriorities, priorityOf } from '../templates/routing.ts';
-import { service, serviceParameterNames } from '../templates/service.ts';
-import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/service-definition.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { LIMITS } from '../src/dsl/limits.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { toYaml } from '../src/emit/yaml.ts';
+import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../templates/stacks/service/fargate.ts';
+import { assignPriorities, priorityOf } from '../templates/stacks/service/routing.ts';
+import { service, serviceParameterNames } from '../templates/stacks/service.ts';
+import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/stacks/service/definition.ts';
 import { services } from '../templates/services/index.ts';
 import { report } from '../templates/services/report.ts';
 import { web } from '../templates/services/web.ts';
 import { worker } from '../templates/services/worker.ts';
-import { loadSettings, type ResolvedSettings } from '../templates/settings.ts';
+import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Doc = { Description: string; Parameters: Record<string, Record<string, unknown>>; Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> };
@@ -540,7 +540,7 @@ test('web scaling on requests per target: the resource label joins the load bala
     ScaleOutCooldown: 60,
     ScaleInCooldown: 300,
   });
-  // Read from the estate registry (templates/registry.ts), so the template deploys alone with defaults.
+  // Read from the estate registry (templates/stacks/shared/registry.ts), so the template deploys alone with defaults.
   assert.deepEqual(d.Parameters.LoadBalancerFullName, {
     Type: 'AWS::SSM::Parameter::Value<String>',
     Description: 'Full name of the load balancer (app/<name>/<id>) for request-count scaling. Read from SSM Parameter Store; the producing stack publishes it there.',

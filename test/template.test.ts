@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BerthError } from '../src/errors.ts';
-import { And, AWS, Base64, Cidr, Condition, Contains, Equals, GetAZs, If, ImportValue, Join, Length, Not, Or, Select, Split, Sub, sub, ToJsonString } from '../src/intrinsic.ts';
-import { checkBodySize } from '../src/limits.ts';
-import { toPlain } from '../src/plain.ts';
-import { defineStack, nest, synthesize } from '../src/stack.ts';
-import { Template } from '../src/template.ts';
+import { BerthError } from '../src/dsl/errors.ts';
+import { And, AWS, Base64, Cidr, Condition, Contains, Equals, GetAZs, If, ImportValue, Join, Length, Not, Or, Select, Split, Sub, sub, ToJsonString } from '../src/dsl/intrinsic.ts';
+import { checkBodySize } from '../src/dsl/limits.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { defineStack, nest, synthesize } from '../src/dsl/stack.ts';
+import { Template } from '../src/dsl/template.ts';
 
 const make = () => new Template({ name: 'demo', description: 'demo' });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { AWS, Base64, Equals, GetAZs, If, Intrinsic, Join, Select, Sub, sub } from '../src/intrinsic.ts';
-import { toPlain } from '../src/plain.ts';
-import { Template } from '../src/template.ts';
-import { dumpYaml, toYaml } from '../src/yaml.ts';
+import { AWS, Base64, Equals, GetAZs, If, Intrinsic, Join, Select, Sub, sub } from '../src/dsl/intrinsic.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { Template } from '../src/dsl/template.ts';
+import { dumpYaml, toYaml } from '../src/emit/yaml.ts';
 
 /** Loads YAML with cfn-lint's own loader (PyYAML, YAML 1.1 + CloudFormation tags) and returns JSON. */
 function loadWithCfnLint(text: string): unknown {
@@ -71,11 +71,11 @@ test('emitting is deterministic', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// src/_yaml-writer.ts writes what js-yaml's dump writes, byte for byte.
+// src/emit/_yaml-writer.ts writes what js-yaml's dump writes, byte for byte.
 
 test('the fast writer matches js-yaml on every template of the estate', async () => {
   const { estate } = await import('../templates/estate.ts');
-  const { flatten } = await import('../src/estate.ts');
+  const { flatten } = await import('../src/dsl/estate.ts');
   for (const env of estate.environments) {
     for (const t of flatten(estate.synthesize(env))) {
       const doc = t.toJSON();

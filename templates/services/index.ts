@@ -1,5 +1,5 @@
 /** Every service of the estate, in the order their stacks are nested. */
-import type { ServiceDefinition } from '../service-definition.ts';
+import type { ServiceDefinition } from '../stacks/service/definition.ts';
 import { report } from './report.ts';
 import { web } from './web.ts';
 import { worker } from './worker.ts';

@@ -2,7 +2,7 @@
  * The nightly report: a scheduled task on Fargate, started by EventBridge Scheduler at 03:00 UTC.
  * No ECS service: each run is one task that exits when done.
  */
-import { defineService } from '../service-definition.ts';
+import { defineService } from '../stacks/service/definition.ts';
 
 export const report = defineService({
   name: 'report',

@@ -3,7 +3,7 @@
  * then instances, behind the load balancer on every path, with the article's health check
  * (every 12 s, HTTP 200 on `/health`) and CPU target tracking.
  */
-import { defineService } from '../service-definition.ts';
+import { defineService } from '../stacks/service/definition.ts';
 
 export const web = defineService({
   name: 'web',

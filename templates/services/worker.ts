@@ -3,7 +3,7 @@
  * task is stopped returns to the queue after its visibility timeout), scaled on the backlog of
  * its own queue.
  */
-import { defineService } from '../service-definition.ts';
+import { defineService } from '../stacks/service/definition.ts';
 
 export const worker = defineService({
   name: 'worker',

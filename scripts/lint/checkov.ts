@@ -1,0 +1,100 @@
+/**
+ * Gate 2: checkov (.venv/bin/checkov --framework cloudformation --skip-download), JSON output.
+ * Skips are declared per resource in `Metadata: checkov: skip: [{id, comment}]`; a skip without a
+ * comment is reported as a failure.
+ */
+import path from 'node:path';
+import { emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type Finding, type GateResult } from './common.ts';
+
+interface CheckovCheck {
+  check_id: string;
+  check_name: string;
+  resource: string;
+  file_abs_path?: string;
+  file_path?: string;
+  file_line_range?: [number, number];
+  check_result?: { result: string; suppress_comment?: string };
+}
+interface CheckovReport {
+  check_type?: string;
+  results?: {
+    passed_checks?: CheckovCheck[];
+    failed_checks?: CheckovCheck[];
+    skipped_checks?: CheckovCheck[];
+    parsing_errors?: string[];
+  };
+  summary?: { passed: number; failed: number; skipped: number; parsing_errors: number };
+  // An empty run prints the bare summary object.
+  passed?: number;
+  failed?: number;
+  skipped?: number;
+}
+
+const CHECKOV_NO_COMMENT = 'No comment provided';
+
+function checkovFinding(c: CheckovCheck, message: string): Finding {
+  const file = c.file_abs_path ?? c.file_path ?? '?';
+  const line = c.file_line_range?.[0];
+  return {
+    file: rel(path.resolve(REPO_ROOT, file)) + (line ? `:${line}` : ''),
+    resource: c.resource.includes('.') ? c.resource.slice(c.resource.indexOf('.') + 1) : c.resource,
+    rule: c.check_id,
+    message,
+  };
+}
+
+/** Never talk to the Prisma Cloud platform, even if a developer has an API key exported. */
+function checkovEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'WARNING' };
+  delete env.BC_API_KEY;
+  delete env.PRISMA_API_URL;
+  return env;
+}
+
+export async function runCheckov(files: string[]): Promise<GateResult> {
+  const start = performance.now();
+  const r = emptyResult('checkov', files);
+  const bin = path.join(REPO_ROOT, '.venv', 'bin', 'checkov');
+  const summarize = () => `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`;
+  if (files.length === 0) return finish(r, start, summarize());
+  if (!(await isExecutable(bin))) {
+    r.errors.push(`${rel(bin)} not found or not executable (run: .venv/bin/pip install -r requirements.txt)`);
+    return finish(r, start, summarize());
+  }
+  // --skip-download: otherwise checkov contacts the Prisma Cloud API for guidelines
+  // (fails offline with a stack trace on stderr).
+  const res = await run(
+    bin,
+    ['--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact',
+      ...files.flatMap((f) => ['--file', f])],
+    checkovEnv(),
+  );
+  let parsed: CheckovReport | CheckovReport[];
+  try {
+    parsed = JSON.parse(res.stdout) as CheckovReport | CheckovReport[];
+  } catch {
+    r.errors.push(`checkov exited ${res.code} without JSON output: ${tail(res.stderr || res.stdout)}`);
+    return finish(r, start, summarize());
+  }
+  // checkov exits 1 when checks fail; anything else non-zero is a crash.
+  if (res.code !== 0 && res.code !== 1) r.errors.push(`checkov exited ${res.code}: ${tail(res.stderr)}`);
+  for (const rep of Array.isArray(parsed) ? parsed : [parsed]) {
+    const res2 = rep.results;
+    if (!res2) continue; // bare summary: nothing scanned
+    r.passed += res2.passed_checks?.length ?? 0;
+    for (const c of res2.failed_checks ?? []) r.failures.push(checkovFinding(c, c.check_name));
+    for (const c of res2.skipped_checks ?? []) {
+      const comment = c.check_result?.suppress_comment ?? '';
+      if (!comment.trim() || comment === CHECKOV_NO_COMMENT) {
+        r.failures.push(checkovFinding(c, `skipped in Metadata without a comment (${c.check_name})`));
+      } else {
+        r.skips.push(checkovFinding(c, comment));
+      }
+    }
+    for (const pe of res2.parsing_errors ?? []) r.errors.push(`checkov could not parse ${rel(pe)}`);
+  }
+  r.failed = r.failures.length;
+  r.skipped = r.skips.length;
+  return finish(r, start, summarize());
+}
+

@@ -1,0 +1,119 @@
+/**
+ * berth security/lint gate runner.
+ *
+ *   node --import tsx scripts/lint/main.ts [dir] [--timings]
+ *
+ * Runs four gates, concurrently, over every *.yaml / *.yml file under `dir`
+ * (default: output/), fully offline:
+ *
+ *   1. cfn-lint       .venv/bin/cfn-lint, informational rules included (-c I),
+ *                     one batched call, --regions us-east-1 eu-west-1.
+ *   2. checkov        .venv/bin/checkov --framework cloudformation --skip-download,
+ *                     JSON output. Skips are declared per resource in
+ *                     `Metadata: checkov: skip: [{id, comment}]`; a skip without a
+ *                     comment is reported as a failure.
+ *   3. control-tower  cfn-guard + AWS Control Tower proactive-control rules shipped
+ *                     in @cdklabs/cdk-validator-cfnguard. Results are counted per
+ *                     (rule, resource). Failures matching scripts/lint/guard-allowlist.json
+ *                     count as skipped; an allow-list entry without a reason is an error.
+ *   4. policy         berth's own checks (scripts/lint/policy-rules.ts) for what the tools above do not
+ *                     check. Counted per (rule, subject) evaluation; ECS Exec on a service whose
+ *                     definition enables it counts as skipped.
+ *
+ * Prints one summary line per gate, then failure details; exits 1 if any gate fails
+ * (2 on usage errors, e.g. no templates found).
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { cacheKey, recall, remember } from './cache.ts';
+import { runCfnLint } from './cfn-lint.ts';
+import { runCheckov } from './checkov.ts';
+import { findTemplates, rel, REPO_ROOT, type GateResult } from './common.ts';
+import { runControlTower, type ControlTowerOptions } from './control-tower.ts';
+import { runPolicy } from './policy.ts';
+
+export type { Finding, GateName, GateResult } from './common.ts';
+
+// ---------------------------------------------------------------------------
+// runner
+
+export async function runAllGates(files: string[], opts: ControlTowerOptions = {}): Promise<GateResult[]> {
+  return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts), runPolicy(files)]);
+}
+
+export function formatSummaryLine(r: GateResult): string {
+  return `[${r.ok ? 'pass' : 'fail'}] ${r.gate}: ${r.summary}`;
+}
+
+export function formatDetails(results: GateResult[], timings = false): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    if (r.errors.length || r.failures.length) lines.push('', `${r.gate} failures:`);
+    for (const e of r.errors) lines.push(`  ERROR ${e}`);
+    for (const f of r.failures) {
+      lines.push(
+        f.property === undefined
+          ? `  ${f.file}  ${f.resource}  ${f.rule}  ${f.message}`
+          : `  ${f.file}: ${f.resource} ${f.property}: ${f.message} [${f.rule}]`,
+      );
+    }
+    for (const n of r.notes) lines.push(`  note (${r.gate}): ${n}`);
+  }
+  if (timings) {
+    lines.push('', 'timings:');
+    for (const r of results) lines.push(`  ${r.gate}: ${(r.durationMs / 1000).toFixed(2)}s`);
+  }
+  return lines;
+}
+
+export async function main(
+  argv = process.argv.slice(2),
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
+  const flags = ['--timings', '--no-cache'];
+  const timings = argv.includes('--timings');
+  const useCache = !argv.includes('--no-cache');
+  const positional = argv.filter((a) => !a.startsWith('--'));
+  if (positional.length > 1 || argv.some((a) => a.startsWith('--') && !flags.includes(a))) {
+    err('usage: node --import tsx scripts/lint/main.ts [dir] [--timings] [--no-cache]');
+    return 2;
+  }
+  const dir = path.resolve(positional[0] ?? path.join(REPO_ROOT, 'output'));
+  let files: string[];
+  try {
+    files = await findTemplates(dir);
+  } catch (e) {
+    err(`lint: cannot read ${dir}: ${(e as Error).message}`);
+    return 2;
+  }
+  if (files.length === 0) {
+    err(`lint: no *.yaml files under ${rel(dir)}`);
+    return 2;
+  }
+  const t0 = performance.now();
+  // The same inputs give the same findings: an unchanged tree (the usual case between edits, and
+  // before every deploy) is answered from the last run's results. CI and `--no-cache` run all.
+  // CI and `--no-cache` run every gate; --no-cache still leaves this run for the next.
+  const key = await cacheKey(files);
+  const remembered = useCache ? await recall(key) : undefined;
+  const results = remembered ?? (await runAllGates(files));
+  if (!remembered) await remember(key, results);
+  for (const r of results) out(formatSummaryLine(r));
+  for (const l of formatDetails(results, timings)) out(l);
+  if (remembered) out(`  (results of an earlier run on identical templates, gates and settings; --no-cache runs the gates again)`);
+  if (timings) out(`  wall: ${((performance.now() - t0) / 1000).toFixed(2)}s`);
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 2;
+    },
+  );
+}

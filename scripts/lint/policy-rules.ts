@@ -1,0 +1,693 @@
+/**
+ * berth's own policy checks (gate 4 of `make lint`): what cfn-lint, checkov and the AWS Control
+ * Tower rules do not check. Pure functions over parsed templates; scripts/lint/main.ts reads the files.
+ *
+ * Templates are read with src/emit/parse.ts, into CloudFormation's long form
+ * (`{ Ref }`, `{ 'Fn::GetAtt': [id, attr] }`, `{ 'Fn::Sub' }`, `{ 'Fn::If' }`, ...). `Fn::If` is
+ * followed into both branches: a rule must hold whichever way a condition goes.
+ *
+ * Rules (ids are what findings and `make lint` print):
+ *   ingress-from-security-groups  Application and database tiers admit traffic only from security
+ *                       groups: an ingress rule with CidrIp / CidrIpv6 / SourcePrefixListId is a
+ *                       finding unless it is on a load balancer's security group, tcp 80 or 443.
+ *   no-open-ingress     No 0.0.0.0/0 or ::/0 ingress except a load balancer's security group on
+ *                       tcp 80 or 443 (all protocols, `-1`, and port ranges are findings).
+ *                       An ingress rule gets one finding at most: open-to-the-world sources are
+ *                       reported by this rule, other CIDR and prefix-list sources by the one above.
+ *   separate-task-role  A task definition's TaskRoleArn is not the same role as its
+ *                       ExecutionRoleArn (no task role at all is fine: the task gets no AWS access).
+ *   no-star-action      No Allow statement with Action `*` (or `*:*`), nor with NotAction.
+ *   star-resource-only-where-required  An Allow statement may use Resource `*` only if every
+ *                       action in it is in RESOURCE_STAR_ACTIONS (actions without resource-level
+ *                       permissions); Allow with NotResource is a finding. KMS key policies are
+ *                       exempt: there `*` means "this key".
+ *   ecs-exec-off        AWS::ECS::Service EnableExecuteCommand is absent or false, unless the
+ *                       service is in `ecsExecAllowed` (see ecsExecAllowed below).
+ *   awsvpc-block-imds   EC2 user data that joins an ECS cluster (`ECS_CLUSTER=`) also sets
+ *                       `ECS_AWSVPC_BLOCK_IMDS=true`.
+ *   trust-scoped        A role's trust statement for an AWS service principal carries an
+ *                       `aws:SourceAccount` (or `aws:SourceArn`) condition against the confused
+ *                       deputy, except for the principals in UNSCOPED_TRUST (EC2 instance roles).
+ *   stateful-retained   Resources that hold data (STATEFUL_TYPES: log groups, KMS keys, queues,
+ *                       buckets, secrets, ...) carry DeletionPolicy and UpdateReplacePolicy that
+ *                       keep it (Retain, RetainExceptOnCreate or Snapshot).
+ *
+ * Not here on purpose, because gate 3 (Control Tower) already fails them: privileged containers
+ * (CT.ECS.PR.11), root or missing User (CT.ECS.PR.3), missing ReadonlyRootFilesystem
+ * (CT.ECS.PR.6), missing memory limit (CT.ECS.PR.7). checkov's CloudFormation checks have no
+ * container-level ECS check to duplicate.
+ */
+import path from 'node:path';
+import { parseTemplate as readTemplate } from '../../src/emit/parse.ts';
+
+export type PolicyRule =
+  | 'ingress-from-security-groups'
+  | 'no-open-ingress'
+  | 'separate-task-role'
+  | 'no-star-action'
+  | 'star-resource-only-where-required'
+  | 'ecs-exec-off'
+  | 'awsvpc-block-imds'
+  | 'trust-scoped'
+  | 'stateful-retained';
+
+export const POLICY_RULES: readonly PolicyRule[] = [
+  'ingress-from-security-groups',
+  'no-open-ingress',
+  'separate-task-role',
+  'no-star-action',
+  'star-resource-only-where-required',
+  'ecs-exec-off',
+  'awsvpc-block-imds',
+  'trust-scoped',
+  'stateful-retained',
+];
+
+/** One parsed template: the file it came from and its document in long-form intrinsics. */
+export interface PolicyTemplate {
+  readonly file: string;
+  readonly template: unknown;
+}
+
+export interface PolicyFinding {
+  readonly file: string;
+  readonly logicalId: string;
+  /** Path inside the resource, e.g. `Properties.SecurityGroupIngress[0].CidrIp`. */
+  readonly property: string;
+  readonly rule: PolicyRule;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+export interface PolicyResult {
+  /** (rule, subject) evaluations that passed; a subject is an ingress rule, task definition, policy statement, service or user data. */
+  passed: number;
+  /** The same count per rule, so a test can tell that a rule ran at all. */
+  passedByRule: Record<PolicyRule, number>;
+  findings: PolicyFinding[];
+  /** Evaluations exempted by an explicit allowance (ECS Exec enabled by a service definition). */
+  skipped: PolicyFinding[];
+}
+
+export interface PolicyOptions {
+  /**
+   * Services allowed to run with ECS Exec on, as `<environment>/<template file>/<logical ID>`
+   * (the environment is the name of the folder holding the template: output/<env>/).
+   * @default - none: every service must have ECS Exec off
+   */
+  readonly ecsExecAllowed?: ReadonlySet<string>;
+}
+
+/**
+ * Actions that have no resource-level permissions, so an Allow statement must name Resource `*`
+ * for them. Source: the Service Authorization Reference, whose Actions table leaves "Resource
+ * types" empty for these ("you must specify all resources (\"*\")"). Only exact action names: a
+ * wildcard such as `ssmmessages:*` would also allow actions added later. Add an entry (with its
+ * reference page) when a template needs one.
+ */
+export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
+  // Execution role: `docker login` to ECR before pulling (the pull itself is scoped to the repository).
+  'ecr:GetAuthorizationToken': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html',
+  // Task role with ECS Exec on: the Session Manager channels.
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
+  'ssmmessages:CreateControlChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
+  'ssmmessages:CreateDataChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
+  'ssmmessages:OpenControlChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
+  'ssmmessages:OpenDataChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
+  // The Service Catalog launch role (templates/stacks/launch-role.ts): the calls CloudFormation's
+  // resource handlers make to create, read and delete the products' resources. Describe and list
+  // calls read the account's resources of a type; the create calls make a resource that has no
+  // ARN yet.
+  ...sar('list_amazonec2.html', [
+    'ec2:DescribeAddresses', 'ec2:DescribeFlowLogs', 'ec2:DescribeInternetGateways', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates',
+    'ec2:DescribeNatGateways', 'ec2:DescribeNetworkAcls', 'ec2:DescribePrefixLists', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules',
+    'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs',
+  ]),
+  ...sar('list_awselasticloadbalancingv2.html', [
+    'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancerAttributes', 'elasticloadbalancing:DescribeLoadBalancers',
+    'elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTargetGroups',
+  ]),
+  ...sar('list_amazonec2autoscaling.html', ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities']),
+  ...sar('list_applicationautoscaling.html', ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies']),
+  ...sar('list_amazonelasticcontainerservice.html', ['ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:DescribeCapacityProviders']),
+  ...sar('list_awskeymanagementservice.html', ['kms:CreateKey']),
+  ...sar('list_amazoncloudwatchlogs.html', ['logs:DescribeLogGroups']),
+  ...sar('list_amazoncloudwatch.html', ['cloudwatch:DescribeAlarms']),
+  ...sar('list_awscertificatemanager.html', ['acm:RequestCertificate']),
+  ...sar('list_awscloudformation.html', ['cloudformation:ValidateTemplate', 'cloudformation:GetTemplateSummary']),
+};
+
+/** Entries of RESOURCE_STAR_ACTIONS that cite one Service Authorization Reference page. */
+function sar(page: string, actions: readonly string[]): Record<string, string> {
+  return Object.fromEntries(actions.map((a) => [a, `https://docs.aws.amazon.com/service-authorization/latest/reference/${page}`]));
+}
+
+// ---------------------------------------------------------------------------
+// reading templates
+
+/** Parses one template's YAML text (short-form tags allowed). */
+export function parseTemplate(file: string, text: string): PolicyTemplate {
+  return { file, template: readTemplate(text, file) };
+}
+
+// ---------------------------------------------------------------------------
+// walking values
+
+type Obj = Record<string, unknown>;
+
+function _isObj(v: unknown): v is Obj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function _key(p: string, k: string): string {
+  return p ? `${p}.${k}` : k;
+}
+
+/** A value and where it is. */
+interface At<T = unknown> {
+  readonly value: T;
+  readonly path: string;
+}
+
+const NO_VALUE = { Ref: 'AWS::NoValue' };
+
+function _isNoValue(v: unknown): boolean {
+  return _isObj(v) && v.Ref === NO_VALUE.Ref && Object.keys(v).length === 1;
+}
+
+/** The values `v` can take: `Fn::If` branches followed (AWS::NoValue dropped), anything else as is. */
+function _alternatives(v: unknown, p: string): At[] {
+  if (_isObj(v) && Object.keys(v).length === 1 && Array.isArray(v['Fn::If']) && v['Fn::If'].length === 3) {
+    const branches = v['Fn::If'];
+    return [1, 2].flatMap((i) => _alternatives(branches[i], `${p}.Fn::If[${i}]`));
+  }
+  return _isNoValue(v) ? [] : [{ value: v, path: p }];
+}
+
+/** Items of a list property (each alternative of the list, and of each item). A single object counts as one item. */
+function _items(v: unknown, p: string): At[] {
+  return _alternatives(v, p).flatMap((list) =>
+    Array.isArray(list.value)
+      ? list.value.flatMap((item, i) => _alternatives(item, `${list.path}[${i}]`))
+      : [list],
+  );
+}
+
+/** Literal strings a value (or list of values) can hold, `Fn::If` followed; other intrinsics give none. */
+function _literals(v: unknown): string[] {
+  return _items(v, '').flatMap((a) =>
+    typeof a.value === 'string' ? [a.value] : typeof a.value === 'number' || typeof a.value === 'boolean' ? [String(a.value)] : [],
+  );
+}
+
+/** Logical IDs a value references with Ref, GetAtt or `${Name}` / `${Name.Attr}` in Fn::Sub. */
+function _referencedIds(v: unknown): Set<string> {
+  const ids = new Set<string>();
+  const visit = (n: unknown): void => {
+    if (Array.isArray(n)) n.forEach(visit);
+    else if (_isObj(n)) {
+      if (typeof n.Ref === 'string') ids.add(n.Ref);
+      const ga = n['Fn::GetAtt'];
+      if (Array.isArray(ga) && typeof ga[0] === 'string') ids.add(ga[0]);
+      Object.values(n).forEach(visit);
+    }
+  };
+  visit(v);
+  return ids;
+}
+
+interface Resource {
+  readonly id: string;
+  readonly type: string;
+  readonly properties: Obj;
+  /** The resource's own entry: DeletionPolicy, UpdateReplacePolicy, Metadata, ... */
+  readonly entry: Obj;
+}
+
+function _resources(template: unknown): Resource[] {
+  const res = _isObj(template) && _isObj(template.Resources) ? template.Resources : {};
+  return Object.entries(res).flatMap(([id, r]) =>
+    _isObj(r) && typeof r.Type === 'string' ? [{ id, type: r.Type, properties: _isObj(r.Properties) ? r.Properties : {}, entry: r }] : [],
+  );
+}
+
+// ---------------------------------------------------------------------------
+// evaluations
+
+interface Context {
+  readonly file: string;
+  readonly resources: readonly Resource[];
+  readonly options: PolicyOptions;
+}
+
+/** One (rule, subject) evaluation: no findings = passed. */
+interface Evaluation {
+  readonly rule: PolicyRule;
+  readonly findings: PolicyFinding[];
+  readonly skipped?: PolicyFinding;
+}
+
+function _finding(ctx: Context, r: Resource, property: string, rule: PolicyRule, message: string): PolicyFinding {
+  return { file: ctx.file, logicalId: r.id, property, rule, message };
+}
+
+// --- rules 1 and 2: ingress ------------------------------------------------------------------
+
+const WORLD = new Set(['0.0.0.0/0', '::/0', '::0/0']);
+const SOURCES = ['CidrIp', 'CidrIpv6', 'SourcePrefixListId'] as const;
+const LB_PORTS = new Set([80, 443]);
+
+/** Security groups a load balancer in this template uses: the only ones that may admit CIDRs. */
+function _loadBalancerGroups(ctx: Context): Set<string> {
+  const ids = new Set<string>();
+  for (const r of ctx.resources) {
+    if (r.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') {
+      for (const id of _referencedIds(r.properties.SecurityGroups)) ids.add(id);
+    }
+  }
+  return ids;
+}
+
+function _port(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+/** True only for literal tcp on exactly port 80 or exactly port 443. */
+function _isWebPort(rule: Obj): boolean {
+  const proto = String(rule.IpProtocol ?? '').toLowerCase();
+  const from = _port(rule.FromPort);
+  const to = _port(rule.ToPort);
+  return (proto === 'tcp' || proto === '6') && from !== undefined && from === to && LB_PORTS.has(from);
+}
+
+function _describeTraffic(rule: Obj): string {
+  const proto = String(rule.IpProtocol ?? '?').toLowerCase();
+  if (proto === '-1' || proto === 'all') return 'all protocols and ports';
+  const from = _port(rule.FromPort);
+  const to = _port(rule.ToPort);
+  if (from === undefined || to === undefined) return `${proto}, ports not literal`;
+  return from === to ? `${proto} ${from}` : `${proto} ${from}-${to}`;
+}
+
+function _checkIngress(ctx: Context, r: Resource, rule: Obj, at: string, isLoadBalancerGroup: boolean): Evaluation[] {
+  const open: PolicyFinding[] = [];
+  const cidr: PolicyFinding[] = [];
+  const allowed = isLoadBalancerGroup && _isWebPort(rule);
+  for (const source of SOURCES) {
+    if (rule[source] === undefined || allowed) continue;
+    const prop = _key(at, source);
+    const values = _literals(rule[source]);
+    const traffic = _describeTraffic(rule);
+    const world = values.find((v) => WORLD.has(v));
+    if (world !== undefined) {
+      open.push(
+        _finding(ctx, r, prop, 'no-open-ingress',
+          `admits \`${world}\` (${traffic}). Only a load balancer's security group may be open to the internet, and only on tcp 80 or 443 (one rule per port). ` +
+            (isLoadBalancerGroup
+              ? 'Narrow this rule to tcp 80 or 443, or remove it.'
+              : 'Admit the load balancer (or the calling tier) with SourceSecurityGroupId instead.')),
+      );
+    } else {
+      const shown = values.length ? values.map((v) => `\`${v}\``).join(' or ') : 'a computed value';
+      cidr.push(
+        _finding(ctx, r, prop, 'ingress-from-security-groups',
+          `admits ${source} ${shown} (${traffic}). Application and database tiers admit traffic only from security groups: ` +
+            'use SourceSecurityGroupId (the load balancer\'s or the calling tier\'s security group). ' +
+            'Only a load balancer\'s security group may take CIDR sources, on tcp 80 or 443.'),
+      );
+    }
+  }
+  return [
+    { rule: 'ingress-from-security-groups', findings: cidr },
+    { rule: 'no-open-ingress', findings: open },
+  ];
+}
+
+function _ingress(ctx: Context): Evaluation[] {
+  const lbGroups = _loadBalancerGroups(ctx);
+  const out: Evaluation[] = [];
+  for (const r of ctx.resources) {
+    if (r.type === 'AWS::EC2::SecurityGroup') {
+      for (const item of _items(r.properties.SecurityGroupIngress, 'Properties.SecurityGroupIngress')) {
+        if (_isObj(item.value)) out.push(..._checkIngress(ctx, r, item.value, item.path, lbGroups.has(r.id)));
+      }
+    } else if (r.type === 'AWS::EC2::SecurityGroupIngress') {
+      // A standalone rule belongs to a load balancer's group only if it references that group here.
+      const target = _referencedIds([r.properties.GroupId, r.properties.GroupName]);
+      const isLb = [...target].some((id) => lbGroups.has(id));
+      for (const alt of _alternatives(r.properties, 'Properties')) {
+        if (_isObj(alt.value)) out.push(..._checkIngress(ctx, r, alt.value, alt.path, isLb));
+      }
+    }
+  }
+  return out;
+}
+
+// --- rule 3: task role differs from execution role ------------------------------------------
+
+/**
+ * A comparable form of a role reference. `!Ref Role` (the name) and `!GetAtt Role.Arn` name the
+ * same role, and so do a literal ARN and its role name: ECS accepts either.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-taskdefinition.html#cfn-ecs-taskdefinition-taskrolearn
+ */
+function _roleIdentity(v: unknown): string {
+  if (_isObj(v) && Object.keys(v).length === 1) {
+    if (typeof v.Ref === 'string') return `ref:${v.Ref}`;
+    const ga = v['Fn::GetAtt'];
+    if (Array.isArray(ga) && ga.length === 2 && ga[1] === 'Arn' && typeof ga[0] === 'string') return `ref:${ga[0]}`;
+  }
+  if (typeof v === 'string') return `name:${v.replace(/^arn:[^:]+:iam::[^:]*:role\/(?:.*\/)?/, '')}`;
+  return `json:${JSON.stringify(v)}`;
+}
+
+function _taskRoles(ctx: Context): Evaluation[] {
+  return ctx.resources
+    .filter((r) => r.type === 'AWS::ECS::TaskDefinition')
+    .map((r) => {
+      const { TaskRoleArn: task, ExecutionRoleArn: exec } = r.properties;
+      const same = task !== undefined && exec !== undefined && _roleIdentity(task) === _roleIdentity(exec);
+      return {
+        rule: 'separate-task-role',
+        findings: same
+          ? [
+              _finding(ctx, r, 'Properties.TaskRoleArn', 'separate-task-role',
+                'is the same role as ExecutionRoleArn: the application code would get the ECS agent\'s permissions (pull images, read every secret of the task). ' +
+                  'Give the task its own role with only what the code needs, or leave TaskRoleArn out if the code calls no AWS API. ' +
+                  'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html'),
+            ]
+          : [],
+      };
+    });
+}
+
+// --- rules 4 and 5: IAM statements ------------------------------------------------------------
+
+interface PolicyDoc {
+  readonly resource: Resource;
+  readonly document: unknown;
+  readonly path: string;
+  /** Key policies: Resource `*` means "this key". */
+  readonly keyPolicy: boolean;
+}
+
+/** Identity policies, trust policies and resource policies of the template. */
+function _policyDocuments(ctx: Context): PolicyDoc[] {
+  const docs: PolicyDoc[] = [];
+  const add = (resource: Resource, document: unknown, p: string, keyPolicy = false) => {
+    for (const alt of _alternatives(document, p)) docs.push({ resource, document: alt.value, path: alt.path, keyPolicy });
+  };
+  for (const r of ctx.resources) {
+    const props = r.properties;
+    switch (r.type) {
+      case 'AWS::IAM::Role':
+      case 'AWS::IAM::User':
+      case 'AWS::IAM::Group':
+        if (r.type === 'AWS::IAM::Role') add(r, props.AssumeRolePolicyDocument, 'Properties.AssumeRolePolicyDocument');
+        for (const pol of _items(props.Policies, 'Properties.Policies')) {
+          if (_isObj(pol.value)) add(r, pol.value.PolicyDocument, _key(pol.path, 'PolicyDocument'));
+        }
+        break;
+      case 'AWS::IAM::Policy':
+      case 'AWS::IAM::ManagedPolicy':
+      case 'AWS::IAM::RolePolicy':
+      case 'AWS::IAM::UserPolicy':
+      case 'AWS::IAM::GroupPolicy':
+      case 'AWS::S3::BucketPolicy':
+      case 'AWS::SQS::QueuePolicy':
+      case 'AWS::SNS::TopicPolicy':
+        add(r, props.PolicyDocument, 'Properties.PolicyDocument');
+        break;
+      case 'AWS::KMS::Key':
+        // A key policy's Resource `*` means the key itself, not every resource.
+        // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
+        add(r, props.KeyPolicy, 'Properties.KeyPolicy', true);
+        break;
+      case 'AWS::SecretsManager::ResourcePolicy':
+        add(r, props.ResourcePolicy, 'Properties.ResourcePolicy');
+        break;
+      case 'AWS::ECR::Repository':
+        add(r, props.RepositoryPolicyText, 'Properties.RepositoryPolicyText');
+        break;
+    }
+  }
+  return docs;
+}
+
+function _isStarAction(a: string): boolean {
+  return a === '*' || a === '*:*';
+}
+
+function _statements(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const doc of _policyDocuments(ctx)) {
+    if (!_isObj(doc.document)) continue;
+    for (const st of _items(doc.document.Statement, _key(doc.path, 'Statement'))) {
+      if (!_isObj(st.value)) continue;
+      const s = st.value;
+      const r = doc.resource;
+      // Deny statements only take permissions away: `Action: "*"` or `Resource: "*"` there is a guard rail.
+      const allow = _literals(s.Effect).includes('Allow');
+      const actions = _literals(s.Action);
+      const star: PolicyFinding[] = [];
+      if (allow && actions.some(_isStarAction)) {
+        star.push(
+          _finding(ctx, r, _key(st.path, 'Action'), 'no-star-action',
+            'allows Action `*`: every action of every service. Name the actions the principal needs (see the Service Authorization Reference: https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html).'),
+        );
+      }
+      if (allow && s.NotAction !== undefined) {
+        star.push(
+          _finding(ctx, r, _key(st.path, 'NotAction'), 'no-star-action',
+            'allows NotAction: every action except the listed ones, including actions AWS adds later. Use Action with the actions the principal needs.'),
+        );
+      }
+      out.push({ rule: 'no-star-action', findings: star });
+
+      const resource: PolicyFinding[] = [];
+      if (allow && !doc.keyPolicy) {
+        if (_literals(s.Resource).includes('*')) {
+          const scoped = actions.filter((a) => !Object.hasOwn(RESOURCE_STAR_ACTIONS, a));
+          const computed = s.Action !== undefined && actions.length === 0;
+          if (scoped.length || computed || s.NotAction !== undefined) {
+            const names = scoped.length ? scoped.map((a) => `\`${a}\``).join(', ') : 'actions that are not listed literally';
+            resource.push(
+              _finding(ctx, r, _key(st.path, 'Resource'), 'star-resource-only-where-required',
+                `allows ${names} on Resource \`*\`. Resource \`*\` is only for actions without resource-level permissions (RESOURCE_STAR_ACTIONS in scripts/lint/policy-rules.ts). ` +
+                  'Scope Resource to the ARNs the principal needs, or move these actions to their own statement with those ARNs. ' +
+                  'If an action really has no resource-level permissions, add it to RESOURCE_STAR_ACTIONS with its Service Authorization Reference page.'),
+            );
+          }
+        }
+        if (s.NotResource !== undefined) {
+          resource.push(
+            _finding(ctx, r, _key(st.path, 'NotResource'), 'star-resource-only-where-required',
+              'allows NotResource: every resource except the listed ones. Use Resource with the ARNs the principal needs.'),
+          );
+        }
+      }
+      out.push({ rule: 'star-resource-only-where-required', findings: resource });
+    }
+  }
+  return out;
+}
+
+// --- rule 6: ECS Exec ---------------------------------------------------------------------------
+
+/** The key `ecsExecAllowed` uses: `<environment folder>/<file name>/<logical ID>`. */
+export function ecsExecKey(file: string, logicalId: string): string {
+  return `${path.basename(path.dirname(path.resolve(file)))}/${path.basename(file)}/${logicalId}`;
+}
+
+/**
+ * The services allowed ECS Exec: those an environment file opens it for
+ * (`services.<name>.enableExecuteCommand: true` in templates/environments/<env>.json). Anything
+ * else that turns ECS Exec on, in any environment, is a finding.
+ */
+export function ecsExecAllowed(
+  environments: readonly { readonly name: string; readonly services?: Readonly<Record<string, { readonly enableExecuteCommand?: boolean }>> }[],
+): Set<string> {
+  return new Set(
+    environments.flatMap((env) =>
+      // templates/stacks/service.ts names the stack `service-<name>` and the service resource `Service`.
+      Object.entries(env.services ?? {})
+        .filter(([, o]) => o.enableExecuteCommand === true)
+        .map(([name]) => `${env.name}/service-${name}.yaml/Service`),
+    ),
+  );
+}
+
+function _ecsExec(ctx: Context): Evaluation[] {
+  const allowed = ctx.options.ecsExecAllowed ?? new Set<string>();
+  return ctx.resources
+    .filter((r) => r.type === 'AWS::ECS::Service')
+    .map((r): Evaluation => {
+      const v = r.properties.EnableExecuteCommand;
+      const on = v !== undefined && _alternatives(v, '').some((a) => a.value !== false && a.value !== 'false');
+      if (!on) return { rule: 'ecs-exec-off', findings: [] };
+      const key = ecsExecKey(ctx.file, r.id);
+      const f = _finding(ctx, r, 'Properties.EnableExecuteCommand', 'ecs-exec-off',
+        'turns ECS Exec on: anyone allowed ecs:ExecuteCommand on the cluster gets a shell in the tasks. ' +
+          'Set it to false (leave `enableExecuteCommand` out of the service definition). If the service needs ECS Exec, ' +
+          `set \`enableExecuteCommand: true\` in its definition (templates/services/), which allows \`${key}\`. ` +
+          'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html');
+      return allowed.has(key)
+        ? { rule: 'ecs-exec-off', findings: [], skipped: { ...f, message: 'ECS Exec enabled by the service definition (enableExecuteCommand: true)' } }
+        : { rule: 'ecs-exec-off', findings: [f] };
+    });
+}
+
+// --- rule 7: awsvpc tasks cannot reach instance metadata ----------------------------------------
+
+/** The text of user data: literal strings of Fn::Base64 / Fn::Sub / Fn::Join, branches of Fn::If joined. */
+function _text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return v.map(_text).join('\n');
+  if (!_isObj(v)) return '';
+  if ('Fn::Base64' in v) return _text(v['Fn::Base64']);
+  const sub = v['Fn::Sub'];
+  if (sub !== undefined) return _text(Array.isArray(sub) ? sub[0] : sub);
+  const join = v['Fn::Join'];
+  if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) return join[1].map(_text).join(join[0]);
+  const branches = v['Fn::If'];
+  if (Array.isArray(branches)) return branches.slice(1).map(_text).join('\n');
+  return '';
+}
+
+const JOINS_CLUSTER = /^[^#\n]*\bECS_CLUSTER=/m;
+const BLOCKS_IMDS = /^[^#\n]*\bECS_AWSVPC_BLOCK_IMDS=true\b/m;
+
+function _userData(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const r of ctx.resources) {
+    const at =
+      r.type === 'AWS::EC2::LaunchTemplate'
+        ? { value: _isObj(r.properties.LaunchTemplateData) ? r.properties.LaunchTemplateData.UserData : undefined, path: 'Properties.LaunchTemplateData.UserData' }
+        : r.type === 'AWS::EC2::Instance' || r.type === 'AWS::AutoScaling::LaunchConfiguration'
+          ? { value: r.properties.UserData, path: 'Properties.UserData' }
+          : undefined;
+    if (!at || at.value === undefined) continue;
+    const text = _text(at.value);
+    if (!JOINS_CLUSTER.test(text)) continue; // not an ECS container instance
+    out.push({
+      rule: 'awsvpc-block-imds',
+      findings: BLOCKS_IMDS.test(text)
+        ? []
+        : [
+            _finding(ctx, r, at.path, 'awsvpc-block-imds',
+              'joins an ECS cluster but does not set `ECS_AWSVPC_BLOCK_IMDS=true`: awsvpc tasks could read the instance role\'s credentials from instance metadata. ' +
+                'Add the line `ECS_AWSVPC_BLOCK_IMDS=true` to /etc/ecs/ecs.config in the user data. ' +
+                'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html'),
+          ],
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// entry points
+
+// --- rule 8: trust policies ----------------------------------------------------------------------
+
+/**
+ * Service principals that assume a role without a source to check: EC2 assumes an instance
+ * profile's role for the instance itself, not on behalf of a resource in some account, and is not
+ * among the services that send aws:SourceAccount; a condition on it would leave the instances
+ * without credentials. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export const UNSCOPED_TRUST: ReadonlySet<string> = new Set(['ec2.amazonaws.com']);
+
+const SOURCE_KEYS = ['aws:sourceaccount', 'aws:sourcearn', 'aws:sourceorgid', 'aws:sourceorgpaths'];
+
+function _trust(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const r of ctx.resources.filter((x) => x.type === 'AWS::IAM::Role')) {
+    for (const doc of _alternatives(r.properties.AssumeRolePolicyDocument, 'Properties.AssumeRolePolicyDocument')) {
+      if (!_isObj(doc.value)) continue;
+      for (const st of _items(doc.value.Statement, _key(doc.path, 'Statement'))) {
+        if (!_isObj(st.value) || !_literals(st.value.Effect).includes('Allow')) continue;
+        const principal = st.value.Principal;
+        const services = _isObj(principal) ? _literals(principal.Service).filter((svc) => !UNSCOPED_TRUST.has(svc)) : [];
+        if (services.length === 0) continue;
+        const condition = st.value.Condition;
+        const keys = _isObj(condition) ? Object.values(condition).flatMap((block) => (_isObj(block) ? Object.keys(block).map((k) => k.toLowerCase()) : [])) : [];
+        const scoped = keys.some((k) => SOURCE_KEYS.includes(k));
+        out.push({
+          rule: 'trust-scoped',
+          findings: scoped
+            ? []
+            : [
+                _finding(ctx, r, _key(st.path, 'Condition'), 'trust-scoped',
+                  `lets ${services.map((svc) => `\`${svc}\``).join(', ')} assume the role on behalf of any account (the confused deputy). ` +
+                    'Add `Condition: { StringEquals: { aws:SourceAccount: !Ref AWS::AccountId } }`. https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'),
+              ],
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// --- rule 9: stateful resources ----------------------------------------------------------------
+
+/** Types whose deletion or replacement destroys data: logs, keys (and all they encrypt), messages, objects, secrets. */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  'AWS::Logs::LogGroup', 'AWS::KMS::Key', 'AWS::SQS::Queue', 'AWS::SNS::Topic', 'AWS::S3::Bucket', 'AWS::SecretsManager::Secret',
+  'AWS::DynamoDB::Table', 'AWS::RDS::DBInstance', 'AWS::RDS::DBCluster', 'AWS::EFS::FileSystem', 'AWS::ECR::Repository',
+]);
+const KEEPS = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
+
+function _stateful(ctx: Context): Evaluation[] {
+  return ctx.resources
+    .filter((r) => STATEFUL_TYPES.has(r.type))
+    .map((r): Evaluation => ({
+      rule: 'stateful-retained',
+      findings: (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
+        .filter((policy) => !KEEPS.has(String(r.entry[policy])))
+        .map((policy) =>
+          _finding(ctx, r, policy, 'stateful-retained',
+            `is ${r.entry[policy] === undefined ? 'missing' : `\`${String(r.entry[policy])}\``}: deleting the stack${policy === 'UpdateReplacePolicy' ? ' or replacing the resource' : ''} would destroy the data this ${r.type} holds. ` +
+              `Set \`${policy}: Retain\` (or Snapshot where the type has one). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-${policy.toLowerCase()}.html`),
+        ),
+    }));
+}
+
+function _emptyResult(): PolicyResult {
+  const passedByRule = Object.fromEntries(POLICY_RULES.map((r) => [r, 0])) as Record<PolicyRule, number>;
+  return { passed: 0, passedByRule, findings: [], skipped: [] };
+}
+
+/** Runs every rule over one template. */
+export function checkTemplate(t: PolicyTemplate, options: PolicyOptions = {}): PolicyResult {
+  const ctx: Context = { file: t.file, resources: _resources(t.template), options };
+  const result = _emptyResult();
+  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx)]) {
+    if (e.skipped) result.skipped.push(e.skipped);
+    else if (e.findings.length) result.findings.push(...e.findings);
+    else {
+      result.passed += 1;
+      result.passedByRule[e.rule] += 1;
+    }
+  }
+  return result;
+}
+
+/** Runs every rule over every template. */
+export function checkTemplates(templates: readonly PolicyTemplate[], options: PolicyOptions = {}): PolicyResult {
+  const total = _emptyResult();
+  for (const t of templates) {
+    const r = checkTemplate(t, options);
+    total.passed += r.passed;
+    for (const rule of POLICY_RULES) total.passedByRule[rule] += r.passedByRule[rule];
+    total.findings.push(...r.findings);
+    total.skipped.push(...r.skipped);
+  }
+  return total;
+}
+
+/** `<file>: <logicalId> <property>: <message> [rule]` */
+export function formatFinding(f: PolicyFinding): string {
+  return `${f.file}: ${f.logicalId} ${f.property}: ${f.message} [${f.rule}]`;
+}

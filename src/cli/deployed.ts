@@ -1,0 +1,82 @@
+/**
+ * The templates of a deployed stack tree, read with the AWS CLI: the root's with
+ * `aws cloudformation get-template`, its nested stacks' through `list-stack-resources`
+ * (type `AWS::CloudFormation::Stack`), recursively. Each nested stack is keyed by the file the
+ * build writes for the same logical ID (its `TemplateURL` in the fresh parent), so the two sides
+ * line up file by file.
+ * https://docs.aws.amazon.com/cli/latest/reference/cloudformation/get-template.html
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { TemplateSet } from './diff.ts';
+import { parseTemplate } from '../emit/parse.ts';
+import { BerthError, q } from '../dsl/errors.ts';
+
+/** The pinned AWS CLI that `make install` puts in .venv, else the one on PATH. */
+export function awsCli(): string {
+  const pinned = resolve('.venv/bin/aws');
+  return existsSync(pinned) ? pinned : 'aws';
+}
+
+async function aws(stackName: string, args: readonly string[]): Promise<unknown> {
+  const bin = awsCli();
+  // Loaded here: `berth build` never starts a process, so it does not load child_process.
+  const { execFile } = await import('node:child_process');
+  return new Promise((done, fail) => {
+    execFile(bin, ['cloudformation', ...args, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        fail(new BerthError('--stack-name', `cannot run the AWS CLI (${q(bin)} is not installed). Install it, or run \`make install\`, which puts a pinned one in .venv/.`));
+      } else if (error) {
+        const reason = (stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit status ${String(error.code)}`).replace(/\.$/, '');
+        fail(
+          new BerthError(
+            `--stack-name ${stackName}`,
+            `\`aws cloudformation ${args[0]}\` failed: ${reason}. Check the stack name, the Region (AWS_REGION) and your credentials.`,
+          ),
+        );
+      } else {
+        try {
+          done(JSON.parse(stdout));
+        } catch {
+          fail(new BerthError(`--stack-name ${stackName}`, `\`aws cloudformation ${args[0]}\` printed no JSON. Check the AWS CLI's configuration (\`output\`, \`cli_pager\`).`));
+        }
+      }
+    });
+  });
+}
+
+interface StackResourceSummary {
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceType: string;
+}
+
+/**
+ * The deployed templates of `stackName` and its nested stacks, keyed `env/file` like `fresh`.
+ * A nested stack the fresh build no longer has is keyed `env/<parent file>#<logical ID>`.
+ */
+export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet): Promise<TemplateSet> {
+  const found = new Map<string, unknown>();
+  const visit = async (stack: string, key: string): Promise<void> => {
+    const [body, listing] = await Promise.all([
+      aws(stackName, ['get-template', '--stack-name', stack, '--template-stage', 'Original']) as Promise<{ TemplateBody: unknown }>,
+      aws(stackName, ['list-stack-resources', '--stack-name', stack]) as Promise<{ StackResourceSummaries?: StackResourceSummary[] }>,
+    ]);
+    // YAML comes back as a string, JSON as an object.
+    found.set(key, typeof body.TemplateBody === 'string' ? parseTemplate(body.TemplateBody, `${stack} (deployed)`) : body.TemplateBody);
+    const freshResources = (fresh.get(key) as { Resources?: Record<string, { Properties?: { TemplateURL?: unknown } }> } | undefined)?.Resources ?? {};
+    const nested = (listing.StackResourceSummaries ?? []).filter((r) => r.ResourceType === 'AWS::CloudFormation::Stack' && r.PhysicalResourceId);
+    await Promise.all(
+      nested.map((r) => {
+        const url = freshResources[r.LogicalResourceId]?.Properties?.TemplateURL;
+        const child = typeof url === 'string' && !url.includes('://') ? `${env}/${url}` : `${key}#${r.LogicalResourceId}`;
+        return visit(r.PhysicalResourceId!, child);
+      }),
+    );
+  };
+  await visit(stackName, `${env}/${rootFile}`);
+  // In the fresh build's order, so the diff reads parent before children.
+  const ordered = new Map([...fresh.keys()].filter((k) => found.has(k)).map((k) => [k, found.get(k)]));
+  for (const [k, v] of found) if (!ordered.has(k)) ordered.set(k, v);
+  return ordered;
+}

@@ -1,0 +1,401 @@
+/**
+ * Environment settings: the data each `templates/environments/<env>.json` holds.
+ *
+ * The schema is written here, typed against the `Settings` interface by ajv's `JSONSchemaType`,
+ * so the TypeScript type and the JSON Schema cannot drift apart. `make schema` writes it to
+ * `templates/settings/settings.schema.json`, which the environment files name in `$schema` for editor
+ * autocompletion. What a schema cannot say (CIDRs fit the VPC, do not overlap) is checked in
+ * `checkSettings` below, with the same located messages.
+ */
+import { basename } from 'node:path';
+import type { JSONSchemaType } from 'ajv';
+import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
+import { at, SettingsLoader } from '../../src/settings/loader.ts';
+import { BerthError, q } from '../../src/dsl/errors.ts';
+import { isArm64InstanceType } from './instance-types.ts';
+
+/** NAT for the application subnets, as pulumi-awsx names the choices. */
+export type NatGateways = 'none' | 'single' | 'onePerAz';
+
+/** CloudWatch Logs retention values. https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export type RetentionDays = (typeof RETENTION_DAYS)[number];
+
+export interface SubnetCidrs {
+  readonly public: readonly string[];
+  readonly application: readonly string[];
+  readonly database: readonly string[];
+}
+
+export interface NetworkSettings {
+  /** The VPC's IPv4 block. */
+  readonly vpcCidr: string;
+  /** How many Availability Zones the subnets span (2 or 3). */
+  readonly availabilityZones: 2 | 3;
+  /** `none`: no egress from the application tier; `single`: one NAT (cheap, one AZ's fate); `onePerAz`: highly available. */
+  readonly natGateways: NatGateways;
+  /** Subnet CIDRs per tier, one per AZ. @default - carved from `vpcCidr`, see `carveSubnets` */
+  readonly subnets?: SubnetCidrs;
+  /** Retention of the VPC flow-log group. */
+  readonly flowLogRetentionDays: RetentionDays;
+  /**
+   * Give the VPC an Amazon-provided IPv6 block and each public subnet a /64 of it, for a
+   * dual-stack load balancer (`loadBalancer.dns.dualStack`). The application and database tiers
+   * stay IPv4-only: nothing there needs to be reachable over IPv6. @default false
+   */
+  readonly ipv6?: boolean;
+}
+
+/** Where the HTTPS listener's certificate comes from. */
+export type CertificateSettings =
+  | { readonly source: 'existing'; readonly certificateArn: string }
+  /** A new ACM certificate, validated by a DNS record berth writes into the hosted zone. */
+  | { readonly source: 'dnsValidated'; readonly domainName: string; readonly hostedZoneId: string };
+
+/** HTTPS (port 80 redirects to it), or plain HTTP only where an environment opts in explicitly. */
+export type ListenerSettings =
+  | { readonly protocol: 'https'; readonly certificate: CertificateSettings }
+  | { readonly protocol: 'http'; readonly allowPlainHttp: true };
+
+export interface LoadBalancerSettings {
+  readonly listener: ListenerSettings;
+  /** Route 53 alias record(s) for the estate's domain. @default - no record */
+  readonly dns?: { readonly domainName: string; readonly hostedZoneId: string; readonly dualStack?: boolean };
+  /** Refuse deletion of the ALB until this is turned off. */
+  readonly deletionProtection: boolean;
+  /** @default 60 */
+  readonly idleTimeoutSeconds?: number;
+  /** Access logs to an S3 bucket the stack creates. */
+  readonly accessLogs: boolean;
+}
+
+/** EC2 capacity: an Auto Scaling group of ECS-optimized instances behind a capacity provider. */
+export interface Ec2CapacitySettings {
+  readonly type: 'ec2';
+  /**
+   * Instance types of the container instances, in order of preference, all of one architecture
+   * (x86_64, or arm64 for Graviton). Two or more similar types let the Auto Scaling group launch
+   * another when one runs short in an AZ (AWS Control Tower's CT.AUTOSCALING.PR.6 asks for that).
+   * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html
+   */
+  readonly instanceTypes: readonly string[];
+  /** gp3 root volume size. */
+  readonly volumeSizeGiB: number;
+  /** @default - no key pair (use SSM Session Manager) */
+  readonly keyPairName?: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredCapacity: number;
+  /** Managed scaling target utilisation. @default 100 */
+  readonly targetCapacityPercent?: number;
+}
+
+/** Fargate only: FARGATE and FARGATE_SPOT providers. */
+export interface FargateCapacitySettings {
+  readonly type: 'fargate';
+  /** Default strategy weight of FARGATE_SPOT against FARGATE's 1. @default 0 */
+  readonly spotWeight?: number;
+}
+
+export interface ClusterSettings {
+  /** CloudWatch Container Insights. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html */
+  readonly containerInsights: 'enabled' | 'enhanced';
+  /** EC2 clusters also get the Fargate providers, so Fargate services can run beside EC2 ones. */
+  readonly capacity: Ec2CapacitySettings | FargateCapacitySettings;
+}
+
+/** Per-environment overrides of a service defined in templates/services/. */
+export interface ServiceOverrides {
+  readonly desiredCount?: number;
+  readonly minCount?: number;
+  readonly maxCount?: number;
+  readonly image?: string;
+  /**
+   * ECS Exec (an interactive shell in the running tasks) for this service in this environment:
+   * a debugging door, so it is off unless an environment opens it. Adds the Session Manager
+   * channel permissions to the task role and writable paths for the agent.
+   * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+}
+
+export interface Settings {
+  readonly $schema?: string;
+  /** The environment's name; must match the file name. */
+  readonly name: string;
+  /** The AWS Region the environment deploys to; cfn-lint checks the templates against it. */
+  readonly region: string;
+  readonly network: NetworkSettings;
+  readonly loadBalancer: LoadBalancerSettings;
+  readonly cluster: ClusterSettings;
+  /** Application log retention; production keeps at least 365 days. */
+  readonly logRetentionDays: RetentionDays;
+  /** Per-service overrides, keyed by service name. @default {} */
+  readonly services?: { readonly [name: string]: ServiceOverrides };
+}
+
+const cidrString = {
+  type: 'string',
+  pattern: '^\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}/\\d{1,2}$',
+  description: 'an IPv4 CIDR block such as 10.0.0.0/16',
+} as const;
+
+const domainName = { type: 'string', pattern: '^(\\*\\.)?([a-z0-9-]+\\.)+[a-z]{2,}$', description: 'a lower-case DNS name such as app.example.com' } as const;
+const hostedZoneId = { type: 'string', pattern: '^Z[A-Z0-9]{1,31}$', description: 'a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ' } as const;
+
+const cidrList = { type: 'array', items: cidrString, minItems: 2, maxItems: 3 } as const;
+
+export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
+  $id: 'https://berth.dev/settings.schema.json',
+  title: 'berth environment settings',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'region', 'network', 'loadBalancer', 'cluster', 'logRetentionDays'],
+  properties: {
+    $schema: { type: 'string', nullable: true },
+    name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,19}$', description: 'lower-case letters, digits and hyphens, up to 20 characters, matching the file name' },
+    region: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', description: 'an AWS Region code such as eu-west-1' },
+    network: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['vpcCidr', 'availabilityZones', 'natGateways', 'flowLogRetentionDays'],
+      properties: {
+        vpcCidr: cidrString,
+        availabilityZones: { type: 'integer', enum: [2, 3], description: 'how many Availability Zones: 2 or 3' },
+        natGateways: { type: 'string', enum: ['none', 'single', 'onePerAz'] },
+        ipv6: { type: 'boolean', nullable: true, description: 'IPv6 for the public subnets, needed by a dual-stack load balancer' },
+        subnets: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['public', 'application', 'database'],
+          properties: { public: cidrList, application: cidrList, database: cidrList },
+        },
+        flowLogRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+      },
+    },
+    loadBalancer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listener', 'deletionProtection', 'accessLogs'],
+      properties: {
+        listener: {
+          type: 'object',
+          required: ['protocol'],
+          discriminator: { propertyName: 'protocol' },
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['protocol', 'certificate'],
+              properties: {
+                protocol: { type: 'string', const: 'https' },
+                certificate: {
+                  type: 'object',
+                  required: ['source'],
+                  discriminator: { propertyName: 'source' },
+                  oneOf: [
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['source', 'certificateArn'],
+                      properties: {
+                        source: { type: 'string', const: 'existing' },
+                        certificateArn: { type: 'string', pattern: '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$', description: 'an ACM certificate ARN' },
+                      },
+                    },
+                    {
+                      type: 'object',
+                      additionalProperties: false,
+                      required: ['source', 'domainName', 'hostedZoneId'],
+                      properties: {
+                        source: { type: 'string', const: 'dnsValidated' },
+                        domainName: domainName,
+                        hostedZoneId: hostedZoneId,
+                      },
+                    },
+                  ],
+                },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['protocol', 'allowPlainHttp'],
+              properties: {
+                protocol: { type: 'string', const: 'http' },
+                allowPlainHttp: { type: 'boolean', const: true, description: 'plain HTTP must be chosen explicitly: set it to true' },
+              },
+            },
+          ],
+        },
+        dns: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['domainName', 'hostedZoneId'],
+          properties: { domainName, hostedZoneId, dualStack: { type: 'boolean', nullable: true } },
+        },
+        deletionProtection: { type: 'boolean' },
+        idleTimeoutSeconds: { type: 'integer', nullable: true, minimum: 1, maximum: 4000 },
+        accessLogs: { type: 'boolean' },
+      },
+    },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['containerInsights', 'capacity'],
+      properties: {
+        containerInsights: { type: 'string', enum: ['enabled', 'enhanced'] },
+        capacity: {
+          type: 'object',
+          required: ['type'],
+          discriminator: { propertyName: 'type' },
+          oneOf: [
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'],
+              properties: {
+                type: { type: 'string', const: 'ec2' },
+                instanceTypes: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 40, // the most overrides a mixed instances policy takes
+                  uniqueItems: true,
+                  items: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9]+$', description: 'an EC2 instance type such as t3.medium' },
+                  description: 'instance types in order of preference, one architecture, such as ["m6i.large", "m6a.large"]',
+                },
+                volumeSizeGiB: { type: 'integer', minimum: 30, maximum: 16384, description: 'the ECS-optimized AMI needs at least 30 GiB' },
+                keyPairName: { type: 'string', nullable: true, minLength: 1 },
+                minSize: { type: 'integer', minimum: 0 },
+                maxSize: { type: 'integer', minimum: 1 },
+                desiredCapacity: { type: 'integer', minimum: 0 },
+                targetCapacityPercent: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+              },
+            },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type'],
+              properties: {
+                type: { type: 'string', const: 'fargate' },
+                spotWeight: { type: 'integer', nullable: true, minimum: 0, maximum: 1000 },
+              },
+            },
+          ],
+        },
+      },
+    },
+    logRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+    services: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          desiredCount: { type: 'integer', nullable: true, minimum: 0 },
+          enableExecuteCommand: { type: 'boolean', nullable: true, description: 'ECS Exec into this service\'s tasks in this environment' },
+          minCount: { type: 'integer', nullable: true, minimum: 0 },
+          maxCount: { type: 'integer', nullable: true, minimum: 1 },
+          image: { type: 'string', nullable: true, minLength: 1 },
+        },
+      },
+    },
+  },
+} as unknown as JSONSchemaType<Settings>;
+// The cast above is only for the `oneOf` branches, which ajv's JSONSchemaType cannot relate to
+// TypeScript unions; test/settings.test.ts checks every environment file against both.
+
+/** Settings after checks, with subnets carved. */
+export interface ResolvedSettings extends Settings {
+  readonly network: NetworkSettings & { readonly subnets: SubnetCidrs };
+  /** The settings file, for messages. */
+  readonly file: string;
+}
+
+let loader: SettingsLoader<Settings> | undefined;
+
+/** Loads, validates and checks one environment file. */
+export function loadSettings(file: string): ResolvedSettings {
+  loader ??= new SettingsLoader(SETTINGS_SCHEMA);
+  return checkSettings(file, loader.load(file));
+}
+
+export const TIERS = ['public', 'application', 'database'] as const;
+
+/**
+ * Default subnet layout: the VPC is cut into 16 equal blocks (a /16 gives /20s of 4,096
+ * addresses); tier t in AZ i takes block 4t + i, leaving room for a fourth AZ and for a fourth
+ * tier in blocks 12-15.
+ */
+export function carveSubnets(vpc: Cidr, zones: number): SubnetCidrs {
+  const prefix = vpc.prefix + 4;
+  const tier = (t: number) => Array.from({ length: zones }, (_, i) => formatCidr(subnetAt(vpc, prefix, 4 * t + i)));
+  return { public: tier(0), application: tier(1), database: tier(2) };
+}
+
+/** Semantic checks beyond the schema; returns the settings with subnets resolved. */
+export function checkSettings(file: string, s: Settings): ResolvedSettings {
+  const expectedName = basename(file).replace(/\.json$/, '');
+  if (s.name !== expectedName) {
+    throw new BerthError(at(file, 'name'), `is ${q(s.name)} but the file is ${q(basename(file))}. Set \`name\` to ${q(expectedName)} or rename the file.`);
+  }
+  const net = s.network;
+  const vpc = parseCidr(net.vpcCidr);
+  if (!vpc) {
+    throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} is not a valid IPv4 CIDR block (octets 0-255, prefix 0-32, no host bits set). Use a block such as \`10.0.0.0/16\`.`);
+  }
+  // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html: a VPC is /16 to /28.
+  if (vpc.prefix < 16 || vpc.prefix > 24) {
+    throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} has prefix /${vpc.prefix}; berth needs /16 to /24 (AWS allows /16 to /28, and nine subnets must fit). Use a block such as \`10.0.0.0/16\`.`);
+  }
+  const subnets = net.subnets ?? carveSubnets(vpc, net.availabilityZones);
+  const seen: { path: string; cidr: Cidr }[] = [];
+  for (const tier of TIERS) {
+    const list = subnets[tier];
+    if (list.length !== net.availabilityZones) {
+      throw new BerthError(at(file, `network.subnets.${tier}`), `has ${list.length} CIDR blocks but \`network.availabilityZones\` is ${net.availabilityZones}. Give one block per Availability Zone.`);
+    }
+    list.forEach((text, i) => {
+      const path = `network.subnets.${tier}[${i}]`;
+      const c = parseCidr(text);
+      if (!c) throw new BerthError(at(file, path), `${q(text)} is not a valid IPv4 CIDR block (octets 0-255, no host bits set). Use a block such as \`10.0.16.0/20\`.`);
+      if (c.prefix > 28) throw new BerthError(at(file, path), `${q(text)} is smaller than /28, the smallest subnet AWS allows. Use a /28 or larger block.`);
+      if (!contains(vpc, c)) throw new BerthError(at(file, path), `${q(text)} is not inside the VPC block ${q(net.vpcCidr)}. Choose a block within it, or widen \`network.vpcCidr\`.`);
+      const clash = seen.find((o) => overlaps(o.cidr, c));
+      if (clash) throw new BerthError(at(file, path), `${q(text)} overlaps ${clash.path} (${q(formatCidr(clash.cidr))}). Subnets must not overlap: choose another block.`);
+      seen.push({ path, cidr: c });
+    });
+  }
+  // A dualstack ALB needs subnets with IPv6 blocks, which the network creates only when asked:
+  // without them the load balancer would fail at deploy time. Refuse it here, where the fix is obvious.
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#ip-address-type
+  if (s.loadBalancer.dns?.dualStack && !net.ipv6) {
+    throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 in its public subnets. Set `network.ipv6` to true, or remove `dualStack` (an A record is still written).');
+  }
+  const cap = s.cluster.capacity;
+  if (cap.type === 'ec2') {
+    // One launch template, so one AMI: every type must run on its architecture.
+    const first = cap.instanceTypes[0]!;
+    const other = cap.instanceTypes.findIndex((t) => isArm64InstanceType(t) !== isArm64InstanceType(first));
+    if (other > 0) {
+      const arch = (t: string) => (isArm64InstanceType(t) ? 'arm64 (Graviton)' : 'x86_64');
+      throw new BerthError(
+        at(file, `cluster.capacity.instanceTypes[${other}]`),
+        `${q(cap.instanceTypes[other]!)} is ${arch(cap.instanceTypes[other]!)} but ${q(first)} is ${arch(first)}; the instances share one AMI, so all types must have one architecture. Pick types of the same architecture.`,
+      );
+    }
+  }
+  if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {
+    throw new BerthError(at(file, 'cluster.capacity'), `needs minSize <= desiredCapacity <= maxSize, got ${cap.minSize} <= ${cap.desiredCapacity} <= ${cap.maxSize}. Adjust the three sizes.`);
+  }
+  for (const [name, o] of Object.entries(s.services ?? {})) {
+    if (o.minCount !== undefined && o.maxCount !== undefined && o.minCount > o.maxCount) {
+      throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);
+    }
+  }
+  return { ...s, network: { ...net, subnets }, file };
+}

@@ -1,0 +1,382 @@
+/**
+ * The cluster stack: an ECS cluster with Container Insights, and its capacity. Either EC2 (an Auto
+ * Scaling group of ECS-optimized Amazon Linux 2023 instances in the application subnets behind a
+ * capacity provider with managed scaling and draining; the Fargate providers are associated too, so
+ * Fargate services can run beside EC2 ones) or Fargate / Fargate Spot only.
+ *
+ * Every berth service uses the `awsvpc` network mode: each task has its own network interface and
+ * security group, and the load balancer targets task IPs, not instances. The instances therefore
+ * accept no inbound traffic at all.
+ */
+import { at } from '../../src/settings/loader.ts';
+import { BerthError, q } from '../../src/dsl/errors.ts';
+import { AWS, Base64, Equals, GetAZs, If, Not, Select, sub, type Intrinsic } from '../../src/dsl/intrinsic.ts';
+import type { Resource } from '../../src/dsl/resource.ts';
+import { defineStack, type NestArguments, type ParameterHandles } from '../../src/dsl/stack.ts';
+import type { Template } from '../../src/dsl/template.ts';
+import { isArm64InstanceType } from '../settings/instance-types.ts';
+import { publish } from './shared/registry.ts';
+import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
+import { environmentNameParameter } from './shared/environment-name.ts';
+
+/**
+ * The public SSM parameters that name the latest ECS-optimized Amazon Linux 2023 AMI, per CPU architecture.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/retrieve-ecs-optimized_AMI.html
+ */
+export const ECS_AMI_PARAMETER = {
+  x86_64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+  arm64: '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id',
+} as const;
+
+/** Managed scaling target when `cluster.capacity.targetCapacityPercent` is not set: no spare instances. */
+export const DEFAULT_TARGET_CAPACITY_PERCENT = 100;
+/** FARGATE_SPOT's default-strategy weight when `cluster.capacity.spotWeight` is not set: no Spot. */
+export const DEFAULT_SPOT_WEIGHT = 0;
+/** How long CloudFormation waits after each replaced instance (ISO 8601), so its ECS agent registers before the next one goes. */
+export const ROLLING_UPDATE_PAUSE = 'PT2M';
+
+/** Placeholder outputs of the Fargate variant, which has no EC2 provider and no instances. */
+export const FARGATE_CAPACITY_PROVIDER = 'FARGATE';
+export const NO_INSTANCE_SECURITY_GROUP = 'none';
+
+const ZONE_LETTERS = ['A', 'B', 'C'] as const;
+
+
+function size(description: string, label: string, value: number, minValue: number) {
+  return { type: 'Number', description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label } as const;
+}
+
+/** The EC2 variant's parameters: network pickers without defaults, the rest defaulted from the settings. */
+function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
+  const arch = isArm64InstanceType(cap.instanceTypes[0]!) ? 'arm64' : 'x86_64';
+  return {
+    EnvironmentName: environmentNameParameter(s.name),
+    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' } as const,
+    ApplicationSubnetIds: {
+      type: 'List<AWS::EC2::Subnet::Id>',
+      description: `Application subnets for the instances, one in each of the Region's first ${s.network.availabilityZones} Availability Zones, in that order (as the network stack makes them). They need a route to the ECS, ECR and SSM endpoints (NAT or VPC endpoints).`,
+      group: 'Network',
+      label: 'Application subnets',
+    } as const,
+    EcsAmiId: {
+      type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      description: `SSM parameter naming the ECS-optimized Amazon Linux 2023 AMI (${arch}; must match the instance type's architecture). Resolved on every stack update, which then replaces the instances one by one.`,
+      default: ECS_AMI_PARAMETER[arch],
+      group: 'Instances',
+      label: 'ECS-optimized AMI (SSM parameter)',
+    } as const,
+    VolumeSizeGiB: {
+      type: 'Number',
+      description: 'Size of the encrypted gp3 root volume, which also holds the images and containers.',
+      default: cap.volumeSizeGiB,
+      minValue: 30, // the ECS-optimized AMI's snapshot is 30 GiB
+      maxValue: 16384,
+      constraintDescription: '30 to 16384 GiB',
+      group: 'Instances',
+      label: 'Root volume size (GiB)',
+    } as const,
+    KeyPairName: {
+      type: 'String',
+      description: 'EC2 key pair for SSH, or empty for none (recommended: use SSM Session Manager, which needs no key and no open port).',
+      default: cap.keyPairName ?? '',
+      maxLength: 255,
+      group: 'Instances',
+      label: 'Key pair (optional)',
+    } as const,
+    MinSize: size('Fewest instances. Rolling updates keep this many in service, so it must stay below the maximum.', 'Minimum instances', cap.minSize, 0),
+    MaxSize: size('Most instances managed scaling may run.', 'Maximum instances', cap.maxSize, 1),
+    DesiredCapacity: size('Instances at creation; afterwards ECS managed scaling sets the count, and updates leave it alone.', 'Desired instances', cap.desiredCapacity, 0),
+    TargetCapacityPercent: {
+      type: 'Number',
+      description: 'Managed scaling target: how full the instances may get (100 = no spare instance kept; lower keeps headroom for faster task starts).',
+      default: cap.targetCapacityPercent ?? DEFAULT_TARGET_CAPACITY_PERCENT,
+      minValue: 1,
+      maxValue: 100,
+      constraintDescription: '1 to 100',
+      group: 'Auto Scaling',
+      label: 'Target capacity (%)',
+    } as const,
+  };
+}
+
+type Ec2Parameters = ReturnType<typeof ec2Parameters>;
+type FargateParameters = { EnvironmentName: ReturnType<typeof environmentNameParameter> };
+
+/**
+ * What a parent passes when it nests the cluster, typed against the EC2 contract: the Fargate
+ * variant declares only `EnvironmentName` (a VPC or subnets it would not use would be unused
+ * parameters), so its share is picked here from the settings, where the parent cannot go wrong.
+ *
+ *     nest(t, 'Cluster', cluster, { settings, parameters: clusterArguments(settings, { EnvironmentName, VpcId, ApplicationSubnetIds }) })
+ */
+export function clusterArguments(s: ResolvedSettings, args: NestArguments<Ec2Parameters>): NestArguments<Ec2Parameters> | NestArguments<FargateParameters> {
+  return s.cluster.capacity.type === 'ec2' ? args : { EnvironmentName: args.EnvironmentName };
+}
+
+/** Settings checks this stack needs beyond the schema. */
+function checkEc2Settings(s: ResolvedSettings, cap: Ec2CapacitySettings): void {
+  // A rolling update keeps `MinInstancesInService` (the minimum) running, which CloudFormation
+  // requires to be below MaxSize so it can launch a replacement before terminating an instance.
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-rollingupdate-mininstancesinservice
+  if (cap.minSize >= cap.maxSize) {
+    throw new BerthError(
+      at(s.file, 'cluster.capacity.maxSize'),
+      `is ${cap.maxSize}, not above \`minSize\` (${cap.minSize}). Rolling instance replacement (on every new AMI) keeps \`minSize\` instances in service and needs room for one more. ` +
+        `Set ${q('maxSize')} to at least ${cap.minSize + 1}.`,
+    );
+  }
+}
+
+export const cluster = defineStack({
+  name: 'cluster',
+  description: (s: ResolvedSettings) => {
+    const cap = s.cluster.capacity;
+    const capacity = cap.type === 'ec2' ? `EC2 capacity (${cap.instanceTypes.join(' / ')}, ${cap.minSize}-${cap.maxSize} instances, managed scaling and draining) plus Fargate` : 'Fargate and Fargate Spot capacity';
+    return `berth ECS cluster for ${s.name}: Container Insights (${s.cluster.containerInsights}), ${capacity}.`;
+  },
+  parameters: (s: ResolvedSettings): Ec2Parameters | FargateParameters => {
+    const cap = s.cluster.capacity;
+    return cap.type === 'ec2' ? ec2Parameters(s, cap) : { EnvironmentName: environmentNameParameter(s.name) };
+  },
+  outputs: {
+    ClusterName: { type: 'String', description: 'Name of the ECS cluster.' },
+    ClusterArn: { type: 'String', description: 'ARN of the ECS cluster.' },
+    CapacityProviderName: { type: 'String', description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' },
+    InstanceSecurityGroupId: { type: 'String', description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' },
+    Ec2Capacity: { type: 'String', description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' },
+    ClusterNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' },
+    CapacityProviderNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' },
+  },
+  build(t, p, s) {
+    const cap = s.cluster.capacity;
+    const tags: Tags = (suffix) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html
+    const containerInsights = [{ Name: 'containerInsights', Value: s.cluster.containerInsights }];
+
+    if (cap.type === 'fargate') {
+      // Fargate only: the providers and default strategy live on the cluster itself, as there is no
+      // provider of ours to create first. FARGATE keeps a base of one task per service on
+      // on-demand capacity; FARGATE_SPOT is listed in the strategy only with a positive weight.
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+      const spotWeight = cap.spotWeight ?? DEFAULT_SPOT_WEIGHT;
+      const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', {
+        ClusterSettings: containerInsights,
+        CapacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+        DefaultCapacityProviderStrategy: [
+          { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
+          ...(spotWeight > 0 ? [{ CapacityProvider: 'FARGATE_SPOT', Weight: spotWeight }] : []),
+        ],
+        Tags: tags('cluster'),
+      });
+      return {
+        ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, FARGATE_CAPACITY_PROVIDER),
+        ClusterName: ecsCluster.ref,
+        ClusterArn: ecsCluster.getAtt('Arn'),
+        CapacityProviderName: FARGATE_CAPACITY_PROVIDER,
+        InstanceSecurityGroupId: NO_INSTANCE_SECURITY_GROUP,
+        Ec2Capacity: 'false',
+      };
+    }
+
+    checkEc2Settings(s, cap);
+    // `parameters` declared the EC2 set for these settings; this narrows the handles to it.
+    if (!('VpcId' in p)) throw new Error('cluster: EC2 capacity without the EC2 parameters');
+    const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', { ClusterSettings: containerInsights, Tags: tags('cluster') });
+    const ec2 = addEc2Capacity(t, p, s, cap, ecsCluster, tags);
+    return {
+      ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, ec2.capacityProvider.ref),
+      ClusterName: ecsCluster.ref,
+      ClusterArn: ecsCluster.getAtt('Arn'),
+      CapacityProviderName: ec2.capacityProvider.ref,
+      InstanceSecurityGroupId: ec2.securityGroup.getAtt('GroupId'),
+      Ec2Capacity: 'true',
+    };
+  },
+});
+
+/** Publishes the cluster and capacity provider names in the estate registry (templates/stacks/shared/registry.ts). */
+function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Intrinsic<string> | string) {
+  const cluster = publish(t, 'ClusterNameParameter', env, 'cluster-name', ecsCluster.ref, 'Name of the ECS cluster, for service stacks.');
+  const provider = publish(t, 'CapacityProviderNameParameter', env, 'capacity-provider-name', capacityProvider, 'Capacity provider for EC2 services, for service stacks.');
+  return { ClusterNameParameter: cluster.ref, CapacityProviderNameParameter: provider.ref };
+}
+
+type Tags = (suffix: string) => { Key: string; Value: Intrinsic<'String'> }[];
+
+/**
+ * The EC2 capacity. Deleting the stack must not hang, which takes three decisions:
+ *
+ * 1. Managed termination protection is off (and new instances are not protected from scale-in).
+ *    With it on, instances keep their scale-in protection after the capacity provider is deleted,
+ *    so CloudFormation's deletion of the Auto Scaling group waits forever for them to go:
+ *    https://github.com/aws/aws-cdk/issues/18179, https://github.com/aws/aws-cdk/issues/14732,
+ *    https://github.com/aws/containers-roadmap/issues/2862. Managed draining (on) still drains an
+ *    instance's tasks before scale-in, instance refresh or rolling replacement terminates it:
+ *    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/managed-instance-draining.html
+ * 2. The cluster cannot be deleted while container instances are registered
+ *    (`ClusterContainsContainerInstancesException`), so the Auto Scaling group depends on the
+ *    cluster: CloudFormation then deletes the group, and waits for its instances to terminate,
+ *    before it deletes the cluster. The launch template's user data already names the cluster; the
+ *    explicit DependsOn keeps the order if that ever changes, as in
+ *    https://github.com/aws-samples/ecs-refarch-cloudformation/pull/79 and
+ *    https://github.com/aws/containers-roadmap/issues/631 (the ASG `DependsOn` the cluster).
+ * 3. A capacity provider cannot be deleted while a cluster uses it: the association refers to the
+ *    provider, so it is deleted first; the provider refers to the group, so it goes before it.
+ * Resulting delete order: association, capacity provider, Auto Scaling group (instances
+ * terminate), launch template / instance profile / security group, cluster.
+ */
+function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: ResolvedSettings, cap: Ec2CapacitySettings, ecsCluster: Resource<'AWS::ECS::Cluster'>, tags: Tags) {
+  const zones = ZONE_LETTERS.slice(0, s.network.availabilityZones);
+  // awsvpc tasks get their own network interfaces and security groups (the service stack's group
+  // admits the load balancer), and the load balancer targets task IPs. The instance's own interface
+  // therefore needs no inbound rule at all: no port range from the load balancer, nothing else.
+  // Outbound, the ECS agent, ECR image pulls, CloudWatch Logs and SSM all use HTTPS. DNS, NTP and
+  // instance metadata are not filtered by security groups:
+  // https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+  const securityGroup = t.resource('InstanceSecurityGroup', 'AWS::EC2::SecurityGroup', {
+    GroupDescription: 'ECS container instances: no inbound traffic (awsvpc tasks have their own groups), HTTPS out',
+    VpcId: p.VpcId.ref,
+    SecurityGroupEgress: [
+      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints' },
+    ],
+    Tags: tags('ecs-instances'),
+  });
+
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
+  const role = t.resource('InstanceRole', 'AWS::IAM::Role', {
+    Description: 'ECS container instances: register with the cluster, pull images, ship logs, SSM Session Manager.',
+    AssumeRolePolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'ec2.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          // No aws:SourceAccount condition here, unlike the other service roles: EC2 assumes an
+          // instance-profile role on the instance's behalf and AWS does not document that it
+          // sends aws:SourceAccount; if it did not, instances would get no credentials and never
+          // join the cluster. The role is only usable through this stack's instance profile.
+          // https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+        },
+      ],
+    },
+    ManagedPolicyArns: [
+      sub`arn:${AWS.Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`,
+      // Shell access without SSH keys or inbound ports. https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html
+      sub`arn:${AWS.Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    ],
+    Tags: tags('ecs-instance'),
+  });
+  const profile = t.resource('InstanceProfile', 'AWS::IAM::InstanceProfile', { Roles: [role.ref] });
+
+  const hasKeyPair = t.condition('HasKeyPair', Not(Equals(p.KeyPairName.ref, '')));
+
+  // Agent settings: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-agent-config.html
+  // ECS_AWSVPC_BLOCK_IMDS: awsvpc tasks cannot reach the instance metadata (and so the instance
+  // role's credentials); they use their task role. ECS_ENABLE_TASK_IAM_ROLE makes task roles
+  // explicit. Tags set on the instances are copied to the container instances.
+  const userData = sub`#!/bin/bash
+set -euo pipefail
+cat >> /etc/ecs/ecs.config <<'EOF'
+ECS_CLUSTER=${ecsCluster.ref}
+ECS_AWSVPC_BLOCK_IMDS=true
+ECS_ENABLE_TASK_IAM_ROLE=true
+ECS_ENABLE_CONTAINER_METADATA=true
+ECS_CONTAINER_INSTANCE_PROPAGATE_TAGS_FROM=ec2_instance
+EOF
+`;
+
+  const launchTemplate = t.resource('LaunchTemplate', 'AWS::EC2::LaunchTemplate', {
+    LaunchTemplateData: {
+      ImageId: p.EcsAmiId.ref,
+      // No InstanceType: the Auto Scaling group's mixed instances policy lists them.
+      IamInstanceProfile: { Arn: profile.getAtt('Arn') },
+      KeyName: If(hasKeyPair, p.KeyPairName.ref, AWS.NoValue),
+      // IMDSv2 only, one hop: containers (a hop further) cannot reach the metadata service.
+      // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html
+      MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      // Root volume of the Amazon Linux 2023 AMI; encrypted with the account's EBS key.
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/xvda', Ebs: { VolumeSize: p.VolumeSizeGiB.ref, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
+      ],
+      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [securityGroup.ref], DeleteOnTermination: true }],
+      Monitoring: { Enabled: true },
+      UserData: Base64(userData),
+      // The instances get their tags from the Auto Scaling group (PropagateAtLaunch); their
+      // volumes and network interfaces from here.
+      TagSpecifications: ['volume', 'network-interface'].map((ResourceType) => ({ ResourceType, Tags: tags('ecs-instance') })),
+    },
+  });
+
+  const group = t.resource(
+    'AutoScalingGroup',
+    'AWS::AutoScaling::AutoScalingGroup',
+    {
+      // One application subnet per AZ, in the AZs the network stack puts them in (the Region's
+      // first N), both lists explicit so the group visibly spans several AZs.
+      AvailabilityZones: zones.map((_, i) => Select(i, GetAZs())),
+      VPCZoneIdentifier: zones.map((_, i) => Select(i, p.ApplicationSubnetIds.ref)),
+      // Several instance types in order of preference, all On-Demand: when one type runs short in
+      // an AZ the group launches the next instead of failing to scale.
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/allocation-strategies.html
+      MixedInstancesPolicy: {
+        LaunchTemplate: {
+          LaunchTemplateSpecification: { LaunchTemplateId: launchTemplate.ref, Version: launchTemplate.getAtt('LatestVersionNumber') },
+          Overrides: cap.instanceTypes.map((InstanceType) => ({ InstanceType })),
+        },
+        InstancesDistribution: { OnDemandAllocationStrategy: 'prioritized', OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 100 },
+      },
+      MinSize: p.MinSize.ref,
+      MaxSize: p.MaxSize.ref,
+      DesiredCapacity: p.DesiredCapacity.ref,
+      // EC2 status checks: in awsvpc mode the instances are not load balancer targets (the tasks
+      // are, by IP), so ELB health checks would have nothing to check.
+      HealthCheckType: 'EC2',
+      // Off, with managed termination protection off: see the comment above this function.
+      NewInstancesProtectedFromScaleIn: false,
+      MetricsCollection: [{ Granularity: '1Minute' }],
+      Tags: [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-ecs-instance`, PropagateAtLaunch: true }],
+    },
+    {
+      dependsOn: [ecsCluster],
+      updatePolicy: {
+        // A new AMI (or any launch template change) replaces instances one at a time, launching the
+        // replacement first while only `MinSize` are in service. The ASG keeps its name, so the
+        // capacity provider (which names it) stays; a replacing update would recreate both.
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html
+        AutoScalingRollingUpdate: {
+          MaxBatchSize: 1,
+          MinInstancesInService: p.MinSize.ref,
+          PauseTime: ROLLING_UPDATE_PAUSE,
+          SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+        },
+        // ECS managed scaling owns DesiredCapacity after creation: stack updates must not reset it.
+        AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
+      },
+    },
+  );
+
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html
+  // Named after the stack: a generated name starts with the stack name, and provider names must not
+  // start with `aws`, `ecs` or `fargate` (https://github.com/aws/aws-cdk/issues/29151).
+  const capacityProvider = t.resource('CapacityProvider', 'AWS::ECS::CapacityProvider', {
+    Name: sub`ec2-${AWS.StackName}`,
+    AutoScalingGroupProvider: {
+      AutoScalingGroupArn: group.ref, // the name is accepted too
+      ManagedScaling: { Status: 'ENABLED', TargetCapacity: p.TargetCapacityPercent.ref },
+      ManagedTerminationProtection: 'DISABLED',
+      ManagedDraining: 'ENABLED',
+    },
+    Tags: tags('ec2'),
+  });
+
+  // EC2 by default; FARGATE and FARGATE_SPOT associated so a service can choose them instead.
+  // A strategy cannot mix Auto Scaling group and Fargate providers, so the default is EC2 alone.
+  t.resource('ClusterCapacityProviders', 'AWS::ECS::ClusterCapacityProviderAssociations', {
+    Cluster: ecsCluster.ref,
+    CapacityProviders: [capacityProvider.ref, 'FARGATE', 'FARGATE_SPOT'],
+    DefaultCapacityProviderStrategy: [{ CapacityProvider: capacityProvider.ref, Weight: 1 }],
+  });
+
+  return { capacityProvider, securityGroup };
+}

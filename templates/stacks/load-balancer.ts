@@ -1,0 +1,346 @@
+/**
+ * The load balancer stack: an internet-facing Application Load Balancer in the public subnets,
+ * the one entry point of the estate. Its security group admits the world on 80 / 443 only and
+ * sends traffic only to the application subnets. HTTPS with an ACM certificate and a TLS 1.3
+ * policy, port 80 redirecting to it; plain HTTP only where an environment opts in. Services attach
+ * listener rules to `ListenerArn`; anything no rule matches gets a fixed 404.
+ */
+import { at } from '../../src/settings/loader.ts';
+import { BerthError, q } from '../../src/dsl/errors.ts';
+import { AWS, Join, Select, sub, type Intrinsic, type Value } from '../../src/dsl/intrinsic.ts';
+import { RETAIN, type Resource } from '../../src/dsl/resource.ts';
+import { defineStack } from '../../src/dsl/stack.ts';
+import type { Template } from '../../src/dsl/template.ts';
+import { publish } from './shared/registry.ts';
+import type { ResolvedSettings } from '../settings/settings.ts';
+import { environmentNameParameter } from './shared/environment-name.ts';
+
+const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
+const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
+
+const ZONE_LETTERS = ['A', 'B', 'C'] as const;
+
+/** TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html */
+export const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+/** Key prefix of the access logs in the bucket (must not start with `AWSLogs` nor end with `/`). */
+export const ACCESS_LOG_PREFIX = 'alb';
+/** Days a deleted (noncurrent) log object version is kept: an undo window for accidental deletes. */
+export const NONCURRENT_LOG_DAYS = 30;
+/** Used when `loadBalancer.idleTimeoutSeconds` is not set: the ALB's own default. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+
+type Tag = { readonly Key: string; readonly Value: Intrinsic<'String'> };
+
+/** Unprivileged TCP ports, where the application tier listens (container ports and dynamic host ports). */
+const TARGET_PORTS = { FromPort: 1024, ToPort: 65535 } as const;
+
+/** Whether an ACM certificate for `certificateName` (possibly `*.zone`) is valid for host `name`. */
+export function certificateCovers(certificateName: string, name: string): boolean {
+  if (certificateName === name) return true;
+  // A wildcard covers exactly one label: *.example.com covers app.example.com, not a.b.example.com.
+  if (!certificateName.startsWith('*.')) return false;
+  const dot = name.indexOf('.');
+  return dot > 0 && name.slice(dot + 1) === certificateName.slice(2);
+}
+
+/** Settings checks this stack needs beyond the schema. */
+function checkLoadBalancerSettings(s: ResolvedSettings): void {
+  const { listener, dns } = s.loadBalancer;
+  if (listener.protocol === 'https' && listener.certificate.source === 'dnsValidated' && dns && !certificateCovers(listener.certificate.domainName, dns.domainName)) {
+    throw new BerthError(
+      at(s.file, 'loadBalancer.dns.domainName'),
+      `${q(dns.domainName)} is not covered by the certificate for ${q(listener.certificate.domainName)} (\`loadBalancer.listener.certificate.domainName\`), so browsers would reject the site. ` +
+        'Use the same name in both, or a wildcard certificate such as `*.example.com` for one level below it.',
+    );
+  }
+}
+
+function certificateArnParameter(certificateArn: string) {
+  return {
+    type: 'String',
+    description: 'ARN of the ACM certificate of the HTTPS listener, in the Region of the stack.',
+    default: certificateArn,
+    allowedPattern: CERTIFICATE_ARN_PATTERN,
+    constraintDescription: 'an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/...',
+    group: 'HTTPS',
+    label: 'Certificate ARN',
+  } as const;
+}
+
+export const loadBalancer = defineStack({
+  name: 'load-balancer',
+  description: (s: ResolvedSettings) =>
+    `berth load balancer for ${s.name}: internet-facing ALB, ` +
+    (s.loadBalancer.listener.protocol === 'https' ? 'HTTPS (TLS 1.3 policy) with HTTP redirecting to it' : 'plain HTTP (environment opt-in)') +
+    `${s.loadBalancer.accessLogs ? ', access logs' : ''}${s.loadBalancer.dns ? ', Route 53 alias' : ''}.`,
+  parameters: (s: ResolvedSettings) => {
+    const listener = s.loadBalancer.listener;
+    return {
+      EnvironmentName: environmentNameParameter(s.name),
+      VpcId: {
+        type: 'AWS::EC2::VPC::Id',
+        description: 'The VPC of the load balancer and its security group.',
+        group: 'Network',
+        label: 'VPC',
+      },
+      PublicSubnetIds: {
+        type: 'List<AWS::EC2::Subnet::Id>',
+        description: `Public subnets for the load balancer, one per Availability Zone (${s.network.availabilityZones}).`,
+        group: 'Network',
+        label: 'Public subnets',
+      },
+      ApplicationSubnetCidrs: {
+        type: 'CommaDelimitedList',
+        description: `CIDR blocks of the application subnets, one per Availability Zone (${s.network.availabilityZones}): the only destinations the load balancer may send traffic to.`,
+        default: s.network.subnets.application,
+        allowedPattern: CIDR_LIST_PATTERN,
+        constraintDescription: 'comma-separated IPv4 CIDR blocks',
+        group: 'Network',
+        label: 'Application subnet CIDR blocks',
+      },
+      // Declared only with an existing certificate (an unused parameter would be noise). Typed as
+      // always present because the DSL's contract types treat an optional key as a required
+      // parameter of unknown type; it is only read in the `existing` branch of `build`.
+      ...(listener.protocol === 'https' && listener.certificate.source === 'existing'
+        ? { CertificateArn: certificateArnParameter(listener.certificate.certificateArn) }
+        : ({} as { CertificateArn: ReturnType<typeof certificateArnParameter> })),
+    } as const;
+  },
+  outputs: {
+    LoadBalancerSecurityGroupId: { type: 'AWS::EC2::SecurityGroup::Id', description: 'Security group of the load balancer: the application tier admits traffic from it.' },
+    ListenerArn: { type: 'String', description: 'The listener services attach their rules to (HTTPS where enabled, else HTTP).' },
+    LoadBalancerFullName: { type: 'String', description: 'Full name of the load balancer (app/<name>/<id>), for request-count scaling and metrics.' },
+    LoadBalancerDnsName: { type: 'String', description: 'DNS name of the load balancer.' },
+    LoadBalancerArn: { type: 'String', description: 'ARN of the load balancer.' },
+    ListenerArnParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the listener ARN (/berth/<env>/listener-arn), read by service stacks.' },
+    LoadBalancerFullNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the load balancer full name (/berth/<env>/load-balancer-full-name).' },
+    Url: { type: 'String', description: 'Base URL of the estate.' },
+  },
+  build(t, p, s) {
+    checkLoadBalancerSettings(s);
+    const lb = s.loadBalancer;
+    const https = lb.listener.protocol === 'https';
+    const dualStack = lb.dns?.dualStack === true;
+    const tags = (suffix: string) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
+    const zones = ZONE_LETTERS.slice(0, s.network.availabilityZones);
+
+    // Open to the world on the listener ports only (80 alone for plain HTTP); IPv6 too when
+    // dual-stack. Egress only to the application subnets: inline egress rules replace the
+    // default allow-all rule. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html
+    const ports = https ? [80, 443] : [80];
+    const worlds = dualStack ? [{ CidrIp: '0.0.0.0/0' }, { CidrIpv6: '::/0' }] : [{ CidrIp: '0.0.0.0/0' }];
+    const securityGroup = t.resource(
+      'LoadBalancerSecurityGroup',
+      'AWS::EC2::SecurityGroup',
+      {
+        GroupDescription: 'Internet-facing load balancer: HTTP(S) in from anywhere, out to the application subnets only',
+        VpcId: p.VpcId.ref,
+        SecurityGroupIngress: ports.flatMap((port) =>
+          worlds.map((world) => ({
+            ...world,
+            IpProtocol: 'tcp',
+            FromPort: port,
+            ToPort: port,
+            Description: `${port === 443 ? 'HTTPS' : 'HTTP'} from the internet${'CidrIpv6' in world ? ' (IPv6)' : ''}`,
+          })),
+        ),
+        SecurityGroupEgress: zones.map((zone, i) => ({
+          CidrIp: Select(i, p.ApplicationSubnetCidrs.ref),
+          IpProtocol: 'tcp',
+          ...TARGET_PORTS,
+          Description: `To the application subnet in AZ ${zone} (targets and health checks)`,
+        })),
+        Tags: tags('alb'),
+      },
+      {
+        metadata: {
+          checkov: {
+            skip: [{ id: 'CKV_AWS_260', comment: 'An internet-facing load balancer must accept port 80 from anywhere; it only redirects to HTTPS unless the environment opts in to plain HTTP.' }],
+          },
+        },
+      },
+    );
+
+    const accessLogBucket = lb.accessLogs ? addAccessLogBucket(t, s.logRetentionDays, tags('alb-access-logs')) : undefined;
+
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-attributes
+    const attributes: Record<string, Value<string>> = {
+      'routing.http.drop_invalid_header_fields.enabled': 'true',
+      'routing.http.desync_mitigation_mode': 'defensive',
+      'deletion_protection.enabled': String(lb.deletionProtection),
+      'idle_timeout.timeout_seconds': String(lb.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS),
+      'access_logs.s3.enabled': String(accessLogBucket !== undefined),
+      ...(accessLogBucket ? { 'access_logs.s3.bucket': accessLogBucket.bucket.ref, 'access_logs.s3.prefix': ACCESS_LOG_PREFIX } : {}),
+    };
+    const skips = [
+      ...(lb.accessLogs ? [] : [{ id: 'CKV_AWS_91', comment: `Access logs are turned off for this environment (${s.file}: loadBalancer.accessLogs).` }]),
+      ...(lb.deletionProtection ? [] : [{ id: 'CKV_AWS_150', comment: `Deletion protection is turned off for this environment (${s.file}: loadBalancer.deletionProtection).` }]),
+    ];
+    const alb = t.resource(
+      'LoadBalancer',
+      'AWS::ElasticLoadBalancingV2::LoadBalancer',
+      {
+        Type: 'application',
+        Scheme: 'internet-facing',
+        IpAddressType: dualStack ? 'dualstack' : 'ipv4',
+        Subnets: p.PublicSubnetIds.ref,
+        SecurityGroups: [securityGroup.ref],
+        LoadBalancerAttributes: Object.entries(attributes).map(([Key, Value]) => ({ Key, Value })),
+        Tags: tags('alb'),
+      },
+      {
+        // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
+        dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
+        ...(skips.length ? { metadata: { checkov: { skip: skips } } } : {}),
+      },
+    );
+
+    // Anything no service rule matches. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
+    const notFound = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }];
+    let listener: Resource<'AWS::ElasticLoadBalancingV2::Listener'>;
+    if (lb.listener.protocol === 'https') {
+      const cert = lb.listener.certificate;
+      const certificateArn =
+        cert.source === 'existing'
+          ? p.CertificateArn.ref
+          : // ACM writes the validation CNAME into the hosted zone itself and the stack waits for
+            // issuance. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-certificatemanager-certificate.html
+            t.resource('Certificate', 'AWS::CertificateManager::Certificate', {
+              DomainName: cert.domainName,
+              ValidationMethod: 'DNS',
+              DomainValidationOptions: [{ DomainName: cert.domainName, HostedZoneId: cert.hostedZoneId }],
+              Tags: tags('alb'),
+            }).ref;
+      listener = t.resource('HttpsListener', 'AWS::ElasticLoadBalancingV2::Listener', {
+        LoadBalancerArn: alb.ref,
+        Port: 443,
+        Protocol: 'HTTPS',
+        SslPolicy: SSL_POLICY,
+        Certificates: [{ CertificateArn: certificateArn }],
+        DefaultActions: notFound,
+      });
+      t.resource('HttpListener', 'AWS::ElasticLoadBalancingV2::Listener', {
+        LoadBalancerArn: alb.ref,
+        Port: 80,
+        Protocol: 'HTTP',
+        // Host, path and query are kept (their defaults). https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#redirect-actions
+        DefaultActions: [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }],
+      });
+    } else {
+      listener = t.resource(
+        'HttpListener',
+        'AWS::ElasticLoadBalancingV2::Listener',
+        { LoadBalancerArn: alb.ref, Port: 80, Protocol: 'HTTP', DefaultActions: notFound },
+        {
+          metadata: {
+            checkov: {
+              skip: ['CKV_AWS_2', 'CKV_AWS_103'].map((id) => ({ id, comment: `Plain HTTP is this environment's explicit opt-in (${s.file}: loadBalancer.listener.allowPlainHttp).` })),
+            },
+          },
+        },
+      );
+    }
+
+    // Alias records: free queries, and they follow the ALB's changing addresses.
+    // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html
+    if (lb.dns) {
+      const dns = lb.dns;
+      const recordTypes = dualStack ? (['A', 'AAAA'] as const) : (['A'] as const);
+      for (const type of recordTypes) {
+        t.resource(`AliasRecord${type}`, 'AWS::Route53::RecordSet', {
+          HostedZoneId: dns.hostedZoneId,
+          Name: dns.domainName,
+          Type: type,
+          AliasTarget: { DNSName: alb.getAtt('DNSName'), HostedZoneId: alb.getAtt('CanonicalHostedZoneID'), EvaluateTargetHealth: true },
+        });
+      }
+    }
+
+    const scheme = https ? 'https' : 'http';
+    // The estate registry (templates/stacks/shared/registry.ts): service stacks read these by SSM name.
+    const listenerParameter = publish(t, 'ListenerArnParameter', p.EnvironmentName.ref, 'listener-arn', listener.ref, 'Listener services add their rules to.');
+    const fullNameParameter = publish(t, 'LoadBalancerFullNameParameter', p.EnvironmentName.ref, 'load-balancer-full-name', alb.getAtt('LoadBalancerFullName'), 'Full name of the load balancer, for request-count scaling.');
+    return {
+      ListenerArnParameter: listenerParameter.ref,
+      LoadBalancerFullNameParameter: fullNameParameter.ref,
+      LoadBalancerSecurityGroupId: securityGroup.ref,
+      ListenerArn: listener.ref,
+      LoadBalancerFullName: alb.getAtt('LoadBalancerFullName'),
+      LoadBalancerDnsName: alb.getAtt('DNSName'),
+      LoadBalancerArn: alb.ref,
+      Url: lb.dns ? `${scheme}://${lb.dns.domainName}` : sub`${scheme}://${alb.getAtt('DNSName')}`,
+    };
+  },
+});
+
+/**
+ * The access-log bucket and its policy. ALB access logs support only SSE-S3 (AES256), not SSE-KMS,
+ * and are delivered by the `logdelivery.elasticloadbalancing.amazonaws.com` service principal,
+ * which AWS now recommends in every Region over the per-Region ELB account IDs.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ */
+function addAccessLogBucket(t: Template, logRetentionDays: number, tags: readonly Tag[]) {
+  const bucket = t.resource(
+    'AccessLogBucket',
+    'AWS::S3::Bucket',
+    {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      // Object events go to EventBridge, where security tooling can watch for unexpected deletes
+      // or reads of the logs without the bucket knowing its consumers.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'expire-access-logs',
+            Status: 'Enabled',
+            ExpirationInDays: logRetentionDays,
+            NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_LOG_DAYS },
+          },
+        ],
+      },
+      Tags: tags,
+    },
+    {
+      ...RETAIN,
+      metadata: {
+        checkov: { skip: [{ id: 'CKV_AWS_18', comment: 'This is the log bucket: logging its own access would need yet another log bucket, and so on.' }] },
+      },
+    },
+  );
+  const policy = t.resource('AccessLogBucketPolicy', 'AWS::S3::BucketPolicy', {
+    Bucket: bucket.ref,
+    PolicyDocument: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AllowLoadBalancerLogDelivery',
+          Effect: 'Allow',
+          Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+          Action: 's3:PutObject',
+          Resource: sub`${bucket.getAtt('Arn')}/${ACCESS_LOG_PREFIX}/AWSLogs/${AWS.AccountId}/*`,
+          // Confused-deputy protection: only load balancers of this account may write.
+          Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId } },
+        },
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          // Fn::Join rather than Fn::Sub for the objects: AWS Control Tower's CT.S3.PR.8 rule
+          // recognises the bucket's own ARN only in that form.
+          Resource: [bucket.getAtt('Arn'), Join('', [bucket.getAtt('Arn'), '/*'])],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ],
+    },
+  }, {
+    // cfn-lint's I1022 prefers Fn::Sub to an empty-delimiter Fn::Join, but Control Tower's
+    // CT.S3.PR.8 only recognises the objects' ARN as Fn::Join (see DenyInsecureTransport).
+    metadata: { 'cfn-lint': { config: { ignore_checks: ['I1022'] } } },
+  });
+  return { bucket, policy };
+}

@@ -1,0 +1,105 @@
+/**
+ * The root stack: nests the network, the load balancer, the cluster and one stack per service,
+ * and wires outputs to parameters only through the typed contracts, so a missing or mistyped
+ * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
+ */
+import { at } from '../../src/settings/loader.ts';
+import { BerthError, q } from '../../src/dsl/errors.ts';
+import { defineStack, nest } from '../../src/dsl/stack.ts';
+import { cluster, clusterArguments } from './cluster.ts';
+import { loadBalancer } from './load-balancer.ts';
+import { network } from './network.ts';
+import { assignPriorities, definitionFile } from './service/routing.ts';
+import { service, serviceParameterNames } from './service.ts';
+import type { ServiceDefinition } from './service/definition.ts';
+import type { ResolvedSettings } from '../settings/settings.ts';
+import { environmentNameParameter } from './shared/environment-name.ts';
+
+export interface RootSettings {
+  readonly settings: ResolvedSettings;
+  readonly services: readonly ServiceDefinition[];
+}
+
+/** `web-api` becomes `WebApi`: the service's part of a logical ID. */
+export function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+export const root = defineStack({
+  name: 'root',
+  description: ({ settings, services }: RootSettings) =>
+    `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${services.map((s) => s.name).join(', ')}).`,
+  parameters: ({ settings }: RootSettings) => ({
+    EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
+  }),
+  outputs: {
+    Url: { type: 'String', description: 'Base URL of the estate.' },
+    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC.' },
+    ClusterName: { type: 'String', description: 'The ECS cluster.' },
+  },
+  build(t, p, { settings, services }) {
+    checkServicesFit(settings, services);
+    const env = p.EnvironmentName.ref;
+    const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
+    const lb = nest(t, 'LoadBalancer', loadBalancer, {
+      settings,
+      parameters: {
+        EnvironmentName: env,
+        VpcId: net.outputs.VpcId,
+        PublicSubnetIds: net.outputs.PublicSubnetIds,
+        ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
+      },
+    });
+    const ecs = nest(t, 'Cluster', cluster, {
+      settings,
+      parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
+    });
+    const priorities = assignPriorities(services);
+    for (const definition of services) {
+      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name) };
+      nest(t, `${pascal(definition.name)}Service`, service, {
+        settings: serviceSettings,
+        // Every wire is type-checked here; each service stack declares only the parameters it
+        // uses (a Fargate worker has no capacity provider or listener), so pass just those.
+        parameters: only(serviceParameterNames(serviceSettings), {
+          EnvironmentName: env,
+          VpcId: net.outputs.VpcId,
+          ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+          // Names of SSM parameters (the estate registry), not the values: see templates/stacks/shared/registry.ts.
+          ClusterName: ecs.outputs.ClusterNameParameter,
+          CapacityProviderName: ecs.outputs.CapacityProviderNameParameter,
+          LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+          ListenerArn: lb.outputs.ListenerArnParameter,
+          LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+        }),
+      });
+    }
+    return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+  },
+});
+
+/** The environment must be able to run every service, and override only services that exist. */
+function checkServicesFit(settings: ResolvedSettings, services: readonly ServiceDefinition[]): void {
+  for (const d of services) {
+    if (d.capacity.type === 'ec2' && settings.cluster.capacity.type !== 'ec2') {
+      throw new BerthError(
+        at(settings.file, 'cluster.capacity.type'),
+        `is \`fargate\`, but service ${q(d.name)} (${definitionFile(d.name)}) runs on EC2 capacity. ` +
+          `Give the environment EC2 capacity, or move the service to \`capacity: { type: 'fargate' }\`.`,
+      );
+    }
+  }
+  for (const name of Object.keys(settings.services ?? {})) {
+    if (!services.some((d) => d.name === name)) {
+      throw new BerthError(
+        at(settings.file, `services.${name}`),
+        `overrides service ${q(name)}, which the estate does not define. Services: ${services.map((d) => q(d.name)).join(', ')} (templates/services/). Fix the name or remove the entry.`,
+      );
+    }
+  }
+}
+
+/** The entries of `args` whose keys are in `names`. */
+function only<A extends object>(names: readonly string[], args: A): A {
+  return Object.fromEntries(Object.entries(args).filter(([k]) => names.includes(k))) as A;
+}

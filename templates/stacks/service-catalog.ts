@@ -1,0 +1,246 @@
+/**
+ * The Service Catalog stack: a portfolio with one product for the whole estate (the packaged root
+ * stack) and one per service, each with a launch-role constraint, and the principals allowed to
+ * launch them. It is a top-level template of its own (`service-catalog.yaml`), never nested in
+ * the root: it publishes the estate rather than being part of it.
+ *
+ * Each product's version points at the packaged template in S3, under
+ * `<prefix>/<environment>/<version>/<file>`, where `<version>` is a hash of the product templates
+ * (`TemplateVersion`'s default), so the artifact under a key never changes: `make publish` uploads
+ * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
+ */
+import { createHash } from 'node:crypto';
+import { BerthError, q } from '../../src/dsl/errors.ts';
+import { AWS, Equals, If, Not, Sub, sub, type Value } from '../../src/dsl/intrinsic.ts';
+import { defineStack } from '../../src/dsl/stack.ts';
+import type { Template } from '../../src/dsl/template.ts';
+import { flatten } from '../../src/dsl/estate.ts';
+import { toPlain } from '../../src/emit/plain.ts';
+import { toYaml } from '../../src/emit/yaml.ts';
+import { environmentNameParameter } from './shared/environment-name.ts';
+import { launchPolicies } from './launch-role.ts';
+import { pascal } from './root.ts';
+import type { ServiceDefinition } from './service/definition.ts';
+import type { ResolvedSettings } from '../settings/settings.ts';
+
+export interface ServiceCatalogSettings {
+  readonly settings: ResolvedSettings;
+  readonly services: readonly ServiceDefinition[];
+  /** The estate's root template; its nested templates hang off `children`. */
+  readonly estate: Template;
+}
+
+/** Key prefix `make publish` uploads under when `--prefix` is not given (scripts/deploy.sh). */
+export const DEFAULT_TEMPLATE_PREFIX = 'berth';
+export const DEFAULT_OWNER = 'Platform team';
+const VERSION_LENGTH = 12;
+
+/**
+ * The product version: a hash of every product template's body, so it changes exactly when a
+ * product changes. Headers are left out: they name files, not content.
+ */
+export function productVersion(estate: Template): string {
+  const hash = createHash('sha256');
+  for (const t of flatten([estate])) hash.update(`${t.file}\n${toYaml(t.toJSON())}\n`);
+  return hash.digest('hex').slice(0, VERSION_LENGTH);
+}
+
+/** One product: the estate (root) or a service, with the template it deploys. */
+interface Product {
+  readonly id: string;
+  readonly name: string;
+  readonly template: Template;
+}
+
+function products(estate: Template, services: readonly ServiceDefinition[]): Product[] {
+  return [
+    { id: 'Estate', name: 'estate', template: estate },
+    ...services.map((d) => {
+      const template = estate.children.find((c) => c.name === `service-${d.name}`);
+      if (!template) throw new BerthError('templates/stacks/service-catalog.ts', `the estate has no template ${q(`service-${d.name}.yaml`)} for service ${q(d.name)}. Nest every service in the root stack (templates/stacks/root.ts).`);
+      return { id: `${pascal(d.name)}Service`, name: `service ${d.name}`, template };
+    }),
+  ];
+}
+
+type PlainResource = { readonly Type: string; readonly Properties?: Record<string, unknown> };
+
+/** Every resource of the products, nested stacks included, as plain JSON. */
+function productResources(estate: Template): PlainResource[] {
+  return flatten([estate]).flatMap((t) => Object.values((toPlain(t.toJSON()) as { Resources: Record<string, PlainResource> }).Resources));
+}
+
+/**
+ * The AWS managed policies the products attach to their roles (the cluster instances' ECS agent
+ * and SSM policies): the launch role may attach those and no others.
+ */
+function attachedManagedPolicies(resources: readonly PlainResource[]): Value<string>[] {
+  const arns = new Map<string, Value<string>>();
+  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
+    for (const arn of (r.Properties?.ManagedPolicyArns ?? []) as unknown[]) {
+      const text = typeof arn === 'string' ? arn : (arn as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+      if (typeof text !== 'string' || !/^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::aws:policy\//.test(text)) {
+        throw new BerthError('templates/stacks/service-catalog.ts', `a product role attaches managed policy ${q(JSON.stringify(arn))}, which is not an AWS managed policy ARN. The launch role may only attach AWS managed policies: write it as sub\`arn:\${AWS.Partition}:iam::aws:policy/...\`.`);
+      }
+      arns.set(text, typeof arn === 'string' ? arn : Sub(text));
+    }
+  }
+  return [...arns.keys()].sort().map((k) => arns.get(k)!);
+}
+
+export const serviceCatalog = defineStack({
+  name: 'service-catalog',
+  description: ({ settings, services }: ServiceCatalogSettings) =>
+    `berth Service Catalog portfolio for ${settings.name}: the estate and ${services.length} services (${services.map((s) => s.name).join(', ')}) as products, with a least-privilege launch role.`,
+  parameters: ({ settings, estate }: ServiceCatalogSettings) => ({
+    EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the portfolio and its products; the launch role may write only this environment\'s registry (/berth/<environment>/).'),
+    TemplateBucket: {
+      type: 'String',
+      description: 'S3 bucket holding the packaged product templates (`make publish` uploads them). Empty: berth-<account>-<region>, the bucket scripts/deploy.sh creates.',
+      default: '',
+      allowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      constraintDescription: 'an S3 bucket name (lower-case letters, digits, dots and hyphens), or empty',
+      group: 'Product templates',
+      label: 'Template bucket',
+    },
+    TemplatePrefix: {
+      type: 'String',
+      description: `Key prefix of the templates in the bucket (scripts/deploy.sh --prefix); they are under <prefix>/${settings.name}/<version>/.`,
+      default: DEFAULT_TEMPLATE_PREFIX,
+      allowedPattern: '^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$',
+      constraintDescription: 'an S3 key prefix without leading or trailing slash',
+      group: 'Product templates',
+      label: 'Template key prefix',
+    },
+    TemplateVersion: {
+      type: 'String',
+      description: 'Version of the product templates: a hash of their content, computed by `make build`. Each publish uploads under its own version and never overwrites one.',
+      default: productVersion(estate),
+      allowedPattern: '^[A-Za-z0-9._-]{1,64}$',
+      constraintDescription: 'letters, digits, dots, underscores and hyphens',
+      group: 'Product templates',
+      label: 'Product version',
+    },
+    ProductOwner: {
+      type: 'String',
+      description: 'Owner shown on every product (team or contact).',
+      default: DEFAULT_OWNER,
+      minLength: 1,
+      maxLength: 200,
+      group: 'Products',
+      label: 'Product owner',
+    },
+    Principal1Arn: principalParameter(1),
+    Principal2Arn: principalParameter(2),
+    Principal3Arn: principalParameter(3),
+  }),
+  outputs: {
+    PortfolioId: { type: 'String', description: 'The portfolio.' },
+    LaunchRoleArn: { type: 'String', description: 'The role Service Catalog assumes to provision the products.' },
+  },
+  build(t, p, { settings, services, estate }) {
+    const env = p.EnvironmentName.ref;
+    const hasBucket = t.condition('HasTemplateBucket', Not(Equals(p.TemplateBucket.ref, '')));
+    // The default bucket is the one scripts/deploy.sh creates: berth-<account>-<region>.
+    const bucket = If<'String'>(hasBucket, p.TemplateBucket.ref, sub`berth-${AWS.AccountId}-${AWS.Region}`);
+    const tags = [{ Key: 'berth:environment', Value: env }];
+
+    const portfolio = t.resource('Portfolio', 'AWS::ServiceCatalog::Portfolio', {
+      DisplayName: sub`berth ${env}`,
+      ProviderName: p.ProductOwner.ref,
+      Description: sub`The ${env} ECS estate and its services, as CloudFormation products built by berth.`,
+      Tags: tags,
+    });
+
+    const resources = productResources(estate);
+    const policies = launchPolicies(
+      resources.map((r) => r.Type),
+      {
+        environmentName: env,
+        templateObjects: sub`arn:${AWS.Partition}:s3:::${bucket}/${p.TemplatePrefix.ref}/${settings.name}/${p.TemplateVersion.ref}/*`,
+        attachableManagedPolicies: attachedManagedPolicies(resources),
+      },
+    );
+    // checkov's IAM checks (CKV_AWS_107-111) pass on every policy, the unscoped one included:
+    // cloudsplaining does not count actions without resource-level permissions as unconstrained.
+    const managed = policies.map((policy) =>
+      t.resource(`Launch${policy.name}Policy`, 'AWS::IAM::ManagedPolicy', {
+        Description: sub`Service Catalog launch role of ${env}: ${policy.description}`,
+        PolicyDocument: { Version: '2012-10-17', Statement: policy.statements },
+      }),
+    );
+    const launchRole = t.resource('LaunchRole', 'AWS::IAM::Role', {
+      Description: sub`Assumed by Service Catalog to provision the berth ${env} products.`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'servicecatalog.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            // Confused-deputy protection: only Service Catalog acting for this account.
+            // https://docs.aws.amazon.com/servicecatalog/latest/adminguide/constraints-launch.html
+            Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId } },
+          },
+        ],
+      },
+      ManagedPolicyArns: managed.map((m) => m.ref),
+      Tags: tags,
+    });
+
+    for (const product of products(estate, services)) {
+      const handle = t.resource(`${product.id}Product`, 'AWS::ServiceCatalog::CloudFormationProduct', {
+        Name: sub`berth ${env} ${product.name}`,
+        Owner: p.ProductOwner.ref,
+        Description: product.template.description,
+        Distributor: 'berth',
+        ProvisioningArtifactParameters: [
+          {
+            Name: p.TemplateVersion.ref,
+            Description: sub`${product.template.file} of berth ${env}, version ${p.TemplateVersion.ref}`,
+            // Virtual-hosted-style URL of the object `make publish` uploaded.
+            Info: { LoadTemplateFromURL: sub`https://${bucket}.s3.${AWS.Region}.${AWS.URLSuffix}/${p.TemplatePrefix.ref}/${settings.name}/${p.TemplateVersion.ref}/${product.template.file}` },
+          },
+        ],
+        Tags: tags,
+      });
+      const association = t.resource(`${product.id}ProductAssociation`, 'AWS::ServiceCatalog::PortfolioProductAssociation', {
+        PortfolioId: portfolio.ref,
+        ProductId: handle.ref,
+      });
+      // The constraint needs the product in the portfolio first.
+      t.resource(
+        `${product.id}LaunchConstraint`,
+        'AWS::ServiceCatalog::LaunchRoleConstraint',
+        {
+          PortfolioId: portfolio.ref,
+          ProductId: handle.ref,
+          RoleArn: launchRole.getAtt('Arn'),
+          Description: 'Provisions with the portfolio launch role: users need no permissions on the resources.',
+        },
+        { dependsOn: [association] },
+      );
+    }
+
+    for (const [n, principal] of [p.Principal1Arn, p.Principal2Arn, p.Principal3Arn].entries()) {
+      const arn = principal.ref;
+      const has = t.condition(`HasPrincipal${n + 1}`, Not(Equals(arn, '')));
+      t.resource(`Principal${n + 1}Association`, 'AWS::ServiceCatalog::PortfolioPrincipalAssociation', { PortfolioId: portfolio.ref, PrincipalARN: arn, PrincipalType: 'IAM' }, { condition: has });
+    }
+
+    return { PortfolioId: portfolio.ref, LaunchRoleArn: launchRole.getAtt('Arn') };
+  },
+});
+
+/** An optional principal: the portfolio can be shared with up to three IAM roles, users or groups. */
+function principalParameter(n: number) {
+  return {
+    type: 'String',
+    description: `IAM role, user or group allowed to launch the products${n === 1 ? '' : ' (another one)'}. Empty: none.`,
+    default: '',
+    allowedPattern: '^$|^arn:aws[a-z-]*:iam::\\d{12}:(role|user|group)/.+$',
+    constraintDescription: 'an IAM role, user or group ARN such as arn:aws:iam::123456789012:role/Developers, or empty',
+    group: 'Access',
+    label: `Principal ${n} ARN`,
+  } as const;
+}

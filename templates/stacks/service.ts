@@ -1,0 +1,137 @@
+/**
+ * The service stack, one per service of templates/services/: a task definition (read-only,
+ * non-root, capability-free container; logs to an encrypted group; separate execution and task
+ * roles) and, by role, a web service behind the load balancer, a queue worker with its SQS
+ * queues, or a scheduled task. Every stack also outputs the `aws ecs run-task` command for a
+ * manual run in the same subnets and security group.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
+ */
+import { AWS, Join, sub } from '../../src/dsl/intrinsic.ts';
+import { defineStack } from '../../src/dsl/stack.ts';
+import { backlogScaling, queueResources } from './service/queue-worker.ts';
+import { scheduleResources } from './service/scheduled-task.ts';
+import { need, serviceParameters, type OptionalHandles } from './service/parameters.ts';
+import { resolve, type Role, type ServiceStackSettings } from './service/resolve.ts';
+import { capacityStrategy, placementProps, runTaskCommand } from './service/task-capacity.ts';
+import { containerDefinition, logResources, securityGroup, taskRoles } from './service/task-definition.ts';
+import { webResources, webScaling } from './service/web-service.ts';
+
+export type { ServiceStackSettings } from './service/resolve.ts';
+
+/**
+ * The parameters the stack of this service declares, for a parent that nests it: pass only these
+ * (a Fargate service has no `CapacityProviderName`, a worker no `ListenerArn`, ...).
+ */
+export function serviceParameterNames(s: ServiceStackSettings): readonly string[] {
+  return Object.keys(serviceParameters(resolve(s)));
+}
+// ---------------------------------------------------------------------------------------------
+// The stack
+
+export const service = defineStack({
+  name: (s: ServiceStackSettings) => `service-${s.service.name}`,
+  description: (s: ServiceStackSettings) => {
+    const d = s.service;
+    const where = d.capacity.type === 'ec2' ? 'EC2 capacity' : 'Fargate';
+    const what = d.role.kind === 'web' ? 'web service behind the load balancer' : d.role.kind === 'queueWorker' ? 'queue worker with SQS queue and dead-letter queue' : `scheduled task (${d.role.schedule})`;
+    return `berth service ${d.name} for ${s.settings.name}: ${what} on ${where}.`;
+  },
+  parameters: (s: ServiceStackSettings) => serviceParameters(resolve(s)),
+  outputs: {
+    ServiceName: { type: 'String', description: 'Name of the ECS service (for a scheduled task: the task definition family).' },
+    TaskDefinitionArn: { type: 'String', description: 'ARN of the task definition revision.' },
+    SecurityGroupId: { type: 'AWS::EC2::SecurityGroup::Id', description: 'Security group of the tasks (add egress rules to databases here).' },
+    RunTaskCommand: { type: 'String', description: 'AWS CLI command that runs one task by hand, in the application subnets with this security group.' },
+    QueueUrl: { type: 'String', description: 'URL of the work queue (queue workers), otherwise `none`.' },
+    QueueArn: { type: 'String', description: 'ARN of the work queue (queue workers), otherwise `none`.' },
+  },
+  build(t, p, ss) {
+    const r = resolve(ss);
+    // The DSL types the handle of an optional (conditionally declared) parameter as
+    // `Parameter<unknown>`; this restores the kinds `optionalParameters` declares them with.
+    const o = p as unknown as OptionalHandles;
+    const env = p.EnvironmentName.ref;
+    const tags = [
+      { Key: 'berth:environment', Value: env },
+      { Key: 'berth:service', Value: r.name },
+    ];
+    const family = sub`${env}-${r.name}`;
+    const clusterArn = sub`arn:${AWS.Partition}:ecs:${AWS.Region}:${AWS.AccountId}:cluster/${p.ClusterName.ref}`;
+
+    const logGroup = logResources(t, r, env, tags);
+    const sg = securityGroup(t, r, p.VpcId, o, env, tags);
+    const queue = r.def.role.kind === 'queueWorker' ? queueResources(t, r.def.role, tags) : undefined;
+    const roles = taskRoles(t, r, logGroup, queue);
+    const td = t.resource('TaskDefinition', 'AWS::ECS::TaskDefinition', {
+      Family: family,
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: [r.fargate ? 'FARGATE' : 'EC2'],
+      Cpu: String(r.def.container.cpu),
+      Memory: String(r.def.container.memoryMiB),
+      ExecutionRoleArn: roles.execution.getAtt('Arn'),
+      TaskRoleArn: roles.task.getAtt('Arn'),
+      Volumes: r.writable.map((w) => ({ Name: w.volume })),
+      ContainerDefinitions: [containerDefinition(r, p.ImageUri.ref, logGroup)],
+      Tags: tags,
+    });
+
+    const strategy = capacityStrategy(r, o);
+    const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: [sg.ref], AssignPublicIp: 'DISABLED' } as const;
+    const run = runTaskCommand(r, p.ClusterName.ref, td, sg, Join(',', p.ApplicationSubnetIds.ref), strategy);
+    const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none' };
+
+    if (r.def.role.kind === 'scheduled') {
+      scheduleResources(t, r, r.def.role, { td, roles, clusterArn, awsvpc, strategy });
+      return { ServiceName: family, TaskDefinitionArn: td.ref, SecurityGroupId: sg.ref, RunTaskCommand: run, ...queueOutputs };
+    }
+
+    const web = r.def.role.kind === 'web' ? webResources(t, r, r.def.role, p.VpcId, o, tags) : undefined;
+    const svc = t.resource(
+      'Service',
+      'AWS::ECS::Service',
+      {
+        Cluster: p.ClusterName.ref,
+        TaskDefinition: td.ref,
+        // Without auto scaling the template sets the count; with it, scaling owns it (see resolve).
+        ...(r.desiredCount !== undefined ? { DesiredCount: need(o.DesiredCount, 'DesiredCount').ref } : {}),
+        CapacityProviderStrategy: strategy,
+        ...(r.fargate ? { PlatformVersion: 'LATEST' } : {}),
+        NetworkConfiguration: { AwsvpcConfiguration: awsvpc },
+        ...placementProps(r.placement, 'PlacementStrategies', 'PlacementConstraints'),
+        ...(web
+          ? {
+              LoadBalancers: [{ ContainerName: r.name, ContainerPort: r.def.container.port!, TargetGroupArn: web.targetGroup.ref }],
+              HealthCheckGracePeriodSeconds: (r.def.role as Role<'web'>).healthCheckGracePeriodSeconds ?? 60,
+            }
+          : {}),
+        DeploymentConfiguration: {
+          // Roll back to the last working task definition when new tasks keep failing.
+          // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          MinimumHealthyPercent: r.def.minimumHealthyPercent ?? 100,
+          MaximumPercent: r.def.maximumPercent ?? 200,
+        },
+        EnableExecuteCommand: r.exec,
+        EnableECSManagedTags: true,
+        PropagateTags: 'SERVICE',
+        Tags: tags,
+      },
+      // The target group must belong to a load balancer (through the rule) before a service can use it.
+      { dependsOn: web ? [web.rule] : [] },
+    );
+
+    if (r.scaling) {
+      const target = t.resource('ScalableTarget', 'AWS::ApplicationAutoScaling::ScalableTarget', {
+        ServiceNamespace: 'ecs',
+        ScalableDimension: 'ecs:service:DesiredCount',
+        ResourceId: sub`service/${p.ClusterName.ref}/${svc.getAtt('Name')}`,
+        MinCapacity: need(o.MinCount, 'MinCount').ref,
+        MaxCapacity: need(o.MaxCount, 'MaxCount').ref,
+        // No RoleARN: Application Auto Scaling uses its service-linked role for ECS.
+      });
+      if (r.def.role.kind === 'web' && r.def.role.scaling) webScaling(t, r, r.def.role.scaling, target, web!.targetGroup, o);
+      if (r.def.role.kind === 'queueWorker' && queue) backlogScaling(t, r, r.def.role, target, queue.queue, p.ClusterName.ref, svc.getAtt('Name'));
+    }
+    return { ServiceName: svc.getAtt('Name'), TaskDefinitionArn: td.ref, SecurityGroupId: sg.ref, RunTaskCommand: run, ...queueOutputs };
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * The service stack's parameters: the wiring from the other stacks (defaulted from the estate
+ * registry in SSM, so the template deploys on its own), the image, and the task counts. A stack
+ * declares only the parameters its service uses.
+ */
+import type { ParameterHandles } from '../../../src/dsl/stack.ts';
+import { environmentNameParameter } from '../shared/environment-name.ts';
+import { registryParameter } from '../shared/registry.ts';
+import { TAG_OR_DIGEST, type Resolved } from './resolve.ts';
+const WIRING = 'Network and wiring (outputs of the other stacks)';
+const CONTAINER = 'Container';
+const SCALING = 'Task count';
+
+function baseParameters(r: Resolved) {
+  return {
+    EnvironmentName: environmentNameParameter(r.s.name, 'Name prefix for the resources (tags, names, the log group /berth/<environment>/<service>).'),
+    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the tasks (the network stack\'s VpcId output).', group: WIRING, label: 'VPC' },
+    ApplicationSubnetIds: {
+      type: 'List<AWS::EC2::Subnet::Id>',
+      description: 'Application subnets for the tasks, one per Availability Zone (the network stack\'s ApplicationSubnetIds output). Tasks get no public IP.',
+      group: WIRING,
+      label: 'Application subnets',
+    },
+    ClusterName: registryParameter(r.s.name, 'cluster-name', "Name of the ECS cluster (the cluster stack's ClusterName).", WIRING, 'ECS cluster name'),
+    ImageUri: {
+      type: 'String',
+      description: r.ecr
+        ? `Container image in ECR repository ${r.ecr.registry}/${r.ecr.repository} (the execution role may pull only from it), with a tag or digest. For another repository, set services.${r.name}.image in the environment file and rebuild.`
+        : 'Container image URI with a tag or digest.',
+      default: r.image,
+      allowedPattern: r.ecr ? `^${escapeRegExp(`${r.ecr.registry}/${r.ecr.repository}`)}${TAG_OR_DIGEST}$` : '^\\S+$',
+      constraintDescription: r.ecr ? `an image of ${r.ecr.registry}/${r.ecr.repository}, with :tag or @sha256:digest` : 'an image URI without spaces',
+      group: CONTAINER,
+      label: 'Image URI',
+    },
+  } as const;
+}
+
+function optionalParameters(r: Resolved) {
+  return {
+    CapacityProviderName: registryParameter(r.s.name, 'capacity-provider-name', "EC2 capacity provider of the cluster (the cluster stack's CapacityProviderName).", WIRING, 'EC2 capacity provider'),
+    ListenerArn: registryParameter(r.s.name, 'listener-arn', "Listener the service adds its rule to (the load-balancer stack's ListenerArn).", WIRING, 'Listener ARN'),
+    LoadBalancerSecurityGroupId: {
+      type: 'AWS::EC2::SecurityGroup::Id',
+      description: 'Security group of the load balancer, the only source the service admits: the load-balancer stack\'s LoadBalancerSecurityGroupId output.',
+      group: WIRING,
+      label: 'Load balancer security group',
+    },
+    LoadBalancerFullName: registryParameter(r.s.name, 'load-balancer-full-name', 'Full name of the load balancer (app/<name>/<id>) for request-count scaling.', WIRING, 'Load balancer full name'),
+    DesiredCount: {
+      type: 'Number',
+      description: 'Tasks to run when the service is created or updated.',
+      default: r.desiredCount ?? 0,
+      minValue: 0,
+      group: SCALING,
+      label: 'Desired task count',
+    },
+    MinCount: { type: 'Number', description: 'Fewest tasks auto scaling keeps.', default: r.scaling?.minCount ?? 0, minValue: 0, group: SCALING, label: 'Minimum task count' },
+    MaxCount: { type: 'Number', description: 'Most tasks auto scaling starts.', default: r.scaling?.maxCount ?? 1, minValue: 1, group: SCALING, label: 'Maximum task count' },
+  } as const;
+}
+
+type BaseSpecs = ReturnType<typeof baseParameters>;
+type OptionalSpecs = ReturnType<typeof optionalParameters>;
+
+/**
+ * The stack's parameters: the base set, plus those this service uses (an unused parameter is a
+ * cfn-lint warning and a confusing console field).
+ */
+export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpecs> {
+  const role = r.def.role;
+  const used: Record<keyof OptionalSpecs, boolean> = {
+    CapacityProviderName: !r.fargate,
+    ListenerArn: role.kind === 'web',
+    LoadBalancerSecurityGroupId: role.kind === 'web',
+    LoadBalancerFullName: role.kind === 'web' && role.scaling?.target.metric === 'requestsPerTarget',
+    DesiredCount: r.desiredCount !== undefined,
+    MinCount: r.scaling !== undefined,
+    MaxCount: r.scaling !== undefined,
+  };
+  const base = baseParameters(r);
+  const optional = optionalParameters(r);
+  const pick = (...keys: (keyof OptionalSpecs)[]) => Object.fromEntries(keys.filter((k) => used[k]).map((k) => [k, optional[k]]));
+  const { EnvironmentName, VpcId, ApplicationSubnetIds, ClusterName, ImageUri } = base;
+  return {
+    EnvironmentName,
+    VpcId,
+    ApplicationSubnetIds,
+    ClusterName,
+    ...pick('CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'LoadBalancerFullName'),
+    ImageUri,
+    ...pick('DesiredCount', 'MinCount', 'MaxCount'),
+  } as BaseSpecs & Partial<OptionalSpecs>;
+}
+
+export type OptionalHandles = Partial<ParameterHandles<OptionalSpecs>>;
+
+/** A parameter this service declared (see `serviceParameters`); absent means a bug in berth. */
+export function need<T>(handle: T | undefined, name: string): T {
+  if (handle === undefined) throw new Error(`berth bug: parameter ${name} was used but not declared`);
+  return handle;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

@@ -1,0 +1,297 @@
+/**
+ * A service definition resolved against its environment: every check of
+ * templates/services/<name>.ts and of the environment's `services.<name>` overrides, with located
+ * errors, and the defaults filled in. The service stack's modules build from the result.
+ */
+import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { checkFargateSize } from './fargate.ts';
+import { placementRules, type PlacementRules } from './placement.ts';
+import { definitionFile, priorityOf } from './routing.ts';
+import type { ServiceDefinition, ServiceRole, WebScaling } from './definition.ts';
+import type { ResolvedSettings } from '../../settings/settings.ts';
+export interface ServiceStackSettings {
+  readonly settings: ResolvedSettings;
+  readonly service: ServiceDefinition;
+  /** From `assignPriorities` over the whole estate. @default priorityOf(service.name) */
+  readonly listenerRulePriority?: number;
+}
+
+/** @default for `desiredCount` of a service without auto scaling. */
+export const DEFAULT_DESIRED_COUNT = 2;
+/** @default for `container.writablePaths`. */
+export const DEFAULT_WRITABLE_PATHS = ['/tmp'] as const;
+/** @default for `container.user`: any non-root UID. */
+export const DEFAULT_USER = '1000';
+/**
+ * Seconds the load balancer drains a deregistered task. No setting yet: AWS's default of 300 s
+ * makes every deployment slow, and 30 s covers a typical request.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay
+ */
+export const DEREGISTRATION_DELAY_SECONDS = 30;
+/** SQS's default retention (4 days) for the queue, its maximum (14 days) for the dead-letter queue. */
+export const QUEUE_RETENTION_SECONDS = 345_600;
+export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
+/**
+ * ECS Exec's agent writes here; with a read-only root filesystem these must be volumes.
+ * https://github.com/aws/containers-roadmap/issues/1359
+ */
+export const EXEC_AGENT_PATHS = ['/managed-agents', '/var/lib/amazon/ssm', '/var/log/amazon/ssm'] as const;
+
+/** Environment names that hold credentials: these belong in `secrets`. */
+const CREDENTIAL_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
+export const TAG_OR_DIGEST = '(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?';
+
+// ---------------------------------------------------------------------------------------------
+// Resolving a definition against the environment, with every check
+
+export type Role<K extends ServiceRole['kind']> = Extract<ServiceRole, { kind: K }>;
+
+export interface EcrRepository {
+  readonly account: string;
+  readonly region: string;
+  readonly repository: string;
+  readonly registry: string;
+}
+
+export interface Resolved {
+  readonly s: ResolvedSettings;
+  readonly def: ServiceDefinition;
+  readonly name: string;
+  /** `templates/services/<name>.ts: ` plus a field path. */
+  at(path: string): string;
+  readonly fargate: boolean;
+  readonly spotPercent: number;
+  readonly placement?: PlacementRules;
+  readonly image: string;
+  readonly ecr?: EcrRepository;
+  /** Absent for scheduled tasks and for services with auto scaling (which owns the count). */
+  readonly desiredCount?: number;
+  readonly scaling?: { readonly minCount: number; readonly maxCount: number };
+  readonly writable: readonly { readonly volume: string; readonly path: string }[];
+  readonly user: string;
+  /** ECS Exec, from the environment's `services.<name>.enableExecuteCommand`. */
+  readonly exec: boolean;
+  readonly priority?: number;
+}
+
+function range(where: string, value: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new BerthError(where, `is ${q(value)}; ${what} must be a whole number from ${min} to ${max}. Change it.`);
+  }
+}
+
+export function resolve(ss: ServiceStackSettings): Resolved {
+  const { settings: s, service: def } = ss;
+  const file = definitionFile(def.name);
+  const at = (path: string) => `${file}: ${path}`;
+  const override = s.services?.[def.name] ?? {};
+  const atOverride = (field: string) => `${s.file}: services.${def.name}.${field}`;
+  if (!/^[a-z][a-z0-9-]{0,27}$/.test(def.name)) {
+    throw new BerthError(at('name'), `${q(def.name)} is not a valid service name. Use 1 to 28 lower-case letters, digits and hyphens, starting with a letter (it names the stack file and the log group).`);
+  }
+  const c = def.container;
+  const fargate = def.capacity.type === 'fargate';
+  if (fargate) checkFargateSize(at('container'), c.cpu, c.memoryMiB);
+  else {
+    // Task-level CPU for EC2: 128 units (0.125 vCPU) and up. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#task_size
+    range(at('container.cpu'), c.cpu, 128, 196_608, 'task CPU units on EC2');
+    range(at('container.memoryMiB'), c.memoryMiB, 128, 4_194_304, 'task memory (MiB) on EC2');
+  }
+  const spotPercent = def.capacity.type === 'fargate' ? (def.capacity.spotPercent ?? 0) : 0;
+  range(at('capacity.spotPercent'), spotPercent, 0, 100, 'the FARGATE_SPOT share (percent)');
+  const placement = def.capacity.type === 'ec2' ? placementRules(at('capacity.placement'), def.capacity.placement) : undefined;
+
+  const image = override.image ?? c.image;
+  const imageAt = override.image !== undefined ? atOverride('image') : at('container.image');
+  if (!/^\S+$/.test(image)) throw new BerthError(imageAt, `${q(image)} is not an image URI (it is empty or has spaces). Use a URI such as \`123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2\`.`);
+  const m = ECR_IMAGE.exec(image);
+  if (!m && /\.dkr\.ecr\./.test(image)) {
+    throw new BerthError(imageAt, `${q(image)} looks like an ECR image but is not of the form \`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>\`. Fix the URI.`);
+  }
+  const ecr = m ? { account: m[1]!, region: m[2]!, repository: m[3]!, registry: image.slice(0, image.indexOf('/')) } : undefined;
+
+  if (c.port !== undefined) range(at('container.port'), c.port, 1, 65_535, 'the container port');
+  if (def.role.kind === 'web' && c.port === undefined) {
+    throw new BerthError(at('container.port'), 'is missing: a web service needs the port its container listens on for the load balancer. Set `container.port`.');
+  }
+  const user = c.user ?? DEFAULT_USER;
+  if (/^(root|0)(:|$)/.test(user)) {
+    throw new BerthError(at('container.user'), `${q(user)} is root. Containers run as a non-root user: set a UID such as \`1000\` (and make the image work without root).`);
+  }
+  const exec = override.enableExecuteCommand ?? false;
+  const writable = writableVolumes(at, c.writablePaths ?? DEFAULT_WRITABLE_PATHS, exec);
+  checkEnvironment(at, def);
+  if (c.healthCheck) {
+    const h = c.healthCheck;
+    // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+    if (h.command.length === 0) throw new BerthError(at('container.healthCheck.command'), 'is empty. Give a command such as `[\'CMD-SHELL\', \'curl -f http://localhost:8080/health || exit 1\']`.');
+    if (h.intervalSeconds !== undefined) range(at('container.healthCheck.intervalSeconds'), h.intervalSeconds, 5, 300, 'the health check interval (seconds)');
+    if (h.timeoutSeconds !== undefined) range(at('container.healthCheck.timeoutSeconds'), h.timeoutSeconds, 2, 60, 'the health check timeout (seconds)');
+    if (h.retries !== undefined) range(at('container.healthCheck.retries'), h.retries, 1, 10, 'the health check retries');
+    if (h.startPeriodSeconds !== undefined) range(at('container.healthCheck.startPeriodSeconds'), h.startPeriodSeconds, 0, 300, 'the health check start period (seconds)');
+  }
+  const minHealthy = def.minimumHealthyPercent ?? 100;
+  const maxPercent = def.maximumPercent ?? 200;
+  range(at('minimumHealthyPercent'), minHealthy, 0, 100, 'the minimum healthy percent');
+  range(at('maximumPercent'), maxPercent, 100, 400, 'the maximum percent');
+  if (maxPercent <= minHealthy && minHealthy > 0) {
+    throw new BerthError(at('maximumPercent'), `(${maxPercent}) leaves no room above \`minimumHealthyPercent\` (${minHealthy}): ECS could neither start a new task nor stop an old one, so a deployment would never finish. Raise \`maximumPercent\` or lower \`minimumHealthyPercent\`.`);
+  }
+
+  checkRole(at, def.role);
+  const roleScaling = def.role.kind === 'web' ? def.role.scaling : def.role.kind === 'queueWorker' ? def.role.scaling : undefined;
+  if (!roleScaling && (override.minCount !== undefined || override.maxCount !== undefined)) {
+    throw new BerthError(atOverride(override.minCount !== undefined ? 'minCount' : 'maxCount'), `is set but service ${q(def.name)} has no auto scaling. Remove it, or add \`role.scaling\` to ${file}.`);
+  }
+  const scaling = roleScaling ? { minCount: override.minCount ?? roleScaling.minCount, maxCount: override.maxCount ?? roleScaling.maxCount } : undefined;
+  const scalingAt = (field: 'minCount' | 'maxCount') => (override[field] !== undefined ? atOverride(field) : at(`role.scaling.${field}`));
+  const desiredAt = override.desiredCount !== undefined ? atOverride('desiredCount') : at('desiredCount');
+  if (scaling && (override.desiredCount ?? def.desiredCount) !== undefined) {
+    // A fixed DesiredCount in the template would reset the count auto scaling chose on every
+    // stack update. Left out, a new service starts with one task and registering the scalable
+    // target raises it to MinCapacity; an update leaves the count alone.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ecs-service.html#cfn-ecs-service-desiredcount
+    // https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html
+    throw new BerthError(
+      desiredAt,
+      `is set, but service ${q(def.name)} has auto scaling, which owns the task count: a fixed count would reset it on every stack update. Remove \`desiredCount\`; the service starts at minCount (${scaling.minCount}).`,
+    );
+  }
+  if (def.role.kind === 'scheduled' && (override.desiredCount ?? def.desiredCount) !== undefined) {
+    throw new BerthError(desiredAt, `is set, but ${q(def.name)} is a scheduled task: it has no service, and each run starts one task. Remove \`desiredCount\`.`);
+  }
+  const desiredCount = def.role.kind === 'scheduled' || scaling ? undefined : (override.desiredCount ?? def.desiredCount ?? DEFAULT_DESIRED_COUNT);
+  if (desiredCount !== undefined) range(desiredAt, desiredCount, 0, 5000, 'the desired task count');
+  if (scaling) {
+    range(scalingAt('minCount'), scaling.minCount, 0, 5000, 'the minimum task count');
+    range(scalingAt('maxCount'), scaling.maxCount, 1, 5000, 'the maximum task count');
+    if (scaling.minCount > scaling.maxCount) {
+      throw new BerthError(scalingAt('minCount'), `(${scaling.minCount}) is above maxCount (${scaling.maxCount}). Make minCount <= maxCount.`);
+    }
+  }
+  let priority: number | undefined;
+  if (def.role.kind === 'web') {
+    priority = ss.listenerRulePriority ?? priorityOf(def.name);
+    range(`${file}: listener rule priority`, priority, 1, 50_000, 'a listener rule priority');
+  }
+  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, ecr, desiredCount, scaling, writable, user, exec, priority };
+}
+
+function writableVolumes(at: (p: string) => string, paths: readonly string[], exec: boolean): Resolved['writable'] {
+  const seen = new Set<string>();
+  paths.forEach((path, i) => {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(path) || path === '/') {
+      throw new BerthError(at(`container.writablePaths[${i}]`), `${q(path)} is not an absolute path below \`/\`. Use a path such as \`/tmp\` or \`/var/cache/app\`.`);
+    }
+    if (seen.has(path)) throw new BerthError(at(`container.writablePaths[${i}]`), `${q(path)} is listed twice. List each writable path once.`);
+    seen.add(path);
+  });
+  const all = [...paths, ...(exec ? EXEC_AGENT_PATHS.filter((p) => !seen.has(p)) : [])];
+  return all.map((path) => ({ path, volume: `writable${path.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}` }));
+}
+
+function checkEnvironment(at: (p: string) => string, def: ServiceDefinition): void {
+  const env = def.container.environment ?? {};
+  const secrets = def.container.secrets ?? {};
+  for (const name of Object.keys(env)) {
+    if (!ENV_NAME.test(name)) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
+    if (CREDENTIAL_NAME.test(name)) {
+      throw new BerthError(
+        at(`container.environment.${name}`),
+        `${q(name)} looks like a credential, and plain environment values are stored in the task definition for anyone with read access to see. Move it to \`container.secrets\` (SSM SecureString or Secrets Manager).`,
+      );
+    }
+    if (name in secrets) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is both a plain variable and a secret. Keep only the secret.`);
+  }
+  for (const [name, source] of Object.entries(secrets)) {
+    const where = at(`container.secrets.${name}`);
+    if (!ENV_NAME.test(name)) throw new BerthError(where, `${q(name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
+    if ('ssmParameter' in source) {
+      // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html
+      if (!source.ssmParameter.startsWith('arn:') && !/^\/?[A-Za-z0-9_.\-/]{1,1011}$/.test(source.ssmParameter)) {
+        throw new BerthError(where, `${q(source.ssmParameter)} is not an SSM parameter name. Use letters, digits and \`_.-/\`, for example \`/berth/web/database-password\`, or the parameter's ARN.`);
+      }
+    } else if (!source.secretsManagerSecret.startsWith('arn:') && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(source.secretsManagerSecret)) {
+      throw new BerthError(where, `${q(source.secretsManagerSecret)} is not a Secrets Manager secret name. Use letters, digits and \`/_+=.@-\`, or the secret's ARN.`);
+    }
+  }
+}
+
+function checkRole(at: (p: string) => string, role: ServiceRole): void {
+  switch (role.kind) {
+    case 'web': {
+      const hosts = role.route.hosts ?? [];
+      const paths = role.route.paths ?? [];
+      if (hosts.length + paths.length === 0) {
+        throw new BerthError(at('role.route'), 'has no hosts and no paths, so no request would reach the service. Give `hosts` (such as `[\'app.example.com\']`), `paths` (such as `[\'/*\']`), or both.');
+      }
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+      if (hosts.length + paths.length > 5) {
+        throw new BerthError(at('role.route'), `has ${hosts.length + paths.length} hosts and paths; a listener rule takes at most 5 condition values. Use wildcards (\`*.example.com\`, \`/api/*\`) to cover more.`);
+      }
+      paths.forEach((p, i) => {
+        if (!p.startsWith('/')) throw new BerthError(at(`role.route.paths[${i}]`), `${q(p)} does not start with \`/\`. Write paths such as \`/*\` or \`/api/*\`.`);
+      });
+      hosts.forEach((h, i) => {
+        if (!/^[A-Za-z0-9*?.-]+$/.test(h)) throw new BerthError(at(`role.route.hosts[${i}]`), `${q(h)} is not a host name pattern. Use a name such as \`app.example.com\` or \`*.example.com\`.`);
+      });
+      const hc = role.targetHealthCheck ?? {};
+      const interval = hc.intervalSeconds ?? 12;
+      const timeout = hc.timeoutSeconds ?? 5;
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+      range(at('role.targetHealthCheck.intervalSeconds'), interval, 5, 300, 'the target health check interval (seconds)');
+      range(at('role.targetHealthCheck.timeoutSeconds'), timeout, 2, 120, 'the target health check timeout (seconds)');
+      if (timeout >= interval) throw new BerthError(at('role.targetHealthCheck.timeoutSeconds'), `(${timeout}) must be less than the interval (${interval}). Lower the timeout or raise the interval.`);
+      range(at('role.targetHealthCheck.healthyThresholdCount'), hc.healthyThresholdCount ?? 2, 2, 10, 'the healthy threshold');
+      range(at('role.targetHealthCheck.unhealthyThresholdCount'), hc.unhealthyThresholdCount ?? 3, 2, 10, 'the unhealthy threshold');
+      if (hc.path !== undefined && !hc.path.startsWith('/')) throw new BerthError(at('role.targetHealthCheck.path'), `${q(hc.path)} does not start with \`/\`. Use a path such as \`/health\`.`);
+      if (hc.matcher !== undefined && !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(hc.matcher)) {
+        throw new BerthError(at('role.targetHealthCheck.matcher'), `${q(hc.matcher)} is not an HTTP code list. Use codes and ranges such as \`200\`, \`200,204\` or \`200-299\`.`);
+      }
+      range(at('role.healthCheckGracePeriodSeconds'), role.healthCheckGracePeriodSeconds ?? 60, 0, 2_147_483_647, 'the grace period (seconds)');
+      if (role.scaling) checkWebScaling(at, role.scaling);
+      return;
+    }
+    case 'queueWorker':
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html
+      range(at('role.visibilityTimeoutSeconds'), role.visibilityTimeoutSeconds ?? 300, 0, 43_200, 'the visibility timeout (seconds)');
+      range(at('role.maxReceiveCount'), role.maxReceiveCount ?? 5, 1, 1000, 'the receive count before dead-lettering');
+      if (!(role.scaling.messagesPerTask > 0)) throw new BerthError(at('role.scaling.messagesPerTask'), `is ${q(role.scaling.messagesPerTask)}; it must be above 0 (the backlog one task may hold). Set it to a positive number.`);
+      return;
+    case 'scheduled':
+      checkSchedule(at, role);
+      return;
+  }
+}
+
+function checkWebScaling(at: (p: string) => string, scaling: WebScaling): void {
+  const t = scaling.target;
+  if (t.metric === 'requestsPerTarget') {
+    if (!(t.requests > 0)) throw new BerthError(at('role.scaling.target.requests'), `is ${q(t.requests)}; it must be above 0 (requests per task per minute). Set it to a positive number.`);
+  } else range(at('role.scaling.target.percent'), t.percent, 1, 100, `the ${t.metric} target (percent)`);
+}
+
+function checkSchedule(at: (p: string) => string, role: Role<'scheduled'>): void {
+  // https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
+  const cron = /^cron\((.*)\)$/.exec(role.schedule);
+  if (cron && cron[1]!.trim().split(/\s+/).length !== 6) {
+    throw new BerthError(at('role.schedule'), `${q(role.schedule)} does not have the six fields (minutes hours day-of-month month day-of-week year) of an EventBridge cron expression. Write, for example, \`cron(0 3 * * ? *)\`.`);
+  }
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(role.schedule);
+  if (!cron && (!rate || Number(rate[1]) < 1 || (Number(rate[1]) === 1) !== !rate[2]!.endsWith('s'))) {
+    throw new BerthError(at('role.schedule'), `${q(role.schedule)} is not a rate expression. Write \`rate(<n> <unit>)\` with n >= 1, singular for 1: \`rate(1 hour)\`, \`rate(15 minutes)\`.`);
+  }
+  if (role.timeZone !== undefined && (role.via ?? 'scheduler') === 'eventRule') {
+    throw new BerthError(at('role.timeZone'), 'is set, but EventBridge rules run in UTC only. Remove `timeZone`, or use `via: \'scheduler\'` (EventBridge Scheduler), which has time zones.');
+  }
+  // UTC needs no check, and skipping it spares loading the time-zone database (about 10 ms a build).
+  if (role.timeZone !== undefined && role.timeZone !== 'UTC') {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: role.timeZone });
+    } catch {
+      throw new BerthError(at('role.timeZone'), `${q(role.timeZone)} is not an IANA time zone. Use a name such as \`UTC\` or \`Europe/Paris\`.`);
+    }
+  }
+}

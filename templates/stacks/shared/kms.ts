@@ -1,0 +1,80 @@
+/**
+ * Customer managed KMS keys: the statements every berth key policy has, a rotating key kept with
+ * the data, and the key that encrypts one CloudWatch Logs log group.
+ */
+import { AWS, sub, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
+import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
+import type { Template } from '../../../src/dsl/template.ts';
+
+/**
+ * Key policy statements every berth key has: the account's IAM policies govern the key (AWS's
+ * default key policy), and grants may be created only for AWS services acting on AWS resources.
+ * In a key policy, Resource `*` is the key itself.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+ */
+export function baseKeyStatements(): Json[] {
+  return [
+    { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:root` }, Action: 'kms:*', Resource: '*' },
+    {
+      Sid: 'GrantsOnlyForAwsServices',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    },
+  ];
+}
+
+export interface KeyProps {
+  readonly description: Value<string>;
+  /** Statements beside the base ones: the service principals that may use the key. @default - none */
+  readonly statements?: readonly Json[];
+  readonly tags?: readonly { readonly Key: string; readonly Value: Value<string> }[];
+}
+
+/**
+ * A customer managed key that rotates yearly and is kept with the stack's data (a deleted key
+ * makes everything it encrypted unreadable).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+ */
+export function customerKey(t: Template, logicalId: string, props: KeyProps): Resource<'AWS::KMS::Key'> {
+  return t.resource(
+    logicalId,
+    'AWS::KMS::Key',
+    {
+      Description: props.description,
+      EnableKeyRotation: true,
+      KeyPolicy: { Version: '2012-10-17', Statement: [...baseKeyStatements(), ...(props.statements ?? [])] },
+      ...(props.tags ? { Tags: props.tags } : {}),
+    },
+    RETAIN,
+  );
+}
+
+export interface LogKeyProps extends Omit<KeyProps, 'statements'> {
+  /** The name of the one log group the key may encrypt (CloudWatch Logs puts its ARN in the encryption context). */
+  readonly logGroupName: Value<string>;
+}
+
+/**
+ * A key that CloudWatch Logs may use for one log group only: the service principal may use it
+ * when the encryption context names that log group.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...props }: LogKeyProps): Resource<'AWS::KMS::Key'> {
+  return customerKey(t, logicalId, {
+    ...props,
+    statements: [
+      {
+        Sid: 'CloudWatchLogsUse',
+        Effect: 'Allow',
+        Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
+        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupName}` } },
+      },
+    ],
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The estate registry: values one stack produces and another consumes, published as SSM
+ * parameters under `/berth/<environment>/<key>`. A consumer declares a parameter of type
+ * `AWS::SSM::Parameter::Value<String>` defaulting to that name, so every nested template also
+ * deploys on its own from the console with all defaults (deploy network, load balancer and
+ * cluster first), while the root stack passes the names from the producers' outputs, which also
+ * orders creation. Values like a listener ARN cannot be a parameter default any other way.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
+ */
+import type { Intrinsic } from '../../../src/dsl/intrinsic.ts';
+import { sub } from '../../../src/dsl/intrinsic.ts';
+import type { Resource } from '../../../src/dsl/resource.ts';
+import type { Template } from '../../../src/dsl/template.ts';
+
+export type RegistryKey = 'cluster-name' | 'capacity-provider-name' | 'listener-arn' | 'load-balancer-full-name';
+
+/** The SSM parameter name of a registry entry for an environment. */
+export function registryName(environment: string, key: RegistryKey): string {
+  return `/berth/${environment}/${key}`;
+}
+
+/** Publishes `value` under `/berth/<EnvironmentName>/<key>`; the handle's `ref` is the parameter name. */
+export function publish(
+  t: Template,
+  logicalId: string,
+  environmentName: Intrinsic<'String'>,
+  key: RegistryKey,
+  value: Intrinsic<string> | string,
+  description: string,
+): Resource<'AWS::SSM::Parameter'> {
+  return t.resource(logicalId, 'AWS::SSM::Parameter', {
+    Name: sub`/berth/${environmentName}/${key}`,
+    Type: 'String',
+    Value: value,
+    Description: description,
+  });
+}
+
+/** A consumer's parameter for a registry entry, defaulting to this environment's name. */
+export function registryParameter(environment: string, key: RegistryKey, description: string, group: string, label: string) {
+  return {
+    type: 'AWS::SSM::Parameter::Value<String>',
+    description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
+    default: registryName(environment, key),
+    group,
+    label,
+  } as const;
+}
