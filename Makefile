@@ -52,8 +52,8 @@ check: dist/berth.cjs ## Fail if the committed output/ is stale
 diff: dist/berth.cjs ## Show what a fresh build changes against output/, resource by resource (ENV=dev for one)
 	@$(BERTH) diff $(ENV_FLAGS)
 
-graph: dist/berth.cjs ## Draw output/<env>/architecture.svg: stacks, resources by tier, references
-	@$(BERTH) graph $(ENV_FLAGS)
+graph: dist/berth.cjs ## Draw the overview diagram, output/<env>/architecture.svg (ENV=dev for one, OUT_DIR=dir elsewhere, ARGS=--detailed for every resource)
+	@$(BERTH) graph $(ENV_FLAGS) --out $(OUT_DIR) $(ARGS)
 
 $(STAMPS)/bench-npm: bench/package.json bench/package-lock.json | $(STAMPS)
 	npm ci --prefix bench --no-audit --no-fund --loglevel=error

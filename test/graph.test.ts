@@ -1,29 +1,124 @@
 /**
- * berth graph: the committed diagrams are current, rendering is deterministic, the SVG is
- * well-formed XML with a box per stack, tiers and arrows are right, and `build` never loads the
- * Graphviz WebAssembly.
+ * berth graph. Over the estate in templates/ (any estate): the committed overviews are current,
+ * readable at 1280 px (rendered to PNG with the font the SVG names: natural width, smallest font,
+ * every label inside its box), and show every service, load balancer and stack. On the
+ * two-web-service fixture (test/fixtures/two-web): exact boxes, arrows and tiers, and the load
+ * balancer's security group stays in the public tier. The detailed view keeps a box per stack,
+ * and `build` never loads the Graphviz WebAssembly.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { emitEnvironment } from '../src/emit/output.ts';
-import { collapseRepeats, graphDot, graphModel, renderSvg, type GraphTemplate } from '../src/cli/graph.ts';
+import type { Estate } from '../src/dsl/estate.ts';
+import { drawGraph, graphDot } from '../src/cli/graph.ts';
+import { collapseRepeats, graphModel, type GraphTemplate } from '../src/cli/graph-model.ts';
+import { overviewModel, type Overview } from '../src/cli/graph-overview.ts';
+import { wrap } from '../src/cli/graph-overview-dot.ts';
 import type { Template } from '../src/dsl/template.ts';
 import { estate } from '../templates/estate.ts';
+import { estate as twoWeb } from './fixtures/two-web/estate.ts';
 import { berth, ROOT, run, sandbox } from './_helpers.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'berth-graph-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const templatesOf = (env: string): GraphTemplate[] => emitEnvironment(estate, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) }));
+const templatesOf = (e: Estate, env: string): GraphTemplate[] => emitEnvironment(e, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) }));
+const TWO_WEB = 'test/fixtures/two-web/estate.ts';
 
-test('the committed diagrams match a fresh render (make graph after changing the estate)', () => {
+// --- Rendering to PNG, as a viewer sees the SVG --------------------------------------------------
+
+/** The width a diagram must fit at its natural size (1 pt = 4/3 px, as browsers and resvg draw it). */
+const MAX_WIDTH_PX = 1280;
+/** The smallest text allowed at that size. */
+const MIN_FONT_PX = 11;
+/** Only the font the SVG names first: what Graphviz measured with, and the widest fallback. */
+let fonts: Uint8Array[] = [];
+before(async () => {
+  await initWasm(readFileSync(join(ROOT, 'node_modules/@resvg/resvg-wasm/index_bg.wasm')));
+  fonts = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => new Uint8Array(readFileSync(join(ROOT, 'node_modules/dejavu-fonts-ttf/ttf', f))));
+});
+const resvg = (svg: string) => new Resvg(svg, { font: { fontBuffers: fonts, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans' } });
+
+interface SvgText {
+  readonly text: string;
+  readonly anchor: string;
+  readonly x: number;
+  readonly attrs: string;
+}
+interface SvgShape {
+  readonly id: string;
+  readonly left: number;
+  readonly right: number;
+  readonly texts: SvgText[];
+}
+
+const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+
+/** Graphviz's nodes and clusters: each shape's left and right edge and the texts drawn in it. */
+function shapes(svg: string): SvgShape[] {
+  const out: SvgShape[] = [];
+  for (const [, kind, body] of svg.matchAll(/<g id="[^"]*" class="(node|cluster)">([\s\S]*?)<\/g>/g)) {
+    const xs: number[] = [];
+    const outline = body!.match(/<(path|polygon) [^>]*(?:d|points)="([^"]*)"/);
+    const ellipse = body!.match(/<ellipse [^>]*cx="([\d.-]+)" cy="[\d.-]+" rx="([\d.]+)"/);
+    if (ellipse) xs.push(Number(ellipse[1]) - Number(ellipse[2]), Number(ellipse[1]) + Number(ellipse[2]));
+    else for (const [, x] of outline![2]!.matchAll(/(-?[\d.]+),-?[\d.]+/g)) xs.push(Number(x));
+    const texts = [...body!.matchAll(/<text ([^>]*)>([^<]*)<\/text>/g)].map(([, attrs, text]) => ({
+      text: unescape(text!),
+      anchor: attrs!.match(/text-anchor="(\w+)"/)![1]!,
+      x: Number(attrs!.match(/ x="([\d.-]+)"/)![1]),
+      attrs: attrs!.replace(/ (x|y|text-anchor|fill)="[^"]*"/g, ''),
+    }));
+    out.push({ id: `${kind} ${body!.match(/<title>([^<]*)<\/title>/)![1]}`, left: Math.min(...xs), right: Math.max(...xs), texts });
+  }
+  return out;
+}
+
+/** Where the ink of a text starts and ends, drawn by resvg with the SVG's own font attributes. */
+function inkExtent(t: SvgText): [number, number] {
+  const probe = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="100"><text x="2000" y="50" text-anchor="${t.anchor}" ${t.attrs}>${t.text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text></svg>`;
+  const r = resvg(probe);
+  const box = r.getBBox();
+  r.free();
+  if (!box) return [t.x, t.x];
+  const extent: [number, number] = [t.x + box.x - 2000, t.x + box.x - 2000 + box.width];
+  box.free();
+  return extent;
+}
+
+/** Checks an overview SVG is readable at 1280 px; returns its natural width in px. */
+function assertReadable(name: string, svg: string): number {
+  const r = resvg(svg);
+  const png = r.render();
+  const width = png.width;
+  png.free();
+  r.free();
+  assert.ok(width <= MAX_WIDTH_PX, `${name}: ${width} px wide at its natural size, over ${MAX_WIDTH_PX} px`);
+  const sizes = [...svg.matchAll(/font-size="([\d.]+)"/g)].map((m) => (Number(m[1]) * 4) / 3);
+  assert.ok(Math.min(...sizes) >= MIN_FONT_PX, `${name}: smallest text ${Math.min(...sizes)} px, under ${MIN_FONT_PX} px`);
+  assert.match(svg, /font-family="DejaVu Sans,Verdana,sans-serif"/);
+  assert.doesNotMatch(svg, /font-family="(?!DejaVu Sans,Verdana,sans-serif")/, 'every text names the measured font first');
+  for (const shape of shapes(svg)) {
+    for (const t of shape.texts) {
+      const [left, right] = inkExtent(t);
+      assert.ok(left >= shape.left - 0.5 && right <= shape.right + 0.5, `${name}: ${shape.id}: ${JSON.stringify(t.text)} spans ${left.toFixed(1)}-${right.toFixed(1)}, outside its box ${shape.left}-${shape.right}`);
+    }
+  }
+  return width;
+}
+
+// --- The committed diagrams -------------------------------------------------------------------------
+
+test('the committed overviews match a fresh render (make graph after changing the estate)', () => {
   const r = berth(ROOT, 'graph', '--check');
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, 'output/dev/architecture.svg, output/prod/architecture.svg up to date.\n');
+  assert.equal(r.stdout, `${estate.environments.map((e) => `output/${e}/architecture.svg`).join(', ')} up to date.\n`);
+  assert.equal(r.stderr, '', 'Graphviz warns about nothing (a font without widths, a character it cannot measure)');
 });
 
 test('fails graph --check on a stale diagram, naming it', () => {
@@ -32,19 +127,209 @@ test('fails graph --check on a stale diagram, naming it', () => {
   const r = berth(dir, 'graph', '--check');
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'error: the diagram is stale; run `make graph` and commit the result:\n  output/prod/architecture.svg\n');
+  const detailed = berth(dir, 'graph', '--check', '--detailed', '--env', 'dev');
+  assert.equal(detailed.status, 1);
+  assert.equal(detailed.stderr, 'error: the diagram is stale; run `berth graph --detailed` and commit the result:\n  output/dev/architecture-detailed.svg\n');
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('rendering is deterministic: the same templates give the same bytes', async () => {
-  const dot = graphDot('dev', templatesOf('dev'));
-  assert.equal(graphDot('dev', templatesOf('dev')), dot);
-  assert.equal(await renderSvg(dot), await renderSvg(dot));
+test('rendering is deterministic: the same templates give the same bytes, in both views', async () => {
+  for (const view of ['overview', 'detailed'] as const) {
+    const dot = graphDot('dev', templatesOf(estate, 'dev'), view);
+    assert.equal(graphDot('dev', templatesOf(estate, 'dev'), view), dot);
+    assert.equal((await drawGraph('dev', templatesOf(estate, 'dev'), view)).svg, (await drawGraph('dev', templatesOf(estate, 'dev'), view)).svg);
+  }
 });
 
-test('the SVG is well-formed XML with a box per stack, each nested in the root', () => {
+test('every overview is readable at 1280 px: natural width, smallest font, every label inside its box', async () => {
+  const widths: string[] = [];
+  for (const [e, env] of [...estate.environments.map((n) => [estate, n] as const), [twoWeb, 'qa'] as const]) {
+    const { svg, warnings } = await drawGraph(env, templatesOf(e, env));
+    assert.deepEqual(warnings, [], `${env}: Graphviz warnings`);
+    widths.push(`${env} ${assertReadable(env, svg)}`);
+  }
+  // The committed file is what README shows: the same check on the bytes in output/.
+  assertReadable('output/prod/architecture.svg', readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8'));
+  assert.equal(widths.length, estate.environments.length + 1);
+});
+
+test('the fit check fails a label wider than its box', () => {
+  const svg = readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8').replace(/>VPC [^<]*</, '>VPC with a label far too long to fit in this box<');
+  assert.throws(() => assertReadable('tampered', svg), /"VPC with a label far too long to fit in this box" spans .* outside its box/);
+});
+
+// --- What the overview shows, for any estate ------------------------------------------------------------
+
+test('the overview shows every service, task, load balancer and template of the estate', () => {
+  for (const env of estate.environments) {
+    const templates = templatesOf(estate, env);
+    const model = graphModel(templates);
+    const overview = overviewModel(templates);
+    const workloads = overview.boxes.filter((b) => b.kind === 'workload');
+    const services = model.nodes.filter((n) => n.type === 'AWS::ECS::Service');
+    const tasks = model.nodes.filter((n) => n.type === 'AWS::ECS::TaskDefinition' && !model.users(n).some((u) => u.type === 'AWS::ECS::Service'));
+    assert.equal(workloads.length, services.length + tasks.length, `${env}: one box per service and per task no service runs`);
+    for (const w of workloads) assert.ok(w.lines.length >= 2, `${env}: ${w.title} says how it runs and at what size`);
+    for (const s of services) {
+      const box = workloads.find((w) => w.stack === s.stack)!;
+      assert.match(box.lines.join('\n'), /^deploy: /m, `${env}: ${box.title} shows its deployment`);
+      if ((model.resource(s).Properties as { LoadBalancers?: unknown }).LoadBalancers) {
+        assert.ok(overview.edges.some((e) => e.to === box && e.kind === 'traffic' && e.from.kind === 'loadBalancer'), `${env}: ${box.title} is reached from a load balancer`);
+      }
+    }
+    const lbs = model.nodes.filter((n) => n.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer').length;
+    assert.equal(overview.boxes.filter((b) => b.kind === 'loadBalancer').length, lbs);
+    for (const stack of model.stacks.filter((s) => s.resources > 0)) {
+      assert.ok(overview.boxes.some((b) => b.stack === stack.file), `${env}: ${stack.file} has a box`);
+    }
+    // Nothing is dropped: every resource is drawn as a box, explained on one, or counted.
+    assert.equal(
+      overview.boxes.reduce((sum, b) => sum + b.resources, 0),
+      model.stacks.reduce((sum, s) => sum + s.resources, 0),
+      `${env}: the boxes stand for every resource`,
+    );
+    for (const b of overview.boxes) {
+      assert.ok(b.also.reduce((sum, a) => sum + Number(a.split(' ')[0]), 0) <= b.resources, `${env}: ${b.title} counts only what it stands for`);
+    }
+  }
+});
+
+test('subnets are tiered by their routes and each load balancer security group sits with its load balancer', () => {
+  for (const env of estate.environments) {
+    const model = graphModel(templatesOf(estate, env));
+    for (const n of model.nodes.filter((m) => m.type === 'AWS::EC2::Subnet')) assert.notEqual(n.tier, 'global', `${env}: ${n.label}`);
+    for (const lb of model.nodes.filter((m) => m.type === 'AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+      for (const sg of model.used(lb).filter((m) => m.type === 'AWS::EC2::SecurityGroup')) assert.equal(sg.tier, lb.tier, `${env}: ${sg.label}`);
+    }
+  }
+});
+
+// --- The two-web-service fixture: exact content ---------------------------------------------------------
+
+test('with two web services the load balancer security group stays in the public tier', () => {
+  const model = graphModel(templatesOf(twoWeb, 'qa'));
+  const node = (stack: string, label: string) => model.nodes.find((n) => n.stack === stack && n.label === label)!;
+  const lbGroup = node('load-balancer.yaml', 'LoadBalancerSecurityGroup');
+  assert.equal(lbGroup.tier, 'public');
+  for (const service of ['api', 'site']) {
+    assert.equal(node(`service-${service}.yaml`, 'SecurityGroup').tier, 'application');
+    // The task group admits the load balancer's: drawn as an arrow, not followed into a tier.
+    const edge = model.edges.find((e) => e.from === lbGroup && e.to === node(`service-${service}.yaml`, 'SecurityGroup'));
+    assert.equal(edge?.peer, true, service);
+  }
+});
+
+test('resources are grouped by tier: subnets by their routes, then what uses them', () => {
+  const model = graphModel(templatesOf(twoWeb, 'qa'));
+  const tier = (stack: string, label: string) => model.nodes.find((n) => n.stack === stack && n.label === label)?.tier;
+  const expected: [string, string, string][] = [
+    ['network.yaml', 'PublicSubnet{A,B}', 'public'],
+    ['network.yaml', 'ApplicationSubnet{A,B}', 'application'],
+    ['network.yaml', 'DatabaseSubnet{A,B}', 'database'],
+    ['network.yaml', 'NatGatewayA', 'public'],
+    ['network.yaml', 'ApplicationDefaultRoute{A,B}', 'application'],
+    ['network.yaml', 'DbSubnetGroup', 'database'],
+    ['network.yaml', 'Vpc', 'global'],
+    ['network.yaml', 'FlowLogGroup', 'global'],
+    ['load-balancer.yaml', 'LoadBalancer', 'public'],
+    ['load-balancer.yaml', 'HttpListener', 'public'],
+    ['cluster.yaml', 'Cluster', 'global'],
+    ['service-api.yaml', 'Service', 'application'],
+    ['service-api.yaml', 'TaskDefinition', 'global'],
+    ['service-cleanup.yaml', 'Schedule', 'application'],
+  ];
+  for (const [stack, label, want] of expected) assert.equal(tier(stack, label), want, `${stack} ${label}`);
+  // Each stack under the one that nests it; top-level templates under none.
+  const parents: [string, string | null][] = [];
+  const visit = (t: Template, parent: string | null) => {
+    parents.push([t.file, parent]);
+    t.children.forEach((c) => visit(c, t.file));
+  };
+  twoWeb.synthesize('qa').forEach((t) => visit(t, null));
+  assert.deepEqual(model.stacks.map((s) => [s.file, s.parent ?? null]), parents);
+});
+
+test('arrows follow Ref, GetAtt and Sub, and nested-stack wiring across stacks', () => {
+  const model = graphModel(templatesOf(twoWeb, 'qa'));
+  const has = (fromStack: string, from: string, toStack: string, to: string) =>
+    model.edges.some((e) => e.from.stack === fromStack && e.from.label === from && e.to.stack === toStack && e.to.label === to);
+  assert.ok(has('network.yaml', 'Vpc', 'network.yaml', 'PublicSubnet{A,B}'), 'Ref within a stack');
+  assert.ok(has('network.yaml', 'NatEipA', 'network.yaml', 'NatGatewayA'), 'GetAtt within a stack');
+  assert.ok(has('service-api.yaml', 'Service', 'service-api.yaml', 'ScalableTarget'), 'Sub within a stack');
+  assert.ok(has('network.yaml', 'ApplicationSubnet{A,B}', 'service-api.yaml', 'Service'), 'a subnet list wired through the root');
+  assert.ok(has('network.yaml', 'Vpc', 'load-balancer.yaml', 'LoadBalancerSecurityGroup'), 'the VPC ID wired through the root');
+  assert.ok(!model.edges.some((e) => e.from === e.to), 'no self-loops');
+});
+
+test('the overview of two web services, a queue worker and a scheduled task', () => {
+  const overview: Overview = overviewModel(templatesOf(twoWeb, 'qa'));
+  const box = (title: string) => {
+    const b = overview.boxes.find((x) => x.title === title);
+    assert.ok(b, `a box ${title}; boxes: ${overview.boxes.map((x) => x.title).join(', ')}`);
+    return { place: b.place, subtitle: b.subtitle, lines: b.lines, also: b.also };
+  };
+  assert.deepEqual(box('api'), {
+    place: 'application',
+    subtitle: 'web service',
+    lines: ['Fargate 50 %, Fargate Spot 50 %, 1 vCPU, 2 GiB', '2-8 tasks: CPU at 50 %', 'deploy: rolling 100-200 %, rolls back on failure'],
+    also: ['2 IAM roles', '1 KMS key', '1 log group'],
+  });
+  assert.deepEqual(box('site').lines, ['Fargate, 0.25 vCPU, 512 MiB', '1-3 tasks: CPU at 70 %', 'deploy: rolling 100-200 %, rolls back on failure']);
+  assert.deepEqual(box('mailer'), {
+    place: 'application',
+    subtitle: 'queue worker',
+    lines: ['Fargate, 0.25 vCPU, 512 MiB', '0-2 tasks: 50 visible messages per running task, and step scaling', 'deploy: rolling 100-200 %, rolls back on failure'],
+    also: ['2 IAM roles', '2 KMS keys', '1 alarm', '1 log group'],
+  });
+  assert.deepEqual(box('cleanup'), { place: 'application', subtitle: 'scheduled task', lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task per run'], also: ['2 IAM roles', '1 KMS key', '1 log group'] });
+  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: [] });
+  assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters'] });
+  assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
+  assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
+  assert.deepEqual(box('VPC 10.30.0.0/16'), { place: 'outside', subtitle: '2 Availability Zones', lines: [], also: ['1 flow log', '1 IAM role', '1 KMS key', '1 log group', '1 VPC endpoint'] });
+  assert.deepEqual(box('DB subnet group'), { place: 'database', subtitle: '2 subnets', lines: ['no database yet'], also: [] });
+  assert.deepEqual(
+    overview.edges.map((e) => `${e.from.title} -${e.kind}-> ${e.to.title}${e.label ? ` (${e.label})` : ''}`).sort(),
+    [
+      'cleanup schedule -start-> cleanup (starts)',
+      'internet -traffic-> load balancer',
+      'load balancer -traffic-> api (/api/*)',
+      'load balancer -traffic-> site (/*)',
+      'mailer queue -message-> mailer (consumes)',
+    ],
+  );
+  assert.deepEqual(overview.tiers, {
+    public: 'public subnets x2: route to the internet gateway',
+    application: 'application subnets x2: out through NAT, no inbound',
+    database: 'database subnets x2: no route out',
+  });
+});
+
+test('graph --estate draws a fixture estate into its own folder', () => {
+  const out = join(scratch, 'two-web');
+  const r = berth(ROOT, 'graph', '--estate', TWO_WEB, '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `wrote ${join(out, 'qa/architecture.svg')} (8 templates)\n`);
+  const svg = readFileSync(join(out, 'qa/architecture.svg'), 'utf8');
+  for (const title of ['api', 'site', 'mailer', 'cleanup', 'mailer queue', 'load balancer']) assert.match(svg, new RegExp(`font-weight="bold"[^>]*>${title.replace('/', '\\/')}</text>`));
+  assert.ok(!existsSync(join(out, 'qa/architecture-detailed.svg')), 'the detailed view only on request');
+});
+
+test('wrap keeps a number with its unit and never splits a word', () => {
+  assert.deepEqual(wrap('EC2 capacity provider, 0.5 vCPU, 1 GiB', 24), ['EC2 capacity provider,', '0.5 vCPU, 1 GiB']);
+  assert.deepEqual(wrap('managed scaling to 90 % use', 18), ['managed scaling to', '90 % use']);
+  assert.deepEqual(wrap('arn:aws:ecs:eu-west-1:123456789012:cluster/long', 10), ['arn:aws:ecs:eu-west-1:123456789012:cluster/long']);
+});
+
+// --- The detailed view ------------------------------------------------------------------------------------
+
+test('the detailed view is well-formed XML with a box per stack, each nested in the root', () => {
   const out = join(scratch, 'svg');
-  assert.equal(berth(ROOT, 'graph', '--env', 'prod', '--out', out).status, 0);
-  const file = join(out, 'prod/architecture.svg');
+  const r = berth(ROOT, 'graph', '--env', 'prod', '--detailed', '--out', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `wrote ${join(out, 'prod/architecture-detailed.svg')} (${emitEnvironment(estate, 'prod').length} templates)\n`);
+  const file = join(out, 'prod/architecture-detailed.svg');
   // Python's XML parser: a strict, independent check of well-formedness.
   const py = run(ROOT, [
     join(ROOT, '.venv/bin/python'),
@@ -53,7 +338,7 @@ test('the SVG is well-formed XML with a box per stack, each nested in the root',
       'import sys, xml.etree.ElementTree as ET',
       "ns = {'s': 'http://www.w3.org/2000/svg'}",
       'root = ET.parse(sys.argv[1]).getroot()',
-      "print(root.tag)",
+      'print(root.tag)',
       "for g in root.iterfind('.//s:g[@class=\"cluster\"]', ns): print(g.find('s:title', ns).text)",
     ].join('\n'),
     file,
@@ -64,53 +349,8 @@ test('the SVG is well-formed XML with a box per stack, each nested in the root',
   const stacks = clusters.filter((c) => c.endsWith('.yaml'));
   assert.deepEqual(stacks.sort(), emitEnvironment(estate, 'prod').map((f) => `cluster_${f.file}`).sort());
   assert.ok(clusters.includes('cluster_network.yaml_public') && clusters.includes('cluster_network.yaml_database'));
-  assert.match(readFileSync(file, 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `make graph`\. -->\n/);
-});
-
-test('resources are grouped by tier: subnets by their routes, then what uses them', () => {
-  const model = graphModel(templatesOf('prod'));
-  const tier = (stack: string, label: string) => model.nodes.find((n) => n.stack === stack && n.label === label)?.tier;
-  const expected: [string, string, string][] = [
-    ['network.yaml', 'PublicSubnet{A,B,C}', 'public'],
-    ['network.yaml', 'ApplicationSubnet{A,B,C}', 'application'],
-    ['network.yaml', 'DatabaseSubnet{A,B,C}', 'database'],
-    ['network.yaml', 'NatGateway{A,B,C}', 'public'],
-    ['network.yaml', 'ApplicationDefaultRoute{A,B,C}', 'application'],
-    ['network.yaml', 'DbSubnetGroup', 'database'],
-    ['network.yaml', 'Vpc', 'global'],
-    ['network.yaml', 'FlowLogGroup', 'global'],
-    ['load-balancer.yaml', 'LoadBalancer', 'public'],
-    ['load-balancer.yaml', 'LoadBalancerSecurityGroup', 'public'],
-    ['load-balancer.yaml', 'HttpsListener', 'public'],
-    ['cluster.yaml', 'AutoScalingGroup', 'application'],
-    ['cluster.yaml', 'LaunchTemplate', 'application'],
-    ['cluster.yaml', 'Cluster', 'global'],
-    ['service-web.yaml', 'Service', 'application'],
-    ['service-web.yaml', 'SecurityGroup', 'application'],
-    ['service-web.yaml', 'TaskDefinition', 'global'],
-    ['service-report.yaml', 'Schedule', 'application'],
-  ];
-  for (const [stack, label, want] of expected) assert.equal(tier(stack, label), want, `${stack} ${label}`);
-  // Each stack under the one that nests it; top-level templates under none.
-  const parents: [string, string | null][] = [];
-  const visit = (t: Template, parent: string | null) => {
-    parents.push([t.file, parent]);
-    t.children.forEach((c) => visit(c, t.file));
-  };
-  estate.synthesize('prod').forEach((t) => visit(t, null));
-  assert.deepEqual(model.stacks.map((s) => [s.file, s.parent ?? null]), parents);
-});
-
-test('arrows follow Ref, GetAtt and Sub, and nested-stack wiring across stacks', () => {
-  const model = graphModel(templatesOf('dev'));
-  const has = (fromStack: string, from: string, toStack: string, to: string) =>
-    model.edges.some((e) => e.from.stack === fromStack && e.from.label === from && e.to.stack === toStack && e.to.label === to);
-  assert.ok(has('network.yaml', 'Vpc', 'network.yaml', 'PublicSubnet{A,B}'), 'Ref within a stack');
-  assert.ok(has('network.yaml', 'NatEipA', 'network.yaml', 'NatGatewayA'), 'GetAtt within a stack');
-  assert.ok(has('network.yaml', 'ApplicationSubnet{A,B}', 'service-web.yaml', 'Service'), 'a subnet list wired through the root');
-  assert.ok(has('network.yaml', 'Vpc', 'load-balancer.yaml', 'LoadBalancerSecurityGroup'), 'the VPC ID wired through the root');
-  assert.ok(has('load-balancer.yaml', 'LoadBalancerSecurityGroup', 'service-web.yaml', 'SecurityGroup'), 'a security group ID wired through the root');
-  assert.ok(!model.edges.some((e) => e.from === e.to), 'no self-loops');
+  assert.match(readFileSync(file, 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `berth graph` with the detailed option\. -->\n/);
+  assert.match(readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `make graph`\. -->\n/);
 });
 
 test('AZ repeats collapse into one box; other names stay', () => {

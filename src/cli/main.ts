@@ -15,7 +15,7 @@ import { parseTemplate } from '../emit/parse.ts';
 import { emitEnvironment, isTemplateFile, staleFiles, writeOutput, type EmittedFile } from '../emit/output.ts';
 import { BerthError, q } from '../dsl/errors.ts';
 import { flatten, type Estate } from '../dsl/estate.ts';
-import { GRAPH_FILE, graphDot, renderSvg } from './graph.ts';
+import { drawGraph, GRAPH_FILES, type GraphView } from './graph.ts';
 import { summary, WARN_AT } from './summary.ts';
 
 const COMMON = `  --env E        only environment E (repeatable); default: every environment
@@ -29,7 +29,7 @@ const HELP = {
 Commands:
   build    generate every environment's CloudFormation templates into output/<env>/
   diff     show what a fresh build changes, resource by resource, against output/ or a deployed stack
-  graph    draw each environment's stacks and resources into output/<env>/architecture.svg
+  graph    draw each environment's overview diagram into output/<env>/architecture.svg
 
 Run \`berth <command> --help\` for a command's options.`,
   build: `Usage: berth build [--env E ...] [--out DIR] [--check] [--quiet] [--estate FILE]
@@ -63,18 +63,22 @@ ${COMMON}
 Examples:
   berth diff                                   # what \`make build\` would change in output/
   berth diff --env prod --stack-name berth-prod  # what a deploy would change`,
-  graph: `Usage: berth graph [--env E ...] [--out DIR] [--check] [--estate FILE]
+  graph: `Usage: berth graph [--env E ...] [--detailed] [--out DIR] [--check] [--estate FILE]
 
-Draws DIR/<env>/architecture.svg: each stack a box, its resources grouped by network tier (public,
-application and database subnets, and global), references and nested-stack wiring as arrows.
-Rendered offline by Graphviz compiled to WebAssembly (@viz-js/viz); no system binary.
+Draws DIR/<env>/architecture.svg, the overview: the internet, the load balancer and its routes,
+one box per service (capacity, scaling, deployment), queues and schedules, in the public,
+application and database subnets; the rest of each stack counted on its box. Drawn from the
+templates a build writes; rendered offline by Graphviz compiled to WebAssembly (@viz-js/viz).
+See docs/diagram.md.
 
 Options:
+  --detailed     draw every resource and reference instead, into DIR/<env>/architecture-detailed.svg
   --check        write nothing; exit 1 if the committed diagram differs from a fresh one
 ${COMMON}
 
-Example:
-  berth graph --env prod      # writes output/prod/architecture.svg`,
+Examples:
+  berth graph --env prod             # writes output/prod/architecture.svg
+  berth graph --env prod --detailed  # writes output/prod/architecture-detailed.svg`,
 } as const;
 
 type Command = Exclude<keyof typeof HELP, 'berth'>;
@@ -82,7 +86,7 @@ type Command = Exclude<keyof typeof HELP, 'berth'>;
 const OPTIONS = {
   build: { check: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
   diff: { 'stack-name': { type: 'string' }, template: { type: 'string' } },
-  graph: { check: { type: 'boolean', default: false } },
+  graph: { check: { type: 'boolean', default: false }, detailed: { type: 'boolean', default: false } },
 } satisfies Record<Command, ParseArgsConfig['options']>;
 
 const COMMON_OPTIONS = {
@@ -112,6 +116,7 @@ function parse<C extends Command>(command: C, args: string[]) {
       help: boolean;
       check?: boolean;
       quiet?: boolean;
+      detailed?: boolean;
       'stack-name'?: string;
       template?: string;
     };
@@ -234,11 +239,14 @@ async function diff(estate: Estate, opts: ReturnType<typeof parse>): Promise<num
 
 async function graph(estate: Estate, opts: ReturnType<typeof parse>): Promise<number> {
   const environments = environmentsOf(estate, opts.env);
+  const view: GraphView = opts.detailed ? 'detailed' : 'overview';
+  const err = palette(process.stderr);
   const stale: string[] = [];
   for (const env of environments) {
     const files = emitEnvironment(estate, env);
-    const svg = await renderSvg(graphDot(env, [...freshTemplates(files)].map(([key, template]) => ({ file: key.slice(env.length + 1), template }))));
-    const path = join(opts.out, env, GRAPH_FILE);
+    const { svg, warnings } = await drawGraph(env, [...freshTemplates(files)].map(([key, template]) => ({ file: key.slice(env.length + 1), template })), view);
+    for (const w of warnings) console.error(`${err.yellow('warning:')} ${env}: Graphviz: ${w}`);
+    const path = join(opts.out, env, GRAPH_FILES[view]);
     if (opts.check) {
       if (!existsSync(path) || readFileSync(path, 'utf8') !== svg) stale.push(path);
       continue;
@@ -248,10 +256,11 @@ async function graph(estate: Estate, opts: ReturnType<typeof parse>): Promise<nu
     console.log(`wrote ${path} (${files.length} templates)`);
   }
   if (stale.length > 0) {
-    console.error(`${palette(process.stderr).red('error:')} the diagram is stale; run \`make graph\` and commit the result:\n${stale.map((s) => `  ${s}`).join('\n')}`);
+    const redraw = view === 'overview' ? '`make graph`' : '`berth graph --detailed`';
+    console.error(`${err.red('error:')} the diagram is stale; run ${redraw} and commit the result:\n${stale.map((s) => `  ${s}`).join('\n')}`);
     return 1;
   }
-  if (opts.check) console.log(`${environments.map((e) => join(opts.out, e, GRAPH_FILE)).join(', ')} up to date.`);
+  if (opts.check) console.log(`${environments.map((e) => join(opts.out, e, GRAPH_FILES[view])).join(', ')} up to date.`);
   return 0;
 }
 
