@@ -279,10 +279,10 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
     place: 'application',
     subtitle: 'queue worker',
     lines: ['Fargate, 0.25 vCPU, 512 MiB', '0-2 tasks: 50 visible messages per running task, and step scaling', 'deploy: rolling 100-200 %, rolls back on failure'],
-    also: ['2 IAM roles', '2 KMS keys', '1 alarm', '1 log group'],
+    also: ['2 IAM roles', '1 alarm', '1 KMS key', '1 log group'],
   });
   assert.deepEqual(box('cleanup'), { place: 'application', subtitle: 'scheduled task', lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task per run'], also: ['2 IAM roles', '1 KMS key', '1 log group'] });
-  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: [] });
+  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['1 KMS key'] });
   assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
   assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
@@ -304,6 +304,50 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
     application: 'application subnets x2: out through NAT, no inbound',
     database: 'database subnets x2: no route out',
   });
+});
+
+test('what other stacks add appears without code changes: senders, databases, alarms to a topic, deployments', async () => {
+  const dir = join(ROOT, 'test/fixtures/overview-additions');
+  const templates = ['root.yaml', 'network.yaml', 'data.yaml', 'app.yaml'].map((file) => ({ file, template: parseTemplate(readFileSync(join(dir, file), 'utf8'), file) }));
+  const overview = overviewModel(templates);
+  const box = (title: string) => {
+    const b = overview.boxes.find((x) => x.title === title);
+    assert.ok(b, `a box ${title}; boxes: ${overview.boxes.map((x) => x.title).join(', ')}`);
+    return { kind: b.kind, place: b.place, subtitle: b.subtitle, lines: b.lines, also: b.also };
+  };
+  assert.deepEqual(box('app Api'), {
+    kind: 'workload',
+    place: 'application',
+    subtitle: 'service',
+    lines: ['Fargate, 2 vCPU, 4 GiB', '2 tasks', 'deploy: blue/green, bake 10 min, rolls back on 2 alarms'],
+    also: ['1 alarm', '1 IAM role', '1 web ACL'],
+  });
+  assert.deepEqual(box('app Worker'), {
+    kind: 'workload',
+    place: 'application',
+    subtitle: 'queue worker',
+    lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task', 'deploy: linear, 25 % every 5 min'],
+    also: ['1 IAM policy', '1 IAM role'],
+  });
+  assert.deepEqual(box('Database'), { kind: 'data', place: 'database', subtitle: 'DB instance, postgres', lines: ['db.t4g.micro'], also: ['1 alarm'] });
+  assert.deepEqual(box('DB subnet group'), { kind: 'subnetGroup', place: 'database', subtitle: '1 subnet', lines: ['used by 1 database'], also: [] });
+  assert.deepEqual(box('data Alerts'), { kind: 'topic', place: 'region', subtitle: 'SNS topic', lines: ['notified by 2 alarms'], also: [] });
+  assert.deepEqual(box('app Jobs'), { kind: 'queue', place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 1 day'], also: [] });
+  assert.deepEqual(box('VPC 10.40.0.0/16').also, ['1 VPC endpoint']);
+  assert.deepEqual(
+    overview.edges.map((e) => `${e.from.title} -${e.kind}-> ${e.to.title}${e.label ? ` (${e.label})` : ''}`).sort(),
+    [
+      'Database -use-> data Alerts (1 alarm)',
+      'app Api -message-> app Jobs (sends)',
+      'app Api -use-> Database',
+      'app Api -use-> data Alerts (1 alarm)',
+      'app Jobs -message-> app Worker (consumes)',
+    ],
+  );
+  assert.ok(!overview.boxes.some((b) => b.kind === 'internet'), 'no internet without an internet-facing load balancer');
+  const { svg, warnings } = await drawGraph('additions', templates);
+  assert.deepEqual(warnings, []);
+  assertReadable('additions', svg);
 });
 
 test('graph --estate draws a fixture estate into its own folder', () => {

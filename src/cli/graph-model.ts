@@ -102,8 +102,8 @@ export interface GraphModel {
  * Resource types that sit in the tier of what they are wired to, rather than in a tier of their
  * own: a route in its route table's, a security group rule in its group's, the rest in the tier
  * of the resources that use them (a security group guards the load balancer or the service),
- * else of what they use. A resource that references a subnet takes the subnet's tier; anything
- * else is global. Subnets themselves are classified by their routes (see {@link subnetTiers}).
+ * else of what they use. A resource that references a subnet takes the subnet's tier (one that
+ * references a subnet group, the group's); anything else is global. Subnets themselves are classified by their routes (see {@link subnetTiers}).
  */
 type Follow = 'users' | { readonly property: string };
 const FOLLOWS: ReadonlyMap<string, Follow> = new Map<string, Follow>([
@@ -314,11 +314,16 @@ export function graphModel(templates: readonly GraphTemplate[]): GraphModel {
   for (const t of templates) {
     for (const [id, tier] of subnetTiers(resourcesOf(t.file))) nodeOf(t.file, id)!.tier = tier;
   }
+  // A subnet group (RDS, ElastiCache, ...) takes its subnets' tier, and a database placed in the
+  // group the group's: two rounds, subnets first.
   const isSubnet = (n: Node) => n.type === 'AWS::EC2::Subnet';
-  for (const n of nodes.values()) {
-    if (isSubnet(n) || FOLLOWS.has(n.type)) continue;
-    const subnets = used(n).filter(isSubnet);
-    if (subnets.length > 0) n.tier = mostCommon(subnets.map((m) => m.tier));
+  const isSubnetGroup = (n: Node) => /SubnetGroup$/.test(n.type);
+  for (const placedBy of [isSubnet, isSubnetGroup]) {
+    for (const n of nodes.values()) {
+      if (isSubnet(n) || FOLLOWS.has(n.type) || n.tier !== 'global') continue;
+      const around = used(n).filter((m) => placedBy(m) && m.tier !== 'global');
+      if (around.length > 0) n.tier = mostCommon(around.map((m) => m.tier));
+    }
   }
   const tiered = (list: readonly Node[]) => list.map((m) => m.tier).filter((t) => t !== 'global');
   for (let pass = 0; pass < 3; pass++) {

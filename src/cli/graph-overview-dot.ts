@@ -106,7 +106,10 @@ export function overviewDot(environment: string, overview: Overview): string {
   for (const members of columns) lines.push(`  { rank=same; ${members.map((b) => b.key).join('; ')}; }`);
   for (let i = 1; i < columns.length; i++) lines.push(`  ${columns[i - 1]![0]!.key} -> ${columns[i]![0]!.key} [style=invis];`);
   for (const e of overview.edges) {
-    const attrs = [FLOW[e.kind], ...(e.label ? [`label=${quote(e.label)}`] : [])];
+    // A label on an arrow within one column has no room of its own (Graphviz puts it over the
+    // cluster's title); what it would say is on the box already.
+    const sameColumn = COLUMN[e.from.place] === COLUMN[e.to.place];
+    const attrs = [FLOW[e.kind], ...(e.label && !sameColumn ? [`label=${quote(e.label)}`] : [])];
     // An arrow pointing left is drawn as its reverse with the head at the tail, so ranks run left to right.
     if (COLUMN[e.from.place] > COLUMN[e.to.place]) lines.push(`  ${e.to.key} -> ${e.from.key} [${[...attrs, 'dir=back'].join(', ')}];`);
     else lines.push(`  ${e.from.key} -> ${e.to.key} [${attrs.join(', ')}];`);

@@ -235,7 +235,7 @@ class OverviewBuilder {
           kind: 'network',
           place: 'outside',
           title: ['VPC', cidr].filter(Boolean).join(' '),
-          subtitle: [zones > 0 && `${zones} Availability Zones`, ipv6 && 'IPv6'].filter(Boolean).join(', '),
+          subtitle: [zones > 0 && counted(zones, 'Availability Zone'), ipv6 && 'IPv6'].filter(Boolean).join(', '),
           lines: [],
           stack: vpc.stack,
         },
@@ -522,9 +522,10 @@ class OverviewBuilder {
       const p = this.props(q);
       const d = deadLetter.get(q);
       const lines: string[] = [];
-      const days = (seconds: Literal | undefined) => (seconds === undefined ? 4 : Math.round(Number(seconds) / 86400));
-      lines.push(`keeps messages ${days(this.lit(q, p.MessageRetentionPeriod))} days`);
-      if (d) lines.push(`dead letters after ${d.receives ?? '?'} receives, kept ${days(this.lit(d.dlq, this.props(d.dlq).MessageRetentionPeriod))} days`);
+      // Retention defaults to 4 days: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html
+      const days = (seconds: Literal | undefined) => counted(seconds === undefined ? 4 : Math.round(Number(seconds) / 86400), 'day');
+      lines.push(`keeps messages ${days(this.lit(q, p.MessageRetentionPeriod))}`);
+      if (d) lines.push(`dead letters after ${d.receives ?? '?'} receives, kept ${days(this.lit(d.dlq, this.props(d.dlq).MessageRetentionPeriod))}`);
       const policies = this.model.users(q).filter((n) => n.type === 'AWS::SQS::QueuePolicy');
       const title = `${this.stackName(q.stack)} ${q.label === 'Queue' ? 'queue' : q.label}`;
       this.add(
@@ -578,11 +579,11 @@ class OverviewBuilder {
   private data(): void {
     for (const d of this.model.nodes.filter((n) => DATA_TYPES.has(n.type))) {
       const p = this.props(d);
-      const engine = this.lit(d, p.Engine);
-      this.add(
-        { kind: 'data', place: this.placeOf(d, 'region'), title: d.label, subtitle: [typeName(d.type), engine].filter(Boolean).join(', '), lines: d.ids.length > 1 ? [`x${d.ids.length}`] : [], stack: d.stack },
-        [d],
-      );
+      const size = [p.DBInstanceClass, p.CacheNodeType, p.NodeType, p.BillingMode].map((v) => this.lit(d, v)).find((v) => v !== undefined);
+      const lines = [
+        [d.ids.length > 1 && `x${d.ids.length}`, size, this.lit(d, p.MultiAZ) === true && 'Multi-AZ'].filter(Boolean).join(', '),
+      ].filter(Boolean);
+      this.add({ kind: 'data', place: this.placeOf(d, 'region'), title: d.label, subtitle: [typeName(d.type), this.lit(d, p.Engine)].filter(Boolean).join(', '), lines, stack: d.stack }, [d]);
     }
   }
 
@@ -592,7 +593,7 @@ class OverviewBuilder {
       const used = this.model.users(g).filter((n) => DATA_TYPES.has(n.type)).length;
       const subnets = this.sources(g, this.props(g).SubnetIds, 'AWS::EC2::Subnet').reduce((sum, n) => sum + n.ids.length, 0);
       this.add(
-        { kind: 'subnetGroup', place: this.placeOf(g, 'database'), title: 'DB subnet group', subtitle: `${subnets} subnets`, lines: [used > 0 ? `used by ${counted(used, 'database')}` : 'no database yet'], stack: g.stack },
+        { kind: 'subnetGroup', place: this.placeOf(g, 'database'), title: 'DB subnet group', subtitle: counted(subnets, 'subnet'), lines: [used > 0 ? `used by ${counted(used, 'database')}` : 'no database yet'], stack: g.stack },
         [g],
       );
     }
@@ -644,7 +645,9 @@ class OverviewBuilder {
       for (const { node, statement } of statements) {
         if (statement.Effect !== 'Allow') continue;
         const actions = list(statement.Action).map((a) => String(a).toLowerCase());
-        for (const target of this.sources(node, statement.Resource)) {
+        // A resource named through the estate registry (an SSM parameter holding its ARN) counts as itself.
+        const named = this.sources(node, statement.Resource).flatMap((t) => (t.type === 'AWS::SSM::Parameter' ? this.sources(t, this.props(t).Value) : [t]));
+        for (const target of named) {
           const other = this.owner.get(target);
           if (!other || other === box) continue;
           if (other.kind === 'queue' && actions.some((a) => a === 'sqs:receivemessage' || a === 'sqs:*')) {
@@ -659,24 +662,39 @@ class OverviewBuilder {
   }
 
   /**
-   * Every node no box explains is counted on a box of its own stack (the first service, load
-   * balancer, cluster or network box there); a stack with no such box gets a box of counts.
+   * Every node no box explains is counted on a box it is wired to in its own stack (a role on the
+   * service whose task definition uses it, a key on the queue it encrypts, a DNS record on its
+   * load balancer; a service before a queue when both are, as for a scaling alarm that watches
+   * the queue). What is still left goes to the first service, load balancer, database, cluster
+   * or network box of its stack; a stack with none of these gets a box of counts.
    */
   private remaining(): void {
-    const priority: readonly BoxKind[] = ['workload', 'loadBalancer', 'capacity', 'network', 'queue', 'topic', 'schedule', 'data', 'subnetGroup', 'nat', 'template'];
+    const priority: readonly BoxKind[] = ['workload', 'loadBalancer', 'data', 'capacity', 'network', 'queue', 'topic', 'schedule', 'subnetGroup', 'nat', 'template'];
     const counts = new Map<OverviewBox, Map<string, number>>();
-    const stacks = this.model.stacks;
-    for (const n of this.model.nodes) {
-      if (this.owner.has(n)) continue;
-      let box = priority.map((k) => this.boxes.find((b) => b.stack === n.stack && b.kind === k)).find(Boolean);
-      if (!box) {
-        const stack = stacks.find((s) => s.file === n.stack)!;
-        box = this.add({ kind: 'template', place: 'region', title: n.stack, subtitle: stack.parent ? `nested in ${stack.parent}` : 'a top-level template beside the root', lines: [], stack: n.stack }, []);
-      }
+    const assign = (n: GraphNode, box: OverviewBox) => {
       this.owner.set(n, box);
       const names = counts.get(box) ?? new Map<string, number>();
       names.set(typeName(n.type), (names.get(typeName(n.type)) ?? 0) + n.ids.length);
       counts.set(box, names);
+    };
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const n of this.model.nodes) {
+        if (this.owner.has(n)) continue;
+        const near = [...this.model.users(n), ...this.model.used(n)].filter((m) => m.stack === n.stack && this.owner.has(m)).map((m) => this.owner.get(m)!);
+        if (near.length === 0) continue;
+        assign(n, near.sort((a, b) => priority.indexOf(a.kind) - priority.indexOf(b.kind))[0]!);
+        changed = true;
+      }
+    }
+    for (const n of this.model.nodes) {
+      if (this.owner.has(n)) continue;
+      let box = priority.map((k) => this.boxes.find((b) => b.stack === n.stack && b.kind === k)).find(Boolean);
+      if (!box) {
+        const stack = this.model.stacks.find((s) => s.file === n.stack)!;
+        box = this.add({ kind: 'template', place: 'region', title: n.stack, subtitle: stack.parent ? `nested in ${stack.parent}` : 'a top-level template beside the root', lines: [], stack: n.stack }, []);
+      }
+      assign(n, box);
     }
     for (const [box, names] of counts) {
       // Counted once every box is made; `also` is filled here, in place.
