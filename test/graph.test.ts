@@ -364,6 +364,32 @@ test('wrap keeps a number with its unit and never splits a word', () => {
   assert.deepEqual(wrap('arn:aws:ecs:eu-west-1:123456789012:cluster/long', 10), ['arn:aws:ecs:eu-west-1:123456789012:cluster/long']);
 });
 
+test('every command docs/diagram.md shows works as written', () => {
+  const doc = readFileSync(join(ROOT, 'docs/diagram.md'), 'utf8');
+  const block = doc.match(/## Commands\n\n```sh\n([\s\S]*?)```/)![1]!;
+  const commands = block.trim().split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
+  assert.ok(commands.length >= 5);
+  const dir = sandbox();
+  for (const command of commands) {
+    const [program, ...args] = command.split(/\s+/);
+    if (program === 'make') {
+      // What make runs: the recipe, printed without running it (-n).
+      const r = run(ROOT, ['make', '-n', '-s', ...args]);
+      assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+      const vars = Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => a.split(/=(.*)/).slice(0, 2)));
+      const expected = ['graph', ...(vars.ENV ? ['--env', vars.ENV] : []), '--out', vars.OUT_DIR ?? 'output', ...(vars.ARGS ? [vars.ARGS] : [])].join(' ');
+      assert.ok(r.stdout.split('\n').map((l) => l.trim().split(/\s+/).join(' ')).includes(`env -u NODE_EXTRA_CA_CERTS node dist/berth.cjs ${expected}`), `${command} runs berth ${expected}:\n${r.stdout}`);
+    } else {
+      // `node dist/berth.cjs` is the compiled CLI; the sources behave the same (README).
+      assert.deepEqual([program, args[0]], ['node', 'dist/berth.cjs'], command);
+      const r = berth(dir, ...args.slice(1));
+      assert.equal(r.status, 0, `${command}: ${r.stderr}`);
+      assert.match(r.stdout, args.includes('--check') ? / up to date\.\n$/ : /^wrote diagrams\/dev\/architecture-detailed\.svg \(\d+ templates\)\n$/, command);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
 // --- The detailed view ------------------------------------------------------------------------------------
 
 test('the detailed view is well-formed XML with a box per stack, each nested in the root', () => {
