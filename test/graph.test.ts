@@ -330,6 +330,9 @@ test('what other stacks add appears without code changes: senders, databases, al
     lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task', 'deploy: linear, 25 % every 5 min'],
     also: ['1 IAM policy', '1 IAM role'],
   });
+  // Canary and Legacy run the worker's task definition: each its own box, each consuming the queue.
+  assert.deepEqual(box('app Canary').lines, ['Fargate, 0.25 vCPU, 512 MiB', 'deploy: canary, 10 % for 15 min, rolls back on failure']);
+  assert.deepEqual(box('app Legacy').lines, ['EC2, 0.25 vCPU, 512 MiB', 'placement: binpack on memory, then one task per instance', 'deploy: blue/green by CodeDeploy']);
   assert.deepEqual(box('Database'), { kind: 'data', place: 'database', subtitle: 'DB instance, postgres', lines: ['db.t4g.micro'], also: ['1 alarm'] });
   assert.deepEqual(box('DB subnet group'), { kind: 'subnetGroup', place: 'database', subtitle: '1 subnet', lines: ['used by 1 database'], also: [] });
   assert.deepEqual(box('data Alerts'), { kind: 'topic', place: 'region', subtitle: 'SNS topic', lines: ['notified by 2 alarms'], also: [] });
@@ -340,6 +343,8 @@ test('what other stacks add appears without code changes: senders, databases, al
     'app Api -message-> app Jobs (sends)',
     'app Api -use-> Database',
     'app Api -use-> data Alerts (1 alarm)',
+    'app Jobs -message-> app Canary (consumes)',
+    'app Jobs -message-> app Legacy (consumes)',
     'app Jobs -message-> app Worker (consumes)',
   ]);
   assert.ok(!overview.boxes.some((b) => b.kind === 'internet'), 'no internet without an internet-facing load balancer');

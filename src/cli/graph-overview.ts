@@ -214,7 +214,7 @@ class OverviewBuilder {
     this.schedules(workloads);
     this.data();
     this.subnetGroups();
-    this.routes(workloads);
+    this.routes();
     this.messages(workloads);
     this.remaining();
     this.uses();
@@ -303,9 +303,12 @@ class OverviewBuilder {
     );
   }
 
-  /** Each ECS service, and each task definition no service runs (scheduled or run by hand). */
-  private workloads(): Map<GraphNode, OverviewBox> {
-    const byTask = new Map<GraphNode, OverviewBox>();
+  /**
+   * Each ECS service, and each task definition no service runs (scheduled or run by hand).
+   * Returns the boxes of each task definition (several when services share one).
+   */
+  private workloads(): Map<GraphNode, OverviewBox[]> {
+    const byTask = new Map<GraphNode, OverviewBox[]>();
     const services = this.ofType('AWS::ECS::Service');
     const perStack = (stack: string) => this.model.nodes.filter((n) => n.stack === stack && (n.type === 'AWS::ECS::Service' || (n.type === 'AWS::ECS::TaskDefinition' && !this.isRunBy(n)))).length;
     const name = (n: GraphNode) => (perStack(n.stack) > 1 ? `${this.stackName(n.stack)} ${n.label}` : this.stackName(n.stack));
@@ -325,7 +328,7 @@ class OverviewBuilder {
         { kind: 'workload', place: this.placeOf(s, 'application'), title: name(s), subtitle: groups.length > 0 ? 'web service' : 'service', lines, stack: s.stack },
         [s, ...(task ? [task] : []), ...groups, ...rules, ...scaling.nodes, ...this.sources(s, p.NetworkConfiguration, 'AWS::EC2::SecurityGroup')],
       );
-      if (task) byTask.set(task, box);
+      if (task) byTask.set(task, [...(byTask.get(task) ?? []), box]);
     }
     for (const task of this.ofType('AWS::ECS::TaskDefinition')) {
       if (byTask.has(task) || this.isRunBy(task)) continue;
@@ -347,7 +350,7 @@ class OverviewBuilder {
         },
         [task, ...(starter ? this.sources(starter, ecs.NetworkConfiguration, 'AWS::EC2::SecurityGroup') : [])],
       );
-      byTask.set(task, box);
+      byTask.set(task, [box]);
     }
     return byTask;
   }
@@ -384,12 +387,15 @@ class OverviewBuilder {
 
   /** EC2 placement: `spread by AZ, then by instance`, `binpack on memory`, `one task per instance`. */
   private placement(n: GraphNode, p: Obj): string | undefined {
-    const field = (f: unknown) => ({ 'attribute:ecs.availability-zone': 'AZ', instanceId: 'instance', host: 'instance' })[String(this.lit(n, f))] ?? String(this.lit(n, f));
+    const field = (f: unknown) => {
+      const value = String(this.lit(n, f) ?? '?');
+      return { 'attribute:ecs.availability-zone': 'AZ', instanceId: 'instance', host: 'instance' }[value] ?? value;
+    };
     const parts = list(p.PlacementStrategies).map(obj).map((s) => {
       const type = this.lit(n, s.Type);
       if (type === 'spread') return `spread by ${field(s.Field)}`;
-      if (type === 'binpack') return `binpack on ${String(this.lit(n, s.Field))}`;
-      return String(type);
+      if (type === 'binpack') return `binpack on ${String(this.lit(n, s.Field) ?? '?')}`;
+      return String(type ?? '?');
     });
     if (list(p.PlacementConstraints).some((c) => this.lit(n, obj(c).Type) === 'distinctInstance')) parts.push('one task per instance');
     return parts.length > 0 ? `placement: ${parts.join(', then ')}` : undefined;
@@ -409,7 +415,7 @@ class OverviewBuilder {
         steps++;
         continue;
       }
-      const value = this.lit(policy, config.TargetValue);
+      const value = this.lit(policy, config.TargetValue) ?? '?';
       const predefined = String(this.lit(policy, obj(config.PredefinedMetricSpecification).PredefinedMetricType) ?? '');
       const named = { ECSServiceAverageCPUUtilization: 'CPU', ECSServiceAverageMemoryUtilization: 'memory', ALBRequestCountPerTarget: 'requests per target' }[predefined];
       if (named) tracking.push(named === 'requests per target' ? `${value} ${named}` : `${named} at ${value} %`);
@@ -498,7 +504,7 @@ class OverviewBuilder {
         }
       }
       if (fargate.length > 0) lines.push(lines.length > 0 ? `and ${fargate.join(', ')}` : fargate.join(', '));
-      if (insights) lines.push(`Container Insights ${String(this.lit(cluster, insights.Value))}`);
+      if (insights) lines.push(`Container Insights ${String(this.lit(cluster, insights.Value) ?? '?')}`);
       const asgs = claims.filter((n) => n.type === 'AWS::AutoScaling::AutoScalingGroup');
       this.add(
         { kind: 'capacity', place: asgs[0] ? this.placeOf(asgs[0], 'application') : 'application', title: 'ECS cluster', subtitle: 'capacity for the services', lines, stack: cluster.stack },
@@ -550,7 +556,7 @@ class OverviewBuilder {
   }
 
   /** EventBridge schedules (Scheduler, or a rule with a schedule expression) and what they start. */
-  private schedules(workloads: Map<GraphNode, OverviewBox>): void {
+  private schedules(workloads: Map<GraphNode, OverviewBox[]>): void {
     for (const s of this.ofType('AWS::Scheduler::Schedule', 'AWS::Events::Rule')) {
       const p = this.props(s);
       const expression = this.lit(s, p.ScheduleExpression);
@@ -569,8 +575,7 @@ class OverviewBuilder {
         [s, ...roles],
       );
       for (const task of this.sources(s, [p.Target, p.Targets], 'AWS::ECS::TaskDefinition')) {
-        const w = workloads.get(task);
-        if (w) this.edge(box, w, 'start', 'starts');
+        for (const w of workloads.get(task) ?? []) this.edge(box, w, 'start', 'starts');
       }
     }
   }
@@ -600,11 +605,10 @@ class OverviewBuilder {
   }
 
   /** Load balancer to service, labelled with the listener rule's conditions. */
-  private routes(workloads: Map<GraphNode, OverviewBox>): void {
+  private routes(): void {
     const boxOf = (n: GraphNode | undefined) => (n ? this.owner.get(n) : undefined);
     for (const s of this.ofType('AWS::ECS::Service')) {
-      const task = this.sources(s, this.props(s).TaskDefinition, 'AWS::ECS::TaskDefinition')[0];
-      const service = task ? workloads.get(task) : boxOf(s);
+      const service = boxOf(s);
       if (!service) continue;
       for (const group of this.targetGroups(s)) {
         for (const rule of this.model.users(group).filter((n) => n.type === 'AWS::ElasticLoadBalancingV2::ListenerRule' || n.type === 'AWS::ElasticLoadBalancingV2::Listener')) {
@@ -632,8 +636,8 @@ class OverviewBuilder {
    * Messages: a task role allowed to receive from a queue consumes it; one allowed to send or
    * publish sends to it. Read from the IAM policies of each workload's task role.
    */
-  private messages(workloads: Map<GraphNode, OverviewBox>): void {
-    for (const [task, box] of workloads) {
+  private messages(workloads: Map<GraphNode, OverviewBox[]>): void {
+    for (const [task, boxes] of workloads) {
       const roles = this.sources(task, this.props(task).TaskRoleArn, 'AWS::IAM::Role');
       const statements: { node: GraphNode; statement: Obj }[] = [];
       for (const role of roles) {
@@ -647,15 +651,14 @@ class OverviewBuilder {
         const actions = list(statement.Action).map((a) => String(a).toLowerCase());
         // A resource named through the estate registry (an SSM parameter holding its ARN) counts as itself.
         const named = this.sources(node, statement.Resource).flatMap((t) => (t.type === 'AWS::SSM::Parameter' ? this.sources(t, this.props(t).Value) : [t]));
-        for (const target of named) {
-          const other = this.owner.get(target);
-          if (!other || other === box) continue;
-          if (other.kind === 'queue' && actions.some((a) => a === 'sqs:receivemessage' || a === 'sqs:*')) {
-            this.edge(other, box, 'message', 'consumes');
-            if (box.subtitle === 'service') (box as { subtitle: string }).subtitle = 'queue worker';
+        for (const box of boxes) {
+          for (const other of named.map((t) => this.owner.get(t)).filter((o) => o !== undefined && o !== box) as OverviewBox[]) {
+            if (other.kind === 'queue' && actions.some((a) => a === 'sqs:receivemessage' || a === 'sqs:*')) {
+              this.edge(other, box, 'message', 'consumes');
+              if (box.subtitle === 'service') (box as { subtitle: string }).subtitle = 'queue worker';
+            } else if (other.kind === 'queue' && actions.includes('sqs:sendmessage')) this.edge(box, other, 'message', 'sends');
+            else if (other.kind === 'topic' && actions.some((a) => a === 'sns:publish' || a === 'sns:*')) this.edge(box, other, 'message', 'publishes');
           }
-          else if (other.kind === 'queue' && actions.includes('sqs:sendmessage')) this.edge(box, other, 'message', 'sends');
-          else if (other.kind === 'topic' && actions.some((a) => a === 'sns:publish' || a === 'sns:*')) this.edge(box, other, 'message', 'publishes');
         }
       }
     }
