@@ -19,6 +19,7 @@ import { drawGraph, graphDot } from '../src/cli/graph.ts';
 import { collapseRepeats, graphModel, type GraphTemplate } from '../src/cli/graph-model.ts';
 import { overviewModel, type Overview } from '../src/cli/graph-overview.ts';
 import { wrap } from '../src/cli/graph-overview-dot.ts';
+import { counted, typeName } from '../src/cli/graph-words.ts';
 import type { Template } from '../src/dsl/template.ts';
 import { estate } from '../templates/estate.ts';
 import { estate as twoWeb } from './fixtures/two-web/estate.ts';
@@ -361,6 +362,15 @@ test('graph --estate draws a fixture estate into its own folder', () => {
   const svg = readFileSync(join(out, 'qa/architecture.svg'), 'utf8');
   for (const title of ['api', 'site', 'mailer', 'cleanup', 'mailer queue', 'load balancer']) assert.match(svg, new RegExp(`font-weight="bold"[^>]*>${title.replace('/', '\\/')}</text>`));
   assert.ok(!existsSync(join(out, 'qa/architecture-detailed.svg')), 'the detailed view only on request');
+});
+
+test('resource types are named as people say them, with plurals', () => {
+  assert.equal(typeName('AWS::IAM::Role'), 'IAM role');
+  assert.equal(typeName('AWS::ServiceCatalog::CloudFormationProduct'), 'CloudFormation product');
+  assert.equal(typeName('AWS::EC2::VPCEndpointService'), 'VPC endpoint service');
+  assert.equal(typeName('AWS::RDS::DBInstance'), 'DB instance');
+  assert.equal(typeName('AWS::EC2::TransitGatewayAttachment'), 'transit gateway attachment');
+  assert.deepEqual([counted(1, 'day'), counted(2, 'IAM policy'), counted(3, 'KMS alias'), counted(2, 'DNS record')], ['1 day', '2 IAM policies', '3 KMS aliases', '2 DNS records']);
 });
 
 test('wrap keeps a number with its unit and never splits a word', () => {

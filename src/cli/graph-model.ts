@@ -19,6 +19,8 @@ export interface GraphTemplate {
 
 export type Obj = Record<string, unknown>;
 export const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+/** A template list property as a list: a lone value as one item, none as none. */
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
 /** Logical IDs a value references through `Ref`, `Fn::GetAtt` or `Fn::Sub` placeholders. */
 export function references(value: unknown, out = new Set<string>()): Set<string> {

@@ -7,7 +7,9 @@
  * counted on the box of what it belongs to, so new resources show up compactly without a change
  * here; a template with none of these (the Service Catalog portfolio) gets a box of counts.
  */
-import { graphModel, obj, type GraphModel, type GraphNode, type GraphTemplate, type Literal, type Obj, type Tier } from './graph-model.ts';
+import { graphModel, list, obj, type GraphModel, type GraphNode, type GraphTemplate, type Literal, type Obj, type Tier } from './graph-model.ts';
+import { capacityLine, deploymentLine, desiredLine, placementLine, scalingLine } from './graph-service.ts';
+import { counted, FARGATE_NAMES, taskSize, typeName } from './graph-words.ts';
 
 /** Where a box is drawn, left to right: what is outside, the three tiers, then Region-wide. */
 export type Place = 'outside' | 'public' | 'application' | 'database' | 'region';
@@ -77,71 +79,6 @@ const NETWORK_TYPES = new Set([
   'AWS::EC2::SubnetRouteTableAssociation',
 ]);
 
-/** Short names for the types most stacks hold; any other type is named from its own name. */
-const TYPE_NAMES: Readonly<Record<string, string>> = {
-  'AWS::IAM::Role': 'IAM role',
-  'AWS::IAM::Policy': 'IAM policy',
-  'AWS::IAM::ManagedPolicy': 'IAM policy',
-  'AWS::IAM::InstanceProfile': 'instance profile',
-  'AWS::KMS::Key': 'KMS key',
-  'AWS::KMS::Alias': 'KMS alias',
-  'AWS::Logs::LogGroup': 'log group',
-  'AWS::EC2::SecurityGroup': 'security group',
-  'AWS::EC2::SecurityGroupIngress': 'security group rule',
-  'AWS::EC2::SecurityGroupEgress': 'security group rule',
-  'AWS::EC2::FlowLog': 'flow log',
-  'AWS::EC2::VPCEndpoint': 'VPC endpoint',
-  'AWS::SSM::Parameter': 'SSM parameter',
-  'AWS::CloudWatch::Alarm': 'alarm',
-  'AWS::CloudWatch::CompositeAlarm': 'composite alarm',
-  'AWS::CloudWatch::Dashboard': 'dashboard',
-  'AWS::SNS::Topic': 'SNS topic',
-  'AWS::SNS::Subscription': 'subscription',
-  'AWS::SQS::Queue': 'SQS queue',
-  'AWS::S3::Bucket': 'S3 bucket',
-  'AWS::S3::BucketPolicy': 'bucket policy',
-  'AWS::CertificateManager::Certificate': 'certificate',
-  'AWS::Route53::RecordSet': 'DNS record',
-  'AWS::SecretsManager::Secret': 'secret',
-  'AWS::WAFv2::WebACL': 'web ACL',
-  'AWS::WAFv2::WebACLAssociation': 'web ACL association',
-  'AWS::ApplicationAutoScaling::ScalingPolicy': 'scaling policy',
-  'AWS::RDS::DBSubnetGroup': 'DB subnet group',
-  'AWS::EC2::EIP': 'Elastic IP',
-  'AWS::EC2::NatGateway': 'NAT gateway',
-};
-
-/** `AWS::ServiceCatalog::CloudFormationProduct` -> `CloudFormation product`. */
-export function typeName(type: string): string {
-  if (TYPE_NAMES[type]) return TYPE_NAMES[type];
-  const last = type.split('::').pop() ?? type;
-  return last
-    .replace(/CloudFormation/g, 'Cloudformation')
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(' ')
-    .map((w) => (/^[A-Z][a-z]/.test(w) ? w.toLowerCase() : w))
-    .join(' ')
-    .replace(/cloudformation/g, 'CloudFormation');
-}
-
-/** `1 IAM role`, `2 IAM roles`, `3 DNS records`, `2 IAM policies`. */
-export function counted(n: number, name: string): string {
-  if (n === 1) return `1 ${name}`;
-  const plural = /(s|x|sh|ch)$/.test(name) ? `${name}es` : /[^aeiou]y$/.test(name) ? `${name.slice(0, -1)}ies` : `${name}s`;
-  return `${n} ${plural}`;
-}
-
-/** ECS CPU units and MiB as people say them: `0.5 vCPU, 1 GiB`. */
-function taskSize(cpu: Literal | undefined, memory: Literal | undefined): string | undefined {
-  const parts: string[] = [];
-  if (cpu !== undefined && Number.isFinite(Number(cpu))) parts.push(`${Number(cpu) / 1024} vCPU`);
-  if (memory !== undefined && Number.isFinite(Number(memory))) parts.push(Number(memory) >= 1024 ? `${Number(memory) / 1024} GiB` : `${Number(memory)} MiB`);
-  return parts.length > 0 ? parts.join(', ') : undefined;
-}
-
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
-const FARGATE_NAMES: Readonly<Record<string, string>> = { FARGATE: 'Fargate', FARGATE_SPOT: 'Fargate Spot', EC2: 'EC2' };
 
 /** The overview of one environment's templates (the first is the root). */
 export function overviewModel(templates: readonly GraphTemplate[]): Overview {
@@ -244,7 +181,11 @@ class OverviewBuilder {
     }
   }
 
-  /** Load balancers, their listeners and DNS names; the internet in front of public ones. */
+  /**
+   * Load balancers, their listeners and DNS names; the internet in front of public ones. Left
+   * out, Scheme is internet-facing and Type application:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-elasticloadbalancingv2-loadbalancer.html
+   */
   private loadBalancers(): void {
     let internet: OverviewBox | undefined;
     for (const lb of this.ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')) {
@@ -317,12 +258,12 @@ class OverviewBuilder {
       const task = this.sources(s, p.TaskDefinition, 'AWS::ECS::TaskDefinition')[0];
       const groups = this.targetGroups(s);
       const rules = groups.flatMap((g) => this.model.users(g).filter((n) => n.type === 'AWS::ElasticLoadBalancingV2::ListenerRule'));
-      const scaling = this.scaling(s);
+      const scaling = scalingLine(this.model, s);
       const lines = [
-        [this.capacityOf(s, p), task && taskSize(this.lit(task, this.props(task).Cpu), this.lit(task, this.props(task).Memory))].filter(Boolean).join(', '),
-        this.placement(s, p),
-        scaling.line ?? this.desired(s, p),
-        this.deployment(s, p),
+        [capacityLine(this.model, s, p), task && taskSize(this.lit(task, this.props(task).Cpu), this.lit(task, this.props(task).Memory))].filter(Boolean).join(', '),
+        placementLine(this.model, s, p),
+        scaling.line ?? desiredLine(this.model, s, p),
+        deploymentLine(this.model, s, p),
       ].filter((l): l is string => Boolean(l));
       const box = this.add(
         { kind: 'workload', place: this.placeOf(s, 'application'), title: name(s), subtitle: groups.length > 0 ? 'web service' : 'service', lines, stack: s.stack },
@@ -334,9 +275,10 @@ class OverviewBuilder {
       if (byTask.has(task) || this.isRunBy(task)) continue;
       const starter = this.model.users(task).find((n) => n.type === 'AWS::Scheduler::Schedule' || n.type === 'AWS::Events::Rule');
       const ecs = starter ? this.ecsParameters(starter) : {};
+      // TaskCount defaults to 1: https://docs.aws.amazon.com/scheduler/latest/APIReference/API_EcsParameters.html
       const count = starter ? (this.lit(starter, ecs.TaskCount) ?? 1) : undefined;
       const lines = [
-        [this.capacityOf(starter ?? task, ecs), taskSize(this.lit(task, this.props(task).Cpu), this.lit(task, this.props(task).Memory))].filter(Boolean).join(', '),
+        [capacityLine(this.model, starter ?? task, ecs), taskSize(this.lit(task, this.props(task).Cpu), this.lit(task, this.props(task).Memory))].filter(Boolean).join(', '),
         count !== undefined ? `${counted(Number(count), 'task')} per run` : 'started by hand (aws ecs run-task)',
       ].filter(Boolean);
       const box = this.add(
@@ -366,104 +308,6 @@ class OverviewBuilder {
 
   private targetGroups(s: GraphNode): GraphNode[] {
     return list(this.props(s).LoadBalancers).flatMap((lb) => this.sources(s, obj(lb).TargetGroupArn, 'AWS::ElasticLoadBalancingV2::TargetGroup'));
-  }
-
-  /** `EC2`, `Fargate`, `Fargate 30 %, Fargate Spot 70 %`, from a capacity provider strategy or launch type. */
-  private capacityOf(n: GraphNode, p: Obj): string {
-    const strategy = list(p.CapacityProviderStrategy).map(obj);
-    if (strategy.length > 0) {
-      const named = strategy.map((s) => {
-        const literal = this.lit(n, s.CapacityProvider);
-        const provider = typeof literal === 'string' && FARGATE_NAMES[literal] ? FARGATE_NAMES[literal] : 'EC2 capacity provider';
-        return { provider, weight: Number(this.lit(n, s.Weight) ?? 0) };
-      });
-      const total = named.reduce((sum, s) => sum + s.weight, 0);
-      if (named.length === 1 || total === 0) return named.map((s) => s.provider).join(', ');
-      return named.map((s) => `${s.provider} ${Math.round((100 * s.weight) / total)} %`).join(', ');
-    }
-    const launch = this.lit(n, p.LaunchType);
-    return typeof launch === 'string' ? (FARGATE_NAMES[launch] ?? launch) : 'cluster default capacity';
-  }
-
-  /** EC2 placement: `spread by AZ, then by instance`, `binpack on memory`, `one task per instance`. */
-  private placement(n: GraphNode, p: Obj): string | undefined {
-    const field = (f: unknown) => {
-      const value = String(this.lit(n, f) ?? '?');
-      return { 'attribute:ecs.availability-zone': 'AZ', instanceId: 'instance', host: 'instance' }[value] ?? value;
-    };
-    const parts = list(p.PlacementStrategies).map(obj).map((s) => {
-      const type = this.lit(n, s.Type);
-      if (type === 'spread') return `spread by ${field(s.Field)}`;
-      if (type === 'binpack') return `binpack on ${String(this.lit(n, s.Field) ?? '?')}`;
-      return String(type ?? '?');
-    });
-    if (list(p.PlacementConstraints).some((c) => this.lit(n, obj(c).Type) === 'distinctInstance')) parts.push('one task per instance');
-    return parts.length > 0 ? `placement: ${parts.join(', then ')}` : undefined;
-  }
-
-  /** `3-12 tasks, CPU at 60 %` from the scalable target and its target-tracking policies. */
-  private scaling(s: GraphNode): { line?: string; nodes: GraphNode[] } {
-    const target = this.model.users(s).find((n) => n.type === 'AWS::ApplicationAutoScaling::ScalableTarget');
-    if (!target) return { nodes: [] };
-    const policies = this.model.users(target).filter((n) => n.type === 'AWS::ApplicationAutoScaling::ScalingPolicy');
-    const p = this.props(target);
-    const tracking: string[] = [];
-    let steps = 0;
-    for (const policy of policies) {
-      const config = obj(this.props(policy).TargetTrackingScalingPolicyConfiguration);
-      if (Object.keys(config).length === 0) {
-        steps++;
-        continue;
-      }
-      const value = this.lit(policy, config.TargetValue) ?? '?';
-      const predefined = String(this.lit(policy, obj(config.PredefinedMetricSpecification).PredefinedMetricType) ?? '');
-      const named = { ECSServiceAverageCPUUtilization: 'CPU', ECSServiceAverageMemoryUtilization: 'memory', ALBRequestCountPerTarget: 'requests per target' }[predefined];
-      if (named) tracking.push(named === 'requests per target' ? `${value} ${named}` : `${named} at ${value} %`);
-      else {
-        const custom = obj(config.CustomizedMetricSpecification);
-        const returned = list(custom.Metrics).map(obj).find((m) => m.ReturnData !== false) ?? {};
-        const label = String(returned.Label ?? custom.MetricName ?? 'a custom metric').replace(/^./, (c) => c.toLowerCase());
-        tracking.push(`${value} ${label}`);
-      }
-    }
-    if (steps > 0) tracking.push(tracking.length > 0 ? 'and step scaling' : 'step scaling');
-    const min = this.lit(target, p.MinCapacity);
-    const max = this.lit(target, p.MaxCapacity);
-    const range = min !== undefined && max !== undefined ? `${min}-${max} tasks` : 'auto scaling';
-    return { line: tracking.length > 0 ? `${range}: ${tracking.join(', ')}` : range, nodes: [target, ...policies] };
-  }
-
-  private desired(n: GraphNode, p: Obj): string | undefined {
-    const count = this.lit(n, p.DesiredCount);
-    return count === undefined ? undefined : counted(Number(count), 'task');
-  }
-
-  /**
-   * The deployment: the controller, the strategy with its defaults (rolling, 100 % healthy,
-   * 200 % at most) and what rolls it back.
-   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-deploymentconfiguration.html
-   */
-  private deployment(n: GraphNode, p: Obj): string {
-    const controller = this.lit(n, obj(p.DeploymentController).Type);
-    if (controller === 'CODE_DEPLOY') return 'deploy: blue/green by CodeDeploy';
-    if (controller === 'EXTERNAL') return 'deploy: external controller';
-    const c = obj(p.DeploymentConfiguration);
-    const strategy = String(this.lit(n, c.Strategy) ?? 'ROLLING');
-    let how: string;
-    if (strategy === 'BLUE_GREEN') how = `blue/green, bake ${this.lit(n, c.BakeTimeInMinutes) ?? '?'} min`;
-    else if (strategy === 'LINEAR') {
-      const l = obj(c.LinearConfiguration);
-      how = `linear, ${this.lit(n, l.StepPercent) ?? '?'} % every ${this.lit(n, l.StepBakeTimeInMinutes) ?? '?'} min`;
-    } else if (strategy === 'CANARY') {
-      const k = obj(c.CanaryConfiguration);
-      how = `canary, ${this.lit(n, k.CanaryPercent) ?? '?'} % for ${this.lit(n, k.CanaryBakeTimeInMinutes) ?? '?'} min`;
-    } else how = `rolling ${this.lit(n, c.MinimumHealthyPercent) ?? 100}-${this.lit(n, c.MaximumPercent) ?? 200} %`;
-    const back: string[] = [];
-    const breaker = obj(c.DeploymentCircuitBreaker);
-    if (this.lit(n, breaker.Enable) === true && this.lit(n, breaker.Rollback) === true) back.push('failure');
-    const alarms = obj(c.Alarms);
-    if (this.lit(n, alarms.Enable) === true && this.lit(n, alarms.Rollback) === true) back.push(counted(list(alarms.AlarmNames).length, 'alarm'));
-    return `deploy: ${how}${back.length > 0 ? `, rolls back on ${back.join(' or ')}` : ''}`;
   }
 
   /** The ECS cluster and its capacity: EC2 instances (types, count, managed scaling) and Fargate. */
