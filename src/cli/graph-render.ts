@@ -6,15 +6,16 @@
  * names, and falls back to Times (narrow) for a name it has no table for, such as the list
  * `Helvetica,Arial,sans-serif`; a viewer then draws a wider sans-serif and labels overflow their
  * boxes. So the DOT names one font Graphviz has widths for, DejaVu Sans, the widest of the common
- * sans-serif faces (the default sans-serif on most Linux systems), and the SVG then asks for
- * DejaVu Sans, else Verdana (the same widths within a few per cent: Windows and macOS have it),
- * else any sans-serif (narrower, so labels still fit).
+ * sans-serif faces (the default sans-serif of many Linux systems), and the SVG then asks for
+ * DejaVu Sans, else Arial or Helvetica (what Windows and macOS have; narrower, by Graphviz's own
+ * width tables, so labels still fit), else any sans-serif. Not Verdana: its letters match DejaVu
+ * Sans but its punctuation is wider.
  */
 
 /** The font Graphviz measures with; it has a width table for this name (lib/common/textspan_lut.c). */
 export const DIAGRAM_FONT = 'DejaVu Sans';
-/** What the SVG asks a viewer for: the measured font, then faces as wide or narrower. */
-export const SVG_FONT_FAMILY = 'DejaVu Sans,Verdana,sans-serif';
+/** What the SVG asks a viewer for: the measured font, then narrower faces. */
+export const SVG_FONT_FAMILY = 'DejaVu Sans,Arial,Helvetica,sans-serif';
 
 /** A DOT string. */
 export const quote = (s: string): string => `"${s.replace(/["\\]/g, '\\$&')}"`;
