@@ -21,7 +21,8 @@ const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates'
 export function webServices(count: number): ServiceDefinition[] {
   if (web.role.kind !== 'web') throw new Error('templates/services/web.ts is no longer a web service: pick another service to copy');
   const role = web.role;
-  return Array.from({ length: count }, (_, i) => ({ ...web, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
+  // Without `sendsTo`: the bench estate has no queue worker to send to.
+  return Array.from({ length: count }, (_, i) => ({ ...web, sendsTo: undefined, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
 }
 
 export const estate: Estate = {

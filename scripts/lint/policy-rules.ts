@@ -108,6 +108,8 @@ export interface PolicyOptions {
 export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   // Execution role: `docker login` to ECR before pulling (the pull itself is scoped to the repository).
   'ecr:GetAuthorizationToken': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html',
+  // Launch role: CloudFormation generates a secret's value (GenerateSecretString) with it.
+  'secretsmanager:GetRandomPassword': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
   // Task role with ECS Exec on: the Session Manager channels.
   // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
   'ssmmessages:CreateControlChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
