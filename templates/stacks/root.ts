@@ -11,6 +11,7 @@ import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
 import { sendParameterNames } from './service/parameters.ts';
+import { checkDensity } from './service/density.ts';
 import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
@@ -150,6 +151,7 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
       );
     }
   }
+  checkDensity(settings, services);
   for (const name of Object.keys(settings.services ?? {})) {
     if (!services.some((d) => d.name === name)) {
       throw new BerthError(
