@@ -130,6 +130,9 @@ function orderForSending(services: readonly ServiceDefinition[]): ServiceDefinit
         throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names the queue of ${q(h.service)}, which is not a service of this estate. Add ${q(h.service)} to the estate's services, or remove it from \`sendsTo\`.`);
       }
       if (receiver === s) throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, 'names the service\'s own queue, which it already consumes. Remove it, or send to another service\'s queue.');
+      if (receiver.role.kind !== 'queueWorker') {
+        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names ${q(h.service)}, which is a ${receiver.role.kind} service and has no queue. Name a queue worker's \`queue\` (\`sendsTo: [worker.queue]\`).`);
+      }
       visit(receiver, [...path, s.name]);
     });
     state.set(s.name, 'done');
