@@ -31,7 +31,10 @@ export const estate: Estate = {
   synthesize() {
     const count = Number(process.env.BERTH_BENCH_SERVICES ?? '1');
     // dev's per-service overrides name services the bench does not have: the copies use web's own.
-    const settings = { ...loadSettings(relative(process.cwd(), SETTINGS)), services: undefined };
+    const dev = loadSettings(relative(process.cwd(), SETTINGS));
+    // Enough instances for N copies at their peak (berth's density check): 6 per copy.
+    const capacity = dev.cluster.capacity.type === 'ec2' ? { ...dev.cluster.capacity, maxSize: Math.max(dev.cluster.capacity.maxSize, 6 * count + 3) } : dev.cluster.capacity;
+    const settings = { ...dev, cluster: { ...dev.cluster, capacity }, services: undefined };
     return [synthesize(root, { settings, services: webServices(count) })];
   },
 };

@@ -16,6 +16,8 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   The patches below do that for `create-stack` (moto's change sets take another path, untouched):
   the create still answers with the resource's error, as the change-set path does, and the stack
   is then ROLLBACK_COMPLETE, without outputs; `delete-stack` keeps RetainExceptOnCreate resources.
+- Resource types moto does not implement are skipped when a stack is created but listed as None
+  among its resources, so `describe-stack-resource` of any later resource answers HTTP 500.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -85,6 +87,12 @@ def _none_when_rolled_back(name):  # type: ignore[no-untyped-def]
 
 _none_when_rolled_back("outputs")
 _none_when_rolled_back("exports")
+
+_stack_resources = cfn_models.Stack.stack_resources
+# moto skips resource types it does not implement (AWS::SecretsManager::Secret, Application Auto
+# Scaling) but still lists them as None, so describe-stack-resource of any resource after one of
+# them fails with HTTP 500. Skip them, as moto skips creating them.
+cfn_models.Stack.stack_resources = property(lambda self: (r for r in _stack_resources.fget(self) if r is not None))  # lazy, as moto creates resources on first read
 
 from moto.server import main  # noqa: E402  (after the patches)
 
