@@ -138,3 +138,9 @@ ROWS.forEach((row, i) => {
     assert.deepEqual(tree(out), snapshot);
   });
 });
+
+test('docs/services.md shows the error line a real run prints', async () => {
+  const i = ROWS.findIndex((r) => r.case === 'cron-minute-range');
+  const line = (await results.get(i)!).stderr.trim();
+  assert.ok(readFileSync(join(ROOT, 'docs/services.md'), 'utf8').includes(`\n${line}\n`), `docs/services.md shows:\n${line}`);
+});

@@ -7,6 +7,7 @@
 // Run: node --import tsx --test test/retry.test.ts
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { synthesize } from '../src/dsl/stack.ts';
@@ -125,4 +126,11 @@ test('the same stack with the log group on Retain (the old templates) leaves it 
   const retry = await create('berth-old-service-worker', 'old', body);
   assert.notEqual(retry.status, 0);
   assert.match(retry.stderr, /already exists/i);
+});
+
+test('docs/environments.md: the command that reads the recommended ECS AMI answers an AMI ID (moto ships AWS\'s public parameters)', async () => {
+  const line = readFileSync(join(ROOT, 'docs/environments.md'), 'utf8').split('\n').find((l) => l.startsWith('aws ssm get-parameter '))!;
+  const answer = await aws.call(...line.split(' ').slice(1));
+  assert.equal(answer.status, 0, answer.stderr);
+  assert.match(JSON.parse(answer.stdout) as string, /^ami-[0-9a-f]+$/);
 });
