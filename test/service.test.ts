@@ -540,6 +540,9 @@ test('listener rule: path conditions, forward to the target group, priority deri
   });
 });
 
+test('fails when a route without hosts has 5 paths and the environment has a domain (6 condition values)', () =>
+  failsBuild(withRole(web, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
+
 test('listener rule: with a domain, a route without hosts matches the environment\'s host name only', () => {
   assert.deepEqual(props(build(web), 'ListenerRule').Conditions, [
     { Field: 'host-header', HostHeaderConfig: { Values: [prod.loadBalancer.dns!.domainName] } },

@@ -137,6 +137,10 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   }
 
   checkRole(at, def.role);
+  // With a domain, a route without hosts also matches the domain: one more condition value.
+  if (def.role.kind === 'web' && !def.role.route.hosts?.length && s.loadBalancer.dns && (def.role.route.paths?.length ?? 0) > 4) {
+    throw new BerthError(at('role.route.paths'), `has ${def.role.route.paths!.length} paths, and the rule also matches the environment's host name (${q(s.loadBalancer.dns.domainName)}): a listener rule takes at most 5 condition values. Use wildcards (\`/api/*\`) to cover more.`);
+  }
   const roleScaling = def.role.kind === 'web' ? def.role.scaling : def.role.kind === 'queueWorker' ? def.role.scaling : undefined;
   if (!roleScaling && (override.minCount !== undefined || override.maxCount !== undefined)) {
     throw new BerthError(atOverride(override.minCount !== undefined ? 'minCount' : 'maxCount'), `is set but service ${q(def.name)} has no auto scaling. Remove it, or add \`role.scaling\` to ${file}.`);
