@@ -21,7 +21,8 @@ const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates'
 export function webServices(count: number): ServiceDefinition[] {
   if (web.role.kind !== 'web') throw new Error('templates/services/web.ts is no longer a web service: pick another service to copy');
   const role = web.role;
-  return Array.from({ length: count }, (_, i) => ({ ...web, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
+  // Without `sendsTo`: the bench estate has no queue worker to send to.
+  return Array.from({ length: count }, (_, i) => ({ ...web, sendsTo: undefined, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
 }
 
 export const estate: Estate = {
@@ -30,7 +31,10 @@ export const estate: Estate = {
   synthesize() {
     const count = Number(process.env.BERTH_BENCH_SERVICES ?? '1');
     // dev's per-service overrides name services the bench does not have: the copies use web's own.
-    const settings = { ...loadSettings(relative(process.cwd(), SETTINGS)), services: undefined };
+    const dev = loadSettings(relative(process.cwd(), SETTINGS));
+    // Enough instances for N copies at their peak (berth's density check): 6 per copy.
+    const capacity = dev.cluster.capacity.type === 'ec2' ? { ...dev.cluster.capacity, maxSize: Math.max(dev.cluster.capacity.maxSize, 6 * count + 3) } : dev.cluster.capacity;
+    const settings = { ...dev, cluster: { ...dev.cluster, capacity }, services: undefined };
     return [synthesize(root, { settings, services: webServices(count) })];
   },
 };

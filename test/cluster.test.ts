@@ -34,7 +34,7 @@ test('EC2 parameters: network pickers without defaults, the rest defaulted from 
     const d = build(s);
     const cap = ec2(s);
     assert.deepEqual(Object.keys(d.Parameters), [
-      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'DesiredCapacity', 'TargetCapacityPercent',
+      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'TargetCapacityPercent',
     ]);
     assert.equal(d.Parameters.VpcId.Type, 'AWS::EC2::VPC::Id');
     assert.equal(d.Parameters.ApplicationSubnetIds.Type, 'List<AWS::EC2::Subnet::Id>');
@@ -42,8 +42,8 @@ test('EC2 parameters: network pickers without defaults, the rest defaulted from 
     assert.equal(d.Parameters.ApplicationSubnetIds.Default, undefined);
     assert.equal(d.Parameters.EnvironmentName.Default, s.name);
     assert.deepEqual(
-      [d.Parameters.VolumeSizeGiB.Default, d.Parameters.MinSize.Default, d.Parameters.MaxSize.Default, d.Parameters.DesiredCapacity.Default],
-      [cap.volumeSizeGiB, cap.minSize, cap.maxSize, cap.desiredCapacity],
+      [d.Parameters.VolumeSizeGiB.Default, d.Parameters.MinSize.Default, d.Parameters.MaxSize.Default],
+      [cap.volumeSizeGiB, cap.minSize, cap.maxSize],
     );
     assert.equal(d.Parameters.VolumeSizeGiB.MinValue, 30);
     assert.equal(d.Parameters.KeyPairName.Type, 'String');
@@ -59,7 +59,7 @@ test('the AMI is the ECS-optimized Amazon Linux 2023 image from the public SSM p
     Description: build(prod).Parameters.EcsAmiId.Description,
     Default: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
   });
-  assert.equal(build(withEc2(prod, { instanceTypes: ['m7g.large', 'm8g.large'] })).Parameters.EcsAmiId.Default, ECS_AMI_PARAMETER.arm64);
+  assert.equal(build(withEc2(prod, { instanceTypes: ['m7g.large', 'm6g.large'] })).Parameters.EcsAmiId.Default, ECS_AMI_PARAMETER.arm64);
   assert.equal(ECS_AMI_PARAMETER.arm64, '/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
 });
 
@@ -158,7 +158,7 @@ test('Auto Scaling group: one application subnet per AZ, the environment\'s inst
       },
       MinSize: { Ref: 'MinSize' },
       MaxSize: { Ref: 'MaxSize' },
-      DesiredCapacity: { Ref: 'DesiredCapacity' },
+      // No DesiredCapacity: managed scaling owns it, and a stack update would reset it.
       HealthCheckType: 'EC2',
       NewInstancesProtectedFromScaleIn: false,
       MetricsCollection: [{ Granularity: '1Minute' }],
@@ -173,7 +173,8 @@ test('Auto Scaling group: rolling replacement keeping MinSize in service; stack 
       MaxBatchSize: 1,
       MinInstancesInService: { Ref: 'MinSize' },
       PauseTime: 'PT2M',
-      SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+      // Not AlarmNotification: managed scaling's target tracking policy must keep acting during the update.
+      SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'ScheduledActions'],
     },
     AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
   });
@@ -333,7 +334,7 @@ test('the templates stay well under the 51,200-byte console limit', () => {
 
 test('fails when maxSize is not above minSize (no room to replace an instance)', () => {
   assert.throws(
-    () => synthesize(cluster, withEc2(prod, { minSize: 3, desiredCapacity: 3, maxSize: 3 })),
+    () => synthesize(cluster, withEc2(prod, { minSize: 3, maxSize: 3 })),
     (e: unknown) =>
       e instanceof BerthError &&
       e.where === `${prod.file}: cluster.capacity.maxSize` &&

@@ -499,6 +499,10 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
   const vpcId = await network('Vpc');
   // Published by the cluster stack on AWS; moto could not create the provider (previous test).
   await aws('ssm', 'put-parameter', '--name', '/berth/dev/capacity-provider-name', '--type', 'String', '--value', 'ec2-berth-dev-cluster', '--overwrite');
+  // Published by the worker stack, whose queue web sends to (`sendsTo`); not deployed here. (The
+  // URL without its scheme: AWS CLI 1.x would fetch an https:// parameter value.)
+  const queue: [string, string][] = [['url', 'sqs.eu-west-1.amazonaws.com/123456789012/dev-worker'], ['arn', 'arn:aws:sqs:eu-west-1:123456789012:dev-worker'], ['key-arn', 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000']];
+  for (const [key, value] of queue) await aws('ssm', 'put-parameter', '--name', `/berth/dev/services/worker/queue-${key}`, '--type', 'String', '--value', value, '--overwrite');
   const lbGroup = await physicalId('berth-dev-load-balancer', 'LoadBalancerSecurityGroup');
   const r = deploy([
     'dev', '--template', 'service-web', '--bucket', BUCKET,
@@ -512,7 +516,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];
   assert.equal(tg.HealthCheckIntervalSeconds, 12);
   assert.deepEqual(tg.Matcher, { HttpCode: '200' });
-  assert.equal(tg.HealthCheckPath, '/health');
+  assert.equal(tg.HealthCheckPath, '/');
   assert.equal(tg.TargetType, 'ip');
   assert.equal(tg.Port, 8080);
   assert.equal(tg.VpcId, vpcId);

@@ -292,7 +292,8 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
     also: ['2 IAM roles', '1 alarm', '1 KMS key', '1 log group'],
   });
   assert.deepEqual(box('cleanup'), { place: 'application', subtitle: 'scheduled task', lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task per run'], also: ['2 IAM roles', '1 KMS key', '1 log group'] });
-  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['1 KMS key'] });
+  // The queue's URL, ARN and key ARN in the estate registry (for senders) count on the queue.
+  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['3 SSM parameters', '1 KMS key'] });
   assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
   assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });

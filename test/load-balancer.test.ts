@@ -139,7 +139,15 @@ test('access-log bucket: SSE-S3, versioned, private, owner-enforced, expiring, r
   assert.deepEqual(skips(build(prod), 'AccessLogBucket'), ['CKV_AWS_18']);
 });
 
-test('access-log bucket policy: ELB log delivery of this account on the prefix, TLS only', () => {
+test('access-log bucket policy: the Region\'s ELB writer (account before August 2022, log delivery service after) on this account\'s prefix, TLS only', () => {
+  const d = build(prod) as unknown as { Mappings: Record<string, Record<string, { AccountId: string }>>; Conditions: Record<string, unknown> };
+  // AWS's table of ELB accounts for the Regions available before August 2022.
+  assert.equal(d.Mappings.ElbLogDeliveryAccounts!['eu-west-1']!.AccountId, '156460612806');
+  assert.equal(d.Mappings.ElbLogDeliveryAccounts!['us-east-1']!.AccountId, '127311923021');
+  assert.equal(Object.keys(d.Mappings.ElbLogDeliveryAccounts!).length, 26);
+  // The condition holds exactly for those Regions (Or nested in groups of at most 10).
+  const regions = JSON.stringify(d.Conditions.IsRegionWithElbAccount).match(/"[a-z]{2}(-gov)?-[a-z]+-\d"/g)!.map((r) => JSON.parse(r) as string);
+  assert.deepEqual(new Set(regions), new Set(Object.keys(d.Mappings.ElbLogDeliveryAccounts!)));
   const policy = build(prod).Resources.AccessLogBucketPolicy!;
   assert.deepEqual(policy.Properties.Bucket, { Ref: 'AccessLogBucket' });
   assert.deepEqual(policy.Properties.PolicyDocument, {
@@ -148,10 +156,16 @@ test('access-log bucket policy: ELB log delivery of this account on the prefix, 
       {
         Sid: 'AllowLoadBalancerLogDelivery',
         Effect: 'Allow',
-        Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+        Principal: {
+          'Fn::If': [
+            'IsRegionWithElbAccount',
+            { AWS: { 'Fn::Sub': ['arn:${AWS::Partition}:iam::${Var1}:root', { Var1: { 'Fn::FindInMap': ['ElbLogDeliveryAccounts', { Ref: 'AWS::Region' }, 'AccountId'] } }] } },
+            { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+          ],
+        },
         Action: 's3:PutObject',
         Resource: { 'Fn::Sub': '${AccessLogBucket.Arn}/alb/AWSLogs/${AWS::AccountId}/*' },
-        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        // No aws:SourceAccount: AWS documents none for log delivery; the prefix names this account.
       },
       {
         Sid: 'DenyInsecureTransport',

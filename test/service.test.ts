@@ -8,13 +8,13 @@ import { toPlain } from '../src/emit/plain.ts';
 import { synthesize } from '../src/dsl/stack.ts';
 import { toYaml } from '../src/emit/yaml.ts';
 import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../templates/stacks/service/fargate.ts';
-import { assignPriorities, priorityOf } from '../templates/stacks/service/routing.ts';
+import { assignPriorities, checkServices, priorityOf } from '../templates/stacks/service/routing.ts';
 import { service, serviceParameterNames } from '../templates/stacks/service.ts';
 import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/stacks/service/definition.ts';
 import { services } from '../templates/services/index.ts';
-import { report } from '../templates/services/report.ts';
-import { web } from '../templates/services/web.ts';
-import { worker } from '../templates/services/worker.ts';
+import { report } from './fixtures/services/report.ts';
+import { web } from './fixtures/services/web.ts';
+import { worker } from './fixtures/services/worker.ts';
 import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -129,21 +129,30 @@ test('an ECR image pins the ImageUri parameter to its repository; an environment
     Type: 'String',
     Description: 'Container image in ECR repository 123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web (the execution role may pull only from it), with a tag or digest. For another repository, set services.web.image in the environment file and rebuild.',
     Default: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web:1.0.0',
-    AllowedPattern: '^123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com\\/berth\\/web(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?$',
-    ConstraintDescription: 'an image of 123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web, with :tag or @sha256:digest',
+    AllowedPattern:
+      '^(?!.*:latest$)123456789012\\.dkr\\.ecr\\.eu-west-1\\.amazonaws\\.com\\/berth\\/web(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64})$',
+    ConstraintDescription: 'an image of 123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web, with :tag or @sha256:digest (not :latest)',
   });
   const pattern = new RegExp(build(web).Parameters.ImageUri!.AllowedPattern as string);
   assert.ok(pattern.test('123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web:2.0.1'));
   assert.ok(pattern.test(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web@sha256:${'a'.repeat(64)}`));
   assert.ok(!pattern.test('123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/other:1.0.0'));
+  assert.ok(!pattern.test('123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web'), 'a tag or digest is required');
+  assert.ok(!pattern.test('123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web:latest'), 'latest moves');
   const overridden = build(web, withServices(prod, { ...prod.services, web: { ...prod.services!.web, image: '999999999999.dkr.ecr.us-east-1.amazonaws.com/shop/web:7' } }));
   assert.equal(overridden.Parameters.ImageUri!.Default, '999999999999.dkr.ecr.us-east-1.amazonaws.com/shop/web:7');
   assert.deepEqual(statements(overridden, 'ExecutionRole')[2].Resource, { 'Fn::Sub': 'arn:${AWS::Partition}:ecr:us-east-1:999999999999:repository/shop/web' });
 });
 
-test('an image outside ECR: any URI without spaces, and no ECR permissions', () => {
-  const d = build(withContainer(web, { image: 'public.ecr.aws/nginx/nginx:1.27' }));
-  assert.equal(d.Parameters.ImageUri!.AllowedPattern, '^\\S+$');
+test('an image outside ECR: any registry but private ECR, a tag or digest required, and no ECR permissions', () => {
+  const d = build(withContainer(web, { image: 'public.ecr.aws/nginx/nginx:1.27' }), withServices(prod, {}));
+  const pattern = new RegExp(d.Parameters.ImageUri!.AllowedPattern as string);
+  for (const ok of ['public.ecr.aws/nginx/nginx:1.27', 'nginx:1.27', 'ghcr.io/acme/api:2.0.1', 'localhost:5000/x/y:1', `quay.io/a/b@sha256:${'0'.repeat(64)}`, `nginx:latest@sha256:${'0'.repeat(64)}`]) {
+    assert.ok(pattern.test(ok), ok);
+  }
+  for (const bad of ['nginx', 'nginx:latest', 'public.ecr.aws/nginx/nginx', 'Nginx:1', 'nginx:1 x', '111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1']) {
+    assert.ok(!pattern.test(bad), bad);
+  }
   assert.deepEqual(statements(d, 'ExecutionRole').map((s: { Sid: string }) => s.Sid), ['WriteLogs', 'ReadParameters']);
 });
 
@@ -173,10 +182,11 @@ test('task definition: awsvpc, EC2 compatibility, task CPU and memory, separate 
     Memory: '1024',
     ExecutionRoleArn: { 'Fn::GetAtt': ['ExecutionRole', 'Arn'] },
     TaskRoleArn: { 'Fn::GetAtt': ['TaskRole', 'Arn'] },
-    Volumes: [{ Name: 'writable-tmp' }],
+    // On EC2, a Docker volume of the task's lifetime: Docker fills it with the image's /tmp, mode included.
+    Volumes: [{ Name: 'writable-tmp', DockerVolumeConfiguration: { Scope: 'task', Driver: 'local' } }],
     Tags: TAGS('web'),
   });
-  assert.equal(ContainerDefinitions.length, 1);
+  assert.equal(ContainerDefinitions.length, 1, 'no init container on EC2');
 });
 
 test('container: image parameter, ports, sorted environment, secrets, health check, awslogs, hardening', () => {
@@ -214,12 +224,46 @@ test('container: a command, no port and no health check are left out; health che
 
 test('writable paths become volumes and mount points; the user is configurable', () => {
   const d = build(withContainer(worker, { writablePaths: ['/tmp', '/var/cache/app/'], user: '1001:1001' }));
+  // Fargate: plain bind mounts (no Docker volumes there), opened by the init container below.
   assert.deepEqual(props(d, 'TaskDefinition').Volumes, [{ Name: 'writable-tmp' }, { Name: 'writable-var-cache-app' }]);
-  assert.deepEqual(container(d).MountPoints, [
+  const mounts = [
     { SourceVolume: 'writable-tmp', ContainerPath: '/tmp', ReadOnly: false },
     { SourceVolume: 'writable-var-cache-app', ContainerPath: '/var/cache/app/', ReadOnly: false },
-  ]);
+  ];
+  assert.deepEqual(container(d).MountPoints, mounts);
   assert.equal(container(d).User, '1001:1001');
+  // The task's memory less the init container's, so the two hard limits fit the task (512 MiB).
+  assert.equal(container(d).Memory, 512 - 16);
+  assert.deepEqual(container(d).DependsOn, [{ ContainerName: 'worker-scratch-init', Condition: 'SUCCESS' }]);
+});
+
+test('Fargate: an init container opens the writable paths (bind mounts owned by root) to the non-root user, then exits', () => {
+  const d = build(withContainer(worker, { writablePaths: ['/tmp', '/var/cache/app/'] }));
+  const [, init] = props(d, 'TaskDefinition').ContainerDefinitions;
+  assert.deepEqual(init, {
+    Name: 'worker-scratch-init',
+    Image: 'public.ecr.aws/docker/library/busybox:1.36.1',
+    Essential: false,
+    Cpu: 0,
+    Memory: 16,
+    EntryPoint: ['chmod', '1777'],
+    Command: ['/tmp', '/var/cache/app/'],
+    LogConfiguration: { LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: 'LogGroup' }, 'awslogs-region': { Ref: 'AWS::Region' }, 'awslogs-stream-prefix': 'worker-scratch-init' } },
+    ReadonlyRootFilesystem: true,
+    MountPoints: [
+      { SourceVolume: 'writable-tmp', ContainerPath: '/tmp', ReadOnly: false },
+      { SourceVolume: 'writable-var-cache-app', ContainerPath: '/var/cache/app/', ReadOnly: false },
+    ],
+    // Root, because the mounts are root's; no capability, because an owner needs none to chmod.
+    User: '0',
+    Privileged: false,
+    LinuxParameters: { Capabilities: { Drop: ['ALL'] }, InitProcessEnabled: true },
+  });
+  // No writable path, no init container.
+  const none = build(withContainer(worker, { writablePaths: [] }));
+  assert.equal(props(none, 'TaskDefinition').ContainerDefinitions.length, 1);
+  assert.equal(container(none).DependsOn, undefined);
+  assert.equal(container(none).Memory, 512);
 });
 
 test('Fargate: FARGATE compatibility and sizes from the table', () => {
@@ -260,12 +304,13 @@ test('secrets: SSM names and ARNs, Secrets Manager names (with JSON keys) and AR
   });
 });
 
-test('logs: a retained, KMS-encrypted group /berth/<env>/<service> with the environment\'s retention', () => {
+test('logs: a KMS-encrypted group /berth/<env>/<service> with the environment\'s retention, kept except when its create rolls back', () => {
   const d = build(web);
   assert.deepEqual(d.Resources.LogGroup, {
     Type: 'AWS::Logs::LogGroup',
     Properties: { LogGroupName: { 'Fn::Sub': '/berth/${EnvironmentName}/web' }, RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': ['LogKey', 'Arn'] }, Tags: TAGS('web') },
-    ...RETAIN,
+    DeletionPolicy: 'RetainExceptOnCreate', // a fixed name: a retry after a failed create must be able to make it again
+    UpdateReplacePolicy: 'Retain',
   });
   assert.equal(props(build(web, dev), 'LogGroup').RetentionInDays, 30);
 });
@@ -486,13 +531,23 @@ test('target group: health check defaults without `targetHealthCheck`, and custo
   assert.deepEqual([custom.HealthCheckPath, custom.HealthCheckIntervalSeconds, custom.HealthCheckTimeoutSeconds, custom.HealthyThresholdCount, custom.UnhealthyThresholdCount, custom.Matcher], ['/ready', 30, 10, 3, 4, { HttpCode: '200-299' }]);
 });
 
-test('listener rule: path conditions, forward to the target group, priority derived from the name', () => {
-  assert.deepEqual(props(build(web), 'ListenerRule'), {
+test('listener rule: path conditions, forward to the target group, priority derived from the name; no host without a domain', () => {
+  assert.deepEqual(props(build(web, dev), 'ListenerRule'), {
     ListenerArn: { Ref: 'ListenerArn' },
     Priority: priorityOf('web'),
     Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } }],
     Actions: [{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }],
   });
+});
+
+test('fails when a route without hosts has 5 paths and the environment has a domain (6 condition values)', () =>
+  failsBuild(withRole(web, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
+
+test('listener rule: with a domain, a route without hosts matches the environment\'s host name only', () => {
+  assert.deepEqual(props(build(web), 'ListenerRule').Conditions, [
+    { Field: 'host-header', HostHeaderConfig: { Values: [prod.loadBalancer.dns!.domainName] } },
+    { Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } },
+  ]);
 });
 
 test('listener rule: host and path conditions together; the priority given by the estate wins', () => {
@@ -566,17 +621,24 @@ test('queue worker: a rotating, retained customer managed key for its queues', (
   });
 });
 
-test('queue worker: encrypted, retained queue and dead-letter queue, redrive after maxReceiveCount', () => {
+test('queue worker: encrypted queue (fixed name, kept except when its create rolls back) and dead-letter queue that admits only it', () => {
   const d = build(worker);
   const encryption = { KmsMasterKeyId: { 'Fn::GetAtt': ['QueueKey', 'Arn'] }, KmsDataKeyReusePeriodSeconds: 300 };
   assert.deepEqual(d.Resources.DeadLetterQueue, {
     Type: 'AWS::SQS::Queue',
-    Properties: { ...encryption, MessageRetentionPeriod: 1209600, RedriveAllowPolicy: { redrivePermission: 'allowAll' }, Tags: TAGS('worker') },
+    Properties: {
+      ...encryption,
+      MessageRetentionPeriod: 1209600,
+      // Only the work queue, by the ARN its fixed name gives (a Ref would be circular).
+      RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [{ 'Fn::Sub': 'arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${EnvironmentName}-worker' }] },
+      Tags: TAGS('worker'),
+    },
     ...RETAIN,
   });
   assert.deepEqual(d.Resources.Queue, {
     Type: 'AWS::SQS::Queue',
     Properties: {
+      QueueName: { 'Fn::Sub': '${EnvironmentName}-worker' },
       ...encryption,
       VisibilityTimeout: 300,
       MessageRetentionPeriod: 345600,
@@ -584,7 +646,8 @@ test('queue worker: encrypted, retained queue and dead-letter queue, redrive aft
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 },
       Tags: TAGS('worker'),
     },
-    ...RETAIN,
+    DeletionPolicy: 'RetainExceptOnCreate',
+    UpdateReplacePolicy: 'Retain',
   });
   const custom = props(build(withRole(worker, { ...workerRole, visibilityTimeoutSeconds: 900, maxReceiveCount: 3 })), 'Queue');
   assert.deepEqual([custom.VisibilityTimeout, custom.RedrivePolicy.maxReceiveCount], [900, 3]);
@@ -836,16 +899,19 @@ function fails(run: () => unknown, where: string, fragment: string): void {
   });
 }
 const failsBuild = (def: ServiceDefinition, where: string, fragment: string, settings: ResolvedSettings = prod) => fails(() => build(def, settings), where, fragment);
-const W = 'templates/services/web.ts: ';
-const K = 'templates/services/worker.ts: ';
-const R = 'templates/services/report.ts: ';
+// Errors name the file where the service is defined (the fixtures here), also for variants made by spreading.
+const W = 'test/fixtures/services/web.ts: ';
+/** prod without its per-service overrides (its images would replace a definition's). */
+const noOverrides = withServices(prod, {});
+const K = 'test/fixtures/services/worker.ts: ';
+const R = 'test/fixtures/services/report.ts: ';
 
 test('fails when two web services get the same listener-rule priority (the message names both)', () => {
   assert.equal(priorityOf('svc-801'), priorityOf('svc-1004'));
-  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), 'templates/services/svc-1004.ts: name', 'services `svc-801` and `svc-1004` both get listener-rule priority 44849');
-  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), 'templates/services/svc-1004.ts: name', 'Rename `svc-1004` or `svc-801`');
+  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), `${W}name`, 'services `svc-801` and `svc-1004` both get listener-rule priority 44849');
+  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), `${W}name`, 'Rename `svc-1004` or `svc-801`');
 });
-test('fails when two services share a name', () => fails(() => assignPriorities([worker, { ...report, name: 'worker' }]), `${K}name`, 'two services are named `worker`'));
+test('fails when two services share a name, naming both files', () => fails(() => checkServices([worker, { ...report, name: 'worker' }]), `${R}name`, 'two services are named `worker` (the other in test/fixtures/services/worker.ts)'));
 test('fails when the Fargate CPU is not a Fargate size', () => failsBuild(withContainer(worker, { cpu: 300 }), `${K}container.cpu`, '`300` CPU units is not a Fargate task size'));
 test('fails when the Fargate memory does not go with the CPU', () =>
   failsBuild(withContainer(worker, { cpu: 256, memoryMiB: 4096 }), `${K}container.memoryMiB`, 'With 256 CPU units Fargate accepts 512, 1024, 2048 MiB'));
@@ -856,11 +922,11 @@ test('fails when the EC2 task memory is below 128 MiB', () => failsBuild(withCon
 test('fails when spotPercent is over 100', () => failsBuild({ ...worker, capacity: { type: 'fargate', spotPercent: 120 } }, `${K}capacity.spotPercent`, 'from 0 to 100'));
 test('fails when the placement preset is invalid (located in the definition)', () =>
   failsBuild({ ...web, capacity: { type: 'ec2', placement: { preset: 'custom', strategies: [] } } }, `${W}capacity.placement`, 'has no strategies and no constraints'));
-test('fails when the service name is not lower-case', () => failsBuild({ ...worker, name: 'Worker_1' }, 'templates/services/Worker_1.ts: name', 'is not a valid service name'));
-test('fails when the image has spaces', () => failsBuild(withContainer(web, { image: 'my image' }), `${W}container.image`, 'is not an image URI'));
-test('fails when an ECR image is malformed', () => failsBuild(withContainer(web, { image: '123.dkr.ecr.eu-west-1.amazonaws.com/web' }), `${W}container.image`, 'looks like an ECR image'));
+test('fails when the service name is not lower-case', () => failsBuild({ ...worker, name: 'Worker_1' }, `${K}name`, 'is not a valid service name'));
+test('fails when the image has spaces', () => failsBuild(withContainer(web, { image: 'my image' }), `${W}container.image`, 'is not an image reference', noOverrides));
+test('fails when an ECR image is malformed', () => failsBuild(withContainer(web, { image: '123.dkr.ecr.eu-west-1.amazonaws.com/web:1' }), `${W}container.image`, 'looks like an ECR image', noOverrides));
 test('fails when the environment\'s image override is malformed (located in the settings file)', () =>
-  failsBuild(web, `${prod.file}: services.web.image`, 'is not an image URI', withServices(prod, { web: { image: 'a b' } })));
+  failsBuild(web, `${prod.file}: services.web.image`, 'is not an image reference', withServices(prod, { web: { image: 'a b' } })));
 test('fails when the container port is out of range', () => failsBuild(withContainer(web, { port: 70000 }), `${W}container.port`, 'from 1 to 65535'));
 test('fails when a web service has no container port', () => failsBuild(withContainer(web, { port: undefined }), `${W}container.port`, 'a web service needs the port'));
 test('fails when the container runs as root', () => failsBuild(withContainer(web, { user: '0:0' }), `${W}container.user`, 'is root'));
@@ -875,7 +941,9 @@ test('fails when a secret\'s variable name is invalid', () => failsBuild(withCon
 test('fails when an SSM parameter name is invalid', () => failsBuild(withContainer(web, { secrets: { A: { ssmParameter: 'a b' } } }), `${W}container.secrets.A`, 'is not an SSM parameter name'));
 test('fails when a Secrets Manager secret name is invalid', () =>
   failsBuild(withContainer(web, { secrets: { A: { secretsManagerSecret: 'a b' } } }), `${W}container.secrets.A`, 'is not a Secrets Manager secret name'));
-test('fails when the container health check has no command', () => failsBuild(withContainer(web, { healthCheck: { command: [] } }), `${W}container.healthCheck.command`, 'is empty'));
+test('fails when the container health check has no command', () => failsBuild(withContainer(web, { healthCheck: { command: [] } }), `${W}container.healthCheck.command`, 'is `[]`; ECS runs'));
+test('fails when the container health check does not start with CMD or CMD-SHELL', () =>
+  failsBuild(withContainer(web, { healthCheck: { command: ['curl', '-f', 'http://localhost/'] } }), `${W}container.healthCheck.command`, 'Give your image\'s own check'));
 for (const [field, value] of [['intervalSeconds', 3], ['timeoutSeconds', 1], ['retries', 11], ['startPeriodSeconds', 301]] as const) {
   test(`fails when the container health check ${field} is out of range`, () =>
     failsBuild(withContainer(web, { healthCheck: { command: ['CMD', 'true'], [field]: value } }), `${W}container.healthCheck.${field}`, `is \`${value}\``));
@@ -894,8 +962,8 @@ test('fails when minCount is above maxCount (mixing definition and overrides)', 
   failsBuild(web, `${prod.file}: services.web.minCount`, '(8) is above maxCount (6)', withServices(prod, { web: { minCount: 8 } })));
 test('fails when an environment sets desiredCount for a service with auto scaling', () =>
   failsBuild(web, `${prod.file}: services.web.desiredCount`, 'has auto scaling, which owns the task count', withServices(prod, { web: { desiredCount: 20, minCount: 3, maxCount: 12 } })));
-test('fails when a definition sets desiredCount beside auto scaling', () => failsBuild({ ...worker, desiredCount: 1 }, 'templates/services/worker.ts: desiredCount', 'Remove `desiredCount`; the service starts at minCount (1)'));
-test('fails when a scheduled task sets desiredCount', () => failsBuild({ ...report, desiredCount: 0 }, 'templates/services/report.ts: desiredCount', 'is a scheduled task'));
+test('fails when a definition sets desiredCount beside auto scaling', () => failsBuild({ ...worker, desiredCount: 1 }, `${K}desiredCount`, 'Remove `desiredCount`; the service starts at minCount (1)'));
+test('fails when a scheduled task sets desiredCount', () => failsBuild({ ...report, desiredCount: 0 }, `${R}desiredCount`, 'is a scheduled task'));
 test('fails when the listener-rule priority given by the estate is out of range', () =>
   fails(() => build(web, prod, 50_001), `${W}listener rule priority`, 'from 1 to 50000'));
 test('fails when a route has neither hosts nor paths', () => failsBuild(withRole(web, { ...webRole, route: {} }), `${W}role.route`, 'has no hosts and no paths'));
@@ -923,8 +991,8 @@ test('fails when maxReceiveCount is 0', () => failsBuild(withRole(worker, { ...w
 test('fails when messagesPerTask is not positive', () =>
   failsBuild(withRole(worker, { ...workerRole, scaling: { minCount: 1, maxCount: 4, messagesPerTask: 0 } }), `${K}role.scaling.messagesPerTask`, 'must be above 0'));
 test('fails when a cron expression does not have six fields', () =>
-  failsBuild(withRole(report, { kind: 'scheduled', schedule: 'cron(0 3 * * *)' }), `${R}role.schedule`, 'does not have the six fields'));
-test('fails when a rate expression is malformed', () => failsBuild(withRole(report, { kind: 'scheduled', schedule: 'rate(1 hours)' }), `${R}role.schedule`, 'is not a rate expression'));
+  failsBuild(withRole(report, { kind: 'scheduled', schedule: 'cron(0 3 * * *)' }), `${R}role.schedule`, 'has 5 fields; EventBridge cron has six'));
+test('fails when a rate expression is malformed', () => failsBuild(withRole(report, { kind: 'scheduled', schedule: 'rate(1 hours)' }), `${R}role.schedule`, 'a value of 1 takes the singular unit'));
 test('fails when a time zone is given for an EventBridge rule', () =>
   failsBuild(withRole(report, { kind: 'scheduled', schedule: 'rate(1 hour)', via: 'eventRule', timeZone: 'Europe/Paris' }), `${R}role.timeZone`, 'EventBridge rules run in UTC only'));
 test('fails when the time zone is not an IANA zone', () =>

@@ -99,7 +99,8 @@ test('fails when EC2 instance types mix architectures', () =>
   fails((s) => (s.cluster.capacity.instanceTypes = ['t3.medium', 't4g.medium']), /: cluster\.capacity\.instanceTypes\[1\]: `t4g\.medium` is arm64 \(Graviton\) but `t3\.medium` is x86_64; .*Pick types of the same architecture\./));
 test('fails when EC2 instance types are listed twice', () =>
   fails((s) => (s.cluster.capacity.instanceTypes = ['t3.medium', 't3.medium']), /: cluster\.capacity\.instanceTypes: /));
-test('fails when EC2 capacity sizes are inconsistent', () => fails((s) => (s.cluster.capacity.desiredCapacity = 9), /: cluster\.capacity: needs minSize <= desiredCapacity <= maxSize, got 1 <= 9 <= 3/));
+// ECS managed scaling owns the instance count: the settings have no desired count any more.
+test('fails when EC2 capacity sets desiredCapacity', () => fails((s) => (s.cluster.capacity.desiredCapacity = 2), /: cluster\.capacity\.desiredCapacity: unknown field `desiredCapacity`\. Remove it/));
 test('fails when a service override has minCount above maxCount', () => fails((s) => (s.services.web = { minCount: 3, maxCount: 2 }), /: services\.web: minCount \(3\) is above maxCount \(2\)/));
 
 test('fails when `make build` meets a broken settings file: one located line, exit 1, output/ untouched', () => {

@@ -30,7 +30,10 @@
  *                       deputy, except for the principals in UNSCOPED_TRUST (EC2 instance roles).
  *   stateful-retained   Resources that hold data (STATEFUL_TYPES: log groups, KMS keys, queues,
  *                       buckets, secrets, ...) carry DeletionPolicy and UpdateReplacePolicy that
- *                       keep it (Retain, RetainExceptOnCreate or Snapshot).
+ *                       keep it (Retain, RetainExceptOnCreate or Snapshot). One with a fixed
+ *                       physical name (FIXED_NAME_PROPERTY) must not keep it when the create that
+ *                       made it rolls back: RetainExceptOnCreate (or Snapshot), never Retain, or
+ *                       every retry of a failed first deploy fails with "already exists".
  *
  * Not here on purpose, because gate 3 (Control Tower) already fails them: privileged containers
  * (CT.ECS.PR.11), root or missing User (CT.ECS.PR.3), missing ReadonlyRootFilesystem
@@ -108,6 +111,8 @@ export interface PolicyOptions {
 export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   // Execution role: `docker login` to ECR before pulling (the pull itself is scoped to the repository).
   'ecr:GetAuthorizationToken': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html',
+  // Launch role: CloudFormation generates a secret's value (GenerateSecretString) with it.
+  'secretsmanager:GetRandomPassword': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
   // Task role with ECS Exec on: the Session Manager channels.
   // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
   'ssmmessages:CreateControlChannel': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmessagegatewayservice.html',
@@ -639,19 +644,50 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
 ]);
 const KEEPS = new Set(['Retain', 'RetainExceptOnCreate', 'Snapshot']);
 
+/**
+ * The property that gives each data-holding type a fixed physical name. Left out, CloudFormation
+ * generates a unique name, and a retry after a failed create makes a new resource beside any kept
+ * one; set, the retry needs the name to be free again.
+ */
+export const FIXED_NAME_PROPERTY: Readonly<Record<string, string>> = {
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::SecretsManager::Secret': 'Name',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::RDS::DBInstance': 'DBInstanceIdentifier',
+  'AWS::RDS::DBCluster': 'DBClusterIdentifier',
+  'AWS::ECR::Repository': 'RepositoryName',
+};
+
 function _stateful(ctx: Context): Evaluation[] {
   return ctx.resources
     .filter((r) => STATEFUL_TYPES.has(r.type))
-    .map((r): Evaluation => ({
-      rule: 'stateful-retained',
-      findings: (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
+    .map((r): Evaluation => {
+      const findings = (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
         .filter((policy) => !KEEPS.has(String(r.entry[policy])))
         .map((policy) =>
           _finding(ctx, r, policy, 'stateful-retained',
             `is ${r.entry[policy] === undefined ? 'missing' : `\`${String(r.entry[policy])}\``}: deleting the stack${policy === 'UpdateReplacePolicy' ? ' or replacing the resource' : ''} would destroy the data this ${r.type} holds. ` +
-              `Set \`${policy}: Retain\` (or Snapshot where the type has one). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-${policy.toLowerCase()}.html`),
-        ),
-    }));
+              `Set \`${policy}: ${policy === 'DeletionPolicy' && _fixedName(r) ? 'RetainExceptOnCreate' : 'Retain'}\` (or Snapshot where the type has one). https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-${policy.toLowerCase()}.html`),
+        );
+      const name = _fixedName(r);
+      if (name && r.entry.DeletionPolicy === 'Retain') {
+        findings.push(
+          _finding(ctx, r, 'DeletionPolicy', 'stateful-retained',
+            `is \`Retain\` on a ${r.type} with a fixed name (${name}): if the first create fails, the rollback keeps it, and every retry fails with "already exists" until someone deletes it by hand. ` +
+              'Set `DeletionPolicy: RetainExceptOnCreate` (kept on stack deletion, deleted with a failed create), or leave the name to CloudFormation. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html'),
+        );
+      }
+      return { rule: 'stateful-retained', findings };
+    });
+}
+
+/** `Properties.<name>` when the resource's type has a fixed-name property and it is set. */
+function _fixedName(r: { type: string; properties: Record<string, unknown> }): string | undefined {
+  const property = FIXED_NAME_PROPERTY[r.type];
+  return property !== undefined && r.properties[property] !== undefined ? `Properties.${property}` : undefined;
 }
 
 function _emptyResult(): PolicyResult {

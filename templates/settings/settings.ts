@@ -12,7 +12,7 @@ import type { JSONSchemaType } from 'ajv';
 import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/errors.ts';
-import { isArm64InstanceType } from './instance-types.ts';
+import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
 export type NatGateways = 'none' | 'single' | 'onePerAz';
@@ -83,12 +83,37 @@ export interface Ec2CapacitySettings {
   readonly volumeSizeGiB: number;
   /** @default - no key pair (use SSM Session Manager) */
   readonly keyPairName?: string;
+  /**
+   * Fewest and most instances. There is no desired count: ECS managed scaling owns it (a count in
+   * the template would reset it on every stack update); a new group starts at `minSize`.
+   */
   readonly minSize: number;
   readonly maxSize: number;
-  readonly desiredCapacity: number;
   /** Managed scaling target utilisation. @default 100 */
   readonly targetCapacityPercent?: number;
+  /**
+   * The AMI of the instances. `imageId` pins one (the instances change only when you change it);
+   * `ssmParameter` reads a parameter of yours (a golden-AMI pipeline) when the stack is created or
+   * updated. @default - the latest recommended ECS-optimized Amazon Linux 2023 AMI, read from AWS's
+   * public SSM parameter whenever the cluster stack is created or updated
+   */
+  readonly ami?: AmiSettings;
+  /**
+   * Whether the account has ECS's `awsvpcTrunking` setting on, so instances run many more awsvpc
+   * tasks (the density check counts the per-type trunk limit instead of network interfaces - 1;
+   * every instance type must then support trunking). The deploy preflight reports or turns on the
+   * setting. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html
+   * @default false
+   */
+  readonly awsvpcTrunking?: boolean;
 }
+
+/** Where the container instances' AMI comes from. */
+export type AmiSettings =
+  /** A fixed AMI ID, in the environment's Region. */
+  | { readonly imageId: string }
+  /** An SSM parameter holding an AMI ID, read on every create and update of the cluster stack. */
+  | { readonly ssmParameter: string };
 
 /** Fargate only: FARGATE and FARGATE_SPOT providers. */
 export interface FargateCapacitySettings {
@@ -255,7 +280,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
             {
               type: 'object',
               additionalProperties: false,
-              required: ['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'],
+              required: ['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize'],
               properties: {
                 type: { type: 'string', const: 'ec2' },
                 instanceTypes: {
@@ -270,8 +295,17 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
                 keyPairName: { type: 'string', nullable: true, minLength: 1 },
                 minSize: { type: 'integer', minimum: 0 },
                 maxSize: { type: 'integer', minimum: 1 },
-                desiredCapacity: { type: 'integer', minimum: 0 },
                 targetCapacityPercent: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+                ami: {
+                  type: 'object',
+                  nullable: true,
+                  description: 'the AMI: {"imageId": "ami-..."} pins one, {"ssmParameter": "/..."} reads yours; default: the latest recommended ECS-optimized AMI',
+                  oneOf: [
+                    { type: 'object', additionalProperties: false, required: ['imageId'], properties: { imageId: { type: 'string', pattern: '^ami-[0-9a-f]{8}([0-9a-f]{9})?$', description: 'an AMI ID such as ami-0123456789abcdef0' } } },
+                    { type: 'object', additionalProperties: false, required: ['ssmParameter'], properties: { ssmParameter: { type: 'string', pattern: '^/[A-Za-z0-9_.\\-/]{1,1010}$', description: 'an SSM parameter name such as /golden/ecs/ami' } } },
+                  ],
+                },
+                awsvpcTrunking: { type: 'boolean', nullable: true, description: 'the account has ECS awsvpcTrunking on: instances run the per-type trunk limit of awsvpc tasks' },
               },
             },
             {
@@ -337,6 +371,31 @@ export function carveSubnets(vpc: Cidr, zones: number): SubnetCidrs {
   return { public: tier(0), application: tier(1), database: tier(2) };
 }
 
+/** Each instance type is one berth knows the figures of (templates/settings/instance-types.ts). */
+function checkInstanceTypesExist(file: string, cap: Ec2CapacitySettings): void {
+  cap.instanceTypes.forEach((t, i) => {
+    if (INSTANCE_TYPES.has(t)) return;
+    const similar = similarInstanceTypes(t);
+    throw new BerthError(
+      at(file, `cluster.capacity.instanceTypes[${i}]`),
+      `${q(t)} is not an instance type berth knows${similar.length ? ` (did you mean ${similar.map((x) => q(x)).join(' or ')}?)` : ''}. ` +
+        `berth allows the Nitro families ${allowedFamilies()}, large to 4xlarge (Graviton from medium, burstable small to 2xlarge): pick one, or add the type with its figures to templates/settings/instance-types.ts.`,
+    );
+  });
+}
+
+/** With `awsvpcTrunking`, every type must support ENI trunking, or its instances would get far fewer tasks than counted. */
+function checkInstanceTypes(file: string, cap: Ec2CapacitySettings): void {
+  if (!cap.awsvpcTrunking) return;
+  cap.instanceTypes.forEach((t, i) => {
+    if (INSTANCE_TYPES.get(t)?.trunkTaskLimit !== undefined) return;
+    throw new BerthError(
+      at(file, `cluster.capacity.instanceTypes[${i}]`),
+      `${q(t)} does not support ENI trunking, but \`cluster.capacity.awsvpcTrunking\` is true: its instances would run only (network interfaces - 1) awsvpc tasks. Pick a type that supports trunking (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/eni-trunking-supported-instance-types.html), or set \`awsvpcTrunking\` to false.`,
+    );
+  });
+}
+
 /** Semantic checks beyond the schema; returns the settings with subnets resolved. */
 export function checkSettings(file: string, s: Settings): ResolvedSettings {
   const expectedName = basename(file).replace(/\.json$/, '');
@@ -377,6 +436,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     throw new BerthError(at(file, 'loadBalancer.dns.dualStack'), 'is true, but a dual-stack load balancer needs IPv6 in its public subnets. Set `network.ipv6` to true, or remove `dualStack` (an A record is still written).');
   }
   const cap = s.cluster.capacity;
+  if (cap.type === 'ec2') checkInstanceTypesExist(file, cap);
   if (cap.type === 'ec2') {
     // One launch template, so one AMI: every type must run on its architecture.
     const first = cap.instanceTypes[0]!;
@@ -389,9 +449,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       );
     }
   }
-  if (cap.type === 'ec2' && !(cap.minSize <= cap.desiredCapacity && cap.desiredCapacity <= cap.maxSize)) {
-    throw new BerthError(at(file, 'cluster.capacity'), `needs minSize <= desiredCapacity <= maxSize, got ${cap.minSize} <= ${cap.desiredCapacity} <= ${cap.maxSize}. Adjust the three sizes.`);
-  }
+  if (cap.type === 'ec2') checkInstanceTypes(file, cap);
   for (const [name, o] of Object.entries(s.services ?? {})) {
     if (o.minCount !== undefined && o.maxCount !== undefined && o.minCount > o.maxCount) {
       throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);

@@ -58,13 +58,7 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       group: 'Network',
       label: 'Application subnets',
     } as const,
-    EcsAmiId: {
-      type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
-      description: `SSM parameter naming the ECS-optimized Amazon Linux 2023 AMI (${arch}; must match the instance type's architecture). Resolved on every stack update, which then replaces the instances one by one.`,
-      default: ECS_AMI_PARAMETER[arch],
-      group: 'Instances',
-      label: 'ECS-optimized AMI (SSM parameter)',
-    } as const,
+    EcsAmiId: amiParameter(cap, arch),
     VolumeSizeGiB: {
       type: 'Number',
       description: 'Size of the encrypted gp3 root volume, which also holds the images and containers.',
@@ -83,9 +77,8 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       group: 'Instances',
       label: 'Key pair (optional)',
     } as const,
-    MinSize: size('Fewest instances. Rolling updates keep this many in service, so it must stay below the maximum.', 'Minimum instances', cap.minSize, 0),
+    MinSize: size('Fewest instances, and how many a new group starts with (ECS managed scaling then sets the count). Rolling updates keep this many in service, so it must stay below the maximum.', 'Minimum instances', cap.minSize, 0),
     MaxSize: size('Most instances managed scaling may run.', 'Maximum instances', cap.maxSize, 1),
-    DesiredCapacity: size('Instances at creation; afterwards ECS managed scaling sets the count, and updates leave it alone.', 'Desired instances', cap.desiredCapacity, 0),
     TargetCapacityPercent: {
       type: 'Number',
       description: 'Managed scaling target: how full the instances may get (100 = no spare instance kept; lower keeps headroom for faster task starts).',
@@ -97,6 +90,38 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       label: 'Target capacity (%)',
     } as const,
   };
+}
+
+/**
+ * The AMI parameter. By default the public SSM parameter of the latest recommended ECS-optimized
+ * AMI, which CloudFormation resolves on every create and update of this stack: any update of the
+ * cluster stack after AWS publishes a new AMI makes a new launch template version and replaces the
+ * instances one by one (the rolling update below). `ami.imageId` pins the AMI (a plain AMI ID
+ * parameter; CloudFormation checks it exists in the Region), so the instances change only when the
+ * setting does: refresh on request by editing it, or by passing `--param EcsAmiId=ami-...` to a
+ * deploy. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
+ */
+function amiParameter(cap: Ec2CapacitySettings, arch: 'x86_64' | 'arm64') {
+  const ami = cap.ami;
+  if (ami && 'imageId' in ami) {
+    return {
+      type: 'AWS::EC2::Image::Id',
+      description: `The AMI of the instances, pinned in the environment file (cluster.capacity.ami.imageId): an ECS-optimized AMI for ${arch}, in this Region. Changing it replaces the instances one by one.`,
+      default: ami.imageId,
+      group: 'Instances',
+      label: 'AMI ID',
+    } as const;
+  }
+  const custom = ami !== undefined;
+  return {
+    type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+    description: custom
+      ? `SSM parameter holding the AMI ID of the instances (cluster.capacity.ami.ssmParameter; ${arch}). Read on every create and update of this stack: a new value replaces the instances one by one.`
+      : `SSM parameter naming the latest recommended ECS-optimized Amazon Linux 2023 AMI (${arch}; must match the instance type's architecture). Read on every create and update of this stack: when AWS has published a new AMI, an update replaces the instances one by one. Pin an AMI with cluster.capacity.ami.imageId to change them only on request.`,
+    default: ami ? ami.ssmParameter : ECS_AMI_PARAMETER[arch],
+    group: 'Instances',
+    label: custom ? 'AMI (SSM parameter)' : 'ECS-optimized AMI (SSM parameter)',
+  } as const;
 }
 
 type Ec2Parameters = ReturnType<typeof ec2Parameters>;
@@ -328,7 +353,11 @@ EOF
       },
       MinSize: p.MinSize.ref,
       MaxSize: p.MaxSize.ref,
-      DesiredCapacity: p.DesiredCapacity.ref,
+      // No DesiredCapacity: ECS managed scaling owns the count (its target tracking policy on this
+      // group sets it), and a value here would reset it on every stack update that touches the
+      // group. Left out, a new group starts at MinSize.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-autoscaling-autoscalinggroup.html#cfn-autoscaling-autoscalinggroup-desiredcapacity
+      // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-auto-scaling.html
       // EC2 status checks: in awsvpc mode the instances are not load balancer targets (the tasks
       // are, by IP), so ELB health checks would have nothing to check.
       HealthCheckType: 'EC2',
@@ -344,13 +373,24 @@ EOF
         // replacement first while only `MinSize` are in service. The ASG keeps its name, so the
         // capacity provider (which names it) stays; a replacing update would recreate both.
         // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html
+        //
+        // Suspended during the update: health-check replacements and AZ rebalancing (they would
+        // fight the replacement) and scheduled actions. Not AlarmNotification, which CloudFormation's
+        // example suspends: ECS managed scaling works through a target tracking policy on this group,
+        // driven by CloudWatch alarms, and suspending AlarmNotification stops the group acting on
+        // them; during a rolling update (minutes per instance) tasks drained from replaced instances
+        // would then wait for capacity that never comes. Launch and Terminate stay on, as the update
+        // itself needs them.
+        // https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html
+        // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/asg-capacity-providers.html
         AutoScalingRollingUpdate: {
           MaxBatchSize: 1,
           MinInstancesInService: p.MinSize.ref,
           PauseTime: ROLLING_UPDATE_PAUSE,
-          SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+          SuspendProcesses: ['HealthCheck', 'ReplaceUnhealthy', 'AZRebalance', 'ScheduledActions'],
         },
-        // ECS managed scaling owns DesiredCapacity after creation: stack updates must not reset it.
+        // Scheduled actions may change MinSize / MaxSize; an update that does not change them in the
+        // template leaves the group's current values alone.
         AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
       },
     },

@@ -130,6 +130,10 @@ const GRANTS: Readonly<Record<string, Grant>> = {
   'AWS::RDS::DBSubnetGroup': {
     actions: ['rds:CreateDBSubnetGroup', 'rds:ModifyDBSubnetGroup', 'rds:DeleteDBSubnetGroup', 'rds:DescribeDBSubnetGroups', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource', 'rds:ListTagsForResource'],
   },
+  'AWS::SecretsManager::Secret': {
+    actions: ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+    unscoped: ['secretsmanager:GetRandomPassword'],
+  },
   'AWS::SSM::Parameter': {
     actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameters', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource', 'ssm:ListTagsForResource'],
   },
@@ -248,6 +252,7 @@ export const UNSCOPED: Readonly<Record<string, string>> = {
   cloudwatch: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html',
   acm: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html',
   cloudformation: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html',
+  secretsmanager: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
 };
 
 /** Where the role's actions may act: the scope of each service's ARNs. */
@@ -346,6 +351,7 @@ const POLICY_OF: Readonly<Record<string, string>> = {
   iam: 'Identity',
   kms: 'Identity',
   logs: 'Identity',
+  secretsmanager: 'Identity',
 };
 
 /**

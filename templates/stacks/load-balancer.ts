@@ -7,7 +7,7 @@
  */
 import { at } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, Join, Select, sub, type Intrinsic, type Value } from '../../src/dsl/intrinsic.ts';
+import { AWS, Equals, If, Join, Or, Select, sub, type Intrinsic, type Value } from '../../src/dsl/intrinsic.ts';
 import { RETAIN, type Resource } from '../../src/dsl/resource.ts';
 import { defineStack } from '../../src/dsl/stack.ts';
 import type { Template } from '../../src/dsl/template.ts';
@@ -274,12 +274,58 @@ export const loadBalancer = defineStack({
 });
 
 /**
- * The access-log bucket and its policy. ALB access logs support only SSE-S3 (AES256), not SSE-KMS,
- * and are delivered by the `logdelivery.elasticloadbalancing.amazonaws.com` service principal,
- * which AWS now recommends in every Region over the per-Region ELB account IDs.
- * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+ * Who writes ALB access logs, per Region. In the Regions available before August 2022 the
+ * principal is the Elastic Load Balancing account of the Region (this table, from AWS's page); in
+ * Regions opened since, the `logdelivery.elasticloadbalancing.amazonaws.com` service principal.
+ * AWS documents no `aws:SourceAccount` / `aws:SourceArn` condition for either: the log objects'
+ * path (`AWSLogs/<this account>/`) is what keeps other accounts' load balancers out.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy
+ */
+export const ELB_LOG_ACCOUNTS: { readonly [region: string]: { readonly AccountId: string } } = {
+  'us-east-1': { AccountId: '127311923021' },
+  'us-east-2': { AccountId: '033677994240' },
+  'us-west-1': { AccountId: '027434742980' },
+  'us-west-2': { AccountId: '797873946194' },
+  'af-south-1': { AccountId: '098369216593' },
+  'ap-east-1': { AccountId: '754344448648' },
+  'ap-southeast-3': { AccountId: '589379963580' },
+  'ap-south-1': { AccountId: '718504428378' },
+  'ap-northeast-3': { AccountId: '383597477331' },
+  'ap-northeast-2': { AccountId: '600734575887' },
+  'ap-southeast-1': { AccountId: '114774131450' },
+  'ap-southeast-2': { AccountId: '783225319266' },
+  'ap-northeast-1': { AccountId: '582318560864' },
+  'ca-central-1': { AccountId: '985666609251' },
+  'eu-central-1': { AccountId: '054676820928' },
+  'eu-west-1': { AccountId: '156460612806' },
+  'eu-west-2': { AccountId: '652711504416' },
+  'eu-south-1': { AccountId: '635631232127' },
+  'eu-west-3': { AccountId: '009996457667' },
+  'eu-north-1': { AccountId: '897822967062' },
+  'me-south-1': { AccountId: '076674570225' },
+  'sa-east-1': { AccountId: '507241528517' },
+  'us-gov-west-1': { AccountId: '048591011584' },
+  'us-gov-east-1': { AccountId: '190560391635' },
+  'cn-north-1': { AccountId: '638102146993' },
+  'cn-northwest-1': { AccountId: '037604701340' },
+};
+
+/** `Fn::Or` takes 2 to 10 conditions: an Or of Ors for longer lists. */
+function anyOf(conditions: Intrinsic<'Boolean'>[]): Intrinsic<'Boolean'> {
+  if (conditions.length <= 10) return Or(...conditions);
+  const groups = Array.from({ length: Math.ceil(conditions.length / 10) }, (_, i) => conditions.slice(i * 10, i * 10 + 10));
+  return anyOf(groups.map((g) => (g.length === 1 ? Or(g[0]!, g[0]!) : Or(...g))));
+}
+
+/**
+ * The access-log bucket and its policy. ALB access logs support only SSE-S3 (AES256), not SSE-KMS.
+ * The writer is the Region's ELB account or the log delivery service (see ELB_LOG_ACCOUNTS),
+ * chosen by a condition on the stack's Region, so the template is right in whichever Region it is
+ * deployed. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
  */
 function addAccessLogBucket(t: Template, logRetentionDays: number, tags: readonly Tag[]) {
+  const accounts = t.mapping('ElbLogDeliveryAccounts', ELB_LOG_ACCOUNTS);
+  const legacy = t.condition('IsRegionWithElbAccount', anyOf(Object.keys(ELB_LOG_ACCOUNTS).map((r) => Equals(AWS.Region, r))));
   const bucket = t.resource(
     'AccessLogBucket',
     'AWS::S3::Bucket',
@@ -319,11 +365,10 @@ function addAccessLogBucket(t: Template, logRetentionDays: number, tags: readonl
         {
           Sid: 'AllowLoadBalancerLogDelivery',
           Effect: 'Allow',
-          Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+          Principal: If(legacy, { AWS: sub`arn:${AWS.Partition}:iam::${accounts.find(AWS.Region, 'AccountId')}:root` }, { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }),
           Action: 's3:PutObject',
+          // Only under this account's prefix: ELB writes each load balancer's logs under its owner's account ID.
           Resource: sub`${bucket.getAtt('Arn')}/${ACCESS_LOG_PREFIX}/AWSLogs/${AWS.AccountId}/*`,
-          // Confused-deputy protection: only load balancers of this account may write.
-          Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId } },
         },
         {
           Sid: 'DenyInsecureTransport',

@@ -6,7 +6,8 @@
  */
 import { AWS, Cidr, GetAZs, Join, Select, sub } from '../../src/dsl/intrinsic.ts';
 import { defineStack } from '../../src/dsl/stack.ts';
-import { RETAIN, type Resource } from '../../src/dsl/resource.ts';
+import type { Resource } from '../../src/dsl/resource.ts';
+import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { inlinePolicy, serviceTrust } from './shared/iam.ts';
@@ -188,7 +189,8 @@ export const network = defineStack({
       // Retention is the environment's literal, not a parameter: scanners (AWS Control Tower's
       // CT.CLOUDWATCH.PR.2 asks for a year) can only judge a value they can see.
       { LogGroupName: flowLogGroupName, RetentionInDays: s.network.flowLogRetentionDays, KmsKeyId: flowLogKey.getAtt('Arn'), Tags: name('flow-logs') },
-      RETAIN,
+      // A fixed name: kept on stack deletion, deleted if the create that made it rolls back, so a retry can create it again.
+      RETAIN_EXCEPT_ON_CREATE,
     );
     const flowLogRole = t.resource('FlowLogRole', 'AWS::IAM::Role', {
       Description: 'Lets VPC Flow Logs write to the flow-log group.',

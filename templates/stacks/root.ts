@@ -9,21 +9,22 @@ import { defineStack, nest } from '../../src/dsl/stack.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
-import { assignPriorities, definitionFile } from './service/routing.ts';
+import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
+import { sendParameterNames } from './service/parameters.ts';
+import { checkDensity } from './service/density.ts';
 import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { sub } from '../../src/dsl/intrinsic.ts';
+import type { NestedStack } from '../../src/dsl/stack.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
   readonly services: readonly ServiceDefinition[];
 }
 
-/** `web-api` becomes `WebApi`: the service's part of a logical ID. */
-export function pascal(name: string): string {
-  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
-}
+export { pascal };
 
 export const root = defineStack({
   name: 'root',
@@ -55,10 +56,27 @@ export const root = defineStack({
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
     });
     const priorities = assignPriorities(services);
-    for (const definition of services) {
-      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name) };
-      nest(t, `${pascal(definition.name)}Service`, service, {
+    // Receivers before senders: a sender's stack reads its queues from the registry the receiver
+    // writes, so it depends on the receiver's stack (checkSenders refuses cycles).
+    const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
+    for (const definition of orderForSending(services)) {
+      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name), senders: sendersOf(services, definition.name) };
+      const receivers = [...new Set((definition.sendsTo ?? []).map((h) => h.service))];
+      // The registry names under this stack's EnvironmentName (a sender's defaults name the
+      // settings' environment, which a renamed root would not match).
+      const queueArguments = Object.fromEntries(
+        receivers.flatMap((r) => {
+          const n = sendParameterNames(r);
+          return [
+            [n.url, sub`/berth/${env}/services/${r}/queue-url`],
+            [n.arn, sub`/berth/${env}/services/${r}/queue-arn`],
+            [n.keyArn, sub`/berth/${env}/services/${r}/queue-key-arn`],
+          ];
+        }),
+      );
+      const stack = nest(t, `${pascal(definition.name)}Service`, service, {
         settings: serviceSettings,
+        options: { dependsOn: receivers.map((r) => nested.get(r)!.stack) },
         // Every wire is type-checked here; each service stack declares only the parameters it
         // uses (a Fargate worker has no capacity provider or listener), so pass just those.
         parameters: only(serviceParameterNames(serviceSettings), {
@@ -71,24 +89,72 @@ export const root = defineStack({
           LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
           ListenerArn: lb.outputs.ListenerArnParameter,
           LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+          // The queues it sends to: parameters named after each receiver, so not in the static
+          // contract; nest() still refuses a name the service stack does not declare.
+          ...(queueArguments as object),
         }),
       });
+      nested.set(definition.name, stack);
     }
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },
 });
 
+/** The services whose `sendsTo` names `receiver`'s queue, in estate order. */
+function sendersOf(services: readonly ServiceDefinition[], receiver: string): string[] {
+  return services.filter((s) => (s.sendsTo ?? []).some((h) => h.service === receiver)).map((s) => s.name);
+}
+
+/**
+ * The services in an order where every receiver comes before its senders (estate order otherwise),
+ * refusing a sender of a queue the estate does not have, and a cycle of senders, whose stacks
+ * would each wait for the other.
+ */
+function orderForSending(services: readonly ServiceDefinition[]): ServiceDefinition[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const out: ServiceDefinition[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (s: ServiceDefinition, path: string[]) => {
+    if (state.get(s.name) === 'done') return;
+    if (state.get(s.name) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(s.name)), s.name];
+      throw new BerthError(
+        `${definitionFile(s)}: sendsTo`,
+        `makes a cycle of services sending to each other's queues (${cycle.map((n) => q(n)).join(' -> ')}): each stack would wait for the other's queue. Break the cycle, for example with a queue that neither service's stack owns.`,
+      );
+    }
+    state.set(s.name, 'visiting');
+    (s.sendsTo ?? []).forEach((h, i) => {
+      const receiver = byName.get(h.service);
+      if (!receiver) {
+        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names the queue of ${q(h.service)}, which is not a service of this estate. Add ${q(h.service)} to the estate's services, or remove it from \`sendsTo\`.`);
+      }
+      if (receiver === s) throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, 'names the service\'s own queue, which it already consumes. Remove it, or send to another service\'s queue.');
+      if (receiver.role.kind !== 'queueWorker') {
+        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names ${q(h.service)}, which is a ${receiver.role.kind} service and has no queue. Name a queue worker's \`queue\` (\`sendsTo: [worker.queue]\`).`);
+      }
+      visit(receiver, [...path, s.name]);
+    });
+    state.set(s.name, 'done');
+    out.push(s);
+  };
+  for (const s of services) visit(s, []);
+  return out;
+}
+
 /** The environment must be able to run every service, and override only services that exist. */
 function checkServicesFit(settings: ResolvedSettings, services: readonly ServiceDefinition[]): void {
+  checkServices(services, settings.loadBalancer.dns?.domainName);
   for (const d of services) {
     if (d.capacity.type === 'ec2' && settings.cluster.capacity.type !== 'ec2') {
       throw new BerthError(
         at(settings.file, 'cluster.capacity.type'),
-        `is \`fargate\`, but service ${q(d.name)} (${definitionFile(d.name)}) runs on EC2 capacity. ` +
+        `is \`fargate\`, but service ${q(d.name)} (${definitionFile(d)}) runs on EC2 capacity. ` +
           `Give the environment EC2 capacity, or move the service to \`capacity: { type: 'fargate' }\`.`,
       );
     }
   }
+  checkDensity(settings, services);
   for (const name of Object.keys(settings.services ?? {})) {
     if (!services.some((d) => d.name === name)) {
       throw new BerthError(

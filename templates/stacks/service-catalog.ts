@@ -239,7 +239,7 @@ function principalParameter(n: number) {
     description: `IAM role, user or group allowed to launch the products${n === 1 ? '' : ' (another one)'}. Empty: none.`,
     default: '',
     allowedPattern: '^$|^arn:aws[a-z-]*:iam::\\d{12}:(role|user|group)/.+$',
-    constraintDescription: 'an IAM role, user or group ARN such as arn:aws:iam::123456789012:role/Developers, or empty',
+    constraintDescription: 'an IAM role, user or group ARN such as arn:aws:iam::<account-id>:role/Developers, or empty',
     group: 'Access',
     label: `Principal ${n} ARN`,
   } as const;

@@ -6,14 +6,24 @@
  * manual run in the same subnets and security group.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, Join, sub } from '../../src/dsl/intrinsic.ts';
+import { AWS, Join, sub, type Intrinsic } from '../../src/dsl/intrinsic.ts';
 import { defineStack } from '../../src/dsl/stack.ts';
 import { backlogScaling, queueResources } from './service/queue-worker.ts';
 import { scheduleResources } from './service/scheduled-task.ts';
-import { need, serviceParameters, type OptionalHandles } from './service/parameters.ts';
+import { need, sendParameterNames, serviceParameters, type OptionalHandles } from './service/parameters.ts';
 import { resolve, type Role, type ServiceStackSettings } from './service/resolve.ts';
 import { capacityStrategy, placementProps, runTaskCommand } from './service/task-capacity.ts';
-import { containerDefinition, logResources, securityGroup, taskRoles } from './service/task-definition.ts';
+import {
+  containerDefinition,
+  generatedSecrets,
+  hasScratchInit,
+  logResources,
+  scratchInitContainer,
+  securityGroup,
+  taskRoles,
+  taskVolumes,
+  type SendTarget,
+} from './service/task-definition.ts';
 import { webResources, webScaling } from './service/web-service.ts';
 
 export type { ServiceStackSettings } from './service/resolve.ts';
@@ -60,8 +70,16 @@ export const service = defineStack({
 
     const logGroup = logResources(t, r, env, tags);
     const sg = securityGroup(t, r, p.VpcId, o, env, tags);
-    const queue = r.def.role.kind === 'queueWorker' ? queueResources(t, r.def.role, tags) : undefined;
-    const roles = taskRoles(t, r, logGroup, queue);
+    const queue = r.def.role.kind === 'queueWorker' ? queueResources(t, r, r.def.role, env, tags, ss.senders ?? []) : undefined;
+    const secrets = generatedSecrets(t, r, env, tags);
+    // The queues this service sends to, read from the estate registry (declared by `sendParameters`).
+    const handles = p as unknown as Record<string, { ref: Intrinsic<string> }>;
+    const sends: SendTarget[] = (r.def.sendsTo ?? []).map((h) => {
+      const n = sendParameterNames(h.service);
+      return { service: h.service, url: handles[n.url]!.ref, arn: handles[n.arn]!.ref, keyArn: handles[n.keyArn]!.ref };
+    });
+    const roles = taskRoles(t, r, env, logGroup, queue, secrets, sends);
+    const app = containerDefinition(r, p.ImageUri.ref, logGroup, secrets.secrets, { own: queue?.queue.ref, sends });
     const td = t.resource('TaskDefinition', 'AWS::ECS::TaskDefinition', {
       Family: family,
       NetworkMode: 'awsvpc',
@@ -70,8 +88,8 @@ export const service = defineStack({
       Memory: String(r.def.container.memoryMiB),
       ExecutionRoleArn: roles.execution.getAtt('Arn'),
       TaskRoleArn: roles.task.getAtt('Arn'),
-      Volumes: r.writable.map((w) => ({ Name: w.volume })),
-      ContainerDefinitions: [containerDefinition(r, p.ImageUri.ref, logGroup)],
+      Volumes: taskVolumes(r),
+      ContainerDefinitions: hasScratchInit(r) ? [app, scratchInitContainer(r, logGroup)] : [app],
       Tags: tags,
     });
 

@@ -47,14 +47,39 @@ export type ServiceCapacity =
       readonly spotPercent?: number;
     };
 
-/** A secret injected as an environment variable at start, never stored in the task definition. */
+/**
+ * A secret injected as an environment variable at start, never stored in the task definition.
+ * Either one that exists before the deploy (an SSM SecureString or a Secrets Manager secret, named
+ * per environment: the deploy preflight checks it exists, reading the task definition's
+ * `Secrets[].ValueFrom`), or one the service stack creates with a random value.
+ */
 export type SecretSource =
+  /** An existing SSM parameter, by name or ARN. `{environment}` in the name is the environment's name. */
   | { readonly ssmParameter: string }
-  | { readonly secretsManagerSecret: string; readonly jsonKey?: string };
+  /** An existing Secrets Manager secret, by name or ARN (and optionally one JSON key of it). `{environment}` as above. */
+  | { readonly secretsManagerSecret: string; readonly jsonKey?: string }
+  /** A Secrets Manager secret the stack creates: `/berth/<environment>/<service>/<variable name in kebab case>`. */
+  | { readonly generated: GeneratedSecret };
 
-/** https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html */
+/**
+ * A random value Secrets Manager generates when the stack creates the secret, kept when the stack
+ * is deleted. https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetRandomPassword.html
+ */
+export interface GeneratedSecret {
+  /** @default 48 */
+  readonly length?: number;
+  /** Leave out punctuation, for values that go into URLs or shells. @default true */
+  readonly excludePunctuation?: boolean;
+}
+
+/**
+ * A container health check, run by the ECS agent inside the container: opt-in, because it needs a
+ * command the image has (many images have no `curl`). A web service is also checked by the load
+ * balancer (`role.targetHealthCheck`), which needs nothing in the image.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
+ */
 export interface ContainerHealthCheck {
-  /** For example `['CMD-SHELL', 'curl -f http://localhost:8080/health || exit 1']`. */
+  /** Your image's own check, for example `['CMD', '/app/healthcheck']` or `['CMD-SHELL', 'wget -q -O /dev/null http://localhost:8080/health']`. */
   readonly command: readonly string[];
   /** @default 30 */
   readonly intervalSeconds?: number;
@@ -67,7 +92,12 @@ export interface ContainerHealthCheck {
 }
 
 export interface ContainerProps {
-  /** Image URI, for example `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2`. */
+  /**
+   * Image reference from any registry, with a tag or a digest (never `latest`): for example
+   * `public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine` or
+   * `111122223333.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2`. The execution role may pull from
+   * ECR only when the image is in ECR, and only from its repository.
+   */
   readonly image: string;
   /** Task CPU units (1024 = 1 vCPU). On Fargate only the documented CPU/memory pairs are valid. */
   readonly cpu: number;
@@ -83,9 +113,16 @@ export interface ContainerProps {
   readonly healthCheck?: ContainerHealthCheck;
   /** Overrides the image's command. @default - the image's CMD */
   readonly command?: readonly string[];
-  /** Writable paths on a read-only root filesystem (each becomes a task volume). @default ['/tmp'] */
+  /** Overrides the image's entry point. @default - the image's ENTRYPOINT */
+  readonly entryPoint?: readonly string[];
+  /**
+   * Writable paths on a read-only root filesystem, each a task volume writable by `user`: on EC2 a
+   * Docker volume that starts with the image's own files and permissions at that path, on Fargate
+   * a bind mount that an init container opens to every user (mode 1777, as `/tmp` is).
+   * @default ['/tmp']
+   */
   readonly writablePaths?: readonly string[];
-  /** The Linux user the container runs as (never root). @default '1000' */
+  /** The Linux user the container runs as (never root), as `uid` or `uid:gid`. @default '1000' */
   readonly user?: string;
 }
 
@@ -147,12 +184,31 @@ export type ServiceRole =
       readonly timeZone?: string;
     };
 
+/**
+ * A handle on a queue worker's queue, from `worker.queue`: the only way to name a queue another
+ * service sends to (a string could name a queue that does not exist, or one of another estate).
+ */
+export class QueueHandle {
+  /** @internal use `defineService(...).queue` */
+  constructor(
+    /** The queue worker that owns the queue. */
+    readonly service: string,
+  ) {}
+}
+
 export interface ServiceDefinition {
   /** Lower-case name: the stack file is `service-<name>.yaml`, the log group `/berth/<env>/<name>`. */
   readonly name: string;
   readonly capacity: ServiceCapacity;
   readonly container: ContainerProps;
   readonly role: ServiceRole;
+  /**
+   * Queues this service sends messages to, each another queue worker's `queue`. berth grants the
+   * task role `sqs:SendMessage` on the queue and the KMS data-key actions on its key, admits the
+   * role in that key's policy, and passes the queue URL as the environment variable
+   * `<SERVICE>_QUEUE_URL` (`WORKER_QUEUE_URL` for `worker`). @default - none
+   */
+  readonly sendsTo?: readonly QueueHandle[];
   /**
    * Tasks to keep running, for a service without auto scaling (with `role.scaling`, scaling owns
    * the count and this must be left out). Environments may override. @default 2
@@ -164,11 +220,50 @@ export interface ServiceDefinition {
   readonly maximumPercent?: number;
 }
 
+/** A definition whose role is of kind `K`. */
+export type ServiceDefinitionOf<K extends ServiceRole['kind']> = Omit<ServiceDefinition, 'role'> & { readonly role: Extract<ServiceRole, { kind: K }> };
+
+/** What `defineService` returns: the definition, and for a queue worker the handle of its queue. */
+export type DefinedService<K extends ServiceRole['kind']> = ServiceDefinitionOf<K> & (K extends 'queueWorker' ? { readonly queue: QueueHandle } : unknown);
+
 /**
- * Identity function that gives object literals their checked type (and editor completion).
- * Not generic on purpose: a generic parameter would skip the excess-property check that makes
- * `placement` on Fargate capacity a compile error.
+ * Where a definition was written, for messages (see `definitionFile`): an enumerable symbol
+ * property, so it survives `{ ...definition, ... }` (a variant of a service stays located).
  */
-export function defineService(definition: ServiceDefinition): ServiceDefinition {
-  return definition;
+const DEFINED_IN = Symbol('berth.definedIn');
+
+/**
+ * Gives object literals their checked type (and editor completion), and a queue worker its queue
+ * handle. Generic only in the role's kind, not in the whole definition: a generic definition would
+ * skip the excess-property check that makes `placement` on Fargate capacity a compile error.
+ */
+export function defineService<K extends ServiceRole['kind']>(definition: ServiceDefinitionOf<K>): DefinedService<K> {
+  const defined = (definition.role.kind === 'queueWorker' ? { ...definition, queue: new QueueHandle(definition.name) } : { ...definition }) as DefinedService<K>;
+  const file = callerFile();
+  if (file) Object.defineProperty(defined, DEFINED_IN, { value: file, enumerable: true });
+  return defined;
+}
+
+/**
+ * The file a definition was written in, as the user would open it (relative to the working
+ * directory), or `undefined` when it is not known (a definition built without `defineService`, or
+ * a compiled bundle, whose stack names the bundle).
+ */
+export function definedIn(definition: ServiceDefinition): string | undefined {
+  return (definition as { [DEFINED_IN]?: string })[DEFINED_IN];
+}
+
+function callerFile(): string | undefined {
+  // The first stack frame outside this file is the module that called defineService.
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const frame of frames) {
+    const m = /\(?((?:file:\/\/)?\/[^():]+\.[cm]?[jt]s):\d+:\d+\)?$/.exec(frame.trim());
+    if (!m) continue;
+    const path = m[1]!.replace(/^file:\/\//, '');
+    if (path.endsWith('/service/definition.ts') || path.endsWith('/service/definition.js')) continue;
+    if (!/\.[cm]?ts$/.test(path)) return undefined; // compiled: the stack names the bundle, not the source
+    const cwd = process.cwd();
+    return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
+  }
+  return undefined;
 }

@@ -6,12 +6,16 @@
 import type { ParameterHandles } from '../../../src/dsl/stack.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { registryParameter } from '../shared/registry.ts';
-import { TAG_OR_DIGEST, type Resolved } from './resolve.ts';
+import { imageParameterPattern } from './image.ts';
+import { pascal } from './routing.ts';
+import type { Resolved } from './resolve.ts';
 const WIRING = 'Network and wiring (outputs of the other stacks)';
 const CONTAINER = 'Container';
 const SCALING = 'Task count';
+const QUEUES = 'Queues this service sends to';
 
 function baseParameters(r: Resolved) {
+  const ecr = r.imageRef.ecr;
   return {
     EnvironmentName: environmentNameParameter(r.s.name, 'Name prefix for the resources (tags, names, the log group /berth/<environment>/<service>).'),
     VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the tasks (the network stack\'s VpcId output).', group: WIRING, label: 'VPC' },
@@ -24,12 +28,12 @@ function baseParameters(r: Resolved) {
     ClusterName: registryParameter(r.s.name, 'cluster-name', "Name of the ECS cluster (the cluster stack's ClusterName).", WIRING, 'ECS cluster name'),
     ImageUri: {
       type: 'String',
-      description: r.ecr
-        ? `Container image in ECR repository ${r.ecr.registry}/${r.ecr.repository} (the execution role may pull only from it), with a tag or digest. For another repository, set services.${r.name}.image in the environment file and rebuild.`
-        : 'Container image URI with a tag or digest.',
+      description: ecr
+        ? `Container image in ECR repository ${ecr.registry}/${r.imageRef.repository} (the execution role may pull only from it), with a tag or digest. For another repository, set services.${r.name}.image in the environment file and rebuild.`
+        : `Container image from any registry but private ECR, with a tag or digest (not latest). For an ECR image, set services.${r.name}.image in the environment file and rebuild, so the execution role may pull it.`,
       default: r.image,
-      allowedPattern: r.ecr ? `^${escapeRegExp(`${r.ecr.registry}/${r.ecr.repository}`)}${TAG_OR_DIGEST}$` : '^\\S+$',
-      constraintDescription: r.ecr ? `an image of ${r.ecr.registry}/${r.ecr.repository}, with :tag or @sha256:digest` : 'an image URI without spaces',
+      allowedPattern: imageParameterPattern(r.imageRef),
+      constraintDescription: ecr ? `an image of ${ecr.registry}/${r.imageRef.repository}, with :tag or @sha256:digest (not :latest)` : 'an image reference with :tag or @sha256:digest (not :latest), outside private ECR',
       group: CONTAINER,
       label: 'Image URI',
     },
@@ -88,6 +92,7 @@ export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpec
     ApplicationSubnetIds,
     ClusterName,
     ...pick('CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'LoadBalancerFullName'),
+    ...sendParameters(r),
     ImageUri,
     ...pick('DesiredCount', 'MinCount', 'MaxCount'),
   } as BaseSpecs & Partial<OptionalSpecs>;
@@ -95,12 +100,26 @@ export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpec
 
 export type OptionalHandles = Partial<ParameterHandles<OptionalSpecs>>;
 
+/** The parameters of a queue this service sends to: its URL, ARN and key ARN from the estate registry. */
+export function sendParameterNames(service: string) {
+  const id = pascal(service);
+  return { url: `${id}QueueUrl`, arn: `${id}QueueArn`, keyArn: `${id}QueueKeyArn` } as const;
+}
+
+/** Parameters for each queue in `sendsTo`, defaulting to the receiver's registry entries. */
+export function sendParameters(r: Resolved) {
+  const out: Record<string, ReturnType<typeof registryParameter>> = {};
+  for (const h of r.def.sendsTo ?? []) {
+    const names = sendParameterNames(h.service);
+    out[names.url] = registryParameter(r.s.name, `services/${h.service}/queue-url`, `URL of the ${h.service} queue this service sends to (the ${h.service} stack publishes it).`, QUEUES, `${h.service} queue URL`);
+    out[names.arn] = registryParameter(r.s.name, `services/${h.service}/queue-arn`, `ARN of the ${h.service} queue this service sends to.`, QUEUES, `${h.service} queue ARN`);
+    out[names.keyArn] = registryParameter(r.s.name, `services/${h.service}/queue-key-arn`, `ARN of the KMS key of the ${h.service} queue (sending needs its data keys).`, QUEUES, `${h.service} queue key ARN`);
+  }
+  return out;
+}
+
 /** A parameter this service declared (see `serviceParameters`); absent means a bug in berth. */
 export function need<T>(handle: T | undefined, name: string): T {
   if (handle === undefined) throw new Error(`berth bug: parameter ${name} was used but not declared`);
   return handle;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -4,7 +4,10 @@
  * errors, and the defaults filled in. The service stack's modules build from the result.
  */
 import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { checkSchedule } from './schedule-expression.ts';
 import { checkFargateSize } from './fargate.ts';
+import { checkImage, type ImageReference } from './image.ts';
+import { checkEnvironmentVariables } from './environment-variables.ts';
 import { placementRules, type PlacementRules } from './placement.ts';
 import { definitionFile, priorityOf } from './routing.ts';
 import type { ServiceDefinition, ServiceRole, WebScaling } from './definition.ts';
@@ -14,6 +17,8 @@ export interface ServiceStackSettings {
   readonly service: ServiceDefinition;
   /** From `assignPriorities` over the whole estate. @default priorityOf(service.name) */
   readonly listenerRulePriority?: number;
+  /** For a queue worker: the services whose `sendsTo` names its queue (their roles may send). @default - none */
+  readonly senders?: readonly string[];
 }
 
 /** @default for `desiredCount` of a service without auto scaling. */
@@ -37,23 +42,17 @@ export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
  */
 export const EXEC_AGENT_PATHS = ['/managed-agents', '/var/lib/amazon/ssm', '/var/log/amazon/ssm'] as const;
 
-/** Environment names that hold credentials: these belong in `secrets`. */
-const CREDENTIAL_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([a-z0-9][a-z0-9._/-]*?)(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?$/;
-export const TAG_OR_DIGEST = '(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})?';
+/** Service names: lower-case words joined by single hyphens (no trailing or double hyphen), up to 28 characters. */
+const SERVICE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Generated secrets: Secrets Manager generates 1 to 4,096 characters; fewer than 16 is too guessable. */
+const GENERATED_SECRET_LENGTH = { min: 16, max: 4096, default: 48 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Resolving a definition against the environment, with every check
 
 export type Role<K extends ServiceRole['kind']> = Extract<ServiceRole, { kind: K }>;
 
-export interface EcrRepository {
-  readonly account: string;
-  readonly region: string;
-  readonly repository: string;
-  readonly registry: string;
-}
 
 export interface Resolved {
   readonly s: ResolvedSettings;
@@ -65,7 +64,8 @@ export interface Resolved {
   readonly spotPercent: number;
   readonly placement?: PlacementRules;
   readonly image: string;
-  readonly ecr?: EcrRepository;
+  /** The image parsed: registry, repository, tag, digest, and the ECR repository when it is in ECR. */
+  readonly imageRef: ImageReference;
   /** Absent for scheduled tasks and for services with auto scaling (which owns the count). */
   readonly desiredCount?: number;
   readonly scaling?: { readonly minCount: number; readonly maxCount: number };
@@ -84,13 +84,11 @@ function range(where: string, value: number, min: number, max: number, what: str
 
 export function resolve(ss: ServiceStackSettings): Resolved {
   const { settings: s, service: def } = ss;
-  const file = definitionFile(def.name);
-  const at = (path: string) => `${file}: ${path}`;
+  const file = () => definitionFile(def);
+  const at = (path: string) => `${file()}: ${path}`;
   const override = s.services?.[def.name] ?? {};
   const atOverride = (field: string) => `${s.file}: services.${def.name}.${field}`;
-  if (!/^[a-z][a-z0-9-]{0,27}$/.test(def.name)) {
-    throw new BerthError(at('name'), `${q(def.name)} is not a valid service name. Use 1 to 28 lower-case letters, digits and hyphens, starting with a letter (it names the stack file and the log group).`);
-  }
+  checkServiceName(at('name'), def.name);
   const c = def.container;
   const fargate = def.capacity.type === 'fargate';
   if (fargate) checkFargateSize(at('container'), c.cpu, c.memoryMiB);
@@ -104,13 +102,7 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   const placement = def.capacity.type === 'ec2' ? placementRules(at('capacity.placement'), def.capacity.placement) : undefined;
 
   const image = override.image ?? c.image;
-  const imageAt = override.image !== undefined ? atOverride('image') : at('container.image');
-  if (!/^\S+$/.test(image)) throw new BerthError(imageAt, `${q(image)} is not an image URI (it is empty or has spaces). Use a URI such as \`123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:1.4.2\`.`);
-  const m = ECR_IMAGE.exec(image);
-  if (!m && /\.dkr\.ecr\./.test(image)) {
-    throw new BerthError(imageAt, `${q(image)} looks like an ECR image but is not of the form \`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>\`. Fix the URI.`);
-  }
-  const ecr = m ? { account: m[1]!, region: m[2]!, repository: m[3]!, registry: image.slice(0, image.indexOf('/')) } : undefined;
+  const imageRef = checkImage(override.image !== undefined ? atOverride('image') : at('container.image'), image);
 
   if (c.port !== undefined) range(at('container.port'), c.port, 1, 65_535, 'the container port');
   if (def.role.kind === 'web' && c.port === undefined) {
@@ -123,10 +115,14 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   const exec = override.enableExecuteCommand ?? false;
   const writable = writableVolumes(at, c.writablePaths ?? DEFAULT_WRITABLE_PATHS, exec);
   checkEnvironment(at, def);
+  if (c.entryPoint !== undefined && c.entryPoint.length === 0) throw new BerthError(at('container.entryPoint'), 'is empty. Remove it to keep the image\'s ENTRYPOINT, or give the program to run, such as `[\'sh\', \'-c\']`.');
+  if (c.command !== undefined && c.command.length === 0) throw new BerthError(at('container.command'), 'is empty. Remove it to keep the image\'s CMD, or give the command to run.');
   if (c.healthCheck) {
     const h = c.healthCheck;
     // https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html
-    if (h.command.length === 0) throw new BerthError(at('container.healthCheck.command'), 'is empty. Give a command such as `[\'CMD-SHELL\', \'curl -f http://localhost:8080/health || exit 1\']`.');
+    if (h.command.length === 0 || !['CMD', 'CMD-SHELL'].includes(h.command[0]!) || h.command.length < 2) {
+      throw new BerthError(at('container.healthCheck.command'), `is ${q(JSON.stringify(h.command))}; ECS runs \`['CMD', <program>, ...args]\` or \`['CMD-SHELL', <shell command>]\`. Give your image's own check, such as \`['CMD', '/app/healthcheck']\`.`);
+    }
     if (h.intervalSeconds !== undefined) range(at('container.healthCheck.intervalSeconds'), h.intervalSeconds, 5, 300, 'the health check interval (seconds)');
     if (h.timeoutSeconds !== undefined) range(at('container.healthCheck.timeoutSeconds'), h.timeoutSeconds, 2, 60, 'the health check timeout (seconds)');
     if (h.retries !== undefined) range(at('container.healthCheck.retries'), h.retries, 1, 10, 'the health check retries');
@@ -141,6 +137,10 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   }
 
   checkRole(at, def.role);
+  // With a domain, a route without hosts also matches the domain: one more condition value.
+  if (def.role.kind === 'web' && !def.role.route.hosts?.length && s.loadBalancer.dns && (def.role.route.paths?.length ?? 0) > 4) {
+    throw new BerthError(at('role.route.paths'), `has ${def.role.route.paths!.length} paths, and the rule also matches the environment's host name (${q(s.loadBalancer.dns.domainName)}): a listener rule takes at most 5 condition values. Use wildcards (\`/api/*\`) to cover more.`);
+  }
   const roleScaling = def.role.kind === 'web' ? def.role.scaling : def.role.kind === 'queueWorker' ? def.role.scaling : undefined;
   if (!roleScaling && (override.minCount !== undefined || override.maxCount !== undefined)) {
     throw new BerthError(atOverride(override.minCount !== undefined ? 'minCount' : 'maxCount'), `is set but service ${q(def.name)} has no auto scaling. Remove it, or add \`role.scaling\` to ${file}.`);
@@ -174,9 +174,9 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   let priority: number | undefined;
   if (def.role.kind === 'web') {
     priority = ss.listenerRulePriority ?? priorityOf(def.name);
-    range(`${file}: listener rule priority`, priority, 1, 50_000, 'a listener rule priority');
+    range(`${file()}: listener rule priority`, priority, 1, 50_000, 'a listener rule priority');
   }
-  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, ecr, desiredCount, scaling, writable, user, exec, priority };
+  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, imageRef, desiredCount, scaling, writable, user, exec, priority };
 }
 
 function writableVolumes(at: (p: string) => string, paths: readonly string[], exec: boolean): Resolved['writable'] {
@@ -192,30 +192,53 @@ function writableVolumes(at: (p: string) => string, paths: readonly string[], ex
   return all.map((path) => ({ path, volume: `writable${path.replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '')}` }));
 }
 
+function checkServiceName(where: string, name: string): void {
+  if (name.length > 28 || !SERVICE_NAME.test(name)) {
+    throw new BerthError(
+      where,
+      `${q(name)} is not a valid service name. Use 1 to 28 lower-case letters and digits, starting with a letter, words joined by single hyphens (no trailing or double hyphen): it names the stack file, the log group and IAM roles.`,
+    );
+  }
+}
+
+/** The environment variable a sender gets for each queue it sends to: `WORKER_QUEUE_URL` for `worker`. */
+export function queueUrlVariable(service: string): string {
+  return `${service.toUpperCase().replace(/-/g, '_')}_QUEUE_URL`;
+}
+
+/** The environment variable a queue worker gets for its own queue. */
+export const OWN_QUEUE_URL_VARIABLE = 'QUEUE_URL';
+
 function checkEnvironment(at: (p: string) => string, def: ServiceDefinition): void {
   const env = def.container.environment ?? {};
   const secrets = def.container.secrets ?? {};
+  checkEnvironmentVariables(at, env);
+  // Variables berth sets itself: a queue worker's own queue, and each queue a service sends to.
+  const reserved = new Map<string, string>();
+  if (def.role.kind === 'queueWorker') reserved.set(OWN_QUEUE_URL_VARIABLE, 'the URL of its own queue');
+  for (const h of def.sendsTo ?? []) reserved.set(queueUrlVariable(h.service), `the URL of ${q(h.service)}'s queue (\`sendsTo\`)`);
   for (const name of Object.keys(env)) {
-    if (!ENV_NAME.test(name)) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
-    if (CREDENTIAL_NAME.test(name)) {
-      throw new BerthError(
-        at(`container.environment.${name}`),
-        `${q(name)} looks like a credential, and plain environment values are stored in the task definition for anyone with read access to see. Move it to \`container.secrets\` (SSM SecureString or Secrets Manager).`,
-      );
-    }
     if (name in secrets) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is both a plain variable and a secret. Keep only the secret.`);
+    if (reserved.has(name)) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is set by berth to ${reserved.get(name)}. Remove it, or rename your variable.`);
   }
   for (const [name, source] of Object.entries(secrets)) {
     const where = at(`container.secrets.${name}`);
     if (!ENV_NAME.test(name)) throw new BerthError(where, `${q(name)} is not a valid environment variable name. Use letters, digits and underscores, not starting with a digit.`);
-    if ('ssmParameter' in source) {
+    if (reserved.has(name)) throw new BerthError(where, `${q(name)} is set by berth to ${reserved.get(name)}. Rename the secret.`);
+    if ('generated' in source) {
+      const length = source.generated.length ?? GENERATED_SECRET_LENGTH.default;
+      range(`${where}.generated.length`, length, GENERATED_SECRET_LENGTH.min, GENERATED_SECRET_LENGTH.max, 'the generated secret\'s length');
+    } else if ('ssmParameter' in source) {
       // https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html
-      if (!source.ssmParameter.startsWith('arn:') && !/^\/?[A-Za-z0-9_.\-/]{1,1011}$/.test(source.ssmParameter)) {
-        throw new BerthError(where, `${q(source.ssmParameter)} is not an SSM parameter name. Use letters, digits and \`_.-/\`, for example \`/berth/web/database-password\`, or the parameter's ARN.`);
+      if (!source.ssmParameter.startsWith('arn:') && !/^\/?[A-Za-z0-9_.\-/{}]{1,1011}$/.test(source.ssmParameter)) {
+        throw new BerthError(where, `${q(source.ssmParameter)} is not an SSM parameter name. Use letters, digits and \`_.-/\`, for example \`/berth/{environment}/web/database-password\`, or the parameter's ARN.`);
       }
-    } else if (!source.secretsManagerSecret.startsWith('arn:') && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(source.secretsManagerSecret)) {
+    } else if (!source.secretsManagerSecret.startsWith('arn:') && !/^[A-Za-z0-9/_+=.@{}-]{1,512}$/.test(source.secretsManagerSecret)) {
       throw new BerthError(where, `${q(source.secretsManagerSecret)} is not a Secrets Manager secret name. Use letters, digits and \`/_+=.@-\`, or the secret's ARN.`);
     }
+    const named = 'ssmParameter' in source ? source.ssmParameter : 'secretsManagerSecret' in source ? source.secretsManagerSecret : '';
+    const braces = named.replaceAll('{environment}', '');
+    if (/[{}]/.test(braces)) throw new BerthError(where, `${q(named)} has a \`{...}\` placeholder other than \`{environment}\`. Use \`{environment}\` (the environment's name) or none.`);
   }
 }
 
@@ -271,27 +294,4 @@ function checkWebScaling(at: (p: string) => string, scaling: WebScaling): void {
   if (t.metric === 'requestsPerTarget') {
     if (!(t.requests > 0)) throw new BerthError(at('role.scaling.target.requests'), `is ${q(t.requests)}; it must be above 0 (requests per task per minute). Set it to a positive number.`);
   } else range(at('role.scaling.target.percent'), t.percent, 1, 100, `the ${t.metric} target (percent)`);
-}
-
-function checkSchedule(at: (p: string) => string, role: Role<'scheduled'>): void {
-  // https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
-  const cron = /^cron\((.*)\)$/.exec(role.schedule);
-  if (cron && cron[1]!.trim().split(/\s+/).length !== 6) {
-    throw new BerthError(at('role.schedule'), `${q(role.schedule)} does not have the six fields (minutes hours day-of-month month day-of-week year) of an EventBridge cron expression. Write, for example, \`cron(0 3 * * ? *)\`.`);
-  }
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(role.schedule);
-  if (!cron && (!rate || Number(rate[1]) < 1 || (Number(rate[1]) === 1) !== !rate[2]!.endsWith('s'))) {
-    throw new BerthError(at('role.schedule'), `${q(role.schedule)} is not a rate expression. Write \`rate(<n> <unit>)\` with n >= 1, singular for 1: \`rate(1 hour)\`, \`rate(15 minutes)\`.`);
-  }
-  if (role.timeZone !== undefined && (role.via ?? 'scheduler') === 'eventRule') {
-    throw new BerthError(at('role.timeZone'), 'is set, but EventBridge rules run in UTC only. Remove `timeZone`, or use `via: \'scheduler\'` (EventBridge Scheduler), which has time zones.');
-  }
-  // UTC needs no check, and skipping it spares loading the time-zone database (about 10 ms a build).
-  if (role.timeZone !== undefined && role.timeZone !== 'UTC') {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: role.timeZone });
-    } catch {
-      throw new BerthError(at('role.timeZone'), `${q(role.timeZone)} is not an IANA time zone. Use a name such as \`UTC\` or \`Europe/Paris\`.`);
-    }
-  }
 }

@@ -8,9 +8,10 @@
  * services, so routes of different services should not overlap (for example `/*` and `/api/*` on
  * the same host): give each service its own host or path prefix.
  */
+import { existsSync } from 'node:fs';
 import { BerthError, q } from '../../../src/dsl/errors.ts';
 import { fnv1a } from '../../../src/dsl/hash.ts';
-import type { ServiceDefinition } from './definition.ts';
+import { definedIn, type ServiceDefinition } from './definition.ts';
 
 /** Priorities used: 1..49,999 (50,000 is left free for a catch-all rule). */
 export const PRIORITY_RANGE = 49_999;
@@ -20,9 +21,72 @@ export function priorityOf(name: string): number {
   return (fnv1a(name) % PRIORITY_RANGE) + 1;
 }
 
-/** Where a service's definition lives, for messages. */
-export function definitionFile(name: string): string {
-  return `templates/services/${name}.ts`;
+/**
+ * Where a service's definition lives, for messages: the file that called `defineService`, else
+ * `templates/services/<name>.ts` when that file exists, else the service by name.
+ */
+export function definitionFile(def: ServiceDefinition): string {
+  const file = definedIn(def);
+  if (file) return file;
+  const conventional = `templates/services/${def.name}.ts`;
+  return existsSync(conventional) ? conventional : `service ${q(def.name)}`;
+}
+
+/** `web-api` becomes `WebApi`: the service's part of a logical ID. */
+export function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/** The (host, path) pairs a web service's listener rule matches; `*` for any host or path. */
+function routes(def: ServiceDefinition, domain: string | undefined): string[] {
+  if (def.role.kind !== 'web') return [];
+  const hosts = def.role.route.hosts?.length ? def.role.route.hosts : domain ? [domain] : ['*'];
+  const paths = def.role.route.paths?.length ? def.role.route.paths : ['/*'];
+  return hosts.flatMap((h) => paths.map((p) => `${h.toLowerCase()} ${p}`));
+}
+
+/**
+ * Checks across the estate's services, each a located error naming both services involved: two
+ * services of one name; two names with the same logical ID (`web-2` and `web2` both nest as
+ * `Web2Service`); two web services routing the same host and path, where the listener would send
+ * every request to whichever rule has the lower priority (a hash of the name) and the other
+ * service would get none. `domain` is the environment's host name, which a rule without hosts
+ * matches. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
+ */
+export function checkServices(services: readonly ServiceDefinition[], domain?: string): void {
+  const byName = new Map<string, ServiceDefinition>();
+  const byId = new Map<string, ServiceDefinition>();
+  const byRoute = new Map<string, ServiceDefinition>();
+  for (const s of services) {
+    const other = byName.get(s.name);
+    if (other) {
+      throw new BerthError(
+        `${definitionFile(s)}: name`,
+        `two services are named ${q(s.name)} (the other in ${definitionFile(other)}). Each service needs its own name (it names the stack file, the log group and the listener-rule priority): rename one.`,
+      );
+    }
+    byName.set(s.name, s);
+    const id = pascal(s.name);
+    const clash = byId.get(id);
+    if (clash) {
+      throw new BerthError(
+        `${definitionFile(s)}: name`,
+        `services ${q(clash.name)} (${definitionFile(clash)}) and ${q(s.name)} both become the logical ID ${q(`${id}Service`)} in root.yaml (hyphens are dropped and the next letter or digit capitalised). Rename one of them.`,
+      );
+    }
+    byId.set(id, s);
+    for (const route of routes(s, domain)) {
+      const first = byRoute.get(route);
+      if (first) {
+        const [host, path] = route.split(' ');
+        throw new BerthError(
+          `${definitionFile(s)}: role.route`,
+          `routes host ${q(host!)} and path ${q(path!)}, as service ${q(first.name)} (${definitionFile(first)}) does: the load balancer would send those requests to one of them only. Give each service its own host or path.`,
+        );
+      }
+      byRoute.set(route, s);
+    }
+  }
 }
 
 /**
@@ -31,19 +95,14 @@ export function definitionFile(name: string): string {
  */
 export function assignPriorities(services: readonly ServiceDefinition[]): ReadonlyMap<string, number> {
   const byPriority = new Map<number, string>();
-  const names = new Set<string>();
   const out = new Map<string, number>();
   for (const s of services) {
-    if (names.has(s.name)) {
-      throw new BerthError(`${definitionFile(s.name)}: name`, `two services are named ${q(s.name)}. Each service needs its own name (it names the stack file, the log group and the listener-rule priority): rename one.`);
-    }
-    names.add(s.name);
     if (s.role.kind !== 'web') continue;
     const priority = priorityOf(s.name);
     const other = byPriority.get(priority);
     if (other !== undefined) {
       throw new BerthError(
-        `${definitionFile(s.name)}: name`,
+        `${definitionFile(s)}: name`,
         `services ${q(other)} and ${q(s.name)} both get listener-rule priority ${priority} (it is derived from the name, and each rule on the listener needs its own). ` +
           `Rename ${q(s.name)} or ${q(other)}.`,
       );

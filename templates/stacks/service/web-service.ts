@@ -30,7 +30,12 @@ export function webResources(t: Template, r: Resolved, role: Role<'web'>, vpc: P
     TargetGroupAttributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: String(DEREGISTRATION_DELAY_SECONDS) }],
     Tags: tags,
   });
-  const hosts = role.route.hosts ?? [];
+  // A rule without hosts would match any Host header, so requests for other names that resolve to
+  // the load balancer would reach the service; with a domain, match the environment's name. On the
+  // load balancer's own DNS name (no domain) there is no name to match.
+  // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html#host-conditions
+  const domain = r.s.loadBalancer.dns?.domainName;
+  const hosts = role.route.hosts?.length ? role.route.hosts : domain ? [domain] : [];
   const paths = role.route.paths ?? [];
   const rule = t.resource('ListenerRule', 'AWS::ElasticLoadBalancingV2::ListenerRule', {
     ListenerArn: need(o.ListenerArn, 'ListenerArn').ref,

@@ -32,6 +32,8 @@ export interface KeyProps {
   /** Statements beside the base ones: the service principals that may use the key. @default - none */
   readonly statements?: readonly Json[];
   readonly tags?: readonly { readonly Key: string; readonly Value: Value<string> }[];
+  /** checkov checks this key is exempt from, each with the reason. @default - none */
+  readonly checkovSkips?: readonly { readonly id: string; readonly comment: string }[];
 }
 
 /**
@@ -49,7 +51,7 @@ export function customerKey(t: Template, logicalId: string, props: KeyProps): Re
       KeyPolicy: { Version: '2012-10-17', Statement: [...baseKeyStatements(), ...(props.statements ?? [])] },
       ...(props.tags ? { Tags: props.tags } : {}),
     },
-    RETAIN,
+    { ...RETAIN, ...(props.checkovSkips?.length ? { metadata: { checkov: { skip: props.checkovSkips.map((s) => ({ ...s })) } } } : {}) },
   );
 }
 

@@ -12,7 +12,13 @@ import { sub } from '../../../src/dsl/intrinsic.ts';
 import type { Resource } from '../../../src/dsl/resource.ts';
 import type { Template } from '../../../src/dsl/template.ts';
 
-export type RegistryKey = 'cluster-name' | 'capacity-provider-name' | 'listener-arn' | 'load-balancer-full-name';
+export type RegistryKey =
+  | 'cluster-name'
+  | 'capacity-provider-name'
+  | 'listener-arn'
+  | 'load-balancer-full-name'
+  /** A queue worker's queue, for the services that send to it. */
+  | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`;
 
 /** The SSM parameter name of a registry entry for an environment. */
 export function registryName(environment: string, key: RegistryKey): string {

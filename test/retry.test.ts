@@ -1,0 +1,136 @@
+// A failed first create never blocks the retry (issue 10 §3), against moto: a service stack whose
+// create fails after its log group and queue exist (its cluster is missing) rolls back, leaves no
+// fixed-name resource behind, and the corrected deploy (cluster created, failed stack deleted, as
+// scripts/deploy.sh advises) succeeds; the same stack with the log group on `Retain`, as before,
+// fails the retry with "already exists". moto neither rolls back nor knows RetainExceptOnCreate:
+// test/_moto_server.py patches it to do what CloudFormation documents.
+// Run: node --import tsx --test test/retry.test.ts
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { synthesize } from '../src/dsl/stack.ts';
+import { toPlain } from '../src/emit/plain.ts';
+import { service } from '../templates/stacks/service.ts';
+import { loadSettings } from '../templates/settings/settings.ts';
+import { CASES } from './fixtures/hostile-estate/services.ts';
+import { ROOT } from './_helpers.ts';
+import { startMoto, type Moto } from './_moto.ts';
+
+interface Answer { readonly status: number; readonly stdout: string; readonly stderr: string }
+
+/** One long-lived AWS CLI (test/_awscli.py, the CLI's own driver) against moto. */
+class Cli {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((a: Answer) => void)[] = [];
+  private buffer = '';
+  constructor(
+    env: NodeJS.ProcessEnv,
+    // Explicit: AWS CLI 1.x reads AWS_ENDPOINT_URL, but its SQS client resolves its own endpoint.
+    private readonly endpoint: string,
+  ) {
+    this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        this.waiting.shift()!(JSON.parse(line) as Answer);
+      }
+    });
+  }
+  call(...args: string[]): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin!.write(`${JSON.stringify([...args, '--output', 'json', '--endpoint-url', this.endpoint])}\n`);
+    });
+  }
+  async ok(...args: string[]): Promise<any> {
+    const a = await this.call(...args);
+    assert.equal(a.status, 0, `aws ${args.join(' ')}: ${a.stderr}`);
+    return a.stdout.trim() ? JSON.parse(a.stdout) : undefined;
+  }
+  close(): void {
+    this.child.stdin!.end();
+    this.child.kill();
+  }
+}
+
+let moto: Moto;
+let aws: Cli;
+
+/** The fixture estate's queue worker stack, as berth writes it, in JSON (moto's YAML loader misreads short-form tags). */
+function workerTemplate(logGroupPolicy?: string): string {
+  const settings = loadSettings('test/fixtures/hostile-estate/environments/dev.json');
+  const worker = CASES.ok!.find((s) => s.name === 'worker')!;
+  const doc = toPlain(synthesize(service, { settings, service: worker }).toJSON()) as { Resources: Record<string, { DeletionPolicy?: string }> };
+  if (logGroupPolicy) doc.Resources.LogGroup!.DeletionPolicy = logGroupPolicy;
+  return JSON.stringify(doc);
+}
+
+const create = (stack: string, env: string, body: string) =>
+  aws.call('cloudformation', 'create-stack', '--stack-name', stack, '--template-body', body, '--capabilities', 'CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM',
+    '--parameters', `ParameterKey=EnvironmentName,ParameterValue=${env}`, `ParameterKey=ClusterName,ParameterValue=/berth/${env}/cluster-name`, 'ParameterKey=VpcId,ParameterValue=vpc-0123456789abcdef0', 'ParameterKey=ApplicationSubnetIds,ParameterValue=subnet-0123456789abcdef0');
+const status = async (stack: string) => (await aws.ok('cloudformation', 'describe-stacks', '--stack-name', stack)).Stacks[0].StackStatus as string;
+const logGroups = async () => ((await aws.ok('logs', 'describe-log-groups')).logGroups as { logGroupName: string }[]).map((g) => g.logGroupName).sort();
+const queues = async () => (((await aws.ok('sqs', 'list-queues')) ?? {}).QueueUrls as string[] | undefined ?? []).map((u) => u.slice(u.lastIndexOf('/') + 1)).sort();
+
+before(async () => {
+  moto = await startMoto();
+  aws = new Cli({ ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing', AWS_DEFAULT_REGION: 'eu-west-1', AWS_REGION: 'eu-west-1', AWS_PAGER: '' }, moto.endpoint);
+  // The estate registry entry the stack reads its cluster from; the cluster itself is missing.
+  for (const env of ['dev', 'old']) await aws.ok('ssm', 'put-parameter', '--name', `/berth/${env}/cluster-name`, '--type', 'String', '--value', `${env}-cluster`);
+});
+
+after(() => {
+  aws?.close();
+  moto?.stop();
+});
+
+test('a create that fails after the log group and queue exist rolls back without leaving them, and the corrected deploy succeeds', async () => {
+  const failed = await create('berth-dev-service-worker', 'dev', workerTemplate());
+  assert.notEqual(failed.status, 0);
+  assert.match(failed.stderr, /ClusterNotFoundException/);
+  assert.equal(await status('berth-dev-service-worker'), 'ROLLBACK_COMPLETE');
+  // RetainExceptOnCreate: the failed create took its fixed-name resources with it. The
+  // dead-letter queue (no fixed name, Retain) stays, as CloudFormation keeps it, and blocks nothing.
+  assert.deepEqual(await logGroups(), []);
+  const kept = await queues();
+  assert.ok(!kept.includes('dev-worker'), `the work queue is gone: ${kept.join(', ')}`);
+  assert.ok(kept.some((q) => q.includes('DeadLetterQueue')), 'the unnamed, retained dead-letter queue stays');
+
+  // The fix, then what deploy.sh advises for ROLLBACK_COMPLETE: delete the stack, deploy again.
+  await aws.ok('ecs', 'create-cluster', '--cluster-name', 'dev-cluster');
+  await aws.ok('cloudformation', 'delete-stack', '--stack-name', 'berth-dev-service-worker');
+  const retry = await create('berth-dev-service-worker', 'dev', workerTemplate());
+  assert.equal(retry.status, 0, retry.stderr);
+  assert.equal(await status('berth-dev-service-worker'), 'CREATE_COMPLETE');
+  assert.deepEqual(await logGroups(), ['/berth/dev/worker']);
+  assert.ok((await queues()).includes('dev-worker'));
+
+  // Once created, the data outlives the stack: deletion keeps the log group and the queue.
+  await aws.ok('cloudformation', 'delete-stack', '--stack-name', 'berth-dev-service-worker');
+  assert.deepEqual(await logGroups(), ['/berth/dev/worker']);
+  assert.ok((await queues()).includes('dev-worker'));
+});
+
+test('the same stack with the log group on Retain (the old templates) leaves it behind, and the retry fails with "already exists"', async () => {
+  const body = workerTemplate('Retain');
+  const failed = await create('berth-old-service-worker', 'old', body);
+  assert.notEqual(failed.status, 0);
+  assert.equal(await status('berth-old-service-worker'), 'ROLLBACK_COMPLETE');
+  assert.ok((await logGroups()).includes('/berth/old/worker'), 'Retain kept it through the rollback');
+  await aws.ok('ecs', 'create-cluster', '--cluster-name', 'old-cluster');
+  await aws.ok('cloudformation', 'delete-stack', '--stack-name', 'berth-old-service-worker');
+  const retry = await create('berth-old-service-worker', 'old', body);
+  assert.notEqual(retry.status, 0);
+  assert.match(retry.stderr, /already exists/i);
+});
+
+test('docs/environments.md: the command that reads the recommended ECS AMI answers an AMI ID (moto ships AWS\'s public parameters)', async () => {
+  const line = readFileSync(join(ROOT, 'docs/environments.md'), 'utf8').split('\n').find((l) => l.startsWith('aws ssm get-parameter '))!;
+  const answer = await aws.call(...line.split(' ').slice(1));
+  assert.equal(answer.status, 0, answer.stderr);
+  assert.match(JSON.parse(answer.stdout) as string, /^ami-[0-9a-f]+$/);
+});
