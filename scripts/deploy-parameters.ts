@@ -36,6 +36,9 @@ interface ParameterDeclaration {
   readonly MaxValue?: number;
 }
 
+/** C0 controls and DEL (U+0000-U+001F, U+007F) and the C1 controls (U+0080-U+009F). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 export function readParameters(file: string): Record<string, ParameterDeclaration> {
   const doc = yaml.load(readFileSync(file, 'utf8'), { schema: CFN_SCHEMA }) as { Parameters?: Record<string, ParameterDeclaration> } | undefined;
   return doc?.Parameters ?? {};
@@ -76,6 +79,13 @@ export function resolve(file: string, assignments: readonly string[], existing: 
     const eq = a.indexOf('=');
     const key = a.slice(0, eq);
     const value = a.slice(eq + 1);
+    // A newline would smuggle a second KEY=VALUE past these checks into any line-based consumer;
+    // CloudFormation parameter values are single-line text. Shown escaped, so the error is one line.
+    const control = CONTROL.exec(a);
+    if (control) {
+      const shown = JSON.stringify(a).slice(1, -1);
+      throw new BerthError(`\`--param ${shown}\``, `contains control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (a newline, tab or other control character). Pass the value on one line without control characters.`);
+    }
     if (eq < 1) throw new BerthError(`\`--param ${a}\``, `expected KEY=VALUE, e.g. \`--param DesiredCount=2\`.`);
     const p = params[key];
     if (!p) {
