@@ -3,8 +3,8 @@
  * is a real `aws ...` process with JSON output, so credentials, profiles, AWS_ENDPOINT_URL and
  * signing are exactly the CLI's. Independent calls run concurrently.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface AwsResult {
@@ -22,31 +22,100 @@ export function awsCli(root: string): string {
   return process.env.BERTH_AWS_CLI || (existsSync(join(root, '.venv/bin/aws')) ? join(root, '.venv/bin/aws') : 'aws');
 }
 
-export type Aws = (...args: string[]) => Promise<AwsResult>;
+export type Aws = ((...args: string[]) => Promise<AwsResult>) & { close(): void };
 
-export function makeAws(cli: string): Aws {
-  return (...args: string[]) =>
-    new Promise((resolve) => {
-      const child = spawn(cli, [...args, '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface Answer {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function result(status: number | null, stdout: string, stderr: string): AwsResult {
+  let json: unknown;
+  try {
+    json = stdout.trim() ? JSON.parse(stdout) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const m = /An error occurred \(([^)]+)\)[^:]*: ?(.*)/.exec(stderr);
+  const first = stderr.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+  return { ok: status === 0, json, stderr, code: m?.[1], message: (m?.[2] ?? first).trim() };
+}
+
+/** The Python interpreter a Python-based `aws` script runs on (its shebang), if it is one. */
+function pythonOf(cli: string): string | undefined {
+  try {
+    const first = readFileSync(cli, 'utf8').slice(0, 300).split('\n')[0] ?? '';
+    const m = /^#!\s*(\S*python[0-9.]*)\s*$/.exec(first);
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** One long-lived CLI driver (scripts/deploy-awscli.py), answering its calls in order. */
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((a: Answer) => void)[] = [];
+  private buffer = '';
+
+  constructor(python: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn(python, [join(import.meta.dirname, 'deploy-awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        this.waiting.shift()?.(JSON.parse(line) as Answer);
+      }
+    });
+    this.child.on('close', () => this.waiting.splice(0).forEach((w) => w({ status: 255, stdout: '', stderr: 'the AWS CLI process ended' })));
+  }
+
+  get load(): number {
+    return this.waiting.length;
+  }
+
+  call(args: readonly string[]): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin!.write(`${JSON.stringify(args)}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
+/**
+ * `aws ...` calls in `region` (AWS CLI v1 reads AWS_DEFAULT_REGION, v2 AWS_REGION first; a
+ * `--region` in the arguments wins). A Python-based CLI (the pinned one in .venv) runs as a few
+ * long-lived drivers that share the calls, so a dozen concurrent calls cost one start-up each
+ * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call.
+ */
+export function makeAws(cli: string, region: string, workers = 3): Aws {
+  const env = { ...process.env, AWS_REGION: region, AWS_DEFAULT_REGION: region };
+  const python = pythonOf(cli);
+  const pool: Worker[] = [];
+  const call = (...args: string[]): Promise<AwsResult> => {
+    const argv = [...args, '--output', 'json'];
+    if (python) {
+      if (pool.length < workers && pool.every((w) => w.load > 0)) pool.push(new Worker(python, env));
+      const worker = pool.reduce((a, b) => (b.load < a.load ? b : a));
+      return worker.call(argv).then((a) => result(a.status, a.stdout, a.stderr));
+    }
+    return new Promise((resolve) => {
+      const child = spawn(cli, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => out.push(b));
       child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => resolve({ ok: false, json: undefined, stderr: String(e), message: String(e) }));
-      child.on('close', (status) => {
-        const stdout = Buffer.concat(out).toString('utf8');
-        const stderr = Buffer.concat(err).toString('utf8');
-        let json: unknown;
-        try {
-          json = stdout.trim() ? JSON.parse(stdout) : undefined;
-        } catch {
-          json = undefined;
-        }
-        const m = /An error occurred \(([^)]+)\)[^:]*: ?(.*)/.exec(stderr);
-        const first = stderr.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
-        resolve({ ok: status === 0, json, stderr, code: m?.[1], message: (m?.[2] ?? first).trim() });
-      });
+      child.on('error', (e) => resolve(result(255, '', String(e))));
+      child.on('close', (status) => resolve(result(status, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'))));
     });
+  };
+  return Object.assign(call, { close: () => pool.forEach((w) => w.close()) });
 }
 
 /**

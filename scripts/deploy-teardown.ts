@@ -142,7 +142,9 @@ export async function plan(argv: readonly string[], aws: Aws): Promise<{ blocker
 
 export async function main(argv: readonly string[]): Promise<number> {
   const out = argv[argv.indexOf('--out') + 1]!;
-  const { blockers, retained } = await plan(argv, makeAws(awsCli(ROOT)));
+  const region = argv[argv.indexOf('--region') + 1]!;
+  const aws = makeAws(awsCli(ROOT), region);
+  const { blockers, retained } = await plan(argv, aws).finally(() => aws.close());
   for (const b of blockers) process.stderr.write(`error: ${b}\n`);
   if (blockers.length) return 1;
   writeFileSync(join(out, 'retained.tsv'), retained.map((r) => `${r.join('\t')}\n`).join(''));

@@ -47,6 +47,8 @@ export interface Needs {
   readonly certificates: readonly Found[];
   /** The host names the estate answers on: record names and listener-rule host headers. */
   readonly hostNames: readonly string[];
+  /** Where each host name was found first. */
+  readonly hostWhere: ReadonlyMap<string, Where>;
   readonly images: readonly Found[];
   /** `ValueFrom` of task definitions' secrets (SSM parameters or Secrets Manager secrets) the stack does not create. */
   readonly secrets: readonly Found[];
@@ -62,7 +64,7 @@ export function needs(templates: readonly StackTemplate[]): Needs {
   const linked = new Set<LinkedService>();
   const zones = new Map<string, { where: Where; names: Set<string> }>();
   const certificates: Found[] = [];
-  const hostNames = new Set<string>();
+  const hostNames = new Map<string, Where>();
   const images: Found[] = [];
   const secrets: Found[] = [];
   const unresolved: Where[] = [];
@@ -94,7 +96,7 @@ export function needs(templates: readonly StackTemplate[]): Needs {
     for (const [id, r] of t.ofType('AWS::Route53::RecordSet')) {
       const p = props(r);
       const name = t.resolve(p.Name);
-      if (name) hostNames.add(lower(name));
+      if (name && !hostNames.has(lower(name))) hostNames.set(lower(name), at(id, 'Name', p.Name));
       if (p.HostedZoneId !== undefined) zone(id, 'HostedZoneId', p.HostedZoneId, name);
     }
     for (const [id, r] of t.ofType('AWS::CertificateManager::Certificate')) {
@@ -102,20 +104,20 @@ export function needs(templates: readonly StackTemplate[]): Needs {
         if (isObj(o) && o.HostedZoneId !== undefined) zone(id, `DomainValidationOptions[${i}].HostedZoneId`, o.HostedZoneId, t.resolve(o.DomainName));
       }
     }
-    for (const [, r] of t.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
+    for (const [id, r] of t.ofType('AWS::ElasticLoadBalancingV2::ListenerRule')) {
       for (const c of t.items(props(r).Conditions)) {
         if (!isObj(c) || t.resolve(c.Field) !== 'host-header') continue;
         const cfg = isObj(c.HostHeaderConfig) ? c.HostHeaderConfig.Values : c.Values;
         for (const h of t.items(cfg)) {
           const s = t.resolve(h);
-          if (s) hostNames.add(lower(s));
+          if (s && !hostNames.has(lower(s))) hostNames.set(lower(s), at(id, 'Conditions host-header', h));
         }
       }
     }
     for (const type of ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::ListenerCertificate']) {
       for (const [id, r] of t.ofType(type)) {
         for (const [i, c] of t.items(props(r).Certificates).entries()) {
-          if (!isObj(c) || t.createdHere(c.CertificateArn)) continue;
+          if (!isObj(c) || t.createdHere(t.branch(c.CertificateArn))) continue;
           value(id, `Certificates[${i}].CertificateArn`, c.CertificateArn, certificates);
         }
       }
@@ -129,12 +131,13 @@ export function needs(templates: readonly StackTemplate[]): Needs {
       for (const [i, c] of t.items(p.ContainerDefinitions).entries()) {
         if (!isObj(c)) continue;
         value(id, `ContainerDefinitions[${i}].Image`, c.Image, images);
+        // A secret the stack creates itself (a `Ref` to its own resource) needs nothing from the account.
         for (const [j, s] of t.items(c.Secrets).entries()) {
-          if (!isObj(s) || t.createdHere(s.ValueFrom)) continue;
+          if (!isObj(s) || t.createdHere(t.branch(s.ValueFrom))) continue;
           value(id, `ContainerDefinitions[${i}].Secrets[${j}].ValueFrom`, s.ValueFrom, secrets);
         }
         const creds = isObj(c.RepositoryCredentials) ? c.RepositoryCredentials.CredentialsParameter : undefined;
-        if (creds !== undefined && !t.createdHere(creds)) value(id, `ContainerDefinitions[${i}].RepositoryCredentials.CredentialsParameter`, creds, secrets);
+        if (creds !== undefined && !t.createdHere(t.branch(creds))) value(id, `ContainerDefinitions[${i}].RepositoryCredentials.CredentialsParameter`, creds, secrets);
       }
     }
   }
@@ -142,7 +145,8 @@ export function needs(templates: readonly StackTemplate[]): Needs {
     serviceLinkedRoles: [...linked].sort(),
     zones,
     certificates,
-    hostNames: [...hostNames].sort(),
+    hostNames: [...hostNames.keys()].sort(),
+    hostWhere: hostNames,
     images,
     secrets,
     awsvpcOnEc2,
@@ -164,7 +168,7 @@ export function exampleValues(templates: readonly StackTemplate[], n: Needs, set
   const fix = `Set the real value in ${settingsFile} and run \`make build\``;
   const add = (key: string, line: string) => problems.has(key) || problems.set(key, line);
   for (const name of n.hostNames) {
-    if (EXAMPLE_DOMAIN.test(name)) add(`domain ${name}`, `domain \`${name}\` is an example domain (RFC 2606), not yours. ${fix}.`);
+    if (EXAMPLE_DOMAIN.test(name)) add(`domain ${name}`, `${where(n.hostWhere.get(name)!)}: \`${name}\` is an example domain (RFC 2606), not yours. ${fix}.`);
   }
   for (const t of templates) {
     for (const [id, r] of t.ofType('AWS::CertificateManager::Certificate')) {

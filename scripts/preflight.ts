@@ -28,7 +28,7 @@ import { awsCli, blockingState, explainSts, makeAws, type Aws, type AwsResult } 
 import { resolve, type Resolved } from './deploy-parameters.ts';
 import { exampleValues, needs, SERVICE_LINKED_ROLES, where, type Found, type LinkedService, type Needs } from './preflight-needs.ts';
 import { chooseRegion, knownRegions, type RegionChoice } from './preflight-region.ts';
-import { loadTree, partitionOf, type StackTemplate } from './preflight-templates.ts';
+import { loadTree, partitionOf } from './preflight-templates.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -145,7 +145,7 @@ async function certificates(aws: Aws, certs: readonly Found[], hostNames: readon
       if (cert.Status !== 'ISSUED') {
         return report.problem(`${where(c.where)}: certificate \`${c.value}\` is ${cert.Status}, not ISSUED. ${cert.Status === 'PENDING_VALIDATION' ? 'Complete its DNS validation' : 'Request or import a valid certificate'}, then deploy again.`);
       }
-      const names = [cert.DomainName, ...(cert.SubjectAlternativeNames ?? [])];
+      const names = [...new Set([cert.DomainName, ...(cert.SubjectAlternativeNames ?? [])])];
       const missing = hostNames.filter((h) => !covers(names, h));
       if (missing.length) return report.problem(`${where(c.where)}: certificate \`${c.value}\` (${names.join(', ')}) does not cover ${missing.join(', ')}. Use a certificate for those names.`);
       report.pass(`certificate ${cert.DomainName} is ISSUED${hostNames.length ? ` and covers ${hostNames.join(', ')}` : ''}`);
@@ -264,8 +264,6 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
   const settingsFile = `templates/environments/${o.env}.json`;
 
   let resolved: Resolved | undefined;
-  let templates: StackTemplate[] = [];
-  let need: Needs | undefined;
   if (o.mode !== 'delete') {
     try {
       // The bucket and prefix of a service-catalog deploy come after sts (the default bucket names the account).
@@ -276,9 +274,8 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
       usage = true;
     }
     if (resolved) {
-      templates = loadTree(join(ROOT, file), file, new Map(resolved.values), { region, stackName: o.stackName });
-      need = needs(templates);
-      offline.push(...exampleValues(templates, need, settingsFile));
+      const templates = loadTree(join(ROOT, file), file, new Map(resolved.values), { region, stackName: o.stackName });
+      offline.push(...exampleValues(templates, needs(templates), settingsFile));
     }
   }
   if (offline.length) {
@@ -287,8 +284,18 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
   }
   const regionChoice = (chosen as { choice: RegionChoice }).choice;
 
+  const aws = makeAws(awsCli(ROOT), region);
+  try {
+    return await checkAccount(o, report, env, aws, region, regionChoice);
+  } finally {
+    aws.close();
+  }
+}
+
+/** Steps 2 and 3: credentials, then the account. */
+async function checkAccount(o: Options, report: Report, env: NodeJS.ProcessEnv, aws: Aws, region: string, regionChoice: RegionChoice): Promise<number> {
   // 2. credentials
-  const aws = makeAws(awsCli(ROOT));
+  const file = join('output', o.env, `${o.template}.yaml`);
   const [sts, described] = await Promise.all([
     aws('sts', 'get-caller-identity', '--region', region),
     aws('cloudformation', 'describe-stacks', '--stack-name', o.stackName, '--region', region),
@@ -325,9 +332,7 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
       return 2;
     }
     // Values resolved now that the account is known (ARNs built with AWS::AccountId).
-    templates = loadTree(join(ROOT, file), file, new Map(parameters.values), { region, accountId: account, stackName: o.stackName });
-    need = needs(templates);
-    const n = need;
+    const n = needs(loadTree(join(ROOT, file), file, new Map(parameters.values), { region, accountId: account, stackName: o.stackName }));
     await Promise.all([
       serviceLinkedRoles(aws, n.serviceLinkedRoles, collect),
       hostedZones(aws, n.zones, collect),

@@ -2,7 +2,7 @@
  * scripts/deploy.sh against a local AWS endpoint: one moto server (`.venv/bin/moto_server`) on
  * 127.0.0.1 for the suite, the real script run with AWS_ENDPOINT_URL, and real describe calls
  * (the pinned AWS CLI, JSON) to check what it created. No AWS credentials are needed. The describe
- * calls go through one long-lived AWS CLI process (test/_awscli.py runs the CLI's own driver), so
+ * calls go through one long-lived AWS CLI process (scripts/deploy-awscli.py runs the CLI's own driver), so
  * each costs milliseconds instead of a Python start-up.
  *
  * moto is an emulator, not AWS. Where a check cannot run on it, the test says so next to the
@@ -94,14 +94,14 @@ function deploy(args: readonly string[], opts: { dir?: string; env?: Record<stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
 
-/** The AWS CLI, one process for the suite (test/_awscli.py): `call(args)` is `aws args...`. */
+/** The AWS CLI, one process for the suite (scripts/deploy-awscli.py): `call(args)` is `aws args...`. */
 class AwsCli {
   private readonly child: ChildProcess;
   private readonly waiting: ((r: Omit<Run, 'all'>) => void)[] = [];
   private buffer = '';
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'scripts/deploy-awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;
       for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
