@@ -385,7 +385,8 @@ if [[ $TEMPLATE == service-catalog ]]; then
   PRODUCT_VERSION=$(node --import tsx scripts/deploy-parameters.ts "output/$ENV_NAME/service-catalog.yaml" --default TemplateVersion)
   PRODUCT_KEY=$PREFIX/$ENV_NAME/$PRODUCT_VERSION
   mkdir "$TMP/products"
-  for f in "output/$ENV_NAME"/root.yaml "output/$ENV_NAME"/service-*.yaml; do
+  # The products: the foundation and one per service (root.yaml, the whole estate, is not one).
+  for f in "output/$ENV_NAME"/foundation.yaml "output/$ENV_NAME"/service-*.yaml; do
     name=${f##*/}; name=${name%.yaml}
     [[ $name != service-catalog ]] || continue
     package "$name" "$PRODUCT_KEY" "$TMP/products/$name.yaml"

@@ -39,6 +39,7 @@
  */
 import path from 'node:path';
 import { parseTemplate as readTemplate } from '../../src/emit/parse.ts';
+import { starActions } from '../../templates/stacks/launch-role.ts';
 
 export type PolicyRule =
   | 'ingress-from-security-groups'
@@ -49,7 +50,8 @@ export type PolicyRule =
   | 'ecs-exec-off'
   | 'awsvpc-block-imds'
   | 'trust-scoped'
-  | 'stateful-retained';
+  | 'stateful-retained'
+  | 'launch-role-no-escalation';
 
 export const POLICY_RULES: readonly PolicyRule[] = [
   'ingress-from-security-groups',
@@ -61,6 +63,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   'awsvpc-block-imds',
   'trust-scoped',
   'stateful-retained',
+  'launch-role-no-escalation',
 ];
 
 /** One parsed template: the file it came from and its document in long-form intrinsics. */
@@ -135,6 +138,9 @@ export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   ...sar('list_amazoncloudwatch.html', ['cloudwatch:DescribeAlarms']),
   ...sar('list_awscertificatemanager.html', ['acm:RequestCertificate']),
   ...sar('list_awscloudformation.html', ['cloudformation:ValidateTemplate', 'cloudformation:GetTemplateSummary']),
+  // Every other action the launch role's handlers call that takes no resource type, per the IAM
+  // action list of the pinned cfn-lint (templates/stacks/launch-role.generated.ts, `make permissions`).
+  ...Object.fromEntries(starActions().map((a) => [a, 'https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html (via cfn-lint\'s IAM action list)'])),
 };
 
 /** Entries of RESOURCE_STAR_ACTIONS that cite one Service Authorization Reference page. */
@@ -439,8 +445,29 @@ function _isStarAction(a: string): boolean {
   return a === '*' || a === '*:*';
 }
 
+/**
+ * Managed policies this template uses as permissions boundaries (named by an
+ * `iam:PermissionsBoundary` condition or a role's PermissionsBoundary): a boundary grants nothing
+ * by itself, it caps what the roles' own policies grant, so Resource `*` there is no grant.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+ */
+function _boundaries(ctx: Context): Set<string> {
+  const ids = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (!_isObj(v)) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'iam:PermissionsBoundary' || k === 'PermissionsBoundary') for (const id of _referencedIds(x)) ids.add(id);
+      visit(x);
+    }
+  };
+  ctx.resources.forEach((r) => visit(r.properties));
+  return new Set([...ids].filter((id) => ctx.resources.some((r) => r.id === id && r.type === 'AWS::IAM::ManagedPolicy')));
+}
+
 function _statements(ctx: Context): Evaluation[] {
   const out: Evaluation[] = [];
+  const boundaries = _boundaries(ctx);
   for (const doc of _policyDocuments(ctx)) {
     if (!_isObj(doc.document)) continue;
     for (const st of _items(doc.document.Statement, _key(doc.path, 'Statement'))) {
@@ -466,7 +493,7 @@ function _statements(ctx: Context): Evaluation[] {
       out.push({ rule: 'no-star-action', findings: star });
 
       const resource: PolicyFinding[] = [];
-      if (allow && !doc.keyPolicy) {
+      if (allow && !doc.keyPolicy && !boundaries.has(r.id)) {
         if (_literals(s.Resource).includes('*')) {
           const scoped = actions.filter((a) => !Object.hasOwn(RESOURCE_STAR_ACTIONS, a));
           const computed = s.Action !== undefined && actions.length === 0;
@@ -654,6 +681,78 @@ function _stateful(ctx: Context): Evaluation[] {
     }));
 }
 
+// --- rule 10: a Service Catalog launch role cannot escalate ----------------------------------------
+
+/**
+ * IAM actions that change what some principal may do: writing a role's policies, trust or
+ * boundary, passing a role, and anything on users, groups, policies and keys. A launch role (a
+ * role Service Catalog assumes) may do the role ones only on the estate's own roles (the
+ * `/berth/` path), role writes only with the permissions boundary required, PassRole only to a
+ * named service; the rest never.
+ * https://docs.aws.amazon.com/servicecatalog/latest/adminguide/constraints-launch.html
+ */
+const ROLE_ESCALATION = ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:PassRole'];
+const BOUNDED = new Set(['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePermissionsBoundary']);
+const NEVER = [
+  'iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:CreateUser', 'iam:PutUserPolicy', 'iam:AttachUserPolicy',
+  'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:AddUserToGroup', 'iam:PutGroupPolicy', 'iam:AttachGroupPolicy',
+  'iam:PutUserPermissionsBoundary', 'iam:DeleteUserPermissionsBoundary',
+];
+
+/** Does the policy action `pattern` (wildcards allowed) cover `action`? */
+function _covers(pattern: string, action: string): boolean {
+  if (pattern === '*') return true;
+  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+  return re.test(action);
+}
+
+/** Text of a Resource value (literals and Fn::Sub strings), to see what it names. */
+function _resourceTexts(v: unknown): string[] {
+  return _items(v, '').map((a) => (typeof a.value === 'string' ? a.value : _isObj(a.value) && 'Fn::Sub' in a.value ? JSON.stringify(a.value['Fn::Sub']) : JSON.stringify(a.value)));
+}
+
+function _launchRoles(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  const launchRoles = ctx.resources.filter((r) => r.type === 'AWS::IAM::Role' && JSON.stringify(r.properties.AssumeRolePolicyDocument ?? '').includes('servicecatalog.amazonaws.com'));
+  for (const role of launchRoles) {
+    // Its inline policies and the managed policies of this template it attaches.
+    const attached = _referencedIds(role.properties.ManagedPolicyArns);
+    const docs: [Resource, unknown, string][] = [
+      ..._items(role.properties.Policies, 'Properties.Policies').flatMap((p): [Resource, unknown, string][] => (_isObj(p.value) ? [[role, p.value.PolicyDocument, _key(p.path, 'PolicyDocument')]] : [])),
+      ...ctx.resources.filter((r) => attached.has(r.id) && r.type === 'AWS::IAM::ManagedPolicy').map((r): [Resource, unknown, string] => [r, r.properties.PolicyDocument, 'Properties.PolicyDocument']),
+    ];
+    for (const [owner, document, path] of docs) {
+      if (!_isObj(document)) continue;
+      for (const st of _items(document.Statement, _key(path, 'Statement'))) {
+        if (!_isObj(st.value) || !_literals(st.value.Effect).includes('Allow')) continue;
+        const s = st.value;
+        const actions = _literals(s.Action);
+        const findings: PolicyFinding[] = [];
+        const fail = (message: string) => findings.push(_finding(ctx, owner, _key(st.path, 'Action'), 'launch-role-no-escalation', `lets launch role \`${role.id}\` ${message}`));
+        const never = NEVER.filter((a) => actions.some((p) => _covers(p, a)));
+        if (never.length || s.NotAction !== undefined) fail(`${never.length ? never.map((a) => `\`${a}\``).join(', ') : 'every action but some (NotAction)'}: a way to grant itself or others more than the products need. Remove ${never.length ? 'them' : 'NotAction'}.`);
+        const escalating = ROLE_ESCALATION.filter((a) => actions.some((p) => _covers(p, a)));
+        if (escalating.length) {
+          const outside = _resourceTexts(s.Resource).filter((t) => !/:role\/berth\/|:instance-profile\/berth\//.test(t));
+          if (outside.length || s.NotResource !== undefined) {
+            fail(`${escalating.map((a) => `\`${a}\``).join(', ')} on ${outside.length ? outside.map((t) => `\`${t}\``).join(', ') : 'NotResource'}: roles outside the estate (the /berth/<environment>/ path), so it could write or pass any such role. Scope Resource to \`role/berth/<environment>/...\`.`);
+          }
+          const keys = JSON.stringify(s.Condition ?? {});
+          const unbounded = escalating.filter((a) => BOUNDED.has(a));
+          if (unbounded.length && !keys.includes('iam:PermissionsBoundary')) {
+            fail(`${unbounded.map((a) => `\`${a}\``).join(', ')} without requiring the permissions boundary: a role it writes could hold any permission. Add \`Condition: { StringEquals: { iam:PermissionsBoundary: <the boundary policy> } }\`.`);
+          }
+          if (escalating.includes('iam:PassRole') && !keys.includes('iam:PassedToService')) {
+            fail('`iam:PassRole` to any service: a role could be handed to a service that runs code. Add `Condition: { StringEquals: { iam:PassedToService: <the service> } }`.');
+          }
+        }
+        out.push({ rule: 'launch-role-no-escalation', findings });
+      }
+    }
+  }
+  return out;
+}
+
 function _emptyResult(): PolicyResult {
   const passedByRule = Object.fromEntries(POLICY_RULES.map((r) => [r, 0])) as Record<PolicyRule, number>;
   return { passed: 0, passedByRule, findings: [], skipped: [] };
@@ -663,7 +762,7 @@ function _emptyResult(): PolicyResult {
 export function checkTemplate(t: PolicyTemplate, options: PolicyOptions = {}): PolicyResult {
   const ctx: Context = { file: t.file, resources: _resources(t.template), options };
   const result = _emptyResult();
-  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx)]) {
+  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx), ..._launchRoles(ctx)]) {
     if (e.skipped) result.skipped.push(e.skipped);
     else if (e.findings.length) result.findings.push(...e.findings);
     else {

@@ -8,7 +8,7 @@ import { AWS, sub, type Intrinsic, type Json, type Value } from '../../../src/ds
 import type { Parameter } from '../../../src/dsl/parameter.ts';
 import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
 import type { Template } from '../../../src/dsl/template.ts';
-import { inlinePolicy, serviceTrust } from '../shared/iam.ts';
+import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
 import type { Resolved } from './resolve.ts';
@@ -89,6 +89,7 @@ export function taskRoles(t: Template, r: Resolved, logGroup: Resource<'AWS::Log
   const execution = t.resource('ExecutionRole', 'AWS::IAM::Role', {
     Description: `ECS agent for ${r.name}: pulls the image, writes logs, reads the declared secrets.`,
     AssumeRolePolicyDocument: serviceTrust('ecs-tasks.amazonaws.com'),
+    ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     Policies: [
       inlinePolicy('start-task', [
         { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup.getAtt('Arn') },
@@ -130,6 +131,7 @@ export function taskRoles(t: Template, r: Resolved, logGroup: Resource<'AWS::Log
   const task = t.resource('TaskRole', 'AWS::IAM::Role', {
     Description: `The ${r.name} application: only what its code needs.`,
     AssumeRolePolicyDocument: serviceTrust('ecs-tasks.amazonaws.com'),
+    ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     ...(statements.length ? { Policies: [inlinePolicy('application', statements)] } : {}),
   });
   return { execution, task };
