@@ -410,6 +410,7 @@ print_changes() {
     case $replacement in True) replacement=yes ;; False) replacement=no ;; Conditional) replacement=conditional ;; *) replacement=- ;; esac
     printf '  %-24s %-7s %-40s %-44s %s\n' "$2" "$action" "$id" "$type" "$replacement"
     CHANGES=$((CHANGES + 1))
+    if [[ $action == Modify && ($type == AWS::AutoScaling::AutoScalingGroup || $type == AWS::EC2::LaunchTemplate) ]]; then INSTANCES+=("$2/$id"); fi
     if [[ $type == AWS::CloudFormation::Stack && -n $nested && $nested != None ]]; then print_changes "$nested" "$2/$id"; fi
   done <<<"$rows"
 }
@@ -440,7 +441,15 @@ if ((PREVIEW)); then
   fi
   [[ $cs_status == CREATE_COMPLETE ]] || die "the change set failed: $reason"
   printf '  %-24s %-7s %-40s %-44s %s\n' stack action 'logical ID' type replacement
+  INSTANCES=()
   print_changes "$CS" "$STACK_NAME"
+  # In plain words: a new launch template version (a changed instance setting, or a new ECS-optimized
+  # AMI from its SSM parameter) makes the group's rolling update replace every EC2 instance, a batch
+  # at a time, while tasks drain to the new ones.
+  # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-rollingupdate
+  if ((${#INSTANCES[@]})); then
+    printf '%s\n' "Instances: this change replaces the cluster's EC2 instances (${INSTANCES[*]} change). The Auto Scaling group's rolling update starts new instances from the new launch template version and terminates the old ones a batch at a time; ECS drains their tasks to the new instances first. Expect a few minutes per instance."
+  fi
   pass "preview of $STACK_NAME: $CHANGES changes shown; the change set is deleted and nothing was executed"
   exit 0
 fi

@@ -715,6 +715,28 @@ test('a failed nested stack: events of root and nested stack as they arrive, the
   }
 });
 
+test('--preview says in plain words when a change replaces the cluster\'s instances (scripted CLI)', () => {
+  // moto creates no nested change sets, so this plays a root change set whose nested cluster change
+  // set modifies the launch template and the Auto Scaling group (test/fixtures/fake-aws/aws).
+  const dir = makeSandbox();
+  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  try {
+    rmSync(join(dir, '.venv'));
+    mkdirSync(join(dir, '.venv/bin'), { recursive: true });
+    cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
+    const r = deploy(['dev', '--preview'], { dir, env: { FAKE_AWS_STATE: state, AWS_ENDPOINT_URL: undefined } });
+    assert.equal(r.status, 0, r.all);
+    assert.match(r.stdout, /\n  berth-dev\/Cluster +Modify +AutoScalingGroup +AWS::AutoScaling::AutoScalingGroup +conditional\n/);
+    assert.match(
+      r.stdout,
+      /\nInstances: this change replaces the cluster's EC2 instances \(berth-dev\/Cluster\/LaunchTemplate berth-dev\/Cluster\/AutoScalingGroup change\)\. The Auto Scaling group's rolling update starts new instances from the new launch template version and terminates the old ones a batch at a time; ECS drains their tasks to the new instances first\. Expect a few minutes per instance\.\n\[pass\] preview of berth-dev: 3 changes shown/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+});
+
 test('make deploy and make publish run scripts/deploy.sh with the environment and options', () => {
   const deployCmd = spawnSync('make', ['-n', '-C', ROOT, 'deploy', 'ENV=dev', 'ARGS=--template network --preview'], { encoding: 'utf8' }).stdout;
   assert.match(deployCmd, /^scripts\/deploy.sh dev --template network --preview$/m);
