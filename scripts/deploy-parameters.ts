@@ -13,9 +13,11 @@
  * Values are checked against the template's constraints before any AWS call, with the messages
  * CloudFormation would give, so a typo fails in a second rather than after a change set.
  *
- * Prints one `KEY=VALUE` per line (for `aws cloudformation deploy --parameter-overrides`), or with
- * `--json` the `Parameters` list of `create-change-set` (previous values as `UsePreviousValue`).
- * Exits 2 with one `error: ...` line for a mistake.
+ * scripts/preflight.ts calls `resolve` and writes the values as JSON files for the CLI (no
+ * line-based parsing: a value with a newline is refused here, see CONTROL). Run alone it prints one
+ * `KEY=VALUE` per line for reading, or with `--json` the `Parameters` list of `create-change-set`
+ * (previous values as `UsePreviousValue`); `--default NAME` prints a parameter's default (deploy.sh
+ * reads TemplateVersion so). Exits 2 with one `error: ...` line for a mistake.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
