@@ -163,7 +163,7 @@ const EXAMPLE_DOMAIN = /(^|\.)example\.(com|net|org)$/i;
 const EXAMPLE_ACCOUNT = '123456789012';
 
 /** Every example value the templates would deploy: one line each (a value found in several places once). */
-export function exampleValues(templates: readonly StackTemplate[], n: Needs, settingsFile: string): string[] {
+export function exampleValues(templates: readonly StackTemplate[], n: Needs, settingsFile: string, parametersGiven = true): string[] {
   const problems = new Map<string, string>();
   const fix = `Set the real value in ${settingsFile} and run \`make build\``;
   const add = (key: string, line: string) => problems.has(key) || problems.set(key, line);
@@ -184,7 +184,7 @@ export function exampleValues(templates: readonly StackTemplate[], n: Needs, set
   }
   for (const image of n.images) {
     if (image.value.startsWith(`${EXAMPLE_ACCOUNT}.`)) {
-      const how = image.where.parameter ? `Pass \`--param ${image.where.parameter}=<your image>\`, or set the image in ${settingsFile} and run \`make build\`` : fix;
+      const how = image.where.parameter && parametersGiven ? `Pass \`--param ${image.where.parameter}=<your image>\`, or set the image in ${settingsFile} and run \`make build\`` : fix;
       add(`image ${image.value}`, `${where(image.where)}: image \`${image.value}\` is in example account ${EXAMPLE_ACCOUNT}. ${how}.`);
     }
   }

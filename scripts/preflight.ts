@@ -20,7 +20,7 @@
  * list of KEY=VALUE for `aws cloudformation deploy --parameter-overrides file://...`: no
  * line-based parsing anywhere).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BerthError } from '../src/dsl/errors.ts';
@@ -28,7 +28,7 @@ import { awsCli, blockingState, explainSts, makeAws, type Aws, type AwsResult } 
 import { resolve, type Resolved } from './deploy-parameters.ts';
 import { exampleValues, needs, SERVICE_LINKED_ROLES, where, type Found, type LinkedService, type Needs } from './preflight-needs.ts';
 import { chooseRegion, knownRegions, type RegionChoice } from './preflight-region.ts';
-import { loadTree, partitionOf } from './preflight-templates.ts';
+import { loadTree, partitionOf, type Pseudo, type StackTemplate } from './preflight-templates.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -75,6 +75,19 @@ function settingsRegion(env: string): RegionChoice | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The templates a deploy puts into the account, with their values. Publishing the portfolio
+ * deploys no product, but it is what users will provision: its products (the foundation and the
+ * services, with their defaults) are checked as if deployed, so `make publish` refuses what a
+ * provisioning would fail on.
+ */
+function deployed(o: Options, file: string, values: ReadonlyMap<string, string | undefined>, pseudo: Pseudo): StackTemplate[] {
+  const own = loadTree(join(ROOT, file), file, values, pseudo);
+  if (o.template !== 'service-catalog') return own;
+  const products = readdirSync(join(ROOT, 'output', o.env)).filter((f) => f === 'foundation.yaml' || (f.startsWith('service-') && f.endsWith('.yaml') && f !== 'service-catalog.yaml'));
+  return [...own, ...products.sort().flatMap((f) => loadTree(join(ROOT, 'output', o.env, f), join('output', o.env, f), new Map(), { ...pseudo, stackName: undefined }))];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,8 +287,9 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
       usage = true;
     }
     if (resolved) {
-      const templates = loadTree(join(ROOT, file), file, new Map(resolved.values), { region, stackName: o.stackName });
-      offline.push(...exampleValues(templates, needs(templates), settingsFile));
+      const templates = deployed(o, file, new Map(resolved.values), { region, stackName: o.stackName });
+      // A product's parameters are the provisioning user's, not this deploy's: the fix is the settings.
+      offline.push(...exampleValues(templates, needs(templates), settingsFile, o.template !== 'service-catalog'));
     }
   }
   if (offline.length) {
@@ -332,7 +346,7 @@ async function checkAccount(o: Options, report: Report, env: NodeJS.ProcessEnv, 
       return 2;
     }
     // Values resolved now that the account is known (ARNs built with AWS::AccountId).
-    const n = needs(loadTree(join(ROOT, file), file, new Map(parameters.values), { region, accountId: account, stackName: o.stackName }));
+    const n = needs(deployed(o, file, new Map(parameters.values), { region, accountId: account, stackName: o.stackName }));
     await Promise.all([
       serviceLinkedRoles(aws, n.serviceLinkedRoles, collect),
       hostedZones(aws, n.zones, collect),
