@@ -29,8 +29,9 @@ export const estate: Estate = {
     const settings = loadSettings(settingsFile(environment));
     const estate = synthesize(root, { settings, services });
     // The foundation (network, load balancer, cluster) is the portfolio's first product; the
-    // portfolio publishes it and the services. Both are top-level templates beside the root.
+    // portfolio publishes it and the services. Both are top-level templates beside the root. The
+    // root comes after the foundation: the nested templates both name are the root's children.
     const foundation = synthesizeFoundation(settings);
-    return [estate, foundation, synthesize(serviceCatalog, { settings, services, estate, foundation })];
+    return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation })];
   },
 };
