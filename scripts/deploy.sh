@@ -148,17 +148,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The stale-output check (Node) runs beside the preflight.
-CHECK_PID=''
-if ((!DELETE)); then
-  node --import tsx src/cli/main.ts build --check --env "$ENV_NAME" >"$TMP/check.out" 2>&1 &
-  CHECK_PID=$!
-  CLEANUP+=("kill $CHECK_PID")
-fi
-
-# The preflight: flags, parameters and example values offline, then credentials, the stack's state
-# and what the templates need from the account (scripts/preflight.ts). Its problems are printed
-# one per line; it exits 2 for flags and parameters, 1 for the account.
+# The preflight: flags, parameters and example values offline, then credentials, the stack's state,
+# what the templates need from the account and whether output/ is stale (scripts/preflight.ts).
+# Its problems are printed one per line; it exits 2 for flags and parameters, 1 otherwise.
 PREFLIGHT=(--template "$TEMPLATE" --stack-name "$STACK_NAME" --out "$TMP" --prefix "$PREFIX")
 [[ -z $REGION ]] || PREFLIGHT+=(--region "$REGION")
 [[ -z $BUCKET ]] || PREFLIGHT+=(--bucket "$BUCKET")
@@ -305,10 +297,6 @@ sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 25
 HASH=$(for f in "output/$ENV_NAME"/*.yaml; do printf '%s\n' "${f##*/}"; cat "$f"; done | sha256)
 VERSION=${HASH:0:12}
 
-if ! wait "$CHECK_PID"; then
-  sed 's/^error: //' "$TMP/check.out" >&2
-  die "refusing to deploy stale output/$ENV_NAME/. Run \`make build\`, review and commit the diff, then deploy again."
-fi
 pass "output/$ENV_NAME/ is up to date"
 
 # scripts/lint/main.ts answers an output it has linted before (same templates, allow-list, settings

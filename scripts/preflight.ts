@@ -9,7 +9,8 @@
  *    (names, values against the template's constraints, control characters), and example values
  *    the templates would deploy (a domain under example.com, a zone ID containing EXAMPLE, an
  *    image in account 123456789012). Problems: exit 2 for flags and parameters, 1 otherwise.
- * 2. `aws sts get-caller-identity`, with what actually failed when it fails.
+ * 2. `aws sts get-caller-identity`, with what actually failed when it fails; beside it and the
+ *    account checks, `berth build --check`: stale output is refused.
  * 3. The account, all calls at once: the stack's state (one that blocks a deploy is refused with
  *    the fix), the service-linked roles the templates need (created when missing), hosted zones,
  *    given certificates, ECR images, the SSM parameters and secrets the task definitions
@@ -20,6 +21,7 @@
  * list of KEY=VALUE for `aws cloudformation deploy --parameter-overrides file://...`: no
  * line-based parsing anywhere).
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -298,12 +300,34 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
   }
   const regionChoice = (chosen as { choice: RegionChoice }).choice;
 
+  // Is output/<env>/ what `make build` makes of the sources? Started now, beside the account
+  // checks, and only now: a run refused offline pays nothing for it.
+  const stale = o.mode === 'delete' ? Promise.resolve(undefined) : staleOutput(o.env);
   const aws = makeAws(awsCli(ROOT), region);
+  let code: number;
   try {
-    return await checkAccount(o, report, env, aws, region, regionChoice);
+    code = await checkAccount(o, report, env, aws, region, regionChoice);
   } finally {
     aws.close();
   }
+  const check = await stale;
+  if (check !== undefined) {
+    process.stderr.write(check);
+    report.problem(`refusing to deploy stale output/${o.env}/. Run \`make build\`, review and commit the diff, then deploy again.`);
+    return 1;
+  }
+  return code;
+}
+
+/** `berth build --check` for the environment: its report when output/ is stale, else undefined. */
+function staleOutput(environment: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'build', '--check', '--env', environment], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => out.push(b));
+    child.on('close', (status) => resolve(status === 0 ? undefined : Buffer.concat(out).toString('utf8').replace(/^error: /gm, '')));
+  });
 }
 
 /** Steps 2 and 3: credentials, then the account. */
