@@ -4,6 +4,7 @@
  *
  *   node --import tsx scripts/preflight.ts <env> --template T --stack-name S --out DIR
  *        [--region R] [--bucket B] [--prefix P] [--mode deploy|preview|delete] [--param K=V ...]
+ *        [--no-build-check]   (a template berth does not build, such as the preflight tests' fixture)
  *
  * 1. Offline, before credentials are needed: the Region and where it came from, the parameters
  *    (names, values against the template's constraints, control characters), and example values
@@ -44,6 +45,8 @@ export interface Options {
   readonly prefix: string;
   readonly mode: 'deploy' | 'preview' | 'delete';
   readonly params: readonly string[];
+  /** Skip `berth build --check` (deploy.sh never does). @default false */
+  readonly noBuildCheck?: boolean;
 }
 
 /** What the checks print: passes and notes on stdout, problems on stderr. */
@@ -60,12 +63,13 @@ export function parseArgs(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--param') params.push(argv[++i] ?? '');
+    else if (a === '--no-build-check') o['no-build-check'] = 'yes';
     else if (a.startsWith('--')) o[a.slice(2)] = argv[++i];
     else env = a;
   }
   if (!env || !o.template || !o['stack-name'] || !o.out) throw new BerthError('scripts/preflight.ts', 'usage: preflight.ts <env> --template T --stack-name S --out DIR [--region R] [--bucket B] [--prefix P] [--mode deploy|preview|delete] [--param K=V ...]');
   const mode = (o.mode ?? 'deploy') as Options['mode'];
-  return { env, template: o.template, stackName: o['stack-name'], out: o.out, region: o.region, bucket: o.bucket || undefined, prefix: o.prefix ?? 'berth', mode, params };
+  return { env, template: o.template, stackName: o['stack-name'], out: o.out, region: o.region, bucket: o.bucket || undefined, prefix: o.prefix ?? 'berth', mode, params, noBuildCheck: o['no-build-check'] === 'yes' };
 }
 
 /** The environment's own Region, from its settings file (`region`). */
@@ -302,7 +306,7 @@ export async function preflight(o: Options, report: Report, env: NodeJS.ProcessE
 
   // Is output/<env>/ what `make build` makes of the sources? Started now, beside the account
   // checks, and only now: a run refused offline pays nothing for it.
-  const stale = o.mode === 'delete' ? Promise.resolve(undefined) : staleOutput(o.env);
+  const stale = o.mode === 'delete' || o.noBuildCheck ? Promise.resolve(undefined) : staleOutput(o.env);
   const aws = makeAws(awsCli(ROOT), region);
   let code: number;
   try {
