@@ -33,7 +33,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types schema clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema clean deploy publish require-env
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=
 
 types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts
+
+permissions: install ## Regenerate templates/stacks/launch-role.generated.ts from AWS's resource provider schemas (pinned in requirements.txt)
+	$(TSX) scripts/gen-permissions.ts
 
 schema: $(STAMPS)/npm ## Regenerate templates/settings/settings.schema.json from templates/settings/settings.ts
 	$(TSX) scripts/gen-schema.ts

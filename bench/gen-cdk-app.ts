@@ -316,7 +316,9 @@ export function generate(env: string): string {
     );
   // Top-level templates (the root, and any beside it) become stacks, the others nested stacks.
   const nestedFiles = new Set(files.flatMap(({ template }) => [...nestedOf(template).keys()].map((id) => String((((template.Resources as Obj)[id] as Obj).Properties as Obj).TemplateURL))));
-  const [root, ...others] = files.filter((f) => !nestedFiles.has(f.file));
+  const tops = files.filter((f) => !nestedFiles.has(f.file));
+  const root = tops.find((f) => f.file === 'root.yaml') ?? tops[0];
+  const others = tops.filter((f) => f !== root);
   for (const { file, template } of files.filter((f) => nestedFiles.has(f.file))) {
     classes.push(`/** ${file} */\nclass ${className(file)} extends cdk.NestedStack {\n  constructor(scope, id, props) {\n    super(scope, id, props);\n${body(template, nestedOf(template), imports).join('\n')}\n  }\n}\n`);
   }

@@ -13,9 +13,11 @@
  * Values are checked against the template's constraints before any AWS call, with the messages
  * CloudFormation would give, so a typo fails in a second rather than after a change set.
  *
- * Prints one `KEY=VALUE` per line (for `aws cloudformation deploy --parameter-overrides`), or with
- * `--json` the `Parameters` list of `create-change-set` (previous values as `UsePreviousValue`).
- * Exits 2 with one `error: ...` line for a mistake.
+ * scripts/preflight.ts calls `resolve` and writes the values as JSON files for the CLI (no
+ * line-based parsing: a value with a newline is refused here, see CONTROL). Run alone it prints one
+ * `KEY=VALUE` per line for reading, or with `--json` the `Parameters` list of `create-change-set`
+ * (previous values as `UsePreviousValue`); `--default NAME` prints a parameter's default (deploy.sh
+ * reads TemplateVersion so). Exits 2 with one `error: ...` line for a mistake.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -35,6 +37,9 @@ interface ParameterDeclaration {
   readonly MinValue?: number;
   readonly MaxValue?: number;
 }
+
+/** C0 controls and DEL (U+0000-U+001F, U+007F) and the C1 controls (U+0080-U+009F). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function readParameters(file: string): Record<string, ParameterDeclaration> {
   const doc = yaml.load(readFileSync(file, 'utf8'), { schema: CFN_SCHEMA }) as { Parameters?: Record<string, ParameterDeclaration> } | undefined;
@@ -76,6 +81,13 @@ export function resolve(file: string, assignments: readonly string[], existing: 
     const eq = a.indexOf('=');
     const key = a.slice(0, eq);
     const value = a.slice(eq + 1);
+    // A newline would smuggle a second KEY=VALUE past these checks into any line-based consumer;
+    // CloudFormation parameter values are single-line text. Shown escaped, so the error is one line.
+    const control = CONTROL.exec(a);
+    if (control) {
+      const shown = JSON.stringify(a).slice(1, -1);
+      throw new BerthError(`\`--param ${shown}\``, `contains control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (a newline, tab or other control character). Pass the value on one line without control characters.`);
+    }
     if (eq < 1) throw new BerthError(`\`--param ${a}\``, `expected KEY=VALUE, e.g. \`--param DesiredCount=2\`.`);
     const p = params[key];
     if (!p) {

@@ -13,8 +13,11 @@ usage() {
   cat <<'EOF'
 Usage: scripts/deploy.sh <env> [options]
 
-Deploys output/<env>/ to CloudFormation: refuses stale output or output that fails the lint gates,
-packages the templates to S3 under a content-addressed prefix, then deploys with live events.
+Deploys output/<env>/ to CloudFormation: a preflight checks the flags, the parameters and the
+account first (scripts/preflight.ts: Region, credentials, stack state, service-linked roles,
+hosted zone, certificate, images, secrets), then it refuses stale output or output that fails the
+lint gates, packages the templates to S3 under a content-addressed prefix, and deploys with live
+events. With --delete it tears the stack down instead.
 
 Options:
   --template NAME    deploy one template of output/<env>/ as its own stack (network,
@@ -25,17 +28,20 @@ Options:
   --bucket B         S3 bucket for packaged templates, created if missing (encrypted,
                      versioned, public access blocked); default: berth-<account>-<region>
   --prefix P         key prefix in the bucket; default: berth (keys: P/<env>/<hash>/...)
-  --region R         default: $AWS_REGION, else the environment file's region, else
-                     $AWS_DEFAULT_REGION
-  --param KEY=VALUE  a parameter value (repeatable). Parameters not given take the template's
-                     default, so the stack always matches output/; parameters without a
-                     default keep the stack's previous value.
+  --region R         deploy to R; default: the environment file's region. AWS_REGION,
+                     AWS_DEFAULT_REGION or a profile Region that differs is refused.
+  --param KEY=VALUE  a parameter value (repeatable; one line, no control characters).
+                     Parameters not given take the template's default, so the stack always
+                     matches output/; parameters without a default keep the stack's previous value.
   --preview          create a change set (nested stacks included), print every change, delete
                      it; nothing is executed
+  --delete           delete the stack (with --template, that one layer) with live events, after
+                     saying what blocks it; ends with the retained resources and how to remove them
   -h, --help         show this help
 
 Environment: AWS_ENDPOINT_URL (e.g. a local moto server), AWS_PROFILE and the usual AWS
-credentials, BERTH_POLL_SECONDS (event polling interval, default 5), NO_COLOR.
+credentials, BERTH_POLL_SECONDS (event polling interval, default 5), BERTH_TIMEOUT_MINUTES
+(longest wait for a deploy or delete, default 90), NO_COLOR.
 EOF
 }
 
@@ -61,7 +67,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0
 PARAMS=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
@@ -86,6 +92,7 @@ while (($#)); do
       [[ $2 == ?*=* ]] || usage_error "\`--param $2\`: expected KEY=VALUE, e.g. \`--param DesiredCount=2\`."
       PARAMS+=("$2"); shift 2 ;;
     --preview) PREVIEW=1; shift ;;
+    --delete) DELETE=1; shift ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -93,6 +100,7 @@ while (($#)); do
   esac
 done
 
+((!PREVIEW || !DELETE)) || usage_error '`--preview` and `--delete` exclude each other.'
 known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
 [[ -n $ENV_NAME ]] || usage_error "no environment given: \`scripts/deploy.sh <env>\` with one of: $(known_environments)."
 [[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
@@ -115,15 +123,9 @@ fi
 
 command -v node >/dev/null || die "node is not installed or not on PATH. Install Node 20 (berth's build and checks run on it)."
 
-# Region: --region, then AWS_REGION, then the environment's own region, then AWS_DEFAULT_REGION.
-# AWS CLI v1 reads only AWS_DEFAULT_REGION, so both are exported below.
-if [[ -z $REGION ]]; then
-  REGION=${AWS_REGION:-$(node -p "JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).region ?? ''" "templates/environments/$ENV_NAME.json" 2>/dev/null || true)}
-  REGION=${REGION:-${AWS_DEFAULT_REGION:-}}
-fi
-[[ -n $REGION ]] || usage_error "no AWS Region: pass \`--region eu-west-1\` or set AWS_REGION."
-[[ $REGION =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "\`--region $REGION\`: expected an AWS Region such as eu-west-1."
-export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
+# An explicit --region is checked here; the Region from the environment (AWS_REGION, the profile)
+# or the settings is chosen and checked by the preflight, which names where it came from.
+[[ -z $REGION || $REGION =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]] || usage_error "\`--region $REGION\`: expected an AWS Region such as eu-west-1."
 
 # ---------------------------------------------------------------------------------------------
 # the AWS CLI and credentials, checked before any work
@@ -146,202 +148,30 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Independent checks run side by side: the stale-output check (Node) and the two AWS calls.
-node --import tsx src/cli/main.ts build --check --env "$ENV_NAME" >"$TMP/check.out" 2>&1 &
-CHECK_PID=$!
-CLEANUP+=("kill $CHECK_PID")
-"$AWS" cloudformation describe-stacks --stack-name "$STACK_NAME" --query 'Stacks[0].StackStatus' --output text >"$TMP/status" 2>/dev/null &
-STATUS_PID=$!
-CLEANUP+=("kill $STATUS_PID")
-if ! IDENTITY=$("$AWS" sts get-caller-identity --query '[Account,Arn]' --output text 2>"$TMP/sts.err"); then
-  reason=$(grep -v '^\s*$' "$TMP/sts.err" | head -n 1)
-  die "no usable AWS credentials: \`aws sts get-caller-identity\` failed (${reason:-no message}). Configure credentials (\`aws configure\`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and retry."
-fi
-read -r ACCOUNT CALLER <<<"$IDENTITY"
-PARTITION=$(cut -d : -f 2 <<<"$CALLER") # aws, aws-cn, aws-us-gov
-BUCKET=${BUCKET:-berth-$ACCOUNT-$REGION}
+# The preflight: flags, parameters and example values offline, then credentials, the stack's state,
+# what the templates need from the account and whether output/ is stale (scripts/preflight.ts).
+# Its problems are printed one per line; it exits 2 for flags and parameters, 1 otherwise.
+PREFLIGHT=(--template "$TEMPLATE" --stack-name "$STACK_NAME" --out "$TMP" --prefix "$PREFIX")
+[[ -z $REGION ]] || PREFLIGHT+=(--region "$REGION")
+[[ -z $BUCKET ]] || PREFLIGHT+=(--bucket "$BUCKET")
+if ((DELETE)); then PREFLIGHT+=(--mode delete); elif ((PREVIEW)); then PREFLIGHT+=(--mode preview); fi
+for p in "${PARAMS[@]+"${PARAMS[@]}"}"; do PREFLIGHT+=(--param "$p"); done
+step "preflight: $ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME"
+if BERTH_AWS_CLI=$AWS node --import tsx scripts/preflight.ts "$ENV_NAME" "${PREFLIGHT[@]}"; then :; else exit $?; fi
+# shellcheck source=/dev/null
+source "$TMP/preflight.env" # ACCOUNT PARTITION REGION REGION_SOURCE STATUS BUCKET
+export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 ENDPOINT=${AWS_ENDPOINT_URL:-}
-step "$ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME (account $ACCOUNT, $REGION${ENDPOINT:+, endpoint $ENDPOINT})"
+step "$ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME (account $ACCOUNT, $REGION from $REGION_SOURCE${ENDPOINT:+, endpoint $ENDPOINT})"
 
-# ---------------------------------------------------------------------------------------------
-# the stack and its parameters, checked before any work
-
-stack_status() { "$AWS" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
 delete_command() { printf 'aws cloudformation delete-stack --stack-name %s --region %s' "$STACK_NAME" "$REGION"; }
-
-wait "$STATUS_PID" || true # no such stack: empty
-STATUS=$(cat "$TMP/status")
-case $STATUS in
-  '' | REVIEW_IN_PROGRESS) EXISTING=() ;;
-  ROLLBACK_COMPLETE)
-    die "stack $STACK_NAME is in ROLLBACK_COMPLETE: its creation failed and it cannot be updated. Delete it, then deploy again: $(delete_command)" ;;
-  *_IN_PROGRESS) die "stack $STACK_NAME is busy ($STATUS). Wait until it settles, then deploy again." ;;
-  *) EXISTING=(--existing) ;;
-esac
-
-# The portfolio stack points at the product templates in this bucket and prefix.
-[[ $TEMPLATE != service-catalog ]] || PARAMS=("TemplateBucket=$BUCKET" "TemplatePrefix=$PREFIX" "${PARAMS[@]+"${PARAMS[@]}"}")
-# Every parameter gets a value, checked against the template's constraints (scripts/deploy-parameters.ts).
-# EnvironmentName defaults to the environment already; it is passed so the value is visible.
+stack_status() { "$AWS" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
+EXISTING=0
+[[ -z $STATUS || $STATUS == REVIEW_IN_PROGRESS ]] || EXISTING=1
 SOURCE=output/$ENV_NAME/$TEMPLATE.yaml
-ENV_PARAM=()
-if grep -q '^  EnvironmentName:$' "$SOURCE"; then ENV_PARAM=("EnvironmentName=$ENV_NAME"); fi
-resolve_parameters() {
-  node --import tsx scripts/deploy-parameters.ts "$SOURCE" "${EXISTING[@]+"${EXISTING[@]}"}" "$@" \
-    "${ENV_PARAM[@]+"${ENV_PARAM[@]}"}" "${PARAMS[@]+"${PARAMS[@]}"}" 2>"$TMP/params.err" ||
-    die "$(sed 's/^error: //' "$TMP/params.err" | head -n 1)" 2
-}
-resolve_parameters >"$TMP/overrides"
-OVERRIDES=()
-while IFS= read -r line; do OVERRIDES+=("$line"); done <"$TMP/overrides"
 
 # ---------------------------------------------------------------------------------------------
-# refuse stale or failing output
-
-sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi | cut -d ' ' -f 1; }
-# Content hash of the environment's output: names and bytes of every file.
-HASH=$(for f in "output/$ENV_NAME"/*.yaml; do printf '%s\n' "${f##*/}"; cat "$f"; done | sha256)
-VERSION=${HASH:0:12}
-
-if ! wait "$CHECK_PID"; then
-  sed 's/^error: //' "$TMP/check.out" >&2
-  die "refusing to deploy stale output/$ENV_NAME/. Run \`make build\`, review and commit the diff, then deploy again."
-fi
-pass "output/$ENV_NAME/ is up to date"
-
-# scripts/lint/main.ts answers an output it has linted before (same templates, allow-list, settings
-# and gate versions) from its last run, so repeated deploys pay the gates once.
-if ! node --import tsx scripts/lint/main.ts "output/$ENV_NAME" >"$TMP/lint.out" 2>&1; then
-  cat "$TMP/lint.out"
-  die "refusing to deploy: the lint gates fail on output/$ENV_NAME/ (above). Fix the findings (\`make lint\`), rebuild, then deploy again."
-fi
-sed 's/^/    /' "$TMP/lint.out"
-pass "lint gates"
-
-# ---------------------------------------------------------------------------------------------
-# S3: the bucket, and the packaged templates under a content-addressed prefix
-
-ensure_bucket() {
-  if "$AWS" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>"$TMP/head.err"; then return; fi
-  if grep -q '403\|Forbidden' "$TMP/head.err"; then
-    die "bucket \`$BUCKET\` exists but account $ACCOUNT cannot use it (403). Choose another with \`--bucket\`."
-  fi
-  grep -q '404\|Not Found' "$TMP/head.err" || die "cannot check bucket \`$BUCKET\`: $(head -n 1 "$TMP/head.err")"
-  step "creating bucket s3://$BUCKET (encrypted, versioned, public access blocked)"
-  local location=()
-  # us-east-1 takes no LocationConstraint. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
-  [[ $REGION == us-east-1 ]] || location=(--create-bucket-configuration "LocationConstraint=$REGION")
-  "$AWS" s3api create-bucket --bucket "$BUCKET" "${location[@]+"${location[@]}"}" >/dev/null
-  "$AWS" s3api put-public-access-block --bucket "$BUCKET" \
-    --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
-  "$AWS" s3api put-bucket-encryption --bucket "$BUCKET" \
-    --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
-  "$AWS" s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
-  # Templates are read over TLS only. (Not through a plain-http endpoint such as a local moto
-  # server: every request there would be denied.)
-  [[ $ENDPOINT == http://* ]] || "$AWS" s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$PARTITION" "$BUCKET" "$PARTITION" "$BUCKET")"
-}
-
-# The HTTPS URL of an object: path style through a custom endpoint, virtual-hosted on AWS.
-object_url() {
-  if [[ -n $ENDPOINT ]]; then printf '%s/%s/%s\n' "${ENDPOINT%/}" "$BUCKET" "$1"; else printf 'https://%s.s3.%s.amazonaws.com/%s\n' "$BUCKET" "$REGION" "$1"; fi
-}
-
-# package NAME KEY [OUT]: packages output/<env>/NAME.yaml (nested templates go to KEY/<md5>.template
-# and TemplateURLs are rewritten) into OUT (default $TMP/NAME.yaml).
-package() {
-  if ! "$AWS" cloudformation package --template-file "output/$ENV_NAME/$1.yaml" --s3-bucket "$BUCKET" --s3-prefix "$2" \
-    --output-template-file "${3:-$TMP/$1.yaml}" >"$TMP/package.out" 2>&1; then
-    cat "$TMP/package.out" >&2
-    die "\`aws cloudformation package\` failed for output/$ENV_NAME/$1.yaml (above)."
-  fi
-}
-
-ensure_bucket
-KEY=$PREFIX/$ENV_NAME/$VERSION
-package "$TEMPLATE" "$KEY"
-# A template body over 51,200 bytes must go through S3. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
-BODY=(--template-body "file://$TMP/$TEMPLATE.yaml")
-DEPLOY_S3=()
-if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
-  "$AWS" s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
-  BODY=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
-  DEPLOY_S3=(--s3-bucket "$BUCKET" --s3-prefix "$KEY")
-fi
-pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
-
-TAGS=("berth:environment=$ENV_NAME" "berth:version=$VERSION")
-[[ $TEMPLATE != service-* || $TEMPLATE == service-catalog ]] || TAGS+=("berth:service=${TEMPLATE#service-}")
-if COMMIT=$(git rev-parse --short HEAD 2>/dev/null); then TAGS+=("berth:commit=$COMMIT"); fi
-
-# Service Catalog: the products' templates go under their own version (TemplateVersion's default,
-# a hash `make build` computed over them), which the portfolio stack then points at.
-if [[ $TEMPLATE == service-catalog ]]; then
-  PRODUCT_VERSION=$(node --import tsx scripts/deploy-parameters.ts "output/$ENV_NAME/service-catalog.yaml" --default TemplateVersion)
-  PRODUCT_KEY=$PREFIX/$ENV_NAME/$PRODUCT_VERSION
-  mkdir "$TMP/products"
-  for f in "output/$ENV_NAME"/root.yaml "output/$ENV_NAME"/service-*.yaml; do
-    name=${f##*/}; name=${name%.yaml}
-    [[ $name != service-catalog ]] || continue
-    package "$name" "$PRODUCT_KEY" "$TMP/products/$name.yaml"
-  done
-  "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
-  pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
-fi
-
-CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
-
-# ---------------------------------------------------------------------------------------------
-# --preview: a change set with the nested stacks' changes, printed, then deleted
-
-# print_changes CHANGE-SET-ID LABEL: one line per change, then the nested stacks' change sets.
-print_changes() {
-  local rows action id type replacement nested
-  rows=$("$AWS" cloudformation describe-change-set --change-set-name "$1" \
-    --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement,ChangeSetId]' --output text)
-  [[ -n $rows ]] || { printf '  %-24s (no changes)\n' "$2"; return; }
-  while IFS=$'\t' read -r action id type replacement nested; do
-    case $replacement in True) replacement=yes ;; False) replacement=no ;; Conditional) replacement=conditional ;; *) replacement=- ;; esac
-    printf '  %-24s %-7s %-40s %-44s %s\n' "$2" "$action" "$id" "$type" "$replacement"
-    CHANGES=$((CHANGES + 1))
-    if [[ $type == AWS::CloudFormation::Stack && -n $nested && $nested != None ]]; then print_changes "$nested" "$2/$id"; fi
-  done <<<"$rows"
-}
-
-if ((PREVIEW)); then
-  CS_TYPE=UPDATE
-  ((${#EXISTING[@]})) || CS_TYPE=CREATE
-  resolve_parameters --json >"$TMP/parameters.json"
-  CS_TAGS=()
-  for tag in "${TAGS[@]}"; do CS_TAGS+=("Key=${tag%%=*},Value=${tag#*=}"); done
-  NAME=berth-preview-$(date +%s)
-  step "preview: change set $NAME ($CS_TYPE) for stack $STACK_NAME, nested stacks included"
-  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$CS_TYPE" \
-    "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
-    --tags "${CS_TAGS[@]}" --query Id --output text 2>"$TMP/cs.err") ||
-    die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
-  # Nothing of the preview may remain: the change set, and the empty stack a CREATE change set makes.
-  CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
-  [[ $CS_TYPE == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
-  for _ in $(seq 1 600); do
-    read -r cs_status reason < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
-    [[ $cs_status == *_PENDING || $cs_status == *_IN_PROGRESS ]] || break
-    sleep "${BERTH_POLL_SECONDS:-5}"
-  done
-  CHANGES=0
-  if [[ $cs_status == FAILED && $reason == *"didn't contain changes"* ]]; then
-    pass "preview of $STACK_NAME: no changes; nothing was executed"
-    exit 0
-  fi
-  [[ $cs_status == CREATE_COMPLETE ]] || die "the change set failed: $reason"
-  printf '  %-24s %-7s %-40s %-44s %s\n' stack action 'logical ID' type replacement
-  print_changes "$CS" "$STACK_NAME"
-  pass "preview of $STACK_NAME: $CHANGES changes shown; the change set is deleted and nothing was executed"
-  exit 0
-fi
-
-# ---------------------------------------------------------------------------------------------
-# deploy, with the events of the stack and its nested stacks as they arrive
+# the events of the stack and its nested stacks as they arrive (deploy and delete)
 
 SEEN=$TMP/seen          # event IDs already printed (or there before the deploy)
 NEW=$TMP/new-events     # this deploy's events: "stack<TAB>time<TAB>id<TAB>type<TAB>status<TAB>reason"
@@ -412,21 +242,230 @@ poll() {
 
 HAS_NESTED=0
 if grep -q 'Type: AWS::CloudFormation::Stack$' "$SOURCE"; then HAS_NESTED=1; fi
+
+# ---------------------------------------------------------------------------------------------
+# --delete: what blocks it first, then the delete with live events, then what it left behind
+
+if ((DELETE)); then
+  [[ -n $STATUS ]] || { pass "stack $STACK_NAME does not exist in $REGION: nothing to delete"; exit 0; }
+  if BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-teardown.ts "$ENV_NAME" --template "$TEMPLATE" --stack-name "$STACK_NAME" --region "$REGION" --out "$TMP"; then :; else exit $?; fi
+  poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"
+  step "deleting stack $STACK_NAME (events as they arrive)"
+  SECONDS=0
+  LIMIT=$((${BERTH_TIMEOUT_MINUTES:-90} * 60))
+  if ! "$AWS" cloudformation delete-stack --stack-name "$STACK_NAME" 2>"$TMP/delete.err"; then
+    die "CloudFormation refused to delete stack $STACK_NAME: $(grep -v '^\s*$' "$TMP/delete.err" | head -n 1)"
+  fi
+  while :; do
+    sleep "${BERTH_POLL_SECONDS:-5}"
+    poll
+    STATUS=$(stack_status "$STACK_NAME")
+    [[ $STATUS == DELETE_IN_PROGRESS ]] || break
+    if ((SECONDS > LIMIT)); then
+      fail "stack $STACK_NAME: still DELETE_IN_PROGRESS after ${BERTH_TIMEOUT_MINUTES:-90} minutes (BERTH_TIMEOUT_MINUTES); stopped watching. CloudFormation carries on: aws cloudformation describe-stack-events --stack-name $STACK_NAME --region $REGION"
+      exit 1
+    fi
+  done
+  ELAPSED=$(printf '%dm %02ds' $((SECONDS / 60)) $((SECONDS % 60)))
+  if [[ -n $STATUS && $STATUS != DELETE_COMPLETE ]]; then
+    fail "stack $STACK_NAME: $STATUS after $ELAPSED"
+    if grep -q 'FAILED' "$NEW"; then
+      printf '%s\n' "Failed events (stack, logical ID, status, reason):"
+      awk -F '\t' '$5 ~ /FAILED$/' "$NEW" | sort -t $'\t' -k 2,2 | show
+    fi
+    again="scripts/deploy.sh $ENV_NAME"
+    [[ $TEMPLATE == root ]] || again+=" --template $TEMPLATE"
+    printf '%s\n' "Fix what the failed events name, then delete again: $again --delete"
+    exit 1
+  fi
+  pass "stack $STACK_NAME deleted in $ELAPSED"
+  if [[ -s $TMP/retained.tsv ]]; then
+    printf '%s\n' "Kept by their DeletionPolicy (they hold data); each with the command that removes it:"
+    while IFS=$'\t' read -r type id command; do printf '  %-28s %s\n    %s\n' "$type" "$id" "$command"; done <"$TMP/retained.tsv"
+  else
+    printf '%s\n' "Nothing of the stack was retained."
+  fi
+  printf '%s\n' "The template bucket s3://$BUCKET (scripts/deploy.sh created it, shared by every environment of the account and Region) is kept; remove it when nothing uses it."
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# refuse stale or failing output
+
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi | cut -d ' ' -f 1; }
+# Content hash of the environment's output: names and bytes of every file.
+HASH=$(for f in "output/$ENV_NAME"/*.yaml; do printf '%s\n' "${f##*/}"; cat "$f"; done | sha256)
+VERSION=${HASH:0:12}
+
+pass "output/$ENV_NAME/ is up to date"
+
+# scripts/lint/main.ts answers an output it has linted before (same templates, allow-list, settings
+# and gate versions) from its last run, so repeated deploys pay the gates once.
+if ! node --import tsx scripts/lint/main.ts "output/$ENV_NAME" >"$TMP/lint.out" 2>&1; then
+  cat "$TMP/lint.out"
+  die "refusing to deploy: the lint gates fail on output/$ENV_NAME/ (above). Fix the findings (\`make lint\`), rebuild, then deploy again."
+fi
+sed 's/^/    /' "$TMP/lint.out"
+pass "lint gates"
+
+# ---------------------------------------------------------------------------------------------
+# S3: the bucket, and the packaged templates under a content-addressed prefix
+
+ensure_bucket() {
+  if "$AWS" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>"$TMP/head.err"; then return; fi
+  if grep -q '403\|Forbidden' "$TMP/head.err"; then
+    die "bucket \`$BUCKET\` exists but account $ACCOUNT cannot use it (403). Choose another with \`--bucket\`."
+  fi
+  grep -q '404\|Not Found' "$TMP/head.err" || die "cannot check bucket \`$BUCKET\`: $(head -n 1 "$TMP/head.err")"
+  step "creating bucket s3://$BUCKET (encrypted, versioned, public access blocked)"
+  local location=()
+  # us-east-1 takes no LocationConstraint. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+  [[ $REGION == us-east-1 ]] || location=(--create-bucket-configuration "LocationConstraint=$REGION")
+  "$AWS" s3api create-bucket --bucket "$BUCKET" "${location[@]+"${location[@]}"}" >/dev/null
+  "$AWS" s3api put-public-access-block --bucket "$BUCKET" \
+    --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
+  "$AWS" s3api put-bucket-encryption --bucket "$BUCKET" \
+    --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
+  "$AWS" s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
+  # Templates are read over TLS only. (Not through a plain-http endpoint such as a local moto
+  # server: every request there would be denied.)
+  [[ $ENDPOINT == http://* ]] || "$AWS" s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$PARTITION" "$BUCKET" "$PARTITION" "$BUCKET")"
+}
+
+# The HTTPS URL of an object: path style through a custom endpoint, virtual-hosted on AWS.
+object_url() {
+  if [[ -n $ENDPOINT ]]; then printf '%s/%s/%s\n' "${ENDPOINT%/}" "$BUCKET" "$1"; else printf 'https://%s.s3.%s.amazonaws.com/%s\n' "$BUCKET" "$REGION" "$1"; fi
+}
+
+# package NAME KEY [OUT]: packages output/<env>/NAME.yaml (nested templates go to KEY/<md5>.template
+# and TemplateURLs are rewritten) into OUT (default $TMP/NAME.yaml).
+package() {
+  if ! "$AWS" cloudformation package --template-file "output/$ENV_NAME/$1.yaml" --s3-bucket "$BUCKET" --s3-prefix "$2" \
+    --output-template-file "${3:-$TMP/$1.yaml}" >"$TMP/package.out" 2>&1; then
+    cat "$TMP/package.out" >&2
+    die "\`aws cloudformation package\` failed for output/$ENV_NAME/$1.yaml (above)."
+  fi
+}
+
+ensure_bucket
+KEY=$PREFIX/$ENV_NAME/$VERSION
+package "$TEMPLATE" "$KEY"
+# A template body over 51,200 bytes must go through S3. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+BODY=(--template-body "file://$TMP/$TEMPLATE.yaml")
+DEPLOY_S3=()
+if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
+  "$AWS" s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
+  BODY=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
+  DEPLOY_S3=(--s3-bucket "$BUCKET" --s3-prefix "$KEY")
+fi
+pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
+
+# Stack tags propagate to every nested stack and resource, and a changed tag updates each of them
+# (and re-resolves the SSM AMI parameter). So the tags change only when what they say changes: no
+# commit or content hash here. The version is the S3 prefix of the packaged templates.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cfn-console-add-tags.html
+TAGS=("berth:environment=$ENV_NAME")
+[[ $TEMPLATE != service-* || $TEMPLATE == service-catalog ]] || TAGS+=("berth:service=${TEMPLATE#service-}")
+
+# Service Catalog: the products' templates go under their own version (TemplateVersion's default,
+# a hash `make build` computed over them), which the portfolio stack then points at.
+if [[ $TEMPLATE == service-catalog ]]; then
+  PRODUCT_VERSION=$(node --import tsx scripts/deploy-parameters.ts "output/$ENV_NAME/service-catalog.yaml" --default TemplateVersion)
+  PRODUCT_KEY=$PREFIX/$ENV_NAME/$PRODUCT_VERSION
+  mkdir "$TMP/products"
+  # The products: the foundation and one per service (root.yaml, the whole estate, is not one).
+  for f in "output/$ENV_NAME"/foundation.yaml "output/$ENV_NAME"/service-*.yaml; do
+    name=${f##*/}; name=${name%.yaml}
+    [[ $name != service-catalog ]] || continue
+    package "$name" "$PRODUCT_KEY" "$TMP/products/$name.yaml"
+  done
+  "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
+  pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
+fi
+
+CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
+
+# ---------------------------------------------------------------------------------------------
+# --preview: a change set with the nested stacks' changes, printed, then deleted
+
+# print_changes CHANGE-SET-ID LABEL: one line per change, then the nested stacks' change sets.
+print_changes() {
+  local rows action id type replacement nested
+  rows=$("$AWS" cloudformation describe-change-set --change-set-name "$1" \
+    --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement,ChangeSetId]' --output text)
+  [[ -n $rows ]] || { printf '  %-24s (no changes)\n' "$2"; return; }
+  while IFS=$'\t' read -r action id type replacement nested; do
+    case $replacement in True) replacement=yes ;; False) replacement=no ;; Conditional) replacement=conditional ;; *) replacement=- ;; esac
+    printf '  %-24s %-7s %-40s %-44s %s\n' "$2" "$action" "$id" "$type" "$replacement"
+    CHANGES=$((CHANGES + 1))
+    if [[ $action == Modify && ($type == AWS::AutoScaling::AutoScalingGroup || $type == AWS::EC2::LaunchTemplate) ]]; then INSTANCES+=("$2/$id"); fi
+    if [[ $type == AWS::CloudFormation::Stack && -n $nested && $nested != None ]]; then print_changes "$nested" "$2/$id"; fi
+  done <<<"$rows"
+}
+
+if ((PREVIEW)); then
+  CS_TYPE=UPDATE
+  ((EXISTING)) || CS_TYPE=CREATE
+  CS_TAGS=()
+  for tag in "${TAGS[@]}"; do CS_TAGS+=("Key=${tag%%=*},Value=${tag#*=}"); done
+  NAME=berth-preview-$(date +%s)
+  step "preview: change set $NAME ($CS_TYPE) for stack $STACK_NAME, nested stacks included"
+  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$CS_TYPE" \
+    "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
+    --tags "${CS_TAGS[@]}" --query Id --output text 2>"$TMP/cs.err") ||
+    die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
+  # Nothing of the preview may remain: the change set, and the empty stack a CREATE change set makes.
+  CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
+  [[ $CS_TYPE == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
+  for _ in $(seq 1 600); do
+    read -r cs_status reason < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
+    [[ $cs_status == *_PENDING || $cs_status == *_IN_PROGRESS ]] || break
+    sleep "${BERTH_POLL_SECONDS:-5}"
+  done
+  CHANGES=0
+  if [[ $cs_status == FAILED && $reason == *"didn't contain changes"* ]]; then
+    pass "preview of $STACK_NAME: no changes; nothing was executed"
+    exit 0
+  fi
+  [[ $cs_status == CREATE_COMPLETE ]] || die "the change set failed: $reason"
+  printf '  %-24s %-7s %-40s %-44s %s\n' stack action 'logical ID' type replacement
+  INSTANCES=()
+  print_changes "$CS" "$STACK_NAME"
+  # In plain words: a new launch template version (a changed instance setting, or a new ECS-optimized
+  # AMI from its SSM parameter) makes the group's rolling update replace every EC2 instance, a batch
+  # at a time, while tasks drain to the new ones.
+  # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html#cfn-attributes-updatepolicy-rollingupdate
+  if ((${#INSTANCES[@]})); then
+    printf '%s\n' "Instances: this change replaces the cluster's EC2 instances (${INSTANCES[*]} change). The Auto Scaling group's rolling update starts new instances from the new launch template version and terminates the old ones a batch at a time; ECS drains their tasks to the new instances first. Expect a few minutes per instance."
+  fi
+  pass "preview of $STACK_NAME: $CHANGES changes shown; the change set is deleted and nothing was executed"
+  exit 0
+fi
+
 # Events already there belong to earlier deploys: mark them seen.
-if ((${#EXISTING[@]})); then poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"; fi
+if ((EXISTING)); then poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"; fi
 
 step "deploying stack $STACK_NAME (aws cloudformation deploy; events as they arrive)"
 SECONDS=0
 "$AWS" cloudformation deploy --stack-name "$STACK_NAME" --template-file "$TMP/$TEMPLATE.yaml" \
   "${DEPLOY_S3[@]+"${DEPLOY_S3[@]}"}" --capabilities "${CAPABILITIES[@]}" \
-  ${OVERRIDES[@]+--parameter-overrides "${OVERRIDES[@]}"} --tags "${TAGS[@]}" --no-fail-on-empty-changeset >"$TMP/deploy.out" 2>&1 &
+  --parameter-overrides "file://$TMP/overrides.json" --tags "${TAGS[@]}" --no-fail-on-empty-changeset >"$TMP/deploy.out" 2>&1 &
 DEPLOY_PID=$!
 CLEANUP+=("kill $DEPLOY_PID")
+# Never wait without a bound: past BERTH_TIMEOUT_MINUTES the script stops watching (CloudFormation
+# carries on, and rolls back on its own if the deploy fails).
+LIMIT=$((${BERTH_TIMEOUT_MINUTES:-90} * 60))
+TIMED_OUT=0
 while kill -0 "$DEPLOY_PID" 2>/dev/null; do
   sleep "${BERTH_POLL_SECONDS:-5}" & wait $! || true
   ! kill -0 "$DEPLOY_PID" 2>/dev/null || poll
+  if ((SECONDS > LIMIT)) && kill -0 "$DEPLOY_PID" 2>/dev/null; then TIMED_OUT=1; kill "$DEPLOY_PID" 2>/dev/null || true; fi
 done
 if wait "$DEPLOY_PID"; then RC=0; else RC=$?; fi
+if ((TIMED_OUT)); then
+  fail "stack $STACK_NAME: still $(stack_status "$STACK_NAME") after ${BERTH_TIMEOUT_MINUTES:-90} minutes (BERTH_TIMEOUT_MINUTES); stopped watching. CloudFormation carries on: aws cloudformation describe-stack-events --stack-name $STACK_NAME --region $REGION"
+  exit 1
+fi
 CLEANUP=()
 stack_status "$STACK_NAME" >"$TMP/status" &
 STATUS_PID=$!

@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Estate } from '../src/dsl/estate.ts';
 import { synthesize } from '../src/dsl/stack.ts';
+import { synthesizeFoundation } from './stacks/foundation.ts';
 import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
 import { services } from './services/index.ts';
@@ -27,7 +28,10 @@ export const estate: Estate = {
   synthesize(environment) {
     const settings = loadSettings(settingsFile(environment));
     const estate = synthesize(root, { settings, services });
-    // The portfolio publishes the estate; it is a top-level template beside the root, not nested in it.
-    return [estate, synthesize(serviceCatalog, { settings, services, estate })];
+    // The foundation (network, load balancer, cluster) is the portfolio's first product; the
+    // portfolio publishes it and the services. Both are top-level templates beside the root. The
+    // root comes after the foundation: the nested templates both name are the root's children.
+    const foundation = synthesizeFoundation(settings);
+    return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation })];
   },
 };

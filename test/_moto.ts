@@ -25,9 +25,18 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The account moto plays (its default, 123456789012, is also the example account AWS's
+ * documentation uses, which the deploy preflight refuses in image URIs).
+ */
+export const MOTO_ACCOUNT = '111122223333';
+
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
-  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+    env: { ...process.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT },
+  });
   const stop = () => {
     if (server.exitCode === null) server.kill();
   };

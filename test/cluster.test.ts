@@ -87,7 +87,7 @@ test('launch template: IMDSv2 with one hop, no public IP, encrypted gp3 root vol
 
 test('the key pair is optional: a condition on the KeyPairName parameter, defaulted from the settings', () => {
   const d = build(prod);
-  assert.deepEqual(d.Conditions, { HasKeyPair: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KeyPairName' }, ''] }] } });
+  assert.deepEqual(d.Conditions!.HasKeyPair, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'KeyPairName' }, ''] }] });
   assert.deepEqual(d.Resources.LaunchTemplate.Properties.LaunchTemplateData.KeyName, { 'Fn::If': ['HasKeyPair', { Ref: 'KeyPairName' }, { Ref: 'AWS::NoValue' }] });
   assert.equal(build(withEc2(prod, { keyPairName: 'ops' })).Parameters.KeyPairName.Default, 'ops');
 });
@@ -129,7 +129,8 @@ test('instance role: trusted by EC2 (through the instance profile), the ECS and 
     { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore' },
   ]);
   assert.equal(d.Resources.InstanceRole.Properties.Policies, undefined);
-  assert.deepEqual(d.Resources.InstanceProfile.Properties, { Roles: [{ Ref: 'InstanceRole' }] });
+  // The estate's path for roles EC2 assumes (the Service Catalog launch role may pass only those to EC2).
+  assert.deepEqual(d.Resources.InstanceProfile.Properties, { Path: '/berth/prod/ec2.amazonaws.com/', Roles: [{ Ref: 'InstanceRole' }] });
 });
 
 test('instance security group: no inbound rule at all (awsvpc tasks have their own), HTTPS out only', () => {

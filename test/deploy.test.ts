@@ -2,7 +2,7 @@
  * scripts/deploy.sh against a local AWS endpoint: one moto server (`.venv/bin/moto_server`) on
  * 127.0.0.1 for the suite, the real script run with AWS_ENDPOINT_URL, and real describe calls
  * (the pinned AWS CLI, JSON) to check what it created. No AWS credentials are needed. The describe
- * calls go through one long-lived AWS CLI process (test/_awscli.py runs the CLI's own driver), so
+ * calls go through one long-lived AWS CLI process (scripts/deploy-awscli.py runs the CLI's own driver), so
  * each costs milliseconds instead of a Python start-up.
  *
  * moto is an emulator, not AWS. Where a check cannot run on it, the test says so next to the
@@ -16,7 +16,7 @@
  * and one test runs the real gates through deploy.sh.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,27 +25,49 @@ import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
 import { ROOT } from './_helpers.ts';
-import { startMoto, type Moto } from './_moto.ts';
+import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
+import { AwsCli, awsEnv as motoEnv } from './_moto-aws.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'berth-deploy-test';
-const OUTPUT = join(ROOT, 'output/dev');
 
 let moto: Moto | undefined;
 let endpoint = '';
+/** A prepared copy of the repository each sandbox is copied from, and its output/dev/. */
+let base = '';
+let OUTPUT = '';
 let sandbox = '';
 
 // ---------------------------------------------------------------------------------------------
 // moto, the sandbox, and running things
 
-/** A copy of what deploy.sh needs, with installs linked and scripts/lint/main.ts stubbed. */
-function makeSandbox(realLint = false): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-test-'));
+/**
+ * A copy of what deploy.sh needs, installs linked. The example estate's images are in the example
+ * account 123456789012, which the preflight refuses: here they point at moto's account instead,
+ * and the copy is rebuilt, so its output/ is what `make build` makes of that estate.
+ */
+function prepareBase(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-base-'));
   for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
+  for (const sub of ['templates/services', 'templates/environments']) {
+    for (const f of readdirSync(join(dir, sub))) {
+      const file = join(dir, sub, f);
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/123456789012\.dkr\.ecr\./g, `${MOTO_ACCOUNT}.dkr.ecr.`));
+    }
+  }
+  const built = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  return dir;
+}
+
+/** A copy of the prepared repository, with scripts/lint/main.ts stubbed unless `realLint`. */
+function makeSandbox(realLint = false): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-test-'));
+  cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
   if (!realLint) {
     writeFileSync(
       join(dir, 'scripts/lint/main.ts'),
@@ -59,27 +81,7 @@ function makeSandbox(realLint = false): string {
   return dir;
 }
 
-/** The environment of every AWS call: the moto endpoint, dummy keys, nothing from the user's setup. */
-function awsEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-  const merged: Record<string, string | undefined> = {
-    ...env,
-    AWS_ENDPOINT_URL: endpoint,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_CONFIG_FILE: '/nonexistent/berth-test',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    // moto answers some unsupported calls with HTTP 500: fail at once instead of retrying.
-    AWS_MAX_ATTEMPTS: '1',
-    BERTH_POLL_SECONDS: '1',
-    NO_COLOR: '1',
-    ...extra,
-  };
-  // `undefined` removes a variable (the credentials test).
-  return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv;
-}
+const awsEnv = (extra: Record<string, string | undefined> = {}) => motoEnv(endpoint, REGION, extra);
 
 interface Run {
   readonly status: number | null;
@@ -94,49 +96,11 @@ function deploy(args: readonly string[], opts: { dir?: string; env?: Record<stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
 
-/** The AWS CLI, one process for the suite (test/_awscli.py): `call(args)` is `aws args...`. */
-class AwsCli {
-  private readonly child: ChildProcess;
-  private readonly waiting: ((r: Omit<Run, 'all'>) => void)[] = [];
-  private buffer = '';
-
-  constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        this.waiting.shift()!(JSON.parse(line));
-      }
-    });
-  }
-
-  call(args: readonly string[]): Promise<Omit<Run, 'all'>> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin!.write(`${JSON.stringify(args)}\n`);
-    });
-  }
-
-  close(): void {
-    this.child.stdin!.end();
-    this.child.kill();
-  }
-}
 let cli: AwsCli | undefined;
 
 /** A real describe call: the pinned AWS CLI against moto, JSON parsed. */
-async function aws(...args: string[]): Promise<any> {
-  const r = await cli!.call([...args, '--output', 'json']);
-  assert.equal(r.status, 0, `aws ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
-}
-async function awsFails(...args: string[]): Promise<string> {
-  const r = await cli!.call([...args, '--output', 'json']);
-  assert.notEqual(r.status, 0, `aws ${args.join(' ')} succeeded`);
-  return r.stderr;
-}
+const aws = (...args: string[]): Promise<any> => cli!.json(...args);
+const awsFails = (...args: string[]): Promise<string> => cli!.fails(...args);
 async function s3Text(key: string): Promise<string> {
   const r = await cli!.call(['s3', 'cp', `s3://${BUCKET}/${key}`, '-']);
   assert.equal(r.status, 0, `s3://${BUCKET}/${key}: ${r.stderr}`);
@@ -150,6 +114,28 @@ function outputHash(): string {
   const h = createHash('sha256');
   for (const f of readdirSync(OUTPUT).filter((n) => n.endsWith('.yaml')).sort()) h.update(`${f}\n`).update(readFileSync(join(OUTPUT, f)));
   return h.digest('hex').slice(0, 12);
+}
+
+/** The ECR images a template's task definitions run (parameter defaults), in moto's account. */
+function referencedImages(file: string): string[] {
+  const doc = parseTemplate(readFileSync(join(OUTPUT, file), 'utf8'), file) as Record<string, any>;
+  return Object.values(doc.Parameters as Record<string, any>)
+    .map((p) => String(p.Default ?? ''))
+    .filter((d) => d.startsWith(`${MOTO_ACCOUNT}.dkr.ecr.`));
+}
+/** The SSM parameter names a template's task definitions read as secrets (ARNs of this account and Region). */
+function referencedParameters(file: string): string[] {
+  const text = readFileSync(join(OUTPUT, file), 'utf8');
+  return [...text.matchAll(/ValueFrom: !Sub arn:\$\{AWS::Partition\}:ssm:\$\{AWS::Region\}:\$\{AWS::AccountId\}:parameter(\/\S+)/g)].map((m) => m[1]!);
+}
+/** Pushes a (content-free) image under each URI, so ECR describes it. */
+async function pushImages(uris: readonly string[]): Promise<void> {
+  for (const uri of uris) {
+    const [, repository, tag] = /^[^/]+\/([^:]+):(.+)$/.exec(uri)!;
+    await cli!.call(['ecr', 'create-repository', '--repository-name', repository!]);
+    const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'2'.repeat(64)}` }, layers: [] };
+    await aws('ecr', 'put-image', '--repository-name', repository!, '--image-tag', tag!, '--image-manifest', JSON.stringify(manifest));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -181,13 +167,27 @@ before(async () => {
   moto = await startMoto();
   endpoint = moto.endpoint;
   cli = new AwsCli(awsEnv({ AWS_DEFAULT_REGION: REGION }));
+  base = prepareBase();
+  OUTPUT = join(base, 'output/dev');
   sandbox = makeSandbox();
 });
+
+/**
+ * What the preflight requires of the account for dev: its ECR images (the sandbox's dev images
+ * are in moto's account) and the SSM parameters its task definitions read. Set up after the tests
+ * that show an empty account refused.
+ */
+async function provideAccount(): Promise<void> {
+  for (const file of readdirSync(OUTPUT).filter((f) => f.startsWith('service-') && f !== 'service-catalog.yaml')) {
+    await pushImages(referencedImages(file));
+    for (const name of referencedParameters(file)) await aws('ssm', 'put-parameter', '--name', name, '--type', 'SecureString', '--value', 'x', '--overwrite');
+  }
+}
 
 after(() => {
   cli?.close();
   moto?.stop();
-  if (sandbox) rmSync(sandbox, { recursive: true, force: true });
+  for (const d of [sandbox, base]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 test('bad flags fail with one line naming the flag, what was expected and how to fix it (exit 2)', () => {
@@ -199,7 +199,7 @@ test('bad flags fail with one line naming the flag, what was expected and how to
     [['dev', '--param', 'DesiredCount'], /`--param DesiredCount`: expected KEY=VALUE, e.g. `--param DesiredCount=2`/],
     [['staging'], /unknown environment `staging`: expected one of dev prod/],
     [['dev', 'prod'], /unexpected argument `prod`: the environment is already `dev`/],
-    [['dev', '--template', 'nope'], /`--template nope`: output\/dev\/ has no nope.yaml; expected one of cluster load-balancer network root service-catalog/],
+    [['dev', '--template', 'nope'], /`--template nope`: output\/dev\/ has no nope.yaml; expected one of cluster foundation load-balancer network root service-catalog/],
     [['dev', '--region', 'Mars'], /`--region Mars`: expected an AWS Region such as eu-west-1/],
     [['dev', '--bucket', 'Not_A_Bucket'], /`--bucket Not_A_Bucket`: expected an S3 bucket name/],
     [['dev', '--stack-name', '9lives'], /`--stack-name 9lives`: expected a letter, then letters, digits and hyphens/],
@@ -218,6 +218,55 @@ test('bad flags fail with one line naming the flag, what was expected and how to
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^Usage: scripts\/deploy.sh <env> \[options\]/);
   for (const flag of ['--template', '--stack-name', '--bucket', '--prefix', '--region', '--param', '--preview']) assert.ok(help.stdout.includes(flag), flag);
+});
+
+test('the preflight refuses, offline and before any stack exists, what it can tell from flags, parameters and the Region: one line each, naming the source', async () => {
+  const profile = join(sandbox, 'aws-config');
+  writeFileSync(profile, '[default]\nregion = eu-west-1\n\n[profile ci]\nregion = ap-south-1\n');
+  const network = ['dev', '--template', 'network', '--bucket', BUCKET];
+  const cases: { args: string[]; env?: Record<string, string | undefined>; status: number; line: RegExp }[] = [
+    // A newline would smuggle a second, unchecked override into a line-based parser.
+    { args: [...network, '--param', 'VolumeSizeGiB=50\nVpcCidr=10.99.0.0/28'], status: 2, line: /^error: `--param VolumeSizeGiB=50\\nVpcCidr=10\.99\.0\.0\/28`: contains control character U\+000A \(a newline, tab or other control character\)\. Pass the value on one line without control characters\.$/ },
+    { args: [...network, '--param', 'VpcCidr=10.10.0.0/16\t'], status: 2, line: /^error: `--param VpcCidr=10\.10\.0\.0\/16\\t`: contains control character U\+0009/ },
+    { args: [...network, '--param', 'VpcCidr=10.10.0.0/16\r'], status: 2, line: /^error: `--param VpcCidr=10\.10\.0\.0\/16\\r`: contains control character U\+000D/ },
+    { args: [...network, '--param', 'VpcCidr=10.10.0.0/16\u001b[2J'], status: 2, line: /^error: `--param VpcCidr=10\.10\.0\.0\/16\\u001b\[2J`: contains control character U\+001B/ },
+    { args: network, env: { AWS_REGION: 'junk' }, status: 2, line: /^error: AWS_REGION=junk: `junk` is not an AWS Region \(expected a name such as eu-west-1\)\. Fix or unset it, or pass `--region`\.$/ },
+    { args: network, env: { AWS_REGION: 'us-east-1' }, status: 2, line: /^error: AWS_REGION=us-east-1 differs from the environment's Region eu-west-1 \(templates\/environments\/dev\.json `region`\)\. Unset it, or pass `--region us-east-1` to deploy there on purpose\.$/ },
+    { args: network, env: { AWS_REGION: undefined, AWS_DEFAULT_REGION: 'us-west-2' }, status: 2, line: /^error: AWS_DEFAULT_REGION=us-west-2 differs from the environment's Region eu-west-1/ },
+    { args: network, env: { AWS_REGION: undefined, AWS_CONFIG_FILE: profile, AWS_PROFILE: 'ci' }, status: 2, line: new RegExp(`^error: the region of profile \`ci\` in ${profile.replace(/[/.]/g, '\\$&')} differs from the environment's Region eu-west-1`) },
+    { args: [...network, '--region', 'xx-fake-1'], status: 2, line: /^error: `--region xx-fake-1`: `xx-fake-1` is not a Region the AWS CLI knows/ },
+    // After the offline checks: what the failed sts call actually means.
+    { args: network, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, status: 1, line: /^error: cannot reach AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:9 \(`aws sts get-caller-identity` could not connect to http:\/\/127\.0\.0\.1:9\/?\)\. Start the endpoint, or unset AWS_ENDPOINT_URL to use AWS\.$/ },
+    { args: network, env: { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }, status: 1, line: /^error: no AWS credentials found/ },
+  ];
+  for (const c of cases) {
+    const r = deploy(c.args, { env: c.env });
+    const what = `${JSON.stringify(c.args.slice(3))} ${JSON.stringify(c.env ?? {})}`;
+    assert.equal(r.status, c.status, `${what}: ${r.all}`);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+    assert.match(lines[0]!, c.line, what);
+    assert.doesNotMatch(r.all, /\n\s+at |Traceback/, what);
+  }
+  // Nothing was created by any of them.
+  assert.deepEqual((await aws('cloudformation', 'list-stacks')).StackSummaries, []);
+  assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
+});
+
+test('prod with its example domain and zone is refused, one line each, and no stack exists afterwards', async () => {
+  const r = deploy(['prod', '--bucket', BUCKET]);
+  assert.equal(r.status, 1, r.all);
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    'error: output/prod/load-balancer.yaml: AliasRecordA Name: `app.example.com` is an example domain (RFC 2606), not yours. Set the real value in templates/environments/prod.json and run `make build`.',
+    'error: output/prod/load-balancer.yaml: AliasRecordA HostedZoneId: hosted zone `Z0123456789EXAMPLE0000` is an example ID. Set the real value in templates/environments/prod.json and run `make build` (`aws route53 list-hosted-zones` lists yours).',
+  ]);
+  assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-prod'), /Stack with id berth-prod does not exist/);
+  assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
+  // The images are example values too: the repository's own prod (not this sandbox's, whose
+  // images are in moto's account) is refused for each, before credentials are asked for.
+  const real = spawnSync('bash', [join(ROOT, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: ROOT, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
+  assert.equal(real.status, 1, real.stderr);
+  for (const line of real.stderr.trimEnd().split('\n')) assert.match(line, /^error: output\/prod\/service-web\.yaml: .* is in example account 123456789012\. Pass `--param ImageUri=<your image>`/);
 });
 
 test('without the AWS CLI it says so and how to install it', () => {
@@ -242,7 +291,7 @@ test('without credentials it says so and how to configure them', () => {
   assert.equal(r.status, 1, r.all);
   assert.equal(
     r.stderr,
-    'error: no usable AWS credentials: `aws sts get-caller-identity` failed (Unable to locate credentials. You can configure credentials by running "aws configure".). ' +
+    'error: no AWS credentials found: `aws sts get-caller-identity` found none in the environment, the profile or instance metadata. ' +
       'Configure credentials (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) and retry.\n',
   );
 });
@@ -306,6 +355,7 @@ test('the real lint gates decide: deploy proceeds exactly when scripts/lint/main
 });
 
 test('--preview of a new estate prints the changes, executes nothing, and packages the nested templates', async () => {
+  await provideAccount();
   const r = deploy(['dev', '--bucket', BUCKET, '--preview']);
   assert.equal(r.status, 0, r.all);
   assert.match(r.stdout, /\[pass\] lint gates\n/);
@@ -362,9 +412,10 @@ test('network deployed alone creates what it declares, tagged with the content h
 
   const stack = (await aws('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-network')).Stacks[0];
   assert.equal(stack.StackStatus, 'CREATE_COMPLETE');
-  const tags = Object.fromEntries(stack.Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
-  delete tags['berth:commit']; // the git commit, when deployed from a checkout (the sandbox is none)
-  assert.deepEqual(tags, { 'berth:environment': 'dev', 'berth:version': version });
+  // Tags that change only when what they say changes: a changed stack tag would update every
+  // nested stack and resource on each deploy. The version is the packages' S3 prefix instead.
+  assert.deepEqual(stack.Tags, [{ Key: 'berth:environment', Value: 'dev' }]);
+  assert.match(r.stdout, new RegExp(`artifacts under s3://${BUCKET}/berth/dev/${version}/`));
   // Every default went in explicitly, so a deploy matches output/ (EnvironmentName=dev included).
   const params = Object.fromEntries(stack.Parameters.map((p: { ParameterKey: string; ParameterValue: string }) => [p.ParameterKey, p.ParameterValue]));
   assert.equal(params.EnvironmentName, 'dev');
@@ -540,7 +591,7 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   assert.match(version, /^[0-9a-f]{12}$/);
   assert.match(r.stdout, new RegExp(`\\[pass\\] product templates published to s3://${BUCKET}/berth/dev/${version}/`));
   // Each product is output/ as CloudFormation reads it; the estate's nested templates are in the bucket.
-  for (const file of ['root.yaml', 'service-web.yaml', 'service-worker.yaml', 'service-report.yaml']) await assertPackaged(`berth/dev/${version}/${file}`, file);
+  for (const file of ['foundation.yaml', 'service-web.yaml', 'service-worker.yaml', 'service-report.yaml']) await assertPackaged(`berth/dev/${version}/${file}`, file);
 
   const stack = (await aws('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-service-catalog')).Stacks[0];
   assert.equal(stack.StackStatus, 'CREATE_COMPLETE');
@@ -554,25 +605,81 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   // The launch role and its policies are real on moto.
   const role = (await aws('iam', 'get-role', '--role-name', id('LaunchRole'))).Role;
   assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
-    { Effect: 'Allow', Principal: { Service: 'servicecatalog.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+    { Effect: 'Allow', Principal: { Service: 'servicecatalog.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': MOTO_ACCOUNT } } },
   ]);
-  // The five launch policies exist...
-  for (const n of ['Stacks', 'Network', 'Compute', 'Identity', 'Unscoped']) assert.match(id(`Launch${n}Policy`), new RegExp(`^arn:aws:iam::123456789012:policy/berth-dev-service-catalog-Launch${n}Policy-`));
+  // The launch policies exist...
+  const launchPolicies = resources.filter((x) => /^Launch\w+Policy$/.test(x.LogicalResourceId));
+  assert.ok(launchPolicies.length >= 4, JSON.stringify(launchPolicies));
+  for (const p of launchPolicies) assert.match(p.PhysicalResourceId, new RegExp(`^arn:aws:iam::${MOTO_ACCOUNT}:policy/berth-dev-service-catalog-${p.LogicalResourceId}-`));
+  // ...and the boundary, at the path and name the products' roles name.
+  assert.equal(id('RoleBoundary'), `arn:aws:iam::${MOTO_ACCOUNT}:policy/berth/dev/role-boundary`);
   // ...but moto's AWS::IAM::Role ignores ManagedPolicyArns, so nothing is attached to the role here
-  // (test/service-catalog.test.ts checks the role lists all five). When moto attaches them, this
-  // assertion fails: then assert the five ARNs.
+  // (test/service-catalog.test.ts checks the role lists them all). When moto attaches them, this
+  // assertion fails: then assert the ARNs.
   assert.deepEqual((await aws('iam', 'list-attached-role-policies', '--role-name', role.RoleName)).AttachedPolicies, []);
   const policy = (await aws('iam', 'get-policy', '--policy-arn', id('LaunchStacksPolicy'))).Policy;
   const document = (await aws('iam', 'get-policy-version', '--policy-arn', policy.Arn, '--version-id', policy.DefaultVersionId)).PolicyVersion.Document;
   const statements = (typeof document === 'string' ? JSON.parse(decodeURIComponent(document)) : document).Statement as any[];
-  // The launch role may read exactly the published version's templates.
-  assert.equal(statements.find((x) => x.Action === 's3:GetObject').Resource, `arn:aws:s3:::${BUCKET}/berth/dev/${version}/*`);
+  // The launch role may read exactly the published version's templates (and Service Catalog's copies).
+  assert.deepEqual(statements.filter((x) => x.Action === 's3:GetObject').map((x) => x.Resource), ['arn:aws:s3:::*/*', `arn:aws:s3:::${BUCKET}/berth/dev/${version}/*`]);
 
   // moto 5.2.5 implements no AWS::ServiceCatalog::* resource in CloudFormation (it skips them with
   // a warning), so the portfolio, products, launch constraints and principal association cannot
   // be described here; test/service-catalog.test.ts checks them in the template. When moto adds
   // them this assertion fails: then describe the portfolio and its products instead.
   assert.deepEqual((await aws('servicecatalog', 'list-portfolios')).PortfolioDetails, []);
+});
+
+test('teardown: refuses what would fail half-way with the fix, deletes with live events, lists what it keeps with the command that removes each', async () => {
+  // A layer others are deployed on refuses, naming them (services first, then cluster and load balancer, then network).
+  const network = deploy(['dev', '--template', 'network', '--delete']);
+  assert.equal(network.status, 1, network.all);
+  const refused = network.stderr.trimEnd().split('\n');
+  assert.deepEqual(refused.map((l) => /stack (\S+) is deployed on top of berth-dev-network/.exec(l)?.[1]).sort(), ['berth-dev-cluster', 'berth-dev-load-balancer', 'berth-dev-service-web']);
+  assert.match(refused[0]!, /Delete it first: `scripts\/deploy\.sh dev --template \S+ --delete`, then run `scripts\/deploy\.sh dev --template network --delete` again\.$/);
+
+  // A service: deleted, its log group and key kept (DeletionPolicy), each with the command that removes it.
+  const logGroup = await physicalId('berth-dev-service-web', 'LogGroup');
+  const key = await physicalId('berth-dev-service-web', 'LogKey');
+  const web = deploy(['dev', '--template', 'service-web', '--delete']);
+  assert.equal(web.status, 0, web.all);
+  assert.match(web.stdout, /==> deleting stack berth-dev-service-web \(events as they arrive\)\n(  \d\d:\d\d:\d\d  berth-dev-service-web .*\n)*\[pass\] stack berth-dev-service-web deleted in \dm \d\ds\n/);
+  assert.ok(web.stdout.includes(`  ${'AWS::Logs::LogGroup'.padEnd(28)} ${logGroup}\n    aws logs delete-log-group --log-group-name ${logGroup} --region eu-west-1\n`), web.stdout);
+  assert.ok(web.stdout.includes(`  ${'AWS::KMS::Key'.padEnd(28)} ${key}\n    aws kms schedule-key-deletion --key-id ${key} --pending-window-in-days 7 --region eu-west-1\n`), web.stdout);
+  assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-service-web'), /does not exist/);
+  assert.equal((await aws('logs', 'describe-log-groups', '--log-group-name-prefix', logGroup)).logGroups.length, 1);
+
+  // Deletion protection on the load balancer (prod's setting): refused before anything is deleted, with the command that lifts it.
+  const lb = await physicalId('berth-dev-load-balancer', 'LoadBalancer');
+  await aws('elbv2', 'modify-load-balancer-attributes', '--load-balancer-arn', lb, '--attributes', 'Key=deletion_protection.enabled,Value=true');
+  const protectedLb = deploy(['dev', '--template', 'load-balancer', '--delete']);
+  assert.equal(protectedLb.status, 1, protectedLb.all);
+  assert.equal(
+    protectedLb.stderr,
+    `error: load balancer LoadBalancer (berth-dev-load-balancer) has deletion protection on (the environment's \`loadBalancer.deletionProtection\`), so the delete would fail half-way. If the estate is to go: ` +
+      `\`aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${lb} --attributes Key=deletion_protection.enabled,Value=false --region eu-west-1\`, then run \`scripts/deploy.sh dev --template load-balancer --delete\` again.\n`,
+  );
+  assert.equal((await aws('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-load-balancer')).Stacks[0].StackStatus, 'CREATE_COMPLETE');
+  await aws('elbv2', 'modify-load-balancer-attributes', '--load-balancer-arn', lb, '--attributes', 'Key=deletion_protection.enabled,Value=false');
+  const lbGone = deploy(['dev', '--template', 'load-balancer', '--delete']);
+  assert.equal(lbGone.status, 0, lbGone.all);
+  assert.match(lbGone.stdout, /\[pass\] stack berth-dev-load-balancer deleted/);
+
+  // A stack that is not there: nothing to do.
+  const again = deploy(['dev', '--template', 'load-balancer', '--delete']);
+  assert.equal(again.status, 0, again.all);
+  assert.match(again.stdout, /\[pass\] stack berth-dev-load-balancer does not exist in eu-west-1: nothing to delete\n$/);
+});
+
+test('a stack left in REVIEW_IN_PROGRESS by a change set never executed is refused at once with the fix, not waited on', async () => {
+  await aws('cloudformation', 'create-change-set', '--stack-name', 'berth-dev-review', '--change-set-name', 'interrupted', '--change-set-type', 'CREATE', '--template-body', '{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}');
+  const r = deploy(['dev', '--template', 'network', '--bucket', BUCKET, '--stack-name', 'berth-dev-review']);
+  assert.equal(r.status, 1, r.all);
+  assert.equal(
+    r.stderr,
+    'error: stack berth-dev-review is in REVIEW_IN_PROGRESS: a change set created it and was never executed (an interrupted deploy or preview), and a deploy would wait on it. ' +
+      'It holds no resources: delete it, then deploy again: aws cloudformation delete-stack --stack-name berth-dev-review --region eu-west-1\n',
+  );
 });
 
 test('a failed nested stack: events of root and nested stack as they arrive, the failed ones again, and the delete command (scripted CLI)', () => {
@@ -606,6 +713,28 @@ test('a failed nested stack: events of root and nested stack as they arrive, the
     const again = deploy(['dev'], { dir, env });
     assert.equal(again.status, 1, again.all);
     assert.match(again.stderr, /^error: stack berth-dev is in ROLLBACK_COMPLETE: its creation failed and it cannot be updated\. Delete it, then deploy again: aws cloudformation delete-stack --stack-name berth-dev --region eu-west-1\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('--preview says in plain words when a change replaces the cluster\'s instances (scripted CLI)', () => {
+  // moto creates no nested change sets, so this plays a root change set whose nested cluster change
+  // set modifies the launch template and the Auto Scaling group (test/fixtures/fake-aws/aws).
+  const dir = makeSandbox();
+  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  try {
+    rmSync(join(dir, '.venv'));
+    mkdirSync(join(dir, '.venv/bin'), { recursive: true });
+    cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
+    const r = deploy(['dev', '--preview'], { dir, env: { FAKE_AWS_STATE: state, AWS_ENDPOINT_URL: undefined } });
+    assert.equal(r.status, 0, r.all);
+    assert.match(r.stdout, /\n  berth-dev\/Cluster +Modify +AutoScalingGroup +AWS::AutoScaling::AutoScalingGroup +conditional\n/);
+    assert.match(
+      r.stdout,
+      /\nInstances: this change replaces the cluster's EC2 instances \(berth-dev\/Cluster\/LaunchTemplate berth-dev\/Cluster\/AutoScalingGroup change\)\. The Auto Scaling group's rolling update starts new instances from the new launch template version and terminates the old ones a batch at a time; ECS drains their tasks to the new instances first\. Expect a few minutes per instance\.\n\[pass\] preview of berth-dev: 3 changes shown/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(state, { recursive: true, force: true });

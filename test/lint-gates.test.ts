@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCheckov } from '../scripts/lint/checkov.ts';
-import type { GateResult } from '../scripts/lint/common.ts';
+import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
 import { runPolicy } from '../scripts/lint/policy.ts';
@@ -306,4 +306,15 @@ test('an unchanged tree is answered from the last run; a changed template runs t
     await rm(cache, { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('cfn-lint checks each environment\'s templates for the Region its settings name, other templates for the fallback Regions', async () => {
+  const { FALLBACK_REGIONS, regionsOf } = await import('../scripts/lint/cfn-lint.ts');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  for (const f of readdirSync(path.join(REPO_ROOT, 'templates/environments')).filter((x) => x.endsWith('.json'))) {
+    const env = f.slice(0, -5);
+    const { region } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates/environments', f), 'utf8')) as { region: string };
+    assert.deepEqual(regionsOf(path.join(REPO_ROOT, 'output', env, 'network.yaml')), [region]);
+  }
+  assert.deepEqual(regionsOf(path.join(REPO_ROOT, 'test/fixtures/clean/clean.yaml')), FALLBACK_REGIONS);
 });

@@ -45,6 +45,11 @@ const TRUST = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
 });
+/** Where an estate role lives and what bounds it under Service Catalog (templates/stacks/shared/iam.ts). */
+const ESTATE_ROLE = (env: string, service: string) => ({
+  Path: `/berth/${env}/${service}/`,
+  PermissionsBoundary: { 'Fn::If': ['IsServiceCatalog', { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/berth/${env}/role-boundary` }, { Ref: 'AWS::NoValue' }] },
+});
 const KEY_BASE = [
   { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' },
   {
@@ -346,6 +351,7 @@ test('execution role: trusts ECS tasks of this account; writes logs, pulls from 
   assert.deepEqual(props(d, 'ExecutionRole'), {
     Description: 'ECS agent for web: pulls the image, writes logs, reads the declared secrets.',
     AssumeRolePolicyDocument: TRUST('ecs-tasks.amazonaws.com'),
+    ...ESTATE_ROLE('prod', 'ecs-tasks.amazonaws.com'),
     Policies: [
       {
         PolicyName: 'start-task',
@@ -375,7 +381,7 @@ test('execution role: trusts ECS tasks of this account; writes logs, pulls from 
 
 test('task role: a web service\'s has no permissions; it is not the execution role', () => {
   const d = build(web);
-  assert.deepEqual(props(d, 'TaskRole'), { Description: 'The web application: only what its code needs.', AssumeRolePolicyDocument: TRUST('ecs-tasks.amazonaws.com') });
+  assert.deepEqual(props(d, 'TaskRole'), { Description: 'The web application: only what its code needs.', AssumeRolePolicyDocument: TRUST('ecs-tasks.amazonaws.com'), ...ESTATE_ROLE('prod', 'ecs-tasks.amazonaws.com') });
   assert.notDeepEqual(props(d, 'TaskDefinition').TaskRoleArn, props(d, 'TaskDefinition').ExecutionRoleArn);
 });
 
@@ -759,6 +765,7 @@ test('scheduled task: the scheduler role may run this task definition on this cl
   assert.deepEqual(props(build(report), 'ScheduleRole'), {
     Description: 'Lets EventBridge Scheduler start report tasks on the cluster.',
     AssumeRolePolicyDocument: TRUST('scheduler.amazonaws.com'),
+    ...ESTATE_ROLE('prod', 'scheduler.amazonaws.com'),
     Policies: [
       {
         PolicyName: 'run-task',

@@ -1,11 +1,28 @@
 /**
  * Gate 1: cfn-lint (.venv/bin/cfn-lint, pinned in requirements.txt), informational rules
- * included (-c I), one batched call, explicit Regions.
+ * included (-c I). Each template is checked for the Region it deploys to: the `region` of its
+ * environment's settings (the folder output/<env>/ names the environment), so a resource type or
+ * property a Region lacks is caught there (E3006 and friends). Templates outside an environment
+ * folder are checked for FALLBACK_REGIONS. One cfn-lint call per set of Regions, side by side.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
 
-export const CFN_LINT_REGIONS = ['us-east-1', 'eu-west-1'];
+/** Regions for templates that belong to no environment (fixtures, a folder given by hand). */
+export const FALLBACK_REGIONS = ['us-east-1', 'eu-west-1'];
+
+/** The Regions a template is checked for: its environment's `region`, else the fallback. */
+export function regionsOf(file: string): string[] {
+  const env = path.basename(path.dirname(file));
+  try {
+    const region = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates', 'environments', `${env}.json`), 'utf8')) as { region?: unknown }).region;
+    if (typeof region === 'string' && region) return [region];
+  } catch {
+    // not an environment folder
+  }
+  return FALLBACK_REGIONS;
+}
 
 interface CfnLintMatch {
   Rule: { Id: string };
@@ -25,21 +42,29 @@ export async function runCfnLint(files: string[]): Promise<GateResult> {
     r.errors.push(`${rel(bin)} not found or not executable (run: make / .venv/bin/pip install -r requirements.txt)`);
     return finish(r, start, summarize());
   }
-  // `--` is required: --regions and -c take a variable number of values.
-  const res = await run(bin, [
-    '--format', 'json', '-c', 'I', '--regions', ...CFN_LINT_REGIONS, '--', ...files,
-  ]);
-  let matches: CfnLintMatch[];
-  try {
-    matches = JSON.parse(res.stdout) as CfnLintMatch[];
-    if (!Array.isArray(matches)) throw new Error('not an array');
-  } catch {
-    r.errors.push(`cfn-lint exited ${res.code} without JSON output: ${tail(res.stderr || res.stdout)}`);
-    return finish(r, start, summarize());
+  // One call per set of Regions. `--` is required: --regions and -c take a variable number of values.
+  const groups = new Map<string, string[]>();
+  for (const f of files) {
+    const key = regionsOf(f).join(' ');
+    groups.set(key, [...(groups.get(key) ?? []), f]);
   }
-  // Exit code is a bitmask of 2 (error), 4 (warning), 8 (informational); anything else is a crash.
-  if (res.code === null || (res.code & ~0b1110) !== 0) {
-    r.errors.push(`cfn-lint exited ${res.code}: ${tail(res.stderr)}`);
+  const runs = await Promise.all(
+    [...groups].map(([regions, group]) => run(bin, ['--format', 'json', '-c', 'I', '--regions', ...regions.split(' '), '--', ...group])),
+  );
+  const matches: CfnLintMatch[] = [];
+  for (const res of runs) {
+    try {
+      const parsed = JSON.parse(res.stdout) as CfnLintMatch[];
+      if (!Array.isArray(parsed)) throw new Error('not an array');
+      matches.push(...parsed);
+    } catch {
+      r.errors.push(`cfn-lint exited ${res.code} without JSON output: ${tail(res.stderr || res.stdout)}`);
+      return finish(r, start, summarize());
+    }
+    // Exit code is a bitmask of 2 (error), 4 (warning), 8 (informational); anything else is a crash.
+    if (res.code === null || (res.code & ~0b1110) !== 0) {
+      r.errors.push(`cfn-lint exited ${res.code}: ${tail(res.stderr)}`);
+    }
   }
   const filesWithFindings = new Set<string>();
   for (const m of matches) {

@@ -7,7 +7,7 @@
  * (default: output/), fully offline:
  *
  *   1. cfn-lint       .venv/bin/cfn-lint, informational rules included (-c I),
- *                     one batched call, --regions us-east-1 eu-west-1.
+ *                     each environment for its own Region (settings `region`).
  *   2. checkov        .venv/bin/checkov --framework cloudformation --skip-download,
  *                     JSON output. Skips are declared per resource in
  *                     `Metadata: checkov: skip: [{id, comment}]`; a skip without a

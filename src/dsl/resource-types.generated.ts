@@ -9408,6 +9408,33 @@ export interface ServiceCatalogLaunchRoleConstraintProps {
 }
 
 /**
+ * Specifies a template constraint.
+ * AWS::ServiceCatalog::LaunchTemplateConstraint
+ */
+export interface ServiceCatalogLaunchTemplateConstraintProps {
+  /**
+   * The language code.
+   */
+  readonly AcceptLanguage?: Value<string>;
+  /**
+   * The description of the constraint.
+   */
+  readonly Description?: Value<string>;
+  /**
+   * The portfolio identifier.
+   */
+  readonly PortfolioId: Value<string>;
+  /**
+   * The product identifier.
+   */
+  readonly ProductId: Value<string>;
+  /**
+   * The constraint rules.
+   */
+  readonly Rules: Value<string>;
+}
+
+/**
  * Specifies a portfolio.
  * AWS::ServiceCatalog::Portfolio
  */
@@ -9478,6 +9505,40 @@ export interface ServiceCatalogPortfolioProductAssociationProps {
    * The identifier of the source portfolio.
    */
   readonly SourcePortfolioId?: Value<string>;
+}
+
+/**
+ * Specifies a TagOption.
+ * AWS::ServiceCatalog::TagOption
+ */
+export interface ServiceCatalogTagOptionProps {
+  /**
+   * The TagOption active state.
+   */
+  readonly Active?: Value<boolean>;
+  /**
+   * The TagOption key.
+   */
+  readonly Key: Value<string>;
+  /**
+   * The TagOption value.
+   */
+  readonly Value: Value<string>;
+}
+
+/**
+ * Associate the specified TagOption with the specified portfolio or product.
+ * AWS::ServiceCatalog::TagOptionAssociation
+ */
+export interface ServiceCatalogTagOptionAssociationProps {
+  /**
+   * The resource identifier.
+   */
+  readonly ResourceId?: Value<string>;
+  /**
+   * The TagOption identifier.
+   */
+  readonly TagOptionId?: Value<string>;
 }
 
 /**
@@ -10177,6 +10238,14 @@ export interface ResourceTypes {
       readonly "Id": "String";
     };
   };
+  "AWS::ServiceCatalog::LaunchTemplateConstraint": {
+    readonly props: ServiceCatalogLaunchTemplateConstraintProps;
+    /** `Ref` returns Id. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Id": "String";
+    };
+  };
   "AWS::ServiceCatalog::Portfolio": {
     readonly props: ServiceCatalogPortfolioProps;
     /** `Ref` returns Id. */
@@ -10196,6 +10265,21 @@ export interface ResourceTypes {
   "AWS::ServiceCatalog::PortfolioProductAssociation": {
     readonly props: ServiceCatalogPortfolioProductAssociationProps;
     /** `Ref` returns PortfolioId | ProductId. */
+    readonly ref: "String";
+    readonly attributes: {
+    };
+  };
+  "AWS::ServiceCatalog::TagOption": {
+    readonly props: ServiceCatalogTagOptionProps;
+    /** `Ref` returns Id. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Id": "String";
+    };
+  };
+  "AWS::ServiceCatalog::TagOptionAssociation": {
+    readonly props: ServiceCatalogTagOptionAssociationProps;
+    /** `Ref` returns TagOptionId | ResourceId. */
     readonly ref: "String";
     readonly attributes: {
     };

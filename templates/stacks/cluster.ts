@@ -18,6 +18,7 @@ import { isArm64InstanceType } from '../settings/instance-types.ts';
 import { publish } from './shared/registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { estateRole, rolePath } from './shared/iam.ts';
 
 /**
  * The public SSM parameters that name the latest ECS-optimized Amazon Linux 2023 AMI, per CPU architecture.
@@ -285,6 +286,7 @@ function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: Reso
         },
       ],
     },
+    ...estateRole(t, s.name, 'ec2.amazonaws.com'),
     ManagedPolicyArns: [
       sub`arn:${AWS.Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role`,
       // Shell access without SSH keys or inbound ports. https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html
@@ -292,7 +294,7 @@ function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: Reso
     ],
     Tags: tags('ecs-instance'),
   });
-  const profile = t.resource('InstanceProfile', 'AWS::IAM::InstanceProfile', { Roles: [role.ref] });
+  const profile = t.resource('InstanceProfile', 'AWS::IAM::InstanceProfile', { Path: rolePath(s.name, 'ec2.amazonaws.com'), Roles: [role.ref] });
 
   const hasKeyPair = t.condition('HasKeyPair', Not(Equals(p.KeyPairName.ref, '')));
 

@@ -1,435 +1,344 @@
 /**
- * The permissions of the Service Catalog launch role, derived from the resource types the product
- * templates use. Service Catalog assumes this role to create, update and terminate a provisioned
- * product, and CloudFormation then calls every service with the role's credentials, so the role
- * needs CloudFormation, read access to the nested templates in S3, and the create / read / update /
- * tag / delete actions of each resource type in the products, nothing else.
+ * The permissions of the Service Catalog launch role, derived from AWS's own data rather than
+ * written by hand: for each resource type in the products, every action its CloudFormation
+ * handlers list for create, read, update and delete (AWS's resource provider schemas, in
+ * launch-role.generated.ts: `make permissions`), plus what CloudFormation itself calls with the
+ * role's credentials (intrinsic functions, AWS-specific and SSM parameter types, rolling updates),
+ * plus what the Service Catalog launch-constraint documentation requires.
  * https://docs.aws.amazon.com/servicecatalog/latest/adminguide/constraints-launch.html
  *
- * A product template that starts using a resource type missing from `GRANTS` fails the build with
- * a message naming the type, so the role can never silently lag behind the templates.
- *
- * Scoping: write actions are limited to this account and Region (and, where CloudFormation names
- * the resource after the stack, to `SC-*`: Service Catalog names each provisioned product's stack
- * `SC-<account>-pp-<id>`, and CloudFormation prefixes generated names with the stack name). Actions
- * that support no resource-level permission at all are granted on `*` in one separate policy, each
- * listed in `UNSCOPED` with the page of the Service Authorization Reference that says so.
+ * Every write is scoped to the estate:
+ * - IAM: only roles and instance profiles under the environment's path (`/berth/<env>/<service>/`),
+ *   created and changed only with the portfolio's permissions boundary; `iam:PassRole` only to the
+ *   service each role's path names; never `DeleteRolePermissionsBoundary`.
+ * - EC2 and KMS: creates only with the `berth:environment` tag of the environment in the request
+ *   (`aws:RequestTag`), changes and deletes only of resources carrying it (`aws:ResourceTag`),
+ *   where IAM supports those keys for the action (the IAM database in the generated table).
+ * - Route 53: only the environment's hosted zones. SSM: only `/berth/<env>/`. CloudFormation and
+ *   S3: only what Service Catalog's stacks (`SC-...`) create. The rest: this account and Region.
+ * Actions IAM accepts only on `*` (no resource-level permission) are granted on `*`, nothing else.
  */
 import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, sub, type Intrinsic, type Json, type Value } from '../../src/dsl/intrinsic.ts';
+import { AWS, sub, type Json, type Value } from '../../src/dsl/intrinsic.ts';
+import { toPlain } from '../../src/emit/plain.ts';
+import { ACTIONS, HANDLER_PERMISSIONS } from './launch-role.generated.ts';
 
-/** What CloudFormation needs to manage one resource type. */
-interface Grant {
-  /** Scoped actions: create, read, update, tag, delete (delete is left out where the templates retain the resource). */
-  readonly actions: readonly string[];
-  /** Actions with no resource-level permission (each must be in `UNSCOPED`). @default - none */
-  readonly unscoped?: readonly string[];
-  /** Service principal the resource passes a role to (`iam:PassRole` with `iam:PassedToService`). @default - none */
-  readonly passRoleTo?: string;
-  /** Service that creates its service-linked role on first use (`iam:CreateServiceLinkedRole`). @default - none */
-  readonly serviceLinkedRole?: string;
-}
-
-const TAGS_EC2 = ['ec2:CreateTags', 'ec2:DeleteTags'];
-
-/** Per resource type. Delete actions are absent for types the templates retain (KMS keys, log groups, buckets). */
-const GRANTS: Readonly<Record<string, Grant>> = {
-  'AWS::CloudFormation::Stack': {
-    actions: ['cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents', 'cloudformation:TagResource', 'cloudformation:UntagResource'],
-  },
-  'AWS::EC2::VPC': {
-    actions: ['ec2:CreateVpc', 'ec2:DeleteVpc', 'ec2:ModifyVpcAttribute', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeSecurityGroups', 'ec2:DescribeNetworkAcls'],
-  },
-  'AWS::EC2::VPCCidrBlock': {
-    actions: ['ec2:AssociateVpcCidrBlock', 'ec2:DisassociateVpcCidrBlock'],
-    unscoped: ['ec2:DescribeVpcs'],
-  },
-  'AWS::EC2::Subnet': {
-    actions: ['ec2:CreateSubnet', 'ec2:DeleteSubnet', 'ec2:ModifySubnetAttribute', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeSubnets'],
-  },
-  'AWS::EC2::InternetGateway': {
-    actions: ['ec2:CreateInternetGateway', 'ec2:DeleteInternetGateway', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeInternetGateways'],
-  },
-  'AWS::EC2::VPCGatewayAttachment': {
-    actions: ['ec2:AttachInternetGateway', 'ec2:DetachInternetGateway'],
-    unscoped: ['ec2:DescribeInternetGateways'],
-  },
-  'AWS::EC2::RouteTable': {
-    actions: ['ec2:CreateRouteTable', 'ec2:DeleteRouteTable', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeRouteTables'],
-  },
-  'AWS::EC2::Route': {
-    actions: ['ec2:CreateRoute', 'ec2:ReplaceRoute', 'ec2:DeleteRoute'],
-    unscoped: ['ec2:DescribeRouteTables'],
-  },
-  'AWS::EC2::SubnetRouteTableAssociation': {
-    actions: ['ec2:AssociateRouteTable', 'ec2:DisassociateRouteTable', 'ec2:ReplaceRouteTableAssociation'],
-    unscoped: ['ec2:DescribeRouteTables'],
-  },
-  'AWS::EC2::EIP': {
-    actions: ['ec2:AllocateAddress', 'ec2:ReleaseAddress', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeAddresses'],
-  },
-  'AWS::EC2::NatGateway': {
-    actions: ['ec2:CreateNatGateway', 'ec2:DeleteNatGateway', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeNatGateways'],
-  },
-  'AWS::EC2::VPCEndpoint': {
-    actions: ['ec2:CreateVpcEndpoint', 'ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeVpcEndpoints', 'ec2:DescribePrefixLists'],
-  },
-  'AWS::EC2::FlowLog': {
-    actions: ['ec2:CreateFlowLogs', 'ec2:DeleteFlowLogs', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeFlowLogs'],
-    passRoleTo: 'vpc-flow-logs.amazonaws.com',
-  },
-  'AWS::EC2::SecurityGroup': {
-    actions: [
-      'ec2:CreateSecurityGroup', 'ec2:DeleteSecurityGroup', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress',
-      'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress', 'ec2:ModifySecurityGroupRules', ...TAGS_EC2,
-    ],
-    unscoped: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
-  },
-  'AWS::EC2::SecurityGroupIngress': {
-    actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:ModifySecurityGroupRules'],
-    unscoped: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
-  },
-  'AWS::EC2::SecurityGroupEgress': {
-    actions: ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress', 'ec2:ModifySecurityGroupRules'],
-    unscoped: ['ec2:DescribeSecurityGroups', 'ec2:DescribeSecurityGroupRules'],
-  },
-  'AWS::EC2::LaunchTemplate': {
-    actions: ['ec2:CreateLaunchTemplate', 'ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplate', ...TAGS_EC2],
-    unscoped: ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
-    passRoleTo: 'ec2.amazonaws.com',
-  },
-  'AWS::IAM::Role': {
-    actions: [
-      'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
-      'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
-      'iam:TagRole', 'iam:UntagRole',
-    ],
-  },
-  'AWS::IAM::InstanceProfile': {
-    actions: ['iam:CreateInstanceProfile', 'iam:DeleteInstanceProfile', 'iam:GetInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile'],
-    passRoleTo: 'ec2.amazonaws.com',
-  },
-  'AWS::KMS::Key': {
-    // Keys are retained (DeletionPolicy Retain): no ScheduleKeyDeletion.
-    actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:EnableKeyRotation', 'kms:GetKeyRotationStatus', 'kms:UpdateKeyDescription', 'kms:TagResource', 'kms:UntagResource', 'kms:ListResourceTags'],
-    unscoped: ['kms:CreateKey'],
-  },
-  'AWS::Logs::LogGroup': {
-    // Log groups are retained: no DeleteLogGroup.
-    actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:TagResource', 'logs:UntagResource', 'logs:ListTagsForResource'],
-    unscoped: ['logs:DescribeLogGroups'],
-  },
-  'AWS::RDS::DBSubnetGroup': {
-    actions: ['rds:CreateDBSubnetGroup', 'rds:ModifyDBSubnetGroup', 'rds:DeleteDBSubnetGroup', 'rds:DescribeDBSubnetGroups', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource', 'rds:ListTagsForResource'],
-  },
-  'AWS::SecretsManager::Secret': {
-    actions: ['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret', 'secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:TagResource', 'secretsmanager:UntagResource'],
-    unscoped: ['secretsmanager:GetRandomPassword'],
-  },
-  'AWS::SSM::Parameter': {
-    actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameters', 'ssm:AddTagsToResource', 'ssm:RemoveTagsFromResource', 'ssm:ListTagsForResource'],
-  },
-  'AWS::ElasticLoadBalancingV2::LoadBalancer': {
-    actions: [
-      'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:ModifyLoadBalancerAttributes',
-      'elasticloadbalancing:SetSecurityGroups', 'elasticloadbalancing:SetSubnets', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags',
-    ],
-    unscoped: ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeLoadBalancerAttributes', 'elasticloadbalancing:DescribeTags'],
-    serviceLinkedRole: 'elasticloadbalancing.amazonaws.com',
-  },
-  'AWS::ElasticLoadBalancingV2::Listener': {
-    actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:AddTags'],
-    unscoped: ['elasticloadbalancing:DescribeListeners'],
-  },
-  'AWS::ElasticLoadBalancingV2::ListenerRule': {
-    actions: ['elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:SetRulePriorities', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'],
-    unscoped: ['elasticloadbalancing:DescribeRules'],
-  },
-  'AWS::ElasticLoadBalancingV2::TargetGroup': {
-    actions: [
-      'elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes',
-      'elasticloadbalancing:DeleteTargetGroup', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags',
-    ],
-    unscoped: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes'],
-  },
-  'AWS::CertificateManager::Certificate': {
-    actions: ['acm:DescribeCertificate', 'acm:DeleteCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate', 'acm:ListTagsForCertificate', 'route53:ChangeResourceRecordSets', 'route53:GetChange'],
-    unscoped: ['acm:RequestCertificate'],
-  },
-  'AWS::Route53::RecordSet': {
-    actions: ['route53:ChangeResourceRecordSets', 'route53:ListResourceRecordSets', 'route53:GetHostedZone', 'route53:GetChange'],
-  },
-  'AWS::S3::Bucket': {
-    // Buckets are retained: no DeleteBucket.
-    actions: [
-      's3:CreateBucket', 's3:PutEncryptionConfiguration', 's3:PutBucketVersioning', 's3:PutBucketPublicAccessBlock', 's3:PutBucketOwnershipControls',
-      's3:PutLifecycleConfiguration', 's3:PutBucketTagging', 's3:GetBucketLocation', 's3:GetBucketTagging',
-    ],
-  },
-  'AWS::S3::BucketPolicy': {
-    actions: ['s3:PutBucketPolicy', 's3:GetBucketPolicy', 's3:DeleteBucketPolicy'],
-  },
-  'AWS::ECS::Cluster': {
-    actions: ['ecs:CreateCluster', 'ecs:UpdateCluster', 'ecs:UpdateClusterSettings', 'ecs:DeleteCluster', 'ecs:DescribeClusters', 'ecs:PutClusterCapacityProviders', 'ecs:TagResource', 'ecs:UntagResource'],
-    serviceLinkedRole: 'ecs.amazonaws.com',
-  },
-  'AWS::ECS::CapacityProvider': {
-    actions: ['ecs:CreateCapacityProvider', 'ecs:UpdateCapacityProvider', 'ecs:DeleteCapacityProvider', 'ecs:TagResource', 'ecs:UntagResource'],
-    unscoped: ['ecs:DescribeCapacityProviders'],
-  },
-  'AWS::ECS::ClusterCapacityProviderAssociations': {
-    actions: ['ecs:PutClusterCapacityProviders', 'ecs:DescribeClusters'],
-  },
-  'AWS::ECS::TaskDefinition': {
-    actions: ['ecs:TagResource', 'ecs:UntagResource'],
-    unscoped: ['ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition'],
-    passRoleTo: 'ecs-tasks.amazonaws.com',
-  },
-  'AWS::ECS::Service': {
-    actions: ['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:TagResource', 'ecs:UntagResource'],
-    serviceLinkedRole: 'ecs.amazonaws.com',
-  },
-  'AWS::AutoScaling::AutoScalingGroup': {
-    // Creating a group from a launch template is authorized like a launch: ec2:RunInstances on the
-    // template, the AMI and the network resources, and iam:PassRole for the instance profile.
-    // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html
-    actions: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:UpdateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:CreateOrUpdateTags', 'autoscaling:DeleteTags', 'ec2:RunInstances', ...TAGS_EC2],
-    unscoped: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities'],
-    passRoleTo: 'ec2.amazonaws.com',
-    serviceLinkedRole: 'autoscaling.amazonaws.com',
-  },
-  'AWS::ApplicationAutoScaling::ScalableTarget': {
-    actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget', 'application-autoscaling:TagResource', 'application-autoscaling:UntagResource'],
-    unscoped: ['application-autoscaling:DescribeScalableTargets'],
-    serviceLinkedRole: 'ecs.application-autoscaling.amazonaws.com',
-  },
-  'AWS::ApplicationAutoScaling::ScalingPolicy': {
-    // Target tracking creates and deletes its CloudWatch alarms with the caller's permissions.
-    // https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
-    actions: ['application-autoscaling:PutScalingPolicy', 'application-autoscaling:DeleteScalingPolicy', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
-    unscoped: ['application-autoscaling:DescribeScalingPolicies', 'cloudwatch:DescribeAlarms'],
-  },
-  'AWS::CloudWatch::Alarm': {
-    actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
-    unscoped: ['cloudwatch:DescribeAlarms'],
-  },
-  'AWS::SQS::Queue': {
-    actions: ['sqs:CreateQueue', 'sqs:DeleteQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
-  },
-  'AWS::SQS::QueuePolicy': {
-    actions: ['sqs:SetQueueAttributes', 'sqs:GetQueueAttributes'],
-  },
-  'AWS::Scheduler::Schedule': {
-    actions: ['scheduler:CreateSchedule', 'scheduler:UpdateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule'],
-    passRoleTo: 'scheduler.amazonaws.com',
-  },
-  'AWS::Events::Rule': {
-    actions: ['events:PutRule', 'events:DeleteRule', 'events:DescribeRule', 'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule', 'events:TagResource', 'events:UntagResource'],
-    passRoleTo: 'events.amazonaws.com',
-  },
-};
-
-/**
- * Actions that support no resource-level permission, so IAM only accepts them on `*`; the page of
- * the Service Authorization Reference that lists each ("Resource types" column empty).
- */
-export const UNSCOPED: Readonly<Record<string, string>> = {
-  ec2: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html',
-  elasticloadbalancing: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html',
-  autoscaling: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html',
-  'application-autoscaling': 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html',
-  ecs: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html',
-  kms: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html',
-  logs: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html',
-  cloudwatch: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html',
-  acm: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html',
-  cloudformation: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudformation.html',
-  secretsmanager: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html',
-};
-
-/** Where the role's actions may act: the scope of each service's ARNs. */
+/** Where the role's actions may act, and what the products need beyond their resource types. */
 export interface LaunchScope {
-  /** Only this environment's registry entries (`/berth/<environment>/...`). */
-  readonly environmentName: Intrinsic<'String'>;
+  /** The environment (its IAM path, registry and tag value). */
+  readonly environment: string;
   /** ARN pattern of the packaged product templates in S3 (CloudFormation reads nested templates from there). */
   readonly templateObjects: Value<string>;
   /** AWS managed policies the products attach to their roles: the only ones the role may attach. */
   readonly attachableManagedPolicies: readonly Value<string>[];
+  /** The permissions boundary every role the products create must carry. */
+  readonly boundary: Value<string>;
+  /** Service principals the products' roles trust (each role is passed only to its service). */
+  readonly roleServices: readonly string[];
+  /** Hosted zone IDs the products write records in. @default - none */
+  readonly hostedZones?: readonly string[];
+  /** ARNs of the SSM parameters behind `AWS::SSM::Parameter::Value<...>` parameters. @default - none */
+  readonly ssmParameters?: readonly Value<string>[];
+  /** AWS-specific parameter types the products declare (CloudFormation checks their values exist). @default - none */
+  readonly parameterTypes?: readonly string[];
+  /** The products use `Fn::GetAZs`. @default false */
+  readonly getAZs?: boolean;
+  /** An Auto Scaling group with a rolling update, or with MetricsCollection. @default false */
+  readonly rollingUpdate?: boolean;
 }
 
+/** The tag that marks every resource of an environment (a stack tag, applied by Service Catalog's TagOption). */
+export const ENVIRONMENT_TAG = 'berth:environment';
+
+/** Schema actions left out, and why. */
+export const EXCLUDED: Readonly<Record<string, string>> = {
+  // Includes ec2:GetPasswordData and ec2:GetConsoleOutput: nothing berth's handlers need to read.
+  'ec2:Get*': 'a wildcard over EC2 reads that include instance passwords and console output; the handlers\' named reads are granted',
+  // The AMI parameter reads are granted on the ECS AMI parameters (ssmParameters).
+  'ssm:Get*': 'a wildcard over every parameter and document; the parameters the products read are granted by name',
+  'iam:DeleteRolePermissionsBoundary': 'would lift the boundary off an estate role',
+};
+
+/**
+ * Resource types whose schema lists no handlers (types CloudFormation implements itself, not
+ * through the registry): the actions their API documentation names for what CloudFormation does.
+ */
+export const NO_HANDLERS: Readonly<Record<string, readonly string[]>> = {
+  // Requests, describes, tags and deletes the certificate; DNS validation writes the CNAME in the
+  // zone it is given. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-certificatemanager-certificate.html
+  'AWS::CertificateManager::Certificate': [
+    'acm:RequestCertificate', 'acm:DescribeCertificate', 'acm:DeleteCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate',
+    'acm:ListTagsForCertificate', 'acm:UpdateCertificateOptions', 'route53:ChangeResourceRecordSets', 'route53:GetChange', 'route53:ListResourceRecordSets',
+  ],
+  // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/r53-api-permissions-ref.html
+  'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange', 'route53:ListResourceRecordSets', 'route53:GetHostedZone'],
+};
+
+/** CloudFormation's own calls on the products' stacks, and change sets, per the launch-constraint documentation. */
+const STACK_ACTIONS = [
+  'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
+  'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackResources',
+  'cloudformation:ListStackResources', 'cloudformation:GetTemplate', 'cloudformation:SetStackPolicy', 'cloudformation:TagResource',
+  'cloudformation:UntagResource', 'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:ExecuteChangeSet',
+  'cloudformation:ListChangeSets', 'cloudformation:DeleteChangeSet',
+];
+
+/** What CloudFormation checks with the caller's credentials for AWS-specific parameter types. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-supplied-parameter-types.html */
+const PARAMETER_TYPE_ACTIONS: Readonly<Record<string, string>> = {
+  'AWS::EC2::VPC::Id': 'ec2:DescribeVpcs',
+  'AWS::EC2::Subnet::Id': 'ec2:DescribeSubnets',
+  'AWS::EC2::SecurityGroup::Id': 'ec2:DescribeSecurityGroups',
+  'AWS::EC2::KeyPair::KeyName': 'ec2:DescribeKeyPairs',
+  'AWS::EC2::Image::Id': 'ec2:DescribeImages',
+  'AWS::EC2::AvailabilityZone::Name': 'ec2:DescribeAvailabilityZones',
+};
+
+/** Service-linked roles the handlers create on first use, by resource type. */
+const SERVICE_LINKED: Readonly<Record<string, string>> = {
+  'AWS::ECS::Cluster': 'ecs.amazonaws.com',
+  'AWS::ECS::Service': 'ecs.amazonaws.com',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elasticloadbalancing.amazonaws.com',
+  'AWS::AutoScaling::AutoScalingGroup': 'autoscaling.amazonaws.com',
+  'AWS::ApplicationAutoScaling::ScalableTarget': 'ecs.application-autoscaling.amazonaws.com',
+};
+
+/** Role writes that must name the boundary (`iam:PermissionsBoundary`). https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html */
+const BOUNDED_ROLE_WRITES = new Set(['iam:CreateRole', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRolePolicy', 'iam:PutRolePermissionsBoundary']);
+
+/** Services whose actions are conditioned on the environment tag (where IAM supports the key for the action). */
+const TAG_SCOPED = new Set(['ec2', 'kms']);
+/**
+ * EC2 actions that authorize resources the estate does not own or tag: ec2:RunInstances (which
+ * creating an Auto Scaling group checks) also checks Amazon's AMI. https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html
+ */
+const TAG_EXCEPTIONS = new Set(['ec2:RunInstances']);
+
+const serviceOf = (action: string) => action.slice(0, action.indexOf(':'));
+const sorted = (actions: Iterable<string>) => [...new Set(actions)].sort();
 const here = (service: string, resource: string) => sub`arn:${AWS.Partition}:${service}:${AWS.Region}:${AWS.AccountId}:${resource}`;
-/** This environment's registry entries only (templates/stacks/shared/registry.ts). */
-const registry = (scope: LaunchScope) => sub`arn:${AWS.Partition}:ssm:${AWS.Region}:${AWS.AccountId}:parameter/berth/${scope.environmentName}/*`;
+const isWildcard = (a: string) => a.includes('*');
+
+/** The schema's actions of `types`, normalised (a few schemas spell the prefix in capitals). */
+export function handlerActions(types: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const type of new Set(types)) {
+    const h = HANDLER_PERMISSIONS[type];
+    if (!h) {
+      throw new BerthError(
+        'templates/stacks/launch-role.ts',
+        `the product templates use resource type ${q(type)}, which launch-role.generated.ts does not list. Add it to RESOURCE_TYPES in scripts/gen-types.ts and run \`make types permissions\`.`,
+      );
+    }
+    const listed = (['create', 'read', 'update', 'delete'] as const).some((op) => h[op].length);
+    if (!listed && !NO_HANDLERS[type]) {
+      throw new BerthError('templates/stacks/launch-role.ts', `resource type ${q(type)} has no handlers in its schema. Add the actions CloudFormation calls for it to \`NO_HANDLERS\`, citing its documentation.`);
+    }
+    for (const op of ['create', 'read', 'update', 'delete'] as const) {
+      for (const a of listed ? h[op] : op === 'create' ? NO_HANDLERS[type]! : []) {
+        const [service, name] = [a.slice(0, a.indexOf(':')).toLowerCase(), a.slice(a.indexOf(':') + 1)];
+        // Not an IAM action (a REST verb in one schema).
+        if (!name || name.includes('.')) continue;
+        out.add(`${service}:${name}`);
+      }
+    }
+  }
+  // A name the IAM action list does not know is an API a schema lists, not a permission (S3's
+  // DeleteBucketCors is authorized by s3:PutBucketCORS, also listed), or a service IAM does not
+  // have yet: a policy naming it would grant nothing, and cfn-lint rejects it (W3037).
+  return [...out].filter((a) => !(a in EXCLUDED) && ACTIONS[a]?.known !== false).sort();
+}
+
+/** True when IAM accepts the action only on `*`: no resource-level permission, or a wildcard read. */
+export function onlyOnStar(action: string): boolean {
+  const f = ACTIONS[action];
+  return isWildcard(action) || !f?.resourceLevel;
+}
+
+/** What CloudFormation and Service Catalog call beyond the handlers (scripts/gen-permissions.ts looks these up too). */
+export const EXTRA_ACTIONS: readonly string[] = [
+  ...STACK_ACTIONS,
+  ...Object.values(NO_HANDLERS).flat(),
+  'cloudformation:GetTemplateSummary',
+  'cloudformation:ValidateTemplate',
+  ...Object.values(PARAMETER_TYPE_ACTIONS),
+  'autoscaling:SuspendProcesses',
+  'autoscaling:ResumeProcesses',
+  'autoscaling:TerminateInstanceInAutoScalingGroup',
+  'autoscaling:EnableMetricsCollection',
+  'autoscaling:DisableMetricsCollection',
+  's3:GetObject',
+  'ssm:GetParameters',
+  'iam:CreateRole',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:PassRole',
+  'iam:CreateServiceLinkedRole',
+];
+
+/** Actions IAM accepts only on `*` among those the launch role may need, per the generated table. */
+export function starActions(): string[] {
+  return Object.entries(ACTIONS).filter(([a, f]) => f.known && onlyOnStar(a)).map(([a]) => a).sort();
+}
 
 /** The ARNs each service's scoped actions may act on. */
-function resources(service: string, scope: LaunchScope): Json[] {
+function resources(service: string, s: LaunchScope): Value<string>[] {
+  const env = s.environment;
   switch (service) {
     case 'cloudformation':
-      // Provisioned products' stacks and their nested stacks are all named SC-<account>-pp-<id>...
-      return [here('cloudformation', 'stack/SC-*/*')];
+      // Service Catalog names each provisioned product's stack SC-<account>-pp-<id>; its nested stacks start with that name.
+      return [here('cloudformation', 'stack/SC-*/*'), here('cloudformation', 'changeSet/*/*')];
     case 'ec2':
-      // Account resources in this Region, plus the Amazon-owned AMI that ec2:RunInstances authorizes
-      // (the ECS-optimized AMI has no account in its ARN).
+      // Account resources in this Region, plus the Amazon-owned AMIs ec2:RunInstances authorizes.
       return [here('ec2', '*'), sub`arn:${AWS.Partition}:ec2:${AWS.Region}::image/*`];
     case 'iam':
-      // Roles and instance profiles CloudFormation names after the SC-... stack.
-      return [sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/SC-*`, sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:instance-profile/SC-*`];
+      return [sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/berth/${env}/*`, sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:instance-profile/berth/${env}/*`];
     case 'ssm':
-      return [registry(scope)];
+      return [here('ssm', `parameter/berth/${env}/*`)];
     case 's3':
       // Buckets CloudFormation names after the (lower-cased) SC-... stack.
       return [sub`arn:${AWS.Partition}:s3:::sc-*`];
     case 'route53':
-      return [sub`arn:${AWS.Partition}:route53:::hostedzone/*`, sub`arn:${AWS.Partition}:route53:::change/*`];
-    case 'kms':
-      return [here('kms', 'key/*')];
-    case 'logs':
-      return [here('logs', 'log-group:*')];
-    case 'rds':
-      return [here('rds', 'subgrp:*')];
-    case 'cloudwatch':
-      return [here('cloudwatch', 'alarm:*')];
-    case 'scheduler':
-      return [here('scheduler', 'schedule/*')];
-    case 'events':
-      return [here('events', 'rule/*')];
+      return [...(s.hostedZones ?? []).map((z) => sub`arn:${AWS.Partition}:route53:::hostedzone/${z}`), sub`arn:${AWS.Partition}:route53:::change/*`];
     default:
       return [here(service, '*')];
   }
 }
 
-/** The resource types of the products, each checked against `GRANTS`. */
-function grantsFor(types: readonly string[]): Grant[] {
-  return [...new Set(types)].sort().map((type) => {
-    const grant = GRANTS[type];
-    if (!grant) {
-      throw new BerthError(
-        'templates/stacks/launch-role.ts',
-        `the product templates use resource type ${q(type)}, for which the Service Catalog launch role has no permissions. ` +
-          'Add an entry to `GRANTS` with the actions CloudFormation needs to create, update and delete it.',
-      );
-    }
-    return grant;
-  });
-}
-
-const serviceOf = (action: string) => action.slice(0, action.indexOf(':'));
-const sorted = (actions: Iterable<string>) => [...new Set(actions)].sort();
-
-/** A policy, named by what it covers, with its statements. */
+/** A policy of the role, named by what it covers, with its statements. */
 export interface LaunchPolicy {
   readonly name: string;
   readonly description: string;
   readonly statements: readonly Json[];
 }
 
-/** Which policy each service's scoped actions go to: policies stay under IAM's 6,144-character limit. */
-const POLICY_OF: Readonly<Record<string, string>> = {
-  cloudformation: 'Stacks',
-  s3: 'Stacks',
-  ssm: 'Stacks',
-  ec2: 'Network',
-  rds: 'Network',
-  elasticloadbalancing: 'Network',
-  route53: 'Network',
-  acm: 'Network',
-  ecs: 'Compute',
-  autoscaling: 'Compute',
-  'application-autoscaling': 'Compute',
-  cloudwatch: 'Compute',
-  sqs: 'Compute',
-  scheduler: 'Compute',
-  events: 'Compute',
-  iam: 'Identity',
-  kms: 'Identity',
-  logs: 'Identity',
-  secretsmanager: 'Identity',
-};
+/** Actions that make a resource (or tag one): the request carries the tags. */
+const creates = (action: string) => /^(Create|Allocate|Run|Request|Import|Tag|AddTags)/.test(action.slice(action.indexOf(':') + 1));
 
-/**
- * The launch role's policies for products made of `types`: scoped actions grouped by service into
- * a few managed policies, plus one policy of the actions that IAM accepts only on `*`.
- */
-export function launchPolicies(types: readonly string[], scope: LaunchScope): LaunchPolicy[] {
-  const grants = grantsFor(types);
-  const byPolicy = new Map<string, Map<string, Set<string>>>();
-  const add = (action: string) => {
-    const service = serviceOf(action);
-    const policy = POLICY_OF[service];
-    if (!policy) throw new BerthError('templates/stacks/launch-role.ts', `action ${q(action)} belongs to no launch policy. Add ${q(service)} to \`POLICY_OF\`.`);
-    const services = byPolicy.get(policy) ?? new Map<string, Set<string>>();
-    byPolicy.set(policy, services);
-    services.set(service, (services.get(service) ?? new Set()).add(action));
-  };
-  grants.forEach((g) => g.actions.forEach(add));
-
-  const statements = (policy: string): Json[] =>
-    [...(byPolicy.get(policy) ?? new Map<string, Set<string>>())].sort(([a], [b]) => a.localeCompare(b)).map(([service, actions]) => ({
-      Effect: 'Allow',
-      Action: sorted(actions),
-      Resource: resources(service, scope),
-    }));
-
-  // Stacks: CloudFormation plus what it reads on the role's behalf: the nested templates in S3
-  // and the SSM parameters behind `AWS::SSM::Parameter::Value<...>` parameters (the estate
-  // registry and the public ECS-optimized AMI parameters).
-  const stacks: Json[] = [
-    ...statements('Stacks'),
-    { Effect: 'Allow', Action: 's3:GetObject', Resource: scope.templateObjects },
-    { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [registry(scope), sub`arn:${AWS.Partition}:ssm:${AWS.Region}::parameter/aws/service/ecs/*`] },
+/** The scoped statements of one service: tag-conditioned where IAM supports it. */
+function serviceStatements(service: string, actions: readonly string[], s: LaunchScope): Json[] {
+  const Resource = resources(service, s);
+  if (!TAG_SCOPED.has(service)) return [{ Effect: 'Allow', Action: sorted(actions), Resource }];
+  const tag = { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: s.environment };
+  const onResource = { [`aws:ResourceTag/${ENVIRONMENT_TAG}`]: s.environment };
+  const request = actions.filter((a) => !TAG_EXCEPTIONS.has(a) && creates(a) && ACTIONS[a]?.requestTag);
+  const existing = actions.filter((a) => !TAG_EXCEPTIONS.has(a) && !request.includes(a) && ACTIONS[a]?.resourceTag);
+  const plain = actions.filter((a) => !request.includes(a) && !existing.includes(a));
+  return [
+    ...(request.length ? [{ Effect: 'Allow', Action: sorted(request), Resource, Condition: { StringEquals: tag } }] : []),
+    ...(existing.length ? [{ Effect: 'Allow', Action: sorted(existing), Resource, Condition: { StringEquals: onResource } }] : []),
+    ...(plain.length ? [{ Effect: 'Allow', Action: sorted(plain), Resource }] : []),
   ];
+}
 
-  const passTo = sorted(grants.flatMap((g) => (g.passRoleTo ? [g.passRoleTo] : [])));
-  const linked = sorted(grants.flatMap((g) => (g.serviceLinkedRole ? [g.serviceLinkedRole] : [])));
-  const identity: Json[] = [
-    ...statements('Identity'),
-    ...(passTo.length
-      ? [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/SC-*`, Condition: { StringEquals: { 'iam:PassedToService': passTo } } }]
+/** The identity statements: roles under the path, bounded; PassRole per service; service-linked roles. */
+function identityStatements(actions: readonly string[], types: readonly string[], s: LaunchScope): Json[] {
+  const env = s.environment;
+  const bounded = actions.filter((a) => BOUNDED_ROLE_WRITES.has(a)).concat('iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy');
+  const other = actions.filter((a) => !BOUNDED_ROLE_WRITES.has(a) && a !== 'iam:PassRole' && a !== 'iam:CreateServiceLinkedRole' && !onlyOnStar(a));
+  const boundary = { StringEquals: { 'iam:PermissionsBoundary': s.boundary } };
+  const roles = sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/berth/${env}/*`;
+  const linked = sorted(types.flatMap((t) => (SERVICE_LINKED[t] ? [SERVICE_LINKED[t]!] : [])));
+  const attach: string[] = bounded.filter((a) => a === 'iam:AttachRolePolicy' || a === 'iam:DetachRolePolicy');
+  return [
+    { Effect: 'Allow', Action: sorted(bounded.filter((a) => !attach.includes(a))), Resource: roles, Condition: boundary },
+    ...(attach.length && s.attachableManagedPolicies.length
+      ? [{ Effect: 'Allow', Action: sorted(attach), Resource: roles, Condition: { ...boundary, ArnEquals: { 'iam:PolicyARN': [...s.attachableManagedPolicies] } } }]
       : []),
+    { Effect: 'Allow', Action: sorted(other), Resource: resources('iam', s) },
+    // Each role is passed only to the service that assumes it (its path names it).
+    ...sorted(s.roleServices).map((service) => ({
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/berth/${env}/${service}/*`,
+      Condition: { StringEquals: { 'iam:PassedToService': service } },
+    })),
     ...(linked.length
-      ? [
-          {
-            Effect: 'Allow',
-            Action: 'iam:CreateServiceLinkedRole',
-            Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/aws-service-role/*`,
-            Condition: { StringEquals: { 'iam:AWSServiceName': linked } },
-          },
-        ]
+      ? [{ Effect: 'Allow', Action: 'iam:CreateServiceLinkedRole', Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/aws-service-role/*`, Condition: { StringEquals: { 'iam:AWSServiceName': linked } } }]
       : []),
   ];
-  // The products attach a few AWS managed policies to their roles; only those may be attached.
-  if (scope.attachableManagedPolicies.length) {
-    identity.push({
-      Effect: 'Allow',
-      Action: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'],
-      Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/SC-*`,
-      Condition: { ArnEquals: { 'iam:PolicyARN': [...scope.attachableManagedPolicies] } },
-    });
+}
+
+/** Statements grouped into managed policies of at most this many characters (IAM's limit is 6,144 without whitespace). */
+const POLICY_BUDGET = 5500;
+const size = (statement: Json) => JSON.stringify(toPlain(statement)).length;
+
+/** A statement too large for one policy, as several with its actions in chunks. */
+function splitStatement(st: Json): Json[] {
+  const { Action, ...rest } = st as { Action: string | string[] } & Record<string, Json>;
+  if (size(st) <= POLICY_BUDGET || !Array.isArray(Action)) return [st];
+  const perAction = (size(st) - size(rest)) / Action.length;
+  const n = Math.max(1, Math.floor((POLICY_BUDGET - size(rest)) / perAction));
+  const out: Json[] = [];
+  for (let i = 0; i < Action.length; i += n) out.push({ Effect: 'Allow', Action: Action.slice(i, i + n), ...rest });
+  return out;
+}
+
+/** The launch role's managed policies for products made of `types`. */
+export function launchPolicies(types: readonly string[], s: LaunchScope): LaunchPolicy[] {
+  const actions = new Set(handlerActions(types));
+  for (const t of s.parameterTypes ?? []) {
+    const a = PARAMETER_TYPE_ACTIONS[t.replace(/^List<(.*)>$/, '$1')];
+    if (a) actions.add(a);
+  }
+  // Fn::GetAZs lists the Region's zones with the caller's credentials. https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getavailabilityzones.html
+  if (s.getAZs) actions.add('ec2:DescribeAvailabilityZones');
+  // A rolling update suspends and resumes the group's processes and replaces instances with the
+  // caller's credentials; MetricsCollection turns group metrics on and off.
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-updatepolicy.html
+  if (s.rollingUpdate) {
+    for (const a of ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:EnableMetricsCollection', 'autoscaling:DisableMetricsCollection']) actions.add(a);
   }
 
-  const unscopedActions = sorted(grants.flatMap((g) => g.unscoped ?? []).concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate'));
-  for (const a of unscopedActions) {
-    if (!UNSCOPED[serviceOf(a)]) throw new BerthError('templates/stacks/launch-role.ts', `action ${q(a)} is granted on \`*\` but \`UNSCOPED\` cites no reference for ${q(serviceOf(a))}. Add the page that shows it has no resource types.`);
+  const star = [...actions].filter((a) => onlyOnStar(a) && serviceOf(a) !== 'iam').concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate');
+  const byService = new Map<string, string[]>();
+  for (const a of actions) {
+    const service = serviceOf(a);
+    if (service === 'iam' || onlyOnStar(a)) continue;
+    byService.set(service, [...(byService.get(service) ?? []), a]);
   }
+  byService.set('cloudformation', [...(byService.get('cloudformation') ?? []), ...STACK_ACTIONS]);
 
-  const policies: LaunchPolicy[] = [
-    { name: 'Stacks', description: 'CloudFormation stacks of the provisioned products, their templates and SSM-typed parameters.', statements: stacks },
-    { name: 'Network', description: 'VPC, subnets, routing, security groups, load balancer, DNS and certificates.', statements: statements('Network') },
-    { name: 'Compute', description: 'ECS, Auto Scaling, alarms, queues and schedules.', statements: statements('Compute') },
-    { name: 'Identity', description: 'IAM roles and instance profiles named SC-*, KMS keys and log groups.', statements: identity },
-    {
-      name: 'Unscoped',
-      description: 'actions that support no resource-level permission (IAM accepts them only on *).',
-      statements: [{ Effect: 'Allow', Action: unscopedActions, Resource: '*' }],
-    },
+  const stacks: Json[] = [
+    ...serviceStatements('cloudformation', byService.get('cloudformation')!, s),
+    // The templates: Service Catalog's copy in its own bucket (tagged for provisioning, as the
+    // launch-constraint documentation requires) and the nested templates `make publish` uploaded.
+    { Effect: 'Allow', Action: 's3:GetObject', Resource: sub`arn:${AWS.Partition}:s3:::*/*`, Condition: { StringEquals: { 's3:ExistingObjectTag/servicecatalog:provisioning': 'true' } } },
+    { Effect: 'Allow', Action: 's3:GetObject', Resource: s.templateObjects },
+    // The values of SSM-typed parameters (the estate registry, the public ECS-optimized AMI).
+    { Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [here('ssm', `parameter/berth/${s.environment}/*`), ...(s.ssmParameters ?? [])] },
   ];
-  return policies.filter((p) => p.statements.length > 0);
+  byService.delete('cloudformation');
+  const scoped = [...byService.keys()].sort().flatMap((service) => serviceStatements(service, byService.get(service)!, s));
+  const identity = identityStatements([...actions].filter((a) => serviceOf(a) === 'iam'), types, s);
+  // Creating a KMS key has no resource to name yet: on `*`, but only with the environment's tag.
+  const taggedStar = star.filter((a) => TAG_SCOPED.has(serviceOf(a)) && creates(a) && ACTIONS[a]?.requestTag);
+  const unscoped: Json[] = [
+    { Effect: 'Allow', Action: sorted(star.filter((a) => !taggedStar.includes(a))), Resource: '*' },
+    ...(taggedStar.length ? [{ Effect: 'Allow', Action: sorted(taggedStar), Resource: '*', Condition: { StringEquals: { [`aws:RequestTag/${ENVIRONMENT_TAG}`]: s.environment } } }] : []),
+  ];
+
+  // Pack into managed policies by purpose, each under IAM's size limit.
+  const groups: [string, string, Json[]][] = [
+    ['Stacks', 'CloudFormation stacks of the provisioned products, their templates and SSM-typed parameters.', stacks],
+    ['Identity', `IAM roles and instance profiles under /berth/${s.environment}/, bounded; role passing; service-linked roles.`, identity],
+    ['Resources', 'the products\' resources, scoped to this account and Region, the environment\'s tag, zone and registry.', scoped],
+    ['Unscoped', 'actions that support no resource-level permission (IAM accepts them only on *).', unscoped],
+  ];
+  const policies: LaunchPolicy[] = [];
+  for (const [name, description, whole] of groups) {
+    const statements = whole.flatMap(splitStatement);
+    const parts: Json[][] = [[]];
+    for (const st of statements) {
+      const last = parts[parts.length - 1]!;
+      if (last.length && last.reduce<number>((n, x) => n + size(x), 0) + size(st) > POLICY_BUDGET) parts.push([st]);
+      else last.push(st);
+    }
+    parts.filter((p) => p.length).forEach((p, i, all) => policies.push({ name: all.length > 1 ? `${name}${i + 1}` : name, description, statements: p }));
+  }
+  return policies;
+}
+
+/** Every action the role is granted (for the coverage test and the policy gate). */
+export function grantedActions(policies: readonly LaunchPolicy[]): Set<string> {
+  return new Set(policies.flatMap((p) => p.statements.flatMap((st) => [(st as { Action: string | string[] }).Action].flat())));
 }

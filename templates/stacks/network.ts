@@ -10,7 +10,7 @@ import type { Resource } from '../../src/dsl/resource.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
-import { inlinePolicy, serviceTrust } from './shared/iam.ts';
+import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
@@ -195,6 +195,7 @@ export const network = defineStack({
     const flowLogRole = t.resource('FlowLogRole', 'AWS::IAM::Role', {
       Description: 'Lets VPC Flow Logs write to the flow-log group.',
       AssumeRolePolicyDocument: serviceTrust('vpc-flow-logs.amazonaws.com'),
+      ...estateRole(t, s.name, 'vpc-flow-logs.amazonaws.com'),
       Policies: [
         inlinePolicy('write-flow-logs', [
           { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], Resource: flowLogGroup.getAtt('Arn') },

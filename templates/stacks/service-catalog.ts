@@ -1,8 +1,14 @@
 /**
- * The Service Catalog stack: a portfolio with one product for the whole estate (the packaged root
- * stack) and one per service, each with a launch-role constraint, and the principals allowed to
- * launch them. It is a top-level template of its own (`service-catalog.yaml`), never nested in
- * the root: it publishes the estate rather than being part of it.
+ * The Service Catalog stack: a portfolio with a foundation product (network, load balancer,
+ * cluster: templates/stacks/foundation.ts) and one product per service deployed on top of it, so
+ * they can be provisioned side by side; each with a launch-role constraint and a template
+ * constraint that fixes `EnvironmentName` to the portfolio's environment; the principals allowed
+ * to launch them; the permissions boundary every role the products create carries; and the
+ * `berth:environment` TagOption, which Service Catalog applies to each provisioned product (the
+ * launch role acts on EC2 and KMS resources by that tag). It is a top-level template of its own
+ * (`service-catalog.yaml`), never nested in the root: it publishes the estate rather than being
+ * part of it. The whole estate in one stack (root.yaml) is the alternative to the products, for
+ * scripts/deploy.sh or the console, not sold beside them.
  *
  * Each product's version points at the packaged template in S3, under
  * `<prefix>/<environment>/<version>/<file>`, where `<version>` is a hash of the product templates
@@ -18,7 +24,8 @@ import { flatten } from '../../src/dsl/estate.ts';
 import { toPlain } from '../../src/emit/plain.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
-import { launchPolicies } from './launch-role.ts';
+import { ROLE_BOUNDARY_NAME, rolePath } from './shared/iam.ts';
+import { ENVIRONMENT_TAG, launchPolicies } from './launch-role.ts';
 import { pascal } from './root.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
@@ -28,6 +35,8 @@ export interface ServiceCatalogSettings {
   readonly services: readonly ServiceDefinition[];
   /** The estate's root template; its nested templates hang off `children`. */
   readonly estate: Template;
+  /** The foundation template (templates/stacks/foundation.ts): the first product. */
+  readonly foundation: Template;
 }
 
 /** Key prefix `make publish` uploads under when `--prefix` is not given (scripts/deploy.sh). */
@@ -39,22 +48,22 @@ const VERSION_LENGTH = 12;
  * The product version: a hash of every product template's body, so it changes exactly when a
  * product changes. Headers are left out: they name files, not content.
  */
-export function productVersion(estate: Template): string {
+export function productVersion(estate: Template, foundation: Template): string {
   const hash = createHash('sha256');
-  for (const t of flatten([estate])) hash.update(`${t.file}\n${toYaml(t.toJSON())}\n`);
+  for (const t of flatten([foundation, estate])) hash.update(`${t.file}\n${toYaml(t.toJSON())}\n`);
   return hash.digest('hex').slice(0, VERSION_LENGTH);
 }
 
-/** One product: the estate (root) or a service, with the template it deploys. */
+/** One product: the foundation or a service, with the template it deploys. */
 interface Product {
   readonly id: string;
   readonly name: string;
   readonly template: Template;
 }
 
-function products(estate: Template, services: readonly ServiceDefinition[]): Product[] {
+function products(estate: Template, foundation: Template, services: readonly ServiceDefinition[]): Product[] {
   return [
-    { id: 'Estate', name: 'estate', template: estate },
+    { id: 'Foundation', name: 'foundation', template: foundation },
     ...services.map((d) => {
       const template = estate.children.find((c) => c.name === `service-${d.name}`);
       if (!template) throw new BerthError('templates/stacks/service-catalog.ts', `the estate has no template ${q(`service-${d.name}.yaml`)} for service ${q(d.name)}. Nest every service in the root stack (templates/stacks/root.ts).`);
@@ -65,9 +74,78 @@ function products(estate: Template, services: readonly ServiceDefinition[]): Pro
 
 type PlainResource = { readonly Type: string; readonly Properties?: Record<string, unknown> };
 
+/** Every product template (nested ones included) as plain JSON. */
+function productDocuments(estate: Template, foundation: Template): Record<string, any>[] {
+  return flatten([foundation, estate]).map((t) => toPlain(t.toJSON()) as Record<string, any>);
+}
+
 /** Every resource of the products, nested stacks included, as plain JSON. */
-function productResources(estate: Template): PlainResource[] {
-  return flatten([estate]).flatMap((t) => Object.values((toPlain(t.toJSON()) as { Resources: Record<string, PlainResource> }).Resources));
+function productResources(docs: readonly Record<string, any>[]): PlainResource[] {
+  return docs.flatMap((d) => Object.values(d.Resources as Record<string, PlainResource>));
+}
+
+/** What CloudFormation does with the launch role's credentials beyond the resource handlers, read from the products. */
+function productNeeds(docs: readonly Record<string, any>[], resources: readonly PlainResource[]) {
+  const text = JSON.stringify(docs);
+  const parameters = docs.flatMap((d) => Object.values((d.Parameters ?? {}) as Record<string, { Type: string; Default?: unknown }>));
+  const ssm = parameters.filter((p) => p.Type.startsWith('AWS::SSM::Parameter::Value<') && typeof p.Default === 'string');
+  const zones = new Set<string>();
+  for (const r of resources) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::Route53::RecordSet' && typeof p.HostedZoneId === 'string') zones.add(p.HostedZoneId);
+    for (const o of (r.Type === 'AWS::CertificateManager::Certificate' ? (p.DomainValidationOptions as { HostedZoneId?: unknown }[] | undefined) ?? [] : [])) {
+      if (typeof o.HostedZoneId === 'string') zones.add(o.HostedZoneId);
+    }
+  }
+  const services = new Set<string>();
+  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
+    for (const st of ((r.Properties?.AssumeRolePolicyDocument as { Statement?: { Principal?: { Service?: unknown } }[] })?.Statement ?? [])) {
+      for (const sv of [st.Principal?.Service ?? []].flat()) if (typeof sv === 'string') services.add(sv);
+    }
+  }
+  return {
+    getAZs: text.includes('"Fn::GetAZs"'),
+    parameterTypes: [...new Set(parameters.map((p) => p.Type))].sort(),
+    // Public parameters (/aws/service/...) have no account in their ARN.
+    ssmParameters: [...new Set(ssm.map((p) => String(p.Default)))].sort().map((name) => (name.startsWith('/aws/') ? sub`arn:${AWS.Partition}:ssm:${AWS.Region}::parameter${name}` : sub`arn:${AWS.Partition}:ssm:${AWS.Region}:${AWS.AccountId}:parameter${name}`)),
+    hostedZones: [...zones].sort(),
+    roleServices: [...services].sort(),
+    rollingUpdate: resources.some((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup'),
+  };
+}
+
+/**
+ * The namespaces the roles of the products may use at most: what their own policies name, plus the
+ * AWS managed policies they attach (the ECS container instance policy and the SSM core policy).
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
+ */
+const MANAGED_POLICY_SERVICES: Readonly<Record<string, readonly string[]>> = {
+  AmazonEC2ContainerServiceforEC2Role: ['ec2', 'ecs', 'ecr', 'logs'],
+  AmazonSSMManagedInstanceCore: ['ssm', 'ssmmessages', 'ec2messages'],
+};
+function boundaryServices(resources: readonly PlainResource[]): string[] {
+  const services = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(visit);
+    if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'Action') for (const a of [x].flat()) if (typeof a === 'string' && a.includes(':')) services.add(a.slice(0, a.indexOf(':')));
+        visit(x);
+      }
+    }
+  };
+  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
+    visit(r.Properties?.Policies);
+    for (const arn of (r.Properties?.ManagedPolicyArns ?? []) as unknown[]) {
+      const text = JSON.stringify(arn);
+      for (const [name, list] of Object.entries(MANAGED_POLICY_SERVICES)) if (text.includes(`/${name}`)) list.forEach((x) => services.add(x));
+    }
+  }
+  // Roles assume nothing; iam is granted apart: passing the estate's own roles only.
+  services.delete('sts');
+  services.delete('iam');
+  return [...services].sort();
 }
 
 /**
@@ -92,7 +170,7 @@ export const serviceCatalog = defineStack({
   name: 'service-catalog',
   description: ({ settings, services }: ServiceCatalogSettings) =>
     `berth Service Catalog portfolio for ${settings.name}: the estate and ${services.length} services (${services.map((s) => s.name).join(', ')}) as products, with a least-privilege launch role.`,
-  parameters: ({ settings, estate }: ServiceCatalogSettings) => ({
+  parameters: ({ settings, estate, foundation }: ServiceCatalogSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the portfolio and its products; the launch role may write only this environment\'s registry (/berth/<environment>/).'),
     TemplateBucket: {
       type: 'String',
@@ -115,7 +193,7 @@ export const serviceCatalog = defineStack({
     TemplateVersion: {
       type: 'String',
       description: 'Version of the product templates: a hash of their content, computed by `make build`. Each publish uploads under its own version and never overwrites one.',
-      default: productVersion(estate),
+      default: productVersion(estate, foundation),
       allowedPattern: '^[A-Za-z0-9._-]{1,64}$',
       constraintDescription: 'letters, digits, dots, underscores and hyphens',
       group: 'Product templates',
@@ -138,36 +216,87 @@ export const serviceCatalog = defineStack({
     PortfolioId: { type: 'String', description: 'The portfolio.' },
     LaunchRoleArn: { type: 'String', description: 'The role Service Catalog assumes to provision the products.' },
   },
-  build(t, p, { settings, services, estate }) {
+  build(t, p, { settings, services, estate, foundation }) {
     const env = p.EnvironmentName.ref;
     const hasBucket = t.condition('HasTemplateBucket', Not(Equals(p.TemplateBucket.ref, '')));
     // The default bucket is the one scripts/deploy.sh creates: berth-<account>-<region>.
     const bucket = If<'String'>(hasBucket, p.TemplateBucket.ref, sub`berth-${AWS.AccountId}-${AWS.Region}`);
-    const tags = [{ Key: 'berth:environment', Value: env }];
+    const tags = [{ Key: ENVIRONMENT_TAG, Value: env }];
 
     const portfolio = t.resource('Portfolio', 'AWS::ServiceCatalog::Portfolio', {
       DisplayName: sub`berth ${env}`,
       ProviderName: p.ProductOwner.ref,
-      Description: sub`The ${env} ECS estate and its services, as CloudFormation products built by berth.`,
+      Description: sub`The ${env} ECS foundation and its services, as CloudFormation products built by berth.`,
       Tags: tags,
     });
+    // Service Catalog applies a portfolio's TagOptions to what it provisions, so every product's
+    // stack, and through it every resource, carries the environment's tag: the launch role
+    // creates and changes EC2 and KMS resources only with it.
+    // https://docs.aws.amazon.com/servicecatalog/latest/adminguide/tagoptions.html
+    const tagOption = t.resource('EnvironmentTagOption', 'AWS::ServiceCatalog::TagOption', { Key: ENVIRONMENT_TAG, Value: settings.name, Active: true });
+    t.resource('EnvironmentTagOptionAssociation', 'AWS::ServiceCatalog::TagOptionAssociation', { ResourceId: portfolio.ref, TagOptionId: tagOption.ref });
 
-    const resources = productResources(estate);
+    const docs = productDocuments(estate, foundation);
+    const resources = productResources(docs);
+    // The permissions boundary of every role the products create: at most the services those
+    // roles use, and passing only the estate's roles. A boundary grants nothing by itself.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    const boundary = t.resource(
+      'RoleBoundary',
+      'AWS::IAM::ManagedPolicy',
+      {
+        ManagedPolicyName: ROLE_BOUNDARY_NAME,
+        Path: rolePath(settings.name, '').slice(0, -1),
+        Description: sub`Permissions boundary of the roles the berth ${env} products create.`,
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'EstateServices', Effect: 'Allow', Action: boundaryServices(resources).map((x) => `${x}:*`), Resource: '*' },
+            { Sid: 'PassEstateRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/berth/${settings.name}/*` },
+          ],
+        },
+      },
+      {
+        metadata: {
+          checkov: {
+            // A boundary grants nothing: it caps the products' roles at the services they use
+            // (their own policies scope the resources); checkov reads it as a grant.
+            skip: ['CKV_AWS_107', 'CKV_AWS_108', 'CKV_AWS_109', 'CKV_AWS_110', 'CKV_AWS_111'].map((id) => ({
+              id,
+              comment: 'Permissions boundary of the products\' roles: it grants nothing, it caps them at the services their own resource-scoped policies use.',
+            })),
+          },
+        },
+      },
+    );
     const policies = launchPolicies(
       resources.map((r) => r.Type),
       {
-        environmentName: env,
+        environment: settings.name,
         templateObjects: sub`arn:${AWS.Partition}:s3:::${bucket}/${p.TemplatePrefix.ref}/${settings.name}/${p.TemplateVersion.ref}/*`,
         attachableManagedPolicies: attachedManagedPolicies(resources),
+        boundary: boundary.ref,
+        ...productNeeds(docs, resources),
       },
     );
-    // checkov's IAM checks (CKV_AWS_107-111) pass on every policy, the unscoped one included:
-    // cloudsplaining does not count actions without resource-level permissions as unconstrained.
     const managed = policies.map((policy) =>
-      t.resource(`Launch${policy.name}Policy`, 'AWS::IAM::ManagedPolicy', {
-        Description: sub`Service Catalog launch role of ${env}: ${policy.description}`,
-        PolicyDocument: { Version: '2012-10-17', Statement: policy.statements },
-      }),
+      t.resource(
+        `Launch${policy.name}Policy`,
+        'AWS::IAM::ManagedPolicy',
+        {
+          Description: sub`Service Catalog launch role of ${env}: ${policy.description}`,
+          PolicyDocument: { Version: '2012-10-17', Statement: policy.statements },
+        },
+        policy.name.startsWith('Unscoped')
+          ? {
+              metadata: {
+                checkov: {
+                  skip: [{ id: 'CKV_AWS_111', comment: 'Only actions IAM accepts on * alone (no resource type, per the generated table), each one a CloudFormation handler of the products calls.' }],
+                },
+              },
+            }
+          : {},
+      ),
     );
     const launchRole = t.resource('LaunchRole', 'AWS::IAM::Role', {
       Description: sub`Assumed by Service Catalog to provision the berth ${env} products.`,
@@ -188,7 +317,7 @@ export const serviceCatalog = defineStack({
       Tags: tags,
     });
 
-    for (const product of products(estate, services)) {
+    for (const product of products(estate, foundation, services)) {
       const handle = t.resource(`${product.id}Product`, 'AWS::ServiceCatalog::CloudFormationProduct', {
         Name: sub`berth ${env} ${product.name}`,
         Owner: p.ProductOwner.ref,
@@ -217,6 +346,24 @@ export const serviceCatalog = defineStack({
           ProductId: handle.ref,
           RoleArn: launchRole.getAtt('Arn'),
           Description: 'Provisions with the portfolio launch role: users need no permissions on the resources.',
+        },
+        { dependsOn: [association] },
+      );
+      // The portfolio serves one environment: a product provisioned with another EnvironmentName
+      // would fall outside what the launch role may touch. Service Catalog checks the rule before
+      // it starts. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/reference-template_constraint_rules.html
+      t.resource(
+        `${product.id}TemplateConstraint`,
+        'AWS::ServiceCatalog::LaunchTemplateConstraint',
+        {
+          PortfolioId: portfolio.ref,
+          ProductId: handle.ref,
+          Description: `EnvironmentName is ${settings.name}: this portfolio's environment.`,
+          Rules: JSON.stringify({
+            EnvironmentFixed: {
+              Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'EnvironmentName' }, settings.name] }, AssertDescription: `This portfolio provisions the ${settings.name} environment: leave EnvironmentName at ${settings.name}.` }],
+            },
+          }),
         },
         { dependsOn: [association] },
       );

@@ -4,7 +4,7 @@
 import type { Intrinsic } from '../../../src/dsl/intrinsic.ts';
 import type { Resource } from '../../../src/dsl/resource.ts';
 import type { Template } from '../../../src/dsl/template.ts';
-import { inlinePolicy, serviceTrust } from '../shared/iam.ts';
+import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { placementProps, type StrategyItem } from './task-capacity.ts';
 import type { Resolved, Role } from './resolve.ts';
 import type { TaskRoles } from './task-definition.ts';
@@ -25,6 +25,7 @@ export function scheduleResources(t: Template, r: Resolved, role: Role<'schedule
   const scheduleRole = t.resource('ScheduleRole', 'AWS::IAM::Role', {
     Description: `Lets ${via === 'scheduler' ? 'EventBridge Scheduler' : 'EventBridge'} start ${r.name} tasks on the cluster.`,
     AssumeRolePolicyDocument: serviceTrust(via === 'scheduler' ? 'scheduler.amazonaws.com' : 'events.amazonaws.com'),
+    ...estateRole(t, r.s.name, via === 'scheduler' ? 'scheduler.amazonaws.com' : 'events.amazonaws.com'),
     Policies: [
       inlinePolicy('run-task', [
         { Sid: 'RunTask', Effect: 'Allow', Action: 'ecs:RunTask', Resource: i.td.ref, Condition: { ArnEquals: { 'ecs:cluster': i.clusterArn } } },

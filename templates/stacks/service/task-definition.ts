@@ -9,7 +9,7 @@ import type { Parameter } from '../../../src/dsl/parameter.ts';
 import type { Resource } from '../../../src/dsl/resource.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import type { Template } from '../../../src/dsl/template.ts';
-import { inlinePolicy, serviceTrust } from '../shared/iam.ts';
+import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
 import { pascal } from './routing.ts';
@@ -173,6 +173,7 @@ export function taskRoles(
   const execution = t.resource('ExecutionRole', 'AWS::IAM::Role', {
     Description: `ECS agent for ${r.name}: pulls the image, writes logs, reads the declared secrets.`,
     AssumeRolePolicyDocument: serviceTrust('ecs-tasks.amazonaws.com'),
+    ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     Policies: [
       inlinePolicy('start-task', [
         { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup.getAtt('Arn') },
@@ -229,6 +230,7 @@ export function taskRoles(
     ...(sends.length ? { RoleName: senderRoleName(env, r.name) } : {}),
     Description: `The ${r.name} application: only what its code needs.`,
     AssumeRolePolicyDocument: serviceTrust('ecs-tasks.amazonaws.com'),
+    ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     ...(statements.length ? { Policies: [inlinePolicy('application', statements)] } : {}),
   });
   return { execution, task };

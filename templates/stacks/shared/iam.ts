@@ -1,9 +1,10 @@
 /**
- * IAM document helpers shared by the stacks: service trust policies scoped to this account, and
- * inline policies.
+ * IAM document helpers shared by the stacks: service trust policies scoped to this account,
+ * inline policies, and where the estate's roles live.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-import { AWS, type Json } from '../../../src/dsl/intrinsic.ts';
+import { AWS, Equals, If, Select, Split, sub, type Condition, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
+import type { Template } from '../../../src/dsl/template.ts';
 
 /**
  * Trust for an AWS service principal, with confused-deputy protection: only this account's
@@ -26,4 +27,46 @@ export function serviceTrust(service: string): Json {
 /** An inline policy of a role. */
 export function inlinePolicy(name: string, statements: readonly Json[]): { PolicyName: string; PolicyDocument: Json } {
   return { PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: [...statements] } };
+}
+
+/**
+ * The IAM path of the roles (and instance profiles) an environment's stacks create for `service`
+ * (the principal that assumes them): `/berth/<environment>/<service>/`. The Service Catalog launch
+ * role may write and pass only roles under its environment's path, each only to the service its
+ * path names. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names
+ */
+export function rolePath(environment: string, service: string): string {
+  return `/berth/${environment}/${service}/`;
+}
+
+/** The managed policy the Service Catalog portfolio creates as the permissions boundary of the products' roles. */
+export const ROLE_BOUNDARY_NAME = 'role-boundary';
+export function roleBoundaryArn(environment: string): Value<string> {
+  return sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:policy/berth/${environment}/${ROLE_BOUNDARY_NAME}`;
+}
+
+const provisioned = new WeakMap<Template, Condition>();
+
+/**
+ * `IsServiceCatalog`: the stack was provisioned by Service Catalog, which names every provisioned
+ * product's stack (and so its nested stacks) `SC-<account>-pp-<id>...`.
+ * https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
+ */
+function isServiceCatalog(t: Template): Condition {
+  let c = provisioned.get(t);
+  if (!c) {
+    c = t.condition('IsServiceCatalog', Equals(Select(0, Split('-', AWS.StackName)), 'SC'));
+    provisioned.set(t, c);
+  }
+  return c;
+}
+
+/**
+ * Where a role of the estate lives and what bounds it: its path (always), and under Service
+ * Catalog the portfolio's permissions boundary, without which the launch role may not create it.
+ * Deployed directly (scripts/deploy.sh, the console), a stack needs no portfolio and sets none.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+ */
+export function estateRole(t: Template, environment: string, service: string): { Path: string; PermissionsBoundary: Value<string> } {
+  return { Path: rolePath(environment, service), PermissionsBoundary: If<'String'>(isServiceCatalog(t), roleBoundaryArn(environment), AWS.NoValue) };
 }

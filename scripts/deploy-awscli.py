@@ -1,11 +1,12 @@
-"""The AWS CLI as a long-lived process, for the deploy tests' describe calls.
+"""The AWS CLI as a long-lived process: the deploy preflight's calls and the deploy tests' calls.
 
 Each line on stdin is a JSON list of CLI arguments (`["ec2", "describe-vpcs", ...]`); each answer
 is one JSON line `{"status", "stdout", "stderr"}` on stdout. It runs the AWS CLI's own driver
-(awscli.clidriver, the code behind `aws`), so the calls are exactly `aws ...` calls; only the
-Python start-up (about 0.6 s per `aws` process) is paid once instead of per call.
+(awscli.clidriver, the code behind `aws`), so each call is exactly an `aws ...` call (credentials,
+profiles, AWS_ENDPOINT_URL, retries, signing); only the Python start-up (about 0.5 s per `aws`
+process) is paid once instead of per call. Run it with the Python the `aws` script names:
 
-    .venv/bin/python test/_awscli.py
+    .venv/bin/python scripts/deploy-awscli.py
 """
 import io
 import json

@@ -1,0 +1,29 @@
+/**
+ * The foundation: the root stack without services (network, load balancer and cluster), a
+ * top-level template of its own (`foundation.yaml`). It is what the Service Catalog portfolio
+ * offers first; each service is its own product deployed on top of it, so a team provisions the
+ * foundation once and its services side by side. Deploying the whole estate in one stack stays
+ * `root.yaml` (scripts/deploy.sh <env>), the alternative to the products.
+ */
+import { synthesize } from '../../src/dsl/stack.ts';
+import type { Template } from '../../src/dsl/template.ts';
+import { root } from './root.ts';
+import type { ResolvedSettings } from '../settings/settings.ts';
+
+export const foundation = {
+  ...root,
+  name: 'foundation',
+  description: ({ settings }: { readonly settings: ResolvedSettings }) =>
+    `berth foundation ${settings.name}: network, load balancer and ECS cluster, on which the services deploy as their own stacks.`,
+};
+
+/**
+ * The foundation template. Its nested templates are the root's own (network.yaml,
+ * load-balancer.yaml, cluster.yaml, identical for both), so they are written once, as the root's.
+ */
+export function synthesizeFoundation(settings: ResolvedSettings): Template {
+  // No services, and so no per-service overrides to check against them.
+  const t = synthesize(foundation, { settings: { ...settings, services: {} }, services: [] });
+  t.children.length = 0;
+  return t;
+}

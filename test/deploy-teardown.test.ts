@@ -1,0 +1,48 @@
+/**
+ * Teardown planning (scripts/deploy-teardown.ts) on a scripted account: a prod-like estate whose
+ * load balancer has deletion protection and whose cluster runs a scheduled task outside any
+ * service. moto cannot run ECS tasks on EC2 capacity, so the AWS answers are canned here; the
+ * deploy suite runs the same planning against moto (dependants, deletion protection, retained).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Aws, AwsResult } from '../scripts/deploy-aws.ts';
+import { plan } from '../scripts/deploy-teardown.ts';
+
+const ok = (json: unknown): AwsResult => ({ ok: true, json, stderr: '', message: '' });
+const missing: AwsResult = { ok: false, json: undefined, stderr: 'does not exist', code: 'ValidationError', message: 'Stack with id x does not exist' };
+const LB = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/prod/1';
+const TASK = 'arn:aws:ecs:eu-west-1:111122223333:task/berth-prod/0123456789abcdef';
+
+function scripted(calls: string[]): Aws {
+  const answer = (args: string[]): AwsResult => {
+    const a = args.join(' ');
+    if (a.startsWith('cloudformation describe-stacks --stack-name berth-prod')) return ok({ Stacks: [{ StackStatus: 'UPDATE_COMPLETE', EnableTerminationProtection: false }] });
+    if (a.startsWith('cloudformation describe-stacks')) return missing;
+    if (a.startsWith('cloudformation list-stack-resources --stack-name berth-prod')) {
+      return ok({ StackSummaries: [], StackResourceSummaries: [
+        { LogicalResourceId: 'LoadBalancer', PhysicalResourceId: LB, ResourceType: 'AWS::ElasticLoadBalancingV2::LoadBalancer' },
+        { LogicalResourceId: 'Cluster', PhysicalResourceId: 'berth-prod', ResourceType: 'AWS::ECS::Cluster' },
+        { LogicalResourceId: 'LogGroup', PhysicalResourceId: '/berth/prod/web', ResourceType: 'AWS::Logs::LogGroup' },
+      ] });
+    }
+    if (a.startsWith('cloudformation get-template')) return ok({ TemplateBody: { Resources: { LogGroup: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'RetainExceptOnCreate' }, Cluster: { Type: 'AWS::ECS::Cluster' } } } });
+    if (a.startsWith('elbv2 describe-load-balancer-attributes')) return ok({ Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }] });
+    if (a.startsWith('ecs list-tasks')) return ok({ taskArns: [TASK, `${TASK}-svc`] });
+    if (a.startsWith('ecs describe-tasks')) return ok({ tasks: [{ taskArn: TASK, group: 'family:berth-prod-report', startedBy: 'chronos-schedule' }, { taskArn: `${TASK}-svc`, group: 'service:web' }] });
+    throw new Error(`unexpected call: ${a}`);
+  };
+  return Object.assign(async (...args: string[]) => (calls.push(args.join(' ')), answer(args)), { close() {} });
+}
+
+test('deleting prod says what to do first: lift the load balancer\'s deletion protection, let the scheduled task finish or stop it; and it lists what it keeps', async () => {
+  const calls: string[] = [];
+  const { blockers, retained } = await plan(['prod', '--template', 'root', '--stack-name', 'berth-prod', '--region', 'eu-west-1'], scripted(calls));
+  assert.deepEqual(blockers, [
+    `load balancer LoadBalancer (berth-prod) has deletion protection on (the environment's \`loadBalancer.deletionProtection\`), so the delete would fail half-way. If the estate is to go: \`aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${LB} --attributes Key=deletion_protection.enabled,Value=false --region eu-west-1\`, then run \`scripts/deploy.sh prod --delete\` again.`,
+    `task 0123456789abcdef (family:berth-prod-report, started by chronos-schedule) is running on cluster berth-prod outside any service, and a cluster with running tasks cannot be deleted. Let it finish, or stop it: \`aws ecs stop-task --cluster berth-prod --task ${TASK} --region eu-west-1\`, then run \`scripts/deploy.sh prod --delete\` again.`,
+  ]);
+  assert.deepEqual(retained, [['AWS::Logs::LogGroup', '/berth/prod/web', 'aws logs delete-log-group --log-group-name /berth/prod/web --region eu-west-1']]);
+  // The root has no layers deployed on top of it to look for.
+  assert.ok(!calls.some((c) => c.includes('berth-prod-network')));
+});
