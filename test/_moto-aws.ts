@@ -42,9 +42,16 @@ export class AwsCli {
   private readonly child: ChildProcess;
   private readonly waiting: ((r: CliRun) => void)[] = [];
   private buffer = '';
+  private exited: CliRun | undefined;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'scripts/deploy-awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    // A driver that dies answers every call still waiting (and every later one) with its exit,
+    // so a broken CLI fails the test instead of hanging it.
+    this.child.on('exit', (code) => {
+      this.exited = { status: code ?? 1, stdout: '', stderr: `the AWS CLI driver (scripts/deploy-awscli.py) exited with ${code}` };
+      for (const resolve of this.waiting.splice(0)) resolve(this.exited);
+    });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;
       for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
@@ -57,6 +64,7 @@ export class AwsCli {
 
   call(args: readonly string[]): Promise<CliRun> {
     return new Promise((resolve) => {
+      if (this.exited) return resolve(this.exited);
       this.waiting.push(resolve);
       this.child.stdin!.write(`${JSON.stringify(args)}\n`);
     });

@@ -266,7 +266,11 @@ test('prod with its example domain and zone is refused, one line each, and no st
   // images are in moto's account) is refused for each, before credentials are asked for.
   const real = spawnSync('bash', [join(ROOT, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: ROOT, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
   assert.equal(real.status, 1, real.stderr);
-  for (const line of real.stderr.trimEnd().split('\n')) assert.match(line, /^error: output\/prod\/service-web\.yaml: .* is in example account 123456789012\. Pass `--param ImageUri=<your image>`/);
+  // The listener rule matches the environment's (example) domain as well.
+  const [rule, ...images] = real.stderr.trimEnd().split('\n');
+  assert.equal(rule, 'error: output/prod/service-web.yaml: ListenerRule Conditions host-header: `app.example.com` is an example domain (RFC 2606), not yours. Set the real value in templates/environments/prod.json and run `make build`.');
+  assert.ok(images.length > 0);
+  for (const line of images) assert.match(line, /^error: output\/prod\/service-web\.yaml: .* is in example account 123456789012\. Pass `--param ImageUri=<your image>`/);
 });
 
 test('without the AWS CLI it says so and how to install it', () => {

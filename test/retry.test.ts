@@ -6,7 +6,6 @@
 // test/_moto_server.py patches it to do what CloudFormation documents.
 // Run: node --import tsx --test test/retry.test.ts
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,49 +15,16 @@ import { service } from '../templates/stacks/service.ts';
 import { loadSettings } from '../templates/settings/settings.ts';
 import { CASES } from './fixtures/hostile-estate/services.ts';
 import { ROOT } from './_helpers.ts';
+import { AwsCli, awsEnv } from './_moto-aws.ts';
 import { startMoto, type Moto } from './_moto.ts';
 
-interface Answer { readonly status: number; readonly stdout: string; readonly stderr: string }
-
-/** One long-lived AWS CLI (test/_awscli.py, the CLI's own driver) against moto. */
-class Cli {
-  private readonly child: ChildProcess;
-  private readonly waiting: ((a: Answer) => void)[] = [];
-  private buffer = '';
-  constructor(
-    env: NodeJS.ProcessEnv,
-    // Explicit: AWS CLI 1.x reads AWS_ENDPOINT_URL, but its SQS client resolves its own endpoint.
-    private readonly endpoint: string,
-  ) {
-    this.child = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_awscli.py')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, i);
-        this.buffer = this.buffer.slice(i + 1);
-        this.waiting.shift()!(JSON.parse(line) as Answer);
-      }
-    });
-  }
-  call(...args: string[]): Promise<Answer> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.child.stdin!.write(`${JSON.stringify([...args, '--output', 'json', '--endpoint-url', this.endpoint])}\n`);
-    });
-  }
-  async ok(...args: string[]): Promise<any> {
-    const a = await this.call(...args);
-    assert.equal(a.status, 0, `aws ${args.join(' ')}: ${a.stderr}`);
-    return a.stdout.trim() ? JSON.parse(a.stdout) : undefined;
-  }
-  close(): void {
-    this.child.stdin!.end();
-    this.child.kill();
-  }
-}
-
 let moto: Moto;
-let aws: Cli;
+let cli: AwsCli;
+/** The AWS CLI against moto; explicit endpoint: AWS CLI 1.x reads AWS_ENDPOINT_URL, but its SQS client resolves its own. */
+const aws = {
+  call: (...args: string[]) => cli.call([...args, '--output', 'json', '--endpoint-url', moto.endpoint]),
+  ok: (...args: string[]) => cli.json(...args, '--endpoint-url', moto.endpoint),
+};
 
 /** The fixture estate's queue worker stack, as berth writes it, in JSON (moto's YAML loader misreads short-form tags). */
 function workerTemplate(logGroupPolicy?: string): string {
@@ -78,13 +44,13 @@ const queues = async () => (((await aws.ok('sqs', 'list-queues')) ?? {}).QueueUr
 
 before(async () => {
   moto = await startMoto();
-  aws = new Cli({ ...process.env, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing', AWS_DEFAULT_REGION: 'eu-west-1', AWS_REGION: 'eu-west-1', AWS_PAGER: '' }, moto.endpoint);
+  cli = new AwsCli({ ...awsEnv(moto.endpoint, 'eu-west-1'), AWS_DEFAULT_REGION: 'eu-west-1', AWS_PAGER: '' });
   // The estate registry entry the stack reads its cluster from; the cluster itself is missing.
   for (const env of ['dev', 'old']) await aws.ok('ssm', 'put-parameter', '--name', `/berth/${env}/cluster-name`, '--type', 'String', '--value', `${env}-cluster`);
 });
 
 after(() => {
-  aws?.close();
+  cli?.close();
   moto?.stop();
 });
 
