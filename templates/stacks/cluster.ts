@@ -9,11 +9,7 @@
  * accept no inbound traffic at all.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, Base64, Equals, GetAZs, If, Not, Select, sub, type Intrinsic } from '../../src/dsl/intrinsic.ts';
-import type { Resource } from '../../src/dsl/resource.ts';
-import { defineStack, type NestArguments, type ParameterHandles } from '../../src/dsl/stack.ts';
-import type { Template } from '../../src/dsl/template.ts';
+import { AWS, Base64, BerthError, contract, defineStack, Equals, GetAZs, If, Not, output, parameter, q, Select, sub, type Intrinsic, type NestArguments, type OutputsOf, type ParameterHandles, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { isArm64InstanceType } from '../settings/instance-types.ts';
 import { publish } from './shared/registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
@@ -43,7 +39,7 @@ const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 
 
 function size(description: string, label: string, value: number, minValue: number) {
-  return { type: 'Number', description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label } as const;
+  return parameter('Number', { description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label });
 }
 
 /** The EC2 variant's parameters: network pickers without defaults, the rest defaulted from the settings. */
@@ -51,22 +47,19 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
   const arch = isArm64InstanceType(cap.instanceTypes[0]!) ? 'arm64' : 'x86_64';
   return {
     EnvironmentName: environmentNameParameter(s.name),
-    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' } as const,
-    ApplicationSubnetIds: {
-      type: 'List<AWS::EC2::Subnet::Id>',
+    VpcId: parameter('AWS::EC2::VPC::Id', { description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' }),
+    ApplicationSubnetIds: parameter('List<AWS::EC2::Subnet::Id>', {
       description: `Application subnets for the instances, one in each of the Region's first ${s.network.availabilityZones} Availability Zones, in that order (as the network stack makes them). They need a route to the ECS, ECR and SSM endpoints (NAT or VPC endpoints).`,
       group: 'Network',
       label: 'Application subnets',
-    } as const,
-    EcsAmiId: {
-      type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+    }),
+    EcsAmiId: parameter('AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', {
       description: `SSM parameter naming the ECS-optimized Amazon Linux 2023 AMI (${arch}; must match the instance type's architecture). Resolved on every stack update, which then replaces the instances one by one.`,
       default: ECS_AMI_PARAMETER[arch],
       group: 'Instances',
       label: 'ECS-optimized AMI (SSM parameter)',
-    } as const,
-    VolumeSizeGiB: {
-      type: 'Number',
+    }),
+    VolumeSizeGiB: parameter('Number', {
       description: 'Size of the encrypted gp3 root volume, which also holds the images and containers.',
       default: cap.volumeSizeGiB,
       minValue: 30, // the ECS-optimized AMI's snapshot is 30 GiB
@@ -74,20 +67,18 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       constraintDescription: '30 to 16384 GiB',
       group: 'Instances',
       label: 'Root volume size (GiB)',
-    } as const,
-    KeyPairName: {
-      type: 'String',
+    }),
+    KeyPairName: parameter('String', {
       description: 'EC2 key pair for SSH, or empty for none (recommended: use SSM Session Manager, which needs no key and no open port).',
       default: cap.keyPairName ?? '',
       maxLength: 255,
       group: 'Instances',
       label: 'Key pair (optional)',
-    } as const,
+    }),
     MinSize: size('Fewest instances. Rolling updates keep this many in service, so it must stay below the maximum.', 'Minimum instances', cap.minSize, 0),
     MaxSize: size('Most instances managed scaling may run.', 'Maximum instances', cap.maxSize, 1),
     DesiredCapacity: size('Instances at creation; afterwards ECS managed scaling sets the count, and updates leave it alone.', 'Desired instances', cap.desiredCapacity, 0),
-    TargetCapacityPercent: {
-      type: 'Number',
+    TargetCapacityPercent: parameter('Number', {
       description: 'Managed scaling target: how full the instances may get (100 = no spare instance kept; lower keeps headroom for faster task starts).',
       default: cap.targetCapacityPercent ?? DEFAULT_TARGET_CAPACITY_PERCENT,
       minValue: 1,
@@ -95,7 +86,7 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       constraintDescription: '1 to 100',
       group: 'Auto Scaling',
       label: 'Target capacity (%)',
-    } as const,
+    }),
   };
 }
 
@@ -127,7 +118,7 @@ function checkEc2Settings(s: ResolvedSettings, cap: Ec2CapacitySettings): void {
   }
 }
 
-export const cluster = defineStack({
+export const clusterContract = contract({
   name: 'cluster',
   description: (s: ResolvedSettings) => {
     const cap = s.cluster.capacity;
@@ -139,15 +130,21 @@ export const cluster = defineStack({
     return cap.type === 'ec2' ? ec2Parameters(s, cap) : { EnvironmentName: environmentNameParameter(s.name) };
   },
   outputs: {
-    ClusterName: { type: 'String', description: 'Name of the ECS cluster.' },
-    ClusterArn: { type: 'String', description: 'ARN of the ECS cluster.' },
-    CapacityProviderName: { type: 'String', description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' },
-    InstanceSecurityGroupId: { type: 'String', description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' },
-    Ec2Capacity: { type: 'String', description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' },
-    ClusterNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' },
-    CapacityProviderNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' },
+    ClusterName: output('String', { description: 'Name of the ECS cluster.' }),
+    ClusterArn: output('String', { description: 'ARN of the ECS cluster.' }),
+    CapacityProviderName: output('String', { description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' }),
+    InstanceSecurityGroupId: output('String', { description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' }),
+    Ec2Capacity: output('String', { description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' }),
+    ClusterNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' }),
+    CapacityProviderNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' }),
   },
-  build(t, p, s) {
+});
+
+/** What the cluster stack's `build` returns: a value for each output of its contract. */
+export interface ClusterOutputs extends OutputsOf<typeof clusterContract> {}
+
+export const cluster = defineStack(clusterContract, {
+  build(t, p, s): ClusterOutputs {
     const cap = s.cluster.capacity;
     const tags: Tags = (suffix) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html
@@ -195,7 +192,7 @@ export const cluster = defineStack({
 });
 
 /** Publishes the cluster and capacity provider names in the estate registry (templates/stacks/shared/registry.ts). */
-function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Intrinsic<string> | string) {
+function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Value<string>) {
   const cluster = publish(t, 'ClusterNameParameter', env, 'cluster-name', ecsCluster.ref, 'Name of the ECS cluster, for service stacks.');
   const provider = publish(t, 'CapacityProviderNameParameter', env, 'capacity-provider-name', capacityProvider, 'Capacity provider for EC2 services, for service stacks.');
   return { ClusterNameParameter: cluster.ref, CapacityProviderNameParameter: provider.ref };

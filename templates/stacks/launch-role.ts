@@ -15,8 +15,7 @@
  * that support no resource-level permission at all are granted on `*` in one separate policy, each
  * listed in `UNSCOPED` with the page of the Service Authorization Reference that says so.
  */
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, sub, type Intrinsic, type Json, type Value } from '../../src/dsl/intrinsic.ts';
+import { AWS, BerthError, q, sub, type Intrinsic, type Json, type Value } from '../../src/dsl/index.ts';
 
 /** What CloudFormation needs to manage one resource type. */
 interface Grant {

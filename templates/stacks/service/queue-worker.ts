@@ -3,9 +3,7 @@
  * its scaling on the backlog per task.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
  */
-import type { Intrinsic } from '../../../src/dsl/intrinsic.ts';
-import type { Template } from '../../../src/dsl/template.ts';
-import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
+import { RETAIN, type Intrinsic, type Resource, type Template } from '../../../src/dsl/index.ts';
 import { customerKey } from '../shared/kms.ts';
 import { DEAD_LETTER_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS, type Resolved, type Role } from './resolve.ts';
 import type { QueueResources, Tags } from './task-definition.ts';

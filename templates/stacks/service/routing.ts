@@ -8,8 +8,7 @@
  * services, so routes of different services should not overlap (for example `/*` and `/api/*` on
  * the same host): give each service its own host or path prefix.
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
-import { fnv1a } from '../../../src/dsl/hash.ts';
+import { BerthError, fnv1a, q } from '../../../src/dsl/index.ts';
 import type { ServiceDefinition } from './definition.ts';
 
 /** Priorities used: 1..49,999 (50,000 is left free for a catch-all rule). */

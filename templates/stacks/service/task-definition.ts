@@ -4,10 +4,7 @@
  * container definition (read-only root filesystem, non-root user, no capabilities).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, sub, type Intrinsic, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
-import type { Parameter } from '../../../src/dsl/parameter.ts';
-import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import { AWS, RETAIN, sub, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 import { inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';

@@ -3,7 +3,7 @@
  * inline policies.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-import { AWS, type Json } from '../../../src/dsl/intrinsic.ts';
+import { AWS, type Json } from '../../../src/dsl/index.ts';
 
 /**
  * Trust for an AWS service principal, with confused-deputy protection: only this account's
