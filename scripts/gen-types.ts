@@ -83,8 +83,10 @@ export const RESOURCE_TYPES = [
  * `String`. These kinds are what make nested-stack wiring type-check (a subnet list cannot be
  * passed where a VPC ID is expected). The spec says *which* identifier `Ref` returns
  * (`cfnRefIdentifier`), not which AWS-specific parameter type it matches, hence this table.
- * A security group's `Ref` is its ID whenever it is in a VPC, which every group now is (EC2-Classic
- * is retired): https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html#aws-resource-ec2-securitygroup-return-values
+ * A security group's `Ref` is its ID when the group names its `VpcId`, and its name when it omits
+ * it (then it lands in the default VPC); the spec's `cfnRefIdentifier` is `Id`, and berth's stacks
+ * always name the VPC, so the kind is the ID's.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html#aws-resource-ec2-securitygroup-return-values
  */
 const REF_KINDS: Record<string, string> = {
   'AWS::EC2::VPC': 'AWS::EC2::VPC::Id',
