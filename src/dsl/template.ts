@@ -122,7 +122,7 @@ export class Template {
    */
   resource<T extends ResourceType | (string & {})>(logicalId: string, type: ResourceTypeArg<T>, props: PropsOf<T & ResourceType>, options: ResourceOptions = {}): Resource<T & ResourceType> {
     const site = captureSite();
-    const r = new Resource(logicalId, type as T & ResourceType, props, options, this, site);
+    const r = new Resource<T & ResourceType>(logicalId, type as string as T & ResourceType, props, options, this, site);
     this.addResource(r, site);
     return r;
   }
@@ -271,7 +271,7 @@ export class Template {
     if (o.condition) d.Condition = o.condition.logicalId;
     if (o.dependsOn?.length) d.DependsOn = o.dependsOn.length === 1 ? o.dependsOn[0]!.logicalId : o.dependsOn.map((x) => x.logicalId);
     const overrides = r instanceof Resource ? r.overrides : [];
-    const props = overrides.length ? this.withOverrides(r as Resource) : r.props;
+    const props = r instanceof Resource && r.overrides.length ? this.withOverrides(r) : propsOf(r);
     if (Object.keys(props as object).length) d.Properties = props;
     // Escape hatches are marked where review reads the resource.
     const marks = {
@@ -289,7 +289,7 @@ export class Template {
   /** A copy of a resource's properties with its overrides set, each path copied on the way down. */
   private withOverrides(r: Resource): Record<string, unknown> {
     const where = located(this.file, r.site);
-    const root: Record<string, unknown> = { ...(r.props as object) };
+    const root: Record<string, unknown> = { ...propsOf(r) };
     for (const { path, value } of r.overrides) {
       this.checkOwned(value, where, `resource ${q(r.logicalId)}, override`, [...path]);
       let node = root;
@@ -392,6 +392,14 @@ export class Template {
     });
     return { languageExtensions };
   }
+}
+
+/**
+ * A handle's properties as an object. Read through this narrow type: the properties of "any
+ * resource" are the union of every generated type's, which the compiler would otherwise compare.
+ */
+function propsOf(r: { readonly props: object }): object {
+  return r.props;
 }
 
 function mapOf<V>(m: ReadonlyMap<string, V>, f: (v: V, id: string) => unknown): Record<string, unknown> {
