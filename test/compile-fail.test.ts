@@ -20,7 +20,7 @@ function compile(): string {
   try {
     execFileSync(join(ROOT, 'node_modules/.bin/tsc'), [
       '--noEmit', '--pretty', 'false', '--strict', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-      '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node', ...fixtures.map((f) => join(DIR, f)),
+      '--allowImportingTsExtensions', '--skipLibCheck', '--types', 'node', '--lib', 'ES2022', ...fixtures.map((f) => join(DIR, f)),
     ], { cwd: ROOT, encoding: 'utf8' });
     return '';
   } catch (e) {
