@@ -1,33 +1,46 @@
 /**
  * Internal: where in the stack author's TypeScript a resource, parameter or output was declared,
  * so a build-time error names `file:line:col` beside the template path, as the CDK's validator
- * does. A site is captured when the declaration is made (a V8 stack capture: a few microseconds,
- * formatted only if an error needs it); the first frame outside src/dsl/ is the author's line.
+ * does. A site is captured when the declaration is made (the positions of a V8 stack capture: a
+ * few microseconds); the first frame outside src/dsl/ is the author's line.
  *
  * `make build` runs a bundle (scripts/bundle.ts), whose frames point into dist/; when a source
  * map lies beside the bundle, frames are mapped back to the TypeScript files through it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { findSourceMap, SourceMap } from 'node:module';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** A captured call stack, formatted on demand. */
+/** Where an addition was made: the positions of the call stack then, mapped to sources on demand. */
 export interface Site {
-  readonly stack?: string;
+  readonly frames: readonly Position[];
 }
+
+/** A frame's file (a path or a file: URL, as V8 gives it), line and column, 1-based. */
+type Position = readonly [file: string, line: number, column: number];
 
 /** Frames kept: the DSL's own (at most a handful deep) and then the author's. */
 const DEPTH = 12;
 
-/** Captures the current call stack, for `describeSite` to format if an error needs it. */
+/** V8's structured frames as bare positions, so a site holds numbers and names, not the frames' functions. */
+const positions = (_: Error, calls: readonly NodeJS.CallSite[]): Position[] => calls.map((c) => [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0]);
+
+/**
+ * Captures the positions of the current call stack (a few microseconds). They are the running
+ * code's: `describeSite` maps them to the TypeScript sources only if an error needs them. Do not
+ * describe a site before a check fails: reading the bundle's source map costs 20 MB and 50 ms.
+ */
 export function captureSite(): Site {
-  const limit = Error.stackTraceLimit;
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  Error.prepareStackTrace = positions;
   Error.stackTraceLimit = DEPTH;
-  const site: { stack?: string } = {};
-  Error.captureStackTrace(site, captureSite);
-  Error.stackTraceLimit = limit;
-  return site;
+  const holder: { stack?: Position[] } = {};
+  Error.captureStackTrace(holder, captureSite);
+  const frames = holder.stack ?? [];
+  Error.prepareStackTrace = prepareStackTrace;
+  Error.stackTraceLimit = stackTraceLimit;
+  return { frames };
 }
 
 const DSL_DIR = dirname(fileURLToPath(import.meta.url));
@@ -39,31 +52,33 @@ interface Frame {
   readonly column: number;
 }
 
-/** The frames of a stack, mapped to source files where a source map is beside the running file. */
-function frames(stack: string): Frame[] {
+/** The frames of a site, mapped to source files where a source map is known for the running file. */
+function frames(site: Site): Frame[] {
   const out: Frame[] = [];
-  for (const m of stack.matchAll(/\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/gm)) {
-    let file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
-    let line = Number(m[2]);
-    let column = Number(m[3]);
+  for (const [name, line, column] of site.frames) {
+    const file = name.startsWith('file://') ? fileURLToPath(name) : name;
     if (!isAbsolute(file)) continue; // node:internal and the like
-    const map = sourceMap(file);
-    if (map) {
-      const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
-      if (entry.originalSource === undefined) continue;
-      file = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
-      line = entry.originalLine! + 1;
-      column = entry.originalColumn! + 1;
+    const map = sourceMap(name, file);
+    if (!map) {
+      out.push({ file, line, column });
+      continue;
     }
-    out.push({ file, line, column });
+    const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (entry.originalSource === undefined) continue;
+    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+    out.push({ file: source, line: entry.originalLine! + 1, column: entry.originalColumn! + 1 });
   }
   return out;
 }
 
-function sourceMap(file: string): SourceMap | undefined {
+/**
+ * The source map of a running file: the one Node keeps when source maps are on (tsx turns them on
+ * for the TypeScript it compiles), or a `.map` file beside it (the bundle `make build` runs).
+ */
+function sourceMap(name: string, file: string): SourceMap | undefined {
   if (!maps.has(file)) {
     const mapFile = `${file}.map`;
-    maps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined);
+    maps.set(file, findSourceMap(name) ?? (existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined));
   }
   return maps.get(file);
 }
@@ -74,9 +89,9 @@ function sourceMap(file: string): SourceMap | undefined {
  * outside the DSL.
  */
 export function describeSite(site: Site | undefined): string | undefined {
-  if (!site?.stack) return undefined;
+  if (!site) return undefined;
   const inDsl = (f: Frame) => f.file.startsWith(DSL_DIR + sep) || f.file.includes(`${sep}src${sep}dsl${sep}`);
-  const outside = frames(site.stack).filter((f) => !inDsl(f) && !f.file.includes(`${sep}node_modules${sep}`));
+  const outside = frames(site).filter((f) => !inDsl(f) && !f.file.includes(`${sep}node_modules${sep}`));
   const first = outside[0];
   if (!first) return undefined;
   const show = (f: Frame) => `${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}`;

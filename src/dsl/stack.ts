@@ -189,20 +189,21 @@ export function nest<S, P extends ParameterSpecs, O extends OutputSpecs>(
   def: StackDefinition<S, P, O>,
   props: NestProps<S, P>,
 ): NestedStack<O> {
-  const where = located(parent.file, captureSite());
+  const site = captureSite();
+  const where = () => located(parent.file, site);
   const child = synthesize(def, props.settings);
   const specs = typeof def.parameters === 'function' ? def.parameters(props.settings) : def.parameters;
   const args = props.parameters as Record<string, unknown>;
   for (const [id, spec] of Object.entries(specs)) {
     if (spec && spec.default === undefined && args[id] === undefined) {
-      throw new BerthError(where, `nested stack ${q(logicalId)} (${child.file}) needs parameter ${q(id)} (${spec.type}): ${spec.description} Pass it in \`parameters\`.`);
+      throw new BerthError(where(), `nested stack ${q(logicalId)} (${child.file}) needs parameter ${q(id)} (${spec.type}): ${spec.description} Pass it in \`parameters\`.`);
     }
   }
   for (const id of Object.keys(args)) {
-    if (!specs[id]) throw new BerthError(where, `nested stack ${q(logicalId)} (${child.file}) has no parameter ${q(id)}. Its parameters are: ${Object.keys(specs).filter((k) => specs[k]).map((k) => q(k)).join(', ')}.`);
+    if (!specs[id]) throw new BerthError(where(), `nested stack ${q(logicalId)} (${child.file}) has no parameter ${q(id)}. Its parameters are: ${Object.keys(specs).filter((k) => specs[k]).map((k) => q(k)).join(', ')}.`);
   }
   if (parent.children.some((c) => c.name === child.name)) {
-    throw new BerthError(where, `nested stack ${q(logicalId)} would write ${child.file}, which another nested stack already writes. Give each stack its own name.`);
+    throw new BerthError(where(), `nested stack ${q(logicalId)} would write ${child.file}, which another nested stack already writes. Give each stack its own name.`);
   }
   parent.children.push(child);
   const parameters = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined).map(([k, v]) => [k, asParameterValue(v)]));

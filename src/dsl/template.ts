@@ -53,9 +53,6 @@ export interface UntypedResourceOptions extends ResourceOptions {
   readonly reason: string;
 }
 
-/** What `toJSON` keeps of a declaration: its site, for messages. */
-type Section = 'Parameters' | 'Resources' | 'Conditions' | 'Rules' | 'Outputs';
-
 /**
  * A template: add parameters, resources, conditions, mappings, rules and outputs; `toJSON` gives
  * the document the emitter writes. Stacks get their template from `defineStack`'s build; a
@@ -100,9 +97,10 @@ export class Template {
   parameter<T extends ParameterType, D extends DefaultOf<T> | undefined = undefined>(
     logicalId: string,
     props: { readonly type: T } & ParameterProps<T, D>,
+    /** Where the parameter was declared; berth passes a contract's, authors leave it out. */
     site: Site = captureSite(),
   ): Parameter<T> {
-    const where = located(this.file, site);
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'parameter', logicalId, this.refTargets());
     checkCount(where, 'parameters', this.parameters.size + 1);
     const p = new Parameter(logicalId, props.type, props, this);
@@ -148,7 +146,7 @@ export class Template {
   }
 
   private addResource(r: Resource | UntypedResource, site: Site): void {
-    const where = located(this.file, site);
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'resource', r.logicalId, this.refTargets());
     checkCount(where, 'resources', this.resources.size + 1);
     const what = `resource ${q(r.logicalId)}`;
@@ -167,7 +165,7 @@ export class Template {
    */
   condition(logicalId: string, expression: Intrinsic<'Condition'>): Condition {
     const site = captureSite();
-    const where = located(this.file, site);
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'condition', logicalId, new Set(this.conditions.keys()));
     this.checkOwned(expression, where, `condition ${q(logicalId)}`, []);
     this.conditions.set(logicalId, expression);
@@ -182,7 +180,8 @@ export class Template {
    *     Cpu: sizes.find('prod', 'Cpu')
    */
   mapping<const M extends MappingData>(logicalId: string, data: M): Mapping<M> {
-    const where = located(this.file, captureSite());
+    const site = captureSite();
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'mapping', logicalId, new Set(this.mappings.keys()));
     checkCount(where, 'mappings', this.mappings.size + 1);
     this.mappings.set(logicalId, data);
@@ -196,7 +195,7 @@ export class Template {
    */
   rule(logicalId: string, props: RuleProps): void {
     const site = captureSite();
-    const where = located(this.file, site);
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'rule', logicalId, new Set(this.rules.keys()));
     this.checkOwned(props, where, `rule ${q(logicalId)}`, []);
     this.rules.set(logicalId, props);
@@ -209,8 +208,13 @@ export class Template {
    *
    *     t.output('BucketName', { value: bucket.ref, description: 'The bucket.', export: true });
    */
-  output(logicalId: string, props: OutputProps, site: Site = captureSite()): void {
-    const where = located(this.file, site);
+  output(
+    logicalId: string,
+    props: OutputProps,
+    /** Where the output was declared; berth passes a contract's, authors leave it out. */
+    site: Site = captureSite(),
+  ): void {
+    const where = () => located(this.file, site);
     checkLogicalId(where, 'output', logicalId, new Set(this.outputs.keys()));
     checkCount(where, 'outputs', this.outputs.size + 1);
     this.checkOwned(props, where, `output ${q(logicalId)}`, []);
@@ -288,7 +292,7 @@ export class Template {
 
   /** A copy of a resource's properties with its overrides set, each path copied on the way down. */
   private withOverrides(r: Resource): Record<string, unknown> {
-    const where = located(this.file, r.site);
+    const where = () => located(this.file, r.site);
     const root: Record<string, unknown> = { ...propsOf(r) };
     for (const { path, value } of r.overrides) {
       this.checkOwned(value, where, `resource ${q(r.logicalId)}, override`, [...path]);
@@ -300,7 +304,7 @@ export class Template {
         }
         const next = node[key];
         if (next instanceof Intrinsic || (next !== undefined && (next === null || typeof next !== 'object'))) {
-          throw new BerthError(where, `resource ${q(r.logicalId)}: override ${q(path.join('.'))} goes through ${q(path.slice(0, i + 1).join('.'))}, which is not an object. Override the whole ${q(path.slice(0, i + 1).join('.'))} instead.`);
+          throw new BerthError(where(), `resource ${q(r.logicalId)}: override ${q(path.join('.'))} goes through ${q(path.slice(0, i + 1).join('.'))}, which is not an object. Override the whole ${q(path.slice(0, i + 1).join('.'))} instead.`);
         }
         node = node[key] = (Array.isArray(next) ? [...(next as unknown[])] : { ...(next as object) }) as Record<string, unknown>;
       });
@@ -328,10 +332,10 @@ export class Template {
     return new Set([...this.parameters.keys(), ...this.resources.keys()]);
   }
 
-  private checkOwnedHandle(owner: unknown, where: string, what: string): void {
+  private checkOwnedHandle(owner: unknown, where: () => string, what: string): void {
     if (owner !== this) {
       throw new BerthError(
-        where,
+        where(),
         `${what} refers to a handle of template ${q((owner as { name?: string })?.name ?? '?')}. ` +
           'A template can only refer to its own parameters, resources and conditions: pass the value in as a parameter of this stack (nested-stack parameters), or export it as an output.',
       );
@@ -343,7 +347,7 @@ export class Template {
    * `path` is one array pushed and popped along the walk (a copy per node made this a tenth of a
    * build's time); it is joined only for a message.
    */
-  private checkOwned(value: unknown, where: string, what: string, path: string[]): void {
+  private checkOwned(value: unknown, where: () => string, what: string, path: string[]): void {
     if (value instanceof Intrinsic) {
       if (value.owner && value.owner !== this) {
         this.checkOwnedHandle(value.owner, where, `${what} ${q(path.join('.') || '(value)')}`);
@@ -381,7 +385,7 @@ export class Template {
       for (const name of subPlaceholders(text)) {
         const head = name.split('.')[0]!;
         if (name in vars || isPseudoParameter(name) || this.parameters.has(name) || this.resources.has(head)) continue;
-        const site = this.sites.get(`${path[0] as Section}.${path[1]}`);
+        const site = this.sites.get(`${path[0]}.${path[1]}`); // Resources.<id>, Outputs.<id>, ...
         throw new BerthError(
           located(this.file, site),
           `${q(path.join('.'))}: \`Fn::Sub\` placeholder ${q('${' + name + '}')} names nothing in this template. ` +
