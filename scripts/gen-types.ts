@@ -14,6 +14,7 @@
  * editor shows them on hover; where the spec relates a property to a resource type (`VpcId`,
  * `SubnetIds`, `SecurityGroupIds`, ...), the property takes only that kind of identifier.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
@@ -335,8 +336,22 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/**
+ * Type-checks the generated file itself. Everywhere else the compiler skips declaration files
+ * (`skipLibCheck`, for speed), where a name that resolves to nothing would quietly become `any`.
+ */
+function checkGenerated(target: string): void {
+  const r = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/lib/tsc.js'), '--noEmit', '--pretty', 'false', '--strict', '--target', 'ES2022', '--lib', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--allowImportingTsExtensions', '--types', 'node', target],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`${GENERATED_FILE} does not type-check:\n${r.stdout}${r.stderr}`);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const target = join(here, '..', GENERATED_FILE);
   writeFileSync(target, generate());
-  console.log(`wrote ${target}`);
+  checkGenerated(target);
+  console.log(`wrote ${target} (type-checked)`);
 }
