@@ -91,8 +91,8 @@ export const loadBalancerContract = contract({
         label: 'Application subnet CIDR blocks',
       }),
       // Declared only with an existing certificate (an unused parameter would be noise). Typed as
-      // always present because the DSL's contract types treat an optional key as a required
-      // parameter of unknown type; it is only read in the `existing` branch of `build`.
+      // always present (an optional key would make its handle possibly undefined): it is only
+      // read in the `existing` branch of `build`.
       ...(listener.protocol === 'https' && listener.certificate.source === 'existing'
         ? { CertificateArn: certificateArnParameter(listener.certificate.certificateArn) }
         : ({} as { CertificateArn: ReturnType<typeof certificateArnParameter> })),

@@ -52,8 +52,8 @@ export interface ServiceOutputs extends OutputsOf<typeof serviceContract> {}
 export const service = defineStack(serviceContract, {
   build(t, p, ss): ServiceOutputs {
     const r = resolve(ss);
-    // The DSL types the handle of an optional (conditionally declared) parameter as
-    // `Parameter<unknown>`; this restores the kinds `optionalParameters` declares them with.
+    // The handles of the parameters only some services declare (`optionalParameters`), each
+    // possibly undefined: `need` takes the ones this service uses.
     const o = p as unknown as OptionalHandles;
     const env = p.EnvironmentName.ref;
     const tags = [
