@@ -81,7 +81,7 @@ deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS=
 publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
 	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
 
-types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.ts from @aws-cdk/aws-service-spec
+types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.d.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts
 
 permissions: install ## Regenerate templates/stacks/launch-role.generated.ts from AWS's resource provider schemas (pinned in requirements.txt)

@@ -7,8 +7,7 @@
  */
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Estate } from '../src/dsl/estate.ts';
-import { synthesize } from '../src/dsl/stack.ts';
+import { synthesize, type Estate } from '../src/dsl/index.ts';
 import { root } from '../templates/stacks/root.ts';
 import type { ServiceDefinition } from '../templates/stacks/service/definition.ts';
 import { web } from '../templates/services/web.ts';

@@ -14,7 +14,9 @@
  * 2. scaling: 1, 10 and 50 web services, berth (bench/berth-estate.ts) and the CDK (`-c services=N`);
  * 3. `make lint` (four gates, cold: `--no-cache`) against one batched `cfn-lint -c I` over the same
  *    files; and `make lint` on an unchanged tree, answered from the last run.
- * Then whether each target of issue 6 is met.
+ * 4. the editor (scripts/bench-editor.ts): keystrokes in templates/stacks/root.ts, timed in
+ *    TypeScript's language server to their semantic diagnostics, and `tsc --noEmit -p .` warm.
+ * Then whether each target of issues 6 and 12 is met.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,6 +25,7 @@ import { join, relative } from 'node:path';
 import { closeness } from '../bench/compare.ts';
 import { generate } from '../bench/gen-cdk-app.ts';
 import { bundle } from './bundle.ts';
+import { KEYSTROKE_FILE, keystrokes, median as medianOf, typecheck } from './bench-editor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? '5'));
@@ -144,6 +147,10 @@ async function run(): Promise<number> {
     { label: 'make lint (unchanged tree)', argv: ['make', '-s', 'lint'] },
   ]) as [Measured, Measured, Measured];
 
+  // 4. The editor: a smoke run (BENCH_RUNS=1) types fewer keystrokes and checks once.
+  const typed = await keystrokes(KEYSTROKE_FILE, { smoke: RUNS === 1 });
+  const checks = typecheck(RUNS, { warmUp: WARM_UP });
+
   const head = ['case', 'berth', 'berth peak', 'AWS CDK', 'CDK peak', 'time berth / CDK', 'memory berth / CDK'];
   const row = (name: string, b: Measured, c: Measured) => [name, sec(b), mem(b), sec(c), mem(c), ratio(b.seconds, c.seconds), ratio(b.mib, c.mib)];
   console.log('');
@@ -163,6 +170,11 @@ async function run(): Promise<number> {
     [`one batched \`cfn-lint -c I\` over the same ${lintFiles.length} files`, sec(cfnLint), mem(cfnLint), '1.00'],
   ]));
   console.log('');
+  console.log(table(['editor', 'median', 'max', 'runs'], [
+    [`keystroke in \`${relative(ROOT, KEYSTROKE_FILE)}\` (tsserver, to its semantic diagnostics)`, `${medianOf(typed.seconds).toFixed(2)} s`, `${Math.max(...typed.seconds).toFixed(2)} s`, String(typed.seconds.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''}`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
+  ]));
+  console.log('');
   console.log(`CDK app closeness: berth ${close.berthResources} resources, CDK ${close.cdkResources} (+${close.cdkExtras} CDKMetadata it adds), ${close.identical} identical in type and properties${close.changes.length ? `; ${close.changes.length} other differences` : ''}.`);
 
   const targets: [boolean, string][] = [
@@ -172,6 +184,8 @@ async function run(): Promise<number> {
     [Math.max(make.mib, dev.mib, ...scaling.map((s) => s.berth.mib)) < 100, `berth peak memory under 100 MiB: ${Math.round(Math.max(make.mib, dev.mib, ...scaling.map((s) => s.berth.mib)))} MiB at most`],
     [scaling[2]!.berth.seconds < 3 * scaling[0]!.berth.seconds, `50 services in under 3x the time of 1: ${ratio(scaling[2]!.berth.seconds, scaling[0]!.berth.seconds)}x`],
     [lint.seconds <= 1.2 * cfnLint.seconds, `make lint (no cache) within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
+    [medianOf(typed.seconds) < 0.4, `a keystroke in ${relative(ROOT, KEYSTROKE_FILE)} under 0.4 s in the editor: ${medianOf(typed.seconds).toFixed(2)} s (median)`],
+    [medianOf(checks) < 5, `tsc --noEmit of the project under 5 s warm: ${medianOf(checks).toFixed(2)} s`],
   ];
   console.log('');
   for (const [ok, text] of targets) console.log(`[${ok ? 'met' : 'missed'}] ${text}`);

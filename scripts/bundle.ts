@@ -5,7 +5,7 @@
  *   node --import tsx scripts/bundle.ts [--estate templates/estate.ts] [--out dist/berth.cjs]
  *
  * The Makefile runs it only when src/, templates/ or this file change. It writes three files:
- * - `dist/berth.bundle.cjs`: esbuild's bundle of src/cli/main.ts and the estate (js-yaml included;
+ * - `dist/berth.bundle.cjs` (and its source map): esbuild's bundle of src/cli/main.ts and the estate (js-yaml included;
  *   tsx, esbuild and @viz-js/viz stay outside and load from node_modules only when needed), with
  *   the settings validators as ajv standalone code compiled here, so the bundle loads neither ajv
  *   nor its compiler (about 140 ms of a build), and each source file's `import.meta.url` still
@@ -107,6 +107,9 @@ main(process.argv.slice(2), {
     plugins: [plugin],
     logLevel: 'warning',
     legalComments: 'none',
+    // A source map beside the bundle, read only when a build fails: berth's messages then name
+    // the stack author's TypeScript line (src/dsl/_site.ts), not a line of the bundle.
+    sourcemap: 'external',
     // import() inside code compiled from V8's code cache fails in Node 20 (the cache drops the
     // loader callback), so dynamic imports go through the launcher's own import().
     banner: {

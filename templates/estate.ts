@@ -5,8 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Estate } from '../src/dsl/estate.ts';
-import { synthesize } from '../src/dsl/stack.ts';
+import { synthesize, type Estate } from '../src/dsl/index.ts';
 import { synthesizeFoundation } from './stacks/foundation.ts';
 import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';

@@ -96,11 +96,11 @@ test('S3 gateway endpoint on the application route tables; DB subnet group over 
   assert.deepEqual(d.Resources.DbSubnetGroup.Properties.SubnetIds, [{ Ref: 'DatabaseSubnetA' }, { Ref: 'DatabaseSubnetB' }]);
 });
 
-test('outputs: the VPC, its CIDR and each tier\'s subnets, exported under the stack name', () => {
+test('outputs: the VPC, its CIDR and each tier\'s subnets, not exported (a nested stack\'s name is generated)', () => {
   const d = build(dev);
   assert.deepEqual(Object.keys(d.Outputs), ['VpcId', 'VpcCidr', 'PublicSubnetIds', 'ApplicationSubnetIds', 'DatabaseSubnetIds', 'ApplicationSubnetCidrs', 'DbSubnetGroupName']);
   assert.deepEqual(d.Outputs.ApplicationSubnetIds.Value, { 'Fn::Join': [',', [{ Ref: 'ApplicationSubnetA' }, { Ref: 'ApplicationSubnetB' }]] });
-  assert.deepEqual(d.Outputs.VpcId.Export, { Name: { 'Fn::Sub': '${AWS::StackName}-VpcId' } });
+  for (const o of Object.values(d.Outputs)) assert.equal((o as { Export?: unknown }).Export, undefined);
 });
 
 test('prod has IPv6 in the public tier only: an Amazon /56, a /64 per public subnet, a ::/0 route to the internet gateway', () => {

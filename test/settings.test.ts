@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { schemaText } from '../scripts/gen-schema.ts';
 import { BerthError } from '../src/dsl/errors.ts';
-import { carveSubnets, loadSettings, SETTINGS_SCHEMA } from '../templates/settings/settings.ts';
+import { carveSubnets, loadSettings, SETTINGS_SCHEMA, type Settings } from '../templates/settings/settings.ts';
 import { parseCidr } from '../src/settings/cidr.ts';
 import { berth, ROOT, sandbox } from './_helpers.ts';
 
@@ -43,7 +43,7 @@ test('every environment file is valid and names itself', () => {
 
 test('the published JSON Schema is current and accepts every environment file', () => {
   assert.equal(readFileSync(join(ROOT, 'templates/settings/settings.schema.json'), 'utf8'), schemaText(), 'run `make schema`');
-  const validate = new Ajv({ strict: true, strictRequired: false, discriminator: true }).compile(SETTINGS_SCHEMA);
+  const validate = new Ajv({ strict: true, strictRequired: false, discriminator: true }).compile<Settings>(SETTINGS_SCHEMA);
   for (const env of ['dev', 'prod']) assert.ok(validate(JSON.parse(readFileSync(join(ROOT, `templates/environments/${env}.json`), 'utf8'))), JSON.stringify(validate.errors));
 });
 

@@ -1,14 +1,19 @@
 /**
  * The intrinsic-function layer: every CloudFormation intrinsic, typed.
  *
- * An `Intrinsic<K>` carries a phantom *kind* `K` in CloudFormation's parameter-type vocabulary
- * (`String`, `Number`, `AWS::EC2::VPC::Id`, `List<AWS::EC2::Subnet::Id>`, ...). Kinds are what let
- * the compiler reject a subnet list passed where a VPC ID is expected when stacks are nested.
- * `Ref` and `GetAtt` are never built from strings: they come from handles (`resource.ref`,
- * `resource.getAtt('Arn')`, `parameter.ref`), so a logical ID is never typed by hand.
+ * An `Intrinsic<K>` carries a phantom *kind* `K` (see kind.ts): what the expression evaluates to,
+ * in CloudFormation's parameter-type vocabulary. Kinds are what let the compiler reject a subnet
+ * list where a VPC ID goes. `Ref` and `GetAtt` are never built from strings: they come from
+ * handles (`resource.ref`, `resource.getAtt('Arn')`, `parameter.ref`), so a logical ID is never
+ * typed by hand, and stack authors cannot construct an `Intrinsic` themselves (the entry module,
+ * src/dsl/index.ts, exports its type only).
  *
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html
  */
+import type { ElementKind, ElementOf, Kind, ListKind, StringKind } from './kind.ts';
+import type { Parameter, ParameterType } from './parameter.ts';
+import type { SubText } from './sub-placeholders.ts';
+import type { Conditional, Json, ListValue, NoValue, Value } from './value.ts';
 
 /** The long-form names CloudFormation gives its intrinsic functions. */
 export type IntrinsicName =
@@ -47,10 +52,17 @@ export interface Owner {
   readonly name: string;
 }
 
-export class Intrinsic<K extends string = string> {
-  /** Phantom: the CloudFormation kind this expression evaluates to. Never set at run time. */
+/** An intrinsic function call that evaluates to a value of kind `K`. */
+export class Intrinsic<K extends string = Kind> {
+  /** Phantom: the kind this expression evaluates to. Never set at run time. */
   declare readonly kind: K;
+  /** Phantom and private: an object literal cannot pose as an intrinsic. */
+  declare private readonly nominal: never;
 
+  /**
+   * berth's own handles and functions build intrinsics; stack authors get them from those (the
+   * entry module exports this class as a type only, so `new Intrinsic('Ref', 'Vpc')` does not compile there).
+   */
   constructor(
     readonly fn: IntrinsicName,
     readonly args: unknown,
@@ -59,35 +71,39 @@ export class Intrinsic<K extends string = string> {
   ) {}
 }
 
-/** A literal `T` or any intrinsic that evaluates to one. */
-export type Value<T> = T | Intrinsic<string>;
-/** A list, each element a `Value`, or an intrinsic that evaluates to a whole list. */
-export type ListValue<T> = readonly T[] | Intrinsic<string>;
-/** A string-keyed map, or an intrinsic that evaluates to one. */
-export type MapValue<T> = { readonly [key: string]: T } | Intrinsic<string>;
-/** Free-form JSON, as some properties (IAM policy documents) take. */
-export type Json = Value<string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json }>;
-
-/** A named condition declared in a template's `Conditions` section. */
+/**
+ * A named condition declared in a template's `Conditions` section: what `t.condition` returns.
+ *
+ *     const isProd = t.condition('IsProd', Equals(p.EnvironmentName.ref, 'prod'));
+ *     t.resource('Alarm', 'AWS::CloudWatch::Alarm', { ... }, { condition: isProd });
+ */
 export class Condition {
+  /** berth's `Template.condition` builds conditions; the entry module exports this class as a type only. */
   constructor(
     readonly logicalId: string,
     readonly owner: Owner,
   ) {}
 }
 
-/** Anything `Fn::If`, `Fn::And`, `Fn::Or`, `Fn::Not` accept as a condition. */
-export type ConditionExpression = Condition | Intrinsic<'Boolean'>;
+/** Anything `Fn::And`, `Fn::Or` and `Fn::Not` accept as a condition: a named one, or a condition function. */
+export type ConditionExpression = Condition | Intrinsic<'Condition'>;
 
 function conditionArg(c: ConditionExpression): unknown {
   return c instanceof Condition ? new Intrinsic('Condition', c.logicalId, c.owner) : c;
 }
 
-/** Pseudo parameters: `Ref`s to values CloudFormation defines for every stack. */
+/**
+ * Pseudo parameters: `Ref`s to values CloudFormation defines for every stack.
+ *
+ *     sub`arn:${AWS.Partition}:s3:::${bucket.ref}`     If(hasKey, p.KeyName.ref, AWS.NoValue)
+ *
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/pseudo-parameter-reference.html
+ */
 export const AWS = {
   AccountId: new Intrinsic<'String'>('Ref', 'AWS::AccountId'),
   NotificationARNs: new Intrinsic<'List<String>'>('Ref', 'AWS::NotificationARNs'),
-  NoValue: new Intrinsic<'String'>('Ref', 'AWS::NoValue'),
+  /** Removes the property it fills; valid only as a branch of `If`. */
+  NoValue: new Intrinsic('Ref', 'AWS::NoValue') as unknown as NoValue,
   Partition: new Intrinsic<'String'>('Ref', 'AWS::Partition'),
   Region: new Intrinsic<'String'>('Ref', 'AWS::Region'),
   StackId: new Intrinsic<'String'>('Ref', 'AWS::StackId'),
@@ -95,23 +111,22 @@ export const AWS = {
   URLSuffix: new Intrinsic<'String'>('Ref', 'AWS::URLSuffix'),
 } as const;
 
-const PSEUDO_NAMES = new Set(Object.values(AWS).map((i) => i.args as string));
-
 /**
  * `Fn::Sub` from a tagged template literal: handles and intrinsics become `${Name}` /
  * `${Name.Attr}` / `${AWS::Region}` placeholders, anything else becomes a named variable.
- * Literal `${` in the text is escaped as `${!` as CloudFormation requires.
+ * Literal `${` in the text is escaped as `${!` as CloudFormation requires. Only strings and
+ * numbers go in: a list or a condition function is a compile error.
  *
- *     sub`arn:${AWS.Partition}:s3:::${bucket.ref}/*`
+ *     sub`arn:${AWS.Partition}:s3:::${bucket.ref}/*`     // { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${Bucket}/*' }
  */
-export function sub(strings: TemplateStringsArray, ...values: readonly (Value<string | number>)[]): Intrinsic<'String'> {
+export function sub(strings: TemplateStringsArray, ...values: readonly Value<string | number>[]): Intrinsic<'String'> {
   let text = '';
   const vars: Record<string, unknown> = {};
   let owner: Owner | undefined;
   strings.forEach((chunk, i) => {
     text += chunk.replaceAll('${', '${!');
     if (i >= values.length) return;
-    const v = values[i];
+    const v: unknown = values[i];
     if (typeof v === 'string' || typeof v === 'number') {
       text += String(v).replaceAll('${', '${!');
     } else if (v instanceof Intrinsic && v.fn === 'Ref' && typeof v.args === 'string') {
@@ -136,112 +151,161 @@ export function sub(strings: TemplateStringsArray, ...values: readonly (Value<st
 
 /**
  * `Fn::Sub` with a literal template string and an explicit variable map, for text that is
- * mostly shell or JSON (user data). Placeholders must name a variable, a pseudo parameter,
- * or a parameter / resource of the same template; the template checks them when the value is added.
+ * mostly shell or JSON (user data). A placeholder names a variable or a pseudo parameter; anything
+ * else in a literal text is a compile error that lists what it may name (see sub-placeholders.ts).
+ *
+ *     Sub('#!/bin/bash\necho ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n', { Cluster: cluster.ref })
  */
-export function Sub(text: string, variables?: { readonly [name: string]: Value<string | number> }): Intrinsic<'String'> {
+export function Sub<const S extends string, const V extends { readonly [name: string]: Value<string | number> } = {}>(
+  text: SubText<S, V>,
+  variables?: V,
+): Intrinsic<'String'> {
   return new Intrinsic('Fn::Sub', variables && Object.keys(variables).length > 0 ? [text, variables] : text);
 }
 
-/** The `${Name}` placeholders of a `Fn::Sub` string, minus `${!Literal}` escapes. */
-export function subPlaceholders(text: string): string[] {
-  return [...text.matchAll(/\$\{([^!}][^}]*)\}/g)].map((m) => m[1]!.trim());
-}
-
-export function isPseudoParameter(name: string): boolean {
-  return PSEUDO_NAMES.has(name);
-}
-
-export function Join(delimiter: string, values: ListValue<Value<string | number>>): Intrinsic<'String'> {
+/**
+ * `Fn::Join`. Joined on `,`, the result remembers what the list held (`CommaDelimited<E>`), so a
+ * joined subnet list can be passed to a nested stack's subnet-list parameter or returned as a
+ * list output; on any other delimiter it is a `String`.
+ *
+ *     Join(',', p.SubnetIds.ref)        Join('', ['arn:', AWS.Partition, ':s3:::', bucket.ref])
+ */
+export function Join<K extends ListKind>(delimiter: ',', list: Intrinsic<K>): Intrinsic<`CommaDelimited<${ElementOf<K>}>`>;
+export function Join<E extends ElementKind = 'String'>(delimiter: ',', values: readonly (string | Intrinsic<E>)[]): Intrinsic<`CommaDelimited<${E}>`>;
+export function Join(delimiter: string, values: ListValue<Value<string | number>>): Intrinsic<'String'>;
+export function Join(delimiter: string, values: unknown): Intrinsic<string> {
   return new Intrinsic('Fn::Join', [delimiter, values]);
 }
 
-/** `Fn::Select`: element `index` of a list. The kind is the list's element kind. */
-export function Select<K extends string>(index: Value<number>, list: ListValue<Value<string>> | Intrinsic<K>): Intrinsic<ElementKind<K>> {
+/**
+ * `Fn::Select`: element `index` of a list. The kind is the list's element kind, so
+ * `Select(0, subnets)` is a subnet ID (and cannot go where a VPC ID goes).
+ *
+ *     Select(i, GetAZs())     // AWS::EC2::AvailabilityZone::Name
+ */
+export function Select<K extends ListKind>(index: Value<number>, list: Intrinsic<K>): Intrinsic<ElementOf<K>>;
+export function Select<E extends ElementKind = 'String'>(index: Value<number>, list: readonly (string | Intrinsic<E>)[]): Intrinsic<E>;
+export function Select(index: Value<number>, list: unknown): Intrinsic<string> {
   return new Intrinsic('Fn::Select', [index, list]);
 }
 
-export type ElementKind<K extends string> = K extends `List<${infer E}>` ? E : K extends 'CommaDelimitedList' ? 'String' : 'String';
+/** The list kind `Split` gives: a joined subnet list splits back into subnets, anything else into strings. */
+export type SplitKind<K extends string> = K extends `CommaDelimited<${infer E extends ElementKind}>` ? (E extends 'String' ? 'List<String>' : `List<${E}>`) : 'List<String>';
 
-export function Split(delimiter: string, source: Value<string>): Intrinsic<'List<String>'> {
+/**
+ * `Fn::Split`: a string into a list. A list output read from a nested stack is one string
+ * (outputs are strings); split it where a property needs the list.
+ *
+ *     SubnetIds: Split(',', network.outputs.ApplicationSubnetIds)    // List<AWS::EC2::Subnet::Id>
+ */
+export function Split<K extends StringKind = 'String'>(delimiter: string, source: string | Intrinsic<K>): Intrinsic<SplitKind<K>> {
   return new Intrinsic('Fn::Split', [delimiter, source]);
 }
 
-/** `Fn::GetAZs`: the Availability Zones of a Region, by default the stack's own. */
+/**
+ * `Fn::GetAZs`: the Availability Zones of a Region, by default the stack's own.
+ *
+ *     AvailabilityZone: Select(0, GetAZs())
+ */
 export function GetAZs(region: Value<string> = ''): Intrinsic<'List<AWS::EC2::AvailabilityZone::Name>'> {
   return new Intrinsic('Fn::GetAZs', region);
 }
 
-/** `Fn::Cidr`: `count` CIDR blocks of `/(32 - cidrBits)` carved from `ipBlock`. */
+/**
+ * `Fn::Cidr`: `count` CIDR blocks carved from `ipBlock`, each with `cidrBits` host bits (8 gives /24s of an IPv4 block).
+ *
+ *     CidrBlock: Select(i, Cidr(vpc.getAtt('CidrBlock'), 6, 8))
+ */
 export function Cidr(ipBlock: Value<string>, count: Value<number>, cidrBits: Value<number>): Intrinsic<'List<String>'> {
   return new Intrinsic('Fn::Cidr', [ipBlock, count, cidrBits]);
 }
 
-export function If<A extends string = 'String', B extends string = A>(
-  condition: Condition,
-  whenTrue: unknown,
-  whenFalse: unknown,
-): Intrinsic<A | B> {
-  return new Intrinsic('Fn::If', [condition.logicalId, whenTrue, whenFalse], condition.owner);
+/**
+ * `Fn::If`: one of two values, by a named condition. Each branch is checked against the place the
+ * result fills (the property, output or parameter), or is `AWS.NoValue` to leave the property out.
+ * Where nothing gives the place a type (a `const`), name it: `If<string>(isProd, 'a', 'b')`.
+ *
+ *     KeyName: If(hasKeyPair, p.KeyPairName.ref, AWS.NoValue)
+ */
+export function If<T>(condition: Condition, whenTrue: NoInfer<T | NoValue>, whenFalse: NoInfer<T | NoValue>): Conditional<T> {
+  return new Intrinsic('Fn::If', [condition.logicalId, whenTrue, whenFalse], condition.owner) as unknown as Conditional<T>;
 }
 
-export function Equals(a: Value<string | number | boolean>, b: Value<string | number | boolean>): Intrinsic<'Boolean'> {
+/**
+ * `Fn::Equals`, for a template's `Conditions` (and rules); never a property value.
+ *
+ *     t.condition('IsProd', Equals(p.EnvironmentName.ref, 'prod'))
+ */
+export function Equals(a: Value<string | number | boolean>, b: Value<string | number | boolean>): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::Equals', [a, b]);
 }
 
-export function And(...conditions: ConditionExpression[]): Intrinsic<'Boolean'> {
+/** `Fn::And` of 2 to 10 conditions.     `And(isProd, Not(Equals(p.KeyName.ref, '')))` */
+export function And(...conditions: ConditionExpression[]): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::And', conditions.map(conditionArg));
 }
 
-export function Or(...conditions: ConditionExpression[]): Intrinsic<'Boolean'> {
+/** `Fn::Or` of 2 to 10 conditions.      `Or(isProd, isStaging)` */
+export function Or(...conditions: ConditionExpression[]): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::Or', conditions.map(conditionArg));
 }
 
-export function Not(condition: ConditionExpression): Intrinsic<'Boolean'> {
+/** `Fn::Not`.                            `t.condition('HasKeyPair', Not(Equals(p.KeyName.ref, '')))` */
+export function Not(condition: ConditionExpression): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::Not', [conditionArg(condition)]);
 }
 
-export function ImportValue(exportName: Value<string>): Intrinsic<'String'> {
+/**
+ * `Fn::ImportValue`: a value another stack exports (see the `export` field of outputs). `K` is
+ * its kind when more specific than `String`.
+ *
+ *     VpcId: ImportValue<'AWS::EC2::VPC::Id'>('berth-prod-VpcId')
+ */
+export function ImportValue<K extends StringKind = 'String'>(exportName: Value<string>): Intrinsic<K> {
   return new Intrinsic('Fn::ImportValue', exportName);
 }
 
+/** `Fn::Base64`, for EC2 user data.     `UserData: Base64(Sub('#!/bin/bash\n...'))` */
 export function Base64(value: Value<string>): Intrinsic<'String'> {
   return new Intrinsic('Fn::Base64', value);
 }
 
-/** `Fn::Length` (needs the `AWS::LanguageExtensions` transform, which the template adds). */
-export function Length(list: ListValue<unknown>): Intrinsic<'Number'> {
+/** `Fn::Length` (needs the `AWS::LanguageExtensions` transform, which the template adds).     `Length(p.SubnetIds.ref)` */
+export function Length(list: readonly unknown[] | Intrinsic<ListKind | 'Json'>): Intrinsic<'Number'> {
   return new Intrinsic('Fn::Length', list);
 }
 
-/** `Fn::ToJsonString` (needs the `AWS::LanguageExtensions` transform, which the template adds). */
-export function ToJsonString(value: unknown): Intrinsic<'String'> {
+/** `Fn::ToJsonString` (needs the `AWS::LanguageExtensions` transform, which the template adds).     `ToJsonString({ a: p.X.ref })` */
+export function ToJsonString(value: Json): Intrinsic<'String'> {
   return new Intrinsic('Fn::ToJsonString', value);
 }
 
-// Rule functions: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
-export function Contains(list: ListValue<Value<string>>, value: Value<string>): Intrinsic<'Boolean'> {
+// Rule functions, valid only in a template's `Rules` section (`t.rule`).
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
+
+/** `Fn::Contains`: the value is one of the list.     `Contains(['dev', 'prod'], p.Env.ref)` */
+export function Contains(list: ListValue<Value<string>>, value: Value<string>): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::Contains', [list, value]);
 }
-export function EachMemberEquals(list: ListValue<Value<string>>, value: Value<string>): Intrinsic<'Boolean'> {
+/** `Fn::EachMemberEquals`: every member of the list equals the value.     `EachMemberEquals(ValueOfAll('AWS::EC2::Subnet::Id', 'VpcId'), p.VpcId.ref)` */
+export function EachMemberEquals(list: ListValue<Value<string>>, value: Value<string>): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::EachMemberEquals', [list, value]);
 }
-export function EachMemberIn(list: ListValue<Value<string>>, allowed: ListValue<Value<string>>): Intrinsic<'Boolean'> {
+/** `Fn::EachMemberIn`: every member of the list is in the allowed list. */
+export function EachMemberIn(list: ListValue<Value<string>>, allowed: ListValue<Value<string>>): Intrinsic<'Condition'> {
   return new Intrinsic('Fn::EachMemberIn', [list, allowed]);
 }
-export function RefAll(parameterType: string): Intrinsic<'List<String>'> {
+/** `Fn::RefAll`: the values of every parameter of an AWS-specific type.     `RefAll('AWS::EC2::VPC::Id')` */
+export function RefAll(parameterType: ParameterType): Intrinsic<'List<String>'> {
   return new Intrinsic('Fn::RefAll', parameterType);
 }
-export function ValueOf(parameter: Intrinsic<string>, attribute: string): Intrinsic<'String'> {
-  return new Intrinsic('Fn::ValueOf', [refName(parameter), attribute], parameter.owner);
+/** `Fn::ValueOf`: an attribute of the resource a parameter names.     `ValueOf(p.SubnetId, 'VpcId')` */
+export function ValueOf(parameter: Parameter, attribute: string): Intrinsic<'String'> {
+  return new Intrinsic('Fn::ValueOf', [parameter.logicalId, attribute], parameter.ref.owner);
 }
-export function ValueOfAll(parameterType: string, attribute: string): Intrinsic<'List<String>'> {
+/** `Fn::ValueOfAll`: an attribute of every resource the parameters of a type name. */
+export function ValueOfAll(parameterType: ParameterType, attribute: string): Intrinsic<'List<String>'> {
   return new Intrinsic('Fn::ValueOfAll', [parameterType, attribute]);
-}
-
-function refName(i: Intrinsic<string>): string {
-  if (i.fn !== 'Ref' || typeof i.args !== 'string') throw new TypeError('Fn::ValueOf takes a parameter handle\'s `ref`');
-  return i.args;
 }
 
 /** Functions that need `Transform: AWS::LanguageExtensions`. */

@@ -4,6 +4,11 @@
  */
 import { BerthError, q } from './errors.ts';
 
+/** Where a message points, or how to work it out: a declaration's site is formatted only when a check fails. */
+export type Where = string | (() => string);
+
+const at = (where: Where) => (typeof where === 'function' ? where() : where);
+
 export const LIMITS = {
   resources: 500,
   parameters: 200,
@@ -17,24 +22,24 @@ export const LIMITS = {
 } as const;
 
 /** Logical IDs are alphanumeric (A-Za-z0-9) and unique within a template. */
-export function checkLogicalId(where: string, kind: string, id: string, taken: ReadonlySet<string>): void {
+export function checkLogicalId(where: Where, kind: string, id: string, taken: ReadonlySet<string>): void {
   if (!/^[A-Za-z0-9]+$/.test(id) || id.length > LIMITS.logicalIdLength) {
     throw new BerthError(
-      where,
+      at(where),
       `${kind} logical ID ${q(id)} is not valid. Logical IDs are 1 to ${LIMITS.logicalIdLength} letters and digits (A-Za-z0-9). ` +
         `Rename it, for example ${q(id.replace(/[^A-Za-z0-9]/g, '') || 'MyResource')}.`,
     );
   }
   if (taken.has(id)) {
-    throw new BerthError(where, `${kind} logical ID ${q(id)} is already used in this template. Logical IDs must be unique: choose another name.`);
+    throw new BerthError(at(where), `${kind} logical ID ${q(id)} is already used in this template. Logical IDs must be unique: choose another name.`);
   }
 }
 
-export function checkCount(where: string, kind: keyof typeof LIMITS, count: number): void {
+export function checkCount(where: Where, kind: keyof typeof LIMITS, count: number): void {
   const max = LIMITS[kind];
   if (count > max) {
     throw new BerthError(
-      where,
+      at(where),
       `the template has ${count} ${kind}, over CloudFormation's limit of ${max}. Split it into nested stacks (see \`nest\`).`,
     );
   }

@@ -67,7 +67,7 @@ export class SettingsLoader<T> {
       // ajv is loaded only when a schema must be compiled here (development, tests): the bundle
       // that `make build` runs carries the compiled validator instead.
       const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
-      this.validate = new Ajv(AJV_OPTIONS).compile(schema);
+      this.validate = new Ajv(AJV_OPTIONS).compile<T>(schema);
       compiled.push(schema);
     }
   }

@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
 import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
-import { BerthError, q } from '../../src/dsl/errors.ts';
+import { BerthError, q } from '../../src/dsl/index.ts';
 import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
@@ -354,7 +354,7 @@ let loader: SettingsLoader<Settings> | undefined;
 
 /** Loads, validates and checks one environment file. */
 export function loadSettings(file: string): ResolvedSettings {
-  loader ??= new SettingsLoader(SETTINGS_SCHEMA);
+  loader ??= new SettingsLoader<Settings>(SETTINGS_SCHEMA);
   return checkSettings(file, loader.load(file));
 }
 

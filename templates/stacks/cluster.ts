@@ -9,11 +9,7 @@
  * accept no inbound traffic at all.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, Base64, Equals, GetAZs, If, Not, Select, sub, type Intrinsic } from '../../src/dsl/intrinsic.ts';
-import type { Resource } from '../../src/dsl/resource.ts';
-import { defineStack, type NestArguments, type ParameterHandles } from '../../src/dsl/stack.ts';
-import type { Template } from '../../src/dsl/template.ts';
+import { AWS, Base64, BerthError, contract, defineStack, Equals, GetAZs, If, Not, output, parameter, q, Select, sub, type Intrinsic, type NestArguments, type OutputsOf, type ParameterHandles, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { isArm64InstanceType } from '../settings/instance-types.ts';
 import { publish } from './shared/registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
@@ -44,7 +40,7 @@ const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 
 
 function size(description: string, label: string, value: number, minValue: number) {
-  return { type: 'Number', description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label } as const;
+  return parameter('Number', { description, default: value, minValue, constraintDescription: `a whole number, at least ${minValue}`, group: 'Auto Scaling', label });
 }
 
 /** The EC2 variant's parameters: network pickers without defaults, the rest defaulted from the settings. */
@@ -52,16 +48,14 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
   const arch = isArm64InstanceType(cap.instanceTypes[0]!) ? 'arm64' : 'x86_64';
   return {
     EnvironmentName: environmentNameParameter(s.name),
-    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' } as const,
-    ApplicationSubnetIds: {
-      type: 'List<AWS::EC2::Subnet::Id>',
+    VpcId: parameter('AWS::EC2::VPC::Id', { description: 'The VPC of the instances and their security group.', group: 'Network', label: 'VPC' }),
+    ApplicationSubnetIds: parameter('List<AWS::EC2::Subnet::Id>', {
       description: `Application subnets for the instances, one in each of the Region's first ${s.network.availabilityZones} Availability Zones, in that order (as the network stack makes them). They need a route to the ECS, ECR and SSM endpoints (NAT or VPC endpoints).`,
       group: 'Network',
       label: 'Application subnets',
-    } as const,
+    }),
     EcsAmiId: amiParameter(cap, arch),
-    VolumeSizeGiB: {
-      type: 'Number',
+    VolumeSizeGiB: parameter('Number', {
       description: 'Size of the encrypted gp3 root volume, which also holds the images and containers.',
       default: cap.volumeSizeGiB,
       minValue: 30, // the ECS-optimized AMI's snapshot is 30 GiB
@@ -69,19 +63,17 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       constraintDescription: '30 to 16384 GiB',
       group: 'Instances',
       label: 'Root volume size (GiB)',
-    } as const,
-    KeyPairName: {
-      type: 'String',
+    }),
+    KeyPairName: parameter('String', {
       description: 'EC2 key pair for SSH, or empty for none (recommended: use SSM Session Manager, which needs no key and no open port).',
       default: cap.keyPairName ?? '',
       maxLength: 255,
       group: 'Instances',
       label: 'Key pair (optional)',
-    } as const,
+    }),
     MinSize: size('Fewest instances, and how many a new group starts with (ECS managed scaling then sets the count). Rolling updates keep this many in service, so it must stay below the maximum.', 'Minimum instances', cap.minSize, 0),
     MaxSize: size('Most instances managed scaling may run.', 'Maximum instances', cap.maxSize, 1),
-    TargetCapacityPercent: {
-      type: 'Number',
+    TargetCapacityPercent: parameter('Number', {
       description: 'Managed scaling target: how full the instances may get (100 = no spare instance kept; lower keeps headroom for faster task starts).',
       default: cap.targetCapacityPercent ?? DEFAULT_TARGET_CAPACITY_PERCENT,
       minValue: 1,
@@ -89,7 +81,7 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       constraintDescription: '1 to 100',
       group: 'Auto Scaling',
       label: 'Target capacity (%)',
-    } as const,
+    }),
   };
 }
 
@@ -105,24 +97,22 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
 function amiParameter(cap: Ec2CapacitySettings, arch: 'x86_64' | 'arm64') {
   const ami = cap.ami;
   if (ami && 'imageId' in ami) {
-    return {
-      type: 'AWS::EC2::Image::Id',
+    return parameter('AWS::EC2::Image::Id', {
       description: `The AMI of the instances, pinned in the environment file (cluster.capacity.ami.imageId): an ECS-optimized AMI for ${arch}, in this Region. Changing it replaces the instances one by one.`,
       default: ami.imageId,
       group: 'Instances',
       label: 'AMI ID',
-    } as const;
+    });
   }
   const custom = ami !== undefined;
-  return {
-    type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+  return parameter('AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', {
     description: custom
       ? `SSM parameter holding the AMI ID of the instances (cluster.capacity.ami.ssmParameter; ${arch}). Read on every create and update of this stack: a new value replaces the instances one by one.`
       : `SSM parameter naming the latest recommended ECS-optimized Amazon Linux 2023 AMI (${arch}; must match the instance type's architecture). Read on every create and update of this stack: when AWS has published a new AMI, an update replaces the instances one by one. Pin an AMI with cluster.capacity.ami.imageId to change them only on request.`,
     default: ami ? ami.ssmParameter : ECS_AMI_PARAMETER[arch],
     group: 'Instances',
     label: custom ? 'AMI (SSM parameter)' : 'ECS-optimized AMI (SSM parameter)',
-  } as const;
+  });
 }
 
 type Ec2Parameters = ReturnType<typeof ec2Parameters>;
@@ -153,7 +143,7 @@ function checkEc2Settings(s: ResolvedSettings, cap: Ec2CapacitySettings): void {
   }
 }
 
-export const cluster = defineStack({
+export const clusterContract = contract({
   name: 'cluster',
   description: (s: ResolvedSettings) => {
     const cap = s.cluster.capacity;
@@ -165,15 +155,21 @@ export const cluster = defineStack({
     return cap.type === 'ec2' ? ec2Parameters(s, cap) : { EnvironmentName: environmentNameParameter(s.name) };
   },
   outputs: {
-    ClusterName: { type: 'String', description: 'Name of the ECS cluster.' },
-    ClusterArn: { type: 'String', description: 'ARN of the ECS cluster.' },
-    CapacityProviderName: { type: 'String', description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' },
-    InstanceSecurityGroupId: { type: 'String', description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' },
-    Ec2Capacity: { type: 'String', description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' },
-    ClusterNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' },
-    CapacityProviderNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' },
+    ClusterName: output('String', { description: 'Name of the ECS cluster.' }),
+    ClusterArn: output('String', { description: 'ARN of the ECS cluster.' }),
+    CapacityProviderName: output('String', { description: 'Capacity provider for services: the EC2 Auto Scaling group provider, or FARGATE on a Fargate-only cluster.' }),
+    InstanceSecurityGroupId: output('String', { description: 'Security group of the container instances (not of the tasks: awsvpc tasks have their own), or `none` on a Fargate-only cluster.' }),
+    Ec2Capacity: output('String', { description: '`true` if the cluster has EC2 instances, `false` if it is Fargate only.' }),
+    ClusterNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the cluster name (/berth/<env>/cluster-name), read by service stacks.' }),
+    CapacityProviderNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the capacity provider name (/berth/<env>/capacity-provider-name), read by service stacks.' }),
   },
-  build(t, p, s) {
+});
+
+/** What the cluster stack's `build` returns: a value for each output of its contract. */
+export interface ClusterOutputs extends OutputsOf<typeof clusterContract> {}
+
+export const cluster = defineStack(clusterContract, {
+  build(t, p, s): ClusterOutputs {
     const cap = s.cluster.capacity;
     const tags: Tags = (suffix) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html
@@ -221,7 +217,7 @@ export const cluster = defineStack({
 });
 
 /** Publishes the cluster and capacity provider names in the estate registry (templates/stacks/shared/registry.ts). */
-function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Intrinsic<string> | string) {
+function publishCluster(t: Template, env: Intrinsic<'String'>, ecsCluster: Resource<'AWS::ECS::Cluster'>, capacityProvider: Value<string>) {
   const cluster = publish(t, 'ClusterNameParameter', env, 'cluster-name', ecsCluster.ref, 'Name of the ECS cluster, for service stacks.');
   const provider = publish(t, 'CapacityProviderNameParameter', env, 'capacity-provider-name', capacityProvider, 'Capacity provider for EC2 services, for service stacks.');
   return { ClusterNameParameter: cluster.ref, CapacityProviderNameParameter: provider.ref };

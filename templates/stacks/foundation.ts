@@ -5,8 +5,7 @@
  * foundation once and its services side by side. Deploying the whole estate in one stack stays
  * `root.yaml` (scripts/deploy.sh <env>), the alternative to the products.
  */
-import { synthesize } from '../../src/dsl/stack.ts';
-import type { Template } from '../../src/dsl/template.ts';
+import { synthesize, type Template } from '../../src/dsl/index.ts';
 import { root } from './root.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 

@@ -18,8 +18,7 @@
  *   S3: only what Service Catalog's stacks (`SC-...`) create. The rest: this account and Region.
  * Actions IAM accepts only on `*` (no resource-level permission) are granted on `*`, nothing else.
  */
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, sub, type Json, type Value } from '../../src/dsl/intrinsic.ts';
+import { AWS, BerthError, q, sub, type Json, type Value } from '../../src/dsl/index.ts';
 import { toPlain } from '../../src/emit/plain.ts';
 import { ACTIONS, HANDLER_PERMISSIONS } from './launch-role.generated.ts';
 

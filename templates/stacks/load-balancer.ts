@@ -6,11 +6,7 @@
  * listener rules to `ListenerArn`; anything no rule matches gets a fixed 404.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, Equals, If, Join, Or, Select, sub, type Intrinsic, type Value } from '../../src/dsl/intrinsic.ts';
-import { RETAIN, type Resource } from '../../src/dsl/resource.ts';
-import { defineStack } from '../../src/dsl/stack.ts';
-import type { Template } from '../../src/dsl/template.ts';
+import { AWS, BerthError, contract, defineStack, Equals, If, Join, Or, output, parameter, q, RETAIN, Select, sub, type Intrinsic, type OutputsOf, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { publish } from './shared/registry.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -56,18 +52,17 @@ function checkLoadBalancerSettings(s: ResolvedSettings): void {
 }
 
 function certificateArnParameter(certificateArn: string) {
-  return {
-    type: 'String',
+  return parameter('String', {
     description: 'ARN of the ACM certificate of the HTTPS listener, in the Region of the stack.',
     default: certificateArn,
     allowedPattern: CERTIFICATE_ARN_PATTERN,
     constraintDescription: 'an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/...',
     group: 'HTTPS',
     label: 'Certificate ARN',
-  } as const;
+  });
 }
 
-export const loadBalancer = defineStack({
+export const loadBalancerContract = contract({
   name: 'load-balancer',
   description: (s: ResolvedSettings) =>
     `berth load balancer for ${s.name}: internet-facing ALB, ` +
@@ -77,46 +72,49 @@ export const loadBalancer = defineStack({
     const listener = s.loadBalancer.listener;
     return {
       EnvironmentName: environmentNameParameter(s.name),
-      VpcId: {
-        type: 'AWS::EC2::VPC::Id',
+      VpcId: parameter('AWS::EC2::VPC::Id', {
         description: 'The VPC of the load balancer and its security group.',
         group: 'Network',
         label: 'VPC',
-      },
-      PublicSubnetIds: {
-        type: 'List<AWS::EC2::Subnet::Id>',
+      }),
+      PublicSubnetIds: parameter('List<AWS::EC2::Subnet::Id>', {
         description: `Public subnets for the load balancer, one per Availability Zone (${s.network.availabilityZones}).`,
         group: 'Network',
         label: 'Public subnets',
-      },
-      ApplicationSubnetCidrs: {
-        type: 'CommaDelimitedList',
+      }),
+      ApplicationSubnetCidrs: parameter('CommaDelimitedList', {
         description: `CIDR blocks of the application subnets, one per Availability Zone (${s.network.availabilityZones}): the only destinations the load balancer may send traffic to.`,
         default: s.network.subnets.application,
         allowedPattern: CIDR_LIST_PATTERN,
         constraintDescription: 'comma-separated IPv4 CIDR blocks',
         group: 'Network',
         label: 'Application subnet CIDR blocks',
-      },
+      }),
       // Declared only with an existing certificate (an unused parameter would be noise). Typed as
-      // always present because the DSL's contract types treat an optional key as a required
-      // parameter of unknown type; it is only read in the `existing` branch of `build`.
+      // always present (an optional key would make its handle possibly undefined): it is only
+      // read in the `existing` branch of `build`.
       ...(listener.protocol === 'https' && listener.certificate.source === 'existing'
         ? { CertificateArn: certificateArnParameter(listener.certificate.certificateArn) }
         : ({} as { CertificateArn: ReturnType<typeof certificateArnParameter> })),
     } as const;
   },
   outputs: {
-    LoadBalancerSecurityGroupId: { type: 'AWS::EC2::SecurityGroup::Id', description: 'Security group of the load balancer: the application tier admits traffic from it.' },
-    ListenerArn: { type: 'String', description: 'The listener services attach their rules to (HTTPS where enabled, else HTTP).' },
-    LoadBalancerFullName: { type: 'String', description: 'Full name of the load balancer (app/<name>/<id>), for request-count scaling and metrics.' },
-    LoadBalancerDnsName: { type: 'String', description: 'DNS name of the load balancer.' },
-    LoadBalancerArn: { type: 'String', description: 'ARN of the load balancer.' },
-    ListenerArnParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the listener ARN (/berth/<env>/listener-arn), read by service stacks.' },
-    LoadBalancerFullNameParameter: { type: 'AWS::SSM::Parameter::Name', description: 'SSM parameter holding the load balancer full name (/berth/<env>/load-balancer-full-name).' },
-    Url: { type: 'String', description: 'Base URL of the estate.' },
+    LoadBalancerSecurityGroupId: output('AWS::EC2::SecurityGroup::Id', { description: 'Security group of the load balancer: the application tier admits traffic from it.' }),
+    ListenerArn: output('String', { description: 'The listener services attach their rules to (HTTPS where enabled, else HTTP).' }),
+    LoadBalancerFullName: output('String', { description: 'Full name of the load balancer (app/<name>/<id>), for request-count scaling and metrics.' }),
+    LoadBalancerDnsName: output('String', { description: 'DNS name of the load balancer.' }),
+    LoadBalancerArn: output('String', { description: 'ARN of the load balancer.' }),
+    ListenerArnParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the listener ARN (/berth/<env>/listener-arn), read by service stacks.' }),
+    LoadBalancerFullNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the load balancer full name (/berth/<env>/load-balancer-full-name).' }),
+    Url: output('String', { description: 'Base URL of the estate.' }),
   },
-  build(t, p, s) {
+});
+
+/** What the load balancer stack's `build` returns: a value for each output of its contract. */
+export interface LoadBalancerOutputs extends OutputsOf<typeof loadBalancerContract> {}
+
+export const loadBalancer = defineStack(loadBalancerContract, {
+  build(t, p, s): LoadBalancerOutputs {
     checkLoadBalancerSettings(s);
     const lb = s.loadBalancer;
     const https = lb.listener.protocol === 'https';
@@ -311,7 +309,7 @@ export const ELB_LOG_ACCOUNTS: { readonly [region: string]: { readonly AccountId
 };
 
 /** `Fn::Or` takes 2 to 10 conditions: an Or of Ors for longer lists. */
-function anyOf(conditions: Intrinsic<'Boolean'>[]): Intrinsic<'Boolean'> {
+function anyOf(conditions: Intrinsic<'Condition'>[]): Intrinsic<'Condition'> {
   if (conditions.length <= 10) return Or(...conditions);
   const groups = Array.from({ length: Math.ceil(conditions.length / 10) }, (_, i) => conditions.slice(i * 10, i * 10 + 10));
   return anyOf(groups.map((g) => (g.length === 1 ? Or(g[0]!, g[0]!) : Or(...g))));

@@ -4,9 +4,7 @@
  * public tier; the application tier reaches out through NAT (if any); the database tier has no
  * route out at all.
  */
-import { AWS, Cidr, GetAZs, Join, Select, sub } from '../../src/dsl/intrinsic.ts';
-import { defineStack } from '../../src/dsl/stack.ts';
-import type { Resource } from '../../src/dsl/resource.ts';
+import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Select, sub, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -18,59 +16,61 @@ const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 
 const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 
-export const network = defineStack({
+export const networkContract = contract({
   name: 'network',
   description: (s: ResolvedSettings) =>
     `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), ${s.network.ipv6 ? 'IPv6 in the public tier, ' : ''}flow logs.`,
   parameters: (s: ResolvedSettings) => ({
     EnvironmentName: environmentNameParameter(s.name),
-    VpcCidr: {
-      type: 'String',
+    VpcCidr: parameter('String', {
       description: 'IPv4 CIDR block of the VPC.',
       default: s.network.vpcCidr,
       allowedPattern: CIDR_PATTERN,
       constraintDescription: 'an IPv4 CIDR block such as 10.0.0.0/16',
       group: 'Addressing',
       label: 'VPC CIDR block',
-    },
-    PublicSubnetCidrs: {
-      type: 'CommaDelimitedList',
+    }),
+    PublicSubnetCidrs: parameter('CommaDelimitedList', {
       description: `CIDR blocks of the public subnets, one per Availability Zone (${s.network.availabilityZones}), inside the VPC block.`,
       default: s.network.subnets.public,
       allowedPattern: CIDR_LIST_PATTERN,
       constraintDescription: 'comma-separated IPv4 CIDR blocks',
       group: 'Addressing',
       label: 'Public subnet CIDR blocks',
-    },
-    ApplicationSubnetCidrs: {
-      type: 'CommaDelimitedList',
+    }),
+    ApplicationSubnetCidrs: parameter('CommaDelimitedList', {
       description: `CIDR blocks of the application subnets, one per Availability Zone (${s.network.availabilityZones}), inside the VPC block.`,
       default: s.network.subnets.application,
       allowedPattern: CIDR_LIST_PATTERN,
       constraintDescription: 'comma-separated IPv4 CIDR blocks',
       group: 'Addressing',
       label: 'Application subnet CIDR blocks',
-    },
-    DatabaseSubnetCidrs: {
-      type: 'CommaDelimitedList',
+    }),
+    DatabaseSubnetCidrs: parameter('CommaDelimitedList', {
       description: `CIDR blocks of the database subnets, one per Availability Zone (${s.network.availabilityZones}), inside the VPC block.`,
       default: s.network.subnets.database,
       allowedPattern: CIDR_LIST_PATTERN,
       constraintDescription: 'comma-separated IPv4 CIDR blocks',
       group: 'Addressing',
       label: 'Database subnet CIDR blocks',
-    },
+    }),
   }),
   outputs: {
-    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC.' },
-    VpcCidr: { type: 'String', description: 'The IPv4 CIDR block of the VPC.' },
-    PublicSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Public subnets (load balancer only), one per AZ.' },
-    ApplicationSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Application subnets (ECS tasks and instances), one per AZ.' },
-    DatabaseSubnetIds: { type: 'List<AWS::EC2::Subnet::Id>', description: 'Database subnets (no route out), one per AZ.' },
-    ApplicationSubnetCidrs: { type: 'CommaDelimitedList', description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' },
-    DbSubnetGroupName: { type: 'String', description: 'RDS DB subnet group over the database subnets.' },
+    VpcId: output('AWS::EC2::VPC::Id', { description: 'The VPC.' }),
+    VpcCidr: output('String', { description: 'The IPv4 CIDR block of the VPC.' }),
+    PublicSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Public subnets (load balancer only), one per AZ.' }),
+    ApplicationSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets (ECS tasks and instances), one per AZ.' }),
+    DatabaseSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Database subnets (no route out), one per AZ.' }),
+    ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' }),
+    DbSubnetGroupName: output('String', { description: 'RDS DB subnet group over the database subnets.' }),
   },
-  build(t, p, s) {
+});
+
+/** What the network stack's `build` returns: a value for each output of its contract. */
+export interface NetworkOutputs extends OutputsOf<typeof networkContract> {}
+
+export const network = defineStack(networkContract, {
+  build(t, p, s): NetworkOutputs {
     const zones = ZONE_LETTERS.slice(0, s.network.availabilityZones);
     const name = (suffix: string) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
 

@@ -4,8 +4,7 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { defineStack, nest } from '../../src/dsl/stack.ts';
+import { BerthError, contract, defineStack, nest, output, q, sub, type NestedStack, type OutputsOf } from '../../src/dsl/index.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
@@ -16,8 +15,6 @@ import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
-import { sub } from '../../src/dsl/intrinsic.ts';
-import type { NestedStack } from '../../src/dsl/stack.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
@@ -26,19 +23,28 @@ export interface RootSettings {
 
 export { pascal };
 
-export const root = defineStack({
+export const rootContract = contract({
   name: 'root',
   description: ({ settings, services }: RootSettings) =>
     `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${services.map((s) => s.name).join(', ')}).`,
   parameters: ({ settings }: RootSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
+  // Exported, for stacks beside the estate (a database in its VPC, say): the root is deployed
+  // under a name its deployer chooses, so `<stack name>-VpcId` is a name others can import.
+  // Nested stacks export nothing: their stack names are generated.
   outputs: {
-    Url: { type: 'String', description: 'Base URL of the estate.' },
-    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC.' },
-    ClusterName: { type: 'String', description: 'The ECS cluster.' },
+    Url: output('String', { description: 'Base URL of the estate.', export: true }),
+    VpcId: output('AWS::EC2::VPC::Id', { description: 'The VPC.', export: true }),
+    ClusterName: output('String', { description: 'The ECS cluster.', export: true }),
   },
-  build(t, p, { settings, services }) {
+});
+
+/** What the root stack's `build` returns: a value for each output of its contract. */
+export interface RootOutputs extends OutputsOf<typeof rootContract> {}
+
+export const root = defineStack(rootContract, {
+  build(t, p, { settings, services }): RootOutputs {
     checkServicesFit(settings, services);
     const env = p.EnvironmentName.ref;
     const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });

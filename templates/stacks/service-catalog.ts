@@ -16,11 +16,7 @@
  * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
  */
 import { createHash } from 'node:crypto';
-import { BerthError, q } from '../../src/dsl/errors.ts';
-import { AWS, Equals, If, Not, Sub, sub, type Value } from '../../src/dsl/intrinsic.ts';
-import { defineStack } from '../../src/dsl/stack.ts';
-import type { Template } from '../../src/dsl/template.ts';
-import { flatten } from '../../src/dsl/estate.ts';
+import { AWS, BerthError, contract, defineStack, Equals, flatten, If, Not, output, parameter, q, Sub, sub, type OutputsOf, type Template, type Value } from '../../src/dsl/index.ts';
 import { toPlain } from '../../src/emit/plain.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -166,61 +162,64 @@ function attachedManagedPolicies(resources: readonly PlainResource[]): Value<str
   return [...arns.keys()].sort().map((k) => arns.get(k)!);
 }
 
-export const serviceCatalog = defineStack({
+export const serviceCatalogContract = contract({
   name: 'service-catalog',
   description: ({ settings, services }: ServiceCatalogSettings) =>
     `berth Service Catalog portfolio for ${settings.name}: the estate and ${services.length} services (${services.map((s) => s.name).join(', ')}) as products, with a least-privilege launch role.`,
   parameters: ({ settings, estate, foundation }: ServiceCatalogSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the portfolio and its products; the launch role may write only this environment\'s registry (/berth/<environment>/).'),
-    TemplateBucket: {
-      type: 'String',
+    TemplateBucket: parameter('String', {
       description: 'S3 bucket holding the packaged product templates (`make publish` uploads them). Empty: berth-<account>-<region>, the bucket scripts/deploy.sh creates.',
       default: '',
       allowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
       constraintDescription: 'an S3 bucket name (lower-case letters, digits, dots and hyphens), or empty',
       group: 'Product templates',
       label: 'Template bucket',
-    },
-    TemplatePrefix: {
-      type: 'String',
+    }),
+    TemplatePrefix: parameter('String', {
       description: `Key prefix of the templates in the bucket (scripts/deploy.sh --prefix); they are under <prefix>/${settings.name}/<version>/.`,
       default: DEFAULT_TEMPLATE_PREFIX,
       allowedPattern: '^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$',
       constraintDescription: 'an S3 key prefix without leading or trailing slash',
       group: 'Product templates',
       label: 'Template key prefix',
-    },
-    TemplateVersion: {
-      type: 'String',
+    }),
+    TemplateVersion: parameter('String', {
       description: 'Version of the product templates: a hash of their content, computed by `make build`. Each publish uploads under its own version and never overwrites one.',
       default: productVersion(estate, foundation),
       allowedPattern: '^[A-Za-z0-9._-]{1,64}$',
       constraintDescription: 'letters, digits, dots, underscores and hyphens',
       group: 'Product templates',
       label: 'Product version',
-    },
-    ProductOwner: {
-      type: 'String',
+    }),
+    ProductOwner: parameter('String', {
       description: 'Owner shown on every product (team or contact).',
       default: DEFAULT_OWNER,
       minLength: 1,
       maxLength: 200,
       group: 'Products',
       label: 'Product owner',
-    },
+    }),
     Principal1Arn: principalParameter(1),
     Principal2Arn: principalParameter(2),
     Principal3Arn: principalParameter(3),
   }),
   outputs: {
-    PortfolioId: { type: 'String', description: 'The portfolio.' },
-    LaunchRoleArn: { type: 'String', description: 'The role Service Catalog assumes to provision the products.' },
+    // Exported: the portfolio is a top-level stack, deployed under a name its publisher chooses.
+    PortfolioId: output('String', { description: 'The portfolio.', export: true }),
+    LaunchRoleArn: output('String', { description: 'The role Service Catalog assumes to provision the products.', export: true }),
   },
-  build(t, p, { settings, services, estate, foundation }) {
+});
+
+/** What the Service Catalog stack's `build` returns: a value for each output of its contract. */
+export interface ServiceCatalogOutputs extends OutputsOf<typeof serviceCatalogContract> {}
+
+export const serviceCatalog = defineStack(serviceCatalogContract, {
+  build(t, p, { settings, services, estate, foundation }): ServiceCatalogOutputs {
     const env = p.EnvironmentName.ref;
     const hasBucket = t.condition('HasTemplateBucket', Not(Equals(p.TemplateBucket.ref, '')));
     // The default bucket is the one scripts/deploy.sh creates: berth-<account>-<region>.
-    const bucket = If<'String'>(hasBucket, p.TemplateBucket.ref, sub`berth-${AWS.AccountId}-${AWS.Region}`);
+    const bucket = If<Value<string>>(hasBucket, p.TemplateBucket.ref, sub`berth-${AWS.AccountId}-${AWS.Region}`);
     const tags = [{ Key: ENVIRONMENT_TAG, Value: env }];
 
     const portfolio = t.resource('Portfolio', 'AWS::ServiceCatalog::Portfolio', {
@@ -381,13 +380,12 @@ export const serviceCatalog = defineStack({
 
 /** An optional principal: the portfolio can be shared with up to three IAM roles, users or groups. */
 function principalParameter(n: number) {
-  return {
-    type: 'String',
+  return parameter('String', {
     description: `IAM role, user or group allowed to launch the products${n === 1 ? '' : ' (another one)'}. Empty: none.`,
     default: '',
     allowedPattern: '^$|^arn:aws[a-z-]*:iam::\\d{12}:(role|user|group)/.+$',
     constraintDescription: 'an IAM role, user or group ARN such as arn:aws:iam::<account-id>:role/Developers, or empty',
     group: 'Access',
     label: `Principal ${n} ARN`,
-  } as const;
+  });
 }

@@ -6,8 +6,7 @@
  * manual run in the same subnets and security group.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, Join, sub, type Intrinsic } from '../../src/dsl/intrinsic.ts';
-import { defineStack } from '../../src/dsl/stack.ts';
+import { AWS, contract, defineStack, Join, output, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
 import { backlogScaling, queueResources } from './service/queue-worker.ts';
 import { scheduleResources } from './service/scheduled-task.ts';
 import { need, sendParameterNames, serviceParameters, type OptionalHandles } from './service/parameters.ts';
@@ -38,7 +37,7 @@ export function serviceParameterNames(s: ServiceStackSettings): readonly string[
 // ---------------------------------------------------------------------------------------------
 // The stack
 
-export const service = defineStack({
+export const serviceContract = contract({
   name: (s: ServiceStackSettings) => `service-${s.service.name}`,
   description: (s: ServiceStackSettings) => {
     const d = s.service;
@@ -48,17 +47,23 @@ export const service = defineStack({
   },
   parameters: (s: ServiceStackSettings) => serviceParameters(resolve(s)),
   outputs: {
-    ServiceName: { type: 'String', description: 'Name of the ECS service (for a scheduled task: the task definition family).' },
-    TaskDefinitionArn: { type: 'String', description: 'ARN of the task definition revision.' },
-    SecurityGroupId: { type: 'AWS::EC2::SecurityGroup::Id', description: 'Security group of the tasks (add egress rules to databases here).' },
-    RunTaskCommand: { type: 'String', description: 'AWS CLI command that runs one task by hand, in the application subnets with this security group.' },
-    QueueUrl: { type: 'String', description: 'URL of the work queue (queue workers), otherwise `none`.' },
-    QueueArn: { type: 'String', description: 'ARN of the work queue (queue workers), otherwise `none`.' },
+    ServiceName: output('String', { description: 'Name of the ECS service (for a scheduled task: the task definition family).' }),
+    TaskDefinitionArn: output('String', { description: 'ARN of the task definition revision.' }),
+    SecurityGroupId: output('AWS::EC2::SecurityGroup::Id', { description: 'Security group of the tasks (add egress rules to databases here).' }),
+    RunTaskCommand: output('String', { description: 'AWS CLI command that runs one task by hand, in the application subnets with this security group.' }),
+    QueueUrl: output('String', { description: 'URL of the work queue (queue workers), otherwise `none`.' }),
+    QueueArn: output('String', { description: 'ARN of the work queue (queue workers), otherwise `none`.' }),
   },
-  build(t, p, ss) {
+});
+
+/** What the service stack's `build` returns: a value for each output of its contract. */
+export interface ServiceOutputs extends OutputsOf<typeof serviceContract> {}
+
+export const service = defineStack(serviceContract, {
+  build(t, p, ss): ServiceOutputs {
     const r = resolve(ss);
-    // The DSL types the handle of an optional (conditionally declared) parameter as
-    // `Parameter<unknown>`; this restores the kinds `optionalParameters` declares them with.
+    // The handles of the parameters only some services declare (`optionalParameters`), each
+    // possibly undefined: `need` takes the ones this service uses.
     const o = p as unknown as OptionalHandles;
     const env = p.EnvironmentName.ref;
     const tags = [
@@ -73,7 +78,7 @@ export const service = defineStack({
     const queue = r.def.role.kind === 'queueWorker' ? queueResources(t, r, r.def.role, env, tags, ss.senders ?? []) : undefined;
     const secrets = generatedSecrets(t, r, env, tags);
     // The queues this service sends to, read from the estate registry (declared by `sendParameters`).
-    const handles = p as unknown as Record<string, { ref: Intrinsic<string> }>;
+    const handles = p as unknown as Record<string, { ref: Intrinsic<'String'> }>;
     const sends: SendTarget[] = (r.def.sendsTo ?? []).map((h) => {
       const n = sendParameterNames(h.service);
       return { service: h.service, url: handles[n.url]!.ref, arn: handles[n.arn]!.ref, keyArn: handles[n.keyArn]!.ref };

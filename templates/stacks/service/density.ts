@@ -13,7 +13,7 @@
  * Each awsvpc task takes a network interface: without ENI trunking, (interfaces - 1) tasks per
  * instance, 2 on a `.large`. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 import { at } from '../../../src/settings/loader.ts';
 import { awsvpcTasksPerInstance, cpuUnits, INSTANCE_TYPES, usableMemoryMiB, type InstanceType } from '../../settings/instance-types.ts';
 import type { ResolvedSettings } from '../../settings/settings.ts';

@@ -4,7 +4,7 @@
  * refuses a variable whose name says it holds one, or whose value carries a password in a URL.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/taskdef-envfiles.html (secrets: specifying-sensitive-data.html)
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Words of a variable name (split at `_`) that mean it holds a credential, also at the end of a word (`DBPASSWORD`, `APIKEY`). */

@@ -3,7 +3,7 @@
  * when the stack is built instead of letting `RegisterTaskDefinition` fail mid-deploy.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 
 /** Memory range (MiB) and step allowed with one CPU value. */
 export interface FargateMemoryRange {

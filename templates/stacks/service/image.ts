@@ -5,7 +5,7 @@
  * two deploys of the same template run different code, and ECS resolves it again on every task
  * start. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_image
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 
 /** An image reference, parsed. */
 export interface ImageReference {

@@ -3,7 +3,7 @@
  * registry in SSM, so the template deploys on its own), the image, and the task counts. A stack
  * declares only the parameters its service uses.
  */
-import type { ParameterHandles } from '../../../src/dsl/stack.ts';
+import { parameter, type ParameterHandles } from '../../../src/dsl/index.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { registryParameter } from '../shared/registry.ts';
 import { imageParameterPattern } from './image.ts';
@@ -18,16 +18,14 @@ function baseParameters(r: Resolved) {
   const ecr = r.imageRef.ecr;
   return {
     EnvironmentName: environmentNameParameter(r.s.name, 'Name prefix for the resources (tags, names, the log group /berth/<environment>/<service>).'),
-    VpcId: { type: 'AWS::EC2::VPC::Id', description: 'The VPC of the tasks (the network stack\'s VpcId output).', group: WIRING, label: 'VPC' },
-    ApplicationSubnetIds: {
-      type: 'List<AWS::EC2::Subnet::Id>',
+    VpcId: parameter('AWS::EC2::VPC::Id', { description: 'The VPC of the tasks (the network stack\'s VpcId output).', group: WIRING, label: 'VPC' }),
+    ApplicationSubnetIds: parameter('List<AWS::EC2::Subnet::Id>', {
       description: 'Application subnets for the tasks, one per Availability Zone (the network stack\'s ApplicationSubnetIds output). Tasks get no public IP.',
       group: WIRING,
       label: 'Application subnets',
-    },
+    }),
     ClusterName: registryParameter(r.s.name, 'cluster-name', "Name of the ECS cluster (the cluster stack's ClusterName).", WIRING, 'ECS cluster name'),
-    ImageUri: {
-      type: 'String',
+    ImageUri: parameter('String', {
       description: ecr
         ? `Container image in ECR repository ${ecr.registry}/${r.imageRef.repository} (the execution role may pull only from it), with a tag or digest. For another repository, set services.${r.name}.image in the environment file and rebuild.`
         : `Container image from any registry but private ECR, with a tag or digest (not latest). For an ECR image, set services.${r.name}.image in the environment file and rebuild, so the execution role may pull it.`,
@@ -36,7 +34,7 @@ function baseParameters(r: Resolved) {
       constraintDescription: ecr ? `an image of ${ecr.registry}/${r.imageRef.repository}, with :tag or @sha256:digest (not :latest)` : 'an image reference with :tag or @sha256:digest (not :latest), outside private ECR',
       group: CONTAINER,
       label: 'Image URI',
-    },
+    }),
   } as const;
 }
 
@@ -44,23 +42,21 @@ function optionalParameters(r: Resolved) {
   return {
     CapacityProviderName: registryParameter(r.s.name, 'capacity-provider-name', "EC2 capacity provider of the cluster (the cluster stack's CapacityProviderName).", WIRING, 'EC2 capacity provider'),
     ListenerArn: registryParameter(r.s.name, 'listener-arn', "Listener the service adds its rule to (the load-balancer stack's ListenerArn).", WIRING, 'Listener ARN'),
-    LoadBalancerSecurityGroupId: {
-      type: 'AWS::EC2::SecurityGroup::Id',
+    LoadBalancerSecurityGroupId: parameter('AWS::EC2::SecurityGroup::Id', {
       description: 'Security group of the load balancer, the only source the service admits: the load-balancer stack\'s LoadBalancerSecurityGroupId output.',
       group: WIRING,
       label: 'Load balancer security group',
-    },
+    }),
     LoadBalancerFullName: registryParameter(r.s.name, 'load-balancer-full-name', 'Full name of the load balancer (app/<name>/<id>) for request-count scaling.', WIRING, 'Load balancer full name'),
-    DesiredCount: {
-      type: 'Number',
+    DesiredCount: parameter('Number', {
       description: 'Tasks to run when the service is created or updated.',
       default: r.desiredCount ?? 0,
       minValue: 0,
       group: SCALING,
       label: 'Desired task count',
-    },
-    MinCount: { type: 'Number', description: 'Fewest tasks auto scaling keeps.', default: r.scaling?.minCount ?? 0, minValue: 0, group: SCALING, label: 'Minimum task count' },
-    MaxCount: { type: 'Number', description: 'Most tasks auto scaling starts.', default: r.scaling?.maxCount ?? 1, minValue: 1, group: SCALING, label: 'Maximum task count' },
+    }),
+    MinCount: parameter('Number', { description: 'Fewest tasks auto scaling keeps.', default: r.scaling?.minCount ?? 0, minValue: 0, group: SCALING, label: 'Minimum task count' }),
+    MaxCount: parameter('Number', { description: 'Most tasks auto scaling starts.', default: r.scaling?.maxCount ?? 1, minValue: 1, group: SCALING, label: 'Maximum task count' }),
   } as const;
 }
 

@@ -4,7 +4,7 @@
  * on EC2 capacity: on Fargate, AWS places tasks itself, and `ServiceCapacity` has no field for it.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-strategies.html
  */
-import { BerthError } from '../../../src/dsl/errors.ts';
+import { BerthError } from '../../../src/dsl/index.ts';
 import type { Placement } from './definition.ts';
 
 /** ECS's own limits. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html */

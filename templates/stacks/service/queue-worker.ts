@@ -3,9 +3,7 @@
  * its scaling on the backlog per task.
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
  */
-import { AWS, sub, type Intrinsic, type Json } from '../../../src/dsl/intrinsic.ts';
-import type { Template } from '../../../src/dsl/template.ts';
-import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
+import { AWS, RETAIN, sub, type Intrinsic, type Json, type Resource, type Template } from '../../../src/dsl/index.ts';
 import { customerKey } from '../shared/kms.ts';
 import { publish } from '../shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';

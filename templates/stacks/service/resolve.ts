@@ -3,7 +3,7 @@
  * templates/services/<name>.ts and of the environment's `services.<name>` overrides, with located
  * errors, and the defaults filled in. The service stack's modules build from the result.
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 import { checkSchedule } from './schedule-expression.ts';
 import { checkFargateSize } from './fargate.ts';
 import { checkImage, type ImageReference } from './image.ts';

@@ -9,8 +9,7 @@
  * the same host): give each service its own host or path prefix.
  */
 import { existsSync } from 'node:fs';
-import { BerthError, q } from '../../../src/dsl/errors.ts';
-import { fnv1a } from '../../../src/dsl/hash.ts';
+import { BerthError, fnv1a, q } from '../../../src/dsl/index.ts';
 import { definedIn, type ServiceDefinition } from './definition.ts';
 
 /** Priorities used: 1..49,999 (50,000 is left free for a catch-all rule). */

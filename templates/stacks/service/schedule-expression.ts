@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
  * https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
  */
-import { BerthError, q } from '../../../src/dsl/errors.ts';
+import { BerthError, q } from '../../../src/dsl/index.ts';
 import type { ServiceRole } from './definition.ts';
 
 interface CronField {

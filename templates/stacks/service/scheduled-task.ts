@@ -1,9 +1,7 @@
 /**
  * A scheduled task: EventBridge Scheduler or an EventBridge rule that starts one task per run.
  */
-import type { Intrinsic } from '../../../src/dsl/intrinsic.ts';
-import type { Resource } from '../../../src/dsl/resource.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import type { Intrinsic, Resource, Template } from '../../../src/dsl/index.ts';
 import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { placementProps, type StrategyItem } from './task-capacity.ts';
 import type { Resolved, Role } from './resolve.ts';
@@ -12,7 +10,7 @@ export interface ScheduleInputs {
   readonly td: Resource<'AWS::ECS::TaskDefinition'>;
   readonly roles: TaskRoles;
   readonly clusterArn: Intrinsic<'String'>;
-  readonly awsvpc: { readonly Subnets: Intrinsic<string>; readonly SecurityGroups: readonly Intrinsic<string>[]; readonly AssignPublicIp: 'DISABLED' };
+  readonly awsvpc: { readonly Subnets: Intrinsic<'List<AWS::EC2::Subnet::Id>'>; readonly SecurityGroups: readonly Intrinsic<'AWS::EC2::SecurityGroup::Id'>[]; readonly AssignPublicIp: 'DISABLED' };
   readonly strategy: readonly StrategyItem[];
 }
 

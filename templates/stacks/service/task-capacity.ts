@@ -2,8 +2,7 @@
  * Where a service's tasks run: the capacity-provider strategy, the placement rules, and the
  * ready `aws ecs run-task` command for a manual run with the same network and capacity.
  */
-import { AWS, sub, type Intrinsic, type Value } from '../../../src/dsl/intrinsic.ts';
-import type { Resource } from '../../../src/dsl/resource.ts';
+import { AWS, sub, type Intrinsic, type Resource, type Value } from '../../../src/dsl/index.ts';
 import { placementCliOptions, type PlacementRules } from './placement.ts';
 import { need, type OptionalHandles } from './parameters.ts';
 import type { Resolved } from './resolve.ts';
@@ -45,7 +44,7 @@ export function runTaskCommand(
   cluster: Intrinsic<'String'>,
   td: Resource<'AWS::ECS::TaskDefinition'>,
   sg: Resource<'AWS::EC2::SecurityGroup'>,
-  subnets: Intrinsic<'String'>,
+  subnets: Value<string>,
   strategy: readonly StrategyItem[],
 ): Intrinsic<'String'> {
   const provider = strategy[0]!.CapacityProvider;

@@ -4,11 +4,8 @@
  * container definition (read-only root filesystem, non-root user, no capabilities).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, Sub, sub, type Intrinsic, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
-import type { Parameter } from '../../../src/dsl/parameter.ts';
-import type { Resource } from '../../../src/dsl/resource.ts';
+import { AWS, Sub, sub, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
-import type { Template } from '../../../src/dsl/template.ts';
 import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
@@ -152,9 +149,9 @@ export function generatedSecrets(t: Template, r: Resolved, env: Intrinsic<'Strin
 /** A queue another service owns that this service sends to: its URL, ARN and key, from the estate registry. */
 export interface SendTarget {
   readonly service: string;
-  readonly url: Intrinsic<string>;
-  readonly arn: Intrinsic<string>;
-  readonly keyArn: Intrinsic<string>;
+  readonly url: Intrinsic<'String'>;
+  readonly arn: Intrinsic<'String'>;
+  readonly keyArn: Intrinsic<'String'>;
 }
 
 export function taskRoles(

@@ -3,10 +3,7 @@
  * listener rule, and target-tracking auto scaling.
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-load-balancing.html
  */
-import { sub } from '../../../src/dsl/intrinsic.ts';
-import type { Parameter } from '../../../src/dsl/parameter.ts';
-import type { Resource } from '../../../src/dsl/resource.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import { sub, type Parameter, type Resource, type Template } from '../../../src/dsl/index.ts';
 import type { WebScaling } from './definition.ts';
 import { need, type OptionalHandles } from './parameters.ts';
 import { DEREGISTRATION_DELAY_SECONDS, type Resolved, type Role } from './resolve.ts';

@@ -3,8 +3,7 @@
  * inline policies, and where the estate's roles live.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-import { AWS, Equals, If, Select, Split, sub, type Condition, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import { AWS, Equals, If, Select, Split, sub, type Condition, type Json, type Template, type Value } from '../../../src/dsl/index.ts';
 
 /**
  * Trust for an AWS service principal, with confused-deputy protection: only this account's
@@ -68,5 +67,5 @@ function isServiceCatalog(t: Template): Condition {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
  */
 export function estateRole(t: Template, environment: string, service: string): { Path: string; PermissionsBoundary: Value<string> } {
-  return { Path: rolePath(environment, service), PermissionsBoundary: If<'String'>(isServiceCatalog(t), roleBoundaryArn(environment), AWS.NoValue) };
+  return { Path: rolePath(environment, service), PermissionsBoundary: If<Value<string>>(isServiceCatalog(t), roleBoundaryArn(environment), AWS.NoValue) };
 }

@@ -2,9 +2,7 @@
  * Customer managed KMS keys: the statements every berth key policy has, a rotating key kept with
  * the data, and the key that encrypts one CloudWatch Logs log group.
  */
-import { AWS, sub, type Json, type Value } from '../../../src/dsl/intrinsic.ts';
-import { RETAIN, type Resource } from '../../../src/dsl/resource.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import { AWS, RETAIN, sub, type Json, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 
 /**
  * Key policy statements every berth key has: the account's IAM policies govern the key (AWS's

@@ -7,10 +7,7 @@
  * orders creation. Values like a listener ARN cannot be a parameter default any other way.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
  */
-import type { Intrinsic } from '../../../src/dsl/intrinsic.ts';
-import { sub } from '../../../src/dsl/intrinsic.ts';
-import type { Resource } from '../../../src/dsl/resource.ts';
-import type { Template } from '../../../src/dsl/template.ts';
+import { parameter, sub, type Intrinsic, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 
 export type RegistryKey =
   | 'cluster-name'
@@ -31,7 +28,7 @@ export function publish(
   logicalId: string,
   environmentName: Intrinsic<'String'>,
   key: RegistryKey,
-  value: Intrinsic<string> | string,
+  value: Value<string>,
   description: string,
 ): Resource<'AWS::SSM::Parameter'> {
   return t.resource(logicalId, 'AWS::SSM::Parameter', {
@@ -44,11 +41,10 @@ export function publish(
 
 /** A consumer's parameter for a registry entry, defaulting to this environment's name. */
 export function registryParameter(environment: string, key: RegistryKey, description: string, group: string, label: string) {
-  return {
-    type: 'AWS::SSM::Parameter::Value<String>',
+  return parameter('AWS::SSM::Parameter::Value<String>', {
     description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
     default: registryName(environment, key),
     group,
     label,
-  } as const;
+  });
 }

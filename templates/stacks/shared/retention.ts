@@ -12,6 +12,6 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-updatereplacepolicy.html
  */
-import type { ResourceOptions } from '../../../src/dsl/resource.ts';
+import type { ResourceOptions } from '../../../src/dsl/index.ts';
 
 export const RETAIN_EXCEPT_ON_CREATE = { deletionPolicy: 'RetainExceptOnCreate', updateReplacePolicy: 'Retain' } as const satisfies ResourceOptions;

@@ -1,0 +1,106 @@
+/**
+ * Internal: where in the stack author's TypeScript a resource, parameter or output was declared,
+ * so a build-time error names `file:line:col` beside the template path, as the CDK's validator
+ * does. A site is captured when the declaration is made (the positions of a V8 stack capture: a
+ * few microseconds); the first frame outside src/dsl/ is the author's line.
+ *
+ * `make build` runs a bundle (scripts/bundle.ts), whose frames point into dist/; when a source
+ * map lies beside the bundle, frames are mapped back to the TypeScript files through it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { findSourceMap, SourceMap } from 'node:module';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where an addition was made: the positions of the call stack then, mapped to sources on demand. */
+export interface Site {
+  readonly frames: readonly Position[];
+}
+
+/** A frame's file (a path or a file: URL, as V8 gives it), line and column, 1-based. */
+type Position = readonly [file: string, line: number, column: number];
+
+/** Frames kept: the DSL's own (at most a handful deep) and then the author's. */
+const DEPTH = 12;
+
+/** V8's structured frames as bare positions, so a site holds numbers and names, not the frames' functions. */
+const positions = (_: Error, calls: readonly NodeJS.CallSite[]): Position[] => calls.map((c) => [c.getFileName() ?? '', c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0]);
+
+/**
+ * Captures the positions of the current call stack (a few microseconds). They are the running
+ * code's: `describeSite` maps them to the TypeScript sources only if an error needs them. Do not
+ * describe a site before a check fails: reading the bundle's source map costs 20 MB and 50 ms.
+ */
+export function captureSite(): Site {
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  Error.prepareStackTrace = positions;
+  Error.stackTraceLimit = DEPTH;
+  const holder: { stack?: Position[] } = {};
+  Error.captureStackTrace(holder, captureSite);
+  const frames = holder.stack ?? [];
+  Error.prepareStackTrace = prepareStackTrace;
+  Error.stackTraceLimit = stackTraceLimit;
+  return { frames };
+}
+
+const DSL_DIR = dirname(fileURLToPath(import.meta.url));
+const maps = new Map<string, SourceMap | undefined>();
+
+interface Frame {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** The frames of a site, mapped to source files where a source map is known for the running file. */
+function frames(site: Site): Frame[] {
+  const out: Frame[] = [];
+  for (const [name, line, column] of site.frames) {
+    const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+    if (!isAbsolute(file)) continue; // node:internal and the like
+    const map = sourceMap(name, file);
+    if (!map) {
+      out.push({ file, line, column });
+      continue;
+    }
+    const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+    if (entry.originalSource === undefined) continue;
+    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+    out.push({ file: source, line: entry.originalLine! + 1, column: entry.originalColumn! + 1 });
+  }
+  return out;
+}
+
+/**
+ * The source map of a running file: the one Node keeps when source maps are on (tsx turns them on
+ * for the TypeScript it compiles), or a `.map` file beside it (the bundle `make build` runs).
+ */
+function sourceMap(name: string, file: string): SourceMap | undefined {
+  if (!maps.has(file)) {
+    const mapFile = `${file}.map`;
+    maps.set(file, findSourceMap(name) ?? (existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]) : undefined));
+  }
+  return maps.get(file);
+}
+
+/**
+ * `templates/stacks/network.ts:84:17` for the author's line of a site (and the line that called
+ * it, when that is in another file: a shared helper's caller), or `undefined` when no frame is
+ * outside the DSL.
+ */
+export function describeSite(site: Site | undefined): string | undefined {
+  if (!site) return undefined;
+  const inDsl = (f: Frame) => f.file.startsWith(DSL_DIR + sep) || f.file.includes(`${sep}src${sep}dsl${sep}`);
+  const outside = frames(site).filter((f) => !inDsl(f) && !f.file.includes(`${sep}node_modules${sep}`));
+  const first = outside[0];
+  if (!first) return undefined;
+  const show = (f: Frame) => `${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}`;
+  const caller = outside.find((f) => f.file !== first.file);
+  return caller && outside.indexOf(caller) === 1 ? `${show(first)} (called from ${show(caller)})` : show(first);
+}
+
+/** `<ts file:line:col>: <template file>`, or the template file alone when the site is unknown. */
+export function located(templateFile: string, site: Site | undefined): string {
+  const at = describeSite(site);
+  return at ? `${at}: ${templateFile}` : templateFile;
+}

@@ -1,0 +1,136 @@
+/**
+ * The DSL as a deliberate public API: one entry module for stack authors with no internals in it,
+ * documented functions, generated resource types that are current and carry AWS's documentation,
+ * outputs exported only by top-level stacks, and build errors that name the author's line from
+ * source and from the compiled bundle `make build` runs.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import * as dsl from '../src/dsl/index.ts';
+import { GENERATED_FILE, generate } from '../scripts/gen-types.ts';
+import { bundle } from '../scripts/bundle.ts';
+import { estate } from '../templates/estate.ts';
+import { ROOT, run } from './_helpers.ts';
+
+const INDEX = 'src/dsl/index.ts';
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
+}
+
+test('templates/, bench/ and the fixture estates import the DSL only through its entry module', () => {
+  const bad: string[] = [];
+  for (const file of [...tsFiles('templates'), ...tsFiles('bench').filter((f) => !f.includes('node_modules')), ...tsFiles('test/fixtures')]) {
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      const target = relative(ROOT, resolve(dirname(join(ROOT, file)), m[1]!));
+      if (target.startsWith('src/dsl/') && target !== INDEX) bad.push(`${file} imports ${target}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test('the entry module only re-exports, and keeps internals and constructors out', () => {
+  const code = readFileSync(join(ROOT, INDEX), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const rest = code.replace(/export (?:type )?(?:\{[^}]*\}|\*) from '[^']+';/g, '').trim();
+  assert.equal(rest, '', `${INDEX} holds something besides re-exports`);
+  const exported = Object.keys(dsl);
+  for (const internal of ['walk', 'subPlaceholders', 'isPseudoParameter', 'parameterDeclaration', 'captureSite', 'describeSite', 'located', 'checkCount', 'checkLogicalId', 'checkBodySize', 'LANGUAGE_EXTENSION_FUNCTIONS']) {
+    assert.ok(!exported.includes(internal), `${internal} is exported by ${INDEX}`);
+  }
+  // Handles and intrinsics come from templates and functions: their classes are types only.
+  for (const cls of ['Intrinsic', 'Resource', 'UntypedResource', 'Parameter', 'Condition', 'Mapping']) {
+    assert.ok(!exported.includes(cls), `${cls} is a value export of ${INDEX}`);
+  }
+  for (const api of ['contract', 'defineStack', 'nest', 'synthesize', 'parameter', 'output', 'Template', 'sub', 'Sub', 'If', 'Join', 'AWS', 'RETAIN', 'BerthError']) {
+    assert.ok(exported.includes(api), `${api} is missing from ${INDEX}`);
+  }
+});
+
+/**
+ * The JSDoc block right before a declaration of `name` in `file`: `export function name`,
+ * `export class name`, or a method `Class.name` (`name(` or `name<` after `export class Class`).
+ */
+function jsDoc(file: string, name: string): string {
+  const [owner, member] = name.includes('.') ? name.split('.') : [undefined, name];
+  const source = readFileSync(join(ROOT, file), 'utf8');
+  const from = owner ? source.indexOf(`export class ${owner}`) : 0;
+  const declaration = owner
+    ? new RegExp(`\\/\\*\\*((?:(?!\\*\\/)[\\s\\S])*)\\*\\/\\s*${member}[<(]`)
+    : new RegExp(`\\/\\*\\*((?:(?!\\*\\/)[\\s\\S])*)\\*\\/\\s*export (?:function|class) ${member}\\b`);
+  return declaration.exec(source.slice(from))?.[1] ?? '';
+}
+
+test('defineStack, nest, Template and its methods, and every intrinsic have JSDoc with an example', () => {
+  const wanted: Record<string, readonly string[]> = {
+    'src/dsl/stack.ts': ['contract', 'defineStack', 'nest', 'synthesize'],
+    'src/dsl/parameter.ts': ['parameter'],
+    'src/dsl/output.ts': ['output'],
+    'src/dsl/template.ts': ['Template', 'Template.parameter', 'Template.resource', 'Template.untypedResource', 'Template.condition', 'Template.mapping', 'Template.rule', 'Template.output'],
+    'src/dsl/resource.ts': ['Resource.getAtt', 'Resource.override'],
+    'src/dsl/mapping.ts': ['Mapping.find', 'FindInMap'],
+    'src/dsl/intrinsic.ts': ['sub', 'Sub', 'Join', 'Select', 'Split', 'GetAZs', 'Cidr', 'If', 'Equals', 'And', 'Or', 'Not', 'ImportValue', 'Base64', 'Length', 'ToJsonString', 'Contains', 'EachMemberEquals', 'RefAll', 'ValueOf'],
+  };
+  const missing: string[] = [];
+  for (const [file, names] of Object.entries(wanted)) {
+    for (const name of names) {
+      const call = name.split('.').at(-1)!;
+      const doc = jsDoc(file, name);
+      // An example shows the function or method in use: `name(...)` or sub`...` (not `Fn::Name`).
+      if (!new RegExp(`(^|[^:\\w])${call}[(\`<]`, 'm').test(doc)) missing.push(`${file}: ${name}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
+test('the generated resource types are current (make types) and document every property with AWS\'s text and a link', () => {
+  const committed = readFileSync(join(ROOT, GENERATED_FILE), 'utf8');
+  assert.equal(committed, generate(), 'run `make types`');
+  const members = [...committed.matchAll(/^( {2}\/\*\*\n(?: {3}\*.*\n)+ {3}\*\/\n)?^ {2}readonly (\w+)\??: /gm)];
+  assert.ok(members.length > 1000, `${members.length} properties`);
+  const undocumented = members.filter((m) => !m[1]?.includes('@see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-')).map((m) => m[2]);
+  // Tag's Key and Value are berth's own, not the spec's.
+  assert.deepEqual(undocumented, ['Key', 'Value']);
+  // AWS's first paragraph whole, not its first sentence; where the spec relates a property to a
+  // resource type, only that identifier kind goes.
+  assert.match(committed, /The ID of the VPC the subnet is in\.\n {3}\* @see https:\/\/docs\.aws\.amazon\.com\/AWSCloudFormation\/latest\/UserGuide\/aws-resource-ec2-subnet\.html#cfn-ec2-subnet-vpcid\n {3}\*\/\n {2}readonly VpcId: KindValue<"AWS::EC2::VPC::Id">;/);
+  assert.match(committed, /readonly Subnets\?: ListValue<KindValue<"AWS::EC2::Subnet::Id">>;/);
+  assert.match(committed, /The maximum value that you plan to scale out to\. When a scaling policy is in effect, Application\n {3}\* Auto Scaling can scale out/);
+});
+
+test('only top-level stacks export outputs: nested stacks get generated names nobody can import by', () => {
+  for (const env of estate.environments) {
+    for (const top of estate.synthesize(env)) {
+      for (const nested of dsl.flatten(top.children)) {
+        const outputs = (nested.toJSON().Outputs ?? {}) as Record<string, { Export?: unknown }>;
+        assert.deepEqual(Object.entries(outputs).filter(([, o]) => o.Export).map(([id]) => id), [], `${env}/${nested.file}`);
+      }
+    }
+  }
+});
+
+const MINI = 'test/fixtures/mini-estate/estate.ts';
+const MISTAKE = readFileSync(join(ROOT, MINI), 'utf8').split('\n').findIndex((l) => l.includes("t.resource('Mirror'")) + 1;
+const LOCATED = new RegExp(`^error: ${MINI.replaceAll('.', '\\.')}:${MISTAKE}:\\d+: root\\.yaml: resource \`Mirror\`, property \`DisplayName\` refers to a handle of template \`queues\`\\.`);
+
+test('a build error names the author\'s TypeScript line, from source and from the compiled bundle', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'berth-located-'));
+  try {
+    const env = { BERTH_FIXTURE_VARIANT: 'broken' };
+    const fromSource = run(ROOT, [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'build', '--estate', MINI, '--out', out], env);
+    assert.equal(fromSource.status, 1, fromSource.stderr);
+    assert.match(fromSource.stderr, LOCATED);
+    assert.equal(fromSource.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+    // The bundle maps its frames back to the sources through the source map written beside it.
+    const launcher = await bundle({ estate: join(ROOT, MINI), out: join(out, 'dist', 'berth.cjs') });
+    const fromBundle = run(ROOT, [process.execPath, launcher, 'build', '--estate', MINI, '--out', join(out, 'o')], env);
+    assert.equal(fromBundle.status, 1, fromBundle.stderr);
+    assert.match(fromBundle.stderr, LOCATED);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
