@@ -42,7 +42,14 @@ test('the table: .large Nitro types run 2 awsvpc tasks without trunking and thei
 
 test('peaks: maxCount times maximumPercent for scaled services, the fixed count otherwise; Fargate services are not counted', () => {
   assert.deepEqual(peakTasks(bare(prod), [webAt(6), worker]), [{ service: 'web', tasks: 12, cpu: 512, memoryMiB: 1024 }]);
-  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { maximumPercent: 150 })]).map((p) => p.tasks), [8]);
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { maximumPercent: 150, deployment: { strategy: 'rolling' } })]).map((p) => p.tasks), [8]);
+});
+
+test('peaks: a traffic-shifting deployment runs the new revision at full size beside the old one, twice the count', () => {
+  // prod's web services deploy canary (operations.webDeployment).
+  assert.equal(prod.operations?.webDeployment?.strategy, 'canary');
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5)]).map((p) => p.tasks), [10]);
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { deployment: { strategy: 'linear', stepPercent: 20 } })]).map((p) => p.tasks), [10]);
 });
 
 test('fits: prod with trunking holds web at 12 x 200 % on 9 m6i.large', () => {

@@ -12,9 +12,13 @@ import { assignPriorities, checkServices, definitionFile, pascal } from './servi
 import { sendParameterNames } from './service/parameters.ts';
 import { checkDensity } from './service/density.ts';
 import { service, serviceParameterNames } from './service.ts';
+import { deploymentOf } from './service/resolve.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { operations } from './operations.ts';
+import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { deployGuard } from './deploy-guard.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
@@ -47,6 +51,9 @@ export const root = defineStack(rootContract, {
   build(t, p, { settings, services }): RootOutputs {
     checkServicesFit(settings, services);
     const env = p.EnvironmentName.ref;
+    // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
+    // balancer and the cluster wait for it; the services come after the cluster.
+    const ops = nest(t, 'Operations', operations, { settings, parameters: { EnvironmentName: env } });
     const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
       settings,
@@ -56,12 +63,14 @@ export const root = defineStack(rootContract, {
         PublicSubnetIds: net.outputs.PublicSubnetIds,
         ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
       },
+      options: { dependsOn: [ops.stack] },
     });
     const ecs = nest(t, 'Cluster', cluster, {
       settings,
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
+      options: { dependsOn: [ops.stack] },
     });
-    const priorities = assignPriorities(services);
+    const priorities = assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling');
     // Receivers before senders: a sender's stack reads its queues from the registry the receiver
     // writes, so it depends on the receiver's stack (checkSenders refuses cycles).
     const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
@@ -102,6 +111,18 @@ export const root = defineStack(rootContract, {
       });
       nested.set(definition.name, stack);
     }
+    // Last: the dashboard, with every service's widgets (each stack's output).
+    nest(t, 'Dashboard', dashboard, {
+      settings: { settings, services },
+      parameters: {
+        EnvironmentName: env,
+        LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+        ClusterName: ecs.outputs.ClusterNameParameter,
+        ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+        ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), nested.get(d.name)!.outputs.DashboardWidgets])),
+      },
+    });
+    deployGuard(t, settings, env, services.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }])));
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },
 });

@@ -7,8 +7,10 @@
  * - at `maxSize` instances of the smallest type, the cluster has the CPU, memory and awsvpc network
  *   interfaces for every EC2 service at its peak at once: `maxCount` (or the fixed count) times the
  *   deployment's `maximumPercent`, because a deploy starts the new tasks before it stops the old
- *   ones, and a root stack update deploys every changed service together.
+ *   ones, and a root stack update deploys every changed service together. A canary, linear or
+ *   blue/green deployment runs the new revision at full size beside the old one: twice the count.
  *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html
  *
  * Each awsvpc task takes a network interface: without ENI trunking, (interfaces - 1) tasks per
  * instance, 2 on a `.large`. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html
@@ -29,14 +31,14 @@ export interface PeakTasks {
   readonly memoryMiB: number;
 }
 
-/** The EC2 services' tasks at their peak: scaled ones at maxCount, fixed ones at their count, a scheduled task's one run, each times the deployment surge. */
+/** The EC2 services' tasks at their peak: scaled ones at maxCount, fixed ones at their count, a scheduled task's one run, each times the deployment surge (twice for traffic shifting). */
 export function peakTasks(settings: ResolvedSettings, services: readonly ServiceDefinition[]): PeakTasks[] {
   return services
     .filter((d) => d.capacity.type === 'ec2')
     .map((d) => {
       const r = resolve({ settings, service: d });
       const steady = r.scaling?.maxCount ?? r.desiredCount ?? 1;
-      const surge = d.role.kind === 'scheduled' ? 100 : (d.maximumPercent ?? 200);
+      const surge = d.role.kind === 'scheduled' ? 100 : r.shifting ? 200 : (d.maximumPercent ?? 200);
       return { service: d.name, tasks: Math.ceil((steady * surge) / 100), cpu: d.container.cpu, memoryMiB: d.container.memoryMiB };
     });
 }

@@ -90,24 +90,30 @@ export function checkServices(services: readonly ServiceDefinition[], domain?: s
 
 /**
  * Priorities for every web service, by name. Throws when two services share a name, or when two
- * names hash to the same priority (rename one: the priority follows the name).
+ * names hash to the same priority (rename one: the priority follows the name). A service for which
+ * `hasTestRule` holds (a traffic-shifting deployment) also takes the priority just below its own,
+ * for its test listener rule, which must be evaluated first; that one must be free too.
  */
-export function assignPriorities(services: readonly ServiceDefinition[]): ReadonlyMap<string, number> {
+export function assignPriorities(services: readonly ServiceDefinition[], hasTestRule: (s: ServiceDefinition) => boolean = () => false): ReadonlyMap<string, number> {
   const byPriority = new Map<number, string>();
   const out = new Map<string, number>();
-  for (const s of services) {
-    if (s.role.kind !== 'web') continue;
-    const priority = priorityOf(s.name);
+  const take = (s: ServiceDefinition, priority: number, what: string) => {
     const other = byPriority.get(priority);
     if (other !== undefined) {
       throw new BerthError(
         `${definitionFile(s)}: name`,
-        `services ${q(other)} and ${q(s.name)} both get listener-rule priority ${priority} (it is derived from the name, and each rule on the listener needs its own). ` +
+        `services ${q(other)} and ${q(s.name)} both get listener-rule priority ${priority} (${what}; it is derived from the name, and each rule on the listener needs its own). ` +
           `Rename ${q(s.name)} or ${q(other)}.`,
       );
     }
     byPriority.set(priority, s.name);
+  };
+  const web = services.filter((s) => s.role.kind === 'web');
+  for (const s of web) {
+    const priority = priorityOf(s.name);
+    take(s, priority, 'a production rule');
     out.set(s.name, priority);
   }
+  for (const s of web.filter(hasTestRule)) take(s, out.get(s.name)! - 1, `the test rule of ${q(s.name)}, just below its production rule`);
   return out;
 }
