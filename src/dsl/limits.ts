@@ -10,6 +10,7 @@
  * template as information, never as an error.
  */
 import { BerthError, q } from './errors.ts';
+import { REGIONS, REGIONS_WITHOUT } from './regions.generated.ts';
 
 /** Where a message points, or how to work it out: a declaration's site is formatted only when a check fails. */
 export type Where = string | (() => string);
@@ -80,4 +81,25 @@ export function checkBodySize(where: string, body: string): void {
         'Move resources into a nested stack, or shorten descriptions.',
     );
   }
+}
+
+/**
+ * Every resource type of an environment must exist in every Region it deploys to: CloudFormation
+ * would refuse the template there, part-way through a rollout. The table is cfn-lint's per-Region
+ * provider schemas (`make regions`). `where` names the settings field that lists the Regions.
+ */
+export function checkRegions(where: (index: number) => string, regions: readonly string[], types: Iterable<string>, files: (type: string) => string): void {
+  const used = [...new Set(types)].sort();
+  regions.forEach((region, i) => {
+    if (!REGIONS.includes(region)) {
+      throw new BerthError(where(i), `${q(region)} is not an AWS Region CloudFormation knows (per cfn-lint's schemas). Check the spelling, for example \`eu-west-1\`.`);
+    }
+    const missing = used.filter((t) => REGIONS_WITHOUT[t]?.includes(region));
+    if (missing.length) {
+      throw new BerthError(
+        where(i),
+        `${q(region)} has no ${missing.map((t) => `${t} (${files(t)})`).join(', ')} in CloudFormation. Deploy to another Region, or leave out what uses ${missing.length > 1 ? 'them' : 'it'}.`,
+      );
+    }
+  });
 }

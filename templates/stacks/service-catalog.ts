@@ -17,7 +17,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AWS, BerthError, contract, defineStack, Equals, flatten, If, nest, Not, output, parameter, q, Sub, sub, type OutputsOf, type Template, type Value } from '../../src/dsl/index.ts';
+import { checkRegions } from '../../src/dsl/limits.ts';
 import { toPlain } from '../../src/emit/plain.ts';
+import { at } from '../../src/settings/loader.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { describeNames } from './shared/description.ts';
@@ -241,6 +243,7 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
 
     const docs = productDocuments(estate, foundation);
     const resources = productResources(docs);
+    checkEnvironmentRegions(settings, flatten([foundation, estate]).map((x, i) => [x.file, docs[i]!] as const));
     // The permissions boundary of every role the products create: at most the services those
     // roles use, and passing only the estate's roles. A boundary grants nothing by itself.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
@@ -365,6 +368,34 @@ function principalParameter(n: number) {
     group: 'Access',
     label: `Principal ${n} ARN`,
   });
+}
+
+/** Resource types of the portfolio's own templates (the products' are read from their documents). */
+const PORTFOLIO_TYPES = [
+  'AWS::ServiceCatalog::Portfolio', 'AWS::ServiceCatalog::TagOption', 'AWS::ServiceCatalog::TagOptionAssociation', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role',
+  'AWS::ServiceCatalog::CloudFormationProduct', 'AWS::ServiceCatalog::PortfolioProductAssociation', 'AWS::ServiceCatalog::LaunchRoleConstraint',
+  'AWS::ServiceCatalog::LaunchTemplateConstraint', 'AWS::ServiceCatalog::PortfolioPrincipalAssociation', 'AWS::CloudFormation::Stack',
+];
+
+/**
+ * Every resource type of the environment (the foundation, the root's tree, the portfolio) exists
+ * in its Region and in every Region of its `targets`: a build error names the Region otherwise.
+ */
+function checkEnvironmentRegions(settings: ResolvedSettings, templates: readonly (readonly [string, Record<string, any>])[]): void {
+  const filesOf = new Map<string, string[]>();
+  const add = (type: string, file: string) => filesOf.set(type, [...new Set([...(filesOf.get(type) ?? []), file])]);
+  for (const [file, doc] of templates) for (const r of Object.values((doc.Resources ?? {}) as Record<string, PlainResource>)) add(r.Type, file);
+  for (const type of PORTFOLIO_TYPES) add(type, 'service-catalog.yaml');
+  const regions = [settings.region, ...(settings.targets?.regions ?? [])];
+  checkRegions(
+    (i) => at(settings.file, i === 0 ? 'region' : `targets.regions[${i - 1}]`),
+    regions,
+    filesOf.keys(),
+    (type) => {
+      const files = filesOf.get(type)!;
+      return files.length > 2 ? `${files.slice(0, 2).join(', ')} and ${files.length - 2} more` : files.join(', ');
+    },
+  );
 }
 
 /** Service products the portfolio template holds itself; more go to nested product groups. */
