@@ -33,7 +33,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions clean deploy publish require-env
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.d.ts from @a
 
 permissions: install ## Regenerate templates/stacks/launch-role.generated.ts from AWS's resource provider schemas (pinned in requirements.txt)
 	$(TSX) scripts/gen-permissions.ts
+
+regions: install ## Regenerate src/dsl/regions.generated.ts (the Regions each resource type is missing from) from cfn-lint's per-Region schemas
+	$(TSX) scripts/gen-regions.ts
 
 schema: $(STAMPS)/npm ## Regenerate templates/settings/settings.schema.json from templates/settings/settings.ts
 	$(TSX) scripts/gen-schema.ts

@@ -117,3 +117,56 @@ test('fails when `make build` meets a broken settings file: one located line, ex
   const after = ['dev', 'prod'].map((e) => join(dir, 'output', e, 'network.yaml')).map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]);
   assert.deepEqual(after, before, 'output/ left exactly as it was (dev included, although dev is valid)');
 });
+
+const SELF_MANAGED = { permissionModel: 'selfManaged', accounts: ['111111111111', '222222222222'], regions: ['eu-west-1', 'us-east-1'], operationPreferences: { regionConcurrencyType: 'SEQUENTIAL', maxConcurrentPercentage: 50, failureTolerancePercentage: 0, concurrencyMode: 'SOFT_FAILURE_TOLERANCE' } };
+const SERVICE_MANAGED = { permissionModel: 'serviceManaged', organizationalUnits: ['ou-ab12-cd345678', 'r-ab12'], regions: ['eu-west-1'], autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false } };
+
+test('targets: self-managed accounts or service-managed organisational units, Regions in order, operation preferences', () => {
+  assert.deepEqual(loadSettings(settingsFile((s) => (s.targets = SELF_MANAGED))).targets, SELF_MANAGED);
+  assert.deepEqual(loadSettings(settingsFile((s) => (s.targets = SERVICE_MANAGED))).targets, SERVICE_MANAGED);
+});
+
+test('fails when targets are malformed, naming the field', () => {
+  fails((s) => (s.targets = { ...SELF_MANAGED, accounts: ['1234'] }), /targets\/accounts\/0|targets\.accounts\[0\]/);
+  fails((s) => (s.targets = { ...SELF_MANAGED, regions: [] }), /targets\.regions/);
+  fails((s) => (s.targets = { ...SELF_MANAGED, regions: ['eu-west-1', 'eu-west-1'] }), /targets\.regions/);
+  fails((s) => (s.targets = { ...SELF_MANAGED, operationPreferences: { maxConcurrentPercentage: 0 } }), /targets\.operationPreferences\.maxConcurrentPercentage/);
+  fails((s) => (s.targets = { ...SELF_MANAGED, operationPreferences: { concurrencyMode: 'FAST' } }), /targets\.operationPreferences\.concurrencyMode/);
+  fails((s) => (s.targets = { ...SERVICE_MANAGED, organizationalUnits: ['ou-1'] }), /targets\.organizationalUnits\[0\]/);
+  // Organisational units belong to service-managed permissions only.
+  fails((s) => (s.targets = { ...SELF_MANAGED, organizationalUnits: ['ou-ab12-cd345678'] }), /targets/);
+});
+
+test('fails when a target Region cannot use a value that names one Region, or every instance would write one DNS record', () => {
+  const https = { protocol: 'https', certificate: { source: 'existing', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000' } };
+  fails((s) => ((s.loadBalancer.listener = https), (s.targets = SELF_MANAGED)), /loadBalancer\.listener\.certificate: names an ACM certificate in `eu-west-1`, but `targets\.regions` includes `us-east-1`/);
+  fails((s) => ((s.cluster.capacity.ami = { imageId: 'ami-0123456789abcdef0' }), (s.targets = SELF_MANAGED)), /cluster\.capacity\.ami\.imageId: pins one AMI ID/);
+  fails((s) => ((s.loadBalancer.dns = { domainName: 'app.example.com', hostedZoneId: 'Z0123456789EXAMPLE0000' }), (s.targets = SELF_MANAGED)), /loadBalancer\.dns: would make every stack instance write the record/);
+  // One account in one Region may keep them.
+  loadSettings(settingsFile((s) => ((s.loadBalancer.listener = https), (s.targets = { ...SELF_MANAGED, accounts: ['111111111111'], regions: ['eu-west-1'] }))));
+});
+
+test('fails when a target Region lacks a resource type of the environment, naming the Region, the type and the template', () => {
+  const r = berth(sandboxWith((s) => (s.targets = { ...SELF_MANAGED, regions: ['eu-west-1', 'ap-east-2'] })), 'build', '--env', 'dev', '--quiet');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: templates\/environments\/dev\.json: targets\.regions\[1\]: `ap-east-2` has no AWS::ServiceCatalog::CloudFormationProduct \(service-catalog\.yaml\), AWS::ServiceCatalog::LaunchRoleConstraint/);
+  const typo = berth(sandboxWith((s) => (s.targets = { ...SELF_MANAGED, regions: ['eu-west-9'] })), 'build', '--env', 'dev', '--quiet');
+  assert.match(typo.stderr, /^error: templates\/environments\/dev\.json: targets\.regions\[0\]: `eu-west-9` is not an AWS Region CloudFormation knows/);
+});
+
+test('the Region table is what `make regions` generates from the pinned cfn-lint', async () => {
+  const { generate, REGIONS_FILE } = await import('../scripts/gen-regions.ts');
+  assert.equal(readFileSync(join(ROOT, REGIONS_FILE), 'utf8'), generate());
+  const { REGIONS_WITHOUT } = await import('../src/dsl/regions.generated.ts');
+  // Service Catalog is missing in four commercial Regions of the pinned schemas.
+  assert.deepEqual(REGIONS_WITHOUT['AWS::ServiceCatalog::Portfolio'], ['ap-east-2', 'ap-southeast-5', 'ap-southeast-7', 'mx-central-1']);
+});
+
+/** A sandbox of the repository whose dev settings are changed by `mutate`. */
+function sandboxWith(mutate: (s: Record<string, any>) => void): string {
+  const dir = sandbox();
+  const s = structuredClone(DEV);
+  mutate(s);
+  writeFileSync(join(dir, 'templates/environments/dev.json'), JSON.stringify(s, null, 2));
+  return dir;
+}

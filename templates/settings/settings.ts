@@ -144,6 +144,58 @@ export interface ServiceOverrides {
   readonly enableExecuteCommand?: boolean;
 }
 
+/**
+ * How a stack set rolls one operation out over its targets.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
+ */
+export interface OperationPreferences {
+  /** Regions one after another (in `regions` order), or all at once. @default 'SEQUENTIAL' */
+  readonly regionConcurrencyType?: 'SEQUENTIAL' | 'PARALLEL';
+  /** Share of the accounts deployed to at once, per Region (1-100). @default 25 */
+  readonly maxConcurrentPercentage?: number;
+  /** Share of the accounts that may fail, per Region, before the operation stops there (0-100). @default 0 */
+  readonly failureTolerancePercentage?: number;
+  /**
+   * `STRICT_FAILURE_TOLERANCE` lowers concurrency as failures come; `SOFT_FAILURE_TOLERANCE` keeps
+   * it. @default - CloudFormation's default, STRICT_FAILURE_TOLERANCE
+   */
+  readonly concurrencyMode?: 'STRICT_FAILURE_TOLERANCE' | 'SOFT_FAILURE_TOLERANCE';
+}
+
+/**
+ * Where a stack set rolls the environment out (`scripts/deploy.sh <env> --stack-set`): AWS
+ * Organizations organisational units with service-managed permissions, or explicit accounts with
+ * self-managed permissions (the administration and execution roles), in `regions`, in that order.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/what-is-cfnstacksets.html
+ */
+export type TargetsSettings =
+  | {
+      readonly permissionModel: 'selfManaged';
+      /** Target account IDs. */
+      readonly accounts: readonly string[];
+      /** Regions in rollout order. */
+      readonly regions: readonly string[];
+      /** The administration role in this account. @default 'AWSCloudFormationStackSetAdministrationRole' */
+      readonly administrationRoleName?: string;
+      /** The execution role in each target account. @default 'AWSCloudFormationStackSetExecutionRole' */
+      readonly executionRoleName?: string;
+      /** @default - see `OperationPreferences` */
+      readonly operationPreferences?: OperationPreferences;
+    }
+  | {
+      readonly permissionModel: 'serviceManaged';
+      /** Organisational unit IDs (`ou-...`) or the organisation's root (`r-...`). */
+      readonly organizationalUnits: readonly string[];
+      /** Regions in rollout order. */
+      readonly regions: readonly string[];
+      /** Deploy to accounts that join the units later; keep or delete their stacks when they leave. @default { enabled: true, retainStacksOnAccountRemoval: false } */
+      readonly autoDeployment?: { readonly enabled: boolean; readonly retainStacksOnAccountRemoval: boolean };
+      /** `SELF` from the management account, `DELEGATED_ADMIN` from a delegated administrator. @default 'SELF' */
+      readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
+      /** @default - see `OperationPreferences` */
+      readonly operationPreferences?: OperationPreferences;
+    };
+
 export interface Settings {
   readonly $schema?: string;
   /** The environment's name; must match the file name. */
@@ -157,6 +209,8 @@ export interface Settings {
   readonly logRetentionDays: RetentionDays;
   /** Per-service overrides, keyed by service name. @default {} */
   readonly services?: { readonly [name: string]: ServiceOverrides };
+  /** Accounts and Regions of a stack-set rollout. @default - none: the environment deploys as one stack */
+  readonly targets?: TargetsSettings;
 }
 
 const cidrString = {
@@ -169,6 +223,20 @@ const domainName = { type: 'string', pattern: '^(\\*\\.)?([a-z0-9-]+\\.)+[a-z]{2
 const hostedZoneId = { type: 'string', pattern: '^Z[A-Z0-9]{1,31}$', description: 'a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ' } as const;
 
 const cidrList = { type: 'array', items: cidrString, minItems: 2, maxItems: 3 } as const;
+
+const regionList = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', description: 'an AWS Region code such as eu-west-1' }, description: 'Regions in rollout order' } as const;
+
+const operationPreferences = {
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  properties: {
+    regionConcurrencyType: { type: 'string', nullable: true, enum: ['SEQUENTIAL', 'PARALLEL'] },
+    maxConcurrentPercentage: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+    failureTolerancePercentage: { type: 'integer', nullable: true, minimum: 0, maximum: 100 },
+    concurrencyMode: { type: 'string', nullable: true, enum: ['STRICT_FAILURE_TOLERANCE', 'SOFT_FAILURE_TOLERANCE'] },
+  },
+} as const;
 
 export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
   $id: 'https://berth.dev/settings.schema.json',
@@ -322,6 +390,47 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
       },
     },
     logRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+    targets: {
+      type: 'object',
+      nullable: true,
+      required: ['permissionModel'],
+      discriminator: { propertyName: 'permissionModel' },
+      description: 'accounts and Regions of a stack-set rollout (scripts/deploy.sh <env> --stack-set)',
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['permissionModel', 'accounts', 'regions'],
+          properties: {
+            permissionModel: { type: 'string', const: 'selfManaged' },
+            accounts: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^\\d{12}$', description: 'a 12-digit AWS account ID' } },
+            regions: regionList,
+            administrationRoleName: { type: 'string', nullable: true, pattern: '^[\\w+=,.@-]{1,64}$' },
+            executionRoleName: { type: 'string', nullable: true, pattern: '^[\\w+=,.@-]{1,64}$' },
+            operationPreferences,
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['permissionModel', 'organizationalUnits', 'regions'],
+          properties: {
+            permissionModel: { type: 'string', const: 'serviceManaged' },
+            organizationalUnits: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$', description: 'an organisational unit ID such as ou-ab12-cd345678, or the root r-ab12' } },
+            regions: regionList,
+            autoDeployment: {
+              type: 'object',
+              nullable: true,
+              additionalProperties: false,
+              required: ['enabled', 'retainStacksOnAccountRemoval'],
+              properties: { enabled: { type: 'boolean' }, retainStacksOnAccountRemoval: { type: 'boolean' } },
+            },
+            callAs: { type: 'string', nullable: true, enum: ['SELF', 'DELEGATED_ADMIN'] },
+            operationPreferences,
+          },
+        },
+      ],
+    },
     services: {
       type: 'object',
       nullable: true,
@@ -455,5 +564,44 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);
     }
   }
+  checkTargets(file, s);
   return { ...s, network: { ...net, subnets }, file };
+}
+
+/**
+ * A stack set deploys one template everywhere: values that name one Region (a certificate ARN, a
+ * pinned AMI) and records every instance would write (a DNS name in one hosted zone) are refused
+ * when the targets reach further. Values that differ by Region come from the Region instead: the
+ * ECS-optimized AMI from its public SSM parameter, the load balancer's log delivery from the
+ * Region's principal (templates/stacks/load-balancer.ts).
+ */
+function checkTargets(file: string, s: Settings): void {
+  const targets = s.targets;
+  if (!targets) return;
+  const regions = targets.regions;
+  const listener = s.loadBalancer.listener;
+  if (listener.protocol === 'https' && listener.certificate.source === 'existing') {
+    const certRegion = listener.certificate.certificateArn.split(':')[3];
+    const other = regions.find((r) => r !== certRegion);
+    if (other) {
+      throw new BerthError(
+        at(file, 'loadBalancer.listener.certificate'),
+        `names an ACM certificate in ${q(certRegion ?? '')}, but \`targets.regions\` includes ${q(other)}: a load balancer takes a certificate of its own Region only. Use \`{ "source": "dnsValidated", ... }\`, which requests one in each Region, or target ${q(certRegion ?? '')} alone.`,
+      );
+    }
+  }
+  const cap = s.cluster.capacity;
+  if (cap.type === 'ec2' && cap.ami && 'imageId' in cap.ami && regions.length > 1) {
+    throw new BerthError(
+      at(file, 'cluster.capacity.ami.imageId'),
+      `pins one AMI ID, which exists in one Region, but \`targets.regions\` has ${regions.length} Regions. Remove \`ami\` (the ECS-optimized AMI then comes from each Region's public SSM parameter), or use \`{ "ssmParameter": "/..." }\` published in every Region.`,
+    );
+  }
+  const places = (targets.permissionModel === 'selfManaged' ? targets.accounts.length : Infinity) * regions.length;
+  if (s.loadBalancer.dns && places > 1) {
+    throw new BerthError(
+      at(file, 'loadBalancer.dns'),
+      `would make every stack instance write the record ${q(s.loadBalancer.dns.domainName)} into one hosted zone, and \`targets\` has more than one account or Region: the second instance would fail. Remove \`dns\` for a rollout, and point your DNS at the load balancers yourself.`,
+    );
+  }
 }
