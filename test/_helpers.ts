@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+/** The pinned Python with cfn-lint and the AWS CLI (`make install`); BERTH_PYTHON overrides it (`make mutation`). */
+export const PYTHON = process.env.BERTH_PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
 
 export interface SandboxProps {
   /**
