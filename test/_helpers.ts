@@ -1,6 +1,6 @@
 /** Shared test helpers: temporary sandboxes of the repository and running the CLI in them. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -26,7 +26,11 @@ export function sandbox(props: SandboxProps = {}): string {
   if (props.make) {
     for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
     cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
-    cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true, preserveTimestamps: true });
+    cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true });
+    // Stamps newer than the lock files: make must never reinstall in a sandbox, whose
+    // node_modules is the repository's own (npm ci there would empty it for every other test).
+    const now = new Date();
+    for (const stamp of readdirSync(join(dir, '.stamps'))) utimesSync(join(dir, '.stamps', stamp), now, now);
     symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
   }
   return dir;

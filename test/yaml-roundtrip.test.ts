@@ -205,6 +205,10 @@ test('fails when a number is not finite, or a value is not JSON data, naming the
   failsToEmit({ S: Symbol('s') }, 'dev/network.yaml: S', /^is a symbol,/);
   failsToEmit({ 'odd key': { x: new Set() } }, 'dev/network.yaml: "odd key".x', /^is a Set,/);
   failsToEmit(new Intrinsic('Fn::Sub', [1n]), 'dev/network.yaml: Fn::Sub[0]', /^is a bigint/);
+  failsToEmit({ E: new (class Error2 {})() }, 'dev/network.yaml: E', /^is an Error2,/);
+  // An intrinsic from a second copy of the DSL (the estate importing another checkout's src/dsl/).
+  const Copy = { Intrinsic: class Intrinsic { fn = 'Ref'; args = 'Vpc'; } }.Intrinsic;
+  failsToEmit({ Value: new Copy() }, 'dev/network.yaml: Value', /^is an intrinsic from another copy of berth's DSL: .*Run the CLI of the same checkout as the estate\.$/);
   // Without a file, messages say `template`.
   assert.throws(() => toYaml({ x: Number.NaN }), /^BerthError: template: x: is NaN/);
   // Plain objects without a prototype are data.

@@ -101,10 +101,9 @@ function checkString(s: string, where: string, path: readonly (string | number)[
 }
 
 function typeName(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value !== 'object' && typeof value !== 'function') return `a ${typeof value}`;
-  const name = (value as object).constructor?.name;
-  return typeof value === 'function' ? 'a function' : `a ${name ?? 'object without prototype'}`;
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const name = (value as object).constructor?.name ?? 'object';
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /**
@@ -158,6 +157,13 @@ function toNode(value: unknown, where: string, path: (string | number)[]): unkno
     return out;
   }
   const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto?.constructor?.name === 'Intrinsic') {
+    // Two copies of src/dsl/intrinsic.ts: the estate's and the CLI's are different modules.
+    throw new BerthError(
+      `${where}: ${pathText(path)}`,
+      "is an intrinsic from another copy of berth's DSL: the estate imports src/dsl/ from a different place than the CLI that runs it. Run the CLI of the same checkout as the estate.",
+    );
+  }
   if (proto !== Object.prototype && proto !== null) {
     throw new BerthError(
       `${where}: ${pathText(path)}`,
