@@ -33,7 +33,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types schema clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types schema regions mutation clean deploy publish require-env
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.ts from @aws
 	$(TSX) scripts/gen-types.ts
 
 schema: $(STAMPS)/npm ## Regenerate templates/settings/settings.schema.json from templates/settings/settings.ts
+	$(TSX) scripts/gen-schema.ts
+
+regions: install ## Regenerate templates/settings/regions.generated.ts from the pinned botocore (then the schema)
+	$(TSX) scripts/gen-regions.ts
 	$(TSX) scripts/gen-schema.ts
 
 clean: ## Remove installs, stamps and the compiled CLI (not output/)
