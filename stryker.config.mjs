@@ -18,7 +18,10 @@ function settingsChecks() {
 export default {
   testRunner: 'tap',
   tap: {
-    testFiles: (process.env.MUTATION_TESTS ?? 'test/yaml.test.ts test/template.test.ts test/settings.test.ts').split(' '),
+    testFiles: (
+      process.env.MUTATION_TESTS ??
+      'test/yaml.test.ts test/yaml-roundtrip.test.ts test/template.test.ts test/intrinsic.test.ts test/cidr.test.ts test/json.test.ts test/settings.test.ts test/settings-schema.test.ts'
+    ).split(' '),
     nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   mutate: (process.env.MUTATION_FILES?.split(' ') ?? [
@@ -28,12 +31,13 @@ export default {
     'src/dsl/intrinsic.ts',
     'src/settings/cidr.ts',
     'src/settings/loader.ts',
+    'src/settings/json.ts',
     settingsChecks(),
   ]),
   coverageAnalysis: 'perTest',
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 20000,
-  ignorePatterns: ['output', 'bench', 'dist', '.venv', '.stamps', 'reports', '.git'],
+  ignorePatterns: ['reports', 'output', 'bench', 'dist', '.venv', '.stamps', '.git'],
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.tmp/stryker',

@@ -17,7 +17,7 @@ interface Endpoints {
 const quote = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 export function regionsText(): string {
-  const python = join(ROOT, '.venv', 'bin', 'python');
+  const python = process.env.BERTH_PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
   const [dir, version] = execFileSync(python, ['-c', 'import botocore, os; print(os.path.dirname(botocore.__file__)); print(botocore.__version__)'], { encoding: 'utf8' }).trim().split('\n');
   const endpoints = JSON.parse(readFileSync(join(dir!, 'data', 'endpoints.json'), 'utf8')) as Endpoints;
   const rows = endpoints.partitions

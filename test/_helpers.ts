@@ -24,7 +24,7 @@ export function sandbox(props: SandboxProps = {}): string {
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'), { preserveTimestamps: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   if (props.make) {
-    for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
+    for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json', 'tsconfig.build.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
     cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
     cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true });
     // Stamps newer than the lock files: make must never reinstall in a sandbox, whose

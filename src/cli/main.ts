@@ -5,9 +5,10 @@
  * `node --import tsx src/cli/main.ts <command> [options]`. Both behave the same.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { moduleError } from './_module-error.ts';
 import { palette } from './_terminal.ts';
 import { deployedTemplates } from './deployed.ts';
 import { diffEstate, formatChanges, type TemplateSet } from './diff.ts';
@@ -151,31 +152,6 @@ async function loadEstate(file: string, props: MainProps): Promise<Estate | unde
   }
   if (!mod.estate) throw new BerthError(file, 'exports no `estate`. Export `const estate: Estate` from it (see templates/estate.ts).');
   return mod.estate;
-}
-
-/**
- * Why the estate module could not be loaded, as one line: a missing file, a folder, a file that is
- * not a module, or a syntax error in it or in a module it imports (`file:line:col: message`, from
- * the TypeScript transform). Anything else (an error thrown by the estate's own code) goes on.
- */
-function moduleError(e: unknown, file: string, path: string): unknown {
-  if (e instanceof BerthError) return e;
-  const err = e as NodeJS.ErrnoException;
-  const message = String(err?.message ?? e);
-  const usage = `Pass the path of a module that exports \`estate\` (default: templates/estate.ts).`;
-  if (err?.code === 'ERR_MODULE_NOT_FOUND' && message.includes(path)) return new BerthError('--estate', `cannot find the estate module ${q(file)}. ${usage}`);
-  if (err?.code === 'ERR_UNSUPPORTED_DIR_IMPORT') return new BerthError('--estate', `${q(file)} is a folder, not a module. ${usage}`);
-  if (err?.code === 'ERR_UNKNOWN_FILE_EXTENSION' || err?.code === 'ERR_IMPORT_ASSERTION_TYPE_MISSING' || err?.code === 'ERR_IMPORT_ATTRIBUTE_MISSING') {
-    return new BerthError('--estate', `${q(file)} is not a JavaScript or TypeScript module. ${usage}`);
-  }
-  if (err?.code === 'ERR_MODULE_NOT_FOUND') return new BerthError(file, `${message.split('\n')[0]!.replace(/ imported from .*$/, '')}, which it imports. Fix the import or add the module.`);
-  // tsx (esbuild) reports a syntax error as "Transform failed with N error(s):\n<file>:<line>:<col>: ERROR: <message>".
-  const syntax = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m.exec(message);
-  if ((err?.name === 'TransformError' || message.startsWith('Transform failed')) && syntax) {
-    return new BerthError(`${relative(process.cwd(), syntax[1]!)}:${syntax[2]}:${syntax[3]}`, `${syntax[4]!.replace(/\.$/, '')}. Fix the syntax there.`);
-  }
-  if (err?.name === 'SyntaxError') return new BerthError(file, `is not a module berth can load: ${message.split('\n')[0]}. ${usage}`);
-  return e;
 }
 
 function environmentsOf(estate: Estate, wanted: readonly string[] | undefined): string[] {
