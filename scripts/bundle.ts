@@ -79,8 +79,10 @@ registerPrecompiledValidators(validators);
 main(process.argv.slice(2), {
   compiledEstates: new Map([[fileURLToPath(new URL(${fromOut(estatePath)}, ${base})), estate]]),
   async fromSource(argv) {
-    const { register } = await __berthImport('tsx/esm/api');
-    register();
+    // Both of tsx's hooks, as \`node --import tsx\` registers them: a .ts module outside a
+    // "type": "module" package is CommonJS to Node, and loads through the require hook.
+    (await __berthImport('tsx/esm/api')).register();
+    (await __berthImport('tsx/cjs/api')).register();
     const cli = await __berthImport(new URL(${fromOut(resolve(root, 'src/cli/main.ts'))}, ${base}).href);
     return cli.main(argv);
   },
@@ -112,6 +114,8 @@ main(process.argv.slice(2), {
     format: 'cjs',
     target: 'node20',
     outfile: bundleFile,
+    // The metafile names inputs relative to this folder: the repository, wherever the build runs from.
+    absWorkingDir: root,
     metafile: true,
     external: ['tsx', 'tsx/*', 'esbuild', '@viz-js/viz'],
     plugins: [plugin],
@@ -129,7 +133,7 @@ main(process.argv.slice(2), {
   });
   // The sources compiled in (not node_modules, which `npm ci` changes only with the Makefile's stamp).
   const sources = Object.keys(built.metafile!.inputs)
-    .filter((p) => !p.startsWith('berth:') && !p.includes('node_modules/') && p !== 'berth-entry.ts')
+    .filter((p) => !p.startsWith('berth:') && !p.includes('node_modules/') && !p.endsWith('berth-entry.ts'))
     .map((p) => resolve(root, p))
     .sort();
   writeFileSync(out, launcher(bundleFile, out, sources));

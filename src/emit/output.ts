@@ -9,7 +9,7 @@
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { flatten, type Estate } from '../dsl/estate.ts';
 import { BerthError, q } from '../dsl/errors.ts';
 import { checkBodySize } from '../dsl/limits.ts';
@@ -102,7 +102,7 @@ export async function writeOutput(outDir: string, files: readonly EmittedFile[],
     }
   }
   surveyOutDir(outDir); // refuses a folder that is not berth's before anything is written
-  fsCall(outDir, () => mkdirSync(outDir, { recursive: true }));
+  makeFolder(outDir);
   const unlock = lock(outDir);
   let signal: NodeJS.Signals | undefined;
   const onSignal = (s: NodeJS.Signals) => {
@@ -360,6 +360,19 @@ function recover(outDir: string): void {
   }
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir never returns under /proc (it retries
+ * the ENOENT there forever), and each level's failure is named here.
+ */
+function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !statOrUndefined(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) fsCall(d, () => mkdirSync(d));
+}
+
 /** Runs a file-system call; its failure becomes one located line naming the path and the fix. */
 function fsCall<T>(path: string, f: () => T): T {
   try {
@@ -377,6 +390,7 @@ function fsError(path: string, e: unknown): unknown {
     EPERM: 'operation not permitted. Make it writable, or pass another --out',
     EROFS: 'the file system is read-only. Pass another --out',
     ENOSPC: 'the disk is full. Free some space and build again',
+    ENOENT: 'no folder can be created there. Pass another --out',
     EDQUOT: 'the disk quota is used up. Free some space and build again',
     ENOTDIR: 'a part of the path is a file, not a folder. Pass another --out',
     EISDIR: 'it is a folder where a file goes. Move it out of the way',
@@ -431,12 +445,12 @@ export function isTemplateFile(name: string): boolean {
 export function writeBeside(outDir: string, environment: string, name: string, text: string): void {
   surveyOutDir(outDir);
   const dir = join(outDir, environment);
-  fsCall(outDir, () => mkdirSync(outDir, { recursive: true }));
+  makeFolder(outDir);
   const unlock = lock(outDir);
   const temporary = join(outDir, `${WORK_PREFIX}file-${process.pid}.tmp`);
   try {
     recover(outDir);
-    fsCall(dir, () => mkdirSync(dir, { recursive: true }));
+    makeFolder(dir);
     writeDurably(temporary, text);
     fsCall(join(dir, name), () => renameSync(temporary, join(dir, name)));
   } finally {

@@ -157,7 +157,8 @@ function toNode(value: unknown, where: string, path: (string | number)[]): unkno
     return out;
   }
   const proto = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (proto?.constructor?.name === 'Intrinsic') {
+  const data = value as { fn?: unknown; args?: unknown };
+  if (proto !== Object.prototype && typeof data.fn === 'string' && data.fn in SHORT_TAGS && 'args' in data) {
     // Two copies of src/dsl/intrinsic.ts: the estate's and the CLI's are different modules.
     throw new BerthError(
       `${where}: ${pathText(path)}`,
