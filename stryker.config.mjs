@@ -39,7 +39,7 @@ export default {
   timeoutMS: 20000,
   ignorePatterns: ['reports', 'output', 'bench', 'dist', '.venv', '.stamps', '.git'],
   reporters: ['clear-text', 'progress', 'json'],
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: process.env.MUTATION_REPORT ?? 'reports/mutation/mutation.json' },
   tempDirName: '.tmp/stryker',
   cleanTempDir: true,
   thresholds: { high: 90, low: 85, break: null },
