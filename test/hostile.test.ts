@@ -264,3 +264,12 @@ test('the README\'s sample error is what `make build` prints, and make exits 2',
     rmSync(made, { recursive: true, force: true });
   }
 });
+
+test('docs/output.md\'s sample refusal is what berth prints for `--out .`', async () => {
+  restore();
+  const doc = readFileSync(join(ROOT, 'docs/output.md'), 'utf8');
+  const sample = /\$ node dist\/berth\.cjs build --out \.\n\s*(error: [^\n]+)\n/.exec(doc);
+  assert.ok(sample, 'docs/output.md shows the refusal');
+  const r = await spawnCli([process.execPath, compiled, 'build', '--out', '.']);
+  assert.equal(r.stderr, `${sample[1]}\n`);
+});
