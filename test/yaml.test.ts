@@ -273,3 +273,46 @@ test('the writer matches js-yaml on 3,000 generated documents (tricky strings, n
     assert.equal(plainData(doc), yaml.dump(doc, JS_YAML_OPTIONS), JSON.stringify(doc));
   }
 });
+
+test('CFN_SCHEMA reads each short tag back as a one-key mapping, scalar, list and mapping arguments alike', async () => {
+  const { CFN_SCHEMA } = await import('../src/emit/yaml.ts');
+  assert.deepEqual(yaml.load('A: !Ref B\nC: !GetAtt [D, Arn]\nE: !ToJsonString {k: 1}\nF: !Condition G\n', { schema: CFN_SCHEMA }), {
+    A: { '!Ref': 'B' },
+    C: { '!GetAtt': ['D', 'Arn'] },
+    E: { '!ToJsonString': { k: 1 } },
+    F: { '!Condition': 'G' },
+  });
+});
+
+test('located errors: the exact message, the path of keys (quoted where needed) and indexes, a long string shown around the character', () => {
+  const where = (doc: unknown) => {
+    try {
+      toYaml(doc, { where: 'dev/x.yaml' });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  assert.equal(where({ Resources: { T: { Properties: { D: 'a\u0000b' } } } }), 'dev/x.yaml: Resources.T.Properties.D: the string `"a\\u0000b"` holds U+0000 (a control character) at index 1, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).');
+  assert.equal(where({ 'a b': [{ 'c.d': { e_f: { 'g:h': { 'i-j': [0, 'x\u0001'] } } } }] }), 'dev/x.yaml: "a b"[0]."c.d".e_f.g:h.i-j[1]: the string `"x\\u0001"` holds U+0001 (a control character) at index 1, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).');
+  const long = `${'a'.repeat(100)}\u0002${'b'.repeat(100)}`;
+  assert.equal(where({ K: long }), `dev/x.yaml: K: the string \`"${'a'.repeat(20)}\\u0002${'b'.repeat(19)}"\` holds U+0002 (a control character) at index 100, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).`);
+  assert.equal(where({ K: `${'a'.repeat(60)}\u0002` }), `dev/x.yaml: K: the string \`"${'a'.repeat(20)}\\u0002"\` holds U+0002 (a control character) at index 60, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).`);
+  assert.equal(where({ K: `${'a'.repeat(59)}\u0002` }), `dev/x.yaml: K: the string \`"${'a'.repeat(59)}\\u0002"\` holds U+0002 (a control character) at index 59, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).`);
+  assert.equal(where({ A: { B: { 'k\u0003': 1 } } }), 'dev/x.yaml: A.B: the key `"k\\u0003"` holds U+0003 (a control character) at index 1, which a CloudFormation template cannot carry. Remove it or replace it (a control character by a space or an escape the receiving program understands).');
+  assert.equal(where(Number.POSITIVE_INFINITY), 'dev/x.yaml: (document): is Infinity, which a template cannot hold: CloudFormation reads templates as JSON data, which has no NaN or Infinity. Use a finite number (or leave the property out).');
+  assert.equal(where({ M: new Map() }), 'dev/x.yaml: M: is a Map, which a template cannot hold. Expected a string, number, boolean, null, list, mapping or intrinsic: convert it first (a date with `toISOString()`, say).');
+  assert.equal(where({ O: Object.create(Object.create(null)) }), 'dev/x.yaml: O: is an object, which a template cannot hold. Expected a string, number, boolean, null, list, mapping or intrinsic: convert it first (a date with `toISOString()`, say).');
+  // An object with an intrinsic's fields is an intrinsic of another copy of the DSL only when it is
+  // not plain data and names a function berth knows.
+  assert.match(where({ X: new (class Other { fn = 'Fn::Nope'; args = 1; })() }), /^dev\/x\.yaml: X: is an Other, which a template cannot hold\./);
+  assert.match(where({ X: new (class Other { fn = 'Ref'; })() }), /^dev\/x\.yaml: X: is an Other, which/);
+  assert.match(where({ X: new (class Other { fn = 1; args = 1; })() }), /^dev\/x\.yaml: X: is an Other, which/);
+  assert.match(where({ X: new (class Other { fn = 'Ref'; args = 'B'; })() }), /^dev\/x\.yaml: X: is an intrinsic from another copy of berth's DSL/);
+  assert.equal(toYaml({ X: { fn: 'Ref', args: 'B' } }), 'X:\n  fn: Ref\n  args: B\n', 'plain data with those keys is data');
+});
+
+test('header lines: `# ` before each, trailing spaces trimmed, an empty line a bare `#`', () => {
+  assert.equal(toYaml({ a: 1 }, { header: ['one', '', 'two  '] }), '# one\n#\n# two\na: 1\n');
+  assert.equal(toYaml({ a: 1 }, { header: [] }), 'a: 1\n');
+});

@@ -103,7 +103,7 @@ function checkString(s: string, where: string, path: readonly (string | number)[
 function typeName(value: unknown): string {
   if (typeof value !== 'object') return `a ${typeof value}`;
   const name = (value as object).constructor?.name ?? 'object';
-  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /**
