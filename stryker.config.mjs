@@ -20,7 +20,7 @@ export default {
   tap: {
     testFiles: (
       process.env.MUTATION_TESTS ??
-      'test/yaml.test.ts test/yaml-roundtrip.test.ts test/template.test.ts test/template-document.test.ts test/intrinsic.test.ts test/cidr.test.ts test/json.test.ts test/settings.test.ts test/settings-schema.test.ts'
+      'test/yaml.test.ts test/yaml-roundtrip.test.ts test/template.test.ts test/template-document.test.ts test/intrinsic.test.ts test/cidr.test.ts test/json.test.ts test/loader.test.ts test/settings.test.ts test/settings-schema.test.ts'
     ).split(' '),
     nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
