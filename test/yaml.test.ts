@@ -316,3 +316,13 @@ test('header lines: `# ` before each, trailing spaces trimmed, an empty line a b
   assert.equal(toYaml({ a: 1 }, { header: ['one', '', 'two  '] }), '# one\n#\n# two\na: 1\n');
   assert.equal(toYaml({ a: 1 }, { header: [] }), 'a: 1\n');
 });
+
+test('the writer matches js-yaml on every control character, separator and special code point, alone, inside, around line breaks, as keys', () => {
+  const points = [...Array.from({ length: 0x21 }, (_, i) => i), 0x7e, 0x7f, ...Array.from({ length: 0x22 }, (_, i) => 0x80 + i), 0xa1, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0x2028, 0x2029, 0xfeff, 0xfffd, 0xfffe, 0xffff];
+  for (const c of points) {
+    const ch = String.fromCharCode(c);
+    for (const s of [ch, `a${ch}b`, `${ch}\n${ch}`, `x\n${ch}y\n`, `${ch} `, ` ${ch}`, `${ch}😀`]) {
+      for (const doc of [{ v: s }, { [s]: 1 }, [s], { k: [{ [s]: [s] }] }]) assert.equal(plainData(doc), yaml.dump(doc, JS_YAML_OPTIONS), `U+${c.toString(16)} in ${JSON.stringify(doc)}`);
+    }
+  }
+});
