@@ -254,9 +254,10 @@ test('the writer matches js-yaml on 3,000 generated documents (tricky strings, n
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const ALPHABET = ['a', 'Z', '0', '9', ' ', ' ', ':', '#', '-', '?', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', '\n', '\n', '\t', '\r', '\\', '.', '_', '/', '=', '<', 'é', '\u00a0', '\u0085', '\u2028', '\ufeff', '\u0007', '\u001b', '\u{1f600}'];
+  const ALPHABET = ['a', 'Z', '0', '9', ' ', ' ', ':', '#', '-', '?', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`', '\n', '\n', '\t', '\r', '\\', '.', '_', '/', '=', '<', 'é', '\u00a0', '\u0085', '\u2028', '\ufeff', '\u0007', '\u001b', '\u{1f600}', '\ud800', '\udc00'];
   const str = (): string => (random() < 0.5 ? pick(HARD) : Array.from({ length: Math.floor(random() * 12) }, () => pick(ALPHABET)).join(''));
-  const NUMBERS = [0, -0, 1, -1, 42, 3.5, -2.25, 1e-7, 5e-100, 123456789012];
+  // 1e21 and up are left out: js-yaml writes `1e+21`, a string to YAML 1.1; the writer `1.e+21`.
+  const NUMBERS = [0, -0, 1, -1, 42, 3.5, -2.25, 1e-7, 5e-100, 123456789012, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
   const value = (depth: number): unknown => {
     const r = random();
     if (depth > 3 || r < 0.4) return str();
@@ -325,4 +326,16 @@ test('the writer matches js-yaml on every control character, separator and speci
       for (const doc of [{ v: s }, { [s]: 1 }, [s], { k: [{ [s]: [s] }] }]) assert.equal(plainData(doc), yaml.dump(doc, JS_YAML_OPTIONS), `U+${c.toString(16)} in ${JSON.stringify(doc)}`);
     }
   }
+});
+
+test('the writer refuses what it cannot write (src/emit/yaml.ts refuses it first, with a location)', () => {
+  const tagged = (v: unknown): v is { tag: string; data: unknown } => typeof v === 'object' && v !== null && 'tag' in v;
+  assert.throws(() => writeYaml({ tag: '!Not a tag', data: 'x' }, tagged), /^TypeError: not a tag berth writes: !Not a tag$/);
+  assert.throws(() => writeYaml({ tag: 'Ref', data: 'x' }, tagged), /^TypeError: not a tag berth writes: Ref$/);
+  assert.throws(() => writeYaml({ a: new Date(0) }, tagged), /^TypeError: cannot write a \[object Date\] as YAML$/);
+  assert.throws(() => writeYaml({ a: { tag: '!Ref', data: undefined } }, tagged), /^TypeError: cannot write a \[object Undefined\] as YAML$/);
+  assert.equal(writeYaml(undefined, tagged), '');
+  assert.equal(writeYaml({ tag: '!Ref', data: 'x' }, tagged), '!Ref x\n');
+  assert.equal(writeYaml({ tag: '!GetAtt', data: ['A', 'B'], flow: true }, tagged), '!GetAtt [A, B]\n');
+  assert.equal(writeYaml([{ tag: '!Not', data: [{ tag: '!Condition', data: 'C' }] }], tagged), '- !Not\n  - !Condition C\n');
 });
