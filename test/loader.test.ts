@@ -120,3 +120,35 @@ test('schema keys: from $id, else from the schema itself; two hashes, stable; pr
   assert.equal(compiledSchemas().at(-1), other, 'a schema without a precompiled validator is compiled and remembered');
   assert.ok(new Ajv(AJV_OPTIONS).compile({ type: 'object', discriminator: { propertyName: 'k' }, required: ['k'], oneOf: [{ properties: { k: { const: 'a' } }, required: ['k'] }] }), 'the options allow discriminators');
 });
+
+test('nearest counts a swap of neighbours as one edit, at the start, middle and end; empty values', () => {
+  assert.equal(nearest('ba', ['ab']), 'ab');
+  assert.equal(nearest('bacd', ['abcd', 'zzzz']), 'abcd');
+  assert.equal(nearest('abdc', ['abcd']), 'abcd');
+  assert.equal(nearest('acbd', ['abcd']), 'abcd');
+  assert.equal(nearest('ab', ['ba', 'xx']), 'ba');
+  assert.equal(nearest('abc', ['cab']), undefined, 'a rotation is two edits');
+  assert.equal(nearest('', ['a']), 'a');
+  assert.equal(nearest('abc', ['']), undefined);
+  assert.equal(nearest('abcd', ['abcd', 'abce']), 'abcd', 'equal is nearest');
+  assert.equal(nearest('abcd', ['abce', 'abcd']), 'abcd');
+});
+
+test('a long choice with a value of another type shows it as JSON', () => {
+  const many = Array.from({ length: 40 }, (_, i) => `region-${String(i).padStart(2, '0')}-long-name`);
+  assert.equal(load(obj({ a: { enum: many } }), { a: { k: 1 } }), 'a: `{"k":1}` is not a known value. The schema (templates/settings/settings.schema.json) lists every allowed value.');
+  assert.equal(load(obj({ a: { type: 'array', maxItems: 1 } }), { a: Array.from({ length: 61 }, () => 'ab') }), 'a: a list of 61 items must NOT have more than 1 items. Fix the value.');
+});
+
+test('bytes that are not UTF-8 are named at their offset; a BOM counts as the first column', () => {
+  const file = (name: string, bytes: Buffer) => {
+    writeFileSync(join(dir, name), bytes);
+    return join(dir, name);
+  };
+  const loader = new SettingsLoader<unknown>({ type: 'object' } as never);
+  assert.throws(() => loader.load(file('ff.json', Buffer.from([0xff, 0x41]))), /ff\.json: is not UTF-8 text \(byte 0xFF at offset 0 starts no UTF-8 character\)/);
+  assert.throws(() => loader.load(file('fe.json', Buffer.from([0x7b, 0xfe, 0xff]))), /fe\.json: is not UTF-8 text \(byte 0xFE at offset 1 /);
+  assert.throws(() => loader.load(file('cut.json', Buffer.from([0x7b, 0x22, 0xe2, 0x82]))), /cut\.json: is not UTF-8 text \(byte 0xE2 at offset 2 /);
+  assert.throws(() => loader.load(file('mid.json', Buffer.from([0x7b, 0x22, 0xe2, 0x41, 0x42, 0x43, 0x22, 0x7d]))), /mid\.json: is not UTF-8 text \(byte 0xE2 at offset 2 /);
+  assert.throws(() => loader.load(file('bom.json', Buffer.from('\ufeff{"a": 1,}', 'utf8'))), /bom\.json:1:10: is not valid JSON: a comma before `\}`/);
+});
