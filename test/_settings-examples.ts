@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { INSTANCE_TYPES } from '../templates/settings/instance-types.ts';
 import { REGIONS } from '../templates/settings/regions.generated.ts';
 import { RETENTION_DAYS } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
@@ -37,8 +38,9 @@ export function constraints(schema: Schema, path = ''): string[] {
   if (schema.items) out.push(...constraints(schema.items, `${path}[]`));
   if (typeof schema.additionalProperties === 'object') out.push(...constraints(schema.additionalProperties, `${path}.*`));
   for (const branch of (schema.oneOf ?? []) as Schema[]) {
-    const tag = schema.discriminator?.propertyName as string;
-    out.push(...constraints(branch, `${path}<${branch.properties[tag].const}>`));
+    // A branch is named by its discriminator's value, or (a union without one) by its first required field.
+    const tag = schema.discriminator?.propertyName as string | undefined;
+    out.push(...constraints(branch, `${path}<${tag ? branch.properties[tag].const : branch.required[0]}>`));
   }
   return out;
 }
@@ -77,6 +79,8 @@ const HTTPS_EXISTING: [string, unknown] = ['loadBalancer.listener', { protocol: 
 const HTTPS_DNS: [string, unknown] = ['loadBalancer.listener', { protocol: 'https', certificate: { source: 'dnsValidated', domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' } }];
 const DNS: [string, unknown] = ['loadBalancer.dns', { domainName: 'app.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' }];
 const FARGATE: [string, unknown] = ['cluster.capacity', { type: 'fargate' }];
+const SELF: [string, unknown] = ['targets', { permissionModel: 'selfManaged', accounts: ['111111111111'], regions: ['eu-west-1'] }];
+const SERVICE: [string, unknown] = ['targets', { permissionModel: 'serviceManaged', organizationalUnits: ['ou-ab12-cd345678'], regions: ['eu-west-1'] }];
 const SUBNETS: [string, unknown] = ['network.subnets', { public: ['10.10.0.0/24', '10.10.1.0/24'], application: ['10.10.10.0/24', '10.10.11.0/24'], database: ['10.10.20.0/24', '10.10.21.0/24'] }];
 
 /** `s` as a literal in a regular expression. */
@@ -253,18 +257,18 @@ export const EXAMPLES: readonly Example[] = [
   no('cluster.capacity discriminator', /^cluster\.capacity\.type: expected one of `"ec2"`, `"fargate"`\. Set `type` to one of these\.$/, ['cluster.capacity.type', 'spot']),
   type(EC2, 'cluster.capacity', 1, 'an object'),
   unknown(EC2, 'cluster.capacity'),
-  ...['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize', 'desiredCapacity'].map((f) => missing(EC2, 'cluster.capacity', f)),
+  ...['type', 'instanceTypes', 'volumeSizeGiB', 'minSize', 'maxSize'].map((f) => missing(EC2, 'cluster.capacity', f)),
   no(`${EC2}.type type`, /^cluster\.capacity\.type: expected one of `"ec2"`, `"fargate"`/, ['cluster.capacity.type', 2]),
   ok(`${EC2}.type const`),
   no(`${EC2}.type const`, /^cluster\.capacity\.type: expected one of/, ['cluster.capacity.type', 'EC2']),
   type(`${EC2}.instanceTypes`, 'cluster.capacity.instanceTypes', 'm6i.large', 'an array'),
   ok(`${EC2}.instanceTypes minItems`, ['cluster.capacity.instanceTypes', ['m6i.large']]),
   no(`${EC2}.instanceTypes minItems`, /^cluster\.capacity\.instanceTypes: \[\] must NOT have fewer than 1 items/, ['cluster.capacity.instanceTypes', []]),
-  ok(`${EC2}.instanceTypes maxItems`, ['cluster.capacity.instanceTypes', Array.from({ length: 40 }, (_, i) => `m${i + 5}.large`)]),
+  ok(`${EC2}.instanceTypes maxItems`, ['cluster.capacity.instanceTypes', [...INSTANCE_TYPES.values()].filter((t) => t.architecture === 'x86_64').slice(0, 40).map((t) => t.name)]),
   no(`${EC2}.instanceTypes maxItems`, /^cluster\.capacity\.instanceTypes: a list of 41 items must NOT have more than 40 items/, ['cluster.capacity.instanceTypes', Array.from({ length: 41 }, (_, i) => `m${i + 5}.large`)]),
   no(`${EC2}.instanceTypes uniqueItems`, /^cluster\.capacity\.instanceTypes: must NOT have duplicate items \(items ## 1 and 0 are identical\)/, ['cluster.capacity.instanceTypes', ['t3.medium', 't3.medium']]),
   typeAt(`${EC2}.instanceTypes[]`, 'cluster.capacity.instanceTypes[0]', 'a string', ['cluster.capacity.instanceTypes', [5]]),
-  ...['t3.medium', 'c6gn.16xlarge', 'u-6tb1.metal', 'm7i-flex.large'].map((v) => ok(`${EC2}.instanceTypes[] pattern`, ['cluster.capacity.instanceTypes', [v]])),
+  ...['t3.medium', 'c6a.4xlarge', 'm7i.2xlarge', 't4g.small'].map((v) => ok(`${EC2}.instanceTypes[] pattern`, ['cluster.capacity.instanceTypes', [v]])),
   ...['T3.medium', 't3', 't3.', '.large', 't3.medium.x', '3t.medium', 't3.Medium'].map((v) =>
     no(`${EC2}.instanceTypes[] pattern`, /^cluster\.capacity\.instanceTypes\[0\]: expected an EC2 instance type such as t3\.medium, got /, ['cluster.capacity.instanceTypes', [v]]),
   ),
@@ -280,12 +284,26 @@ export const EXAMPLES: readonly Example[] = [
     no(`${EC2}.keyPairName pattern`, /^cluster\.capacity\.keyPairName: expected an EC2 key pair name: 1 to 255 printable ASCII characters, got /, ['cluster.capacity.keyPairName', v]),
   ),
   type(`${EC2}.minSize`, 'cluster.capacity.minSize', 1.5, 'an integer'),
-  ...range(`${EC2}.minSize`, 'cluster.capacity.minSize', 0, 5000, ['cluster.capacity.maxSize', 5000], ['cluster.capacity.desiredCapacity', 5000]),
+  ...range(`${EC2}.minSize`, 'cluster.capacity.minSize', 0, 5000, ['cluster.capacity.maxSize', 5000]),
   type(`${EC2}.maxSize`, 'cluster.capacity.maxSize', '3', 'an integer'),
-  ...range(`${EC2}.maxSize`, 'cluster.capacity.maxSize', 1, 5000, ['cluster.capacity.minSize', 0], ['cluster.capacity.desiredCapacity', 0]),
+  ...range(`${EC2}.maxSize`, 'cluster.capacity.maxSize', 1, 5000, ['cluster.capacity.minSize', 0]),
   no(`${EC2}.maxSize maximum`, /^cluster\.capacity\.maxSize: 1e\+21 must be <= 5000/, ['cluster.capacity.maxSize', 1e21]),
-  type(`${EC2}.desiredCapacity`, 'cluster.capacity.desiredCapacity', null, 'an integer'),
-  ...range(`${EC2}.desiredCapacity`, 'cluster.capacity.desiredCapacity', 0, 5000, ['cluster.capacity.minSize', 0], ['cluster.capacity.maxSize', 5000]),
+  type(`${EC2}.ami`, 'cluster.capacity.ami', 'ami-0123456789abcdef0', 'an object'),
+  // A union without a tag: a value that fits neither branch is reported against the field.
+  type(`${EC2}.ami<imageId>`, 'cluster.capacity.ami', [], 'an object'),
+  no(`${EC2}.ami<imageId> additionalProperties`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { imageId: 'ami-0123456789abcdef0', colour: 'blue' }]),
+  no(`${EC2}.ami<imageId> required(imageId)`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', {}]),
+  no(`${EC2}.ami<imageId>.imageId type`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { imageId: 7 }]),
+  ...['ami-01234567', 'ami-0123456789abcdef0'].map((v) => ok(`${EC2}.ami<imageId>.imageId pattern`, ['cluster.capacity.ami', { imageId: v }])),
+  ...['ami-0123', 'AMI-01234567', 'ami-0123456789abcdefg', 'ami-012345678'].map((v) => no(`${EC2}.ami<imageId>.imageId pattern`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { imageId: v }])),
+  type(`${EC2}.ami<ssmParameter>`, 'cluster.capacity.ami', 'x', 'an object'),
+  no(`${EC2}.ami<ssmParameter> additionalProperties`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { ssmParameter: '/golden/ami', colour: 'blue' }]),
+  no(`${EC2}.ami<ssmParameter> required(ssmParameter)`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { ssm: '/golden/ami' }]),
+  no(`${EC2}.ami<ssmParameter>.ssmParameter type`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { ssmParameter: ['/golden/ami'] }]),
+  ...['/golden/ecs/ami', `/${'a'.repeat(1010)}`].map((v) => ok(`${EC2}.ami<ssmParameter>.ssmParameter pattern`, ['cluster.capacity.ami', { ssmParameter: v }])),
+  ...['golden/ami', '/golden ami', `/${'a'.repeat(1011)}`, '/'].map((v) => no(`${EC2}.ami<ssmParameter>.ssmParameter pattern`, /^cluster\.capacity\.ami/, ['cluster.capacity.ami', { ssmParameter: v }])),
+  type(`${EC2}.awsvpcTrunking`, 'cluster.capacity.awsvpcTrunking', 'yes', 'a boolean'),
+  ok(`${EC2}.awsvpcTrunking type`, ['cluster.capacity.awsvpcTrunking', true]),
   type(`${EC2}.targetCapacityPercent`, 'cluster.capacity.targetCapacityPercent', 50.5, 'an integer'),
   ...range(`${EC2}.targetCapacityPercent`, 'cluster.capacity.targetCapacityPercent', 1, 100),
   type('cluster.capacity<fargate>', 'cluster.capacity', 1, 'an object', FARGATE),
@@ -297,6 +315,65 @@ export const EXAMPLES: readonly Example[] = [
   no('cluster.capacity<fargate>.type const', /^cluster\.capacity\.type: expected one of/, ['cluster.capacity', { type: 'Fargate' }]),
   type('cluster.capacity<fargate>.spotWeight', 'cluster.capacity.spotWeight', '1', 'an integer', FARGATE),
   ...range('cluster.capacity<fargate>.spotWeight', 'cluster.capacity.spotWeight', 0, 1000, FARGATE),
+
+  // targets (stack-set rollouts)
+  type('targets', 'targets', 'x', 'an object'),
+  missing('targets', 'targets', 'permissionModel', SELF),
+  no('targets discriminator', /^targets\.permissionModel: expected one of `"selfManaged"`, `"serviceManaged"`\. Set `permissionModel` to one of these\.$/, ['targets', { ...SELF[1] as object, permissionModel: 'both' }]),
+  ...(['selfManaged', 'serviceManaged'] as const).flatMap((model) => {
+    const base = model === 'selfManaged' ? SELF : SERVICE;
+    const c = `targets<${model}>`;
+    const list = model === 'selfManaged' ? 'accounts' : 'organizationalUnits';
+    const good = model === 'selfManaged' ? ['111111111111'] : ['ou-ab12-cd345678', 'r-ab12'];
+    const bad = model === 'selfManaged' ? ['1111', '11111111111a', 'a111111111111'] : ['ou-1', 'OU-ab12-cd345678', 'r-a'];
+    const ops = `${c}.operationPreferences`;
+    return [
+      type(c, 'targets', 1, 'an object'),
+      unknown(c, 'targets', base),
+      ...['permissionModel', list, 'regions'].map((f) => missing(c, 'targets', f, base)),
+      no(`${c}.permissionModel type`, /^targets\.permissionModel: expected one of/, base, ['targets.permissionModel', 1]),
+      ok(`${c}.permissionModel const`, base),
+      no(`${c}.permissionModel const`, /^targets\.permissionModel: expected one of/, base, ['targets.permissionModel', model.toUpperCase()]),
+      type(`${c}.${list}`, `targets.${list}`, good[0], 'an array', base),
+      ok(`${c}.${list} minItems`, base, [`targets.${list}`, good.slice(0, 1)]),
+      no(`${c}.${list} minItems`, new RegExp(`^targets\\.${list}: \\[\\] must NOT have fewer than 1 items`), base, [`targets.${list}`, []]),
+      no(`${c}.${list} uniqueItems`, new RegExp(`^targets\\.${list}: must NOT have duplicate items`), base, [`targets.${list}`, [good[0], good[0]]]),
+      typeAt(`${c}.${list}[]`, `targets.${list}[0]`, 'a string', base, [`targets.${list}`, [1]]),
+      ...good.map((v) => ok(`${c}.${list}[] pattern`, base, [`targets.${list}`, [v]])),
+      ...bad.map((v) => no(`${c}.${list}[] pattern`, new RegExp(`^targets\\.${list}\\[0\\]: expected `), base, [`targets.${list}`, [v]])),
+      type(`${c}.regions`, 'targets.regions', 'eu-west-1', 'an array', base),
+      ok(`${c}.regions minItems`, base, ['targets.regions', ['eu-west-1']]),
+      no(`${c}.regions minItems`, /^targets\.regions: \[\] must NOT have fewer than 1 items/, base, ['targets.regions', []]),
+      no(`${c}.regions uniqueItems`, /^targets\.regions: must NOT have duplicate items/, base, ['targets.regions', ['eu-west-1', 'eu-west-1']]),
+      typeAt(`${c}.regions[]`, 'targets.regions[0]', 'a string', base, ['targets.regions', [1]]),
+      ...['eu-west-1', 'us-gov-west-1', 'ap-southeast-3'].map((v) => ok(`${c}.regions[] pattern`, base, ['targets.regions', [v]])),
+      ...['EU-west-1', 'eu-west', 'euwest1'].map((v) => no(`${c}.regions[] pattern`, /^targets\.regions\[0\]: expected /, base, ['targets.regions', [v]])),
+      type(ops, 'targets.operationPreferences', 1, 'an object', base),
+      unknown(ops, 'targets.operationPreferences', base, ['targets.operationPreferences', {}]),
+      type(`${ops}.regionConcurrencyType`, 'targets.operationPreferences.regionConcurrencyType', 1, 'a string', base),
+      ...choices(`${ops}.regionConcurrencyType`, 'targets.operationPreferences.regionConcurrencyType', ['SEQUENTIAL', 'PARALLEL'], 'RANDOM', base),
+      type(`${ops}.concurrencyMode`, 'targets.operationPreferences.concurrencyMode', 1, 'a string', base),
+      ...choices(`${ops}.concurrencyMode`, 'targets.operationPreferences.concurrencyMode', ['STRICT_FAILURE_TOLERANCE', 'SOFT_FAILURE_TOLERANCE'], 'FAST', base),
+      ...(['maxConcurrentPercentage', 'failureTolerancePercentage'] as const).flatMap((f) => [
+        type(`${ops}.${f}`, `targets.operationPreferences.${f}`, '50', 'an integer', base),
+        ...range(`${ops}.${f}`, `targets.operationPreferences.${f}`, f === 'maxConcurrentPercentage' ? 1 : 0, 100, base),
+      ]),
+      ...(model === 'selfManaged'
+        ? (['administrationRoleName', 'executionRoleName'] as const).flatMap((f) => [
+            type(`${c}.${f}`, `targets.${f}`, 1, 'a string', base),
+            ...['AWSCloudFormationStackSetExecutionRole', 'a+b=c,d.e@f-g_h', 'r'.repeat(64)].map((v) => ok(`${c}.${f} pattern`, base, [`targets.${f}`, v])),
+            ...['', 'with space', 'r'.repeat(65), 'slash/role'].map((v) => no(`${c}.${f} pattern`, new RegExp(`^targets\\.${f}: expected `), base, [`targets.${f}`, v])),
+          ])
+        : [
+            type(`${c}.autoDeployment`, 'targets.autoDeployment', true, 'an object', base),
+            unknown(`${c}.autoDeployment`, 'targets.autoDeployment', base, ['targets.autoDeployment', { enabled: true, retainStacksOnAccountRemoval: false }]),
+            ...['enabled', 'retainStacksOnAccountRemoval'].map((f) => missing(`${c}.autoDeployment`, 'targets.autoDeployment', f, base, ['targets.autoDeployment', { enabled: true, retainStacksOnAccountRemoval: false }])),
+            ...['enabled', 'retainStacksOnAccountRemoval'].map((f) => type(`${c}.autoDeployment.${f}`, `targets.autoDeployment.${f}`, 'yes', 'a boolean', base, ['targets.autoDeployment', { enabled: true, retainStacksOnAccountRemoval: false }])),
+            type(`${c}.callAs`, 'targets.callAs', 1, 'a string', base),
+            ...choices(`${c}.callAs`, 'targets.callAs', ['SELF', 'DELEGATED_ADMIN'], 'ADMIN', base),
+          ]),
+    ];
+  }),
 
   // services
   type('services', 'services', [], 'an object'),
