@@ -6,7 +6,9 @@
  * output), so this template grows by one parameter per service, not by its widgets.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-dashboard.html
  */
-import { BerthError, contract, defineStack, output, parameter, q, sub, type Intrinsic, type OutputsOf, type Value } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, output, parameter, q, sub, type Intrinsic, type OutputsOf, type Template, type Value } from '../../src/dsl/index.ts';
+import { describeNames } from './shared/description.ts';
+import { groupLabel } from './shared/grouping.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { DASHBOARD_LIMITS, subOf, widgetsText, type Widget } from './shared/dashboard.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -19,7 +21,10 @@ import { MAX_WIDGETS_TEXT } from './service/dashboard-widgets.ts';
 
 export interface DashboardSettings {
   readonly settings: ResolvedSettings;
+  /** The services drawn here: all of them, or none when they are grouped. */
   readonly services: readonly ServiceDefinition[];
+  /** Service groups (templates/stacks/service-group.ts), each with a dashboard of its own. @default - none */
+  readonly groups?: readonly number[];
 }
 
 /** The parameter that carries a service's widgets. */
@@ -47,8 +52,13 @@ const WIRING = 'Wiring (the estate registry and the service stacks)';
 
 export const dashboardContract = contract({
   name: 'dashboard',
-  description: ({ settings, services }: DashboardSettings) =>
-    `berth dashboard for ${settings.name}: the load balancer, the cluster's capacity and ${services.length} service${services.length === 1 ? '' : 's'}${services.length ? ` (${services.map((s) => s.name).join(', ')})` : ''}.`,
+  description: ({ settings, services, groups }: DashboardSettings) =>
+    groups?.length
+      ? `berth dashboard for ${settings.name}: the load balancer and the cluster's capacity; the services are on their groups' dashboards (berth-<environment>-services-<NN>).`
+      : describeNames(
+          services.map((s) => s.name),
+          (list) => `berth dashboard for ${settings.name}: the load balancer, the cluster's capacity and ${services.length} service${services.length === 1 ? '' : 's'}${services.length ? ` (${list})` : ''}.`,
+        ),
   parameters: ({ settings, services }: DashboardSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for the resources (the dashboard is berth-<environment>).'),
     LoadBalancerFullName: registryParameter(settings.name, 'load-balancer-full-name', 'Full name of the load balancer (app/<name>/<id>).', WIRING, 'Load balancer full name'),
@@ -78,12 +88,12 @@ export const dashboardContract = contract({
 export interface DashboardOutputs extends OutputsOf<typeof dashboardContract> {}
 
 export const dashboard = defineStack(dashboardContract, {
-  build(t, p, { settings, services }): DashboardOutputs {
+  build(t, p, { settings, services, groups }): DashboardOutputs {
     const lb = p.LoadBalancerFullName.ref;
     const cluster = p.ClusterName.ref;
     const handles = p as unknown as Record<string, { ref: Intrinsic<'String'> } | undefined>;
     const provider = handles.CapacityProviderName?.ref;
-    const environment = widgetsText(environmentWidgets(settings.name, lb, cluster, provider));
+    const environment = widgetsText(environmentWidgets(settings.name, lb, cluster, provider, groups ?? []));
     checkLimits(settings, services, environment.metrics);
     // One `Fn::Sub`: the environment's widgets inline, each service's parameter a placeholder.
     const values: Value<string>[] = [environment.text, ...services.map((d) => handles[widgetsParameterName(d.name)]!.ref)];
@@ -93,10 +103,13 @@ export const dashboard = defineStack(dashboardContract, {
   },
 });
 
-function environmentWidgets(environment: string, lb: Value<string>, cluster: Value<string>, provider: Value<string> | undefined): Widget[] {
+function environmentWidgets(environment: string, lb: Value<string>, cluster: Value<string>, provider: Value<string> | undefined, groups: readonly number[]): Widget[] {
   const PERIOD = 60;
+  const services = groups.length
+    ? `. The services are on their groups' dashboards: ${groups.map((g) => `\`berth-${environment}-services-${groupLabel(g)}\``).join(', ')}.`
+    : ', then each service.';
   return [
-    { type: 'text', markdown: `## berth ${environment}\nThe load balancer and the cluster, then each service. Alarms: CloudWatch console, Alarms, filter \`${environment}-\`.`, width: 24, height: 2 },
+    { type: 'text', markdown: `## berth ${environment}\nThe load balancer and the cluster${services} Alarms: CloudWatch console, Alarms, filter \`${environment}-\`.`, width: 24, height: groups.length ? 3 : 2 },
     {
       type: 'metric',
       title: 'Load balancer: requests',
@@ -155,11 +168,21 @@ function environmentWidgets(environment: string, lb: Value<string>, cluster: Val
   ];
 }
 
-/** CloudWatch's dashboard limits, checked on the whole estate before AWS does. */
-function checkLimits(s: ResolvedSettings, services: readonly ServiceDefinition[], environmentMetrics: number): void {
+/**
+ * A dashboard of `members` alone, `berth-<environment>-<label>`, from their stacks' widgets (a
+ * service group's: templates/stacks/service-group.ts).
+ */
+export function servicesDashboard(t: Template, s: ResolvedSettings, members: readonly ServiceDefinition[], name: Value<string>, label: string, widgets: readonly Value<string>[]): void {
+  const heading = widgetsText([{ type: 'text', markdown: `## berth ${s.name}: ${label}\n${describeNames(members.map((d) => d.name), (list) => list)}. The load balancer and the cluster: dashboard \`berth-${s.name}\`.`, width: 24, height: 2 }]);
+  checkLimits(s, members, heading.metrics, 1);
+  t.resource('Dashboard', 'AWS::CloudWatch::Dashboard', { DashboardName: name, DashboardBody: subOf(['{"widgets":[', ...widgets.map(() => ','), ']}'], [heading.text, ...widgets]) });
+}
+
+/** CloudWatch's dashboard limits, checked on the whole estate (or group) before AWS does. */
+function checkLimits(s: ResolvedSettings, services: readonly ServiceDefinition[], environmentMetrics: number, environmentWidgetCount = 5): void {
   const sizes = services.map((d) => serviceDashboardSize(s, d));
   const metrics = environmentMetrics + sizes.reduce((n, x) => n + x.metrics, 0);
-  const widgets = 5 + sizes.reduce((n, x) => n + x.widgets, 0);
+  const widgets = environmentWidgetCount + sizes.reduce((n, x) => n + x.widgets, 0);
   for (const [what, count, max] of [['metrics', metrics, DASHBOARD_LIMITS.metricsPerDashboard], ['widgets', widgets, DASHBOARD_LIMITS.widgetsPerDashboard]] as const) {
     if (count > max) {
       throw new BerthError(

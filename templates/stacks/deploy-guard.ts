@@ -20,9 +20,16 @@ export interface GuardedService {
   readonly service: string;
   /** The service stack's `DeploymentAlarms` output: `ALARM("...") OR ALARM("...")`. */
   readonly alarms: Intrinsic<'String'>;
+  /** A service group's guard (its stack's `DeploymentAlarms`), not a service's alarms. @default false */
+  readonly group?: boolean;
 }
 
-export function deployGuard(t: Template, s: ResolvedSettings, env: Intrinsic<'String'>, services: readonly GuardedService[]): Resource<'AWS::CloudWatch::CompositeAlarm'>[] {
+/**
+ * The deploy guards of `services` in `t`, named `<environment>-deploy-guard` (the root) or, for a
+ * service group, `<environment>-<scope>-deploy-guard`; each guarded item may itself be a guard
+ * (composite alarms may name composite alarms).
+ */
+export function deployGuard(t: Template, s: ResolvedSettings, env: Intrinsic<'String'>, services: readonly GuardedService[], scope?: string): Resource<'AWS::CloudWatch::CompositeAlarm'>[] {
   if (services.length === 0) return [];
   // Services in estate order, into guards of at most 100 alarms (counting 2 per service keeps
   // the count an upper bound whatever the service's kind).
@@ -37,9 +44,9 @@ export function deployGuard(t: Template, s: ResolvedSettings, env: Intrinsic<'St
   }
   const guards = chunks.map((chunk, i) =>
     t.resource('DeployGuard' + (i === 0 ? '' : String(i + 1)), 'AWS::CloudWatch::CompositeAlarm', {
-      AlarmName: i === 0 ? sub`${env}-deploy-guard` : sub`${env}-deploy-guard-${String(i + 1)}`,
+      AlarmName: sub`${env}-${scope ? `${scope}-` : ''}deploy-guard${i === 0 ? '' : `-${i + 1}`}`,
       AlarmDescription:
-        `In ALARM while a deployment alarm of ${chunks.length > 1 ? `services ${i * perGuard + 1} to ${i * perGuard + chunk.length} of the estate` : "the estate's services"} is (its rule names them): server errors or unhealthy targets of a web service, dead letters of a queue worker. ` +
+        `In ALARM while a deployment alarm of ${chunks.length > 1 ? `services ${i * perGuard + 1} to ${i * perGuard + chunk.length} of ${scope ?? 'the estate'}` : scope ? `the services of ${scope}` : "the estate's services"} is (its rule names ${services.every((g) => g.group) ? "the service groups' guards, whose rules name them" : 'them'}): server errors or unhealthy targets of a web service, dead letters of a queue worker. ` +
         'scripts/deploy.sh gives it to CloudFormation as a rollback trigger, so a deploy of the estate rolls back when a service goes bad during it. It notifies no one itself: each of its alarms notifies the alarm topic.',
       AlarmRule: Join(' OR ', chunk.map((c) => c.alarms)),
     }),

@@ -4,21 +4,22 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, sub, type NestedStack, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, type OutputsOf } from '../../src/dsl/index.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
-import { sendParameterNames } from './service/parameters.ts';
 import { checkDensity } from './service/density.ts';
-import { service, serviceParameterNames } from './service.ts';
 import { deploymentOf } from './service/resolve.ts';
+import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
+import { describeNames } from './shared/description.ts';
+import { groupLabel } from './shared/grouping.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { operations } from './operations.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
-import { deployGuard } from './deploy-guard.ts';
+import { deployGuard, type GuardedService } from './deploy-guard.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
@@ -30,7 +31,7 @@ export { pascal };
 export const rootContract = contract({
   name: 'root',
   description: ({ settings, services }: RootSettings) =>
-    `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${services.map((s) => s.name).join(', ')}).`,
+    describeNames(services.map((s) => s.name), (list) => `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${list}).`),
   parameters: ({ settings }: RootSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
@@ -70,104 +71,56 @@ export const root = defineStack(rootContract, {
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
       options: { dependsOn: [ops.stack] },
     });
-    const priorities = assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling');
-    // Receivers before senders: a sender's stack reads its queues from the registry the receiver
-    // writes, so it depends on the receiver's stack (checkSenders refuses cycles).
-    const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
-    for (const definition of orderForSending(services)) {
-      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name), senders: sendersOf(services, definition.name) };
-      const receivers = [...new Set((definition.sendsTo ?? []).map((h) => h.service))];
-      // The registry names under this stack's EnvironmentName (a sender's defaults name the
-      // settings' environment, which a renamed root would not match).
-      const queueArguments = Object.fromEntries(
-        receivers.flatMap((r) => {
-          const n = sendParameterNames(r);
-          return [
-            [n.url, sub`/berth/${env}/services/${r}/queue-url`],
-            [n.arn, sub`/berth/${env}/services/${r}/queue-arn`],
-            [n.keyArn, sub`/berth/${env}/services/${r}/queue-key-arn`],
-          ];
-        }),
-      );
-      const stack = nest(t, `${pascal(definition.name)}Service`, service, {
-        settings: serviceSettings,
-        options: { dependsOn: receivers.map((r) => nested.get(r)!.stack) },
-        // Every wire is type-checked here; each service stack declares only the parameters it
-        // uses (a Fargate worker has no capacity provider or listener), so pass just those.
-        parameters: only(serviceParameterNames(serviceSettings), {
-          EnvironmentName: env,
-          VpcId: net.outputs.VpcId,
-          ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
-          // Names of SSM parameters (the estate registry), not the values: see templates/stacks/shared/registry.ts.
-          ClusterName: ecs.outputs.ClusterNameParameter,
-          CapacityProviderName: ecs.outputs.CapacityProviderNameParameter,
-          LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
-          ListenerArn: lb.outputs.ListenerArnParameter,
-          LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
-          // The queues it sends to: parameters named after each receiver, so not in the static
-          // contract; nest() still refuses a name the service stack does not declare.
-          ...(queueArguments as object),
-        }),
+    // A traffic-shifting service's test listener rule takes the priority below its production rule's.
+    const ctx = { settings, services, priorities: assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling') };
+    const wiring: ServiceWiring = {
+      EnvironmentName: env,
+      VpcId: net.outputs.VpcId,
+      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+      // Names of SSM parameters (the estate registry), not the values: see templates/stacks/shared/registry.ts.
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      CapacityProviderName: ecs.outputs.CapacityProviderNameParameter,
+      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+      ListenerArn: lb.outputs.ListenerArnParameter,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+    };
+    const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
+    const environmentWiring = {
+      EnvironmentName: env,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+    };
+    if (!groups) {
+      const nested = nestServices(t, ctx, services, wiring);
+      // Last: the dashboard, with every service's widgets (each stack's output), and the deploy
+      // guard over every service's deployment alarms.
+      nest(t, 'Dashboard', dashboard, {
+        settings: { settings, services },
+        parameters: { ...environmentWiring, ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), nested.get(d.name)!.outputs.DashboardWidgets])) },
       });
-      nested.set(definition.name, stack);
+      deployGuard(t, settings, env, services.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }])));
+    } else {
+      // Each group draws its services on a dashboard of its own and guards them with its own
+      // composite alarm (templates/stacks/service-group.ts); the root's dashboard draws the
+      // environment, and its deploy guard watches the groups' guards.
+      const guarded: GuardedService[] = [];
+      for (const [group, members] of groups) {
+        const stack = nest(t, `Services${groupLabel(group)}`, serviceGroup, {
+          settings: { ...ctx, group, members },
+          // The services read the cluster's and load balancer's registry entries when created (the
+          // load balancer's outputs already make the group wait for it).
+          options: { dependsOn: [ecs.stack] },
+          parameters: { EnvironmentName: env, VpcId: wiring.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds, LoadBalancerSecurityGroupId: wiring.LoadBalancerSecurityGroupId },
+        });
+        if (members.some((d) => d.role.kind !== 'scheduled')) guarded.push({ service: `services-${groupLabel(group)}`, alarms: stack.outputs.DeploymentAlarms, group: true });
+      }
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services: [], groups: [...groups.keys()] }, parameters: environmentWiring });
+      deployGuard(t, settings, env, guarded);
     }
-    // Last: the dashboard, with every service's widgets (each stack's output).
-    nest(t, 'Dashboard', dashboard, {
-      settings: { settings, services },
-      parameters: {
-        EnvironmentName: env,
-        LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
-        ClusterName: ecs.outputs.ClusterNameParameter,
-        ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
-        ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), nested.get(d.name)!.outputs.DashboardWidgets])),
-      },
-    });
-    deployGuard(t, settings, env, services.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }])));
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },
 });
-
-/** The services whose `sendsTo` names `receiver`'s queue, in estate order. */
-function sendersOf(services: readonly ServiceDefinition[], receiver: string): string[] {
-  return services.filter((s) => (s.sendsTo ?? []).some((h) => h.service === receiver)).map((s) => s.name);
-}
-
-/**
- * The services in an order where every receiver comes before its senders (estate order otherwise),
- * refusing a sender of a queue the estate does not have, and a cycle of senders, whose stacks
- * would each wait for the other.
- */
-function orderForSending(services: readonly ServiceDefinition[]): ServiceDefinition[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const out: ServiceDefinition[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (s: ServiceDefinition, path: string[]) => {
-    if (state.get(s.name) === 'done') return;
-    if (state.get(s.name) === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(s.name)), s.name];
-      throw new BerthError(
-        `${definitionFile(s)}: sendsTo`,
-        `makes a cycle of services sending to each other's queues (${cycle.map((n) => q(n)).join(' -> ')}): each stack would wait for the other's queue. Break the cycle, for example with a queue that neither service's stack owns.`,
-      );
-    }
-    state.set(s.name, 'visiting');
-    (s.sendsTo ?? []).forEach((h, i) => {
-      const receiver = byName.get(h.service);
-      if (!receiver) {
-        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names the queue of ${q(h.service)}, which is not a service of this estate. Add ${q(h.service)} to the estate's services, or remove it from \`sendsTo\`.`);
-      }
-      if (receiver === s) throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, 'names the service\'s own queue, which it already consumes. Remove it, or send to another service\'s queue.');
-      if (receiver.role.kind !== 'queueWorker') {
-        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names ${q(h.service)}, which is a ${receiver.role.kind} service and has no queue. Name a queue worker's \`queue\` (\`sendsTo: [worker.queue]\`).`);
-      }
-      visit(receiver, [...path, s.name]);
-    });
-    state.set(s.name, 'done');
-    out.push(s);
-  };
-  for (const s of services) visit(s, []);
-  return out;
-}
 
 /** The environment must be able to run every service, and override only services that exist. */
 function checkServicesFit(settings: ResolvedSettings, services: readonly ServiceDefinition[]): void {
@@ -190,9 +143,4 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
       );
     }
   }
-}
-
-/** The entries of `args` whose keys are in `names`. */
-function only<A extends object>(names: readonly string[], args: A): A {
-  return Object.fromEntries(Object.entries(args).filter(([k]) => names.includes(k))) as A;
 }
