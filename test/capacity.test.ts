@@ -64,6 +64,21 @@ test('fails when the network interfaces run out: 2 awsvpc tasks per .large witho
   );
 });
 
+test('one task per instance: a deploy\'s peak must fit maxSize instances, both revisions of a traffic-shifting one', () => {
+  const oneEach = (extra: Partial<ServiceDefinition>) => webAt(5, { ...extra, capacity: { type: 'ec2', placement: { preset: 'oneTaskPerHost' } } } as Partial<ServiceDefinition>);
+  const at = (maxSize: number) => bare(withEc2(prod, { maxSize, awsvpcTrunking: true }));
+  // prod's canary: both revisions in full, 10 tasks on 10 distinct instances.
+  checkDensity(at(10), [oneEach({})]);
+  fails(
+    () => checkDensity(at(9), [oneEach({})]),
+    'test/fixtures/services/web.ts: capacity.placement',
+    /^places at most one task per instance \(distinctInstance\), and a deploy of `web` runs 10 tasks at its peak \(its canary deployment runs both revisions in full\), more than the 9 instances of templates\/environments\/prod\.json \(`cluster\.capacity\.maxSize`\): the deploy could never complete\. Raise `cluster\.capacity\.maxSize` to 10, lower the service's count, deploy it rolling, or choose another placement\.$/,
+  );
+  // Rolling at 120 %: 6 tasks.
+  checkDensity(at(6), [oneEach({ deployment: { strategy: 'rolling' }, maximumPercent: 120 })]);
+  fails(() => checkDensity(at(5), [oneEach({ deployment: { strategy: 'rolling' }, maximumPercent: 120 })]), 'test/fixtures/services/web.ts: capacity.placement', /runs 6 tasks at its peak \(old and new tasks side by side\)/);
+});
+
 test('fails when CPU runs out, counting the smallest listed type', () => {
   fails(
     () => checkDensity(bare(withEc2(prod, { instanceTypes: ['m6i.xlarge', 'm6i.large'], maxSize: 4, awsvpcTrunking: true })), [webAt(10)]),

@@ -77,6 +77,18 @@ export function checkDensity(settings: ResolvedSettings, services: readonly Serv
     { what: 'CPU units', need: sum((p) => p.tasks * p.cpu), has: n * cpuUnits(smallest), per: `${cpuUnits(smallest)} per ${smallest.name}` },
     { what: 'MiB of memory', need: sum((p) => p.tasks * p.memoryMiB), has: n * usableMemoryMiB(smallest), per: `${usableMemoryMiB(smallest)} usable per ${smallest.name}` },
   ];
+  // One task per instance (`distinctInstance`): a deploy's peak needs that many instances, and a
+  // traffic-shifting deployment runs both revisions in full, or it never completes.
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
+  for (const d of services.filter((x) => x.capacity.type === 'ec2')) {
+    const r = resolve({ settings, service: d });
+    const peak = peaks.find((p) => p.service === d.name)!;
+    if (!r.placement?.constraints.some((c) => c.Type === 'distinctInstance') || peak.tasks <= n) continue;
+    throw new BerthError(
+      `${definitionFile(d)}: capacity.placement`,
+      `places at most one task per instance (distinctInstance), and a deploy of ${q(d.name)} runs ${peak.tasks} tasks at its peak (${r.shifting ? `its ${r.deployment.strategy} deployment runs both revisions in full` : 'old and new tasks side by side'}), more than the ${n} instances of ${settings.file} (\`cluster.capacity.maxSize\`): the deploy could never complete. Raise \`cluster.capacity.maxSize\` to ${peak.tasks}, lower the service's count${r.shifting ? ', deploy it rolling,' : ' or `maximumPercent`'} or choose another placement.`,
+    );
+  }
   for (const c of checks) {
     if (c.need > c.has) {
       throw new BerthError(
