@@ -346,7 +346,7 @@ test('fails when a deployment cannot be: traffic shifting on a worker (environme
   fails(() => build(web, settingsLevel), `${prod.file}: operations.webDeployment.bakeTimeMinutes`, 'a bake time is whole minutes from 0 to 1440');
 });
 
-test('fails when the test rule would not fit: 5 hosts and paths, or no priority below the production rule\'s, or taken by another service', () => {
+test('fails when the test rule would not fit 5 hosts and paths; a test rule takes a free priority just below its production rule\'s, probing past another service\'s', () => {
   fails(() => build({ ...web, role: { ...webRole, route: { hosts: ['a.example.com', 'b.example.com'], paths: ['/a', '/b', '/c'] } } }), `${W}role.route`, 'the test rule of a traffic-shifting deployment adds its header to them');
   fails(() => build({ ...web, role: { ...webRole, route: { paths: ['/a', '/b', '/c', '/d'] } } }), `${W}role.route.paths`, 'and, for the test rule, its header');
   // Two services one priority apart: the first's test rule would take the second's priority.
@@ -358,8 +358,14 @@ test('fails when the test rule would not fit: 5 hosts and paths, or no priority 
   }
   assert.equal(names.length, 2);
   const [a, b] = names.map((name) => ({ ...web, name })) as [ServiceDefinition, ServiceDefinition];
-  assert.doesNotThrow(() => assignPriorities([a, b]));
-  fails(() => assignPriorities([a, b], (s) => s.name === a.name), `${W}name`, `(the test rule of \`${a.name}\`, just below its production rule;`);
+  assert.deepEqual([...assignPriorities([a, b]).values()], [priorityOf(a.name), priorityOf(b.name)]);
+  // a's test rule would take b's priority: whichever of them takes its turn second probes on, and
+  // no two rules (production or test) share a priority.
+  const shifting = assignPriorities([a, b], (s) => s.name === a.name);
+  const rules = [shifting.get(a.name)!, shifting.get(a.name)! - 1, shifting.get(b.name)!];
+  assert.equal(new Set(rules).size, 3);
+  assert.ok(rules.every((p) => p >= 1 && p <= 50_000));
+  assert.notDeepEqual([shifting.get(a.name), shifting.get(b.name)], [priorityOf(a.name), priorityOf(b.name)]);
 });
 
 test('with the operations resources every template of the estate still fits the 51,200 bytes of a console upload', () => {
