@@ -32,6 +32,8 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   Subscribe and SetTopicAttributes handlers do, so a deployed stack's alarms, subscriptions and
   topic policy can be read back (`describe-alarms` shows the alarm as moto's API would have stored
   it). They add no checks moto's API lacks.
+- An update that keeps a list parameter's previous value (`UsePreviousValue`) hands moto the
+  stored list, which it splits again (AttributeError, HTTP 500); it is joined back first.
 - The AWS CLI's own botocore (awscli 1.46 vendors one) speaks CloudWatch's JSON protocol, which
   the older botocore moto loads does not list for CloudWatch, so moto answers HTTP 500; moto's
   CloudWatch parses and serializes JSON already, so the protocol check admits it.
@@ -110,6 +112,19 @@ _stack_resources = cfn_models.Stack.stack_resources
 # Scaling) but still lists them as None, so describe-stack-resource of any resource after one of
 # them fails with HTTP 500. Skip them, as moto skips creating them.
 cfn_models.Stack.stack_resources = property(lambda self: (r for r in _stack_resources.fget(self) if r is not None))  # lazy, as moto creates resources on first read
+
+_load_parameters = cfn_parsing.ResourceMap.load_parameters
+
+
+def _load_parameters_previous_lists(self):  # type: ignore[no-untyped-def]
+    # A list parameter kept with UsePreviousValue arrives as the stack's stored value, already a
+    # list, which moto then splits again (AttributeError, HTTP 500): give it back as the text
+    # CloudFormation keeps. https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Parameter.html
+    self.input_parameters = {k: ",".join(v) if isinstance(v, list) else v for k, v in self.input_parameters.items()}
+    return _load_parameters(self)
+
+
+cfn_parsing.ResourceMap.load_parameters = _load_parameters_previous_lists  # type: ignore[method-assign]
 
 from moto.core import responses as core_responses  # noqa: E402
 
