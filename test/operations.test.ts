@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BerthError } from '../src/dsl/errors.ts';
@@ -258,20 +258,24 @@ test('docs/operations.md: the settings it shows are valid, and the threshold err
   const blocks = [...docs.matchAll(/<!-- settings -->\n```json\n([\s\S]*?)```/g)].map((m) => m[1]!);
   assert.ok(blocks.length >= 3);
   const dir = mkdtempSync(join(tmpdir(), 'berth-ops-'));
-  const base = JSON.parse(readFileSync(join(ROOT, 'templates/environments/prod.json'), 'utf8'));
-  delete base.$schema;
-  for (const block of blocks) {
-    const fragment = JSON.parse(`{${block}}`) as Record<string, any>;
-    const merged = { ...base, ...fragment, operations: { ...base.operations, ...fragment.operations } };
-    writeFileSync(join(dir, 'prod.json'), JSON.stringify(merged));
-    loadSettings(join(dir, 'prod.json'));
+  try {
+    const base = JSON.parse(readFileSync(join(ROOT, 'templates/environments/prod.json'), 'utf8'));
+    delete base.$schema;
+    for (const block of blocks) {
+      const fragment = JSON.parse(`{${block}}`) as Record<string, any>;
+      const merged = { ...base, ...fragment, operations: { ...base.operations, ...fragment.operations } };
+      writeFileSync(join(dir, 'prod.json'), JSON.stringify(merged));
+      loadSettings(join(dir, 'prod.json'));
+    }
+    writeFileSync(join(dir, 'prod.json'), JSON.stringify({ ...base, operations: { ...base.operations, alarms: { cpuPercent: 150 } } }));
+    assert.throws(() => loadSettings(join(dir, 'prod.json')), (e: unknown) => {
+      const line = (e as Error).message.replace(join(dir, 'prod.json'), 'templates/environments/prod.json');
+      assert.ok(docs.includes(line), line);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  writeFileSync(join(dir, 'prod.json'), JSON.stringify({ ...base, operations: { ...base.operations, alarms: { cpuPercent: 150 } } }));
-  assert.throws(() => loadSettings(join(dir, 'prod.json')), (e: unknown) => {
-    const line = (e as Error).message.replace(join(dir, 'prod.json'), 'templates/environments/prod.json');
-    assert.ok(docs.includes(line), line);
-    return true;
-  });
 });
 
 // --- deployments -----------------------------------------------------------------------------------
@@ -406,9 +410,13 @@ test('fails when two endpoints would share a subscription\'s logical ID, or one 
   const s = (n: object) => ({ ...prod, operations: { notifications: n } }) as ResolvedSettings;
   fails(() => synthesize(operations, s({ emails: ['a.b@x.io', 'a-b@x.io'] })), `${prod.file}: operations.notifications.emails[1]`, 'both become the logical ID `EmailABXIo`');
   const dir = mkdtempSync(join(tmpdir(), 'berth-ops-'));
-  const base = JSON.parse(readFileSync(join(ROOT, 'templates/environments/prod.json'), 'utf8'));
-  writeFileSync(join(dir, 'prod.json'), JSON.stringify({ ...base, $schema: undefined, operations: { notifications: { emails: ['ops@x.io'], httpsEndpoints: ['https://x.io/hook'] }, rollbackMonitoringMinutes: 181 } }));
-  assert.throws(() => loadSettings(join(dir, 'prod.json')), /operations\.rollbackMonitoringMinutes: 181 must be <= 180/);
+  try {
+    const base = JSON.parse(readFileSync(join(ROOT, 'templates/environments/prod.json'), 'utf8'));
+    writeFileSync(join(dir, 'prod.json'), JSON.stringify({ ...base, $schema: undefined, operations: { notifications: { emails: ['ops@x.io'], httpsEndpoints: ['https://x.io/hook'] }, rollbackMonitoringMinutes: 181 } }));
+    assert.throws(() => loadSettings(join(dir, 'prod.json')), /operations\.rollbackMonitoringMinutes: 181 must be <= 180/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // --- the dashboard ---------------------------------------------------------------------------------------
