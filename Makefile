@@ -69,8 +69,10 @@ typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 lint: install ## Run the four gates over output/ (cfn-lint -c I, checkov, Control Tower, policy); ARGS=--no-cache to ignore the last run
 	@$(TSX) scripts/lint/main.ts output $(ARGS)
 
-test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
-	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)
+# scripts/test-run.ts: two files at a time, one line per file and failures in full
+# (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.
+test: install typecheck ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
+	@$(TSX) scripts/test-run.ts $(TESTS)
 
 # ENV is checked before the installs, so a forgotten ENV fails at once.
 require-env:

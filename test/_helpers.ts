@@ -1,12 +1,30 @@
 /** Shared test helpers: temporary sandboxes of the repository and running the CLI in them. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 /** The pinned Python with cfn-lint and the AWS CLI (`make install`); BERTH_PYTHON overrides it (`make mutation`). */
 export const PYTHON = process.env.BERTH_PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
+
+/** Every folder `tempDir` made in this process, removed when it exits. */
+const scratches = new Set<string>();
+process.once('exit', () => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A new empty folder in the temporary folder, removed when the test file's process exits (pass
+ * or fail, and whether or not the test cleaned up itself). Tests make every temporary folder with
+ * this, never with `mkdtempSync(tmpdir())`: `make test` fails when a test leaves anything behind
+ * (scripts/test-run.ts).
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+  scratches.add(dir);
+  return dir;
+}
 
 export interface SandboxProps {
   /**
@@ -19,7 +37,7 @@ export interface SandboxProps {
 
 /** A copy of src/, templates/ and output/ in a temporary folder, node_modules linked. */
 export function sandbox(props: SandboxProps = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const dir = tempDir('test');
   for (const d of ['src', 'templates', 'output']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'), { preserveTimestamps: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));

@@ -4,8 +4,7 @@
  * `make build` runs, through make itself.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { palette } from '../src/cli/_terminal.ts';
@@ -13,12 +12,12 @@ import type { EmittedFile } from '../src/emit/output.ts';
 import { flatten } from '../src/dsl/estate.ts';
 import { summary } from '../src/cli/summary.ts';
 import { estate } from '../templates/estate.ts';
-import { berth, berthEnv, ROOT, run, sandbox } from './_helpers.ts';
+import { berth, berthEnv, ROOT, run, sandbox, tempDir } from './_helpers.ts';
 
 const MINI = 'test/fixtures/mini-estate/estate.ts';
 /** Templates the default estate writes, every environment. */
 const templateCount = () => estate.environments.flatMap((env) => flatten(estate.synthesize(env))).length;
-const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+const scratch = tempDir('cli');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('berth --help lists the three commands and exits 0; no command prints it and exits 1', () => {

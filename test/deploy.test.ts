@@ -18,13 +18,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
-import { ROOT } from './_helpers.ts';
+import { ROOT, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv as motoEnv } from './_moto-aws.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
@@ -48,7 +47,7 @@ let sandbox = '';
  * and the copy is rebuilt, so its output/ is what `make build` makes of that estate.
  */
 function prepareBase(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-base-'));
+  const dir = tempDir('deploy-base');
   for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
@@ -66,7 +65,7 @@ function prepareBase(): string {
 
 /** A copy of the prepared repository, with scripts/lint/main.ts stubbed unless `realLint`. */
 function makeSandbox(realLint = false): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-test-'));
+  const dir = tempDir('deploy-test');
   cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
   if (!realLint) {
     writeFileSync(
@@ -274,7 +273,7 @@ test('prod with its example domain and zone is refused, one line each, and no st
 });
 
 test('without the AWS CLI it says so and how to install it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-no-aws-'));
+  const dir = tempDir('no-aws');
   for (const d of ['scripts', 'output', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   // No .venv, and a PATH with node and the basic tools only.
   const bin = join(dir, 'bin');
@@ -690,7 +689,7 @@ test('a failed nested stack: events of root and nested stack as they arrive, the
   // moto records no resource events and never rolls back, so this path runs against a scripted
   // AWS CLI (test/fixtures/fake-aws/aws) that plays a root stack whose nested Network stack fails.
   const dir = makeSandbox();
-  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  const state = tempDir('fake-aws');
   try {
     rmSync(join(dir, '.venv'));
     mkdirSync(join(dir, '.venv/bin'), { recursive: true });
@@ -727,7 +726,7 @@ test('--preview says in plain words when a change replaces the cluster\'s instan
   // moto creates no nested change sets, so this plays a root change set whose nested cluster change
   // set modifies the launch template and the Auto Scaling group (test/fixtures/fake-aws/aws).
   const dir = makeSandbox();
-  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  const state = tempDir('fake-aws');
   try {
     rmSync(join(dir, '.venv'));
     mkdirSync(join(dir, '.venv/bin'), { recursive: true });

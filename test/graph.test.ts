@@ -7,8 +7,7 @@
  * and `build` never loads the Graphviz WebAssembly.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
@@ -24,9 +23,9 @@ import { counted, typeName } from '../src/cli/graph-words.ts';
 import type { Template } from '../src/dsl/template.ts';
 import { estate } from '../templates/estate.ts';
 import { estate as twoWeb } from './fixtures/two-web/estate.ts';
-import { berth, ROOT, run, sandbox } from './_helpers.ts';
+import { berth, ROOT, run, sandbox, tempDir } from './_helpers.ts';
 
-const scratch = mkdtempSync(join(tmpdir(), 'berth-graph-'));
+const scratch = tempDir('graph');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const templatesOf = (e: Estate, env: string): GraphTemplate[] => emitEnvironment(e, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) }));

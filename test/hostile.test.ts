@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, run, sandbox, type Run } from './_helpers.ts';
+import { ROOT, run, sandbox, tempDir, type Run } from './_helpers.ts';
 
 const dir = sandbox({ make: true });
-const scratch = mkdtempSync(join(tmpdir(), 'berth-hostile-'));
+const scratch = tempDir('hostile');
 let compiled = '';
 
 before(async () => {

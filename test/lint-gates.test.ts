@@ -4,8 +4,7 @@
 // @cdklabs/cdk-validator-cfnguard devDependency (cfn-guard + Control Tower rules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
@@ -14,6 +13,7 @@ import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
 import { runPolicy } from '../scripts/lint/policy.ts';
+import { tempDir } from './_helpers.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');
@@ -83,7 +83,7 @@ test('checkov: clean fixture passes with zero failures', async () => {
 });
 
 test('checkov: Metadata skips count as skipped; a skip without comment fails', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-'));
+  const dir = tempDir('lint');
   try {
     const src = await readFile(INSECURE, 'utf8');
     const withSkips = src
@@ -257,7 +257,7 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
     /^ {2}test\/fixtures\/insecure\/insecure\.yaml: WideOpenSecurityGroup Properties\.SecurityGroupIngress\[0\]\.CidrIp: admits `0\.0\.0\.0\/0` .* \[no-open-ingress\]$/m,
   );
 
-  const empty = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-empty-'));
+  const empty = tempDir('lint-empty');
   try {
     assert.equal((await run(empty)).code, 2);
   } finally {
@@ -280,8 +280,8 @@ test('make lint on output/: all four gates pass with zero findings, every except
 });
 
 test('each gate remembers each template: an unchanged tree is answered from earlier runs, an edited template alone is linted again, with the same verdicts as a full run', async () => {
-  const cache = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-cache-'));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-tree-'));
+  const cache = tempDir('lint-cache');
+  const dir = tempDir('lint-tree');
   process.env.BERTH_LINT_CACHE_DIR = cache;
   try {
     const clean = await readFile(CLEAN, 'utf8');
@@ -317,7 +317,7 @@ test('each gate remembers each template: an unchanged tree is answered from earl
 
 test('cfn-lint\'s key for a root includes the nested templates it reads: editing a child re-lints its parent', async () => {
   const { templateKeys } = await import('../scripts/lint/cache.ts');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-keys-'));
+  const dir = tempDir('lint-keys');
   try {
     const parent = path.join(dir, 'parent.yaml');
     const child = path.join(dir, 'child.yaml');
