@@ -47,8 +47,14 @@ dist/berth.cjs: $(STAMPS)/npm tsconfig.json tsconfig.build.json scripts/bundle.t
 build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one, OUT_DIR=dir elsewhere)
 	@$(BERTH) build $(ENV_FLAGS) --out $(OUT_DIR)
 
-check: dist/berth.cjs ## Fail if the committed output/ is stale
+# The CI gate for a team's own estate (docs/testing.md): it checks properties that hold for any
+# estate, never the example's content, so it stays green when you replace the example services and
+# environments with yours. berth's own suite is `make test`.
+ESTATE_TESTS := test/output.test.ts
+check: install dist/berth.cjs ## The CI gate for your estate: output/ current (and type-checked), the four lint gates clean, the estate's property tests
 	@$(BERTH) build --check
+	@$(TSX) scripts/lint/main.ts output $(ARGS)
+	@$(TSX) scripts/test-run.ts $(ESTATE_TESTS)
 
 diff: dist/berth.cjs ## Show what a fresh build changes against output/, resource by resource (ENV=dev for one)
 	@$(BERTH) diff $(ENV_FLAGS)

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCheckov } from '../scripts/lint/checkov.ts';
-import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
+import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
 import { runPolicy } from '../scripts/lint/policy.ts';
@@ -188,6 +188,46 @@ test('control-tower: an allow-list entry without a reason is an error', async ()
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0] ?? '', /reason/);
   assert.match(formatSummaryLine(r), /^\[fail\] control-tower: .*\(1 error\)$/);
+});
+
+test('control-tower: a rule a resource suppresses in Metadata.guard is skipped with its reason; one without a reason, one that excuses nothing and an unknown rule fail', async () => {
+  // cfn-guard 3.1.1 evaluates the Control Tower rules whatever the Metadata says (the rules do not
+  // filter on SuppressedRules): the gate does the suppressing, so it can insist on the reason.
+  const listener = (id: string, action: string, guard?: unknown) => `  ${id}:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+${guard ? `    Metadata:\n      guard: ${JSON.stringify(guard)}\n` : ''}    Properties:
+      LoadBalancerArn: arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/x/1
+      Port: 80
+      Protocol: HTTP
+      DefaultActions:
+        - ${action}
+`;
+  const FIXED = 'Type: fixed-response\n          FixedResponseConfig: { StatusCode: "404" }';
+  const REDIRECT = 'Type: redirect\n          RedirectConfig: { Protocol: HTTPS, Port: "443", StatusCode: HTTP_301 }';
+  const RULE = 'alb_http_to_https_redirection_check';
+  const dir = tempDir('lint-suppressed');
+  const file = path.join(dir, 'listeners.yaml');
+  await writeFile(file, `Resources:\n${[
+    listener('Justified', FIXED, { SuppressedRules: [RULE], Reasons: { [RULE]: 'CT.ELASTICLOADBALANCING.PR.1: plain HTTP by choice (x.json: allowPlainHttp).' } }),
+    listener('Unjustified', FIXED, { SuppressedRules: [RULE] }),
+    listener('Needless', REDIRECT, { SuppressedRules: [RULE], Reasons: { [RULE]: 'not needed' } }),
+    listener('Misnamed', REDIRECT, { SuppressedRules: ['no_such_rule'], Reasons: { no_such_rule: 'x' } }),
+    listener('Unexcused', FIXED),
+  ].join('')}`);
+  const r = await runControlTower([file], { allowlist: [] });
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.skips.map((x) => [x.resource, x.rule, x.message]), [['Justified', 'CT.ELASTICLOADBALANCING.PR.1', 'suppressed in Metadata: CT.ELASTICLOADBALANCING.PR.1: plain HTTP by choice (x.json: allowPlainHttp).']]);
+  const rel = relToRepo(file);
+  assert.deepEqual(
+    r.failures.filter((x) => x.rule !== 'CT.ELASTICLOADBALANCING.PR.1' || x.resource !== 'Unexcused').map((x) => [x.file, x.resource, x.rule, x.message]).sort(),
+    [
+      [rel, 'Misnamed', 'no_such_rule', `Metadata.guard suppresses no_such_rule, which is no Control Tower rule: use a rule name from ${path.relative(REPO_ROOT, path.join(REPO_ROOT, 'node_modules/@cdklabs/cdk-validator-cfnguard/rules/control-tower/cfn-guard'))}.`],
+      [rel, 'Needless', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE}, but the control passes here: remove the suppression.`],
+      [rel, 'Unjustified', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE} without a reason: add Metadata.guard.Reasons.${RULE}, saying which setting justifies it.`],
+    ],
+  );
+  assert.ok(failed(r).has('Unexcused CT.ELASTICLOADBALANCING.PR.1'), 'a resource without the suppression still fails');
+  assert.equal(r.ok, false);
 });
 
 test('control-tower: the checked-in allow-list is valid', async () => {
