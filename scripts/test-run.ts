@@ -17,16 +17,19 @@ import { pathToFileURL } from 'node:url';
 const ROOT = resolve(import.meta.dirname, '..');
 
 /**
- * tsx's transpile cache, `<tmpdir>/tsx-<uid>`: linked into the run's folder to the usual one, so
- * the tests start warm and the cache outlives the run, as it does outside `make test`.
+ * The caches tools keep in the temporary folder on purpose, across runs: tsx's transpile cache
+ * (`tsx-<uid>`) and the grammar cache of lark, checkov's parser (`.lark_cache_*.tmp`). Those in
+ * the usual folder are linked into the run's folder, so the tests start warm and the caches
+ * outlive the run as they do outside `make test`; they are not leftovers.
  */
 const TSX_CACHE = `tsx-${userInfo().uid}`;
+const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/.test(name);
 
 const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /** The entries a finished run left in its temporary folder, as `<name>` or `<name>/ (n entries)`. */
 export function leftovers(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== TSX_CACHE).map((e) => (e.isDirectory() ? `${e.name}/ (${entries(readdirSync(join(dir, e.name)).length)})` : e.name)).sort();
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => !isCache(e.name)).map((e) => (e.isDirectory() ? `${e.name}/ (${entries(readdirSync(join(dir, e.name)).length)})` : e.name)).sort();
 }
 
 function main(files: readonly string[]): number {
@@ -36,7 +39,7 @@ function main(files: readonly string[]): number {
   }
   const tmp = mkdtempSync(join(tmpdir(), 'berth-test-run-'));
   mkdirSync(join(tmpdir(), TSX_CACHE), { recursive: true });
-  symlinkSync(join(tmpdir(), TSX_CACHE), join(tmp, TSX_CACHE));
+  for (const name of readdirSync(tmpdir())) if (isCache(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
   try {
     const r = spawnSync(
       process.execPath,
