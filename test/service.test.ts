@@ -20,8 +20,8 @@ import { loadSettings, type ResolvedSettings } from '../templates/settings/setti
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Doc = { Description: string; Parameters: Record<string, Record<string, unknown>>; Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> };
 
-const dev = loadSettings('templates/environments/dev.json');
-const prod = loadSettings('templates/environments/prod.json');
+const dev = loadSettings('test/fixtures/settings/dev.json');
+const prod = loadSettings('test/fixtures/settings/prod.json');
 
 function build(def: ServiceDefinition, settings: ResolvedSettings = prod, listenerRulePriority?: number): Doc {
   return toPlain(synthesize(service, { settings, service: def, listenerRulePriority }).toJSON()) as Doc;
