@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, tempDir } from './_helpers.ts';
+import { installFixtureEstate, ROOT, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 import { covers } from '../scripts/preflight.ts';
@@ -29,7 +29,9 @@ before(async () => {
   moto = await startMoto();
   cli = new AwsCli(awsEnv(moto.endpoint, REGION, { AWS_DEFAULT_REGION: REGION }));
   sandbox = tempDir('preflight-test');
-  for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(sandbox, d), { recursive: true });
+  for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(sandbox, d), { recursive: true });
+  installFixtureEstate(sandbox);
+  mkdirSync(join(sandbox, 'output/dev'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(sandbox, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(sandbox, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(sandbox, '.venv'));

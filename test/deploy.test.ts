@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
-import { ROOT, tempDir } from './_helpers.ts';
+import { fixtureEstateOutput, installFixtureEstate, ROOT, sandbox as fixtureSandbox, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv as motoEnv } from './_moto-aws.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
@@ -42,13 +42,14 @@ let sandbox = '';
 // moto, the sandbox, and running things
 
 /**
- * A copy of what deploy.sh needs, installs linked. The example estate's images are in the example
+ * A copy of what deploy.sh needs, installs linked, with the fixture estate. Its images are in the example
  * account 123456789012, which the preflight refuses: here they point at moto's account instead,
  * and the copy is rebuilt, so its output/ is what `make build` makes of that estate.
  */
 function prepareBase(): string {
   const dir = tempDir('deploy-base');
-  for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  installFixtureEstate(dir);
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
@@ -261,9 +262,10 @@ test('prod with its example domain and zone is refused, one line each, and no st
   ]);
   assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-prod'), /Stack with id berth-prod does not exist/);
   assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
-  // The images are example values too: the repository's own prod (not this sandbox's, whose
-  // images are in moto's account) is refused for each, before credentials are asked for.
-  const real = spawnSync('bash', [join(ROOT, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: ROOT, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
+  // The images are example values too: the fixture estate's prod as it is (not this sandbox's,
+  // whose images are in moto's account) is refused for each, before credentials are asked for.
+  const example = fixtureSandbox({ make: true });
+  const real = spawnSync('bash', [join(example, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: example, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
   assert.equal(real.status, 1, real.stderr);
   // The listener rule matches the environment's (example) domain as well.
   const [rule, ...images] = real.stderr.trimEnd().split('\n');
@@ -274,7 +276,9 @@ test('prod with its example domain and zone is refused, one line each, and no st
 
 test('without the AWS CLI it says so and how to install it', () => {
   const dir = tempDir('no-aws');
-  for (const d of ['scripts', 'output', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  for (const d of ['scripts', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  installFixtureEstate(dir);
+  cpSync(fixtureEstateOutput(), join(dir, 'output'), { recursive: true });
   // No .venv, and a PATH with node and the basic tools only.
   const bin = join(dir, 'bin');
   mkdirSync(bin);

@@ -11,7 +11,6 @@ import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../t
 import { assignPriorities, checkServices, priorityOf, probeOf } from '../templates/stacks/service/routing.ts';
 import { service, serviceParameterNames } from '../templates/stacks/service.ts';
 import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/stacks/service/definition.ts';
-import { services } from '../templates/services/index.ts';
 import { report } from './fixtures/services/report.ts';
 import { web } from './fixtures/services/web.ts';
 import { worker } from './fixtures/services/worker.ts';
@@ -854,9 +853,10 @@ test('run-task command on Fargate: the spot split and platform LATEST', () => {
   });
 });
 
-// --- the estate's services -----------------------------------------------------------------------
+// --- the fixture services --------------------------------------------------------------------------
 
-test('the example estate: web, worker and report, each under the console\'s template size limit in both environments', () => {
+test('the fixture services: web, worker and report, each under the console\'s template size limit in both environments', () => {
+  const services = [web, worker, report];
   assert.deepEqual(services.map((s) => [s.name, s.capacity.type, s.role.kind]), [
     ['web', 'ec2', 'web'],
     ['worker', 'fargate', 'queueWorker'],

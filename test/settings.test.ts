@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
 import { carveSubnets, loadSettings } from '../templates/settings/settings.ts';
 import { parseCidr } from '../src/settings/cidr.ts';
+import { estate } from '../templates/estate.ts';
 import { berth, ROOT, sandbox, tempDir } from './_helpers.ts';
 
 /** A fixture copy of an environment file (test/fixtures/settings/dev.json), so the user's own settings can change freely. */
@@ -33,7 +34,7 @@ function fails(mutate: (s: Record<string, any>) => void, expected: RegExp, name?
 }
 
 test('every environment file is valid and names itself', () => {
-  for (const env of ['dev', 'prod']) {
+  for (const env of estate.environments) {
     const s = loadSettings(join(ROOT, 'templates/environments', `${env}.json`));
     assert.equal(s.name, env);
   }
