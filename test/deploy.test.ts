@@ -574,7 +574,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];
   assert.equal(tg.HealthCheckIntervalSeconds, 12);
   assert.deepEqual(tg.Matcher, { HttpCode: '200' });
-  assert.equal(tg.HealthCheckPath, '/');
+  assert.equal(tg.HealthCheckPath, '/health'); // the fixture web service's path (test/fixtures/services/web.ts)
   assert.equal(tg.TargetType, 'ip');
   assert.equal(tg.Port, 8080);
   assert.equal(tg.VpcId, vpcId);
