@@ -202,6 +202,7 @@ async function run(): Promise<number> {
   // 4. The editor: a smoke run (BENCH_RUNS=1) types fewer keystrokes and checks once.
   const typed = SMOKE ? { seconds: [NaN] } : await keystrokes(KEYSTROKE_FILE, { smoke: RUNS === 1 });
   const checks = SMOKE ? [NaN] : typecheck(RUNS, { warmUp: WARM_UP });
+  const checksEdited = SMOKE ? [NaN] : typecheck(RUNS, { warmUp: WARM_UP, edit: KEYSTROKE_FILE });
   const s2 = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(2)} s`);
 
   const head = ['case', 'berth', 'berth peak', 'AWS CDK', 'CDK peak', 'time berth / CDK', 'memory berth / CDK'];
@@ -225,7 +226,8 @@ async function run(): Promise<number> {
   console.log('');
   console.log(table(['editor', 'median', 'max', 'runs'], [
     [`keystroke in \`${relative(ROOT, KEYSTROKE_FILE)}\` (tsserver, to its semantic diagnostics)`, s2(medianOf(typed.seconds)), s2(Math.max(...typed.seconds)), SMOKE ? '0' : String(typed.seconds.length)],
-    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''}`, s2(medianOf(checks)), s2(Math.max(...checks)), SMOKE ? '0' : String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, nothing changed)`, s2(medianOf(checks)), s2(Math.max(...checks)), SMOKE ? '0' : String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, \`${relative(ROOT, KEYSTROKE_FILE)}\` edited)`, s2(medianOf(checksEdited)), s2(Math.max(...checksEdited)), SMOKE ? '0' : String(checksEdited.length)],
   ]));
   console.log('');
   console.log(
@@ -245,7 +247,7 @@ async function run(): Promise<number> {
     [scaling[2]!.berth.seconds < 3 * scaling[0]!.berth.seconds, `50 services in under 3x the time of 1: ${ratio(scaling[2]!.berth.seconds, scaling[0]!.berth.seconds)}x`],
     [lint.seconds <= 1.2 * cfnLint.seconds, `make lint (no cache) within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
     [medianOf(typed.seconds) < 0.4, `a keystroke in ${relative(ROOT, KEYSTROKE_FILE)} under 0.4 s in the editor: ${medianOf(typed.seconds).toFixed(2)} s (median)`],
-    [medianOf(checks) < 5, `tsc --noEmit of the project under 5 s warm: ${medianOf(checks).toFixed(2)} s`],
+    [medianOf(checksEdited) < 5, `tsc --noEmit of the project under 5 s warm (incremental, after an edit of ${relative(ROOT, KEYSTROKE_FILE)}; ${medianOf(checks).toFixed(2)} s with nothing changed): ${medianOf(checksEdited).toFixed(2)} s`],
   ];
   console.log('');
   for (const [ok, text] of targets) console.log(`[${skipped(text) ? 'skipped' : ok ? 'met' : 'missed'}] ${text}`);

@@ -22,6 +22,8 @@ test('scripts/bench.ts with BENCH_SMOKE=1 runs berth\'s side without the CDK and
   assert.ok(lines.includes('| lint | wall | peak | make lint / cfn-lint |'), r.stdout);
   assert.ok(lines.includes('| editor | median | max | runs |'), r.stdout);
   assert.ok(lines.includes('| not run | - | - |'), r.stdout);
+  assert.ok(lines.includes('| `tsc --noEmit -p .` (incremental, nothing changed) | - | - | 0 |'), r.stdout);
+  assert.ok(lines.includes('| `tsc --noEmit -p .` (incremental, `templates/stacks/root.ts` edited) | - | - | 0 |'), r.stdout);
   assert.match(r.stdout, /^machine: \d+ cores \(.+\), Node v\d+/m);
   assert.match(r.stdout, /^CDK app closeness: not measured \(BENCH_SMOKE=1 runs no CDK\)\.$/m);
   const targets = lines.filter((l) => /^\[(met|missed|skipped)\] /.test(l));
