@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCheckov } from '../scripts/lint/checkov.ts';
 import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
-import { runControlTower } from '../scripts/lint/control-tower.ts';
+import { guardPaths, runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
 import { runPolicy } from '../scripts/lint/policy.ts';
 import { tempDir } from './_helpers.ts';
@@ -221,7 +221,7 @@ ${guard ? `    Metadata:\n      guard: ${JSON.stringify(guard)}\n` : ''}    Prop
   assert.deepEqual(
     r.failures.filter((x) => x.rule !== 'CT.ELASTICLOADBALANCING.PR.1' || x.resource !== 'Unexcused').map((x) => [x.file, x.resource, x.rule, x.message]).sort(),
     [
-      [rel, 'Misnamed', 'no_such_rule', `Metadata.guard suppresses no_such_rule, which is no Control Tower rule: use a rule name from ${path.relative(REPO_ROOT, path.join(REPO_ROOT, 'node_modules/@cdklabs/cdk-validator-cfnguard/rules/control-tower/cfn-guard'))}.`],
+      [rel, 'Misnamed', 'no_such_rule', `Metadata.guard suppresses no_such_rule, which is no Control Tower rule: use a rule name from ${relToRepo(guardPaths().rulesDir)}.`],
       [rel, 'Needless', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE}, but the control passes here: remove the suppression.`],
       [rel, 'Unjustified', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE} without a reason: add Metadata.guard.Reasons.${RULE}, saying which setting justifies it.`],
     ],
