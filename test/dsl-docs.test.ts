@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as dsl from '../src/dsl/index.ts';
 import { toYaml } from '../src/emit/yaml.ts';
-import { ROOT, run } from './_helpers.ts';
+import { ROOT, run, tempDir } from './_helpers.ts';
 
 const DOC = readFileSync(join(ROOT, 'docs/dsl.md'), 'utf8');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -35,7 +34,7 @@ test('every TypeScript block of docs/dsl.md and the README\'s DSL example compil
   // The blocks import as a file in docs/ would ('../src/...'), the README's as one at the root.
   const snippets = [...blocks(DOC, 'ts').map((b) => b.replaceAll("from '../", `from '${ROOT}/`)), ...blocks(readme, 'ts').map((b) => b.replaceAll("from './", `from '${ROOT}/`))];
   assert.ok(snippets.length >= 13, `${snippets.length} blocks`);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-doc-'));
+  const dir = tempDir('doc');
   try {
     const files = snippets.map((code, i) => {
       const file = join(dir, `block${i + 1}.ts`);
@@ -61,7 +60,7 @@ test('the located build error docs/dsl.md shows is what berth prints', () => {
   assert.ok(sample, 'the sample is in docs/dsl.md');
   const [command, ...expected] = sample.trimEnd().split('\n');
   const argv = command!.replace(/^\$ BERTH_FIXTURE_VARIANT=broken /, '').split(' ');
-  const out = mkdtempSync(join(tmpdir(), 'berth-doc-out-'));
+  const out = tempDir('doc-out');
   try {
     const r = run(ROOT, [process.execPath, ...argv.slice(1), '--out', out], { BERTH_FIXTURE_VARIANT: 'broken' });
     assert.equal(r.status, 1);
