@@ -144,7 +144,8 @@ function commands(markdown: string): string[] {
     }
   }
   for (const m of prose(markdown).matchAll(/`([^`\n]+)`/g)) found.push(m[1]!);
-  return found.map((c) => c.trim()).filter((c) => /^(make [a-z]|scripts\/deploy\.sh|node dist\/berth\.cjs |node --import tsx src\/cli\/main\.ts |berth [a-z-]|npx berth)/.test(c));
+  // A leading `NAME=value` sets the environment of the command that follows.
+  return found.map((c) => c.trim().replace(/^(?:[A-Z_]+=\S* )+/, '')).filter((c) => /^(make [a-z]|scripts\/deploy\.sh|node dist\/berth\.cjs |node --import tsx src\/cli\/main\.ts |berth [a-z-]|npx berth)/.test(c));
 }
 
 /** What is wrong with a `scripts/deploy.sh` argument list, if anything. */
@@ -281,4 +282,12 @@ test('docs/lint-gates.md lists every suppression there is (template Metadata and
   const stale = rows.flatMap((r) => r.rules.filter((rule) => !real.some((s) => s.gate === r.gate && s.rule === rule)).map((rule) => `${r.gate} ${rule}`));
   assert.deepEqual(stale, [], 'rows for suppressions that no longer exist');
   assert.ok(rows.length >= 10);
+});
+
+test('the settings change docs/environments.md shows is dev.json with the one edit the diff sample makes', () => {
+  const block = /```json\n("network": [^\n]+)\n```/.exec(TEXT.get('docs/environments.md')!);
+  assert.ok(block, 'docs/environments.md shows the network change');
+  const dev = JSON.parse(readFileSync(join(ROOT, 'templates/environments/dev.json'), 'utf8'));
+  assert.deepEqual(JSON.parse(`{${block[1]}}`).network, { ...dev.network, natGateways: 'onePerAz' });
+  assert.notEqual(dev.network.natGateways, 'onePerAz', 'the example is a change');
 });
