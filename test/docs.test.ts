@@ -165,13 +165,19 @@ function checkDeploy(args: readonly string[], defaultTemplate = 'root'): string[
   if (template !== 'root' && !placeholder(template) && !envs.some((e) => existsSync(join(ROOT, 'output', e, `${template}.yaml`)))) problems.push(`no template ${template}.yaml in output/${env}/`);
   for (let i = 1; i < args.length; i++) {
     if (args[i] !== '--param' || !args[i + 1]) continue;
-    const key = args[i + 1]!.split('=')[0]!;
+    const [key, value] = args[i + 1]!.split(/=(.*)/s) as [string, string];
     if (placeholder(key) || placeholder(template)) continue;
-    const has = envs.some((e) => {
+    // The parameter in the templates of the environments the command may mean.
+    const declared = envs.flatMap((e) => {
       const file = join(ROOT, 'output', e, `${template}.yaml`);
-      return existsSync(file) && key in ((parseTemplate(readFileSync(file, 'utf8'), file).Parameters ?? {}) as object);
+      const p = existsSync(file) ? ((parseTemplate(readFileSync(file, 'utf8'), file).Parameters ?? {}) as Record<string, Record<string, unknown>>)[key] : undefined;
+      return p ? [p] : [];
     });
-    if (!has) problems.push(`${template}.yaml has no parameter ${key}`);
+    if (!declared.length) problems.push(`${template}.yaml has no parameter ${key}`);
+    // A value the reader need not fill in must satisfy the parameter's own constraints.
+    else if (!/[<>$]/.test(value) && !declared.some((p) => (p.AllowedPattern === undefined || new RegExp(String(p.AllowedPattern)).test(value)) && (!Array.isArray(p.AllowedValues) || p.AllowedValues.includes(value)) && (p.MinValue === undefined || Number(value) >= Number(p.MinValue)) && (p.MaxValue === undefined || Number(value) <= Number(p.MaxValue)))) {
+      problems.push(`${key}=${value} breaks ${template}.yaml's constraints on ${key}`);
+    }
   }
   return problems;
 }
@@ -242,6 +248,8 @@ test('the command check catches what the docs once got wrong', () => {
   assert.deepEqual(check('node dist/berth.cjs diff --env dev --stack berth-dev'), ['berth diff has no option --stack']);
   assert.deepEqual(check('make publish ENV=prod ARGS="--param Principal9Arn=x"'), ['service-catalog.yaml has no parameter Principal9Arn']);
   assert.deepEqual(check('scripts/deploy.sh <env> --template service-web --param MaxCount=12 --preview'), []);
+  assert.deepEqual(check('scripts/deploy.sh prod --template service-web --param ImageUri=nginx:latest'), ["ImageUri=nginx:latest breaks service-web.yaml's constraints on ImageUri"]);
+  assert.deepEqual(check('scripts/deploy.sh dev --template cluster --param MaxSize=0'), ["MaxSize=0 breaks cluster.yaml's constraints on MaxSize"]);
 });
 
 // ---- Sample outputs ---------------------------------------------------------------------------
