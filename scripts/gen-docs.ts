@@ -58,9 +58,14 @@ function editJson(file: string, edit: (value: any) => void): void {
 export const RECIPES: Readonly<Record<string, () => string>> = {
   // What `make build ENV=dev` prints on the committed tree (the summary table on stdout).
   'make build ENV=dev': () => withCopy((dir) => berth(dir, ['build', '--env', 'dev'], 0)),
-  // What `make diff ENV=dev` prints after dev.json moves to one NAT gateway per AZ.
+  // What `make diff ENV=dev` prints after dev.json moves to one NAT gateway per AZ. The copy is
+  // a git repository with output/ committed, as a clone is: the diff may compare with either.
   'make diff ENV=dev': () =>
     withCopy((dir) => {
+      for (const args of [['init', '-q'], ['add', 'output'], ['-c', 'user.name=berth docs', '-c', 'user.email=docs@berth.invalid', 'commit', '-q', '-m', 'output']]) {
+        const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+      }
       editJson(join(dir, 'templates/environments/dev.json'), (s) => {
         s.network.natGateways = 'onePerAz';
       });
