@@ -33,7 +33,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS=
 
 publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
 	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
+
+docs: $(STAMPS)/npm ## Regenerate the sample outputs in README.md and docs/ from real runs (scripts/gen-docs.ts)
+	@$(TSX) scripts/gen-docs.ts
 
 types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.d.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts
