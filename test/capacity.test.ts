@@ -72,7 +72,7 @@ test('one task per instance: a deploy\'s peak must fit maxSize instances, both r
   fails(
     () => checkDensity(at(9), [oneEach({})]),
     'test/fixtures/services/web.ts: capacity.placement',
-    /^places at most one task per instance \(distinctInstance\), and a deploy of `web` runs 10 tasks at its peak \(its canary deployment runs both revisions in full\), more than the 9 instances of templates\/environments\/prod\.json \(`cluster\.capacity\.maxSize`\): the deploy could never complete\. Raise `cluster\.capacity\.maxSize` to 10, lower the service's count, deploy it rolling, or choose another placement\.$/,
+    /^places at most one task per instance \(distinctInstance\), and a deploy of `web` runs 10 tasks at its peak \(its canary deployment runs both revisions in full\), more than the 9 instances of test\/fixtures\/settings\/prod\.json \(`cluster\.capacity\.maxSize`\): the deploy could never complete\. Raise `cluster\.capacity\.maxSize` to 10, lower the service's count, deploy it rolling, or choose another placement\.$/,
   );
   // Rolling at 120 %: 6 tasks.
   checkDensity(at(6), [oneEach({ deployment: { strategy: 'rolling' }, maximumPercent: 120 })]);
