@@ -18,6 +18,25 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   is then ROLLBACK_COMPLETE, without outputs; `delete-stack` keeps RetainExceptOnCreate resources.
 - Resource types moto does not implement are skipped when a stack is created but listed as None
   among its resources, so `describe-stack-resource` of any later resource answers HTTP 500.
+- moto's AWS::ElasticLoadBalancingV2::TargetGroup answers no `Fn::GetAtt` at all (AttributeError,
+  HTTP 500); CloudFormation documents TargetGroupFullName (`targetgroup/<name>/<id>`, the end of
+  its ARN), TargetGroupName and LoadBalancerArns
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-targetgroup.html#aws-resource-elasticloadbalancingv2-targetgroup-return-values).
+- moto's AWS::ElasticLoadBalancingV2::LoadBalancer lists `LoadBalancerFullName` among its
+  attributes but does not implement it (the template's unresolved `Fn::GetAtt` ends up as the
+  value); CloudFormation documents it as `app/<name>/<id>`, the end of the ARN
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-loadbalancer.html#aws-resource-elasticloadbalancingv2-loadbalancer-return-values).
+- moto implements CloudWatch's alarms and SNS subscriptions and topic policies, but not the
+  CloudFormation types AWS::CloudWatch::Alarm, AWS::SNS::Subscription and AWS::SNS::TopicPolicy:
+  it skips them. The models below create them through moto's own backends, as its PutMetricAlarm,
+  Subscribe and SetTopicAttributes handlers do, so a deployed stack's alarms, subscriptions and
+  topic policy can be read back (`describe-alarms` shows the alarm as moto's API would have stored
+  it). They add no checks moto's API lacks.
+- An update that keeps a list parameter's previous value (`UsePreviousValue`) hands moto the
+  stored list, which it splits again (AttributeError, HTTP 500); it is joined back first.
+- The AWS CLI's own botocore (awscli 1.46 vendors one) speaks CloudWatch's JSON protocol, which
+  the older botocore moto loads does not list for CloudWatch, so moto answers HTTP 500; moto's
+  CloudWatch parses and serializes JSON already, so the protocol check admits it.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -93,6 +112,228 @@ _stack_resources = cfn_models.Stack.stack_resources
 # Scaling) but still lists them as None, so describe-stack-resource of any resource after one of
 # them fails with HTTP 500. Skip them, as moto skips creating them.
 cfn_models.Stack.stack_resources = property(lambda self: (r for r in _stack_resources.fget(self) if r is not None))  # lazy, as moto creates resources on first read
+
+_load_parameters = cfn_parsing.ResourceMap.load_parameters
+
+
+def _load_parameters_previous_lists(self):  # type: ignore[no-untyped-def]
+    # A list parameter kept with UsePreviousValue arrives as the stack's stored value, already a
+    # list, which moto then splits again (AttributeError, HTTP 500): give it back as the text
+    # CloudFormation keeps. https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Parameter.html
+    self.input_parameters = {k: ",".join(v) if isinstance(v, list) else v for k, v in self.input_parameters.items()}
+    return _load_parameters(self)
+
+
+cfn_parsing.ResourceMap.load_parameters = _load_parameters_previous_lists  # type: ignore[method-assign]
+
+from moto.core import responses as core_responses  # noqa: E402
+
+_determine_request_protocol = core_responses.determine_request_protocol
+
+
+def _with_cloudwatch_json(service_model, content_type=None):  # type: ignore[no-untyped-def]
+    """CloudWatch's JSON protocol, which the AWS CLI's own botocore speaks (its model lists
+    smithy-rpc-v2-cbor, json and query), while the botocore moto loads lists only query and moto
+    refuses the request (HTTP 500). moto's CloudWatch parses and serializes JSON already."""
+    if service_model.service_name == "cloudwatch" and content_type and content_type.startswith("application/x-amz-json-1.0"):
+        return "json"
+    return _determine_request_protocol(service_model, content_type)
+
+
+core_responses.determine_request_protocol = _with_cloudwatch_json
+
+import json  # noqa: E402
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException  # noqa: E402
+from moto.elbv2 import models as elbv2  # noqa: E402
+
+_TARGET_GROUP_ATTRIBUTES = {
+    "TargetGroupFullName": lambda tg: tg.arn.split(":")[-1],
+    "TargetGroupName": lambda tg: tg.name,
+    "TargetGroupArn": lambda tg: tg.arn,
+    "LoadBalancerArns": lambda tg: list(tg.load_balancer_arns),
+}
+
+
+def _target_group_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+    if attribute_name in _TARGET_GROUP_ATTRIBUTES:
+        return _TARGET_GROUP_ATTRIBUTES[attribute_name](self)
+    raise UnformattedGetAttTemplateException()
+
+
+_load_balancer_attribute = elbv2.FakeLoadBalancer.get_cfn_attribute
+
+
+def _load_balancer_full_name(self, attribute_name):  # type: ignore[no-untyped-def]
+    # moto lists LoadBalancerFullName but does not implement it (the ARN's end, app/<name>/<id>).
+    if attribute_name == "LoadBalancerFullName":
+        return self.arn.split(":loadbalancer/", 1)[1]
+    return _load_balancer_attribute(self, attribute_name)
+
+
+elbv2.FakeLoadBalancer.get_cfn_attribute = _load_balancer_full_name  # type: ignore[method-assign]
+elbv2.FakeTargetGroup.has_cfn_attr = classmethod(lambda cls, attr: attr in _TARGET_GROUP_ATTRIBUTES)  # type: ignore[method-assign]
+elbv2.FakeTargetGroup.get_cfn_attribute = _target_group_attribute  # type: ignore[attr-defined]
+
+from moto.cloudwatch import exceptions as cw_exceptions, models as cw  # noqa: E402
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.sns import models as sns  # noqa: E402
+
+
+def _queries(metrics):  # type: ignore[no-untyped-def]
+    """CloudFormation's `Metrics` as moto's PutMetricAlarm handler builds them."""
+    out = []
+    for m in metrics or []:
+        stat = m.get("MetricStat") or {}
+        metric = stat.get("Metric") or {}
+        metric_stat = None
+        if metric.get("MetricName"):
+            dims = [cw.Dimension(name=d.get("Name"), value=d.get("Value")) for d in metric.get("Dimensions", [])]
+            metric_stat = cw.MetricStat(metric=cw.Metric(metric_name=metric["MetricName"], namespace=metric.get("Namespace"), dimensions=dims), period=stat.get("Period"), stat=stat.get("Stat"), unit=stat.get("Unit"))
+        out.append(cw.MetricDataQuery(query_id=m.get("Id"), label=m.get("Label"), period=m.get("Period"), return_data=m.get("ReturnData"), expression=m.get("Expression"), metric_stat=metric_stat))
+    return out or None
+
+
+class CfnAlarm(CloudFormationModel):
+    """AWS::CloudWatch::Alarm, created with moto's put_metric_alarm."""
+
+    __module__ = "moto.cloudwatch.berth"  # moto files every model under its service (moto.<service>.*)
+
+    def __init__(self, name, account_id, region_name):  # type: ignore[no-untyped-def]
+        self.name, self.account_id, self.region_name = name, account_id, region_name
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        return cw.make_arn_for_alarm(self.region_name, self.account_id, self.name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        name = p.get("AlarmName") or resource_name
+        # A dimension whose value is missing (a Ref to a resource moto skipped) fails as PutMetricAlarm would.
+        for i, d in enumerate(p.get("Dimensions", []), start=1):
+            if not d.get("Value"):
+                raise cw_exceptions.ValidationError(f"1 validation error detected: Value '' at 'dimensions.{i}.member.value' failed to satisfy constraint: Member must have length greater than or equal to 1")
+        number = lambda v: None if v is None else float(v)  # noqa: E731  (a parameter's value is a string)
+        whole = lambda v: None if v is None else int(v)  # noqa: E731
+        cw.cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            metric_data_queries=_queries(p.get("Metrics")),
+            comparison_operator=p.get("ComparisonOperator"),
+            evaluation_periods=whole(p.get("EvaluationPeriods")),
+            datapoints_to_alarm=whole(p.get("DatapointsToAlarm")),
+            period=whole(p.get("Period")),
+            threshold=number(p.get("Threshold")),
+            statistic=p.get("Statistic"),
+            extended_statistic=p.get("ExtendedStatistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            ok_actions=p.get("OKActions", []),
+            insufficient_data_actions=p.get("InsufficientDataActions", []),
+            unit=p.get("Unit"),
+            actions_enabled=str(p.get("ActionsEnabled", "true")).lower() == "true",
+            treat_missing_data=p.get("TreatMissingData"),
+        )
+        return cls(name, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        cw.cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+class CfnSubscription(CloudFormationModel):
+    """AWS::SNS::Subscription, created with moto's subscribe (an email endpoint stays pending confirmation)."""
+
+    __module__ = "moto.sns.berth"
+
+    def __init__(self, arn):  # type: ignore[no-untyped-def]
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return ""
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        subscription = sns.sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        return cls(subscription.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        sns.sns_backends[account_id][region_name].unsubscribe(resource_name)
+
+
+class CfnTopicPolicy(CloudFormationModel):
+    """AWS::SNS::TopicPolicy, set with moto's set_topic_attribute (its SetTopicAttributes)."""
+
+    __module__ = "moto.sns.berth"
+
+    def __init__(self, topics):  # type: ignore[no-untyped-def]
+        self.topics = topics
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return ",".join(self.topics)
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return ""
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        for topic in p["Topics"]:
+            sns.sns_backends[account_id][region_name].set_topic_attribute(topic, "policy", json.dumps(p["PolicyDocument"]))
+        return cls(p["Topics"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        pass
+
 
 from moto.server import main  # noqa: E402  (after the patches)
 

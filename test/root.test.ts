@@ -18,11 +18,37 @@ const services: readonly ServiceDefinition[] = [web, worker, report];
 const build = (settings: ResolvedSettings, list: readonly ServiceDefinition[] = services) => synthesize(root, { settings, services: list });
 const resources = (s: ResolvedSettings, list?: readonly ServiceDefinition[]) => (toPlain(build(s, list).toJSON()) as { Resources: Record<string, any> }).Resources;
 
-test('the root nests network, load balancer, cluster and one stack per service, each a sibling file', () => {
+test('the root nests operations, network, load balancer, cluster, one stack per service and the dashboard, each a sibling file, and owns the deploy guard', () => {
   const r = resources(prod);
-  assert.deepEqual(Object.keys(r), ['Network', 'LoadBalancer', 'Cluster', 'WebService', 'WorkerService', 'ReportService']);
-  assert.deepEqual(Object.values(r).map((x) => x.Properties.TemplateURL), ['network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'service-web.yaml', 'service-worker.yaml', 'service-report.yaml']);
-  assert.deepEqual(build(prod).children.map((c) => c.name), ['network', 'load-balancer', 'cluster', 'service-web', 'service-worker', 'service-report']);
+  assert.deepEqual(Object.keys(r), ['Operations', 'Network', 'LoadBalancer', 'Cluster', 'WebService', 'WorkerService', 'ReportService', 'Dashboard', 'DeployGuard']);
+  const nested = Object.values(r).filter((x) => x.Type === 'AWS::CloudFormation::Stack');
+  assert.deepEqual(nested.map((x) => x.Properties.TemplateURL), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'service-web.yaml', 'service-worker.yaml', 'service-report.yaml', 'dashboard.yaml']);
+  assert.deepEqual(build(prod).children.map((c) => c.name), ['operations', 'network', 'load-balancer', 'cluster', 'service-web', 'service-worker', 'service-report', 'dashboard']);
+});
+
+test('the alarm topic comes first: the load balancer and the cluster wait for the operations stack, the services for the cluster', () => {
+  const r = resources(prod);
+  assert.equal(r.LoadBalancer.DependsOn, 'Operations');
+  assert.equal(r.Cluster.DependsOn, 'Operations');
+  assert.deepEqual(r.WebService.Properties.Parameters.ClusterName, { 'Fn::GetAtt': ['Cluster', 'Outputs.ClusterNameParameter'] });
+});
+
+test('the dashboard gets every service\'s widgets from its stack, and the deploy guard every deployment alarm but the scheduled task\'s', () => {
+  const r = resources(prod);
+  assert.deepEqual(r.Dashboard.Properties.Parameters, {
+    EnvironmentName: { Ref: 'EnvironmentName' },
+    LoadBalancerFullName: { 'Fn::GetAtt': ['LoadBalancer', 'Outputs.LoadBalancerFullNameParameter'] },
+    ClusterName: { 'Fn::GetAtt': ['Cluster', 'Outputs.ClusterNameParameter'] },
+    CapacityProviderName: { 'Fn::GetAtt': ['Cluster', 'Outputs.CapacityProviderNameParameter'] },
+    WebWidgets: { 'Fn::GetAtt': ['WebService', 'Outputs.DashboardWidgets'] },
+    WorkerWidgets: { 'Fn::GetAtt': ['WorkerService', 'Outputs.DashboardWidgets'] },
+    ReportWidgets: { 'Fn::GetAtt': ['ReportService', 'Outputs.DashboardWidgets'] },
+  });
+  assert.deepEqual(r.DeployGuard.Properties.AlarmName, { 'Fn::Sub': '${EnvironmentName}-deploy-guard' });
+  assert.deepEqual(r.DeployGuard.Properties.AlarmRule, { 'Fn::Join': [' OR ', [{ 'Fn::GetAtt': ['WebService', 'Outputs.DeploymentAlarms'] }, { 'Fn::GetAtt': ['WorkerService', 'Outputs.DeploymentAlarms'] }]] });
+  // deploy.sh reads the triggers from the template's Metadata: the guard, and prod's monitoring time.
+  const metadata = (toPlain(build(prod).toJSON()) as { Metadata: Record<string, unknown> }).Metadata;
+  assert.deepEqual(metadata['berth:rollback-triggers'], { MonitoringTimeInMinutes: 10, Alarms: ['DeployGuard'] });
 });
 
 test('outputs are wired to parameters: network to load balancer and cluster, registry names to services', () => {
@@ -46,7 +72,7 @@ test('outputs are wired to parameters: network to load balancer and cluster, reg
 test('a sender is nested after the queue worker it sends to, and gets the queue\'s registry names under the root\'s EnvironmentName', () => {
   const sender = { ...web, sendsTo: [worker.queue] };
   const r = resources(prod, [sender, worker, report]);
-  assert.deepEqual(Object.keys(r).slice(3), ['WorkerService', 'WebService', 'ReportService']);
+  assert.deepEqual(Object.keys(r).slice(4, 7), ['WorkerService', 'WebService', 'ReportService']);
   assert.equal(r.WebService.DependsOn, 'WorkerService');
   const p = r.WebService.Properties.Parameters;
   assert.deepEqual([p.WorkerQueueUrl, p.WorkerQueueArn, p.WorkerQueueKeyArn], [

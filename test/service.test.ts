@@ -434,7 +434,8 @@ test('security group: workers and scheduled tasks admit nothing', () => {
 // --- ECS service -------------------------------------------------------------------------------
 
 test('web service on EC2: capacity provider, AZ-balanced spread, no public IP, load balancer, circuit breaker with rollback', () => {
-  const d = build(web);
+  // Rolling, as dev deploys it (prod's web services deploy canary: test/operations.test.ts).
+  const d = build({ ...web, deployment: { strategy: 'rolling' } });
   assert.deepEqual(d.Resources.Service, {
     Type: 'AWS::ECS::Service',
     DependsOn: 'ListenerRule',
@@ -449,7 +450,14 @@ test('web service on EC2: capacity provider, AZ-balanced spread, no public IP, l
       ],
       LoadBalancers: [{ ContainerName: 'web', ContainerPort: 8080, TargetGroupArn: { Ref: 'TargetGroup' } }],
       HealthCheckGracePeriodSeconds: 60,
-      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      DeploymentConfiguration: {
+        Strategy: 'ROLLING',
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+        // The deployment alarms: ECS rolls back when one goes off during the deployment.
+        Alarms: { AlarmNames: [{ Ref: 'TargetErrorRateAlarm' }, { Ref: 'UnhealthyTargetsAlarm' }], Enable: true, Rollback: true },
+      },
       EnableExecuteCommand: false,
       EnableECSManagedTags: true,
       PropagateTags: 'SERVICE',
@@ -499,8 +507,14 @@ test('Fargate spot shares: 0 % is FARGATE only, 100 % FARGATE_SPOT only, 50 % on
 });
 
 test('deployment percentages and the grace period come from the definition', () => {
-  const d = build({ ...web, minimumHealthyPercent: 50, maximumPercent: 150, role: { ...webRole, healthCheckGracePeriodSeconds: 120 } });
-  assert.deepEqual(props(d, 'Service').DeploymentConfiguration, { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 50, MaximumPercent: 150 });
+  const d = build({ ...web, minimumHealthyPercent: 50, maximumPercent: 150, deployment: { strategy: 'rolling' }, role: { ...webRole, healthCheckGracePeriodSeconds: 120 } });
+  assert.deepEqual(props(d, 'Service').DeploymentConfiguration, {
+    Strategy: 'ROLLING',
+    DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+    MinimumHealthyPercent: 50,
+    MaximumPercent: 150,
+    Alarms: { AlarmNames: [{ Ref: 'TargetErrorRateAlarm' }, { Ref: 'UnhealthyTargetsAlarm' }], Enable: true, Rollback: true },
+  });
   assert.equal(props(d, 'Service').HealthCheckGracePeriodSeconds, 120);
 });
 
@@ -546,7 +560,7 @@ test('listener rule: path conditions, forward to the target group, priority deri
 });
 
 test('fails when a route without hosts has 5 paths and the environment has a domain (6 condition values)', () =>
-  failsBuild(withRole(web, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
+  failsBuild(withRole({ ...web, deployment: { strategy: 'rolling' } }, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
 
 test('listener rule: with a domain, a route without hosts matches the environment\'s host name only', () => {
   assert.deepEqual(props(build(web), 'ListenerRule').Conditions, [
@@ -593,7 +607,8 @@ test('web scaling on memory', () => {
 });
 
 test('web scaling on requests per target: the resource label joins the load balancer and target group full names', () => {
-  const d = build(withRole(web, { ...webRole, scaling: { minCount: 2, maxCount: 6, target: { metric: 'requestsPerTarget', requests: 1000 } } }));
+  // Rolling: a traffic-shifting deployment refuses request-count scaling (test/operations.test.ts).
+  const d = build(withRole({ ...web, deployment: { strategy: 'rolling' } }, { ...webRole, scaling: { minCount: 2, maxCount: 6, target: { metric: 'requestsPerTarget', requests: 1000 } } }));
   assert.deepEqual(props(d, 'ScalingPolicy').TargetTrackingScalingPolicyConfiguration, {
     PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: { 'Fn::Sub': '${LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}' } },
     TargetValue: 1000,
@@ -739,7 +754,7 @@ test('only queue workers get queues', () => {
 
 test('scheduled task: an EventBridge Scheduler schedule runs one task on Fargate in the application subnets, no ECS service', () => {
   const d = build(report);
-  assert.deepEqual(Object.keys(d.Resources), ['LogKey', 'LogGroup', 'SecurityGroup', 'ExecutionRole', 'TaskRole', 'TaskDefinition', 'ScheduleRole', 'Schedule']);
+  assert.deepEqual(Object.keys(d.Resources), ['LogKey', 'LogGroup', 'SecurityGroup', 'ExecutionRole', 'TaskRole', 'TaskDefinition', 'ScheduleDeadLetterKey', 'ScheduleDeadLetterQueue', 'ScheduleRole', 'Schedule', 'FailedRunsAlarm', 'FailedTaskRule']);
   assert.deepEqual(props(d, 'Schedule'), {
     Description: 'Runs report: cron(0 3 * * ? *)',
     ScheduleExpression: 'cron(0 3 * * ? *)',
@@ -756,6 +771,9 @@ test('scheduled task: an EventBridge Scheduler schedule runs one task on Fargate
         PlatformVersion: 'LATEST',
         NetworkConfiguration: { AwsvpcConfiguration: AWSVPC },
       },
+      // A run Scheduler could not start goes to the stack's dead-letter queue after an hour of retries.
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ScheduleDeadLetterQueue', 'Arn'] } },
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600 },
     },
   });
 });
@@ -779,6 +797,9 @@ test('scheduled task: the scheduler role may run this task definition on this cl
               Resource: [{ 'Fn::GetAtt': ['ExecutionRole', 'Arn'] }, { 'Fn::GetAtt': ['TaskRole', 'Arn'] }],
               Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
             },
+            // And send the runs it could not start to the dead-letter queue, encrypted with its key.
+            { Sid: 'SendFailedRuns', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ScheduleDeadLetterQueue', 'Arn'] } },
+            { Sid: 'EncryptFailedRuns', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': ['ScheduleDeadLetterKey', 'Arn'] } },
           ],
         },
       },

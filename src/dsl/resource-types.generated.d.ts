@@ -2574,6 +2574,122 @@ export interface CloudWatchAlarmMetric {
 }
 
 /**
+ * The `AWS::CloudWatch::CompositeAlarm` type creates or updates a composite alarm. When you create a
+ * composite alarm, you specify a rule expression for the alarm that takes into account the alarm
+ * states of other alarms that you have created. The composite alarm goes into ALARM state only if all
+ * conditions of the rule are met.
+ * AWS::CloudWatch::CompositeAlarm
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html
+ */
+export interface CloudWatchCompositeAlarmProps {
+  /**
+   * Indicates whether actions should be executed during any changes to the alarm state of the composite
+   * alarm. The default is TRUE.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionsenabled
+   */
+  readonly ActionsEnabled?: Value<boolean>;
+  /**
+   * Actions will be suppressed if the suppressor alarm is in the `ALARM` state. `ActionsSuppressor` can
+   * be an AlarmName or an Amazon Resource Name (ARN) from an existing alarm.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressor
+   */
+  readonly ActionsSuppressor?: Value<string>;
+  /**
+   * The maximum time in seconds that the composite alarm waits after suppressor alarm goes out of the
+   * `ALARM` state. After this time, the composite alarm performs its actions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressorextensionperiod
+   */
+  readonly ActionsSuppressorExtensionPeriod?: Value<number>;
+  /**
+   * The maximum time in seconds that the composite alarm waits for the suppressor alarm to go into the
+   * `ALARM` state. After this time, the composite alarm performs its actions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressorwaitperiod
+   */
+  readonly ActionsSuppressorWaitPeriod?: Value<number>;
+  /**
+   * The actions to execute when this alarm transitions to the ALARM state from any other state. Each
+   * action is specified as an Amazon Resource Name (ARN). For more information about creating alarms and
+   * the actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmactions
+   */
+  readonly AlarmActions?: ListValue<Value<string>>;
+  /**
+   * The description for the composite alarm.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmdescription
+   */
+  readonly AlarmDescription?: Value<string>;
+  /**
+   * The name for the composite alarm. This name must be unique within your AWS account.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmname
+   */
+  readonly AlarmName?: Value<string>;
+  /**
+   * An expression that specifies which other alarms are to be evaluated to determine this composite
+   * alarm's state. For each alarm that you reference, you designate a function that specifies whether
+   * that alarm needs to be in ALARM state, OK state, or INSUFFICIENT_DATA state. You can use operators
+   * (AND, OR and NOT) to combine multiple functions in a single expression. You can use parenthesis to
+   * logically group the functions in your expression.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmrule
+   */
+  readonly AlarmRule: Value<string>;
+  /**
+   * The actions to execute when this alarm transitions to the INSUFFICIENT_DATA state from any other
+   * state. Each action is specified as an Amazon Resource Name (ARN). For more information about
+   * creating alarms and the actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-insufficientdataactions
+   */
+  readonly InsufficientDataActions?: ListValue<Value<string>>;
+  /**
+   * The actions to execute when this alarm transitions to the OK state from any other state. Each action
+   * is specified as an Amazon Resource Name (ARN). For more information about creating alarms and the
+   * actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-okactions
+   */
+  readonly OKActions?: ListValue<Value<string>>;
+  /**
+   * A list of key-value pairs to associate with the alarm. You can associate as many as 50 tags with an
+   * alarm. To be able to associate tags with the alarm when you create the alarm, you must have the
+   * `cloudwatch:TagResource` permission.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
+ * The `AWS::CloudWatch::Dashboard` resource specifies an Amazon CloudWatch dashboard. A dashboard is a
+ * customizable home page in the CloudWatch console that you can use to monitor your AWS resources in a
+ * single view.
+ * AWS::CloudWatch::Dashboard
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html
+ */
+export interface CloudWatchDashboardProps {
+  /**
+   * The detailed information about the dashboard in JSON format, including the widgets to include and
+   * their location on the dashboard. This parameter is required.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-dashboardbody
+   */
+  readonly DashboardBody: Value<string>;
+  /**
+   * The name of the dashboard. The name must be between 1 and 255 characters. If you do not specify a
+   * name, one will be generated automatically.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-dashboardname
+   */
+  readonly DashboardName?: Value<string>;
+  /**
+   * A list of key-value pairs to associate with the cloudwatch dashboard. You can associate up to 50
+   * tags with a dashboard
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
  * Specifies an Elastic IP (EIP) address and can, optionally, associate it with an Amazon EC2 instance.
  * AWS::EC2::EIP
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-eip.html
@@ -14586,6 +14702,94 @@ export interface ServiceCatalogTagOptionAssociationProps {
 }
 
 /**
+ * The `AWS::SNS::Subscription` resource subscribes an endpoint to an Amazon topic. For a subscription
+ * to be created, the owner of the endpoint must` confirm the subscription.
+ * AWS::SNS::Subscription
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html
+ */
+export interface SNSSubscriptionProps {
+  /**
+   * The delivery policy JSON assigned to the subscription. Enables the subscriber to define the message
+   * delivery retry strategy in the case of an HTTP/S endpoint subscribed to the topic. For more
+   * information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* and [Message delivery
+   * retries](https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html) in the *Amazon
+   * Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-deliverypolicy
+   */
+  readonly DeliveryPolicy?: Json | Value<string>;
+  /**
+   * The subscription's endpoint. The endpoint value depends on the protocol that you specify. For more
+   * information, see the `Endpoint` parameter of the
+   * `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+   * API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-endpoint
+   */
+  readonly Endpoint?: Value<string>;
+  /**
+   * The filter policy JSON assigned to the subscription. Enables the subscriber to filter out unwanted
+   * messages. For more information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* and [Message
+   * filtering](https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html) in the *Amazon
+   * Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-filterpolicy
+   */
+  readonly FilterPolicy?: Json | Value<string>;
+  /**
+   * This attribute lets you choose the filtering scope by using one of the following string value types:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-filterpolicyscope
+   */
+  readonly FilterPolicyScope?: Value<string>;
+  /**
+   * The subscription's protocol. For more information, see the `Protocol` parameter of the
+   * `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+   * API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-protocol
+   */
+  readonly Protocol: Value<string>;
+  /**
+   * When set to `true` , enables raw message delivery. Raw messages don't contain any JSON formatting
+   * and can be sent to Amazon SQS and HTTP/S endpoints. For more information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-rawmessagedelivery
+   */
+  readonly RawMessageDelivery?: Value<boolean>;
+  /**
+   * When specified, sends undeliverable messages to the specified Amazon SQS dead-letter queue. Messages
+   * that can't be delivered due to client errors (for example, when the subscribed endpoint is
+   * unreachable) or server errors (for example, when the service that powers the subscribed endpoint
+   * becomes unavailable) are held in the dead-letter queue for further analysis or reprocessing.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-redrivepolicy
+   */
+  readonly RedrivePolicy?: Json | Value<string>;
+  /**
+   * For cross-region subscriptions, the region in which the topic resides.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-region
+   */
+  readonly Region?: Value<string>;
+  /**
+   * Specifies whether Amazon resends the notification to the subscription when a message's attribute
+   * changes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-replaypolicy
+   */
+  readonly ReplayPolicy?: Json | Value<string>;
+  /**
+   * This property applies only to Amazon Data Firehose delivery stream subscriptions. Specify the ARN of
+   * the IAM role that has the following:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-subscriptionrolearn
+   */
+  readonly SubscriptionRoleArn?: Value<string>;
+  /**
+   * The ARN of the topic to subscribe to.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-topicarn
+   */
+  readonly TopicArn: Value<string>;
+}
+
+/**
  * The `AWS::SNS::Topic` resource creates a topic to which notifications can be published.
  * AWS::SNS::Topic
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html
@@ -14735,6 +14939,31 @@ export interface SNSTopicSubscription {
    * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sns-topic-subscription.html#cfn-sns-topic-subscription-protocol
    */
   readonly Protocol: Value<string>;
+}
+
+/**
+ * The `AWS::SNS::TopicPolicy` resource associates Amazon topics with a policy. For an example snippet,
+ * see [Declaring an Amazon
+ * policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sns-policy)
+ * in the *CloudFormation User Guide* .
+ * AWS::SNS::TopicPolicy
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html
+ */
+export interface SNSTopicPolicyProps {
+  /**
+   * A policy document that contains permissions to add to the specified SNS topics.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html#cfn-sns-topicpolicy-policydocument
+   */
+  readonly PolicyDocument: Json | Value<string>;
+  /**
+   * The Amazon Resource Names (ARN) of the topics to which you want to add the policy. You can use the
+   * `[Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)`
+   * function to specify an
+   * `[AWS::SNS::Topic](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html)`
+   * resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html#cfn-sns-topicpolicy-topics
+   */
+  readonly Topics: ListValue<Value<string>>;
 }
 
 /**
@@ -15005,6 +15234,21 @@ export interface ResourceTypes {
     readonly ref: "String";
     readonly attributes: {
       readonly "Arn": "String";
+    };
+  };
+  "AWS::CloudWatch::CompositeAlarm": {
+    readonly props: CloudWatchCompositeAlarmProps;
+    /** `Ref` returns AlarmName. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+    };
+  };
+  "AWS::CloudWatch::Dashboard": {
+    readonly props: CloudWatchDashboardProps;
+    /** `Ref` returns DashboardName. */
+    readonly ref: "String";
+    readonly attributes: {
     };
   };
   "AWS::EC2::EIP": {
@@ -15468,6 +15712,14 @@ export interface ResourceTypes {
     readonly attributes: {
     };
   };
+  "AWS::SNS::Subscription": {
+    readonly props: SNSSubscriptionProps;
+    /** `Ref` returns Arn. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+    };
+  };
   "AWS::SNS::Topic": {
     readonly props: SNSTopicProps;
     /** `Ref` returns TopicArn. */
@@ -15475,6 +15727,14 @@ export interface ResourceTypes {
     readonly attributes: {
       readonly "TopicArn": "String";
       readonly "TopicName": "String";
+    };
+  };
+  "AWS::SNS::TopicPolicy": {
+    readonly props: SNSTopicPolicyProps;
+    /** `Ref` returns Id. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Id": "String";
     };
   };
   "AWS::SQS::Queue": {

@@ -13,6 +13,7 @@ import { cidrProblem, contains, formatCidr, overlaps, parseCidr, reservedRange, 
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/index.ts';
 import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
+import { checkOperations, DEPLOYMENT_SCHEMA, OPERATIONS_SCHEMA, SERVICE_ALARMS_SCHEMA, type AlarmThresholds, type Deployment, type OperationsSettings } from './operations.ts';
 import { REGIONS } from './regions.generated.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
@@ -143,6 +144,14 @@ export interface ServiceOverrides {
    * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html @default false
    */
   readonly enableExecuteCommand?: boolean;
+  /**
+   * How this service deploys in this environment: over its definition's `deployment` and the
+   * environment's `operations.webDeployment`. Traffic-shifting strategies need a web service.
+   * @default - the definition's, else the environment's, else rolling
+   */
+  readonly deployment?: Deployment;
+  /** Alarm thresholds of this service in this environment, over its definition's `alarms` and `operations.alarms`. @default - those */
+  readonly alarms?: AlarmThresholds;
 }
 
 /**
@@ -210,6 +219,8 @@ export interface Settings {
   readonly logRetentionDays: RetentionDays;
   /** Per-service overrides, keyed by service name. @default {} */
   readonly services?: { readonly [name: string]: ServiceOverrides };
+  /** Alarms, who hears them, and how web services deploy (docs/operations.md). @default - see `OperationsSettings` */
+  readonly operations?: OperationsSettings;
   /** Accounts and Regions of a stack-set rollout. @default - none: the environment deploys as one stack */
   readonly targets?: TargetsSettings;
 }
@@ -452,9 +463,12 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
           minCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
           maxCount: { type: 'integer', nullable: true, minimum: 1, maximum: 5000, description: 'tasks, 1 to 5000 (the most an ECS service runs)' },
           image: { type: 'string', nullable: true, minLength: 1 },
+          deployment: { ...DEPLOYMENT_SCHEMA, nullable: true },
+          alarms: SERVICE_ALARMS_SCHEMA,
         },
       },
     },
+    operations: OPERATIONS_SCHEMA,
   },
 } as unknown as JSONSchemaType<Settings>;
 // The cast above is only for the `oneOf` branches, which ajv's JSONSchemaType cannot relate to
@@ -588,6 +602,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     }
   }
   if (cap.type === 'ec2') checkInstanceTypes(file, cap);
+  checkOperations((path) => at(file, path), s.operations);
   for (const [name, o] of Object.entries(s.services ?? {})) {
     if (o.minCount !== undefined && o.maxCount !== undefined && o.minCount > o.maxCount) {
       throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);

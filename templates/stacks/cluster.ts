@@ -12,6 +12,7 @@ import { at } from '../../src/settings/loader.ts';
 import { AWS, Base64, BerthError, contract, defineStack, Equals, GetAZs, If, Not, output, parameter, q, Select, sub, type Intrinsic, type NestArguments, type OutputsOf, type ParameterHandles, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { isArm64InstanceType } from '../settings/instance-types.ts';
 import { publish } from './shared/registry.ts';
+import { alarm, alarmTopicArn } from './shared/alarms.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { withGuardExemptions } from './shared/guard.ts';
@@ -425,5 +426,58 @@ EOF
     DefaultCapacityProviderStrategy: [{ CapacityProvider: capacityProvider.ref, Weight: 1 }],
   });
 
+  capacityAlarms(t, p, cap, ecsCluster, capacityProvider, group);
   return { capacityProvider, securityGroup };
+}
+
+/**
+ * The EC2 capacity's alarms. Managed scaling's CapacityProviderReservation is the capacity the
+ * tasks need as a percentage of what runs: held at or above 100 % (above it, with a 100 % target)
+ * for 15 minutes, the group cannot grow any further (at `maxSize`, or launches failing) and tasks
+ * wait for instances that do not come. And instances failing their EC2 status checks.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-auto-scaling.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/viewing_metrics_with_cloudwatch.html
+ */
+function capacityAlarms(
+  t: Template,
+  p: ParameterHandles<Ec2Parameters>,
+  cap: Ec2CapacitySettings,
+  ecsCluster: Resource<'AWS::ECS::Cluster'>,
+  capacityProvider: Resource<'AWS::ECS::CapacityProvider'>,
+  group: Resource<'AWS::AutoScaling::AutoScalingGroup'>,
+): void {
+  const env = p.EnvironmentName.ref;
+  const headroom = (cap.targetCapacityPercent ?? DEFAULT_TARGET_CAPACITY_PERCENT) < 100;
+  alarm(t, 'CapacityAlarm', {
+    name: sub`${env}-cluster-capacity-pinned`,
+    description: `The cluster's EC2 capacity has been ${headroom ? 'fully used (reservation at 100 %, above the managed scaling target)' : 'short (reservation above 100 %: tasks waiting for instances)'} for 15 minutes: managed scaling cannot add instances, because the Auto Scaling group is at its maximum or its launches fail. Look at the group's activity (aws autoscaling describe-scaling-activities) and raise cluster.capacity.maxSize, or add instance types.`,
+    watch: {
+      metric: {
+        namespace: 'AWS/ECS/ManagedScaling',
+        name: 'CapacityProviderReservation',
+        dimensions: [
+          { name: 'ClusterName', value: ecsCluster.ref },
+          { name: 'CapacityProviderName', value: capacityProvider.ref },
+        ],
+      },
+      stat: 'Minimum',
+    },
+    periodSeconds: 300,
+    evaluationPeriods: 3,
+    comparison: headroom ? 'GreaterThanOrEqualToThreshold' : 'GreaterThanThreshold',
+    threshold: 100,
+    missingData: { treat: 'notBreaching', because: 'managed scaling reports the reservation every minute while it runs; without it there is nothing to be short of.' },
+    topic: alarmTopicArn(env),
+  });
+  alarm(t, 'InstanceStatusAlarm', {
+    name: sub`${env}-cluster-instance-status`,
+    description: "A container instance fails its EC2 status checks for 2 minutes: the instance or its host is impaired, and its tasks may stop. The Auto Scaling group replaces it (EC2 health checks); look at the instance's status checks in the EC2 console and the group's activity.",
+    watch: { metric: { namespace: 'AWS/EC2', name: 'StatusCheckFailed', dimensions: [{ name: 'AutoScalingGroupName', value: group.ref }] }, stat: 'Maximum' },
+    periodSeconds: 60,
+    evaluationPeriods: 2,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    missingData: { treat: 'notBreaching', because: 'a group with no instance reports no status checks.' },
+    topic: alarmTopicArn(env),
+  });
 }

@@ -9,6 +9,9 @@ import { at } from '../../src/settings/loader.ts';
 import { AWS, BerthError, contract, defineStack, Equals, If, Join, Or, output, parameter, q, RETAIN, Select, sub, type Intrinsic, type OutputsOf, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { publish } from './shared/registry.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
+import { resolveThresholds } from '../settings/operations.ts';
+import { alarm, alarmTopicArn } from './shared/alarms.ts';
+import { loadBalancerMetric } from './shared/metrics.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { withGuardExemptions } from './shared/guard.ts';
 
@@ -264,6 +267,8 @@ export const loadBalancer = defineStack(loadBalancerContract, {
       }
     }
 
+    loadBalancerAlarm(t, s, p.EnvironmentName.ref, alb.getAtt('LoadBalancerFullName'));
+
     const scheme = https ? 'https' : 'http';
     // The estate registry (templates/stacks/shared/registry.ts): service stacks read these by SSM name.
     const listenerParameter = publish(t, 'ListenerArnParameter', p.EnvironmentName.ref, 'listener-arn', listener.ref, 'Listener services add their rules to.');
@@ -280,6 +285,33 @@ export const loadBalancer = defineStack(loadBalancerContract, {
     };
   },
 });
+
+/**
+ * The 5xx answers the load balancer gives itself: no healthy target to send a request to (503), a
+ * target that closed the connection or answered nonsense (502), a target too slow for the idle
+ * timeout (504). Per load balancer: these metrics have no target group dimension.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-5xx-issues
+ */
+function loadBalancerAlarm(t: Template, s: ResolvedSettings, env: Intrinsic<'String'>, fullName: Value<string>): void {
+  const { loadBalancerErrorRatePercent: percent } = resolveThresholds([{ at: (f) => at(s.file, `operations.alarms.${f}`), values: s.operations?.alarms }]);
+  alarm(t, 'LoadBalancerErrorRateAlarm', {
+    name: sub`${env}-load-balancer-5xx-rate`,
+    description: `The load balancer answers more than ${percent} % of requests with its own 5xx in 2 of 3 minutes: 503 when a route has no healthy target, 502 or 504 when targets fail or time out. Look at which service's targets are unhealthy (its unhealthy-targets alarm, aws elbv2 describe-target-health) and at the access logs, if on.`,
+    watch: {
+      expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / requests, 0)',
+      label: 'Load balancer 5xx (% of requests)',
+      inputs: { requests: { metric: loadBalancerMetric('RequestCount', fullName), stat: 'Sum' }, errors: { metric: loadBalancerMetric('HTTPCode_ELB_5XX_Count', fullName), stat: 'Sum' } },
+    },
+    periodSeconds: 60,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    comparison: 'GreaterThanThreshold',
+    threshold: percent,
+    missingData: { treat: 'notBreaching', because: 'the load balancer reports nothing while no requests arrive.' },
+    topic: alarmTopicArn(env),
+  });
+}
 
 /**
  * Who writes ALB access logs, per Region. In the Regions available before August 2022 the

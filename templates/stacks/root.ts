@@ -10,12 +10,16 @@ import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
 import { checkDensity } from './service/density.ts';
+import { deploymentOf } from './service/resolve.ts';
 import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel } from './shared/grouping.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { operations } from './operations.ts';
+import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { deployGuard, type GuardedService } from './deploy-guard.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
@@ -48,6 +52,9 @@ export const root = defineStack(rootContract, {
   build(t, p, { settings, services }): RootOutputs {
     checkServicesFit(settings, services);
     const env = p.EnvironmentName.ref;
+    // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
+    // balancer and the cluster wait for it; the services come after the cluster.
+    const ops = nest(t, 'Operations', operations, { settings, parameters: { EnvironmentName: env } });
     const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
       settings,
@@ -57,12 +64,15 @@ export const root = defineStack(rootContract, {
         PublicSubnetIds: net.outputs.PublicSubnetIds,
         ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
       },
+      options: { dependsOn: [ops.stack] },
     });
     const ecs = nest(t, 'Cluster', cluster, {
       settings,
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
+      options: { dependsOn: [ops.stack] },
     });
-    const ctx = { settings, services, priorities: assignPriorities(services) };
+    // A traffic-shifting service's test listener rule takes the priority below its production rule's.
+    const ctx = { settings, services, priorities: assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling') };
     const wiring: ServiceWiring = {
       EnvironmentName: env,
       VpcId: net.outputs.VpcId,
@@ -75,18 +85,38 @@ export const root = defineStack(rootContract, {
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
+    const environmentWiring = {
+      EnvironmentName: env,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+    };
     if (!groups) {
-      nestServices(t, ctx, services, wiring);
+      const nested = nestServices(t, ctx, services, wiring);
+      // Last: the dashboard, with every service's widgets (each stack's output), and the deploy
+      // guard over every service's deployment alarms.
+      nest(t, 'Dashboard', dashboard, {
+        settings: { settings, services },
+        parameters: { ...environmentWiring, ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), nested.get(d.name)!.outputs.DashboardWidgets])) },
+      });
+      deployGuard(t, settings, env, services.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }])));
     } else {
+      // Each group draws its services on a dashboard of its own and guards them with its own
+      // composite alarm (templates/stacks/service-group.ts); the root's dashboard draws the
+      // environment, and its deploy guard watches the groups' guards.
+      const guarded: GuardedService[] = [];
       for (const [group, members] of groups) {
-        nest(t, `Services${groupLabel(group)}`, serviceGroup, {
+        const stack = nest(t, `Services${groupLabel(group)}`, serviceGroup, {
           settings: { ...ctx, group, members },
           // The services read the cluster's and load balancer's registry entries when created (the
           // load balancer's outputs already make the group wait for it).
           options: { dependsOn: [ecs.stack] },
           parameters: { EnvironmentName: env, VpcId: wiring.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds, LoadBalancerSecurityGroupId: wiring.LoadBalancerSecurityGroupId },
         });
+        if (members.some((d) => d.role.kind !== 'scheduled')) guarded.push({ service: `services-${groupLabel(group)}`, alarms: stack.outputs.DeploymentAlarms, group: true });
       }
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services: [], groups: [...groups.keys()] }, parameters: environmentWiring });
+      deployGuard(t, settings, env, guarded);
     }
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },

@@ -49,6 +49,7 @@ export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2
 export interface QueueResources {
   readonly key: Resource<'AWS::KMS::Key'>;
   readonly queue: Resource<'AWS::SQS::Queue'>;
+  readonly deadLetter: Resource<'AWS::SQS::Queue'>;
 }
 
 export interface TaskRoles {
