@@ -80,6 +80,9 @@ export const RESOURCE_TYPES = [
   'AWS::SQS::Queue',
   'AWS::SQS::QueuePolicy',
   'AWS::SSM::Parameter',
+  'AWS::WAFv2::LoggingConfiguration',
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
 ] as const;
 
 /**

@@ -41,6 +41,8 @@ const TAGS = (name: string) => [
   { Key: 'berth:service', Value: name },
 ];
 const RETAIN = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+/** A customer managed key: retained, and excused from cfripper's wildcard rule for AWS's default key policy (templates/stacks/shared/kms.ts). */
+const KEY_OPTIONS = { ...RETAIN, Metadata: { cfripper: { skip: [{ id: 'GenericResourceWildcardPolicyRule', comment: "AWS's default key policy: the account administers its own key (kms:* for the account, which IAM policies then govern); service principals get the wildcard actions AWS documents for them, bound to this key's use by conditions." }] } } };
 const TRUST = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
@@ -342,7 +344,7 @@ test('logs: the key rotates, is retained, and lets CloudWatch Logs use it for th
       },
       Tags: TAGS('web'),
     },
-    ...RETAIN,
+    ...KEY_OPTIONS,
   });
 });
 
@@ -623,7 +625,7 @@ test('queue worker: a rotating, retained customer managed key for its queues', (
   assert.deepEqual(build(worker).Resources.QueueKey, {
     Type: 'AWS::KMS::Key',
     Properties: { Description: 'Encrypts the work queue and its dead-letter queue', EnableKeyRotation: true, KeyPolicy: { Version: '2012-10-17', Statement: KEY_BASE }, Tags: TAGS('worker') },
-    ...RETAIN,
+    ...KEY_OPTIONS,
   });
 });
 

@@ -61,7 +61,7 @@ export const networkContract = contract({
     PublicSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Public subnets (load balancer only), one per AZ.' }),
     ApplicationSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets (ECS tasks and instances), one per AZ.' }),
     DatabaseSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Database subnets (no route out), one per AZ.' }),
-    ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' }),
+    ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (for rules of stacks beside the estate).' }),
     DbSubnetGroupName: output('String', { description: 'RDS DB subnet group over the database subnets.' }),
   },
 });

@@ -55,7 +55,6 @@ export const root = defineStack(rootContract, {
         EnvironmentName: env,
         VpcId: net.outputs.VpcId,
         PublicSubnetIds: net.outputs.PublicSubnetIds,
-        ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
       },
     });
     const ecs = nest(t, 'Cluster', cluster, {

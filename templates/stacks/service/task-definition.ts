@@ -28,7 +28,7 @@ export function logResources(t: Template, r: Resolved, env: Intrinsic<'String'>,
 
 export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2::VPC::Id'>, o: OptionalHandles, env: Intrinsic<'String'>, tags: Tags): Resource<'AWS::EC2::SecurityGroup'> {
   const port = r.def.container.port;
-  return t.resource('SecurityGroup', 'AWS::EC2::SecurityGroup', {
+  const sg = t.resource('SecurityGroup', 'AWS::EC2::SecurityGroup', {
     GroupDescription: sub`${env} ${r.name} tasks`,
     VpcId: vpc.ref,
     // Web tasks admit the load balancer only, on the container port; workers and jobs admit nothing.
@@ -43,6 +43,20 @@ export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2
     SecurityGroupEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs and image registries' }],
     Tags: [...tags, { Key: 'Name', Value: sub`${env}-${r.name}-tasks` }],
   });
+  if (r.def.role.kind === 'web') {
+    // The load balancer's way to this service: its group sends only to the groups of the services
+    // behind it, each on its container port (requests and health checks), by a rule each service
+    // adds here and takes away when it goes (templates/stacks/load-balancer.ts).
+    t.resource('LoadBalancerEgress', 'AWS::EC2::SecurityGroupEgress', {
+      GroupId: need(o.LoadBalancerSecurityGroupId, 'LoadBalancerSecurityGroupId').ref,
+      IpProtocol: 'tcp',
+      FromPort: port!,
+      ToPort: port!,
+      DestinationSecurityGroupId: sg.getAtt('GroupId'),
+      Description: sub`To ${env} ${r.name} tasks on the container port`,
+    });
+  }
+  return sg;
 }
 
 export interface QueueResources {
