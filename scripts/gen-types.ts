@@ -61,6 +61,7 @@ export const RESOURCE_TYPES = [
   'AWS::IAM::Role',
   'AWS::KMS::Alias',
   'AWS::KMS::Key',
+  'AWS::Lambda::Function',
   'AWS::Logs::LogGroup',
   'AWS::RDS::DBSubnetGroup',
   'AWS::Route53::RecordSet',

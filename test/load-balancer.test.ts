@@ -88,7 +88,7 @@ test('egress: one inline rule that admits nothing (so no default allow-all); the
 
 test('firewall: a REGIONAL web ACL with the rate limit first, then the three AWS managed groups, associated with the ALB', () => {
   const d = build(prod);
-  const acl = d.Resources.WebAcl!.Properties;
+  const acl = d.Resources.WebAcl!.Properties as any;
   assert.equal(acl.Scope, 'REGIONAL');
   assert.equal(acl.Name, undefined);
   assert.deepEqual(acl.DefaultAction, { Allow: {} });
@@ -124,7 +124,7 @@ test('firewall: logs to an encrypted aws-waf-logs- group (kept except on a faile
 
 test('firewall: the rate limit comes from the settings, and an environment can turn the firewall off', () => {
   const limited = build({ ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: true, requestsPerFiveMinutesPerIp: 300 } } });
-  assert.equal(limited.Resources.WebAcl!.Properties.Rules[0].Statement.RateBasedStatement.Limit, 300);
+  assert.equal((limited.Resources.WebAcl!.Properties as any).Rules[0].Statement.RateBasedStatement.Limit, 300);
   const off = build({ ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: false } } });
   assert.deepEqual(resourceIds(off).filter((id) => /WebAcl|Firewall/.test(id)), []);
 });

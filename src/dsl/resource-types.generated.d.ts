@@ -11241,6 +11241,581 @@ export interface KMSKeyProps {
 }
 
 /**
+ * The `AWS::Lambda::Function` resource creates a Lambda function. To create a function, you need a
+ * [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and
+ * an [execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html) .
+ * The deployment package is a .zip file archive or container image that contains your function code.
+ * The execution role grants the function permission to use AWS services, such as Amazon CloudWatch
+ * Logs for log streaming and AWS X-Ray for request tracing.
+ * AWS::Lambda::Function
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html
+ */
+export interface LambdaFunctionProps {
+  /**
+   * The instruction set architecture that the function supports. Enter a string array with one of the
+   * valid values (arm64 or x86_64). The default value is `x86_64` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-architectures
+   */
+  readonly Architectures?: ListValue<Value<string>>;
+  /**
+   * Configuration for the capacity provider that manages compute resources for Lambda functions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-capacityproviderconfig
+   */
+  readonly CapacityProviderConfig?: Value<LambdaFunctionCapacityProviderConfig>;
+  /**
+   * The code for the function. You can define your function code in multiple ways:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-code
+   */
+  readonly Code: Value<LambdaFunctionCode>;
+  /**
+   * To enable code signing for this function, specify the ARN of a code-signing configuration. A
+   * code-signing configuration includes a set of signing profiles, which define the trusted publishers
+   * for this function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-codesigningconfigarn
+   */
+  readonly CodeSigningConfigArn?: Value<string>;
+  /**
+   * A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous
+   * events when they fail processing. For more information, see [Dead-letter
+   * queues](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-deadletterconfig
+   */
+  readonly DeadLetterConfig?: Value<LambdaFunctionDeadLetterConfig>;
+  /**
+   * A description of the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-description
+   */
+  readonly Description?: Value<string>;
+  /**
+   * Configuration settings for [durable
+   * functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+   * execution timeout and retention period for execution history.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-durableconfig
+   */
+  readonly DurableConfig?: Value<LambdaFunctionDurableConfig>;
+  /**
+   * Environment variables that are accessible from function code during execution.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-environment
+   */
+  readonly Environment?: Value<LambdaFunctionEnvironment>;
+  /**
+   * The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+   * number between 512 and 10,240 MB.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-ephemeralstorage
+   */
+  readonly EphemeralStorage?: Value<LambdaFunctionEphemeralStorage>;
+  /**
+   * Connection settings for an Amazon EFS file system. To connect a function to a file system, a mount
+   * target must be available in every Availability Zone that your function connects to. If your template
+   * contains an
+   * [AWS::EFS::MountTarget](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-mounttarget.html)
+   * resource, you must also specify a `DependsOn` attribute to ensure that the mount target is created
+   * or updated before the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-filesystemconfigs
+   */
+  readonly FileSystemConfigs?: ListValue<Value<LambdaFunctionFileSystemConfig>>;
+  /**
+   * The name of the Lambda function, up to 64 characters in length. If you don't specify a name,
+   * CloudFormation generates one.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-functionname
+   */
+  readonly FunctionName?: Value<string>;
+  /**
+   * Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+   * the minimum and maximum number of execution environments that can be provisioned.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-functionscalingconfig
+   */
+  readonly FunctionScalingConfig?: Value<LambdaFunctionFunctionScalingConfig>;
+  /**
+   * The name of the method within your code that Lambda calls to run your function. Handler is required
+   * if the deployment package is a .zip file archive. The format includes the file name. It can also
+   * include namespaces and other qualifiers, depending on the runtime. For more information, see [Lambda
+   * programming model](https://docs.aws.amazon.com/lambda/latest/dg/foundation-progmodel.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-handler
+   */
+  readonly Handler?: Value<string>;
+  /**
+   * Configuration values that override the container image Dockerfile settings. For more information,
+   * see [Container image
+   * settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-imageconfig
+   */
+  readonly ImageConfig?: Value<LambdaFunctionImageConfig>;
+  /**
+   * The ARN of the AWS Key Management Service ( AWS ) customer managed key that's used to encrypt the
+   * following resources:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-kmskeyarn
+   */
+  readonly KmsKeyArn?: Value<string>;
+  /**
+   * A list of [function layers](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html)
+   * to add to the function's execution environment. Specify each layer by its ARN, including the
+   * version.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-layers
+   */
+  readonly Layers?: ListValue<Value<string>>;
+  /**
+   * The function's Amazon CloudWatch Logs configuration settings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-loggingconfig
+   */
+  readonly LoggingConfig?: Value<LambdaFunctionLoggingConfig>;
+  /**
+   * The amount of [memory available to the
+   * function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console)
+   * at runtime. Increasing the function memory also increases its CPU allocation. The default value is
+   * 128 MB. The value can be any multiple of 1 MB. Note that new AWS accounts have reduced concurrency
+   * and memory quotas. AWS raises these quotas automatically based on your usage. You can also request a
+   * quota increase.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-memorysize
+   */
+  readonly MemorySize?: Value<number>;
+  /**
+   * The type of deployment package. Set to `Image` for container image and set `Zip` for .zip file
+   * archive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-packagetype
+   */
+  readonly PackageType?: Value<"Image" | "Zip">;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-publishtolatestpublished
+   */
+  readonly PublishToLatestPublished?: Value<boolean>;
+  /**
+   * The status of your function's recursive loop detection configuration.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-recursiveloop
+   */
+  readonly RecursiveLoop?: Value<"Allow" | "Terminate">;
+  /**
+   * The number of simultaneous executions to reserve for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-reservedconcurrentexecutions
+   */
+  readonly ReservedConcurrentExecutions?: Value<number>;
+  /**
+   * The Amazon Resource Name (ARN) of the function's execution role.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-role
+   */
+  readonly Role: Value<string>;
+  /**
+   * The identifier of the function's
+   * [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) . Runtime is required
+   * if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're
+   * deploying a function using a container image.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-runtime
+   */
+  readonly Runtime?: Value<string>;
+  /**
+   * Sets the runtime management configuration for a function's version. For more information, see
+   * [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-runtimemanagementconfig
+   */
+  readonly RuntimeManagementConfig?: Value<LambdaFunctionRuntimeManagementConfig>;
+  /**
+   * The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+   * setting.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-snapstart
+   */
+  readonly SnapStart?: Value<LambdaFunctionSnapStart>;
+  /**
+   * A list of [tags](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the
+   * function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * The function's tenant isolation configuration settings. Determines whether the Lambda function runs
+   * on a shared or dedicated infrastructure per unique tenant.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tenancyconfig
+   */
+  readonly TenancyConfig?: Value<LambdaFunctionTenancyConfig>;
+  /**
+   * The amount of time (in seconds) that Lambda allows a function to run before stopping it. The default
+   * is 3 seconds. The maximum allowed value is 900 seconds. For more information, see [Lambda execution
+   * environment](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-context.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-timeout
+   */
+  readonly Timeout?: Value<number>;
+  /**
+   * Set `Mode` to `Active` to sample and trace a subset of incoming requests with
+   * [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tracingconfig
+   */
+  readonly TracingConfig?: Value<LambdaFunctionTracingConfig>;
+  /**
+   * For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in
+   * the VPC. When you connect a function to a VPC, it can access resources and the internet only through
+   * that VPC. For more information, see [Configuring a Lambda function to access resources in a
+   * VPC](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-vpcconfig
+   */
+  readonly VpcConfig?: Value<LambdaFunctionVpcConfig>;
+}
+
+/**
+ * Configuration for the capacity provider that manages compute resources for Lambda functions.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-capacityproviderconfig.html
+ */
+export interface LambdaFunctionCapacityProviderConfig {
+  /**
+   * Configuration for Lambda-managed instances used by the capacity provider.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-capacityproviderconfig.html#cfn-lambda-function-capacityproviderconfig-lambdamanagedinstancescapacityproviderconfig
+   */
+  readonly LambdaManagedInstancesCapacityProviderConfig: Value<LambdaFunctionLambdaManagedInstancesCapacityProviderConfig>;
+}
+
+/**
+ * The [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html)
+ * for a Lambda function. To deploy a function defined as a container image, you specify the location
+ * of a container image in the Amazon ECR registry. For a .zip file deployment package, you can specify
+ * the location of an object in Amazon S3. For Node.js and Python functions, you can specify the
+ * function code inline in the template.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html
+ */
+export interface LambdaFunctionCode {
+  /**
+   * URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the
+   * Amazon ECR registry.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-imageuri
+   */
+  readonly ImageUri?: Value<string>;
+  /**
+   * An Amazon S3 bucket in the same AWS Region as your function. The bucket can be in a different AWS
+   * account .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3bucket
+   */
+  readonly S3Bucket?: Value<string>;
+  /**
+   * The Amazon S3 key of the deployment package.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3key
+   */
+  readonly S3Key?: Value<string>;
+  /**
+   * Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in
+   * LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket.
+   * If omitted, the default is ``COPY``.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3objectstoragemode
+   */
+  readonly S3ObjectStorageMode?: Value<"COPY" | "REFERENCE">;
+  /**
+   * For versioned objects, the version of the deployment package object to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3objectversion
+   */
+  readonly S3ObjectVersion?: Value<string>;
+  /**
+   * The ARN of the AWS Key Management Service ( AWS ) customer managed key that's used to encrypt your
+   * function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an [AWS
+   * owned key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-sourcekmskeyarn
+   */
+  readonly SourceKMSKeyArn?: Value<string>;
+  /**
+   * (Node.js and Python) The source code of your Lambda function. If you include your function source
+   * inline with this parameter, CloudFormation places it in a file named `index` and zips it to create a
+   * [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) .
+   * This zip file cannot exceed 4MB. For the `Handler` property, the first part of the handler
+   * identifier must be `index` . For example, `index.handler` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-zipfile
+   */
+  readonly ZipFile?: Value<string>;
+}
+
+/**
+ * The [dead-letter
+ * queue](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq)
+ * for failed asynchronous invocations.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-deadletterconfig.html
+ */
+export interface LambdaFunctionDeadLetterConfig {
+  /**
+   * The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-deadletterconfig.html#cfn-lambda-function-deadletterconfig-targetarn
+   */
+  readonly TargetArn?: Value<string>;
+}
+
+/**
+ * Configuration settings for [durable
+ * functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+ * execution timeout and retention period for execution history.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html
+ */
+export interface LambdaFunctionDurableConfig {
+  /**
+   * The maximum time (in seconds) that a durable execution can run before timing out. This timeout
+   * applies to the entire durable execution, not individual function invocations.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-executiontimeout
+   */
+  readonly ExecutionTimeout: Value<number>;
+  /**
+   * The ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's
+   * payload data, including input, output, and error payloads.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-kmskeyarn
+   */
+  readonly KMSKeyArn?: Value<string>;
+  /**
+   * The number of days to retain execution history after a durable execution completes. After this
+   * period, execution history is no longer available through the GetDurableExecutionHistory API.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-retentionperiodindays
+   */
+  readonly RetentionPeriodInDays?: Value<number>;
+}
+
+/**
+ * A function's environment variable settings. You can use environment variables to adjust your
+ * function's behavior without updating code. An environment variable is a pair of strings that are
+ * stored in a function's version-specific configuration.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-environment.html
+ */
+export interface LambdaFunctionEnvironment {
+  /**
+   * Environment variable key-value pairs. For more information, see [Using Lambda environment
+   * variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-environment.html#cfn-lambda-function-environment-variables
+   */
+  readonly Variables?: MapValue<Value<string>>;
+}
+
+/**
+ * The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+ * number between 512 and 10,240 MB.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-ephemeralstorage.html
+ */
+export interface LambdaFunctionEphemeralStorage {
+  /**
+   * The size of the function's `/tmp` directory.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-ephemeralstorage.html#cfn-lambda-function-ephemeralstorage-size
+   */
+  readonly Size: Value<number>;
+}
+
+/**
+ * Details about the connection between a Lambda function and an [Amazon EFS file
+ * system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html
+ */
+export interface LambdaFunctionFileSystemConfig {
+  /**
+   * The Amazon Resource Name (ARN) of the Amazon EFS access point that provides access to the file
+   * system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-arn
+   */
+  readonly Arn: Value<string>;
+  /**
+   * The path where the function can access the file system, starting with `/mnt/` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-localmountpath
+   */
+  readonly LocalMountPath: Value<string>;
+  /**
+   * Setting controls how your function accesses data from an Amazon S3 file system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-s3filesconfig
+   */
+  readonly S3FilesConfig?: Value<LambdaFunctionS3FilesConfig>;
+}
+
+/**
+ * Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+ * the minimum and maximum number of execution environments that can be provisioned.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html
+ */
+export interface LambdaFunctionFunctionScalingConfig {
+  /**
+   * The maximum number of execution environments that can be provisioned for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html#cfn-lambda-function-functionscalingconfig-maxexecutionenvironments
+   */
+  readonly MaxExecutionEnvironments?: Value<number>;
+  /**
+   * The minimum number of execution environments to maintain for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html#cfn-lambda-function-functionscalingconfig-minexecutionenvironments
+   */
+  readonly MinExecutionEnvironments?: Value<number>;
+}
+
+/**
+ * Configuration values that override the container image Dockerfile settings. For more information,
+ * see [Container image
+ * settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html
+ */
+export interface LambdaFunctionImageConfig {
+  /**
+   * Specifies parameters that you want to pass in with ENTRYPOINT. You can specify a maximum of 1,500
+   * parameters in the list.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-command
+   */
+  readonly Command?: ListValue<Value<string>>;
+  /**
+   * Specifies the entry point to their application, which is typically the location of the runtime
+   * executable. You can specify a maximum of 1,500 string entries in the list.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-entrypoint
+   */
+  readonly EntryPoint?: ListValue<Value<string>>;
+  /**
+   * Specifies the working directory. The length of the directory string cannot exceed 1,000 characters.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-workingdirectory
+   */
+  readonly WorkingDirectory?: Value<string>;
+}
+
+/**
+ * The function's Amazon CloudWatch Logs configuration settings.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html
+ */
+export interface LambdaFunctionLoggingConfig {
+  /**
+   * Set this property to filter the application logs for your function that Lambda sends to CloudWatch.
+   * Lambda only sends application logs at the selected level of detail and lower, where `TRACE` is the
+   * highest level and `FATAL` is the lowest.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-applicationloglevel
+   */
+  readonly ApplicationLogLevel?: Value<"TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL">;
+  /**
+   * The format in which Lambda sends your function's application and system logs to CloudWatch. Select
+   * between plain text and structured JSON.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-logformat
+   */
+  readonly LogFormat?: Value<"Text" | "JSON">;
+  /**
+   * The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions
+   * send logs to a default log group named `/aws/lambda/<function name>` . To use a different log group,
+   * enter an existing log group or enter a new log group name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-loggroup
+   */
+  readonly LogGroup?: Value<string>;
+  /**
+   * Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
+   * Lambda only sends system logs at the selected level of detail and lower, where `DEBUG` is the
+   * highest level and `WARN` is the lowest.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-systemloglevel
+   */
+  readonly SystemLogLevel?: Value<"DEBUG" | "INFO" | "WARN">;
+}
+
+/**
+ * Sets the runtime management configuration for a function's version. For more information, see
+ * [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html
+ */
+export interface LambdaFunctionRuntimeManagementConfig {
+  /**
+   * The ARN of the runtime version you want the function to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html#cfn-lambda-function-runtimemanagementconfig-runtimeversionarn
+   */
+  readonly RuntimeVersionArn?: Value<string>;
+  /**
+   * Specify the runtime update mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html#cfn-lambda-function-runtimemanagementconfig-updateruntimeon
+   */
+  readonly UpdateRuntimeOn: Value<"Auto" | "FunctionUpdate" | "Manual">;
+}
+
+/**
+ * The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+ * setting.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-snapstart.html
+ */
+export interface LambdaFunctionSnapStart {
+  /**
+   * Set `ApplyOn` to `PublishedVersions` to create a snapshot of the initialized execution environment
+   * when you publish a function version.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-snapstart.html#cfn-lambda-function-snapstart-applyon
+   */
+  readonly ApplyOn: Value<"PublishedVersions" | "None">;
+}
+
+/**
+ * Specifies the tenant isolation mode configuration for a Lambda function. This allows you to
+ * configure specific tenant isolation strategies for your function invocations. Tenant isolation
+ * configuration cannot be modified after function creation.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tenancyconfig.html
+ */
+export interface LambdaFunctionTenancyConfig {
+  /**
+   * Tenant isolation mode allows for invocation to be sent to a corresponding execution environment
+   * dedicated to a specific tenant ID.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tenancyconfig.html#cfn-lambda-function-tenancyconfig-tenantisolationmode
+   */
+  readonly TenantIsolationMode: Value<"PER_TENANT">;
+}
+
+/**
+ * The function's [AWS X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing
+ * configuration. To sample and record incoming requests, set `Mode` to `Active` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html
+ */
+export interface LambdaFunctionTracingConfig {
+  /**
+   * The tracing mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html#cfn-lambda-function-tracingconfig-mode
+   */
+  readonly Mode?: Value<"Active" | "PassThrough">;
+}
+
+/**
+ * The VPC security groups and subnets that are attached to a Lambda function. When you connect a
+ * function to a VPC, Lambda creates an elastic network interface for each combination of security
+ * group and subnet in the function's VPC configuration. The function can only access resources and the
+ * internet through that VPC. For more information, see [VPC
+ * Settings](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html
+ */
+export interface LambdaFunctionVpcConfig {
+  /**
+   * Allows outbound IPv6 traffic on VPC functions that are connected to dual-stack subnets.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-ipv6allowedfordualstack
+   */
+  readonly Ipv6AllowedForDualStack?: Value<boolean>;
+  /**
+   * A list of VPC security group IDs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-securitygroupids
+   */
+  readonly SecurityGroupIds?: ListValue<KindValue<"AWS::EC2::SecurityGroup::Id">>;
+  /**
+   * A list of VPC subnet IDs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-subnetids
+   */
+  readonly SubnetIds?: ListValue<KindValue<"AWS::EC2::Subnet::Id">>;
+}
+
+/**
+ * Configuration for Lambda-managed instances used by the capacity provider.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html
+ */
+export interface LambdaFunctionLambdaManagedInstancesCapacityProviderConfig {
+  /**
+   * The Amazon Resource Name (ARN) of the capacity provider.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-capacityproviderarn
+   */
+  readonly CapacityProviderArn: Value<string>;
+  /**
+   * The amount of memory in GiB allocated per vCPU for execution environments.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-executionenvironmentmemorygibpervcpu
+   */
+  readonly ExecutionEnvironmentMemoryGiBPerVCpu?: Value<number>;
+  /**
+   * The maximum number of concurrent executions that can run on each execution environment.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-perexecutionenvironmentmaxconcurrency
+   */
+  readonly PerExecutionEnvironmentMaxConcurrency?: Value<number>;
+}
+
+/**
+ * Setting controls how your function accesses data from an Amazon S3 file system.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-s3filesconfig.html
+ */
+export interface LambdaFunctionS3FilesConfig {
+  /**
+   * Specifies if a function reads from the file system for the lowest latency, or through Amazon S3
+   * Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + ``AUTO``
+   * (default) – Direct reads are active for functions you configure with 512 MB or more of memory. +
+   * ``ENABLED`` – Enforces all reads are directly from the Amazon S3 bucket, regardless of available
+   * memory (less than 512 MB). + ``DISABLED`` – Routes all reads through the file system, regardless of
+   * memory configuration. To use direct reads, you must grant the execution role the ``s3:GetObject``
+   * and ``s3:GetObjectVersion`` permissions. If a direct read fails, Lambda automatically falls back to
+   * reading through the file system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-s3filesconfig.html#cfn-lambda-function-s3filesconfig-directs3read
+   */
+  readonly DirectS3Read?: Value<"ENABLED" | "DISABLED" | "AUTO">;
+}
+
+/**
  * The `AWS::Logs::LogGroup` resource specifies a log group. A log group defines common properties for
  * log streams, such as their retention and access control rules. Each log stream must belong to one
  * log group.
@@ -17938,6 +18513,17 @@ export interface ResourceTypes {
     readonly attributes: {
       readonly "Arn": "String";
       readonly "KeyId": "String";
+    };
+  };
+  "AWS::Lambda::Function": {
+    readonly props: LambdaFunctionProps;
+    /** `Ref` returns FunctionName. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+      readonly "SnapStartResponse": "Json";
+      readonly "SnapStartResponse.ApplyOn": "String";
+      readonly "SnapStartResponse.OptimizationStatus": "String";
     };
   };
   "AWS::Logs::LogGroup": {

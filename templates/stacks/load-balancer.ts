@@ -11,6 +11,7 @@ import { publish } from './shared/registry.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { addFirewall, hasFirewall } from './firewall.ts';
+import { NO_TRAFFIC_EGRESS } from './shared/egress.ts';
 
 const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
 
@@ -25,11 +26,6 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
 type Tag = { readonly Key: string; readonly Value: Intrinsic<'String'> };
 
-/**
- * An egress rule that admits nothing: it stands in for "no egress" (a group with no egress rule
- * gets EC2's allow-all one). ICMP type 252 code 86 to 255.255.255.255/32, as the AWS CDK writes it.
- */
-export const NO_TRAFFIC_EGRESS = { IpProtocol: 'icmp', FromPort: 252, ToPort: 86, CidrIp: '255.255.255.255/32', Description: 'No traffic (stands in for no egress rule at all)' } as const;
 
 /** Whether an ACM certificate for `certificateName` (possibly `*.zone`) is valid for host `name`. */
 export function certificateCovers(certificateName: string, name: string): boolean {

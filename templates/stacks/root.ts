@@ -4,7 +4,9 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
+import { checkEgress, endpointNeeds } from './service/egress.ts';
+import type { RegistryKey } from './shared/registry.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
@@ -48,7 +50,9 @@ export const root = defineStack(rootContract, {
   build(t, p, { settings, services }): RootOutputs {
     checkServicesFit(settings, services);
     const env = p.EnvironmentName.ref;
-    const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
+    const net = nest(t, 'Network', network, { settings: { ...settings, endpointNeeds: endpointNeeds(settings, services) }, parameters: { EnvironmentName: env } });
+    // Registry entries the network publishes (its stack is complete before the cluster's, which takes its VPC).
+    const registry = (key: RegistryKey) => sub`/berth/${env}/${key}` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>;
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
       settings,
       parameters: {
@@ -59,7 +63,14 @@ export const root = defineStack(rootContract, {
     });
     const ecs = nest(t, 'Cluster', cluster, {
       settings,
-      parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
+      parameters: clusterArguments(settings, {
+        EnvironmentName: env,
+        VpcId: net.outputs.VpcId,
+        ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+        ApplicationSecurityGroupId: registry('application-security-group-id'),
+        EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+        S3PrefixListId: registry('s3-prefix-list-id'),
+      }),
     });
     const ctx = { settings, services, priorities: assignPriorities(services) };
     const wiring: ServiceWiring = {
@@ -72,6 +83,9 @@ export const root = defineStack(rootContract, {
       LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
       ListenerArn: lb.outputs.ListenerArnParameter,
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ApplicationSecurityGroupId: registry('application-security-group-id'),
+      EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+      S3PrefixListId: registry('s3-prefix-list-id'),
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
     if (!groups) {
@@ -104,6 +118,7 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
     }
   }
   checkDensity(settings, services);
+  checkEgress(settings, services);
   for (const name of Object.keys(settings.services ?? {})) {
     if (!services.some((d) => d.name === name)) {
       throw new BerthError(

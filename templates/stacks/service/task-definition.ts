@@ -9,6 +9,8 @@ import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
+import { hasInterfaceEndpoints } from '../endpoints.ts';
+import { awsOnlyEgress, INTERNET_HTTPS_EGRESS } from '../shared/egress.ts';
 import { pascal } from './routing.ts';
 import { OWN_QUEUE_URL_VARIABLE, queueUrlVariable, type Resolved } from './resolve.ts';
 export type Tags = readonly { readonly Key: string; readonly Value: Value<string> }[];
@@ -39,8 +41,15 @@ export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2
           ],
         }
       : {}),
-    // HTTPS out: image layers (ECR, S3), logs, secrets, SQS and other AWS APIs through NAT or endpoints.
-    SecurityGroupEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs and image registries' }],
+    // HTTPS out (shared/egress.ts): with the network's interface endpoints, to them and to S3 only,
+    // plus the internet where the definition says `egress: 'internet'`; without them, to AWS's
+    // public endpoints (and anything else) through NAT.
+    SecurityGroupEgress: hasInterfaceEndpoints(r.s)
+      ? [
+          ...awsOnlyEgress({ endpointSecurityGroupId: need(o.EndpointSecurityGroupId, 'EndpointSecurityGroupId').ref, s3PrefixListId: need(o.S3PrefixListId, 'S3PrefixListId').ref }),
+          ...(r.def.egress === 'internet' ? [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to the internet through NAT (the definition says egress: internet)' }] : []),
+        ]
+      : [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to AWS APIs and image registries through NAT (no interface endpoints)' }],
     Tags: [...tags, { Key: 'Name', Value: sub`${env}-${r.name}-tasks` }],
   });
   if (r.def.role.kind === 'web') {
