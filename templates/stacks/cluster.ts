@@ -34,6 +34,9 @@ export const DEFAULT_SPOT_WEIGHT = 0;
 /** How long CloudFormation waits after each replaced instance (ISO 8601), so its ECS agent registers before the next one goes. */
 export const ROLLING_UPDATE_PAUSE = 'PT2M';
 
+/** What the Auto Scaling group tells the alarm topic. */
+export const INSTANCE_ERROR_NOTIFICATIONS = ['autoscaling:EC2_INSTANCE_LAUNCH_ERROR', 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR'] as const;
+
 /** Placeholder outputs of the Fargate variant, which has no EC2 provider and no instances. */
 export const FARGATE_CAPACITY_PROVIDER = 'FARGATE';
 export const NO_INSTANCE_SECURITY_GROUP = 'none';
@@ -84,6 +87,7 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       group: 'Auto Scaling',
       label: 'Target capacity (%)',
     }),
+    AlarmTopicArn: registryParameter(s.name, 'alarm-topic-arn', "The environment's alarm topic (the operations stack's): the Auto Scaling group reports failed launches and terminations to it.", 'Auto Scaling', 'Alarm topic ARN'),
     // Declared only with interface endpoints (the instances then reach AWS through them). Typed as
     // always present: they are read only when the settings have the endpoints.
     ...(hasInterfaceEndpoints(s) ? endpointParameters(s) : ({} as ReturnType<typeof endpointParameters>)),
@@ -383,6 +387,10 @@ EOF
       // Off, with managed termination protection off: see the comment above this function.
       NewInstancesProtectedFromScaleIn: false,
       MetricsCollection: [{ Granularity: '1Minute' }],
+      // Launches and terminations that fail (capacity, quotas, a broken launch template) reach the
+      // environment's alarm topic; successful ones are routine under managed scaling.
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-sns-notifications.html
+      NotificationConfigurations: [{ TopicARN: p.AlarmTopicArn.ref, NotificationTypes: [...INSTANCE_ERROR_NOTIFICATIONS] }],
       Tags: [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-ecs-instance`, PropagateAtLaunch: true }],
     },
     {

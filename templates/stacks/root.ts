@@ -70,6 +70,8 @@ export const root = defineStack(rootContract, {
         ApplicationSecurityGroupId: registry('application-security-group-id'),
         EndpointSecurityGroupId: registry('endpoint-security-group-id'),
         S3PrefixListId: registry('s3-prefix-list-id'),
+        // Published by the operations stack (issue 14), which must then come before the cluster.
+        AlarmTopicArn: registry('alarm-topic-arn'),
       }),
     });
     const ctx = { settings, services, priorities: assignPriorities(services) };

@@ -102,7 +102,7 @@ export const service = defineStack(serviceContract, {
     // With interface endpoints, the tasks also carry the application tier's group: the endpoints admit it.
     const groups = o.ApplicationSecurityGroupId ? [sg.ref, o.ApplicationSecurityGroupId.ref] : [sg.ref];
     const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: groups, AssignPublicIp: 'DISABLED' } as const;
-    const run = runTaskCommand(r, p.ClusterName.ref, td, groups.length > 1 ? Join(',', groups) : sg.ref, Join(',', p.ApplicationSubnetIds.ref), strategy);
+    const run = runTaskCommand(r, p.ClusterName.ref, td, o.ApplicationSecurityGroupId ? sub`${sg.ref},${o.ApplicationSecurityGroupId.ref}` : sg.ref, Join(',', p.ApplicationSubnetIds.ref), strategy);
     const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none' };
 
     if (r.def.role.kind === 'scheduled') {

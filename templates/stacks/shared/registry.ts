@@ -14,6 +14,8 @@ export type RegistryKey =
   | 'capacity-provider-name'
   | 'listener-arn'
   | 'load-balancer-full-name'
+  /** The environment's alarm topic (the operations stack): every alarm of the estate notifies it. */
+  | 'alarm-topic-arn'
   /** The network's application-tier group, the endpoints' group and the Region's S3 prefix list (with interface endpoints). */
   | 'application-security-group-id'
   | 'endpoint-security-group-id'
