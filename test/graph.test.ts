@@ -282,7 +282,8 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
     place: 'application',
     subtitle: 'web service',
     lines: ['Fargate 50 %, Fargate Spot 50 %, 1 vCPU, 2 GiB', '2-8 tasks: CPU at 50 %', 'deploy: rolling 100-200 %, rolls back on failure'],
-    also: ['2 IAM roles', '1 KMS key', '1 log group'],
+    // The load balancer's egress rule to its tasks lives in the service's stack.
+    also: ['2 IAM roles', '1 KMS key', '1 log group', '1 security group rule'],
   });
   assert.deepEqual(box('site').lines, ['Fargate, 0.25 vCPU, 512 MiB', '1-3 tasks: CPU at 70 %', 'deploy: rolling 100-200 %, rolls back on failure']);
   assert.deepEqual(box('mailer'), {
@@ -295,10 +296,18 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
   // The queue's URL, ARN and key ARN in the estate registry (for senders) count on the queue.
   assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['3 SSM parameters', '1 KMS key'] });
   assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
-  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters'] });
+  // The firewall: a web ACL, its association and logging, the log group and its key.
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
   assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
-  assert.deepEqual(box('VPC 10.30.0.0/16'), { place: 'outside', subtitle: '2 Availability Zones', lines: [], also: ['1 flow log', '1 IAM role', '1 KMS key', '1 log group', '1 VPC endpoint'] });
+  // Seven interface endpoints (Fargate only, a queue) and the S3 gateway; the two security groups of
+  // the endpoints and the application tier with their registry entries; the VPC defaults function.
+  assert.deepEqual(box('VPC 10.30.0.0/16'), {
+    place: 'outside',
+    subtitle: '2 Availability Zones',
+    lines: [],
+    also: ['8 VPC endpoints', '3 SSM parameters', '2 IAM roles', '2 KMS keys', '2 log groups', '2 security groups', '1 closed default security group', '1 flow log', '1 function', '1 S3 prefix list'],
+  });
   assert.deepEqual(box('DB subnet group'), { place: 'database', subtitle: '2 subnets', lines: ['no database yet'], also: [] });
   assert.deepEqual(arrows(overview), [
     'cleanup schedule -start-> cleanup (starts)',
