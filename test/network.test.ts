@@ -155,6 +155,9 @@ test('the default security group is closed by a custom resource on the VPC\'s ow
     });
     assert.deepEqual(d.Resources.VpcDefaultsRole.Properties.AssumeRolePolicyDocument.Statement[0].Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
   }
+  // Associating the IPv6 block adds an outbound ::/0 rule to the default group: close it after that.
+  assert.equal(build(prod).Resources.ClosedDefaultSecurityGroup.DependsOn, 'Ipv6CidrBlock');
+  assert.equal(build(dev).Resources.ClosedDefaultSecurityGroup.DependsOn, undefined);
 });
 
 test('prod: interface endpoints with private DNS in the application subnets, behind a group that admits HTTPS from the application tier only; registry entries for the other stacks', () => {

@@ -227,7 +227,7 @@ export const network = defineStack(networkContract, {
     // The default security group closed, and (with endpoints) the S3 prefix list looked up: see
     // shared/vpc-defaults.ts. The rest of the application tier's way out: endpoints.ts, shared/egress.ts.
     const endpoints = hasInterfaceEndpoints(s);
-    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, prefixList: endpoints });
+    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, prefixList: endpoints, closeAfter: ipv6Block ? [ipv6Block] : [] });
     if (endpoints) {
       const e = addEndpoints(t, s, s.endpointNeeds ?? ALL_NEEDS, { env: p.EnvironmentName.ref, vpc, subnets: appSubnets });
       // The estate registry (shared/registry.ts): the cluster and service stacks read these by SSM name.

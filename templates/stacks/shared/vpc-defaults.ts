@@ -24,7 +24,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources-lambda.html
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudformation-customresource.html
  */
-import { AWS, sub, type Intrinsic, type Template, type UntypedResource } from '../../../src/dsl/index.ts';
+import { AWS, sub, type AnyResource, type Intrinsic, type Template, type UntypedResource } from '../../../src/dsl/index.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './iam.ts';
 import { logGroupKey } from './kms.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './retention.ts';
@@ -103,7 +103,19 @@ export interface VpcDefaults {
 /** The function, its role and log group, and the custom resources. */
 export function addVpcDefaults(
   t: Template,
-  props: { readonly environment: string; readonly env: Intrinsic<'String'>; readonly defaultSecurityGroup: Intrinsic<'AWS::EC2::SecurityGroup::Id'>; readonly retentionDays: RetentionDays; readonly prefixList: boolean },
+  props: {
+    readonly environment: string;
+    readonly env: Intrinsic<'String'>;
+    readonly defaultSecurityGroup: Intrinsic<'AWS::EC2::SecurityGroup::Id'>;
+    readonly retentionDays: RetentionDays;
+    readonly prefixList: boolean;
+    /**
+     * What must exist before the group is closed: the VPC's IPv6 block, whose association adds an
+     * outbound `::/0` rule to the default group. https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html
+     * @default - nothing
+     */
+    readonly closeAfter?: readonly AnyResource[];
+  },
 ): VpcDefaults {
   const tags = [{ Key: 'Name', Value: sub`${props.env}-vpc-defaults` }];
   const logGroupName = sub`/berth/${props.env}/vpc-defaults`;
@@ -156,10 +168,10 @@ export function addVpcDefaults(
       },
     },
   );
-  const custom = (logicalId: string, type: string, properties: Record<string, Intrinsic<'String'> | Intrinsic<'AWS::EC2::SecurityGroup::Id'> | string | number>) =>
-    t.untypedResource(logicalId, type, { ServiceToken: fn.getAtt('Arn'), ServiceTimeout: CUSTOM_RESOURCE_TIMEOUT_SECONDS, ...properties }, { reason: 'a custom resource: its properties are the function\'s own (templates/stacks/shared/vpc-defaults.ts)' });
+  const custom = (logicalId: string, type: string, properties: Record<string, Intrinsic<'String'> | Intrinsic<'AWS::EC2::SecurityGroup::Id'> | string | number>, dependsOn: readonly AnyResource[] = []) =>
+    t.untypedResource(logicalId, type, { ServiceToken: fn.getAtt('Arn'), ServiceTimeout: CUSTOM_RESOURCE_TIMEOUT_SECONDS, ...properties }, { dependsOn, reason: 'a custom resource: its properties are the function\'s own (templates/stacks/shared/vpc-defaults.ts)' });
   return {
-    closedDefaultGroup: custom('ClosedDefaultSecurityGroup', 'Custom::ClosedDefaultSecurityGroup', { GroupId: props.defaultSecurityGroup }),
+    closedDefaultGroup: custom('ClosedDefaultSecurityGroup', 'Custom::ClosedDefaultSecurityGroup', { GroupId: props.defaultSecurityGroup }, props.closeAfter ?? []),
     ...(props.prefixList ? { s3PrefixList: custom('S3PrefixList', 'Custom::S3PrefixList', { Region: AWS.Region }) } : {}),
   };
 }
