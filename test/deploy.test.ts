@@ -92,7 +92,8 @@ interface Run {
 
 function deploy(args: readonly string[], opts: { dir?: string; env?: Record<string, string | undefined> } = {}): Run {
   const dir = opts.dir ?? sandbox;
-  const r = spawnSync('bash', [join(dir, 'scripts/deploy.sh'), ...args], { cwd: dir, encoding: 'utf8', env: awsEnv(opts.env), timeout: 180_000 });
+  // Generous: a deploy that runs the real gates cold (five of them) takes minutes on a loaded machine.
+  const r = spawnSync('bash', [join(dir, 'scripts/deploy.sh'), ...args], { cwd: dir, encoding: 'utf8', env: awsEnv(opts.env), timeout: 420_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
 
