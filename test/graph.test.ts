@@ -297,7 +297,7 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
   assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['3 SSM parameters', '1 KMS key'] });
   assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
   // The firewall: a web ACL, its association and logging, the log group and its key.
-  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['3 SSM parameters', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
   assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
   // Seven interface endpoints (Fargate only, a queue) and the S3 gateway; the two security groups of

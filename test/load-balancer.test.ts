@@ -106,9 +106,6 @@ test('firewall: a REGIONAL web ACL with the rate limit first, then the three AWS
     assert.deepEqual(r.VisibilityConfig, { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: r.Name });
   }
   assert.deepEqual(d.Resources.WebAclAssociation!.Properties, { ResourceArn: { Ref: 'LoadBalancer' }, WebACLArn: { 'Fn::GetAtt': ['WebAcl', 'Arn'] } });
-  // Its generated name in the registry, for the dashboard's AWS/WAFV2 metrics.
-  assert.deepEqual((d.Resources.WebAclNameParameter!.Properties as any).Value, { 'Fn::Select': [0, { 'Fn::Split': ['|', { Ref: 'WebAcl' }] }] });
-  assert.deepEqual((d.Resources.WebAclNameParameter!.Properties as any).Name, { 'Fn::Sub': '/berth/${EnvironmentName}/web-acl-name' });
 });
 
 test('firewall: logs to an encrypted aws-waf-logs- group (kept except on a failed create), by its ARN without `:*`, with credentials redacted', () => {

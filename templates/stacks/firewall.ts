@@ -4,8 +4,7 @@
  * associated with the load balancer and logging to a log group encrypted with its own key.
  * https://docs.aws.amazon.com/waf/latest/developerguide/web-acl.html
  */
-import { AWS, Select, Split, sub, type Intrinsic, type Resource, type Template } from '../../src/dsl/index.ts';
-import { publish } from './shared/registry.ts';
+import { AWS, sub, type Intrinsic, type Resource, type Template } from '../../src/dsl/index.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { logGroupKey } from './shared/kms.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
@@ -94,10 +93,5 @@ export function addFirewall(t: Template, s: ResolvedSettings, env: Intrinsic<'St
     // https://docs.aws.amazon.com/waf/latest/developerguide/logging-management.html
     RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
   });
-  // For the operations dashboard (AWS/WAFV2 metrics are per web ACL name, Region and rule): the
-  // generated name, the first part of the web ACL's Ref (`name|id|scope`).
-  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-wafv2-webacl.html#aws-resource-wafv2-webacl-return-values
-  // https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
-  publish(t, 'WebAclNameParameter', env, 'web-acl-name', Select(0, Split('|', webAcl.ref)), 'Name of the load balancer\'s web ACL, for its CloudWatch metrics (AWS/WAFV2).');
   return webAcl;
 }

@@ -16,8 +16,6 @@ export type RegistryKey =
   | 'load-balancer-full-name'
   /** The environment's alarm topic (the operations stack): every alarm of the estate notifies it. */
   | 'alarm-topic-arn'
-  /** The load balancer's web ACL (with the firewall on), for the dashboard's AWS WAF metrics. */
-  | 'web-acl-name'
   /** The network's application-tier group, the endpoints' group and the Region's S3 prefix list (with interface endpoints). */
   | 'application-security-group-id'
   | 'endpoint-security-group-id'
