@@ -113,8 +113,9 @@ test('registry names, physical names, logical IDs and security group rules do no
     assert.equal(new Set(values).size, values.length, `${type}.${property} repeats`);
     return values.length;
   };
-  // The registry: the foundation's four entries and three per queue worker (50 workers).
-  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 4 + 3 * 50);
+  // The registry: the foundation's four entries, the network's three (interface endpoints on) and
+  // three per queue worker (50 workers).
+  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 4 + 3 + 3 * 50);
   unique('AWS::Logs::LogGroup', 'LogGroupName');
   unique('AWS::SQS::Queue', 'QueueName');
   unique('AWS::IAM::Role', 'RoleName');
