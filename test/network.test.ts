@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { endpointServices } from '../templates/stacks/endpoints.ts';
 import { CUSTOM_RESOURCE_TIMEOUT_SECONDS, VPC_DEFAULTS_HANDLER } from '../templates/stacks/shared/vpc-defaults.ts';
 
-const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));
-const prod = loadSettings(join(ROOT, 'templates/environments/prod.json'));
+const dev = loadSettings(join(ROOT, 'test/fixtures/settings/dev.json'));
+const prod = loadSettings(join(ROOT, 'test/fixtures/settings/prod.json'));
 type Doc = { Parameters: Record<string, any>; Resources: Record<string, any>; Outputs: Record<string, any> };
 const build = (s: ResolvedSettings) => toPlain(synthesize(network, s).toJSON()) as Doc;
 const ofType = (d: Doc, type: string) => Object.entries(d.Resources).filter(([, r]) => r.Type === type);

@@ -8,6 +8,7 @@ import { AWS, sub, type Intrinsic, type Resource, type Template } from '../../sr
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { logGroupKey } from './shared/kms.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
+import { shortRetention, withGuardExemptions } from './shared/guard.ts';
 
 /** Used when `loadBalancer.firewall.requestsPerFiveMinutesPerIp` is not set. */
 export const DEFAULT_REQUESTS_PER_FIVE_MINUTES_PER_IP = 2000;
@@ -83,7 +84,7 @@ export function addFirewall(t: Template, s: ResolvedSettings, env: Intrinsic<'St
     'AWS::Logs::LogGroup',
     { LogGroupName: logGroupName, RetentionInDays: s.logRetentionDays, KmsKeyId: key.getAtt('Arn'), Tags: tags },
     // A fixed name: kept on stack deletion, deleted if the create that made it rolls back (a retry creates it again).
-    RETAIN_EXCEPT_ON_CREATE,
+    withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(s.logRetentionDays, s.file, 'logRetentionDays')]),
   );
   t.resource('FirewallLogging', 'AWS::WAFv2::LoggingConfiguration', {
     ResourceArn: webAcl.getAtt('Arn'),

@@ -12,6 +12,7 @@ import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { addFirewall, hasFirewall } from './firewall.ts';
 import { NO_TRAFFIC_EGRESS } from './shared/egress.ts';
+import { withGuardExemptions } from './shared/guard.ts';
 
 const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
 
@@ -180,11 +181,17 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         LoadBalancerAttributes: Object.entries(attributes).map(([Key, Value]) => ({ Key, Value })),
         Tags: tags('alb'),
       },
-      {
-        // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
-        dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
-        metadata: { ...(skips.length ? { checkov: { skip: skips } } : {}), ...publicEntry },
-      },
+      withGuardExemptions(
+        {
+          // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
+          dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
+          metadata: { ...(skips.length ? { checkov: { skip: skips } } : {}), ...publicEntry },
+        },
+        [
+          !lb.deletionProtection && { rule: 'elbv2_deletion_protection_enabled_check', control: 'CT.ELASTICLOADBALANCING.PR.5', reason: `the environment turns deletion protection off (${s.file}: loadBalancer.deletionProtection), so it is torn down by deleting its stack.` },
+          !lb.accessLogs && { rule: 'elbv2_logging_enabled_check', control: 'CT.ELASTICLOADBALANCING.PR.6', reason: `the environment turns access logs off (${s.file}: loadBalancer.accessLogs): no log bucket, and none left behind on teardown.` },
+        ],
+      ),
     );
 
     if (hasFirewall(s)) addFirewall(t, s, p.EnvironmentName.ref, alb, tags('alb'));
@@ -225,13 +232,16 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         'HttpListener',
         'AWS::ElasticLoadBalancingV2::Listener',
         { LoadBalancerArn: alb.ref, Port: 80, Protocol: 'HTTP', DefaultActions: notFound },
-        {
-          metadata: {
-            checkov: {
-              skip: ['CKV_AWS_2', 'CKV_AWS_103'].map((id) => ({ id, comment: `Plain HTTP is this environment's explicit opt-in (${s.file}: loadBalancer.listener.allowPlainHttp).` })),
+        withGuardExemptions(
+          {
+            metadata: {
+              checkov: {
+                skip: ['CKV_AWS_2', 'CKV_AWS_103'].map((id) => ({ id, comment: `Plain HTTP is this environment's explicit opt-in (${s.file}: loadBalancer.listener.allowPlainHttp).` })),
+              },
             },
           },
-        },
+          [{ rule: 'alb_http_to_https_redirection_check', control: 'CT.ELASTICLOADBALANCING.PR.1', reason: `the environment opts into plain HTTP (${s.file}: loadBalancer.listener.allowPlainHttp), so port 80 serves instead of redirecting to HTTPS.` }],
+        ),
       );
     }
 

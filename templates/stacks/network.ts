@@ -8,6 +8,7 @@ import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Sele
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { shortRetention, withGuardExemptions } from './shared/guard.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
 import { publish } from './shared/registry.ts';
@@ -202,7 +203,7 @@ export const network = defineStack(networkContract, {
       // CT.CLOUDWATCH.PR.2 asks for a year) can only judge a value they can see.
       { LogGroupName: flowLogGroupName, RetentionInDays: s.network.flowLogRetentionDays, KmsKeyId: flowLogKey.getAtt('Arn'), Tags: name('flow-logs') },
       // A fixed name: kept on stack deletion, deleted if the create that made it rolls back, so a retry can create it again.
-      RETAIN_EXCEPT_ON_CREATE,
+      withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(s.network.flowLogRetentionDays, s.file, 'network.flowLogRetentionDays')]),
     );
     const flowLogRole = t.resource('FlowLogRole', 'AWS::IAM::Role', {
       Description: 'Lets VPC Flow Logs write to the flow-log group.',
@@ -227,7 +228,7 @@ export const network = defineStack(networkContract, {
     // The default security group closed, and (with endpoints) the S3 prefix list looked up: see
     // shared/vpc-defaults.ts. The rest of the application tier's way out: endpoints.ts, shared/egress.ts.
     const endpoints = hasInterfaceEndpoints(s);
-    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, prefixList: endpoints, closeAfter: ipv6Block ? [ipv6Block] : [] });
+    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, settingsFile: s.file, prefixList: endpoints, closeAfter: ipv6Block ? [ipv6Block] : [] });
     if (endpoints) {
       const e = addEndpoints(t, s, s.endpointNeeds ?? ALL_NEEDS, { env: p.EnvironmentName.ref, vpc, subnets: appSubnets });
       // The estate registry (shared/registry.ts): the cluster and service stacks read these by SSM name.

@@ -28,6 +28,7 @@ import { AWS, sub, type AnyResource, type Intrinsic, type Template, type Untyped
 import { estateRole, inlinePolicy, serviceTrust } from './iam.ts';
 import { logGroupKey } from './kms.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './retention.ts';
+import { shortRetention, withGuardExemptions } from './guard.ts';
 import type { RetentionDays } from '../../settings/settings.ts';
 
 /** Seconds CloudFormation waits for the function's answer before it fails the resource. */
@@ -108,6 +109,8 @@ export function addVpcDefaults(
     readonly env: Intrinsic<'String'>;
     readonly defaultSecurityGroup: Intrinsic<'AWS::EC2::SecurityGroup::Id'>;
     readonly retentionDays: RetentionDays;
+    /** The settings file, for the reason of a short retention's exemption. */
+    readonly settingsFile: string;
     readonly prefixList: boolean;
     /**
      * What must exist before the group is closed: the VPC's IPv6 block, whose association adds an
@@ -125,7 +128,7 @@ export function addVpcDefaults(
     'AWS::Logs::LogGroup',
     { LogGroupName: logGroupName, RetentionInDays: props.retentionDays, KmsKeyId: key.getAtt('Arn'), Tags: tags },
     // A fixed name: kept on stack deletion, deleted if the create that made it rolls back.
-    RETAIN_EXCEPT_ON_CREATE,
+    withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(props.retentionDays, props.settingsFile, 'logRetentionDays')]),
   );
   const defaultGroupArn = sub`arn:${AWS.Partition}:ec2:${AWS.Region}:${AWS.AccountId}:security-group/${props.defaultSecurityGroup}`;
   const role = t.resource('VpcDefaultsRole', 'AWS::IAM::Role', {
