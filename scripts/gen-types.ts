@@ -63,6 +63,7 @@ export const RESOURCE_TYPES = [
   'AWS::IAM::Role',
   'AWS::KMS::Alias',
   'AWS::KMS::Key',
+  'AWS::Lambda::Function',
   'AWS::Logs::LogGroup',
   'AWS::RDS::DBSubnetGroup',
   'AWS::Route53::RecordSet',
@@ -84,6 +85,9 @@ export const RESOURCE_TYPES = [
   'AWS::SQS::Queue',
   'AWS::SQS::QueuePolicy',
   'AWS::SSM::Parameter',
+  'AWS::WAFv2::LoggingConfiguration',
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
 ] as const;
 
 /**

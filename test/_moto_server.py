@@ -37,6 +37,15 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
 - The AWS CLI's own botocore (awscli 1.46 vendors one) speaks CloudWatch's JSON protocol, which
   the older botocore moto loads does not list for CloudWatch, so moto answers HTTP 500; moto's
   CloudWatch parses and serializes JSON already, so the protocol check admits it.
+- moto runs a Lambda function's code only in Docker, which the tests do not have, so a
+  Lambda-backed custom resource (the network stack's: templates/stacks/shared/vpc-defaults.ts)
+  would never answer. A Python function with inline code (`Code.ZipFile`) runs here in a
+  subprocess instead, with its real code: its SDK calls reach this server (AWS_ENDPOINT_URL) and
+  it answers CloudFormation at the URL in the event, which moto makes on this server's port.
+  CloudFormation waits for a custom resource's answer before it creates what depends on it
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
+  moto reads the attributes at once, so the function runs before moto goes on, and the answer
+  does not make moto finish the stack's other resources from the answering request.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -334,6 +343,91 @@ class CfnTopicPolicy(CloudFormationModel):
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
         pass
 
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import zipfile  # noqa: E402
+import io  # noqa: E402
+
+from moto import settings as moto_settings  # noqa: E402
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.cloudformation import custom_model  # noqa: E402
+
+_PORT = sys.argv[sys.argv.index("-p") + 1] if "-p" in sys.argv else "5000"
+os.environ["MOTO_PORT"] = _PORT
+moto_settings.moto_server_host.cache_clear()
+moto_settings.moto_server_host = lambda: "http://127.0.0.1"  # type: ignore[assignment]
+custom_model.settings.moto_server_host = moto_settings.moto_server_host  # type: ignore[attr-defined]
+
+_invoke_lambda = lambda_models.LambdaFunction._invoke_lambda
+
+
+def invoke_lambda(self, event=None):  # type: ignore[no-untyped-def]
+    """A Python function with inline code runs in a subprocess, against this server."""
+    if not str(self.run_time or "").startswith("python") or not self.code_bytes:
+        return _invoke_lambda(self, event)
+    module, _, function = (self.handler or "index.handler").rpartition(".")
+    with tempfile.TemporaryDirectory(prefix="berth-lambda-") as code:
+        with zipfile.ZipFile(io.BytesIO(self.code_bytes)) as z:
+            z.extractall(code)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_PORT}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "PYTHONPATH": code,
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", f"import json, sys, {module} as m; print(json.dumps(m.{function}(json.loads(sys.stdin.read()), None)))"],
+            input=event if isinstance(event, str) else json.dumps(event),
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+    return run.stdout, run.returncode != 0, run.stderr
+
+
+lambda_models.LambdaFunction._invoke_lambda = invoke_lambda
+
+
+class _Now:
+    """`threading` for custom_model: the function runs before moto reads the resource's attributes."""
+
+    class Thread:
+        def __init__(self, target, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            self._call = (target, args, kwargs or {})
+
+        def start(self):  # type: ignore[no-untyped-def]
+            target, args, kwargs = self._call
+            target(*args, **kwargs)
+
+
+custom_model.threading = _Now  # type: ignore[assignment]
+
+_verify_readiness = cfn_models.Stack.verify_readiness
+_in_creation: set = set()
+
+
+def create_resources(self):  # type: ignore[no-untyped-def]
+    _in_creation.add(self.stack_id)
+    try:
+        return _create_resources(self)
+    finally:
+        _in_creation.discard(self.stack_id)
+
+
+def verify_readiness(self):  # type: ignore[no-untyped-def]
+    """An answer that comes while moto is still creating the stack leaves the rest to that creation."""
+    if self.stack_id in _in_creation:
+        return
+    return _verify_readiness(self)
+
+
+_create_resources = cfn_models.Stack.create_resources
+cfn_models.Stack.create_resources = create_resources
+cfn_models.Stack.verify_readiness = verify_readiness
 
 from moto.server import main  # noqa: E402  (after the patches)
 

@@ -146,6 +146,8 @@ export const EXAMPLES: readonly Example[] = [
   ...choices('network.natGateways', 'network.natGateways', ['none', 'single', 'onePerAz'], 'two'),
   type('network.ipv6', 'network.ipv6', 'yes', 'a boolean'),
   ok('network.ipv6 type', ['network.ipv6', true]),
+  type('network.interfaceEndpoints', 'network.interfaceEndpoints', 'yes', 'a boolean'),
+  ok('network.interfaceEndpoints type', ['network.interfaceEndpoints', false]),
   type('network.flowLogRetentionDays', 'network.flowLogRetentionDays', '30', 'an integer'),
   ...choices('network.flowLogRetentionDays', 'network.flowLogRetentionDays', RETENTION_DAYS, 2),
   type('network.subnets', 'network.subnets', [], 'an object'),
@@ -245,6 +247,13 @@ export const EXAMPLES: readonly Example[] = [
   type('loadBalancer.accessLogs', 'loadBalancer.accessLogs', 'false', 'a boolean'),
   type('loadBalancer.idleTimeoutSeconds', 'loadBalancer.idleTimeoutSeconds', 60.5, 'an integer'),
   ...range('loadBalancer.idleTimeoutSeconds', 'loadBalancer.idleTimeoutSeconds', 1, 4000),
+  type('loadBalancer.firewall', 'loadBalancer.firewall', true, 'an object'),
+  unknown('loadBalancer.firewall', 'loadBalancer.firewall', ['loadBalancer.firewall', { enabled: true }]),
+  missing('loadBalancer.firewall', 'loadBalancer.firewall', 'enabled', ['loadBalancer.firewall', { enabled: true }]),
+  type('loadBalancer.firewall.enabled', 'loadBalancer.firewall.enabled', 'on', 'a boolean', ['loadBalancer.firewall', { enabled: true }]),
+  ok('loadBalancer.firewall.enabled type', ['loadBalancer.firewall', { enabled: false }]),
+  type('loadBalancer.firewall.requestsPerFiveMinutesPerIp', 'loadBalancer.firewall.requestsPerFiveMinutesPerIp', 100.5, 'an integer', ['loadBalancer.firewall', { enabled: true }]),
+  ...range('loadBalancer.firewall.requestsPerFiveMinutesPerIp', 'loadBalancer.firewall.requestsPerFiveMinutesPerIp', 10, 2000000000, ['loadBalancer.firewall', { enabled: true }]),
 
   // cluster
   type('cluster', 'cluster', 1, 'an object'),

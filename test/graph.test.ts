@@ -284,8 +284,9 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
     place: 'application',
     subtitle: 'web service',
     lines: ['Fargate 50 %, Fargate Spot 50 %, 1 vCPU, 2 GiB', '2-8 tasks: CPU at 50 %', 'deploy: rolling 100-200 %, rolls back on failure or 2 alarms'],
-    // Each service's alarms count on its box: one count per service, however many it has.
-    also: ['6 alarms', '2 IAM roles', '1 KMS key', '1 log group'],
+    // Each service's alarms count on its box: one count per service, however many it has; the load
+    // balancer's egress rule to its tasks lives in the service's stack.
+    also: ['6 alarms', '2 IAM roles', '1 KMS key', '1 log group', '1 security group rule'],
   });
   assert.deepEqual(box('site').lines, ['Fargate, 0.25 vCPU, 512 MiB', '1-3 tasks: CPU at 70 %', 'deploy: rolling 100-200 %, rolls back on failure or 2 alarms']);
   assert.deepEqual(box('mailer'), {
@@ -303,10 +304,18 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
   // The alarm topic: every alarm of the estate, and the stopped-task rule, notify it by its name.
   assert.deepEqual(box('operations AlarmTopic'), { place: 'region', subtitle: 'SNS topic', lines: ['notified by 18 alarms and 1 event rule', 'no subscription'], also: ['1 KMS key', '1 SSM parameter'] });
   assert.deepEqual(box('dashboard.yaml'), { place: 'region', subtitle: 'nested in root.yaml', lines: [], also: ['1 dashboard'] });
-  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 alarm'] });
+  // The firewall: a web ACL, its association and logging, the log group and its key.
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 alarm', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
   assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
-  assert.deepEqual(box('VPC 10.30.0.0/16'), { place: 'outside', subtitle: '2 Availability Zones', lines: [], also: ['1 flow log', '1 IAM role', '1 KMS key', '1 log group', '1 VPC endpoint'] });
+  // Seven interface endpoints (Fargate only, a queue) and the S3 gateway; the two security groups of
+  // the endpoints and the application tier with their registry entries; the VPC defaults function.
+  assert.deepEqual(box('VPC 10.30.0.0/16'), {
+    place: 'outside',
+    subtitle: '2 Availability Zones',
+    lines: [],
+    also: ['8 VPC endpoints', '3 SSM parameters', '2 IAM roles', '2 KMS keys', '2 log groups', '2 security groups', '1 closed default security group', '1 flow log', '1 function', '1 S3 prefix list'],
+  });
   assert.deepEqual(box('DB subnet group'), { place: 'database', subtitle: '2 subnets', lines: ['no database yet'], also: [] });
   assert.deepEqual(arrows(overview), [
     'cleanup schedule -start-> cleanup (starts)',

@@ -64,9 +64,15 @@ test('outputs are wired to parameters: network to load balancer and cluster, reg
     CapacityProviderName: { 'Fn::GetAtt': ['Cluster', 'Outputs.CapacityProviderNameParameter'] },
     LoadBalancerSecurityGroupId: { 'Fn::GetAtt': ['LoadBalancer', 'Outputs.LoadBalancerSecurityGroupId'] },
     ListenerArn: { 'Fn::GetAtt': ['LoadBalancer', 'Outputs.ListenerArnParameter'] },
+    // With interface endpoints, the network's registry entries under the root's EnvironmentName.
+    ApplicationSecurityGroupId: { 'Fn::Sub': '/berth/${EnvironmentName}/application-security-group-id' },
+    EndpointSecurityGroupId: { 'Fn::Sub': '/berth/${EnvironmentName}/endpoint-security-group-id' },
+    S3PrefixListId: { 'Fn::Sub': '/berth/${EnvironmentName}/s3-prefix-list-id' },
   });
   // The Fargate worker gets no capacity provider and no listener: it declares neither.
-  assert.deepEqual(Object.keys(r.WorkerService.Properties.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName']);
+  assert.deepEqual(Object.keys(r.WorkerService.Properties.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId']);
+  assert.deepEqual(r.Cluster.Properties.Parameters.S3PrefixListId, { 'Fn::Sub': '/berth/${EnvironmentName}/s3-prefix-list-id' });
+  assert.deepEqual(r.Cluster.Properties.Parameters.AlarmTopicArn, { 'Fn::Sub': '/berth/${EnvironmentName}/alarm-topic-arn' });
 });
 
 test('a sender is nested after the queue worker it sends to, and gets the queue\'s registry names under the root\'s EnvironmentName', () => {
@@ -116,4 +122,43 @@ test('fails when an EC2 service meets a Fargate-only cluster', () => {
 test('fails when an environment overrides a service that does not exist', () => {
   const typo = { ...prod, services: { ...prod.services, wbe: { desiredCount: 1 } } };
   assert.throws(() => build(typo), (e: unknown) => e instanceof BerthError && /prod\.json: services\.wbe: overrides service `wbe`, which the estate does not define/.test(e.message));
+});
+
+// --- the way out (templates/stacks/service/egress.ts, docs/security.md) -------------------------
+
+const fails = (f: () => unknown, pattern: RegExp) => assert.throws(f, (e: unknown) => e instanceof BerthError && pattern.test(e.message) && !e.message.includes('\n'));
+
+test('fails when an EC2 service pulls from outside the Region\'s ECR while the network has interface endpoints: the instances could not reach the registry', () => {
+  const publicWeb = { ...web, container: { ...web.container, image: 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine' } };
+  fails(
+    () => build({ ...prod, services: {} }, [publicWeb, worker, report]),
+    /^test\/fixtures\/services\/web\.ts: container\.image: is `public\.ecr\.aws\/nginx\/nginx-unprivileged:1\.27-alpine`, from a registry outside ECR, but the service runs on EC2 capacity and .*prod\.json has VPC interface endpoints: the instances pull images through their own network interface, .* Use an image in ECR in `eu-west-1` \(an ECR pull-through cache rule keeps ECR Public or Docker Hub as its upstream\), or set `network\.interfaceEndpoints` to false in .*prod\.json \(HTTPS to anywhere through NAT\)\.$/,
+  );
+  // Another Region's ECR is outside the endpoints too; the environment's override is named where it is.
+  fails(
+    () => build({ ...prod, services: { web: { image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/berth/web:1.0.0' } } }, [web, worker, report]),
+    /prod\.json: services\.web\.image: is `123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/berth\/web:1\.0\.0`, from ECR in `us-east-1`/,
+  );
+});
+
+test('a Fargate service from outside ECR needs egress: internet, and then gets it', () => {
+  const external = { ...worker, container: { ...worker.container, image: 'public.ecr.aws/aws-cli/aws-cli:2.17.62' } };
+  fails(() => build({ ...prod, services: {} }, [web, external, report]), /worker\.ts: container\.image: .* the service does not say `egress: 'internet'`: its tasks reach only AWS's endpoints in `eu-west-1` and S3\. .* or add `egress: 'internet'` to the definition\.$/);
+  const child = build({ ...prod, services: {} }, [web, { ...external, egress: 'internet' as const }, report]).children.find((c) => c.name === 'service-worker')!;
+  const egress = (toPlain(child.toJSON()) as { Resources: Record<string, any> }).Resources.SecurityGroup.Properties.SecurityGroupEgress;
+  assert.equal(egress.at(-1).CidrIp, '0.0.0.0/0');
+});
+
+test('fails when nothing could leave: egress: internet without NAT, or neither endpoints nor NAT', () => {
+  const noNat = { ...prod, network: { ...prod.network, natGateways: 'none' as const } };
+  fails(() => build(noNat, [web, { ...worker, egress: 'internet' as const }, report]), /^test\/fixtures\/services\/worker\.ts: egress: is `internet`, but `network\.natGateways` is `none` in .*prod\.json: the application subnets have no route to the internet\./);
+  fails(() => build({ ...noNat, network: { ...noNat.network, interfaceEndpoints: false } }), /prod\.json: network\.interfaceEndpoints: is false and `network\.natGateways` is `none`: tasks and container instances would have no way to ECR, CloudWatch Logs or ECS at all\./);
+  // With the endpoints, no NAT is fine: AWS is reached privately.
+  assert.ok(build(noNat));
+});
+
+test('the network gets the endpoints the estate needs: SQS only with a queue worker', () => {
+  const network = (list: readonly ServiceDefinition[]) => (toPlain(build({ ...prod, services: {} }, list).children[0]!.toJSON()) as { Resources: Record<string, any> }).Resources;
+  assert.ok(network(services).SqsEndpoint);
+  assert.equal(network([web, report]).SqsEndpoint, undefined);
 });

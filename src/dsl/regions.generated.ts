@@ -45,6 +45,7 @@ export const REGIONS_WITHOUT: Readonly<Record<string, readonly string[]>> = {
   'AWS::IAM::Role': [],
   'AWS::KMS::Alias': [],
   'AWS::KMS::Key': [],
+  'AWS::Lambda::Function': [],
   'AWS::Logs::LogGroup': [],
   'AWS::RDS::DBSubnetGroup': [],
   'AWS::Route53::RecordSet': [],
@@ -66,4 +67,7 @@ export const REGIONS_WITHOUT: Readonly<Record<string, readonly string[]>> = {
   'AWS::ServiceCatalog::PortfolioProductAssociation': ["ap-east-2","ap-southeast-5","ap-southeast-7","mx-central-1"],
   'AWS::ServiceCatalog::TagOption': ["ap-east-2","ap-southeast-5","ap-southeast-7","mx-central-1"],
   'AWS::ServiceCatalog::TagOptionAssociation': ["ap-east-2","ap-southeast-5","ap-southeast-7","mx-central-1"],
+  'AWS::WAFv2::LoggingConfiguration': [],
+  'AWS::WAFv2::WebACL': [],
+  'AWS::WAFv2::WebACLAssociation': [],
 };

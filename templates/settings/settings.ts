@@ -46,6 +46,23 @@ export interface NetworkSettings {
    * stay IPv4-only: nothing there needs to be reachable over IPv6. @default false
    */
   readonly ipv6?: boolean;
+  /**
+   * VPC interface endpoints, with private DNS, for the AWS APIs the application tier calls (ECR
+   * API and Docker, CloudWatch Logs, Secrets Manager, SSM, STS; the ECS agent's and Session
+   * Manager's endpoints with EC2 capacity or ECS Exec; SQS where the estate has queues), behind a
+   * security group that admits only the application tier. Task and instance security groups then
+   * send HTTPS only to those endpoints and to S3 (the gateway endpoint's prefix list): no path to
+   * the internet unless a service says `egress: 'internet'` in its definition.
+   *
+   * The cost trade-off: each interface endpoint is billed per hour in each Availability Zone
+   * (about 7 USD a month per endpoint and AZ in us-east-1, so 8 to 12 endpoints in 3 AZs cost
+   * 170 to 260 USD a month) plus a charge per GB, against NAT's per-GB processing charge for the
+   * same traffic and a route to the internet from every task. Off, tasks and instances reach AWS
+   * through NAT on HTTPS to anywhere (`natGateways` must not then be `none`).
+   * https://aws.amazon.com/privatelink/pricing/ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
+   * @default true
+   */
+  readonly interfaceEndpoints?: boolean;
 }
 
 /** Where the HTTPS listener's certificate comes from. */
@@ -69,6 +86,26 @@ export interface LoadBalancerSettings {
   readonly idleTimeoutSeconds?: number;
   /** Access logs to an S3 bucket the stack creates. */
   readonly accessLogs: boolean;
+  /** AWS WAF in front of the load balancer. @default - on, with the default rate limit */
+  readonly firewall?: FirewallSettings;
+}
+
+/**
+ * An AWS WAF web ACL on the load balancer: AWS's managed rule groups (the common rule set, known
+ * bad inputs, the Amazon IP reputation list) and a rate limit per client IP, logging to an
+ * encrypted log group. Billed per web ACL, per rule and per million requests.
+ * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
+ * https://aws.amazon.com/waf/pricing/
+ */
+export interface FirewallSettings {
+  /** Off only where an environment says so (prod keeps it on). */
+  readonly enabled: boolean;
+  /**
+   * Requests one client IP may send in 5 minutes before the rest are blocked (AWS WAF's lowest
+   * allowed limit is 10). https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
+   * @default 2000
+   */
+  readonly requestsPerFiveMinutesPerIp?: number;
 }
 
 /** EC2 capacity: an Auto Scaling group of ECS-optimized instances behind a capacity provider. */
@@ -278,6 +315,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
           properties: { public: cidrList, application: cidrList, database: cidrList },
         },
         flowLogRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+        interfaceEndpoints: { type: 'boolean', nullable: true, description: 'VPC interface endpoints for the AWS APIs the tasks call, and egress only to them and S3 (billed per endpoint, hour and AZ); default true' },
       },
     },
     loadBalancer: {
@@ -345,6 +383,17 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         deletionProtection: { type: 'boolean' },
         idleTimeoutSeconds: { type: 'integer', nullable: true, minimum: 1, maximum: 4000 },
         accessLogs: { type: 'boolean' },
+        firewall: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['enabled'],
+          description: 'AWS WAF on the load balancer; default on',
+          properties: {
+            enabled: { type: 'boolean' },
+            requestsPerFiveMinutesPerIp: { type: 'integer', nullable: true, minimum: 10, maximum: 2000000000, description: 'requests per client IP in 5 minutes before blocking, at least 10 (AWS WAF\'s lowest); default 2000' },
+          },
+        },
       },
     },
     cluster: {

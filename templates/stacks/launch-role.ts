@@ -73,6 +73,13 @@ export const NO_HANDLERS: Readonly<Record<string, readonly string[]>> = {
   'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange', 'route53:ListResourceRecordSets', 'route53:GetHostedZone'],
 };
 
+/**
+ * A custom resource (`Custom::...`) has no handlers: CloudFormation invokes the function its
+ * ServiceToken names, with the deployer's credentials.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources-lambda.html
+ */
+export const CUSTOM_RESOURCE_ACTIONS = ['lambda:InvokeFunction'] as const;
+
 /** CloudFormation's own calls on the products' stacks, and change sets, per the launch-constraint documentation. */
 const STACK_ACTIONS = [
   'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
@@ -121,6 +128,10 @@ const isWildcard = (a: string) => a.includes('*');
 export function handlerActions(types: readonly string[]): string[] {
   const out = new Set<string>();
   for (const type of new Set(types)) {
+    if (type.startsWith('Custom::')) {
+      CUSTOM_RESOURCE_ACTIONS.forEach((a) => out.add(a));
+      continue;
+    }
     const h = HANDLER_PERMISSIONS[type];
     if (!h) {
       throw new BerthError(
@@ -157,6 +168,7 @@ export function onlyOnStar(action: string): boolean {
 export const EXTRA_ACTIONS: readonly string[] = [
   ...STACK_ACTIONS,
   ...Object.values(NO_HANDLERS).flat(),
+  ...CUSTOM_RESOURCE_ACTIONS,
   'cloudformation:GetTemplateSummary',
   'cloudformation:ValidateTemplate',
   ...Object.values(PARAMETER_TYPE_ACTIONS),

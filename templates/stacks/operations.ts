@@ -61,6 +61,24 @@ export const operations = defineStack(operationsContract, {
           Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId }, ArnLike: { 'aws:SourceArn': alarmsOfThisAccount } },
         },
         { Sid: 'EventBridgeRules', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' },
+        // EC2 capacity: the Auto Scaling group reports failed launches and terminations here
+        // (cluster.ts), publishing as its service-linked role, whose permissions include no
+        // customer managed key (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
+        // Named by aws:PrincipalArn, not as a principal: in a fresh account the role exists only
+        // once the first group is created, after this key, and KMS refuses a policy naming a
+        // principal that does not exist.
+        ...(s.cluster.capacity.type === 'ec2'
+          ? [
+              {
+                Sid: 'AutoScalingNotifications',
+                Effect: 'Allow',
+                Principal: { AWS: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:root` },
+                Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+                Resource: '*',
+                Condition: { ArnEquals: { 'aws:PrincipalArn': sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling` } },
+              },
+            ]
+          : []),
       ],
     });
     // A fixed name, which every stack's alarms build the ARN from (shared/alarms.ts). Kept when

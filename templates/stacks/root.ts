@@ -4,7 +4,9 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
+import { checkEgress, endpointNeeds } from './service/egress.ts';
+import type { RegistryKey } from './shared/registry.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
@@ -55,21 +57,30 @@ export const root = defineStack(rootContract, {
     // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
     // balancer and the cluster wait for it; the services come after the cluster.
     const ops = nest(t, 'Operations', operations, { settings, parameters: { EnvironmentName: env } });
-    const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
+    const net = nest(t, 'Network', network, { settings: { ...settings, endpointNeeds: endpointNeeds(settings, services) }, parameters: { EnvironmentName: env } });
+    // Registry entries the network publishes (its stack is complete before the cluster's, which takes its VPC).
+    const registry = (key: RegistryKey) => sub`/berth/${env}/${key}` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>;
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
       settings,
       parameters: {
         EnvironmentName: env,
         VpcId: net.outputs.VpcId,
         PublicSubnetIds: net.outputs.PublicSubnetIds,
-        ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
       },
       options: { dependsOn: [ops.stack] },
     });
     const ecs = nest(t, 'Cluster', cluster, {
       settings,
-      parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
-      options: { dependsOn: [ops.stack] },
+      parameters: clusterArguments(settings, {
+        EnvironmentName: env,
+        VpcId: net.outputs.VpcId,
+        ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+        ApplicationSecurityGroupId: registry('application-security-group-id'),
+        EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+        S3PrefixListId: registry('s3-prefix-list-id'),
+        // The operations stack's entry, by its output: the cluster waits for the topic.
+        AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
+      }),
     });
     // A traffic-shifting service's test listener rule takes the priority below its production rule's.
     const ctx = { settings, services, priorities: assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling') };
@@ -83,6 +94,9 @@ export const root = defineStack(rootContract, {
       LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
       ListenerArn: lb.outputs.ListenerArnParameter,
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ApplicationSecurityGroupId: registry('application-security-group-id'),
+      EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+      S3PrefixListId: registry('s3-prefix-list-id'),
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
     const environmentWiring = {
@@ -135,6 +149,7 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
     }
   }
   checkDensity(settings, services);
+  checkEgress(settings, services);
   for (const name of Object.keys(settings.services ?? {})) {
     if (!services.some((d) => d.name === name)) {
       throw new BerthError(

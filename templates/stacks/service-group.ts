@@ -45,6 +45,10 @@ export interface ServiceWiring {
   readonly CapacityProviderName: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly ListenerArn: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly LoadBalancerFullName: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  /** With interface endpoints: the network's groups and the S3 prefix list (registry names too). */
+  readonly ApplicationSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  readonly EndpointSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  readonly S3PrefixListId: Intrinsic<'AWS::SSM::Parameter::Name'>;
 }
 
 /** The estate's services and what each one's stack needs from the others. */
@@ -185,6 +189,9 @@ export const serviceGroup = defineStack(serviceGroupContract, {
       LoadBalancerSecurityGroupId: p.LoadBalancerSecurityGroupId.ref,
       ListenerArn: registry('listener-arn'),
       LoadBalancerFullName: registry('load-balancer-full-name'),
+      ApplicationSecurityGroupId: registry('application-security-group-id'),
+      EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+      S3PrefixListId: registry('s3-prefix-list-id'),
     });
     // The group's services on a dashboard of their own (the environment's would outgrow
     // CloudWatch's 500 metrics), and a deploy guard over their deployment alarms: the rollback

@@ -109,8 +109,10 @@ export const service = defineStack(serviceContract, {
     });
 
     const strategy = capacityStrategy(r, o);
-    const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: [sg.ref], AssignPublicIp: 'DISABLED' } as const;
-    const run = runTaskCommand(r, p.ClusterName.ref, td, sg, Join(',', p.ApplicationSubnetIds.ref), strategy);
+    // With interface endpoints, the tasks also carry the application tier's group: the endpoints admit it.
+    const taskSecurityGroups = o.ApplicationSecurityGroupId ? [sg.ref, o.ApplicationSecurityGroupId.ref] : [sg.ref];
+    const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: taskSecurityGroups, AssignPublicIp: 'DISABLED' } as const;
+    const run = runTaskCommand(r, p.ClusterName.ref, td, o.ApplicationSecurityGroupId ? sub`${sg.ref},${o.ApplicationSecurityGroupId.ref}` : sg.ref, Join(',', p.ApplicationSubnetIds.ref), strategy);
     const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none' };
     const alarms: AlarmContext = { t, r, env, topic: alarmTopicArn(env) };
 

@@ -214,6 +214,13 @@ export interface ServiceDefinition {
    */
   readonly sendsTo?: readonly QueueHandle[];
   /**
+   * `'internet'`: the tasks may also send HTTPS to anywhere on the internet, through NAT (a
+   * third-party API, an image from a registry other than this Region's ECR). Without it, and with
+   * the network's interface endpoints (`network.interfaceEndpoints`, on by default), tasks reach
+   * only AWS's endpoints and S3. docs/security.md. @default - AWS's endpoints and S3 only
+   */
+  readonly egress?: 'internet';
+  /**
    * Tasks to keep running, for a service without auto scaling (with `role.scaling`, scaling owns
    * the count and this must be left out). Environments may override. @default 2
    */

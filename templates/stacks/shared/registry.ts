@@ -16,6 +16,10 @@ export type RegistryKey =
   | 'load-balancer-full-name'
   /** The environment's alarm topic (the operations stack): every alarm of the estate notifies it. */
   | 'alarm-topic-arn'
+  /** The network's application-tier group, the endpoints' group and the Region's S3 prefix list (with interface endpoints). */
+  | 'application-security-group-id'
+  | 'endpoint-security-group-id'
+  | 's3-prefix-list-id'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`;
 
@@ -41,11 +45,12 @@ export function publish(
   });
 }
 
-/** A consumer's parameter for a registry entry, defaulting to this environment's name. */
-export function registryParameter(environment: string, key: RegistryKey, description: string, group: string, label: string) {
-  return parameter('AWS::SSM::Parameter::Value<String>', {
+/** A consumer's parameter for a registry entry, defaulting to this environment's name; `type` is what the value is (a security group ID is checked by CloudFormation). */
+export function registryParameter<T extends 'String' | 'AWS::EC2::SecurityGroup::Id' = 'String'>(environment: string, key: RegistryKey, description: string, group: string, label: string, type?: T) {
+  return parameter(`AWS::SSM::Parameter::Value<${type ?? 'String'}>` as `AWS::SSM::Parameter::Value<${T}>`, {
     description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
-    default: registryName(environment, key),
+    // The parameter's default is the registry entry's name, whatever its value's type.
+    default: registryName(environment, key) as never,
     group,
     label,
   });
