@@ -41,20 +41,35 @@ test('each command has --help with its usage, options and an example', () => {
   }
 });
 
-test('fails when the command is unknown: one line naming the commands', () => {
+test('fails when the command is unknown: one line naming the commands, and the nearest when one is close', () => {
   const r = berth(ROOT, 'deploy');
   assert.equal(r.status, 1);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, 'error: berth: unknown command `deploy`. Commands: `build`, `diff`, `graph`. Run `berth --help`.\n');
+  assert.equal(r.stderr, 'error: berth: unknown command `deploy`. Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+  const typo = berth(ROOT, 'biuld');
+  assert.equal(typo.status, 1);
+  assert.equal(typo.stderr, 'error: berth: unknown command `biuld`. Did you mean `build`? Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+  assert.equal(berth(ROOT, '--verison').stderr, 'error: berth: unknown option `--verison`. Did you mean `--version`? Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+});
+
+test('berth --version prints the version from package.json', () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = berth(ROOT, flag);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `berth ${version}\n`);
+  }
 });
 
 test('fails when an option is unknown, with the command to get help; diff errors exit 2', () => {
   const build = berth(ROOT, 'build', '--chek');
   assert.equal(build.status, 1);
-  assert.equal(build.stderr, "error: berth build: Unknown option '--chek'. Run `berth build --help` for the options.\n");
+  assert.equal(build.stderr, "error: berth build: Unknown option '--chek'. Did you mean `--check`? Run `berth build --help` for the options.\n");
   const diff = berth(ROOT, 'diff', '--stack', 'x');
   assert.equal(diff.status, 2);
+  // `--stack` is 5 edits from `--stack-name`: too far to guess, so no hint.
   assert.equal(diff.stderr, "error: berth diff: Unknown option '--stack'. Run `berth diff --help` for the options.\n");
+  assert.equal(berth(ROOT, 'diff', '--stack-nme', 'x').stderr, "error: berth diff: Unknown option '--stack-nme'. Did you mean `--stack-name`? Run `berth diff --help` for the options.\n");
   const graph = berth(ROOT, 'graph', 'prod');
   assert.equal(graph.status, 1);
   assert.match(graph.stderr, /^error: berth graph: Unexpected argument 'prod'.* Run `berth graph --help` for the options\.\n$/);
@@ -66,6 +81,8 @@ test('fails when the environment is unknown, listing the known ones', () => {
     assert.equal(r.status, c === 'diff' ? 2 : 1, c);
     assert.equal(r.stderr, 'error: --env: unknown environment `qa`. Known environments: `dev`, `prod` (files in templates/environments/).\n', c);
   }
+  const typo = berth(ROOT, 'build', '--env', 'prdo', '--out', join(scratch, 'unknown-env'));
+  assert.equal(typo.stderr, 'error: --env: unknown environment `prdo`. Did you mean `prod`? Known environments: `dev`, `prod` (files in templates/environments/).\n');
 });
 
 test('fails when the estate module is missing or exports no estate', () => {
@@ -85,13 +102,19 @@ test('fails when diff --stack-name is given for more than one environment', () =
   assert.equal(r.stderr, 'error: --stack-name: compares one environment with one deployed stack, and 2 are selected. Pass the environment too: `--env <name> --stack-name berth-prod`.\n');
 });
 
-test('fails when diff --template names no top-level template, or comes without --stack-name', () => {
-  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queues.yaml');
+test('fails when diff --template names no template, or comes without --stack-name; --against and --working exclude each other and --stack-name', () => {
+  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queue');
   assert.equal(wrong.status, 2);
-  assert.equal(wrong.stderr, 'error: --template: `queues.yaml` is not a top-level template of `blue`. Top-level templates: `root.yaml`, `extra.yaml`.\n');
+  assert.equal(wrong.stderr, 'error: --template queue: is not a template of `blue`. Did you mean `queues`? Templates: `root`, `queues`, `extra`.\n');
   const alone = berth(ROOT, 'diff', '--estate', MINI, '--template', 'extra.yaml');
   assert.equal(alone.status, 2);
-  assert.equal(alone.stderr, 'error: --template: chooses which top-level template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+  assert.equal(alone.stderr, 'error: --template: chooses which template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+  const both = berth(ROOT, 'diff', '--estate', MINI, '--against', 'HEAD', '--working');
+  assert.equal(both.status, 2);
+  assert.equal(both.stderr, 'error: --working: compares with the files on disk, --against with a commit. Pass one of them.\n');
+  const deployed = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--against', 'HEAD');
+  assert.equal(deployed.status, 2);
+  assert.equal(deployed.stderr, 'error: --against: compares with output/, and --stack-name with a deployed stack. Pass one of them.\n');
 });
 
 test('build prints a summary row per template with its share of each limit', () => {
