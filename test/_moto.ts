@@ -1,6 +1,6 @@
 /**
  * A local AWS endpoint for the suites that deploy: moto's server (pinned in requirements.txt)
- * through test/_moto_server.py, on 127.0.0.1 on a free port. Stop it in an `after` hook; it is
+ * through scripts/local-aws.py (what `make local` runs), on 127.0.0.1 on a free port. Stop it in an `after` hook; it is
  * also killed when the test process exits, so a failing suite leaves no server behind.
  */
 import { spawn } from 'node:child_process';
@@ -33,7 +33,7 @@ export const MOTO_ACCOUNT = '111122223333';
 
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
-  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
+  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'scripts/local-aws.py'), '-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
     env: { ...process.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT },
   });

@@ -565,7 +565,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
     '--param', `ApplicationSubnetIds=${await network('ApplicationSubnetA')},${await network('ApplicationSubnetB')}`,
     '--param', `LoadBalancerSecurityGroupId=${lbGroup}`,
   ]);
-  // (This runs on test/_moto_server.py, which fixes moto's AWS::KMS::Key tag handling.)
+  // (This runs on scripts/local-aws.py, which fixes moto's AWS::KMS::Key tag handling.)
   assert.equal(r.status, 0, r.all);
   const service = (logicalId: string) => physicalId('berth-dev-service-web', logicalId);
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];

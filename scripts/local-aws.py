@@ -1,6 +1,6 @@
 """
 moto_server (pinned moto 5.2.5) with fixes for the moto bugs that reject valid berth templates.
-Run as `.venv/bin/python test/_moto_server.py -H 127.0.0.1 -p PORT`, like moto_server itself.
+Run as `.venv/bin/python scripts/local-aws.py -H 127.0.0.1 -p PORT`, like moto_server itself.
 
 Each patch fixes moto, never berth's templates, and names the behaviour AWS documents:
 - AWS::KMS::Key Tags are `Key`/`Value` pairs in CloudFormation
@@ -18,6 +18,12 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   is then ROLLBACK_COMPLETE, without outputs; `delete-stack` keeps RetainExceptOnCreate resources.
 - Resource types moto does not implement are skipped when a stack is created but listed as None
   among its resources, so `describe-stack-resource` of any later resource answers HTTP 500.
+- A stack created or updated through a change set (what `aws cloudformation deploy` does) has
+  no outputs in moto: `execute_change_set` applies the resources but keeps the output map of the
+  template the stack had before. CloudFormation reports a stack's outputs however it was created
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html), and
+  the layer walkthrough (docs/local.md) reads them with `describe-stacks`. The patch re-reads the
+  executed template and rebuilds the output map.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -93,6 +99,22 @@ _stack_resources = cfn_models.Stack.stack_resources
 # Scaling) but still lists them as None, so describe-stack-resource of any resource after one of
 # them fails with HTTP 500. Skip them, as moto skips creating them.
 cfn_models.Stack.stack_resources = property(lambda self: (r for r in _stack_resources.fget(self) if r is not None))  # lazy, as moto creates resources on first read
+
+_execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):  # type: ignore[no-untyped-def]
+    """After moto applies a change set: the stack's template and outputs are the executed ones."""
+    result = _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next((c for c in self.change_sets.values() if c.change_set_name == change_set_name), None)
+    if change_set is not None:
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+    return result
+
+
+cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
 
 from moto.server import main  # noqa: E402  (after the patches)
 
