@@ -84,7 +84,7 @@ LOCAL_PORT ?= 4566
 local: install ## Start a local AWS endpoint (moto, seeded) and print the variables to export (ENV=dev for its Region, LOCAL_PORT=4566, ARGS=--detach to run in the background); Ctrl-C stops it
 	@$(TSX) scripts/local.ts $(if $(ENV),--env $(ENV)) --port $(LOCAL_PORT) $(ARGS)
 
-local-stop: ## Stop the local AWS endpoint that `make local ARGS=--detach` started
+local-stop: ## Stop the local AWS endpoint that a detached `make local` started (its pid in .tmp/local/pid)
 	@$(TSX) scripts/local.ts --stop
 
 # ENV is checked before the installs, so a forgotten ENV fails at once.

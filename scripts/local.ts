@@ -74,6 +74,8 @@ function exportsFor(port: number, region: string): string[] {
     `export AWS_DEFAULT_REGION=${region}`,
     // A profile or session token of a real account must not mix with the local keys.
     'unset AWS_PROFILE AWS_SESSION_TOKEN',
+    // The pinned AWS CLI that scripts/deploy.sh uses, for the walkthrough's own `aws` commands.
+    `export PATH=${join(ROOT, '.venv', 'bin')}:$PATH`,
   ];
 }
 
