@@ -244,3 +244,19 @@ test('make build runs the compiled bundle: summary, same bytes as the sources, c
   assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('did you mean: the one close candidate by edit distance (a swap counts once), none when far or tied', async () => {
+  const { closest, editDistance } = await import('../src/cli/_suggest.ts');
+  assert.equal(editDistance('biuld', 'build'), 1);
+  assert.equal(editDistance('graph', 'grpah'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  assert.equal(closest('dfif', ['build', 'diff', 'graph']), 'diff');
+  assert.equal(closest('deploy', ['build', 'diff', 'graph', 'new']), undefined);
+  // Short words allow one edit: `ne` is `new`, `x` is nothing.
+  assert.equal(closest('ne', ['new', 'diff']), 'new');
+  assert.equal(closest('x', ['new', 'diff']), undefined);
+  // Two equally close candidates: no guess.
+  assert.equal(closest('dev1', ['dev2', 'dev3']), undefined);
+  assert.equal(closest('PROD', ['dev', 'prod']), 'prod');
+});

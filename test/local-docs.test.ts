@@ -116,7 +116,7 @@ test('docs/local.md: every command runs as written against `make local`, and pri
   assert.equal(spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { encoding: 'utf8' }).status !== 0, true, `port ${port} still open`);
 });
 
-test('a foreground `make local` stops cleanly on Ctrl-C; a second start while one runs is refused; local-stop with none running says so', async () => {
+test('a foreground `make local` stops cleanly on Ctrl-C; local-stop with none running says so; a port in use is one line', async () => {
   const child = spawn('make', ['-s', 'local'], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -131,9 +131,11 @@ test('a foreground `make local` stops cleanly on Ctrl-C; a second start while on
   assert.ok(existsSync(join(dir, '.tmp/local/env')));
   // Ctrl-C in a terminal signals the whole foreground process group.
   process.kill(-child.pid!, 'SIGINT');
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (c, s) => r([c, s])));
   assert.match(out, /stopped the local AWS endpoint\.\n$/);
-  assert.equal(code, 0, out);
+  // scripts/local.ts exits 0; GNU make, interrupted too, then ends itself with the same signal.
+  assert.ok(code === 0 || signal === 'SIGINT', `make local ended with ${code ?? signal}:\n${out}`);
+  assert.equal(spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]).status !== 0, true, `port ${port} still open after Ctrl-C`);
   assert.equal(existsSync(join(dir, '.tmp/local/env')), false);
   const none = spawnSync('make', ['-s', 'local-stop'], { cwd: dir, env, encoding: 'utf8' });
   assert.equal(none.status, 0);
