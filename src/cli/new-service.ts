@@ -7,6 +7,9 @@
  * the comments say what to replace.
  */
 
+/** Where a service module (in templates/services/) imports `defineService` from. */
+const DEFINITION_MODULE = '../stacks/service/definition.ts';
+
 export const SERVICE_KINDS = ['web', 'worker', 'scheduled'] as const;
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
 
@@ -161,7 +164,7 @@ export function serviceModule(name: string, kind: ServiceKind, fargate: boolean)
  * Fields and defaults: docs/services.md; per-environment overrides: \`services.${name}\` in
  * templates/environments/<env>.json.
  */
-import { defineService } from '../stacks/service/definition.ts';
+import { defineService } from '${DEFINITION_MODULE}';
 
 export const ${serviceVariable(name)} = defineService({
   // Names the stack (service-${name}.yaml), the log group (/berth/<env>/${name}) and the IAM roles.
