@@ -62,6 +62,11 @@ async function buildFails(estateFile: string, env?: string): Promise<string | un
   // Loaded here: `berth build` never starts a process, so it does not load child_process.
   const { spawnSync } = await import('node:child_process');
   const scratch = mkdtempSync(join(tmpdir(), 'berth-new-'));
+  // Ctrl-C reaches the build (same process group) and ends it; this process then lives on to
+  // remove what it wrote, instead of dying with a half-registered service left behind.
+  const survive = () => {};
+  process.on('SIGINT', survive);
+  process.on('SIGTERM', survive);
   try {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'build', '--quiet', '--estate', estateFile, '--out', scratch, ...(env ? ['--env', env] : [])], {
@@ -69,11 +74,19 @@ async function buildFails(estateFile: string, env?: string): Promise<string | un
       env: { ...process.env, NO_COLOR: '1' },
     });
     if (r.status === 0) return undefined;
+    if (r.signal) return `interrupted (${r.signal}) before the build finished`;
     const text = `${r.stderr}`.trim() || `the build exited with ${String(r.status ?? r.signal)}`;
     return text.replace(/^error: /, '');
   } finally {
+    process.off('SIGINT', survive);
+    process.off('SIGTERM', survive);
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Why a scaffold was taken back: the build's own line, or the interruption. */
+function nothingWritten(what: string, failed: string): string {
+  return failed.startsWith('interrupted') ? `${failed}, so nothing was written.` : `the build refused the new ${what}, so nothing was written: ${failed}`;
 }
 
 export async function newService(props: NewServiceProps): Promise<Scaffolded> {
@@ -91,7 +104,7 @@ export async function newService(props: NewServiceProps): Promise<Scaffolded> {
   if (failed !== undefined) {
     unlinkSync(file);
     if (indexBefore !== undefined && indexAfter !== undefined) writeFileSync(index, indexBefore);
-    throw new BerthError('berth new service', `the build refused the new service, so nothing was written: ${failed}`);
+    throw new BerthError('berth new service', nothingWritten('service', failed));
   }
   const shown = relative(process.cwd(), file);
   return {
@@ -133,7 +146,7 @@ export async function newEnvironment(props: NewEnvironmentProps): Promise<Scaffo
   const failed = await buildFails(props.estateFile, props.name);
   if (failed !== undefined) {
     unlinkSync(file);
-    throw new BerthError('berth new environment', `the build refused the new environment, so nothing was written: ${failed}`);
+    throw new BerthError('berth new environment', nothingWritten('environment', failed));
   }
   const shown = relative(process.cwd(), file);
   return {
