@@ -461,8 +461,8 @@ test('network deployed alone creates what it declares, tagged with the content h
   assert.deepEqual(dbRoutes.map((x) => x.DestinationCidrBlock), ['10.10.0.0/16']);
   // Not checked on moto (test/network.test.ts checks the template): MapPublicIpOnLaunch (moto
   // ignores the property and picks its own), the subnets' Availability Zones (moto's Fn::GetAZs
-  // answers us-east-1's zones in every Region), and the stack's Outputs (moto keeps none for a
-  // stack created from a change set, which `aws cloudformation deploy` always uses).
+  // answers us-east-1's zones in every Region). The stack's Outputs, which moto keeps for a
+  // change-set stack only with scripts/local-aws.py's patch, are read by test/local-docs.test.ts.
 });
 
 test('deploying unchanged output again succeeds with no changes', () => {
@@ -500,7 +500,7 @@ test('a deploy CloudFormation rejects exits non-zero and prints the reason', () 
 test('load balancer deployed alone, on the network stack\'s VPC and public subnets', async () => {
   const vpcId = await physicalId('berth-dev-network', 'Vpc');
   const publicSubnets = [await physicalId('berth-dev-network', 'PublicSubnetA'), await physicalId('berth-dev-network', 'PublicSubnetB')];
-  // The IDs come from the stack's resources: moto keeps no Outputs for change-set stacks.
+  // The IDs come from the stack's resources (docs/local.md reads them from its Outputs).
   const r = deploy(['dev', '--template', 'load-balancer', '--bucket', BUCKET, '--param', `VpcId=${vpcId}`, '--param', `PublicSubnetIds=${publicSubnets.join(',')}`]);
   assert.equal(r.status, 0, r.all);
   const lbArn = await physicalId('berth-dev-load-balancer', 'LoadBalancer');
