@@ -21,10 +21,10 @@ const templateCount = () => estate.environments.flatMap((env) => flatten(estate.
 const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-test('berth --help lists the three commands and exits 0; no command prints it and exits 1', () => {
+test('berth --help lists the commands and exits 0; no command prints it and exits 1', () => {
   const help = berth(ROOT, '--help');
   assert.equal(help.status, 0);
-  for (const c of ['build', 'diff', 'graph']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['build', 'diff', 'graph', 'new']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
   const none = berth(ROOT);
   assert.equal(none.status, 1);
   assert.equal(none.stdout, help.stdout);

@@ -65,7 +65,7 @@ Examples:
        berth diff --env E --stack-name NAME [--template NAME] [--estate FILE]
 
 Builds the templates in memory and compares them, resource by resource, with what a reviewer
-means: DIR/<env>/ as committed in git (HEAD, read with \`git show\`; a DIR that git does not track
+means: DIR/<env>/ as committed in git (HEAD, read from the repository; a DIR that git does not track
 is read from disk, and the output says which). With --stack-name, with a deployed stack and its
 nested stacks instead (read with \`aws cloudformation get-template\`; the AWS CLI's usual
 credentials and AWS_ENDPOINT_URL apply; the Region is AWS_REGION, else AWS_DEFAULT_REGION, else
