@@ -1,6 +1,7 @@
 /**
  * `berth new`: scaffolds of every kind, on EC2 and on Fargate, and a new environment, written into
- * a copy of the repository (its git files; node_modules and .venv linked), then `make build` (type
+ * a copy of the repository (its git files; node_modules and .venv linked; the fixture estate in
+ * place of the user's), then `make build` (type
  * check included) and `make lint` over the result: clean as written. Plus what `new` refuses:
  * an existing file, a name the build does not accept (nothing left behind), a mistyped kind or
  * environment.
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { registerService, serviceVariable } from '../src/cli/new-service.ts';
-import { ROOT, run, type Run } from './_helpers.ts';
+import { installFixtureEstate, ROOT, run, type Run } from './_helpers.ts';
 
 let dir = '';
 
@@ -39,6 +40,9 @@ const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
 before(() => {
   dir = copyRepository();
+  // berth's fixture estate (a copy of the example), not the user's: the assertions below name its
+  // services, environments and capacity.
+  installFixtureEstate(dir);
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
