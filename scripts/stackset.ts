@@ -68,9 +68,28 @@ export function permissionArguments(t: TargetsSettings, account: string, partiti
 }
 
 /** `create-stack-instances` targets: the accounts or the organisational units, and the Regions. */
-export function instanceTargets(t: TargetsSettings, regions: readonly string[] = t.regions): string[] {
-  const where = t.permissionModel === 'selfManaged' ? ['--accounts', ...t.accounts] : ['--deployment-targets', `OrganizationalUnitIds=${t.organizationalUnits.join(',')}`, '--call-as', t.callAs ?? 'SELF'];
+export function instanceTargets(t: TargetsSettings, regions: readonly string[] = t.regions, accounts?: readonly string[]): string[] {
+  const where = t.permissionModel === 'selfManaged' ? ['--accounts', ...(accounts ?? t.accounts)] : ['--deployment-targets', `OrganizationalUnitIds=${t.organizationalUnits.join(',')}`, '--call-as', t.callAs ?? 'SELF'];
   return [...where, '--regions', ...regions];
+}
+
+/**
+ * The (account, Region) pairs of a self-managed stack set that have no instance yet, as
+ * `create-stack-instances` calls: each call creates every account it names in every Region it
+ * names, so accounts missing the same Regions share a call, and no call names an instance that
+ * exists. (One operation at a time per stack set: the calls run one after another.)
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStackInstances.html
+ */
+export function missingInstances(pairs: readonly (readonly [string, string])[], have: ReadonlySet<string>, regionOrder: readonly string[]): { accounts: string[]; regions: string[] }[] {
+  const byAccount = new Map<string, string[]>();
+  for (const [a, r] of pairs) if (!have.has(`${a} ${r}`)) byAccount.set(a, [...(byAccount.get(a) ?? []), r]);
+  const calls = new Map<string, { accounts: string[]; regions: string[] }>();
+  for (const [a, regions] of byAccount) {
+    const ordered = regionOrder.filter((r) => regions.includes(r));
+    const key = ordered.join(' ');
+    calls.set(key, { accounts: [...(calls.get(key)?.accounts ?? []), a], regions: ordered });
+  }
+  return [...calls.values()];
 }
 
 /**
@@ -112,8 +131,14 @@ interface Summary {
 
 const time = () => new Date().toISOString().slice(11, 19);
 
+/** Instances in rollout order: by Region in `regions` order (others after, by name), then account. */
+function byRollout(regions: readonly string[]): (a: Summary, b: Summary) => number {
+  const rank = (r: string) => (regions.includes(r) ? regions.indexOf(r) : regions.length);
+  return (a, b) => rank(a.Region) - rank(b.Region) || a.Region.localeCompare(b.Region) || a.Account.localeCompare(b.Account);
+}
+
 /** Follows one operation, printing each instance's status as it changes; returns the operation's end status. */
-export async function follow(aws: Aws, name: string, operation: string, out: (l: string) => void, pollSeconds: number): Promise<string> {
+export async function follow(aws: Aws, name: string, operation: string, out: (l: string) => void, pollSeconds: number, regions: readonly string[] = []): Promise<string> {
   const seen = new Map<string, string>();
   for (;;) {
     const [op, results] = await Promise.all([
@@ -121,7 +146,7 @@ export async function follow(aws: Aws, name: string, operation: string, out: (l:
       aws('cloudformation', 'list-stack-set-operation-results', '--stack-set-name', name, '--operation-id', operation),
     ]);
     if (!op.ok) throw new BerthError(`stack set ${name}`, `cannot read operation ${operation}: ${op.message}.`);
-    for (const s of ((results.json?.Summaries ?? []) as Summary[]).sort((a, b) => `${a.Region}${a.Account}`.localeCompare(`${b.Region}${b.Account}`))) {
+    for (const s of ((results.json?.Summaries ?? []) as Summary[]).sort(byRollout(regions))) {
       const key = `${s.Account} ${s.Region}`;
       const line = `${s.Status}${s.StatusReason ? `  ${s.StatusReason}` : ''}`;
       if (seen.get(key) === line) continue;
@@ -134,23 +159,59 @@ export async function follow(aws: Aws, name: string, operation: string, out: (l:
   }
 }
 
-/** The table of every instance at the end; failed instances with their stack's failed events. */
-export async function summarize(aws: Aws, cli: string, name: string, out: (l: string) => void): Promise<number> {
+/** How `summarize` reads a failed instance's stack events in its own account. */
+export interface EventReader {
+  /** The account these credentials are in (its stacks are read directly). */
+  readonly account: string;
+  readonly partition: string;
+  readonly env: string;
+  readonly targets: TargetsSettings;
+}
+
+/**
+ * Credentials in a target account of a self-managed stack set: the execution role there, which
+ * trusts the administrator account (the role StackSets itself assumes for the instance).
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html
+ */
+async function executionRoleCredentials(aws: Aws, r: EventReader, account: string): Promise<NodeJS.ProcessEnv | undefined> {
+  if (r.targets.permissionModel !== 'selfManaged') return undefined;
+  const role = `arn:${r.partition}:iam::${account}:role/${r.targets.executionRoleName ?? 'AWSCloudFormationStackSetExecutionRole'}`;
+  const assumed = await aws('sts', 'assume-role', '--role-arn', role, '--role-session-name', `berth-${r.env}-events`, '--duration-seconds', '900');
+  const c = assumed.ok ? assumed.json?.Credentials : undefined;
+  if (!c) return undefined;
+  return { AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken, AWS_PROFILE: undefined };
+}
+
+/**
+ * The table of every instance at the end; failed and cancelled instances after it, each failed
+ * one with its stack's failed events, read in its account (directly, or through the execution
+ * role of a self-managed stack set), else with the command that reads them there.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceComprehensiveStatus.html
+ */
+export async function summarize(aws: Aws, cli: string, name: string, out: (l: string) => void, reader?: EventReader): Promise<number> {
   const list = await aws('cloudformation', 'list-stack-instances', '--stack-set-name', name);
-  const instances = ((list.json?.Summaries ?? []) as Summary[]).sort((a, b) => `${a.Region}${a.Account}`.localeCompare(`${b.Region}${b.Account}`));
+  const instances = ((list.json?.Summaries ?? []) as Summary[]).sort(byRollout(reader?.targets.regions ?? []));
   const rows = instances.map((i) => [i.Account, i.Region, i.StackInstanceStatus?.DetailedStatus ?? i.Status, i.Status, i.StatusReason ?? '']);
   const head = ['account', 'Region', 'instance', 'stack', 'reason'];
   const width = (c: number) => Math.max(...[head, ...rows].map((r) => r[c]!.length));
   for (const r of [head, ...rows]) out(`  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(width(i)))).join('  ').trimEnd()}`);
   let failed = 0;
-  for (const i of instances.filter((x) => (x.StackInstanceStatus?.DetailedStatus ?? '') === 'FAILED' || x.Status === 'INOPERABLE')) {
+  for (const i of instances) {
+    const detailed = i.StackInstanceStatus?.DetailedStatus ?? '';
+    if (detailed === 'CANCELLED') {
+      failed++;
+      out(`Not deployed: account ${i.Account}, ${i.Region}: ${i.StatusReason ?? 'cancelled'} (an earlier Region failed; the next run deploys it)`);
+      continue;
+    }
+    if (detailed !== 'FAILED' && i.Status !== 'INOPERABLE') continue;
     failed++;
     out(`Failed: account ${i.Account}, ${i.Region}: ${i.StatusReason ?? 'no reason given'}`);
     if (!i.StackId) continue;
-    const regional = makeAws(cli, i.Region);
-    const events = await regional('cloudformation', 'describe-stack-events', '--stack-name', i.StackId);
-    regional.close();
-    if (!events.ok) {
+    const credentials = reader && reader.account !== i.Account ? await executionRoleCredentials(aws, reader, i.Account) : {};
+    const regional = credentials ? makeAws(cli, i.Region, 1, credentials) : undefined;
+    const events = regional ? await regional('cloudformation', 'describe-stack-events', '--stack-name', i.StackId) : undefined;
+    regional?.close();
+    if (!events?.ok) {
       out(`  its stack's events are in account ${i.Account}: aws cloudformation describe-stack-events --stack-name ${i.StackId} --region ${i.Region} (with that account's credentials)`);
       continue;
     }
@@ -223,20 +284,25 @@ async function main(argv: string[]): Promise<number> {
       out(`==> updating stack set ${p.name} and its ${instances.length} instances`);
       const updated = await aws('cloudformation', 'update-stack-set', '--stack-set-name', p.name, ...body, '--capabilities', ...CAPABILITIES, '--operation-preferences', operationPreferences(targets), ...tags);
       if (!updated.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused the update: ${updated.message}.`);
-      const status = await follow(aws, p.name, String(updated.json.OperationId), out, poll);
+      const status = await follow(aws, p.name, String(updated.json.OperationId), out, poll, targets.regions);
       out(`  update: ${status}`);
     }
-    const missing = targets.permissionModel === 'selfManaged' ? targets.regions.filter((r) => targets.accounts.some((a) => !have.has(`${a} ${r}`))) : exists ? newRegions : targets.regions;
-    if (missing.length) {
-      out(`==> adding stack instances in ${missing.join(', ')}`);
-      const created = await aws('cloudformation', 'create-stack-instances', '--stack-set-name', p.name, ...instanceTargets(targets, missing), '--operation-preferences', operationPreferences(targets));
+    const calls =
+      targets.permissionModel === 'selfManaged'
+        ? missingInstances(p.pairs, have, targets.regions)
+        : (exists ? newRegions : targets.regions).length
+          ? [{ accounts: [], regions: exists ? newRegions : [...targets.regions] }]
+          : [];
+    for (const call of calls) {
+      out(`==> adding stack instances${call.accounts.length ? ` for ${call.accounts.join(', ')}` : ''} in ${call.regions.join(', ')}`);
+      const created = await aws('cloudformation', 'create-stack-instances', '--stack-set-name', p.name, ...instanceTargets(targets, call.regions, call.accounts), '--operation-preferences', operationPreferences(targets));
       if (!created.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused the instances: ${created.message}.`);
-      const status = await follow(aws, p.name, String(created.json.OperationId), out, poll);
+      const status = await follow(aws, p.name, String(created.json.OperationId), out, poll, targets.regions);
       out(`  create instances: ${status}`);
     }
     out(`==> stack set ${p.name}: instances`);
-    const failed = await summarize(aws, cli, p.name, out);
-    out(failed ? `[fail] stack set ${p.name}: ${failed} instance${failed > 1 ? 's' : ''} failed` : `[pass] stack set ${p.name}: every instance deployed`);
+    const failed = await summarize(aws, cli, p.name, out, { account, partition, env, targets });
+    out(failed ? `[fail] stack set ${p.name}: ${failed} instance${failed > 1 ? 's' : ''} not deployed` : `[pass] stack set ${p.name}: every instance deployed`);
     return failed ? 1 : 0;
   } finally {
     aws.close();
