@@ -37,6 +37,11 @@ Options:
                      it; nothing is executed
   --delete           delete the stack (with --template, that one layer) with live events, after
                      saying what blocks it; ends with the retained resources and how to remove them
+  --layers           deploy the estate as layers: the foundation (network, load balancer, cluster)
+                     as stack berth-<env>-foundation, then each service template of root.yaml as
+                     its own stack, wired with the foundation's outputs. Automatic when root.yaml
+                     cannot be deployed in one operation (more than 2,500 resources with its
+                     nested stacks: docs/many-accounts.md); with --delete, in reverse order
   --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
                      of the settings' `targets` (scripts/stackset.ts, docs/many-accounts.md), with
                      live per-instance progress; with --preview, show what would change where
@@ -70,7 +75,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 LAYERS=0
 PARAMS=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
@@ -97,6 +102,7 @@ while (($#)); do
     --preview) PREVIEW=1; shift ;;
     --delete) DELETE=1; shift ;;
     --stack-set) STACK_SET=1; shift ;;
+    --layers) LAYERS=1; shift ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -106,6 +112,8 @@ done
 
 ((!PREVIEW || !DELETE)) || usage_error '`--preview` and `--delete` exclude each other.'
 ((!STACK_SET || !DELETE)) || usage_error '`--stack-set` and `--delete` exclude each other: delete stack instances with `aws cloudformation delete-stack-instances` (docs/many-accounts.md).'
+((!LAYERS || !STACK_SET)) || usage_error '`--layers` and `--stack-set` exclude each other: a stack set rolls out one template (`--template foundation`, then each layer, docs/many-accounts.md).'
+((!LAYERS)) || [[ $TEMPLATE == root ]] || usage_error "\`--layers\` deploys the whole estate, and \`--template $TEMPLATE\` names one template. Leave one of them out."
 known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
 [[ -n $ENV_NAME ]] || usage_error "no environment given: \`scripts/deploy.sh <env>\` with one of: $(known_environments)."
 [[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
@@ -141,6 +149,60 @@ elif command -v aws >/dev/null; then
   AWS=$(command -v aws)
 else
   die "the AWS CLI (\`aws\`) is not installed. Run \`make install\` (it installs the pinned awscli into .venv/), or install the AWS CLI and put it on PATH."
+fi
+
+# ---------------------------------------------------------------------------------------------
+# An estate in layers (scripts/deploy-layers.ts): when root.yaml's tree passes the 2,500 resources
+# of one stack operation, or with --layers, the foundation and then each service template of the
+# root deploy as stacks of their own, each by a run of this script, the services wired with the
+# foundation stack's outputs. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+
+if [[ $TEMPLATE == root ]] && ((!STACK_SET)); then
+  PLAN_ARGS=(plan "$ENV_NAME")
+  ((!LAYERS)) || PLAN_ARGS+=(--layers)
+  PLAN=$(node --import tsx scripts/deploy-layers.ts "${PLAN_ARGS[@]}") || exit
+  mapfile -t LAYER_LIST <<<"$PLAN"
+fi
+if [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]] && ((!STACK_SET)); then
+  [[ $STACK_NAME == "berth-$ENV_NAME" ]] || usage_error "\`--stack-name\` names one stack, and output/$ENV_NAME/ deploys in layers (stacks berth-$ENV_NAME-<layer>). Leave it out, or deploy one template with \`--template\`."
+  ((LAYERS)) || step "output/$ENV_NAME/root.yaml is past the 2,500 resources of one stack operation: deploying it in ${#LAYER_LIST[@]} layers (docs/many-accounts.md)"
+  LAYER_ARGS=()
+  [[ -z $REGION ]] || LAYER_ARGS+=(--region "$REGION")
+  [[ -z $BUCKET ]] || LAYER_ARGS+=(--bucket "$BUCKET")
+  [[ $PREFIX == berth ]] || LAYER_ARGS+=(--prefix "$PREFIX")
+  for p in "${PARAMS[@]+"${PARAMS[@]}"}"; do LAYER_ARGS+=(--param "$p"); done
+  ((!PREVIEW)) || LAYER_ARGS+=(--preview)
+  ((!DELETE)) || LAYER_ARGS+=(--delete)
+  FOUNDATION_STACK=berth-$ENV_NAME-foundation
+  ORDER=("${LAYER_LIST[@]}")
+  if ((DELETE)); then
+    ORDER=()
+    for ((i = ${#LAYER_LIST[@]} - 1; i >= 0; i--)); do ORDER+=("${LAYER_LIST[i]}"); done
+  else
+    BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-layers.ts guard "$ENV_NAME" --stack-name "berth-$ENV_NAME" ${REGION:+--region "$REGION"} || exit
+  fi
+  DONE=0
+  for layer in "${ORDER[@]}"; do
+    WIRES=()
+    if [[ $layer != foundation ]] && ((!DELETE)); then
+      if ! WIRED=$(BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-layers.ts wiring "$ENV_NAME" --template "$layer" --stack-name "$FOUNDATION_STACK" ${REGION:+--region "$REGION"}); then
+        ((PREVIEW)) && { pass "preview of the foundation only: the other layers are previewed once stack $FOUNDATION_STACK exists"; exit 0; }
+        exit 1
+      fi
+      while IFS= read -r wire; do [[ -z $wire ]] || WIRES+=(--param "$wire"); done <<<"$WIRED"
+    fi
+    step "layer $((DONE + 1)) of ${#ORDER[@]}: $layer"
+    if ! bash "$ROOT/scripts/deploy.sh" "$ENV_NAME" --template "$layer" "${LAYER_ARGS[@]+"${LAYER_ARGS[@]}"}" "${WIRES[@]+"${WIRES[@]}"}"; then
+      fail "layer $layer of $ENV_NAME failed; the $DONE layer(s) before it are done. Fix what it names and run the same command again: done layers show no changes."
+      exit 1
+    fi
+    DONE=$((DONE + 1))
+  done
+  DID=deployed
+  ((!PREVIEW)) || DID=previewed
+  ((!DELETE)) || DID=deleted
+  pass "$ENV_NAME: ${#ORDER[@]} layers $DID (${ORDER[*]})"
+  exit 0
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy.XXXXXX")

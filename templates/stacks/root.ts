@@ -38,6 +38,11 @@ export const rootContract = contract({
     Url: output('String', { description: 'Base URL of the estate.', export: true }),
     VpcId: output('AWS::EC2::VPC::Id', { description: 'The VPC.', export: true }),
     ClusterName: output('String', { description: 'The ECS cluster.', export: true }),
+    // The wiring of a service group deployed as its own stack (an estate past one stack
+    // operation deploys foundation.yaml, then each services-NN.yaml with these values:
+    // scripts/deploy-layers.ts). Not exported: only the deploy reads them.
+    ApplicationSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets (ECS tasks and instances), one per AZ.' }),
+    LoadBalancerSecurityGroupId: output('AWS::EC2::SecurityGroup::Id', { description: 'Security group of the load balancer: the application tier admits traffic from it.' }),
   },
 });
 
@@ -88,7 +93,13 @@ export const root = defineStack(rootContract, {
         });
       }
     }
-    return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+    return {
+      Url: lb.outputs.Url,
+      VpcId: net.outputs.VpcId,
+      ClusterName: ecs.outputs.ClusterName,
+      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+    };
   },
 });
 
