@@ -10,6 +10,7 @@ import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
 import { checkDensity } from './service/density.ts';
+import { lockFolder, readPriorityLock } from './service/priority-lock.ts';
 import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel } from './shared/grouping.ts';
@@ -67,7 +68,8 @@ export const root = defineStack(rootContract, {
       settings,
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
     });
-    const ctx = { settings, services, priorities: assignPriorities(services) };
+    // Priorities stay where the committed output/ has them (templates/stacks/service/priority-lock.ts).
+    const ctx = { settings, services, priorities: assignPriorities(services, readPriorityLock(lockFolder(settings.file, settings.name))) };
     const wiring: ServiceWiring = {
       EnvironmentName: env,
       VpcId: net.outputs.VpcId,
