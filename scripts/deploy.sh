@@ -42,6 +42,10 @@ Options:
                      its own stack, wired with the foundation's outputs. Automatic when root.yaml
                      cannot be deployed in one operation (more than 2,500 resources with its
                      nested stacks: docs/many-accounts.md); with --delete, in reverse order
+  --drift            detect drift (what changed outside CloudFormation) on the stack and every stack
+                     it nests (every layer of an estate in layers), or with --stack-set on every
+                     instance of the stack set; prints each drifted resource and property, exits
+                     1 when anything drifted (scripts/drift.ts)
   --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
                      of the settings' `targets` (scripts/stackset.ts, docs/many-accounts.md), with
                      live per-instance progress; with --preview, show what would change where
@@ -75,7 +79,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 LAYERS=0
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 LAYERS=0 DRIFT=0
 PARAMS=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
@@ -103,6 +107,7 @@ while (($#)); do
     --delete) DELETE=1; shift ;;
     --stack-set) STACK_SET=1; shift ;;
     --layers) LAYERS=1; shift ;;
+    --drift) DRIFT=1; shift ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -112,6 +117,7 @@ done
 
 ((!PREVIEW || !DELETE)) || usage_error '`--preview` and `--delete` exclude each other.'
 ((!STACK_SET || !DELETE)) || usage_error '`--stack-set` and `--delete` exclude each other: delete stack instances with `aws cloudformation delete-stack-instances` (docs/many-accounts.md).'
+((!DRIFT || !(PREVIEW || DELETE))) || usage_error '`--drift` only reads: it excludes `--preview` and `--delete`.'
 ((!LAYERS || !STACK_SET)) || usage_error '`--layers` and `--stack-set` exclude each other: a stack set rolls out one template (`--template foundation`, then each layer, docs/many-accounts.md).'
 ((!LAYERS)) || [[ $TEMPLATE == root ]] || usage_error "\`--layers\` deploys the whole estate, and \`--template $TEMPLATE\` names one template. Leave one of them out."
 known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
@@ -163,6 +169,21 @@ if [[ $TEMPLATE == root ]] && ((!STACK_SET)); then
   PLAN=$(node --import tsx scripts/deploy-layers.ts "${PLAN_ARGS[@]}") || exit
   mapfile -t LAYER_LIST <<<"$PLAN"
 fi
+# --drift: drift detection on the stack and its nested stacks, every layer's, or the stack set's instances.
+if ((DRIFT)); then
+  DRIFT_ARGS=("$ENV_NAME")
+  [[ -z $REGION ]] || DRIFT_ARGS+=(--region "$REGION")
+  if ((STACK_SET)); then
+    DRIFT_ARGS+=(--stack-set --template "$TEMPLATE")
+  elif [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]]; then
+    for layer in "${LAYER_LIST[@]}"; do DRIFT_ARGS+=(--stack-name "berth-$ENV_NAME-$layer"); done
+  else
+    DRIFT_ARGS+=(--stack-name "$STACK_NAME")
+  fi
+  BERTH_AWS_CLI=$AWS node --import tsx scripts/drift.ts "${DRIFT_ARGS[@]}"
+  exit $?
+fi
+
 if [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]] && ((!STACK_SET)); then
   [[ $STACK_NAME == "berth-$ENV_NAME" ]] || usage_error "\`--stack-name\` names one stack, and output/$ENV_NAME/ deploys in layers (stacks berth-$ENV_NAME-<layer>). Leave it out, or deploy one template with \`--template\`."
   ((LAYERS)) || step "output/$ENV_NAME/root.yaml is past the 2,500 resources of one stack operation: deploying it in ${#LAYER_LIST[@]} layers (docs/many-accounts.md)"

@@ -67,6 +67,15 @@ export function permissionArguments(t: TargetsSettings, account: string, partiti
   return ['--permission-model', 'SERVICE_MANAGED', '--auto-deployment', `Enabled=${auto.enabled},RetainStacksOnAccountRemoval=${auto.retainStacksOnAccountRemoval}`, '--call-as', t.callAs ?? 'SELF'];
 }
 
+/**
+ * `--call-as` for every call on a service-managed stack set: a delegated administrator must say so
+ * on each request, reads included (`SELF` is the default for the management account).
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ListStackInstances.html
+ */
+export function callAs(t: TargetsSettings | undefined): string[] {
+  return t?.permissionModel === 'serviceManaged' ? ['--call-as', t.callAs ?? 'SELF'] : [];
+}
+
 /** `create-stack-instances` targets: the accounts or the organisational units, and the Regions. */
 export function instanceTargets(t: TargetsSettings, regions: readonly string[] = t.regions, accounts?: readonly string[]): string[] {
   const where = t.permissionModel === 'selfManaged' ? ['--accounts', ...(accounts ?? t.accounts)] : ['--deployment-targets', `OrganizationalUnitIds=${t.organizationalUnits.join(',')}`, '--call-as', t.callAs ?? 'SELF'];
@@ -138,12 +147,12 @@ function byRollout(regions: readonly string[]): (a: Summary, b: Summary) => numb
 }
 
 /** Follows one operation, printing each instance's status as it changes; returns the operation's end status. */
-export async function follow(aws: Aws, name: string, operation: string, out: (l: string) => void, pollSeconds: number, regions: readonly string[] = []): Promise<string> {
+export async function follow(aws: Aws, name: string, operation: string, out: (l: string) => void, pollSeconds: number, regions: readonly string[] = [], as: readonly string[] = []): Promise<string> {
   const seen = new Map<string, string>();
   for (;;) {
     const [op, results] = await Promise.all([
-      aws('cloudformation', 'describe-stack-set-operation', '--stack-set-name', name, '--operation-id', operation),
-      aws('cloudformation', 'list-stack-set-operation-results', '--stack-set-name', name, '--operation-id', operation),
+      aws('cloudformation', 'describe-stack-set-operation', '--stack-set-name', name, '--operation-id', operation, ...as),
+      aws('cloudformation', 'list-stack-set-operation-results', '--stack-set-name', name, '--operation-id', operation, ...as),
     ]);
     if (!op.ok) throw new BerthError(`stack set ${name}`, `cannot read operation ${operation}: ${op.message}.`);
     for (const s of ((results.json?.Summaries ?? []) as Summary[]).sort(byRollout(regions))) {
@@ -189,7 +198,7 @@ async function executionRoleCredentials(aws: Aws, r: EventReader, account: strin
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackInstanceComprehensiveStatus.html
  */
 export async function summarize(aws: Aws, cli: string, name: string, out: (l: string) => void, reader?: EventReader): Promise<number> {
-  const list = await aws('cloudformation', 'list-stack-instances', '--stack-set-name', name);
+  const list = await aws('cloudformation', 'list-stack-instances', '--stack-set-name', name, ...callAs(reader?.targets));
   const instances = ((list.json?.Summaries ?? []) as Summary[]).sort(byRollout(reader?.targets.regions ?? []));
   const rows = instances.map((i) => [i.Account, i.Region, i.StackInstanceStatus?.DetailedStatus ?? i.Status, i.Status, i.StatusReason ?? '']);
   const head = ['account', 'Region', 'instance', 'stack', 'reason'];
@@ -250,9 +259,9 @@ async function main(argv: string[]): Promise<number> {
     const partition = String(who.json.Arn).split(':')[1] ?? 'aws';
     const p = plan(env, values.template!, targets);
     const body = values['template-url'] ? ['--template-url', values['template-url']] : ['--template-body', text];
-    const existing = await aws('cloudformation', 'describe-stack-set', '--stack-set-name', p.name, ...(targets.permissionModel === 'serviceManaged' ? ['--call-as', targets.callAs ?? 'SELF'] : []));
+    const existing = await aws('cloudformation', 'describe-stack-set', '--stack-set-name', p.name, ...callAs(targets));
     const exists = existing.ok && existing.json?.StackSet?.Status === 'ACTIVE';
-    const instances = exists ? (((await aws('cloudformation', 'list-stack-instances', '--stack-set-name', p.name)).json?.Summaries ?? []) as Summary[]) : [];
+    const instances = exists ? (((await aws('cloudformation', 'list-stack-instances', '--stack-set-name', p.name, ...callAs(targets))).json?.Summaries ?? []) as Summary[]) : [];
     const have = new Set(instances.map((i) => `${i.Account} ${i.Region}`));
     const newRegions = targets.regions.filter((r) => !instances.some((i) => i.Region === r));
     const poll = Number(process.env.BERTH_POLL_SECONDS ?? '5');
@@ -282,9 +291,9 @@ async function main(argv: string[]): Promise<number> {
       if (!created.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused to create it: ${created.message}.`);
     } else {
       out(`==> updating stack set ${p.name} and its ${instances.length} instances`);
-      const updated = await aws('cloudformation', 'update-stack-set', '--stack-set-name', p.name, ...body, '--capabilities', ...CAPABILITIES, '--operation-preferences', operationPreferences(targets), ...tags);
+      const updated = await aws('cloudformation', 'update-stack-set', '--stack-set-name', p.name, ...body, '--capabilities', ...CAPABILITIES, '--operation-preferences', operationPreferences(targets), ...tags, ...callAs(targets));
       if (!updated.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused the update: ${updated.message}.`);
-      const status = await follow(aws, p.name, String(updated.json.OperationId), out, poll, targets.regions);
+      const status = await follow(aws, p.name, String(updated.json.OperationId), out, poll, targets.regions, callAs(targets));
       out(`  update: ${status}`);
     }
     const calls =
@@ -297,7 +306,7 @@ async function main(argv: string[]): Promise<number> {
       out(`==> adding stack instances${call.accounts.length ? ` for ${call.accounts.join(', ')}` : ''} in ${call.regions.join(', ')}`);
       const created = await aws('cloudformation', 'create-stack-instances', '--stack-set-name', p.name, ...instanceTargets(targets, call.regions, call.accounts), '--operation-preferences', operationPreferences(targets));
       if (!created.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused the instances: ${created.message}.`);
-      const status = await follow(aws, p.name, String(created.json.OperationId), out, poll, targets.regions);
+      const status = await follow(aws, p.name, String(created.json.OperationId), out, poll, targets.regions, callAs(targets));
       out(`  create instances: ${status}`);
     }
     out(`==> stack set ${p.name}: instances`);
