@@ -450,7 +450,7 @@ pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KE
 
 # --stack-set: the packaged template rolled out to the settings' targets (scripts/stackset.ts).
 if ((STACK_SET)); then
-  SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION")
+  SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION" --bucket "$BUCKET" --key-prefix "$PREFIX/$ENV_NAME")
   ((${#DEPLOY_S3[@]} == 0)) || SS+=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
   ((!PREVIEW)) || SS+=(--preview)
   BERTH_AWS_CLI=$AWS node --import tsx scripts/stackset.ts "${SS[@]}"

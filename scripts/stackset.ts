@@ -129,6 +129,38 @@ export function refusals(t: TargetsSettings, file: string, text: string): string
   return out;
 }
 
+/** The statement of the template bucket's policy that lets the targets read the templates. */
+export const READ_SID = 'BerthStackSetTargetsRead';
+
+/**
+ * The template bucket's policy with the targets' read statement added or replaced (other
+ * statements kept, the TLS-only deny among them). A stack-set instance's stack reads its nested
+ * templates (`TemplateURL`) in its own account, with the execution role's credentials, so the
+ * bucket in the administrator account must grant that read: to the organisation
+ * (`aws:PrincipalOrgID`) for service-managed targets, to each target account for self-managed
+ * ones (the account's own IAM policies, AdministratorAccess on the documented execution role,
+ * grant the rest). Read only, on this environment's prefix only. The bucket is encrypted with
+ * SSE-S3, which other accounts can read; SSE-KMS with the AWS managed key could not be.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html
+ * The bucket's Region matters only in AWS GovCloud (US) and China, where S3 endpoints are
+ * Regional and the bucket must be in the stack's Region ("In standard Regions, the Region of the
+ * S3 bucket does not matter": https://github.com/aws-samples/aws-cloudformation-region-parity):
+ * targets in those partitions need a bucket per Region (`--bucket`, one rollout per Region).
+ */
+export function bucketReadPolicy(existing: string | undefined, bucket: string, keyPrefix: string, partition: string, reader: { readonly organizationId: string } | { readonly accounts: readonly string[] }): string {
+  const doc = existing ? (JSON.parse(existing) as { Version?: string; Statement?: { Sid?: string }[] }) : {};
+  const statement = {
+    Sid: READ_SID,
+    Effect: 'Allow',
+    Principal: 'organizationId' in reader ? '*' : { AWS: reader.accounts.map((a) => `arn:${partition}:iam::${a}:root`) },
+    Action: 's3:GetObject',
+    Resource: `arn:${partition}:s3:::${bucket}/${keyPrefix}/*`,
+    ...('organizationId' in reader ? { Condition: { StringEquals: { 'aws:PrincipalOrgID': reader.organizationId } } } : {}),
+  };
+  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...(doc.Statement ?? []).filter((x) => x.Sid !== READ_SID), statement] });
+}
+
 interface Summary {
   readonly Account: string;
   readonly Region: string;
@@ -231,10 +263,36 @@ export async function summarize(aws: Aws, cli: string, name: string, out: (l: st
   return failed;
 }
 
+/** Adds the targets' read statement to the template bucket's policy (`bucketReadPolicy`). */
+async function shareBucket(aws: Aws, bucket: string, keyPrefix: string, partition: string, account: string, targets: TargetsSettings, out: (l: string) => void): Promise<void> {
+  let reader: { organizationId: string } | { accounts: string[] };
+  if (targets.permissionModel === 'serviceManaged') {
+    const org = await aws('organizations', 'describe-organization');
+    if (!org.ok) throw new BerthError(`stack set targets`, `cannot read the organisation (${org.message}), whose ID the template bucket's policy needs. Run from the management account or a delegated administrator.`);
+    reader = { organizationId: String(org.json.Organization.Id) };
+  } else {
+    reader = { accounts: targets.accounts.filter((a) => a !== account) };
+    if (!reader.accounts.length) return; // every target is this account
+  }
+  const current = await aws('s3api', 'get-bucket-policy', '--bucket', bucket);
+  const policy = bucketReadPolicy(current.ok ? String(current.json?.Policy ?? '') || undefined : undefined, bucket, keyPrefix, partition, reader);
+  const put = await aws('s3api', 'put-bucket-policy', '--bucket', bucket, '--policy', policy);
+  if (!put.ok) throw new BerthError(`bucket ${bucket}`, `cannot set the policy that lets the target accounts read the templates (${put.message}). Check s3:PutBucketPolicy, or give a bucket you manage with \`--bucket\`.`);
+  out(`[pass] s3://${bucket}/${keyPrefix}/ readable by ${'organizationId' in reader ? `organisation ${reader.organizationId}` : `accounts ${reader.accounts.join(', ')}`} (bucket policy ${READ_SID})`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { template: { type: 'string', default: 'root' }, 'template-file': { type: 'string' }, 'template-url': { type: 'string' }, preview: { type: 'boolean', default: false }, region: { type: 'string' } },
+    options: {
+      template: { type: 'string', default: 'root' },
+      'template-file': { type: 'string' },
+      'template-url': { type: 'string' },
+      preview: { type: 'boolean', default: false },
+      region: { type: 'string' },
+      bucket: { type: 'string' },
+      'key-prefix': { type: 'string' },
+    },
     allowPositionals: true,
   });
   const env = positionals[0];
@@ -284,6 +342,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
 
+    if (values.bucket) await shareBucket(aws, values.bucket, values['key-prefix'] ?? `berth/${env}`, partition, account, targets, out);
     const tags = ['--tags', `Key=berth:environment,Value=${env}`];
     if (!exists) {
       out(`==> creating stack set ${p.name}`);

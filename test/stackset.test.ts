@@ -19,7 +19,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { instanceTargets, missingInstances, operationPreferences, permissionArguments, plan, refusals, summarize } from '../scripts/stackset.ts';
+import { bucketReadPolicy, instanceTargets, missingInstances, operationPreferences, permissionArguments, plan, READ_SID, refusals, summarize } from '../scripts/stackset.ts';
 import type { Aws } from '../scripts/deploy-aws.ts';
 import { ROOT } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
@@ -103,6 +103,12 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   assert.equal(set.AdministrationRoleARN, `arn:aws:iam::${MOTO_ACCOUNT}:role/AWSCloudFormationStackSetAdministrationRole`);
   assert.equal(set.ExecutionRoleName, 'AWSCloudFormationStackSetExecutionRole');
   assert.deepEqual(set.Tags, [{ Key: 'berth:environment', Value: 'fleet' }]);
+  // The template bucket lets the target accounts read this environment's templates (their
+  // nested stacks would read them there), and nothing else.
+  const bucket = `berth-${MOTO_ACCOUNT}-eu-west-1`;
+  const policy = JSON.parse((await cli!.json('s3api', 'get-bucket-policy', '--bucket', bucket)).Policy);
+  assert.deepEqual(policy.Statement.find((x: any) => x.Sid === READ_SID), { Sid: READ_SID, Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${a}:root`, `arn:aws:iam::${b}:root`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/berth/fleet/*` });
+  assert.match(first.out, new RegExp(`^\\[pass\\] s3://${bucket}/berth/fleet/ readable by accounts ${a}, ${b} \\(bucket policy ${READ_SID}\\)$`, 'm'));
   const vpcs = (await inAccount(b, 'us-east-1', 'ec2', 'describe-vpcs')).Vpcs.map((v: any) => v.CidrBlock);
   assert.ok(vpcs.includes('10.10.0.0/16'), `the instance in 222222222222 us-east-1 made its VPC there: ${vpcs}`);
   const groups = async (account: string, region: string) => (await inAccount(account, region, 'logs', 'describe-log-groups', '--log-group-name-prefix', '/berth/fleet/')).logGroups;
@@ -180,6 +186,17 @@ test('service-managed: the network rolled out to every account of an organisatio
   assert.equal(set.AutoDeployment, undefined, 'moto keeps no auto-deployment: if it starts to, assert it here');
   const rows = r.out.match(/^ {2}(\d{12}) {2}(\S+) +SUCCEEDED {2}CURRENT$/gm) ?? [];
   assert.deepEqual(rows.map((l) => l.trim().split(/ +/).slice(0, 2).join(' ')), ['us-east-1', 'eu-west-1'].flatMap((region) => [...accounts].sort().map((a) => `${a} ${region}`)));
+});
+
+test('the template bucket policy: the organisation reads the environment\'s prefix; other statements are kept, the read statement replaced', () => {
+  const tls = { Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
+  const first = bucketReadPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [tls] }), 'b', 'berth/prod', 'aws', { organizationId: 'o-a1b2c3d4e5' });
+  const read = { Sid: READ_SID, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/berth/prod/*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } };
+  assert.deepEqual(JSON.parse(first), { Version: '2012-10-17', Statement: [tls, read] });
+  const again = JSON.parse(bucketReadPolicy(first, 'b', 'berth/prod', 'aws-cn', { accounts: ['222222222222'] }));
+  assert.deepEqual(again.Statement.map((x: any) => x.Sid), ['TlsOnly', READ_SID]);
+  assert.deepEqual(again.Statement[1].Principal, { AWS: ['arn:aws-cn:iam::222222222222:root'] });
+  assert.deepEqual(JSON.parse(bucketReadPolicy(undefined, 'b', 'p', 'aws', { accounts: ['1'] })).Version, '2012-10-17');
 });
 
 test('instances are created exactly where they are missing: accounts missing the same Regions share a call, in rollout order', () => {
