@@ -9,10 +9,11 @@
  */
 import { basename } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
-import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
+import { cidrProblem, contains, formatCidr, overlaps, parseCidr, reservedRange, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/index.ts';
 import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
+import { REGIONS } from './regions.generated.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
 export type NatGateways = 'none' | 'single' | 'onePerAz';
@@ -247,7 +248,8 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
   properties: {
     $schema: { type: 'string', nullable: true },
     name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,19}$', description: 'lower-case letters, digits and hyphens, up to 20 characters, matching the file name' },
-    region: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', description: 'an AWS Region code such as eu-west-1' },
+    // Every Region of AWS's own list (`make regions`): a Region that does not exist fails here, not at deploy time.
+    region: { type: 'string', enum: Object.keys(REGIONS), description: 'an AWS Region code such as eu-west-1' },
     network: {
       type: 'object',
       additionalProperties: false,
@@ -360,9 +362,13 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
                   description: 'instance types in order of preference, one architecture, such as ["m6i.large", "m6a.large"]',
                 },
                 volumeSizeGiB: { type: 'integer', minimum: 30, maximum: 16384, description: 'the ECS-optimized AMI needs at least 30 GiB' },
-                keyPairName: { type: 'string', nullable: true, minLength: 1 },
-                minSize: { type: 'integer', minimum: 0 },
-                maxSize: { type: 'integer', minimum: 1 },
+                // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html: "Up to 255 ASCII characters".
+                keyPairName: { type: 'string', nullable: true, maxLength: 255, pattern: '^[\\x20-\\x7E]+$', description: 'an EC2 key pair name: 1 to 255 printable ASCII characters' },
+                // An ECS cluster registers at most 5,000 container instances, so a larger group
+                // would only launch instances that cannot join it.
+                // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/operating-at-scale-service-quotas.html
+                minSize: { type: 'integer', minimum: 0, maximum: 5000, description: 'instances, 0 to 5000 (the most an ECS cluster registers)' },
+                maxSize: { type: 'integer', minimum: 1, maximum: 5000, description: 'instances, 1 to 5000 (the most an ECS cluster registers)' },
                 targetCapacityPercent: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
                 ami: {
                   type: 'object',
@@ -439,10 +445,12 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         type: 'object',
         additionalProperties: false,
         properties: {
-          desiredCount: { type: 'integer', nullable: true, minimum: 0 },
+          // An ECS service runs at most 5,000 tasks ("Tasks per service").
+          // https://docs.aws.amazon.com/general/latest/gr/ecs-service.html#limits_ecs
+          desiredCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
           enableExecuteCommand: { type: 'boolean', nullable: true, description: 'ECS Exec into this service\'s tasks in this environment' },
-          minCount: { type: 'integer', nullable: true, minimum: 0 },
-          maxCount: { type: 'integer', nullable: true, minimum: 1 },
+          minCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
+          maxCount: { type: 'integer', nullable: true, minimum: 1, maximum: 5000, description: 'tasks, 1 to 5000 (the most an ECS service runs)' },
           image: { type: 'string', nullable: true, minLength: 1 },
         },
       },
@@ -505,6 +513,31 @@ function checkInstanceTypes(file: string, cap: Ec2CapacitySettings): void {
   });
 }
 
+/**
+ * Some AWS services and Docker (the ECS agent on every container instance) use 172.17.0.0/16 for
+ * the docker0 bridge: a VPC there conflicts with them, as AWS warns.
+ * https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+ */
+const DOCKER_BRIDGE = parseCidr('172.17.0.0/16')!;
+
+/** A CIDR block of the settings: valid, canonical, and outside ranges no VPC can use; located errors otherwise. */
+function checkCidr(file: string, path: string, text: string, example: string): Cidr {
+  const wrong = cidrProblem(text);
+  if (wrong) {
+    const fix = wrong.meant ? `Write ${q(wrong.meant)} if that is the block meant` : `Use a block such as ${q(example)}`;
+    throw new BerthError(at(file, path), `${q(text)} is not a valid IPv4 CIDR block: ${wrong.problem}. ${fix}.`);
+  }
+  const c = parseCidr(text)!;
+  const reserved = reservedRange(c);
+  if (reserved) {
+    throw new BerthError(at(file, path), `${q(text)} overlaps ${q(reserved.cidr)}, ${reserved.name}, which no VPC can use. Use a private block (RFC 1918) such as ${q(example)}.`);
+  }
+  if (overlaps(c, DOCKER_BRIDGE)) {
+    throw new BerthError(at(file, path), `${q(text)} overlaps \`172.17.0.0/16\`, the Docker bridge network of every ECS container instance, so tasks could not reach addresses there. Use another private block such as ${q(example)}.`);
+  }
+  return c;
+}
+
 /** Semantic checks beyond the schema; returns the settings with subnets resolved. */
 export function checkSettings(file: string, s: Settings): ResolvedSettings {
   const expectedName = basename(file).replace(/\.json$/, '');
@@ -512,10 +545,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     throw new BerthError(at(file, 'name'), `is ${q(s.name)} but the file is ${q(basename(file))}. Set \`name\` to ${q(expectedName)} or rename the file.`);
   }
   const net = s.network;
-  const vpc = parseCidr(net.vpcCidr);
-  if (!vpc) {
-    throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} is not a valid IPv4 CIDR block (octets 0-255, prefix 0-32, no host bits set). Use a block such as \`10.0.0.0/16\`.`);
-  }
+  const vpc = checkCidr(file, 'network.vpcCidr', net.vpcCidr, '10.0.0.0/16');
   // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html: a VPC is /16 to /28.
   if (vpc.prefix < 16 || vpc.prefix > 24) {
     throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} has prefix /${vpc.prefix}; berth needs /16 to /24 (AWS allows /16 to /28, and nine subnets must fit). Use a block such as \`10.0.0.0/16\`.`);
@@ -529,8 +559,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     }
     list.forEach((text, i) => {
       const path = `network.subnets.${tier}[${i}]`;
-      const c = parseCidr(text);
-      if (!c) throw new BerthError(at(file, path), `${q(text)} is not a valid IPv4 CIDR block (octets 0-255, no host bits set). Use a block such as \`10.0.16.0/20\`.`);
+      const c = checkCidr(file, path, text, '10.0.16.0/20');
       if (c.prefix > 28) throw new BerthError(at(file, path), `${q(text)} is smaller than /28, the smallest subnet AWS allows. Use a /28 or larger block.`);
       if (!contains(vpc, c)) throw new BerthError(at(file, path), `${q(text)} is not inside the VPC block ${q(net.vpcCidr)}. Choose a block within it, or widen \`network.vpcCidr\`.`);
       const clash = seen.find((o) => overlaps(o.cidr, c));

@@ -16,8 +16,7 @@
  * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
  */
 import { createHash } from 'node:crypto';
-import { AWS, BerthError, contract, defineStack, Equals, flatten, If, nest, Not, output, parameter, q, Sub, sub, type OutputsOf, type Template, type Value } from '../../src/dsl/index.ts';
-import { checkRegions } from '../../src/dsl/limits.ts';
+import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, Sub, type Template, type Value } from '../../src/dsl/index.ts';
 import { toPlain } from '../../src/emit/plain.ts';
 import { at } from '../../src/settings/loader.ts';
 import { toYaml } from '../../src/emit/yaml.ts';

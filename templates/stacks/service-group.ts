@@ -13,11 +13,10 @@
  * template: an estate whose tree passes 2,500 resources deploys as the foundation and then one
  * stack per group (docs/many-accounts.md#estates-past-one-stack-operation).
  */
-import { BerthError, contract, defineStack, Join, nest, parameter, q, sub, synthesize, type AnyResource, type Intrinsic, type NestedStack } from '../../src/dsl/index.ts';
+import { type AnyResource, BerthError, contract, defineStack, type Intrinsic, Join, LIMITS, nest, type NestedStack, parameter, q, sub, synthesize } from '../../src/dsl/index.ts';
 import { describeNames } from './shared/description.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { groupLabel, groupMembers, groupOf } from './shared/grouping.ts';
-import { LIMITS } from '../../src/dsl/limits.ts';
 import { sendParameterNames } from './service/parameters.ts';
 import { definitionFile, pascal } from './service/routing.ts';
 import { service, serviceParameterNames } from './service.ts';
