@@ -13,6 +13,7 @@
  *
  *   node --import tsx scripts/stackset.ts <env> --template root --template-file <packaged> [--preview]
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -108,29 +109,47 @@ export function missingInstances(pairs: readonly (readonly [string, string])[], 
  * and names IAM keeps per account when the targets span Regions (an IAM name is global: the
  * second Region's instance would fail with "already exists").
  */
-export function refusals(t: TargetsSettings, file: string, text: string): string[] {
+export function refusals(t: TargetsSettings, file: string, text: string, readNested?: (file: string) => string): string[] {
   const out: string[] = [];
   if (t.permissionModel === 'serviceManaged' && /Type: AWS::CloudFormation::Stack$/m.test(text)) {
     out.push(
       `${file} nests stacks, which a service-managed stack set's default execution role cannot provision (docs: stacksets-custom-execution-role). Use \`"permissionModel": "selfManaged"\` with the execution role in each account (docs/many-accounts.md), or roll out a template without nested stacks (\`--template network\`).`,
     );
   }
-  if (t.regions.length > 1) {
-    const doc = parseTemplate(text, file) as { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-    for (const [id, r] of Object.entries(doc.Resources ?? {})) {
-      for (const prop of ['RoleName', 'ManagedPolicyName', 'InstanceProfileName', 'BucketName']) {
-        const v = r.Properties?.[prop];
-        if (v !== undefined && !JSON.stringify(v).includes('AWS::Region')) {
-          out.push(`${file}: ${id} ${prop}: a fixed ${prop} is one per account (IAM and S3 names are global), and targets.regions has ${t.regions.length} Regions: the second Region's instance would fail. Leave the name out, or include \${AWS::Region} in it.`);
-        }
+  if (t.regions.length > 1) out.push(...fixedNames(t.regions.length, file, text, readNested));
+  return out;
+}
+
+/** Names IAM and S3 keep per account or partition, in `file` and the templates it nests. */
+function fixedNames(regions: number, file: string, text: string, readNested?: (file: string) => string): string[] {
+  const out: string[] = [];
+  const doc = parseTemplate(text, file) as { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+  for (const [id, r] of Object.entries(doc.Resources ?? {})) {
+    // Names in nested stacks are as global: a sender's task role in a service stack, say.
+    const url = r.Properties?.TemplateURL;
+    if (r.Type === 'AWS::CloudFormation::Stack' && readNested && typeof url === 'string') out.push(...fixedNames(regions, url, readNested(url), readNested));
+    for (const prop of ['RoleName', 'ManagedPolicyName', 'InstanceProfileName', 'BucketName']) {
+      const v = r.Properties?.[prop];
+      if (v !== undefined && !JSON.stringify(v).includes('AWS::Region')) {
+        out.push(`${file}: ${id} ${prop}: a fixed ${prop} is one per account (IAM and S3 names are global), and targets.regions has ${regions} Regions: the second Region's instance would fail. Give targets.regions one Region (an environment per Region), or roll out a template without the name (\`--template network\`).`);
       }
     }
   }
   return out;
 }
 
-/** The statement of the template bucket's policy that lets the targets read the templates. */
-export const READ_SID = 'BerthStackSetTargetsRead';
+/** Who may read the templates: the organisation (by its ID), or a list of accounts. */
+export type TemplateReader = { readonly organizationId: string } | { readonly accounts: readonly string[] };
+
+/**
+ * The Sid of the statement of the template bucket's policy that lets `reader` read `keyPrefix`: one
+ * per key prefix (the bucket berth-<account>-<region> is shared by every environment, whose
+ * rollouts must not replace each other's grant) and per kind of reader (a stack set's target
+ * accounts and the organisation a portfolio is shared with are granted side by side).
+ */
+export function readSid(keyPrefix: string, reader: TemplateReader): string {
+  return `BerthRead${'organizationId' in reader ? 'Organization' : 'Accounts'}${createHash('sha256').update(keyPrefix).digest('hex').slice(0, 12)}`;
+}
 
 /**
  * The template bucket's policy with the targets' read statement added or replaced (other
@@ -148,17 +167,18 @@ export const READ_SID = 'BerthStackSetTargetsRead';
  * S3 bucket does not matter": https://github.com/aws-samples/aws-cloudformation-region-parity):
  * targets in those partitions need a bucket per Region (`--bucket`, one rollout per Region).
  */
-export function bucketReadPolicy(existing: string | undefined, bucket: string, keyPrefix: string, partition: string, reader: { readonly organizationId: string } | { readonly accounts: readonly string[] }): string {
+export function bucketReadPolicy(existing: string | undefined, bucket: string, keyPrefix: string, partition: string, reader: TemplateReader): string {
   const doc = existing ? (JSON.parse(existing) as { Version?: string; Statement?: { Sid?: string }[] }) : {};
+  const sid = readSid(keyPrefix, reader);
   const statement = {
-    Sid: READ_SID,
+    Sid: sid,
     Effect: 'Allow',
     Principal: 'organizationId' in reader ? '*' : { AWS: reader.accounts.map((a) => `arn:${partition}:iam::${a}:root`) },
     Action: 's3:GetObject',
     Resource: `arn:${partition}:s3:::${bucket}/${keyPrefix}/*`,
     ...('organizationId' in reader ? { Condition: { StringEquals: { 'aws:PrincipalOrgID': reader.organizationId } } } : {}),
   };
-  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...(doc.Statement ?? []).filter((x) => x.Sid !== READ_SID), statement] });
+  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...(doc.Statement ?? []).filter((x) => x.Sid !== sid), statement] });
 }
 
 interface Summary {
@@ -263,22 +283,36 @@ export async function summarize(aws: Aws, cli: string, name: string, out: (l: st
   return failed;
 }
 
-/** Adds the targets' read statement to the template bucket's policy (`bucketReadPolicy`). */
-async function shareBucket(aws: Aws, bucket: string, keyPrefix: string, partition: string, account: string, targets: TargetsSettings, out: (l: string) => void): Promise<void> {
-  let reader: { organizationId: string } | { accounts: string[] };
-  if (targets.permissionModel === 'serviceManaged') {
-    const org = await aws('organizations', 'describe-organization');
-    if (!org.ok) throw new BerthError(`stack set targets`, `cannot read the organisation (${org.message}), whose ID the template bucket's policy needs. Run from the management account or a delegated administrator.`);
-    reader = { organizationId: String(org.json.Organization.Id) };
-  } else {
-    reader = { accounts: targets.accounts.filter((a) => a !== account) };
-    if (!reader.accounts.length) return; // every target is this account
-  }
+/**
+ * Adds (or replaces) the read statement of `bucketReadPolicy` in the template bucket's policy, other
+ * statements kept. Used by stack-set rollouts and by portfolio shares (scripts/portfolio-share.ts),
+ * whose products' nested templates are read in the member accounts.
+ */
+export async function grantTemplateRead(aws: Aws, bucket: string, keyPrefix: string, partition: string, reader: TemplateReader, out: (l: string) => void): Promise<void> {
   const current = await aws('s3api', 'get-bucket-policy', '--bucket', bucket);
   const policy = bucketReadPolicy(current.ok ? String(current.json?.Policy ?? '') || undefined : undefined, bucket, keyPrefix, partition, reader);
   const put = await aws('s3api', 'put-bucket-policy', '--bucket', bucket, '--policy', policy);
   if (!put.ok) throw new BerthError(`bucket ${bucket}`, `cannot set the policy that lets the target accounts read the templates (${put.message}). Check s3:PutBucketPolicy, or give a bucket you manage with \`--bucket\`.`);
-  out(`[pass] s3://${bucket}/${keyPrefix}/ readable by ${'organizationId' in reader ? `organisation ${reader.organizationId}` : `accounts ${reader.accounts.join(', ')}`} (bucket policy ${READ_SID})`);
+  out(`[pass] s3://${bucket}/${keyPrefix}/ readable by ${'organizationId' in reader ? `organisation ${reader.organizationId}` : `accounts ${reader.accounts.join(', ')}`} (bucket policy ${readSid(keyPrefix, reader)})`);
+}
+
+/** The organisation's ID, which the bucket policy's aws:PrincipalOrgID condition names. */
+export async function organizationId(aws: Aws, why: string): Promise<string> {
+  const org = await aws('organizations', 'describe-organization');
+  if (!org.ok) throw new BerthError(why, `cannot read the organisation (${org.message}), whose ID the template bucket's policy needs. Run from the management account or a delegated administrator.`);
+  return String(org.json.Organization.Id);
+}
+
+/** Adds the targets' read statement to the template bucket's policy (`bucketReadPolicy`). */
+async function shareBucket(aws: Aws, bucket: string, keyPrefix: string, partition: string, account: string, targets: TargetsSettings, out: (l: string) => void): Promise<void> {
+  let reader: TemplateReader;
+  if (targets.permissionModel === 'serviceManaged') {
+    reader = { organizationId: await organizationId(aws, 'stack set targets') };
+  } else {
+    reader = { accounts: targets.accounts.filter((a) => a !== account) };
+    if (!reader.accounts.length) return; // every target is this account
+  }
+  await grantTemplateRead(aws, bucket, keyPrefix, partition, reader, out);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -303,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
   if (!targets) throw new BerthError(settingsFile, 'has no `targets`, so there is nowhere to roll the stack set out to. Add `targets` (accounts or organisational units, and Regions: docs/many-accounts.md), or deploy without --stack-set.');
   const source = `output/${env}/${values.template}.yaml`;
   const text = readFileSync(resolve(values['template-file']), 'utf8');
-  const refused = refusals(targets, source, readFileSync(join(ROOT, source), 'utf8'));
+  const refused = refusals(targets, source, readFileSync(join(ROOT, source), 'utf8'), (file) => readFileSync(join(ROOT, 'output', env, file), 'utf8'));
   if (refused.length) throw new BerthError(settingsFile, `targets: ${refused[0]}`);
   const region = values.region ?? settings.region;
   const cli = awsCli(ROOT);

@@ -19,8 +19,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bucketReadPolicy, instanceTargets, missingInstances, operationPreferences, permissionArguments, plan, READ_SID, refusals, summarize } from '../scripts/stackset.ts';
+import { bucketReadPolicy, instanceTargets, missingInstances, operationPreferences, permissionArguments, plan, readSid, refusals, summarize } from '../scripts/stackset.ts';
 import type { Aws } from '../scripts/deploy-aws.ts';
+import { assertDocSample } from './_doc-samples.ts';
 import { ROOT } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
@@ -97,6 +98,7 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   assert.match(first.out, /^==> creating stack set berth-fleet-network$/m);
   assert.match(first.out, /^==> adding stack instances for 111111111111, 222222222222 in eu-west-1, us-east-1$/m);
   assert.match(first.out, /^\[pass\] stack set berth-fleet-network: every instance deployed$/m);
+  assertDocSample('rollout', first.out);
   // What CloudFormation holds: the stack set from the administrator account (moto's), each
   // instance's stack in its own account and Region, built from output/fleet/network.yaml.
   const set = (await cli!.json('cloudformation', 'describe-stack-set', '--stack-set-name', 'berth-fleet-network')).StackSet;
@@ -107,8 +109,10 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   // nested stacks would read them there), and nothing else.
   const bucket = `berth-${MOTO_ACCOUNT}-eu-west-1`;
   const policy = JSON.parse((await cli!.json('s3api', 'get-bucket-policy', '--bucket', bucket)).Policy);
-  assert.deepEqual(policy.Statement.find((x: any) => x.Sid === READ_SID), { Sid: READ_SID, Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${a}:root`, `arn:aws:iam::${b}:root`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/berth/fleet/*` });
-  assert.match(first.out, new RegExp(`^\\[pass\\] s3://${bucket}/berth/fleet/ readable by accounts ${a}, ${b} \\(bucket policy ${READ_SID}\\)$`, 'm'));
+  const sid = readSid('berth/fleet', { accounts: [a, b] });
+  assert.match(sid, /^BerthReadAccounts[0-9a-f]{12}$/);
+  assert.deepEqual(policy.Statement.find((x: any) => x.Sid === sid), { Sid: sid, Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${a}:root`, `arn:aws:iam::${b}:root`] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/berth/fleet/*` });
+  assert.match(first.out, new RegExp(`^\\[pass\\] s3://${bucket}/berth/fleet/ readable by accounts ${a}, ${b} \\(bucket policy ${sid}\\)$`, 'm'));
   const vpcs = (await inAccount(b, 'us-east-1', 'ec2', 'describe-vpcs')).Vpcs.map((v: any) => v.CidrBlock);
   assert.ok(vpcs.includes('10.10.0.0/16'), `the instance in 222222222222 us-east-1 made its VPC there: ${vpcs}`);
   const groups = async (account: string, region: string) => (await inAccount(account, region, 'logs', 'describe-log-groups', '--log-group-name-prefix', '/berth/fleet/')).logGroups;
@@ -163,6 +167,7 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   assert.match(failing.out, /^ {2}FlowLogGroup +CREATE_FAILED +The specified log group already exists$/m);
   assert.match(failing.out, /^Not deployed: account 333333333333, eu-central-1: Cancelled since failure tolerance has exceeded/m);
   assert.match(failing.out, /^\[fail\] stack set berth-fleet-network: 2 instances not deployed$/m);
+  assertDocSample('rollout-failure', failing.out);
 });
 
 test('service-managed: the network rolled out to every account of an organisational unit, in rollout order (moto keeps no auto-deployment)', async () => {
@@ -188,14 +193,21 @@ test('service-managed: the network rolled out to every account of an organisatio
   assert.deepEqual(rows.map((l) => l.trim().split(/ +/).slice(0, 2).join(' ')), ['us-east-1', 'eu-west-1'].flatMap((region) => [...accounts].sort().map((a) => `${a} ${region}`)));
 });
 
-test('the template bucket policy: the organisation reads the environment\'s prefix; other statements are kept, the read statement replaced', () => {
+test('the template bucket policy: the organisation reads the environment\'s prefix; other statements are kept, the same grant replaced, other environments\' and other readers\' kept', () => {
   const tls = { Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
-  const first = bucketReadPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [tls] }), 'b', 'berth/prod', 'aws', { organizationId: 'o-a1b2c3d4e5' });
-  const read = { Sid: READ_SID, Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/berth/prod/*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } };
+  const org = { organizationId: 'o-a1b2c3d4e5' };
+  const first = bucketReadPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [tls] }), 'b', 'berth/prod', 'aws', org);
+  const read = { Sid: readSid('berth/prod', org), Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/berth/prod/*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } };
   assert.deepEqual(JSON.parse(first), { Version: '2012-10-17', Statement: [tls, read] });
-  const again = JSON.parse(bucketReadPolicy(first, 'b', 'berth/prod', 'aws-cn', { accounts: ['222222222222'] }));
-  assert.deepEqual(again.Statement.map((x: any) => x.Sid), ['TlsOnly', READ_SID]);
-  assert.deepEqual(again.Statement[1].Principal, { AWS: ['arn:aws-cn:iam::222222222222:root'] });
+  // Another organisation for the same prefix replaces the grant; accounts and another prefix add one each.
+  const replaced = JSON.parse(bucketReadPolicy(first, 'b', 'berth/prod', 'aws', { organizationId: 'o-ffffffffff' }));
+  assert.deepEqual(replaced.Statement.map((x: any) => x.Condition?.StringEquals['aws:PrincipalOrgID']), [undefined, 'o-ffffffffff']);
+  const accounts = { accounts: ['222222222222'] };
+  const again = JSON.parse(bucketReadPolicy(bucketReadPolicy(first, 'b', 'berth/prod', 'aws-cn', accounts), 'b', 'berth/dev', 'aws', org));
+  assert.deepEqual(again.Statement.map((x: any) => x.Sid), ['TlsOnly', readSid('berth/prod', org), readSid('berth/prod', accounts), readSid('berth/dev', org)]);
+  assert.equal(new Set(again.Statement.map((x: any) => x.Sid)).size, 4);
+  assert.deepEqual(again.Statement[2].Principal, { AWS: ['arn:aws-cn:iam::222222222222:root'] });
+  assert.equal(again.Statement[3].Resource, 'arn:aws:s3:::b/berth/dev/*');
   assert.deepEqual(JSON.parse(bucketReadPolicy(undefined, 'b', 'p', 'aws', { accounts: ['1'] })).Version, '2012-10-17');
 });
 
@@ -214,6 +226,12 @@ test('refuses nested stacks with service-managed permissions, and fixed IAM name
   const named = 'Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: !Sub ${EnvironmentName}-web-task\n';
   assert.match(refusals(TARGETS, 'service-web.yaml', named)[0] ?? '', /service-web\.yaml: Role RoleName: a fixed RoleName is one per account/);
   assert.deepEqual(refusals({ ...TARGETS, regions: ['eu-west-1'] }, 'service-web.yaml', named), []);
+  // A name in a nested template counts as much: the root's rollout would fail in the second Region.
+  const root = 'Resources:\n  ServiceWeb:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: service-web.yaml\n';
+  assert.deepEqual(refusals(TARGETS, 'output/dev/root.yaml', root, (file) => (file === 'service-web.yaml' ? named : '')), [
+    "service-web.yaml: Role RoleName: a fixed RoleName is one per account (IAM and S3 names are global), and targets.regions has 2 Regions: the second Region's instance would fail. Give targets.regions one Region (an environment per Region), or roll out a template without the name (`--template network`).",
+  ]);
+  assert.deepEqual(refusals(TARGETS, 'output/dev/root.yaml', root), [], 'without a reader, nested templates are not read');
 });
 
 test('service-managed request shapes: organisational units, auto-deployment, call-as, operation preferences', () => {
