@@ -79,8 +79,8 @@ require-env:
 deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS='--template network --preview ...')
 	scripts/deploy.sh $(ENV) $(ARGS)
 
-publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
-	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
+publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/..., SHARE='organization ou-...')
+	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(foreach s,$(SHARE),--share-with $(s)) $(ARGS)
 
 types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.d.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts

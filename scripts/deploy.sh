@@ -46,6 +46,11 @@ Options:
                      it nests (every layer of an estate in layers), or with --stack-set on every
                      instance of the stack set; prints each drifted resource and property, exits
                      1 when anything drifted (scripts/drift.ts)
+  --share-with NODE  with --template service-catalog (`make publish SHARE=...`): once the portfolio
+                     is deployed, share it with NODE: `organization`, an organisation ID (o-...),
+                     an organisational unit (ou-...) or a member account (12 digits); repeatable.
+                     TagOptions are shared, the template bucket is made readable by the
+                     organisation (scripts/portfolio-share.ts, docs/many-accounts.md)
   --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
                      of the settings' `targets` (scripts/stackset.ts, docs/many-accounts.md), with
                      live per-instance progress; with --preview, show what would change where
@@ -81,6 +86,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 
 ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 LAYERS=0 DRIFT=0
 PARAMS=()
+SHARES=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
 need_value() {
@@ -108,6 +114,12 @@ while (($#)); do
     --stack-set) STACK_SET=1; shift ;;
     --layers) LAYERS=1; shift ;;
     --drift) DRIFT=1; shift ;;
+    --share-with)
+      need_value "$1" 'organization, an organisation ID, an organisational unit ID or an account ID' ou-ab12-cd345678 "${2-}"
+      # AWS Organizations' ID patterns. https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html
+      [[ $2 =~ ^(organi[sz]ation|o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|[0-9]{12})$ ]] ||
+        usage_error "\`--share-with $2\`: expected \`organization\`, an organisation ID (o-a1b2c3d4e5), an organisational unit ID (ou-ab12-cd345678) or a member account ID (12 digits)."
+      SHARES+=("$2"); shift 2 ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -125,6 +137,10 @@ known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n'
 [[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
   usage_error "unknown environment \`$ENV_NAME\`: expected one of $(known_environments) (templates/environments/<env>.json, built into output/<env>/)."
 TEMPLATE=${TEMPLATE%.yaml}
+if ((${#SHARES[@]})); then
+  [[ $TEMPLATE == service-catalog ]] || usage_error "\`--share-with\` shares the Service Catalog portfolio: use it with \`--template service-catalog\` (\`make publish\`), not \`--template $TEMPLATE\`."
+  ((!DELETE && !DRIFT && !STACK_SET)) || usage_error '`--share-with` publishes: it excludes `--delete`, `--drift` and `--stack-set`.'
+fi
 if [[ ! -f output/$ENV_NAME/$TEMPLATE.yaml ]]; then
   usage_error "\`--template $TEMPLATE\`: output/$ENV_NAME/ has no $TEMPLATE.yaml; expected one of $(cd "output/$ENV_NAME" && ls -- *.yaml | sed 's/\.yaml$//' | tr '\n' ' ' | sed 's/ $//')."
 fi
@@ -478,6 +494,7 @@ if [[ $TEMPLATE == service-catalog ]]; then
   done
   "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
   pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
+  ((!PREVIEW || !${#SHARES[@]})) || step "the portfolio would be shared with ${SHARES[*]} once deployed; a preview shares nothing"
 fi
 
 CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
@@ -577,6 +594,13 @@ if ((RC == 0)); then
     pass "stack $STACK_NAME: no changes ($STATUS) in $ELAPSED"
   else
     pass "stack $STACK_NAME: ${STATUS:-deployed} in $ELAPSED"
+  fi
+  # --share-with: the deployed portfolio shared with organisation nodes (scripts/portfolio-share.ts).
+  if ((${#SHARES[@]})); then
+    SHARE_ARGS=("$ENV_NAME" --stack-name "$STACK_NAME" --region "$REGION" --bucket "$BUCKET" --key-prefix "$PREFIX/$ENV_NAME")
+    for node in "${SHARES[@]}"; do SHARE_ARGS+=(--share-with "$node"); done
+    BERTH_AWS_CLI=$AWS node --import tsx scripts/portfolio-share.ts "${SHARE_ARGS[@]}"
+    exit $?
   fi
   exit 0
 fi
