@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { instanceDriftArguments, stackSetDriftArguments } from '../scripts/drift.ts';
 import { callAs, instanceTargets, operationPreferences, permissionArguments } from '../scripts/stackset.ts';
+import { assertDocSample } from './_doc-samples.ts';
 import { ROOT } from './_helpers.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 
@@ -80,6 +81,7 @@ test('--drift --stack-set detects drift on every instance and prints the drifted
     '      /SecurityGroupIngress/1 (add): expected -, actual {"CidrIp":"0.0.0.0/0","FromPort":22,"IpProtocol":"tcp","ToPort":22}',
     '[fail] stack set berth-dev: 1 drifted or not checked (above)',
   ]);
+  assertDocSample('drift', r.out);
   assert.match(readFileSync(join(state, 'calls'), 'utf8'), /^cloudformation detect-stack-set-drift --stack-set-name berth-dev --operation-preferences \{"RegionConcurrencyType":"SEQUENTIAL","RegionOrder":\["eu-west-1","us-east-1"\],"MaxConcurrentPercentage":25,"FailureTolerancePercentage":100\} /m);
   assert.match(deploy('--preview').out, /^error: `--drift` only reads: it excludes `--preview` and `--delete`\./m);
 });
