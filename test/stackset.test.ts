@@ -201,7 +201,7 @@ test('the template bucket policy: the organisation reads the environment\'s pref
   assert.deepEqual(JSON.parse(first), { Version: '2012-10-17', Statement: [tls, read] });
   // Another organisation for the same prefix replaces the grant; accounts and another prefix add one each.
   const replaced = JSON.parse(bucketReadPolicy(first, 'b', 'berth/prod', 'aws', { organizationId: 'o-ffffffffff' }));
-  assert.deepEqual(replaced.Statement.map((x: any) => x.Condition?.StringEquals['aws:PrincipalOrgID']), [undefined, 'o-ffffffffff']);
+  assert.deepEqual(replaced.Statement.map((x: any) => x.Condition?.StringEquals?.['aws:PrincipalOrgID']), [undefined, 'o-ffffffffff']);
   const accounts = { accounts: ['222222222222'] };
   const again = JSON.parse(bucketReadPolicy(bucketReadPolicy(first, 'b', 'berth/prod', 'aws-cn', accounts), 'b', 'berth/dev', 'aws', org));
   assert.deepEqual(again.Statement.map((x: any) => x.Sid), ['TlsOnly', readSid('berth/prod', org), readSid('berth/prod', accounts), readSid('berth/dev', org)]);
