@@ -194,6 +194,7 @@ async function run(): Promise<number> {
   // 4. The editor: a smoke run (BENCH_RUNS=1) types fewer keystrokes and checks once.
   const typed = await keystrokes(KEYSTROKE_FILE, { smoke: RUNS === 1 });
   const checks = typecheck(RUNS, { warmUp: WARM_UP });
+  const checksEdited = typecheck(RUNS, { warmUp: WARM_UP, edit: KEYSTROKE_FILE });
 
   // 5. Organisation scale: the generated estate (test/fixtures/scale-estate), bundled as
   // `make build` runs the default one.
@@ -242,7 +243,8 @@ async function run(): Promise<number> {
   console.log('');
   console.log(table(['editor', 'median', 'max', 'runs'], [
     [`keystroke in \`${relative(ROOT, KEYSTROKE_FILE)}\` (tsserver, to its semantic diagnostics)`, `${medianOf(typed.seconds).toFixed(2)} s`, `${Math.max(...typed.seconds).toFixed(2)} s`, String(typed.seconds.length)],
-    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''}`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, nothing changed)`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, \`${relative(ROOT, KEYSTROKE_FILE)}\` edited)`, `${medianOf(checksEdited).toFixed(2)} s`, `${Math.max(...checksEdited).toFixed(2)} s`, String(checksEdited.length)],
   ]));
   console.log('');
   console.log(
@@ -271,7 +273,7 @@ async function run(): Promise<number> {
     [scaling[2]!.berth.seconds < 3 * scaling[0]!.berth.seconds, `50 services in under 3x the time of 1: ${ratio(scaling[2]!.berth.seconds, scaling[0]!.berth.seconds)}x`],
     [lint.seconds <= 1.2 * cfnLint.seconds, `make lint (no cache) within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
     [medianOf(typed.seconds) < 0.4, `a keystroke in ${relative(ROOT, KEYSTROKE_FILE)} under 0.4 s in the editor: ${medianOf(typed.seconds).toFixed(2)} s (median)`],
-    [medianOf(checks) < 5, `tsc --noEmit of the project under 5 s warm: ${medianOf(checks).toFixed(2)} s`],
+    [medianOf(checksEdited) < 5, `tsc --noEmit of the project under 5 s warm (incremental, after an edit of ${relative(ROOT, KEYSTROKE_FILE)}; ${medianOf(checks).toFixed(2)} s with nothing changed): ${medianOf(checksEdited).toFixed(2)} s`],
     [buildMany.seconds / writtenMany <= buildOne.seconds / writtenOne, `build time less than linear in templates written: ${perTemplate(buildMany, writtenMany)} per template at ${SCALE_SERVICES} services, ${perTemplate(buildOne, writtenOne)} at 1`],
     [buildMany.mib < 200, `peak memory of a ${SCALE_SERVICES}-service build under 200 MiB: ${mem(buildMany)}`],
     [scaleLint.seconds <= 1.2 * scaleCfnLint.seconds, `make lint (no cache) at ${SCALE_SERVICES} services within 1.2x of one batched cfn-lint: ${ratio(scaleLint.seconds, scaleCfnLint.seconds)}x`],
