@@ -72,7 +72,7 @@ test('the aws commands pass the AWS CLI\'s parameter validation', async () => {
 
 test('the anchors berth points at exist, and every sample block is checked by a run', () => {
   const anchors = new Set([...DOC.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
-  const sources = ['scripts/deploy-layers.ts', 'templates/stacks/service-group.ts', 'README.md', 'docs/many-accounts.md'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+  const sources = ['scripts/deploy-layers.ts', 'templates/stacks/service-group.ts', 'templates/stacks/service/priority-lock.ts', 'README.md', 'docs/many-accounts.md', 'docs/service-catalog.md'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
   const used = [...sources.matchAll(/many-accounts\.md#([a-z0-9-]+)/g)].map((m) => m[1]!);
   assert.ok(used.includes('moving-to-layers') && used.includes('estates-past-one-stack-operation'), used.join(' '));
   for (const a of used) assert.ok(anchors.has(a), `#${a}`);

@@ -12,7 +12,7 @@
  * forgets the lock: the next build gives a service that once lost a collision a priority that can
  * differ from the deployed one (docs/many-accounts.md#listener-rule-priorities).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** The folder the environment's committed templates are in, from its settings file. */
@@ -28,10 +28,18 @@ export function lockFolder(settingsFile: string, environment: string): string {
  */
 export function readPriorityLock(folder: string): Map<string, number> {
   const lock = new Map<string, number>();
-  if (!existsSync(folder)) return lock;
-  for (const file of readdirSync(folder)) {
+  // Only berth's own templates are read: a folder that is missing or not a folder, or an entry
+  // that is not a file, is no lock (the output writer names what is wrong with them).
+  let entries;
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return lock;
+  }
+  for (const entry of entries) {
+    const file = entry.name;
     const name = /^service-(.+)\.yaml$/.exec(file)?.[1];
-    if (!name || name === 'catalog' || name.startsWith('catalog-')) continue;
+    if (!entry.isFile() || !name || name === 'catalog' || name.startsWith('catalog-')) continue;
     const text = readFileSync(join(folder, file), 'utf8');
     const at = text.indexOf('Type: AWS::ElasticLoadBalancingV2::ListenerRule\n');
     if (at < 0) continue;
