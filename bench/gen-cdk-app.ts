@@ -213,7 +213,11 @@ function code(v: Json, s: Scope, shape: Shape, indent = '      '): string {
     if (shape.kind === 'struct') {
       const decl = shape.iface.get(k.toLowerCase());
       if (!decl) throw new Error(`aws-cdk-lib declares no property ${k} in ${shape.ns}`);
-      return `${inner}${decl[0]}: ${code(val, s, shapeOf(decl[1], shape.module, shape.ns), inner)},`;
+      const expr = code(val, s, shapeOf(decl[1], shape.module, shape.ns), inner);
+      // Fn::If is an object to the CDK, which its L1s refuse where they declare a string
+      // (`permissionsBoundary`): as a string token it resolves to the same Fn::If.
+      const string = isIntrinsic(val) && 'Fn::If' in val && /\bstring\b/.test(decl[1]) && !/string\[\]/.test(decl[1]);
+      return `${inner}${decl[0]}: ${string ? `cdk.Token.asString(${expr})` : expr},`;
     }
     if (shape.kind === 'camel') return `${inner}${k[0]!.toLowerCase()}${k.slice(1)}: ${code(val, s, shape, inner)},`;
     const child = shape.kind === 'map' ? shape.values : shape.kind === 'json' ? shape : { kind: 'value' as const };

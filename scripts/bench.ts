@@ -16,7 +16,13 @@
  *    files; and `make lint` on an unchanged tree, answered from the last run.
  * 4. the editor (scripts/bench-editor.ts): keystrokes in templates/stacks/root.ts, timed in
  *    TypeScript's language server to their semantic diagnostics, and `tsc --noEmit -p .` warm.
- * Then whether each target of issues 6 and 12 is met.
+ * 5. organisation scale (issue 16), on the generated estate of test/fixtures/scale-estate: the
+ *    build of 1 and of 250 services (time, peak memory, templates written), `make lint` cold over
+ *    the 250-service output against one batched `cfn-lint -c I` over the same files, and `make
+ *    lint` after a one-service edit (each run a new edit, so it is never answered from an earlier
+ *    run). At most 3 runs of these (the cold lint of 250 services takes minutes; BENCH_SCALE_SERVICES
+ *    sets the count). docs/benchmark.md has a run.
+ * Then whether each target of issues 6, 12 and 16 is met.
  *
  * BENCH_SMOKE=1 (test/bench.test.ts) runs berth's side once: no AWS CDK (bench/ is not installed,
  * so the smoke run costs no npm install), no lint, type-check or editor measurements; their cells print
@@ -34,6 +40,9 @@ import { KEYSTROKE_FILE, keystrokes, median as medianOf, typecheck } from './ben
 const ROOT = join(import.meta.dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const RUNS = SMOKE ? 1 : Math.max(1, Number(process.env.BENCH_RUNS ?? '5'));
+/** The organisation-scale rows: services, and runs (the cold lint of 250 services takes minutes). */
+const SCALE_SERVICES = Number(process.env.BENCH_SCALE_SERVICES ?? (SMOKE ? '10' : '250'));
+const SCALE_RUNS = Math.min(RUNS, 3);
 const WARM_UP = RUNS > 1;
 const TIME = '/usr/bin/time';
 const CDK = join(ROOT, 'bench', 'node_modules', 'aws-cdk', 'bin', 'cdk');
@@ -77,18 +86,19 @@ function once(c: Command): { seconds: number; mib: number; ok: boolean; stderr: 
 const NOT_RUN: Measured = { label: 'not run', seconds: NaN, mib: NaN, failures: 0 };
 
 /** Runs the commands alternately: a warm-up each, then RUNS rounds; `undefined` (not run in a smoke run) gives NOT_RUN. */
-function measure(all: readonly (Command | undefined)[]): Measured[] {
+function measure(all: readonly (Command | undefined)[], runs = RUNS, before?: (round: number) => void): Measured[] {
   const commands = all.filter((c): c is Command => c !== undefined);
-  const measured = measureAll(commands);
+  const measured = measureAll(commands, runs, before);
   return all.map((c) => (c === undefined ? NOT_RUN : measured[commands.indexOf(c)]!));
 }
 
-function measureAll(commands: readonly Command[]): Measured[] {
+function measureAll(commands: readonly Command[], runs: number, before?: (round: number) => void): Measured[] {
   const times = commands.map(() => [] as number[]);
   const peaks = commands.map(() => 0);
   const failures = commands.map(() => 0);
   if (WARM_UP) commands.forEach((c) => once(c));
-  for (let round = 0; round < RUNS; round++) {
+  for (let round = 0; round < runs; round++) {
+    if (commands.length) before?.(round);
     commands.forEach((c, i) => {
       const r = once(c);
       times[i]!.push(r.seconds);
@@ -205,6 +215,32 @@ async function run(): Promise<number> {
   const checksEdited = SMOKE ? [NaN] : typecheck(RUNS, { warmUp: WARM_UP, edit: KEYSTROKE_FILE });
   const s2 = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(2)} s`);
 
+  // 5. Organisation scale: the generated estate (test/fixtures/scale-estate), bundled as
+  // `make build` runs the default one. A smoke run builds 10 services and lints nothing.
+  const scaleEstate = join(ROOT, 'test', 'fixtures', 'scale-estate', 'estate.ts');
+  const scaleBundle = join(ROOT, 'dist', 'bench', 'scale.cjs');
+  await bundle({ estate: scaleEstate, out: scaleBundle });
+  const scaleBuild = (n: number, out: string, edit = 0): Command => ({
+    label: `berth build, ${n} service${n > 1 ? 's' : ''} (scale estate)`,
+    argv: [process.execPath, scaleBundle, 'build', '--quiet', '--estate', scaleEstate, '--out', out],
+    env: { ...BERTH_ENV, BERTH_SCALE_SERVICES: String(n), BERTH_SCALE_EDIT: String(edit) },
+  });
+  const scaleOne = join(SCRATCH, 'scale-1');
+  const scaleMany = join(SCRATCH, `scale-${SCALE_SERVICES}`);
+  const [buildOne, buildMany] = measure([scaleBuild(1, scaleOne), scaleBuild(SCALE_SERVICES, scaleMany)], SCALE_RUNS) as [Measured, Measured];
+  const written = (dir: string) => readdirSync(join(dir, 'scale')).filter((f) => f.endsWith('.yaml')).length;
+  const [writtenOne, writtenMany] = [written(scaleOne), written(scaleMany)];
+  // The gates over the scale estate: its settings, and a cache of their own (cold means cold).
+  const lintEnv = { ...process.env, BERTH_ENVIRONMENTS_DIR: join(ROOT, 'test', 'fixtures', 'scale-estate', 'environments'), BERTH_LINT_CACHE_DIR: join(SCRATCH, 'lint-cache') };
+  const scaleFiles = readdirSync(join(scaleMany, 'scale')).filter((f) => f.endsWith('.yaml')).map((f) => join(scaleMany, 'scale', f));
+  const lintMain = [process.execPath, '--import', 'tsx', join(ROOT, 'scripts', 'lint', 'main.ts'), scaleMany];
+  const [scaleLint, scaleCfnLint] = measure(SMOKE ? [undefined, undefined] : [
+    { label: `make lint, ${SCALE_SERVICES} services, cold`, argv: [...lintMain, '--no-cache'], env: lintEnv },
+    { label: `cfn-lint -c I (batched), ${SCALE_SERVICES} services`, argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', 'eu-west-1', '--', ...scaleFiles] },
+  ], SCALE_RUNS) as [Measured, Measured];
+  // After a one-service edit: each round rebuilds with a new edit first (not timed).
+  const [scaleEdit] = measure([SMOKE ? undefined : { label: `make lint after a one-service edit, ${SCALE_SERVICES} services`, argv: lintMain, env: lintEnv }], SCALE_RUNS, (round) => once(scaleBuild(SCALE_SERVICES, scaleMany, round + 1))) as [Measured];
+
   const head = ['case', 'berth', 'berth peak', 'AWS CDK', 'CDK peak', 'time berth / CDK', 'memory berth / CDK'];
   const row = (name: string, b: Measured, c: Measured) => [name, sec(b), mem(b), sec(c), mem(c), ratio(b.seconds, c.seconds), ratio(b.mib, c.mib)];
   console.log('');
@@ -237,6 +273,15 @@ async function run(): Promise<number> {
     ),
   );
   console.log('');
+  const perTemplate = (m: Measured, n: number) => (Number.isNaN(m.seconds) ? '-' : `${((m.seconds / n) * 1000).toFixed(1)} ms`);
+  console.log(table(['organisation scale (test/fixtures/scale-estate)', 'wall', 'peak', 'templates', 'wall per template'], [
+    ['`berth build`, 1 service', sec(buildOne), mem(buildOne), String(writtenOne), perTemplate(buildOne, writtenOne)],
+    [`\`berth build\`, ${SCALE_SERVICES} services`, sec(buildMany), mem(buildMany), String(writtenMany), perTemplate(buildMany, writtenMany)],
+    [`\`make lint ARGS=--no-cache\`, ${SCALE_SERVICES} services`, sec(scaleLint), mem(scaleLint), String(scaleFiles.length), `${ratio(scaleLint.seconds, scaleCfnLint.seconds)}x cfn-lint`],
+    [`one batched \`cfn-lint -c I\` over the same files`, sec(scaleCfnLint), mem(scaleCfnLint), String(scaleFiles.length), `${ratio(scaleCfnLint.seconds, scaleCfnLint.seconds)}x cfn-lint`],
+    [`\`make lint\` after a one-service edit, ${SCALE_SERVICES} services`, sec(scaleEdit), mem(scaleEdit), String(scaleFiles.length), '-'],
+  ]));
+  console.log('');
   console.log(close ? `CDK app closeness: berth ${close.berthResources} resources, CDK ${close.cdkResources} (+${close.cdkExtras} CDKMetadata it adds), ${close.identical} identical in type and properties${close.changes.length ? `; ${close.changes.length} other differences` : ''}.` : 'CDK app closeness: not measured (BENCH_SMOKE=1 runs no CDK).');
 
   const targets: [boolean, string][] = [
@@ -248,6 +293,10 @@ async function run(): Promise<number> {
     [lint.seconds <= 1.2 * cfnLint.seconds, `make lint (no cache) within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
     [medianOf(typed.seconds) < 0.4, `a keystroke in ${relative(ROOT, KEYSTROKE_FILE)} under 0.4 s in the editor: ${medianOf(typed.seconds).toFixed(2)} s (median)`],
     [medianOf(checksEdited) < 5, `tsc --noEmit of the project under 5 s warm (incremental, after an edit of ${relative(ROOT, KEYSTROKE_FILE)}; ${medianOf(checks).toFixed(2)} s with nothing changed): ${medianOf(checksEdited).toFixed(2)} s`],
+    [buildMany.seconds / writtenMany <= buildOne.seconds / writtenOne, `build time less than linear in templates written: ${perTemplate(buildMany, writtenMany)} per template at ${SCALE_SERVICES} services, ${perTemplate(buildOne, writtenOne)} at 1`],
+    [buildMany.mib < 200, `peak memory of a ${SCALE_SERVICES}-service build under 200 MiB: ${mem(buildMany)}`],
+    [scaleLint.seconds <= 1.2 * scaleCfnLint.seconds, `make lint (no cache) at ${SCALE_SERVICES} services within 1.2x of one batched cfn-lint: ${ratio(scaleLint.seconds, scaleCfnLint.seconds)}x`],
+    [scaleEdit.seconds < 3, `make lint after a one-service edit at ${SCALE_SERVICES} services under 3 s: ${sec(scaleEdit)}`],
   ];
   console.log('');
   for (const [ok, text] of targets) console.log(`[${skipped(text) ? 'skipped' : ok ? 'met' : 'missed'}] ${text}`);

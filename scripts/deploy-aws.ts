@@ -93,9 +93,12 @@ class Worker {
  * `--region` in the arguments wins). A Python-based CLI (the pinned one in .venv) runs as a few
  * long-lived drivers that share the calls, so a dozen concurrent calls cost one start-up each
  * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call.
+ * `extraEnv` adds to the environment, or unsets with `undefined` (other credentials: a stack set's
+ * target account).
  */
-export function makeAws(cli: string, region: string, workers = 3): Aws {
-  const env = { ...process.env, AWS_REGION: region, AWS_DEFAULT_REGION: region };
+export function makeAws(cli: string, region: string, workers = 3, extraEnv: NodeJS.ProcessEnv = {}): Aws {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, AWS_REGION: region, AWS_DEFAULT_REGION: region };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]; // `undefined` unsets
   const python = pythonOf(cli);
   const pool: Worker[] = [];
   const call = (...args: string[]): Promise<AwsResult> => {

@@ -41,6 +41,20 @@ Options:
                      trigger flaps; a trigger already in ALARM is left out anyway)
   --delete           delete the stack (with --template, that one layer) with live events, after
                      saying what blocks it; ends with the retained resources and how to remove them
+  --layers           deploy the estate as layers: the foundation (network, load balancer, cluster)
+                     as stack berth-<env>-foundation, then each service template of root.yaml as
+                     its own stack, wired with the foundation's outputs. Automatic when root.yaml
+                     cannot be deployed in one operation (more than 2,500 resources with its
+                     nested stacks: docs/many-accounts.md); with --delete, in reverse order
+  --drift            detect drift (what changed outside CloudFormation) on the stack and every stack
+                     it nests (every layer of an estate in layers), or with --stack-set on every
+                     instance of the stack set; prints each drifted resource and property, exits
+                     1 when anything drifted (scripts/drift.ts)
+  --share-with NODE  with --template service-catalog (`make publish SHARE=...`): once the portfolio
+                     is deployed, share it with NODE: `organization`, an organisation ID (o-...),
+                     an organisational unit (ou-...) or a member account (12 digits); repeatable.
+                     TagOptions are shared, the template bucket is made readable by the
+                     organisation (scripts/portfolio-share.ts, docs/many-accounts.md)
   --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
                      of the settings' `targets` (scripts/stackset.ts, docs/many-accounts.md), with
                      live per-instance progress; with --preview, show what would change where
@@ -74,8 +88,9 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 TRIGGERS=1
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 TRIGGERS=1 LAYERS=0 DRIFT=0
 PARAMS=()
+SHARES=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
 need_value() {
@@ -102,6 +117,14 @@ while (($#)); do
     --delete) DELETE=1; shift ;;
     --no-rollback-triggers) TRIGGERS=0; shift ;;
     --stack-set) STACK_SET=1; shift ;;
+    --layers) LAYERS=1; shift ;;
+    --drift) DRIFT=1; shift ;;
+    --share-with)
+      need_value "$1" 'organization, an organisation ID, an organisational unit ID or an account ID' ou-ab12-cd345678 "${2-}"
+      # AWS Organizations' ID patterns. https://docs.aws.amazon.com/organizations/latest/APIReference/API_OrganizationalUnit.html
+      [[ $2 =~ ^(organi[sz]ation|o-[a-z0-9]{10,32}|ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|[0-9]{12})$ ]] ||
+        usage_error "\`--share-with $2\`: expected \`organization\`, an organisation ID (o-a1b2c3d4e5), an organisational unit ID (ou-ab12-cd345678) or a member account ID (12 digits)."
+      SHARES+=("$2"); shift 2 ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -111,11 +134,18 @@ done
 
 ((!PREVIEW || !DELETE)) || usage_error '`--preview` and `--delete` exclude each other.'
 ((!STACK_SET || !DELETE)) || usage_error '`--stack-set` and `--delete` exclude each other: delete stack instances with `aws cloudformation delete-stack-instances` (docs/many-accounts.md).'
+((!DRIFT || !(PREVIEW || DELETE))) || usage_error '`--drift` only reads: it excludes `--preview` and `--delete`.'
+((!LAYERS || !STACK_SET)) || usage_error '`--layers` and `--stack-set` exclude each other: a stack set rolls out one template (`--template foundation`, then each layer, docs/many-accounts.md).'
+((!LAYERS)) || [[ $TEMPLATE == root ]] || usage_error "\`--layers\` deploys the whole estate, and \`--template $TEMPLATE\` names one template. Leave one of them out."
 known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
 [[ -n $ENV_NAME ]] || usage_error "no environment given: \`scripts/deploy.sh <env>\` with one of: $(known_environments)."
 [[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
   usage_error "unknown environment \`$ENV_NAME\`: expected one of $(known_environments) (templates/environments/<env>.json, built into output/<env>/)."
 TEMPLATE=${TEMPLATE%.yaml}
+if ((${#SHARES[@]})); then
+  [[ $TEMPLATE == service-catalog ]] || usage_error "\`--share-with\` shares the Service Catalog portfolio: use it with \`--template service-catalog\` (\`make publish\`), not \`--template $TEMPLATE\`."
+  ((!DELETE && !DRIFT && !STACK_SET)) || usage_error '`--share-with` publishes: it excludes `--delete`, `--drift` and `--stack-set`.'
+fi
 if [[ ! -f output/$ENV_NAME/$TEMPLATE.yaml ]]; then
   usage_error "\`--template $TEMPLATE\`: output/$ENV_NAME/ has no $TEMPLATE.yaml; expected one of $(cd "output/$ENV_NAME" && ls -- *.yaml | sed 's/\.yaml$//' | tr '\n' ' ' | sed 's/ $//')."
 fi
@@ -146,6 +176,75 @@ elif command -v aws >/dev/null; then
   AWS=$(command -v aws)
 else
   die "the AWS CLI (\`aws\`) is not installed. Run \`make install\` (it installs the pinned awscli into .venv/), or install the AWS CLI and put it on PATH."
+fi
+
+# ---------------------------------------------------------------------------------------------
+# An estate in layers (scripts/deploy-layers.ts): when root.yaml's tree passes the 2,500 resources
+# of one stack operation, or with --layers, the foundation and then each service template of the
+# root deploy as stacks of their own, each by a run of this script, the services wired with the
+# foundation stack's outputs. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+
+if [[ $TEMPLATE == root ]] && ((!STACK_SET)); then
+  PLAN_ARGS=(plan "$ENV_NAME")
+  ((!LAYERS)) || PLAN_ARGS+=(--layers)
+  PLAN=$(node --import tsx scripts/deploy-layers.ts "${PLAN_ARGS[@]}") || exit
+  mapfile -t LAYER_LIST <<<"$PLAN"
+fi
+# --drift: drift detection on the stack and its nested stacks, every layer's, or the stack set's instances.
+if ((DRIFT)); then
+  DRIFT_ARGS=("$ENV_NAME")
+  [[ -z $REGION ]] || DRIFT_ARGS+=(--region "$REGION")
+  if ((STACK_SET)); then
+    DRIFT_ARGS+=(--stack-set --template "$TEMPLATE")
+  elif [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]]; then
+    for layer in "${LAYER_LIST[@]}"; do DRIFT_ARGS+=(--stack-name "berth-$ENV_NAME-$layer"); done
+  else
+    DRIFT_ARGS+=(--stack-name "$STACK_NAME")
+  fi
+  BERTH_AWS_CLI=$AWS node --import tsx scripts/drift.ts "${DRIFT_ARGS[@]}"
+  exit $?
+fi
+
+if [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]] && ((!STACK_SET)); then
+  [[ $STACK_NAME == "berth-$ENV_NAME" ]] || usage_error "\`--stack-name\` names one stack, and output/$ENV_NAME/ deploys in layers (stacks berth-$ENV_NAME-<layer>). Leave it out, or deploy one template with \`--template\`."
+  ((LAYERS)) || step "output/$ENV_NAME/root.yaml is past the 2,500 resources of one stack operation: deploying it in ${#LAYER_LIST[@]} layers (docs/many-accounts.md)"
+  LAYER_ARGS=()
+  [[ -z $REGION ]] || LAYER_ARGS+=(--region "$REGION")
+  [[ -z $BUCKET ]] || LAYER_ARGS+=(--bucket "$BUCKET")
+  [[ $PREFIX == berth ]] || LAYER_ARGS+=(--prefix "$PREFIX")
+  for p in "${PARAMS[@]+"${PARAMS[@]}"}"; do LAYER_ARGS+=(--param "$p"); done
+  ((!PREVIEW)) || LAYER_ARGS+=(--preview)
+  ((!DELETE)) || LAYER_ARGS+=(--delete)
+  FOUNDATION_STACK=berth-$ENV_NAME-foundation
+  ORDER=("${LAYER_LIST[@]}")
+  if ((DELETE)); then
+    ORDER=()
+    for ((i = ${#LAYER_LIST[@]} - 1; i >= 0; i--)); do ORDER+=("${LAYER_LIST[i]}"); done
+  else
+    BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-layers.ts guard "$ENV_NAME" --stack-name "berth-$ENV_NAME" ${REGION:+--region "$REGION"} || exit
+  fi
+  DONE=0
+  for layer in "${ORDER[@]}"; do
+    WIRES=()
+    if [[ $layer != foundation ]] && ((!DELETE)); then
+      if ! WIRED=$(BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-layers.ts wiring "$ENV_NAME" --template "$layer" --stack-name "$FOUNDATION_STACK" ${REGION:+--region "$REGION"}); then
+        ((PREVIEW)) && { pass "preview of the foundation only: the other layers are previewed once stack $FOUNDATION_STACK exists"; exit 0; }
+        exit 1
+      fi
+      while IFS= read -r wire; do [[ -z $wire ]] || WIRES+=(--param "$wire"); done <<<"$WIRED"
+    fi
+    step "layer $((DONE + 1)) of ${#ORDER[@]}: $layer"
+    if ! bash "$ROOT/scripts/deploy.sh" "$ENV_NAME" --template "$layer" "${LAYER_ARGS[@]+"${LAYER_ARGS[@]}"}" "${WIRES[@]+"${WIRES[@]}"}"; then
+      fail "layer $layer of $ENV_NAME failed; the $DONE layer(s) before it are done. Fix what it names and run the same command again: done layers show no changes."
+      exit 1
+    fi
+    DONE=$((DONE + 1))
+  done
+  DID=deployed
+  ((!PREVIEW)) || DID=previewed
+  ((!DELETE)) || DID=deleted
+  pass "$ENV_NAME: ${#ORDER[@]} layers $DID (${ORDER[*]})"
+  exit 0
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-deploy.XXXXXX")
@@ -370,7 +469,7 @@ pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KE
 
 # --stack-set: the packaged template rolled out to the settings' targets (scripts/stackset.ts).
 if ((STACK_SET)); then
-  SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION")
+  SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION" --bucket "$BUCKET" --key-prefix "$PREFIX/$ENV_NAME")
   [[ ${BODY[0]} != --template-url ]] || SS+=(--template-url "${BODY[1]}")
   ((!PREVIEW)) || SS+=(--preview)
   BERTH_AWS_CLI=$AWS node --import tsx scripts/stackset.ts "${SS[@]}"
@@ -398,6 +497,7 @@ if [[ $TEMPLATE == service-catalog ]]; then
   done
   "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
   pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
+  ((!PREVIEW || !${#SHARES[@]})) || step "the portfolio would be shared with ${SHARES[*]} once deployed; a preview shares nothing"
 fi
 
 CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
@@ -516,6 +616,13 @@ ELAPSED=$(printf '%dm %02ds' $((SECONDS / 60)) $((SECONDS % 60)))
 
 if ((RC == 0)) && [[ $STATUS == CREATE_COMPLETE || $STATUS == UPDATE_COMPLETE ]]; then
   pass "stack $STACK_NAME: $STATUS in $ELAPSED"
+  # --share-with: the deployed portfolio shared with organisation nodes (scripts/portfolio-share.ts).
+  if ((${#SHARES[@]})); then
+    SHARE_ARGS=("$ENV_NAME" --stack-name "$STACK_NAME" --region "$REGION" --bucket "$BUCKET" --key-prefix "$PREFIX/$ENV_NAME")
+    for node in "${SHARES[@]}"; do SHARE_ARGS+=(--share-with "$node"); done
+    BERTH_AWS_CLI=$AWS node --import tsx scripts/portfolio-share.ts "${SHARE_ARGS[@]}"
+    exit $?
+  fi
   exit 0
 fi
 

@@ -27,8 +27,12 @@ test('scripts/bench.ts with BENCH_SMOKE=1 runs berth\'s side without the CDK and
   assert.match(r.stdout, /^machine: \d+ cores \(.+\), Node v\d+/m);
   assert.match(r.stdout, /^CDK app closeness: not measured \(BENCH_SMOKE=1 runs no CDK\)\.$/m);
   const targets = lines.filter((l) => /^\[(met|missed|skipped)\] /.test(l));
-  assert.equal(targets.length, 8, r.stdout);
+  assert.equal(targets.length, 12, r.stdout);
   // What needs the CDK, lint or the editor is skipped; berth's own targets are measured.
-  assert.deepEqual(targets.filter((l) => l.startsWith('[skipped]')).length, 5, targets.join('\n'));
+  assert.deepEqual(targets.filter((l) => l.startsWith('[skipped]')).length, 7, targets.join('\n'));
+  // Organisation scale (issue 16): a smoke run builds 1 and 10 services of the scale estate, lints nothing.
+  assert.ok(lines.includes('| organisation scale (test/fixtures/scale-estate) | wall | peak | templates | wall per template |'), r.stdout);
+  assert.match(r.stdout, /^\| `berth build`, 10 services \| \d+\.\d\d s \| (\d+ MiB|n\/a) \| \d+ \| \d+\.\d ms \|$/m);
+  assert.match(r.stdout, /^\| `make lint` after a one-service edit, 10 services \| - \| - \| \d+ \| - \|$/m);
   assert.match(r.stdout, /^smoke run \(BENCH_SMOKE=1\); \d+ target\(s\) missed\.$/m);
 });

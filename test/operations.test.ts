@@ -365,7 +365,7 @@ test('fails when the test rule would not fit 5 hosts and paths; a test rule take
   assert.deepEqual([...assignPriorities([a, b]).values()], [priorityOf(a.name), priorityOf(b.name)]);
   // a's test rule would take b's priority: whichever of them takes its turn second probes on, and
   // no two rules (production or test) share a priority.
-  const shifting = assignPriorities([a, b], (s) => s.name === a.name);
+  const shifting = assignPriorities([a, b], new Map(), (s) => s.name === a.name);
   const rules = [shifting.get(a.name)!, shifting.get(a.name)! - 1, shifting.get(b.name)!];
   assert.equal(new Set(rules).size, 3);
   assert.ok(rules.every((p) => p >= 1 && p <= 50_000));

@@ -14,6 +14,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LIMITS } from '../src/dsl/limits.ts';
+import { layers, treeResources, WIRING } from '../scripts/deploy-layers.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { assignPriorities, priorityOf } from '../templates/stacks/service/routing.ts';
 import { serviceGroupOf } from '../templates/stacks/service-group.ts';
@@ -58,8 +59,13 @@ test('the services are grouped: the root nests 16 service groups, each deployabl
   assert.deepEqual(nestedFiles(docs.get('root.yaml')!).sort(), ['cluster.yaml', 'dashboard.yaml', 'load-balancer.yaml', 'network.yaml', 'operations.yaml', ...groups].sort());
   // Each unit a deploy creates in one operation: the foundation, each group alone, the portfolio.
   for (const unit of ['foundation.yaml', ...groups, 'service-catalog.yaml']) assert.ok(tree(unit) <= LIMITS.resourcesPerOperation, `${unit}: ${tree(unit)} resources in one operation`);
-  // The whole estate in one stack is past it: the build says so, the docs say how it deploys.
+  // The whole estate in one stack is past it: it deploys in layers (scripts/deploy.sh, on its
+  // own), the foundation, then each group, each wired with the foundation's outputs.
   assert.ok(tree('root.yaml') > LIMITS.resourcesPerOperation);
+  assert.equal(treeResources(dir, 'root.yaml'), tree('root.yaml'));
+  assert.deepEqual(layers(dir), ['foundation', ...groups.map((g) => g.replace(/\.yaml$/, ''))]);
+  for (const g of groups) assert.deepEqual(WIRING.filter((k) => !(k in docs.get(g)!.Parameters!)), [], `${g} takes the foundation's wiring`);
+  for (const k of WIRING) assert.ok(k in docs.get('foundation.yaml')!.Outputs!, `foundation.yaml outputs ${k}`);
   // Every service is nested once, in the group its name hashes to.
   const all = scaleServices(250);
   for (const g of groups) {

@@ -13,6 +13,7 @@ import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
 import { checkDensity } from './service/density.ts';
 import { deploymentOf } from './service/resolve.ts';
+import { lockFolder, readPriorityLock } from './service/priority-lock.ts';
 import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel } from './shared/grouping.ts';
@@ -44,6 +45,11 @@ export const rootContract = contract({
     Url: output('String', { description: 'Base URL of the estate.', export: true }),
     VpcId: output('AWS::EC2::VPC::Id', { description: 'The VPC.', export: true }),
     ClusterName: output('String', { description: 'The ECS cluster.', export: true }),
+    // The wiring of a service group deployed as its own stack (an estate past one stack
+    // operation deploys foundation.yaml, then each services-NN.yaml with these values:
+    // scripts/deploy-layers.ts). Not exported: only the deploy reads them.
+    ApplicationSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets (ECS tasks and instances), one per AZ.' }),
+    LoadBalancerSecurityGroupId: output('AWS::EC2::SecurityGroup::Id', { description: 'Security group of the load balancer: the application tier admits traffic from it.' }),
   },
 });
 
@@ -82,8 +88,13 @@ export const root = defineStack(rootContract, {
         AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
       }),
     });
-    // A traffic-shifting service's test listener rule takes the priority below its production rule's.
-    const ctx = { settings, services, priorities: assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling') };
+    // Priorities stay where the committed output/ has them (templates/stacks/service/priority-lock.ts);
+    // a traffic-shifting service's test listener rule takes the priority below its production rule's.
+    const ctx = {
+      settings,
+      services,
+      priorities: assignPriorities(services, readPriorityLock(lockFolder(settings.file, settings.name)), (d) => deploymentOf(settings, d).strategy !== 'rolling'),
+    };
     const wiring: ServiceWiring = {
       EnvironmentName: env,
       VpcId: net.outputs.VpcId,
@@ -132,7 +143,13 @@ export const root = defineStack(rootContract, {
       nest(t, 'Dashboard', dashboard, { settings: { settings, services: [], groups: [...groups.keys()] }, parameters: environmentWiring });
       deployGuard(t, settings, env, guarded);
     }
-    return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+    return {
+      Url: lb.outputs.Url,
+      VpcId: net.outputs.VpcId,
+      ClusterName: ecs.outputs.ClusterName,
+      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+    };
   },
 });
 

@@ -94,30 +94,47 @@ export function probeOf(name: string, k: number): number {
 }
 
 /**
- * Priorities for every web service, by name, all different. Each service tries the priorities of
- * its probe sequence (`probeOf`: the hash of its name, then rehashes) and takes the first one no
- * other service holds, services taking turns in name order. A priority depends on the names
- * alone (and on which services shift traffic), never on the order of the estate's list, and only
- * services whose hashes meet ever move: with 250 web services about one pair in ten estates
- * does, and adding a service moves an existing one only when its name sorts first and lands on
- * that one's priority (a chance of about 250 in 50,000). Such a move changes the rule's priority
- * in place (SetRulePriorities, no interruption); docs/many-accounts.md says what a deploy does
- * when two rules trade places. A service for which `hasTestRule` holds (a traffic-shifting
- * deployment) also takes the priority just below its own, for its test listener rule, which must
- * be evaluated first: it probes until both are free.
+ * Priorities for every web service, by name, all different, and stable: a service keeps the
+ * priority `previous` gives it (the last build's, read from the committed output/ by
+ * `readPriorityLock`), so adding, removing or renaming a service never moves another one's rule.
+ * Two rules cannot share a priority on one listener, and CloudFormation updates a rule's priority
+ * in place while the other rules keep theirs, so a moved rule could land on a slot another rule
+ * still holds during the update ("PriorityInUse"); a rule that never moves cannot.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
+ *
+ * A service without a previous priority (a new service, or every service when there is no
+ * previous build) tries the priorities of its probe sequence (`probeOf`: the hash of its name, then
+ * rehashes) and takes the first one no other service holds, new services taking turns in name
+ * order. So without a lock a priority depends on the names alone, never on the estate's order;
+ * with one, also on what was there before. A previous priority out of range, or claimed by two
+ * services (a hand-edited output/), is kept by the name that sorts first; the other probes anew.
+ * A service for which `hasTestRule` holds (a traffic-shifting deployment) also takes the priority
+ * just below its own, for its test listener rule, which must be evaluated first: a kept priority
+ * keeps its pair, and a new service probes until both are free.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html
  */
-export function assignPriorities(services: readonly ServiceDefinition[], hasTestRule: (s: ServiceDefinition) => boolean = () => false): ReadonlyMap<string, number> {
+export function assignPriorities(
+  services: readonly ServiceDefinition[],
+  previous: ReadonlyMap<string, number> = new Map(),
+  hasTestRule: (s: ServiceDefinition) => boolean = () => false,
+): ReadonlyMap<string, number> {
   const taken = new Set<number>();
   const byName = new Map<string, number>();
   const webServices = services.filter((s) => s.role.kind === 'web');
   const web = webServices.map((s) => s.name);
   const withTestRule = new Set(webServices.filter(hasTestRule).map((s) => s.name));
-  for (const name of [...web].sort()) {
-    const needs = (p: number) => (withTestRule.has(name) ? [p, p - 1] : [p]);
+  const needs = (name: string, p: number) => (withTestRule.has(name) ? [p, p - 1] : [p]);
+  const sorted = [...web].sort();
+  for (const name of sorted) {
+    const p = previous.get(name);
+    if (p === undefined || !Number.isInteger(p) || p > PRIORITY_RANGE || needs(name, p).some((q) => q < 1 || taken.has(q))) continue;
+    for (const q of needs(name, p)) taken.add(q);
+    byName.set(name, p);
+  }
+  for (const name of sorted.filter((n) => !byName.has(n))) {
     let k = 0;
-    while (needs(probeOf(name, k)).some((p) => p < 1 || taken.has(p))) k++;
-    for (const p of needs(probeOf(name, k))) taken.add(p);
+    while (needs(name, probeOf(name, k)).some((p) => p < 1 || taken.has(p))) k++;
+    for (const p of needs(name, probeOf(name, k))) taken.add(p);
     byName.set(name, probeOf(name, k));
   }
   // In the estate's order, as callers list them.

@@ -1,0 +1,142 @@
+/**
+ * An estate deployed in layers: the foundation (`foundation.yaml`: network, load balancer,
+ * cluster) as one stack, then each of the root's service templates as a stack of its own, wired
+ * with the foundation's outputs. `scripts/deploy.sh <env>` deploys so when root.yaml cannot be
+ * deployed in one operation, and with `--layers` on request.
+ *
+ * CloudFormation creates, updates or deletes at most 2,500 resources in one operation of a stack
+ * and all its nested stacks (src/dsl/limits.ts cites the quotas page), so an estate whose tree
+ * passes that (berth then groups its services in `services-NN.yaml`, templates/stacks/service-group.ts)
+ * can never be created as one root stack. Each layer is within one operation: the foundation, and
+ * each group (the build checks both).
+ *
+ *   node --import tsx scripts/deploy-layers.ts plan <env> [--layers]
+ *       prints `root` when root.yaml deploys in one operation (and --layers is not given), else
+ *       the layers in deploy order, one template name per line (the foundation first)
+ *   node --import tsx scripts/deploy-layers.ts wiring <env> --template <layer> --stack-name <foundation stack> [--region R]
+ *       prints the layer's wiring, `KEY=VALUE` per line, from the foundation stack's outputs (the
+ *       parameters of the layer's template among them)
+ *   node --import tsx scripts/deploy-layers.ts guard <env> --stack-name <root stack> [--region R]
+ *       fails when the estate's root stack exists: a layered deploy beside it would collide
+ * The Region defaults to the environment's settings.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BerthError } from '../src/dsl/errors.ts';
+import { LIMITS } from '../src/dsl/limits.ts';
+import { parseTemplate } from '../src/emit/parse.ts';
+import { loadSettings } from '../templates/settings/settings.ts';
+import { awsCli, makeAws, type Aws } from './deploy-aws.ts';
+import { readParameters } from './deploy-parameters.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+type Doc = { Resources?: Record<string, { Type: string; DependsOn?: string | string[]; Properties?: { TemplateURL?: unknown } }> };
+
+/** The foundation's outputs a layer's parameters take (the wires root.yaml passes its nested service templates). */
+export const WIRING = ['VpcId', 'ApplicationSubnetIds', 'LoadBalancerSecurityGroupId'] as const;
+
+/** The foundation's nested templates: they are in foundation.yaml, not in a layer of their own. */
+const FOUNDATION = new Set(['network.yaml', 'load-balancer.yaml', 'cluster.yaml']);
+
+function read(dir: string, file: string): Doc {
+  return parseTemplate(readFileSync(join(dir, file), 'utf8'), file) as Doc;
+}
+
+function nested(doc: Doc): { id: string; file: string; dependsOn: string[] }[] {
+  return Object.entries(doc.Resources ?? {})
+    .filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack' && typeof r.Properties?.TemplateURL === 'string')
+    .map(([id, r]) => ({ id, file: String(r.Properties!.TemplateURL), dependsOn: r.DependsOn === undefined ? [] : ([] as string[]).concat(r.DependsOn) }));
+}
+
+/** Resources one operation on `file` creates: its own and, recursively, its nested templates'. */
+export function treeResources(dir: string, file: string): number {
+  const doc = read(dir, file);
+  return Object.keys(doc.Resources ?? {}).length + nested(doc).reduce((n, c) => n + treeResources(dir, c.file), 0);
+}
+
+/**
+ * How `output/<env>/` (in `dir`) deploys: `['root']` when the root's tree fits one operation
+ * (unless `forced`), else the foundation, then the root's other nested templates in the root's
+ * order, which puts a template after those it depends on (a sender after its receiver's queue).
+ */
+export function layers(dir: string, forced = false): string[] {
+  if (!forced && treeResources(dir, 'root.yaml') <= LIMITS.resourcesPerOperation) return ['root'];
+  const children = nested(read(dir, 'root.yaml')).filter((c) => !FOUNDATION.has(c.file));
+  const byId = new Map(children.map((c) => [c.id, c]));
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (c: (typeof children)[number]) => {
+    if (done.has(c.id)) return;
+    done.add(c.id);
+    for (const d of c.dependsOn) if (byId.has(d)) visit(byId.get(d)!);
+    out.push(c.file.replace(/\.yaml$/, ''));
+  };
+  children.forEach(visit);
+  return ['foundation', ...out];
+}
+
+/** `KEY=VALUE` lines for each layer after the foundation, from the foundation stack's outputs. */
+export async function wiring(aws: Aws, stackName: string, declared: readonly string[] = WIRING): Promise<string[]> {
+  const r = await aws('cloudformation', 'describe-stacks', '--stack-name', stackName);
+  if (!r.ok) throw new BerthError(`stack ${stackName}`, `cannot be read (${r.message}). Deploy the foundation first: \`scripts/deploy.sh <env> --template foundation\`.`);
+  const outputs = new Map<string, string>(((r.json?.Stacks?.[0]?.Outputs ?? []) as { OutputKey: string; OutputValue: string }[]).map((o) => [o.OutputKey, o.OutputValue]));
+  const missing = WIRING.filter((k) => !outputs.has(k));
+  if (missing.length) {
+    throw new BerthError(`stack ${stackName}`, `has no output ${missing.map((m) => `\`${m}\``).join(', ')}: it was deployed from an older foundation.yaml. Deploy the foundation again (\`scripts/deploy.sh <env> --template foundation\`), then the layers.`);
+  }
+  return WIRING.filter((k) => declared.includes(k)).map((k) => `${k}=${outputs.get(k)}`);
+}
+
+/** Refuses a layered deploy beside the estate's root stack, whose resources it would duplicate. */
+export async function guard(aws: Aws, stackName: string, env: string): Promise<void> {
+  const r = await aws('cloudformation', 'describe-stacks', '--stack-name', stackName);
+  const status = String(r.json?.Stacks?.[0]?.StackStatus ?? '');
+  if (!r.ok || status === 'DELETE_COMPLETE') return;
+  throw new BerthError(
+    `stack ${stackName}`,
+    `holds the whole estate (${status}), and output/${env}/ now deploys in layers (the foundation, then each service template as its own stack), whose resources would collide with it. ` +
+      'Move the estate once as docs/many-accounts.md#moving-to-layers describes, or deploy one template with `--template`.',
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { layers: { type: 'boolean', default: false }, 'stack-name': { type: 'string' }, region: { type: 'string' }, template: { type: 'string' } },
+    allowPositionals: true,
+  });
+  const [command, env] = positionals;
+  if (!env || !['plan', 'wiring', 'guard'].includes(command ?? '')) throw new BerthError('scripts/deploy-layers.ts', 'needs `plan|wiring|guard <env>`. Run it through `scripts/deploy.sh <env>`.');
+  const dir = join(ROOT, 'output', env);
+  if (command === 'plan') {
+    console.log(layers(dir, values.layers).join('\n'));
+    return 0;
+  }
+  if (!values['stack-name'] || (command === 'wiring' && !values.template)) throw new BerthError('scripts/deploy-layers.ts', `${command} needs --stack-name${command === 'wiring' ? ' and --template' : ''}.`);
+  const region = values.region ?? loadSettings(`templates/environments/${env}.json`).region;
+  const aws = makeAws(awsCli(ROOT), region, 1);
+  try {
+    if (command === 'wiring') console.log((await wiring(aws, values['stack-name'], Object.keys(readParameters(join(dir, `${values.template}.yaml`))))).join('\n'));
+    else await guard(aws, values['stack-name'], env);
+  } finally {
+    aws.close();
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      if (e instanceof BerthError) {
+        console.error(`error: ${e.message}`);
+        process.exitCode = 1;
+      } else {
+        console.error(e);
+        process.exitCode = 2;
+      }
+    },
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * An estate deployed in layers (`scripts/deploy.sh <env> --layers`, automatic past 2,500 resources
+ * per operation): the foundation, then each service template of the root as its own stack, wired
+ * with the foundation stack's outputs; deleted in reverse order; refused beside a root stack that
+ * holds the estate. moto cannot show it (it resolves no nested TemplateURL through a custom
+ * endpoint and keeps no Outputs for change-set stacks), so it runs against a scripted AWS CLI
+ * (test/fixtures/fake-aws/layers) that logs each deploy with its parameters. The properties hold for
+ * any estate; the layers of a 250-service estate are checked in scale.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseTemplate } from '../src/emit/parse.ts';
+import { layers, WIRING } from '../scripts/deploy-layers.ts';
+import { readParameters } from '../scripts/deploy-parameters.ts';
+import { ROOT } from './_helpers.ts';
+
+let dir = '';
+let state = '';
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-layers-'));
+  state = mkdtempSync(join(tmpdir(), 'berth-layers-state-'));
+  for (const d of ['src', 'templates', 'scripts', 'output']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  mkdirSync(join(dir, '.venv/bin'), { recursive: true });
+  cpSync(join(ROOT, 'test/fixtures/fake-aws/layers'), join(dir, '.venv/bin/aws'));
+  // The gates are tested in lint-gates.test.ts; here, how the layers are deployed.
+  writeFileSync(join(dir, 'scripts/lint/main.ts'), "console.log('[pass] stub gate');\n");
+});
+after(() => {
+  for (const d of [dir, state]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+function deploy(...args: string[]): { status: number | null; out: string } {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
+  const r = spawnSync('bash', [join(dir, 'scripts/deploy.sh'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...env, FAKE_AWS_STATE: state, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_CONFIG_FILE: '/nonexistent/berth-test', BERTH_POLL_SECONDS: '1', NO_COLOR: '1' },
+    timeout: 300_000,
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+/** The fake CLI's log: each deploy or delete, with its parameters. */
+function calls(): { action: string; stack: string; parameters: Map<string, string> }[] {
+  return readFileSync(join(state, 'calls'), 'utf8').trimEnd().split('\n').map((line) => {
+    const [action, stack, json] = line.split(' ');
+    const list = json ? (JSON.parse(json) as string[]) : [];
+    return { action: action!, stack: stack!, parameters: new Map(list.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])) };
+  });
+}
+
+test('--layers deploys the foundation, then each service template wired with its outputs, receivers before senders; --delete goes in reverse', () => {
+  const out = join(dir, 'output/dev');
+  const root = parseTemplate(readFileSync(join(out, 'root.yaml'), 'utf8'), 'root.yaml') as { Resources: Record<string, { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string } }> };
+  const children = Object.entries(root.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack');
+  const serviceFiles = children.map(([, r]) => r.Properties.TemplateURL).filter((f) => !['network.yaml', 'load-balancer.yaml', 'cluster.yaml'].includes(f));
+  assert.deepEqual(layers(out), ['root'], 'dev deploys as one stack unless asked');
+  const planned = layers(out, true);
+  assert.deepEqual([...planned].sort(), ['foundation', ...serviceFiles.map((f) => f.replace(/\.yaml$/, ''))].sort());
+
+  const r = deploy('dev', '--layers');
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, new RegExp(`^\\[pass\\] dev: ${planned.length} layers deployed \\(${planned.join(' ')}\\)$`, 'm'));
+  const deployed = calls();
+  assert.deepEqual(deployed.map((c) => `${c.action} ${c.stack}`), planned.map((l) => `deploy berth-dev-${l}`));
+  // Each service stack after the stacks its root resource depends on (a sender after its receiver).
+  const position = (file: string) => planned.indexOf(file.replace(/\.yaml$/, ''));
+  for (const [, r] of children.filter(([, c]) => serviceFiles.includes(c.Properties.TemplateURL))) {
+    for (const d of ([] as string[]).concat(r.DependsOn ?? [])) {
+      const dep = root.Resources[d]!;
+      if (serviceFiles.includes(dep.Properties.TemplateURL)) assert.ok(position(dep.Properties.TemplateURL) < position(r.Properties.TemplateURL), `${r.Properties.TemplateURL} after ${dep.Properties.TemplateURL}`);
+    }
+  }
+  // The wiring: every parameter of WIRING a layer declares, with the foundation's output value.
+  const outputs = new Map([['VpcId', 'vpc-0a1b2c3d'], ['ApplicationSubnetIds', 'subnet-0aaa,subnet-0bbb'], ['LoadBalancerSecurityGroupId', 'sg-0c0ffee0']]);
+  for (const c of deployed.slice(1)) {
+    const declared = Object.keys(readParameters(join(out, `${c.stack.replace('berth-dev-', '')}.yaml`)));
+    for (const key of WIRING) assert.equal(c.parameters.get(key), declared.includes(key) ? outputs.get(key) : undefined, `${c.stack} ${key}`);
+    assert.equal(c.parameters.get('EnvironmentName'), 'dev');
+  }
+
+  rmSync(join(state, 'calls'));
+  const d = deploy('dev', '--layers', '--delete');
+  assert.equal(d.status, 0, d.out);
+  assert.deepEqual(calls().map((c) => `${c.action} ${c.stack}`), [...planned].reverse().map((l) => `delete berth-dev-${l}`));
+});
+
+test('a layered deploy beside the estate\'s root stack is refused before anything is deployed', () => {
+  writeFileSync(join(state, 'root-exists'), '');
+  rmSync(join(state, 'calls'), { force: true });
+  try {
+    const r = deploy('dev', '--layers');
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /^error: stack berth-dev: holds the whole estate \(UPDATE_COMPLETE\), and output\/dev\/ now deploys in layers .* Move the estate once as docs\/many-accounts\.md#moving-to-layers describes, or deploy one template with `--template`\.$/m);
+    assert.throws(() => readFileSync(join(state, 'calls')), /ENOENT/, 'nothing was deployed');
+  } finally {
+    rmSync(join(state, 'root-exists'));
+  }
+});
+
+test('--layers is refused with --stack-set, with another --template and with a --stack-name', () => {
+  assert.match(deploy('dev', '--layers', '--stack-set').out, /^error: `--layers` and `--stack-set` exclude each other/m);
+  assert.match(deploy('dev', '--layers', '--template', 'network').out, /^error: `--layers` deploys the whole estate, and `--template network` names one template\. Leave one of them out\./m);
+  assert.match(deploy('dev', '--layers', '--stack-name', 'estate').out, /^error: `--stack-name` names one stack, and output\/dev\/ deploys in layers \(stacks berth-dev-<layer>\)\./m);
+});
