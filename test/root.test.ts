@@ -29,7 +29,9 @@ test('the root nests operations, network, load balancer, cluster, one stack per 
 test('the alarm topic comes first: the load balancer and the cluster wait for the operations stack, the services for the cluster', () => {
   const r = resources(prod);
   assert.equal(r.LoadBalancer.DependsOn, 'Operations');
-  assert.equal(r.Cluster.DependsOn, 'Operations');
+  // The cluster reads the topic's registry entry from the operations stack's output, which orders it (no DependsOn: cfn-lint W3005).
+  assert.equal(r.Cluster.DependsOn, undefined);
+  assert.deepEqual(r.Cluster.Properties.Parameters.AlarmTopicArn, { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] });
   assert.deepEqual(r.WebService.Properties.Parameters.ClusterName, { 'Fn::GetAtt': ['Cluster', 'Outputs.ClusterNameParameter'] });
 });
 
@@ -72,7 +74,7 @@ test('outputs are wired to parameters: network to load balancer and cluster, reg
   // The Fargate worker gets no capacity provider and no listener: it declares neither.
   assert.deepEqual(Object.keys(r.WorkerService.Properties.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId']);
   assert.deepEqual(r.Cluster.Properties.Parameters.S3PrefixListId, { 'Fn::Sub': '/berth/${EnvironmentName}/s3-prefix-list-id' });
-  assert.deepEqual(r.Cluster.Properties.Parameters.AlarmTopicArn, { 'Fn::Sub': '/berth/${EnvironmentName}/alarm-topic-arn' });
+  assert.deepEqual(r.Cluster.Properties.Parameters.AlarmTopicArn, { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] });
 });
 
 test('a sender is nested after the queue worker it sends to, and gets the queue\'s registry names under the root\'s EnvironmentName', () => {
@@ -158,7 +160,8 @@ test('fails when nothing could leave: egress: internet without NAT, or neither e
 });
 
 test('the network gets the endpoints the estate needs: SQS only with a queue worker', () => {
-  const network = (list: readonly ServiceDefinition[]) => (toPlain(build({ ...prod, services: {} }, list).children[0]!.toJSON()) as { Resources: Record<string, any> }).Resources;
+  // The network is the child with the VPC (the operations stack comes first).
+  const network = (list: readonly ServiceDefinition[]) => build({ ...prod, services: {} }, list).children.map((c) => (toPlain(c.toJSON()) as { Resources: Record<string, any> }).Resources).find((r) => r.Vpc)!;
   assert.ok(network(services).SqsEndpoint);
   assert.equal(network([web, report]).SqsEndpoint, undefined);
 });
