@@ -103,7 +103,7 @@ deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS=
 	scripts/deploy.sh $(ENV) $(ARGS)
 
 publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/..., SHARE='organization ou-...')
-	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(foreach s,$(SHARE),--share-with $(s)) $(ARGS)
+	scripts/deploy.sh $(strip $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(foreach s,$(SHARE),--share-with $(s)) $(ARGS))
 
 docs: $(STAMPS)/npm ## Regenerate the sample outputs in README.md and docs/ from real runs (scripts/gen-docs.ts)
 	@$(TSX) scripts/gen-docs.ts
