@@ -41,16 +41,22 @@ function deploy(...args: string[]): { status: number | null; out: string } {
   const r = spawnSync('bash', [join(dir, 'scripts/deploy.sh'), ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: { ...env, FAKE_AWS_STATE: state, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_CONFIG_FILE: '/nonexistent/berth-test', BERTH_POLL_SECONDS: '1', NO_COLOR: '1' },
+    env: { ...env, FAKE_AWS_STATE: state, FAKE_AWS_PYTHON: join(ROOT, '.venv/bin/python'), FAKE_AWS_CHANGESETS: join(ROOT, 'test/fixtures/fake-aws/changesets.py'), AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_CONFIG_FILE: '/nonexistent/berth-test', BERTH_POLL_SECONDS: '1', NO_COLOR: '1' },
     timeout: 300_000,
   });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/** The requests the fake CLI answered after botocore validated them (test/fixtures/fake-aws/changesets.py). */
+function requests(): { operation: string; params: Record<string, any> }[] {
+  return readFileSync(join(state, 'requests'), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+}
+
 /** The fake CLI's log: each deploy or delete, with its parameters. */
 function calls(): { action: string; stack: string; parameters: Map<string, string> }[] {
   return readFileSync(join(state, 'calls'), 'utf8').trimEnd().split('\n').map((line) => {
-    const [action, stack, json] = line.split(' ');
+    const [action, stack] = line.split(' ');
+    const json = line.split(' ').slice(2).join(' ');
     const list = json ? (JSON.parse(json) as string[]) : [];
     return { action: action!, stack: stack!, parameters: new Map(list.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])) };
   });
@@ -85,6 +91,38 @@ test('--layers deploys the foundation, then each service template wired with its
     for (const key of WIRING) assert.equal(c.parameters.get(key), declared.includes(key) ? outputs.get(key) : undefined, `${c.stack} ${key}`);
     assert.equal(c.parameters.get('EnvironmentName'), 'dev');
   }
+
+  // Each layer by a change set, as the real CLI sends it (botocore validated each request):
+  // created with the layer's template, capabilities and tags, described until complete, executed.
+  const made = requests();
+  const creates = made.filter((q) => q.operation === 'CreateChangeSet');
+  assert.deepEqual(creates.map((q) => `${q.params.StackName} ${q.params.ChangeSetType}`), planned.map((l) => `berth-dev-${l} CREATE`));
+  for (const q of creates) {
+    assert.deepEqual(q.params.Capabilities, ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND']);
+    assert.equal(q.params.IncludeNestedStacks, true);
+    const service = /^berth-dev-service-(.+)$/.exec(q.params.StackName)?.[1];
+    assert.deepEqual(q.params.Tags, [{ Key: 'berth:environment', Value: 'dev' }, ...(service ? [{ Key: 'berth:service', Value: service }] : [])]);
+    assert.match(q.params.TemplateBody, /^AWSTemplateFormatVersion: '2010-09-09'$/m);
+    assert.equal(q.params.RollbackConfiguration, undefined, `${q.params.StackName}: a new stack's alarms do not exist yet`);
+  }
+  assert.deepEqual([...new Set(made.map((q) => q.operation))].sort(), ['CreateChangeSet', 'DescribeChangeSet', 'ExecuteChangeSet']);
+  assert.equal(made.filter((q) => q.operation === 'ExecuteChangeSet').length, planned.length);
+
+  // A done layer deployed again: an UPDATE change set guarded by the alarms its template names
+  // (read from the stack and CloudWatch), which CloudFormation finds without changes.
+  const web = deployed.find((c) => c.stack === 'berth-dev-service-web')!;
+  rmSync(join(state, 'requests'));
+  const again = deploy('dev', '--template', 'service-web', ...[...web.parameters].filter(([k]) => (WIRING as readonly string[]).includes(k)).flatMap(([k, v]) => ['--param', `${k}=${v}`]));
+  assert.equal(again.status, 0, again.out);
+  assert.match(again.out, /^ {2}rollback trigger: berth-dev-service-web-TargetErrorRateAlarm \(OK\)$/m);
+  assert.match(again.out, /^\[pass\] stack berth-dev-service-web: no changes \(CREATE_COMPLETE\)/m);
+  const update = requests().find((q) => q.operation === 'CreateChangeSet')!;
+  assert.equal(update.params.ChangeSetType, 'UPDATE');
+  assert.deepEqual(update.params.RollbackConfiguration, {
+    RollbackTriggers: ['TargetErrorRateAlarm', 'UnhealthyTargetsAlarm'].map((id) => ({ Arn: `arn:aws:cloudwatch:eu-west-1:111122223333:alarm:berth-dev-service-web-${id}`, Type: 'AWS::CloudWatch::Alarm' })),
+    MonitoringTimeInMinutes: 5,
+  });
+  assert.deepEqual(requests().map((q) => q.operation).sort(), ['CreateChangeSet', 'DeleteChangeSet', 'DescribeAlarms', 'DescribeChangeSet', 'DescribeStackResource', 'DescribeStackResource']);
 
   rmSync(join(state, 'calls'));
   const d = deploy('dev', '--layers', '--delete');
