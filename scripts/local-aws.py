@@ -45,7 +45,10 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   CloudFormation waits for a custom resource's answer before it creates what depends on it
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
   moto reads the attributes at once, so the function runs before moto goes on, and the answer
-  does not make moto finish the stack's other resources from the answering request.
+  does not make moto finish the stack's other resources from the answering request. The function
+  runs with its execution role's credentials, so its calls act in its own account (a stack set
+  instance's), and its answer, which carries no credentials, reaches the stack it names in that
+  stack's account.
 - A stack created or updated through a change set (what `aws cloudformation deploy` does) has
   no outputs in moto: `execute_change_set` applies the resources but keeps the output map of the
   template the stack had before. CloudFormation reports a stack's outputs however it was created
@@ -57,7 +60,10 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   moto splits passed values only, so `!Select [0, !Ref Cidrs]` of a default takes its first character.
 - A resource whose creation fails gets a CREATE_FAILED event naming it (moto records none), as
   CloudFormation's events do; the rollback patch below adds it.
-- Stack sets (self-managed), which moto completes at once and always as SUCCEEDED:
+- Stack sets, which moto completes at once and always as SUCCEEDED:
+  * an instance's stack is named `StackSet:<name>` (self-managed; no stack name may hold a colon,
+    and a Lambda function named after it is not found by its ARN) or kept outside the target
+    account's stacks (service-managed): both become the account's stack `StackSet-<name>-<uuid>`;
   * an instance whose stack fails is not an error of the CreateStackInstances call (moto answers
     HTTP 500): the operation runs, the instance is OUTDATED with DetailedStatus FAILED and the
     stack's reason, and once a Region's failures exceed the operation's failure tolerance the
@@ -83,6 +89,7 @@ When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 import math
 import sys
 import threading
+import uuid
 
 from moto.kms import models as kms
 
@@ -433,6 +440,9 @@ import io  # noqa: E402
 from moto import settings as moto_settings  # noqa: E402
 from moto.awslambda import models as lambda_models  # noqa: E402
 from moto.cloudformation import custom_model  # noqa: E402
+from moto.sts import models as sts_models  # noqa: E402
+from moto.cloudformation import responses as cfn_responses_early  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
 
 _PORT = sys.argv[sys.argv.index("-p") + 1] if "-p" in sys.argv else "5000"
 os.environ["MOTO_PORT"] = _PORT
@@ -451,11 +461,19 @@ def invoke_lambda(self, event=None):  # type: ignore[no-untyped-def]
     with tempfile.TemporaryDirectory(prefix="berth-lambda-") as code:
         with zipfile.ZipFile(io.BytesIO(self.code_bytes)) as z:
             z.extractall(code)
+        # Lambda runs a function with its execution role's credentials, so its calls act in the
+        # function's account (a stack set instance's, not the administrator's): moto's STS issues
+        # them, and get_current_account below maps its keys to that account.
+        # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+        role = sts_models.sts_backends[self.account_id][get_partition(self.region)].assume_role(
+            region_name=self.region, role_session_name=self.function_name[:64], role_arn=self.role, policy=None, duration=900, external_id=None,
+        )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_PORT}",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCESS_KEY_ID": role.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": role.secret_access_key,
+            "AWS_SESSION_TOKEN": role.session_token,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "PYTHONPATH": code,
@@ -484,6 +502,23 @@ class _Now:
 
 
 custom_model.threading = _Now  # type: ignore[assignment]
+
+_process_cfn_response = cfn_responses_early.CloudFormationResponse.process_cfn_response
+
+
+def process_cfn_response(self):  # type: ignore[no-untyped-def]
+    """The answer belongs to the stack it names, in that stack's account.
+
+    The function answers at the URL in the event (in AWS a presigned S3 URL made for that stack),
+    without credentials, so moto would look the stack up in its default account and miss a stack
+    set instance's stack in another account ("Stack with id ... does not exist")."""
+    stack_id = self._get_param("StackId") or ""
+    if stack_id.startswith("arn:") and stack_id.split(":")[4]:
+        self.current_account = stack_id.split(":")[4]
+    return _process_cfn_response(self)
+
+
+cfn_responses_early.CloudFormationResponse.process_cfn_response = process_cfn_response
 
 _verify_readiness = cfn_models.Stack.verify_readiness
 _in_creation: set = set()
@@ -559,13 +594,26 @@ _instance_init = cfn_models.StackInstance.__init__
 
 
 def instance_init(self, account_id, region_name, stackset_id, stack_name, name, template, parameters, permission_model):  # type: ignore[no-untyped-def]
-    """A stack that fails to create leaves the instance OUTDATED and FAILED, with its stack (rolled back)."""
+    """The instance's stack, a stack of the target account and Region; one that fails to create leaves the instance OUTDATED and FAILED, with its stack (rolled back).
+
+    moto names a self-managed instance's stack `StackSet:<name>`, which no stack name may be
+    (letters, digits and hyphens: https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html),
+    and names generated from it carry the colon: a Lambda function's ARN
+    `...:function:StackSet:<name>-<logical ID>-<suffix>` reads as function `StackSet` with a
+    qualifier ("Function not found"). A service-managed instance's stack moto keeps outside the
+    account's stacks, where a custom resource's answer cannot find it. Both become
+    `StackSet-<name>-<uuid>`, as CloudFormation names an instance's stack, created through the
+    target account's backend."""
     _settle(self, "CURRENT", "SUCCEEDED")
+    self.account_id, self.region_name, self.stackset_id, self.stack_name = account_id, region_name, stackset_id, stack_name
+    self.name, self.template, self.parameters, self.permission_model = name, template, parameters or [], permission_model
+    params = parameters if isinstance(parameters, dict) else {p["ParameterKey"]: p["ParameterValue"] for p in parameters or []}
+    backend = cfn_models.cloudformation_backends[account_id][region_name]
+    own = f"StackSet-{name}-{uuid.uuid4()}"
     try:
-        _instance_init(self, account_id, region_name, stackset_id, stack_name, name, template, parameters, permission_model)
+        self.stack = backend.create_stack(name=own, template=template, parameters=params)
     except Exception as error:
-        backend = cfn_models.cloudformation_backends[account_id][region_name]
-        self.stack = next((s for s in backend.stacks.values() if s.name == f"StackSet:{name}"), None)
+        self.stack = next((s for s in backend.stacks.values() if s.name == own), None)
         failed = getattr(error, "berth_resource", ("", ""))
         _settle(self, "OUTDATED", "FAILED", f"ResourceLogicalId:{failed[0]}, ResourceType:{failed[1]}, ResourceStatusReason:{_reason(error)}")
 
@@ -622,8 +670,8 @@ def instance_to_dict(self):  # type: ignore[no-untyped-def]
 
 cfn_models.StackInstance.to_dict = instance_to_dict
 
-_instance_delete = cfn_models.StackInstance.delete
-cfn_models.StackInstance.delete = lambda self: None if self.stack is None else _instance_delete(self)
+# Either permission model's instance stack is the account's own stack now (instance_init).
+cfn_models.StackInstance.delete = lambda self: None if self.stack is None else cfn_models.cloudformation_backends[self.account_id][self.region_name].delete_stack(self.stack.stack_id)
 
 _stackset_create_stack_instances = cfn_models.StackSet.create_stack_instances
 

@@ -57,6 +57,27 @@ function rollout(env = 'fleet', ...extra: string[]): { status: number | null; ou
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
+/**
+ * The network's custom resource ran in each instance's own account and Region (the inline Lambda
+ * function of templates/stacks/shared/vpc-defaults.ts, which scripts/local-aws.py runs): the
+ * default security group of the instance stack's VPC has no rule left, while the account's default
+ * VPC's default group keeps EC2's. Only the function removes them. (moto keeps a custom resource
+ * CREATE_IN_PROGRESS and its own physical ID, whatever the function answers.)
+ */
+async function assertDefaultGroupClosed(stackSet: string, ...callAs: string[]): Promise<number> {
+  const instances = (await cli!.json('cloudformation', 'list-stack-instances', '--stack-set-name', stackSet, ...callAs)).Summaries as { Account: string; Region: string; StackId: string }[];
+  for (const i of instances) {
+    const where = `${stackSet} in ${i.Account} ${i.Region}`;
+    const vpc = (await inAccount(i.Account, i.Region, 'cloudformation', 'describe-stack-resource', '--stack-name', i.StackId, '--logical-resource-id', 'Vpc')).StackResourceDetail.PhysicalResourceId;
+    const defaults = (await inAccount(i.Account, i.Region, 'ec2', 'describe-security-groups', '--filters', 'Name=group-name,Values=default')).SecurityGroups as { VpcId: string; IpPermissions: unknown[]; IpPermissionsEgress: unknown[] }[];
+    const closed = defaults.find((g) => g.VpcId === vpc);
+    assert.ok(closed, `${where}: the default security group of ${vpc}`);
+    assert.deepEqual([closed.IpPermissions, closed.IpPermissionsEgress], [[], []], where);
+    assert.ok(defaults.some((g) => g !== closed && g.IpPermissionsEgress.length > 0), `${where}: the default VPC's group keeps its rules`);
+  }
+  return instances.length;
+}
+
 /** An AWS CLI call in another account: the stack set's execution role there, assumed (moto maps its keys to that account). */
 async function inAccount(account: string, region: string, ...args: string[]): Promise<any> {
   const c = (await cli!.json('sts', 'assume-role', '--role-arn', `arn:aws:iam::${account}:role/AWSCloudFormationStackSetExecutionRole`, '--role-session-name', 'berth-test')).Credentials;
@@ -116,7 +137,8 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   const vpcs = (await inAccount(b, 'us-east-1', 'ec2', 'describe-vpcs')).Vpcs.map((v: any) => v.CidrBlock);
   assert.ok(vpcs.includes('10.10.0.0/16'), `the instance in 222222222222 us-east-1 made its VPC there: ${vpcs}`);
   const groups = async (account: string, region: string) => (await inAccount(account, region, 'logs', 'describe-log-groups', '--log-group-name-prefix', '/berth/fleet/')).logGroups;
-  assert.deepEqual((await groups(a, 'eu-west-1')).map((g: any) => [g.logGroupName, g.retentionInDays]), [['/berth/fleet/vpc-flow-logs', 30]]);
+  assert.deepEqual((await groups(a, 'eu-west-1')).map((g: any) => [g.logGroupName, g.retentionInDays]), [['/berth/fleet/vpc-defaults', 30], ['/berth/fleet/vpc-flow-logs', 30]]);
+  assert.equal(await assertDefaultGroupClosed('berth-fleet-network'), 4);
 
   // A preview of a changed template and a new Region: what would change where; nothing runs.
   const wider = { ...TARGETS, regions: ['eu-west-1', 'us-east-1', 'eu-central-1'] };
@@ -131,7 +153,7 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
   }
   assert.match(preview.out, /\[pass\] preview of stack set berth-fleet-network: nothing was executed/);
   assert.equal((await cli!.json('cloudformation', 'list-stack-instances', '--stack-set-name', 'berth-fleet-network')).Summaries.length, 4);
-  assert.equal((await groups(a, 'eu-west-1'))[0].retentionInDays, 30, 'the preview changed nothing');
+  assert.equal((await groups(a, 'eu-west-1')).find((g: any) => g.logGroupName === '/berth/fleet/vpc-flow-logs').retentionInDays, 30, 'the preview changed nothing');
 
   // The update: every instance gets the new template, then the new Region's instances come.
   const update = rollout();
@@ -149,7 +171,7 @@ test('rolls the network out to 2 accounts x 2 Regions with live per-instance pro
     const body = (await inAccount(i.Account, i.Region, 'cloudformation', 'get-template', '--stack-name', i.StackId)).TemplateBody;
     assert.match(typeof body === 'string' ? body : JSON.stringify(body), /RetentionInDays"?: 90/, `${i.Account} ${i.Region}`);
   }
-  assert.equal((await groups(b, 'eu-central-1'))[0].retentionInDays, 90);
+  assert.equal((await groups(b, 'eu-central-1')).find((g: any) => g.logGroupName === '/berth/fleet/vpc-flow-logs').retentionInDays, 90);
 
   // A third account whose us-east-1 already has the flow-log group: its instance there fails, and
   // with a failure tolerance of 0 the next Region's instance is cancelled (Regions in order).
@@ -191,6 +213,7 @@ test('service-managed: the network rolled out to every account of an organisatio
   assert.equal(set.AutoDeployment, undefined, 'moto keeps no auto-deployment: if it starts to, assert it here');
   const rows = r.out.match(/^ {2}(\d{12}) {2}(\S+) +SUCCEEDED {2}CURRENT$/gm) ?? [];
   assert.deepEqual(rows.map((l) => l.trim().split(/ +/).slice(0, 2).join(' ')), ['us-east-1', 'eu-west-1'].flatMap((region) => [...accounts].sort().map((a) => `${a} ${region}`)));
+  assert.equal(await assertDefaultGroupClosed('berth-org-network', '--call-as', 'SELF'), 4);
 });
 
 test('the template bucket policy: the organisation reads the environment\'s prefix; other statements are kept, the same grant replaced, other environments\' and other readers\' kept', () => {
