@@ -1,8 +1,11 @@
 /**
- * An estate deployed in layers: the foundation (`foundation.yaml`: network, load balancer,
- * cluster) as one stack, then each of the root's service templates as a stack of its own, wired
- * with the foundation's outputs. `scripts/deploy.sh <env>` deploys so when root.yaml cannot be
- * deployed in one operation, and with `--layers` on request.
+ * An estate deployed in layers: the foundation (`foundation.yaml`: the alarm topic's operations
+ * stack first, then network, load balancer and cluster, whose AlarmTopicArn reads the operations
+ * stack's output) as one stack, then each of the root's service templates as a stack of its own,
+ * wired with the foundation's outputs, then the overview (`overview.yaml`: the dashboard, which
+ * draws the services, and the deploy guard over their deployment alarms), wired with the service
+ * stacks' outputs. `scripts/deploy.sh <env>` deploys so when root.yaml cannot be deployed in one
+ * operation, and with `--layers` on request; docs/many-accounts.md#layers says it for users.
  *
  * CloudFormation creates, updates or deletes at most 2,500 resources in one operation of a stack
  * and all its nested stacks (src/dsl/limits.ts cites the quotas page), so an estate whose tree
@@ -12,10 +15,11 @@
  *
  *   node --import tsx scripts/deploy-layers.ts plan <env> [--layers]
  *       prints `root` when root.yaml deploys in one operation (and --layers is not given), else
- *       the layers in deploy order, one template name per line (the foundation first)
+ *       the layers in deploy order, one template name per line (the foundation first, the overview last)
  *   node --import tsx scripts/deploy-layers.ts wiring <env> --template <layer> --stack-name <foundation stack> [--region R]
- *       prints the layer's wiring, `KEY=VALUE` per line, from the foundation stack's outputs (the
- *       parameters of the layer's template among them)
+ *       prints the layer's wiring, `KEY=VALUE` per line: a service layer's from the foundation
+ *       stack's outputs (the parameters of the layer's template among them), the overview's from
+ *       the service layers' stacks (berth-<env>-<layer>), as its `berth:layer-wiring` Metadata says
  *   node --import tsx scripts/deploy-layers.ts guard <env> --stack-name <root stack> [--region R]
  *       fails when the estate's root stack exists: a layered deploy beside it would collide
  * The Region defaults to the environment's settings.
@@ -32,13 +36,20 @@ import { readParameters } from './deploy-parameters.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
-type Doc = { Resources?: Record<string, { Type: string; DependsOn?: string | string[]; Properties?: { TemplateURL?: unknown } }> };
+type Doc = {
+  Metadata?: Record<string, unknown>;
+  Resources?: Record<string, { Type: string; DependsOn?: string | string[]; Properties?: { TemplateURL?: unknown } }>;
+};
 
 /** The foundation's outputs a layer's parameters take (the wires root.yaml passes its nested service templates). */
 export const WIRING = ['VpcId', 'ApplicationSubnetIds', 'LoadBalancerSecurityGroupId'] as const;
 
-/** The foundation's nested templates: they are in foundation.yaml, not in a layer of their own. */
-const FOUNDATION = new Set(['network.yaml', 'load-balancer.yaml', 'cluster.yaml']);
+/** The first and the last layer: the root's other nested templates are the layers between. */
+export const FIRST = 'foundation';
+export const LAST = 'overview';
+
+/** overview.yaml's Metadata (templates/stacks/overview.ts): each parameter's layer and output. */
+const LAYER_WIRING = 'berth:layer-wiring';
 
 function read(dir: string, file: string): Doc {
   return parseTemplate(readFileSync(join(dir, file), 'utf8'), file) as Doc;
@@ -63,7 +74,9 @@ export function treeResources(dir: string, file: string): number {
  */
 export function layers(dir: string, forced = false): string[] {
   if (!forced && treeResources(dir, 'root.yaml') <= LIMITS.resourcesPerOperation) return ['root'];
-  const children = nested(read(dir, 'root.yaml')).filter((c) => !FOUNDATION.has(c.file));
+  // The root's nested templates that foundation.yaml or overview.yaml nests are in those layers.
+  const outer = new Set([FIRST, LAST].flatMap((l) => nested(read(dir, `${l}.yaml`)).map((c) => c.file)));
+  const children = nested(read(dir, 'root.yaml')).filter((c) => !outer.has(c.file));
   const byId = new Map(children.map((c) => [c.id, c]));
   const out: string[] = [];
   const done = new Set<string>();
@@ -74,7 +87,30 @@ export function layers(dir: string, forced = false): string[] {
     out.push(c.file.replace(/\.yaml$/, ''));
   };
   children.forEach(visit);
-  return ['foundation', ...out];
+  return [FIRST, ...out, LAST];
+}
+
+/** `KEY=VALUE` lines for the overview: each parameter its Metadata names, from its layer's stack (`<prefix>-<layer>`). */
+export async function overviewWiring(aws: Aws, dir: string, prefix: string): Promise<string[]> {
+  const wires = (read(dir, `${LAST}.yaml`).Metadata?.[LAYER_WIRING] ?? {}) as Record<string, { layer: string; output: string }>;
+  const stacks = [...new Set(Object.values(wires).map((w) => `${prefix}-${w.layer}`))];
+  const outputs = new Map(
+    await Promise.all(
+      stacks.map(async (stack) => {
+        const r = await aws('cloudformation', 'describe-stacks', '--stack-name', stack);
+        if (!r.ok) throw new BerthError(`stack ${stack}`, `cannot be read (${r.message}). The overview comes last: deploy the layers before it (\`scripts/deploy.sh <env> --layers\` deploys them in order).`);
+        const list = (r.json?.Stacks?.[0]?.Outputs ?? []) as { OutputKey: string; OutputValue: string }[];
+        return [stack, new Map(list.map((o) => [o.OutputKey, o.OutputValue]))] as const;
+      }),
+    ),
+  );
+  return Object.entries(wires).map(([key, w]) => {
+    const value = outputs.get(`${prefix}-${w.layer}`)!.get(w.output);
+    if (value === undefined) {
+      throw new BerthError(`stack ${prefix}-${w.layer}`, `has no output \`${w.output}\`: it was deployed from an older ${w.layer}.yaml. Deploy it again (\`scripts/deploy.sh <env> --template ${w.layer}\`), then the overview.`);
+    }
+    return `${key}=${value}`;
+  });
 }
 
 /** `KEY=VALUE` lines for each layer after the foundation, from the foundation stack's outputs. */
@@ -118,7 +154,8 @@ async function main(argv: string[]): Promise<number> {
   const region = values.region ?? loadSettings(`templates/environments/${env}.json`).region;
   const aws = makeAws(awsCli(ROOT), region, 1);
   try {
-    if (command === 'wiring') console.log((await wiring(aws, values['stack-name'], Object.keys(readParameters(join(dir, `${values.template}.yaml`))))).join('\n'));
+    if (command === 'wiring' && values.template === LAST) console.log((await overviewWiring(aws, dir, `berth-${env}`)).join('\n'));
+    else if (command === 'wiring') console.log((await wiring(aws, values['stack-name'], Object.keys(readParameters(join(dir, `${values.template}.yaml`))))).join('\n'));
     else await guard(aws, values['stack-name'], env);
   } finally {
     aws.close();

@@ -41,9 +41,10 @@ Options:
                      trigger flaps; a trigger already in ALARM is left out anyway)
   --delete           delete the stack (with --template, that one layer) with live events, after
                      saying what blocks it; ends with the retained resources and how to remove them
-  --layers           deploy the estate as layers: the foundation (network, load balancer, cluster)
-                     as stack berth-<env>-foundation, then each service template of root.yaml as
-                     its own stack, wired with the foundation's outputs. Automatic when root.yaml
+  --layers           deploy the estate as layers: the foundation (alarm topic, network, load
+                     balancer, cluster) as stack berth-<env>-foundation, then each service
+                     template of root.yaml as its own stack, wired with the foundation's outputs,
+                     then the overview (dashboard, deploy guard). Automatic when root.yaml
                      cannot be deployed in one operation (more than 2,500 resources with its
                      nested stacks: docs/many-accounts.md); with --delete, in reverse order
   --drift            detect drift (what changed outside CloudFormation) on the stack and every stack
@@ -180,9 +181,9 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 # An estate in layers (scripts/deploy-layers.ts): when root.yaml's tree passes the 2,500 resources
-# of one stack operation, or with --layers, the foundation and then each service template of the
-# root deploy as stacks of their own, each by a run of this script, the services wired with the
-# foundation stack's outputs. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
+# of one stack operation, or with --layers, the foundation, each service template of the root and
+# the overview (dashboard and deploy guard) deploy as stacks of their own, each by a run of this
+# script, the services wired with the foundation stack's outputs, the overview with theirs. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
 
 if [[ $TEMPLATE == root ]] && ((!STACK_SET)); then
   PLAN_ARGS=(plan "$ENV_NAME")

@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { synthesize, type Estate } from '../src/dsl/index.ts';
 import { synthesizeFoundation } from './stacks/foundation.ts';
+import { synthesizeOverview } from './stacks/overview.ts';
 import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
 import { checkRegistered } from './stacks/service/registered.ts';
@@ -34,6 +35,8 @@ export const estate: Estate = {
     // portfolio publishes it and the services. Both are top-level templates beside the root. The
     // root comes after the foundation: the nested templates both name are the root's children.
     const foundation = synthesizeFoundation(settings);
-    return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation })];
+    // The last layer of an estate deployed in layers: the dashboard and the deploy guard, which
+    // the foundation leaves out (scripts/deploy-layers.ts). Its dashboard.yaml is the root's.
+    return [foundation, estate, synthesizeOverview(settings, services, estate), synthesize(serviceCatalog, { settings, services, estate, foundation })];
   },
 };

@@ -1,7 +1,9 @@
 /**
  * An estate deployed in layers (`scripts/deploy.sh <env> --layers`, automatic past 2,500 resources
- * per operation): the foundation, then each service template of the root as its own stack, wired
- * with the foundation stack's outputs; deleted in reverse order; refused beside a root stack that
+ * per operation): the foundation (the alarm topic's stack before the cluster), then each service
+ * template of the root as its own stack, wired with the foundation stack's outputs, then the
+ * overview (dashboard and deploy guard) wired with the service stacks'; each layer by a change
+ * set; deleted in reverse order; refused beside a root stack that
  * holds the estate. moto cannot show it (it resolves no nested TemplateURL through a custom
  * endpoint and keeps no Outputs for change-set stacks), so it runs against a scripted AWS CLI
  * (test/fixtures/fake-aws/layers) that logs each deploy with its parameters. The properties hold for
@@ -62,14 +64,27 @@ function calls(): { action: string; stack: string; parameters: Map<string, strin
   });
 }
 
-test('--layers deploys the foundation, then each service template wired with its outputs, receivers before senders; --delete goes in reverse', () => {
+test('--layers deploys the foundation (alarm topic before cluster), each service template wired with its outputs (receivers before senders), then the overview wired with theirs; --delete goes in reverse', () => {
   const out = join(dir, 'output/dev');
   const root = parseTemplate(readFileSync(join(out, 'root.yaml'), 'utf8'), 'root.yaml') as { Resources: Record<string, { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string } }> };
   const children = Object.entries(root.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack');
-  const serviceFiles = children.map(([, r]) => r.Properties.TemplateURL).filter((f) => !['network.yaml', 'load-balancer.yaml', 'cluster.yaml'].includes(f));
+  // The first layer: the alarm topic's operations stack, then network, load balancer and the
+  // cluster, which reads the topic from the operations stack's output; no dashboard.
+  type Stack = { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string; Parameters?: Record<string, unknown> } };
+  const foundation = parseTemplate(readFileSync(join(out, 'foundation.yaml'), 'utf8'), 'foundation.yaml') as { Resources: Record<string, Stack> };
+  assert.deepEqual(Object.values(foundation.Resources).map((r) => r.Properties.TemplateURL), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml']);
+  assert.deepEqual(foundation.Resources.Cluster!.Properties.Parameters!.AlarmTopicArn, { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] });
+  // The last: the dashboard (it draws the services) and the deploy guard over their alarms.
+  const overview = parseTemplate(readFileSync(join(out, 'overview.yaml'), 'utf8'), 'overview.yaml') as { Metadata: Record<string, any>; Resources: Record<string, Stack> };
+  assert.deepEqual(Object.entries(overview.Resources).map(([id, r]) => `${id} ${r.Type}`), ['Dashboard AWS::CloudFormation::Stack', 'DeployGuard AWS::CloudWatch::CompositeAlarm']);
+  const outer = [...Object.values(foundation.Resources), ...Object.values(overview.Resources)].map((r) => r.Properties.TemplateURL);
+  const serviceFiles = children.map(([, r]) => r.Properties.TemplateURL).filter((f) => !outer.includes(f));
+  assert.deepEqual(children.map(([, r]) => r.Properties.TemplateURL).filter((f) => outer.includes(f)).sort(), ['cluster.yaml', 'dashboard.yaml', 'load-balancer.yaml', 'network.yaml', 'operations.yaml']);
   assert.deepEqual(layers(out), ['root'], 'dev deploys as one stack unless asked');
   const planned = layers(out, true);
-  assert.deepEqual([...planned].sort(), ['foundation', ...serviceFiles.map((f) => f.replace(/\.yaml$/, ''))].sort());
+  assert.equal(planned[0], 'foundation');
+  assert.equal(planned.at(-1), 'overview');
+  assert.deepEqual(planned.slice(1, -1).sort(), serviceFiles.map((f) => f.replace(/\.yaml$/, '')).sort());
 
   const r = deploy('dev', '--layers');
   assert.equal(r.status, 0, r.out);
@@ -86,12 +101,22 @@ test('--layers deploys the foundation, then each service template wired with its
   }
   // The wiring: every parameter of WIRING a layer declares, with the foundation's output value.
   const outputs = new Map([['VpcId', 'vpc-0a1b2c3d'], ['ApplicationSubnetIds', 'subnet-0aaa,subnet-0bbb'], ['LoadBalancerSecurityGroupId', 'sg-0c0ffee0']]);
-  for (const c of deployed.slice(1)) {
+  for (const c of deployed.slice(1, -1)) {
     const declared = Object.keys(readParameters(join(out, `${c.stack.replace('berth-dev-', '')}.yaml`)));
     for (const key of WIRING) assert.equal(c.parameters.get(key), declared.includes(key) ? outputs.get(key) : undefined, `${c.stack} ${key}`);
     assert.equal(c.parameters.get('EnvironmentName'), 'dev');
   }
 
+  // The overview: each service's widgets and deployment alarms, from its layer's stack outputs.
+  const last = deployed.at(-1)!;
+  assert.equal(last.parameters.get('EnvironmentName'), 'dev');
+  const wires = overview.Metadata['berth:layer-wiring'] as Record<string, { layer: string; output: string }>;
+  assert.deepEqual(Object.keys(wires).sort(), [...last.parameters.keys()].filter((k) => k !== 'EnvironmentName').sort());
+  for (const [key, w] of Object.entries(wires)) {
+    const name = w.layer.replace(/^service-/, '');
+    assert.ok(position(`${w.layer}.yaml`) > 0, `${key} reads layer ${w.layer}`);
+    assert.equal(last.parameters.get(key), w.output === 'DashboardWidgets' ? `{"type":"text","width":24,"height":1,"properties":{"markdown":"### ${name}"}}` : `ALARM("dev-${name}-a") OR ALARM("dev-${name}-b")`, key);
+  }
   // Each layer by a change set, as the real CLI sends it (botocore validated each request):
   // created with the layer's template, capabilities and tags, described until complete, executed.
   const made = requests();

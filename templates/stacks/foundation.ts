@@ -13,16 +13,18 @@ export const foundation = {
   ...root,
   name: 'foundation',
   description: ({ settings }: { readonly settings: ResolvedSettings }) =>
-    `berth foundation ${settings.name}: network, load balancer and ECS cluster, on which the services deploy as their own stacks.`,
+    `berth foundation ${settings.name}: alarm topic, network, load balancer and ECS cluster, on which the services deploy as their own stacks.`,
 };
 
 /**
- * The foundation template. Its nested templates are the root's own (network.yaml,
- * load-balancer.yaml, cluster.yaml, identical for both), so they are written once, as the root's.
+ * The foundation template. Its nested templates are the root's own (operations.yaml,
+ * network.yaml, load-balancer.yaml, cluster.yaml, identical for both), so they are written once,
+ * as the root's. It has no dashboard: the dashboard draws the services, so it comes after them,
+ * in overview.yaml (templates/stacks/overview.ts) when the estate deploys in layers.
  */
 export function synthesizeFoundation(settings: ResolvedSettings): Template {
   // No services, and so no per-service overrides to check against them.
-  const t = synthesize(foundation, { settings: { ...settings, services: {} }, services: [] });
+  const t = synthesize(foundation, { settings: { ...settings, services: {} }, services: [], foundation: true });
   t.children.length = 0;
   return t;
 }

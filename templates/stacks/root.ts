@@ -27,6 +27,8 @@ import { deployGuard, type GuardedService } from './deploy-guard.ts';
 export interface RootSettings {
   readonly settings: ResolvedSettings;
   readonly services: readonly ServiceDefinition[];
+  /** The foundation (templates/stacks/foundation.ts): no services, and no dashboard, which overview.yaml holds. @default false */
+  readonly foundation?: boolean;
 }
 
 export { pascal };
@@ -57,7 +59,7 @@ export const rootContract = contract({
 export interface RootOutputs extends OutputsOf<typeof rootContract> {}
 
 export const root = defineStack(rootContract, {
-  build(t, p, { settings, services }): RootOutputs {
+  build(t, p, { settings, services, foundation }): RootOutputs {
     checkServicesFit(settings, services);
     const env = p.EnvironmentName.ref;
     // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
@@ -88,6 +90,16 @@ export const root = defineStack(rootContract, {
         AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
       }),
     });
+    const outputs: RootOutputs = {
+      Url: lb.outputs.Url,
+      VpcId: net.outputs.VpcId,
+      ClusterName: ecs.outputs.ClusterName,
+      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+    };
+    // The foundation ends with the cluster: the dashboard and the deploy guard draw and watch the
+    // services, so they come after them (overview.yaml, when the estate deploys in layers).
+    if (foundation) return outputs;
     // Priorities stay where the committed output/ has them (templates/stacks/service/priority-lock.ts);
     // a traffic-shifting service's test listener rule takes the priority below its production rule's.
     const ctx = {
@@ -143,13 +155,7 @@ export const root = defineStack(rootContract, {
       nest(t, 'Dashboard', dashboard, { settings: { settings, services: [], groups: [...groups.keys()] }, parameters: environmentWiring });
       deployGuard(t, settings, env, guarded);
     }
-    return {
-      Url: lb.outputs.Url,
-      VpcId: net.outputs.VpcId,
-      ClusterName: ecs.outputs.ClusterName,
-      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
-      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
-    };
+    return outputs;
   },
 });
 
