@@ -35,8 +35,8 @@ export const estate: Estate = {
     // portfolio publishes it and the services. Both are top-level templates beside the root. The
     // root comes after the foundation: the nested templates both name are the root's children.
     const foundation = synthesizeFoundation(settings);
-    // The last layer of an estate deployed in layers: the dashboard and the deploy guard, which
-    // the foundation leaves out (scripts/deploy-layers.ts). Its dashboard.yaml is the root's.
-    return [foundation, estate, synthesizeOverview(settings, services, estate), synthesize(serviceCatalog, { settings, services, estate, foundation })];
+    // Last, overview.yaml: the last layer of an estate deployed in layers, the dashboard and the
+    // deploy guard the foundation leaves out (scripts/deploy-layers.ts). Its dashboard.yaml is the root's.
+    return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation }), synthesizeOverview(settings, services, estate)];
   },
 };
