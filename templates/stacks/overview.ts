@@ -6,7 +6,7 @@
  * deploy reads their outputs and passes them here as parameters. Which parameter takes which
  * layer's output is this template's `berth:layer-wiring` Metadata.
  */
-import { contract, defineStack, nest, parameter, synthesize, type Intrinsic, type Template } from '../../src/dsl/index.ts';
+import { contract, defineStack, nest, parameter, sub, synthesize, type Intrinsic, type Template } from '../../src/dsl/index.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
@@ -14,6 +14,7 @@ import type { ServiceDefinition } from './service/definition.ts';
 import { pascal } from './service/routing.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { groupLabel } from './shared/grouping.ts';
+import type { RegistryKey } from './shared/registry.ts';
 
 /** The template Metadata key scripts/deploy-layers.ts reads: parameter -> the layer and output that feed it. */
 export const LAYER_WIRING_METADATA = 'berth:layer-wiring';
@@ -56,10 +57,21 @@ export const overview = defineStack(overviewContract, {
   build(t, p, { settings, services, guarded, groups }) {
     const env = p.EnvironmentName.ref;
     const handles = p as unknown as Record<string, { ref: Intrinsic<'String'> }>;
-    // The dashboard reads the registry's entries (its defaults); each service's widgets keep the
-    // dashboard's own parameter, passed through from this template's.
+    // The dashboard reads the load balancer's and the cluster's names from the registry, under
+    // this stack's EnvironmentName (as root.yaml passes them); each service's widgets arrive as a
+    // parameter of this template, passed through.
+    const registry = (key: RegistryKey) => sub`/berth/${env}/${key}` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>;
     const widgets = Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), t.parameter(widgetsParameterName(d.name), dashboardWidgets(d.name)).ref]));
-    nest(t, 'Dashboard', dashboard, { settings: { settings, services, ...(groups ? { groups } : {}) }, parameters: { EnvironmentName: env, ...widgets } });
+    nest(t, 'Dashboard', dashboard, {
+      settings: { settings, services, ...(groups ? { groups } : {}) },
+      parameters: {
+        EnvironmentName: env,
+        LoadBalancerFullName: registry('load-balancer-full-name'),
+        ClusterName: registry('cluster-name'),
+        ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: registry('capacity-provider-name') } : {}),
+        ...widgets,
+      },
+    });
     deployGuard(t, settings, env, guarded.map((g): GuardedService => ({ service: g.layer, alarms: handles[alarmsParameterName(g.label)]!.ref, group: g.layer.startsWith('services-') })));
     t.addMetadata(LAYER_WIRING_METADATA, {
       ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), { layer: `service-${d.name}`, output: 'DashboardWidgets' }])),
