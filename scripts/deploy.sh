@@ -234,6 +234,8 @@ if [[ $TEMPLATE == root && ${LAYER_LIST[0]:-root} != root ]] && ((!STACK_SET)); 
       fi
       while IFS= read -r wire; do [[ -z $wire ]] || WIRES+=(--param "$wire"); done <<<"$WIRED"
     fi
+    # The foundation leaves the dashboard to the last layer, overview.yaml, which draws it with the services.
+    [[ $layer != foundation ]] || ((DELETE)) || WIRES+=(--param DrawDashboard=false)
     step "layer $((DONE + 1)) of ${#ORDER[@]}: $layer"
     if ! bash "$ROOT/scripts/deploy.sh" "$ENV_NAME" --template "$layer" "${LAYER_ARGS[@]+"${LAYER_ARGS[@]}"}" "${WIRES[@]+"${WIRES[@]}"}"; then
       fail "layer $layer of $ENV_NAME failed; the $DONE layer(s) before it are done. Fix what it names and run the same command again: done layers show no changes."

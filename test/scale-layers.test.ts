@@ -69,10 +69,12 @@ test('--layers deploys the foundation (alarm topic before cluster), each service
   const root = parseTemplate(readFileSync(join(out, 'root.yaml'), 'utf8'), 'root.yaml') as { Resources: Record<string, { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string } }> };
   const children = Object.entries(root.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack');
   // The first layer: the alarm topic's operations stack, then network, load balancer and the
-  // cluster, which reads the topic from the operations stack's output; no dashboard.
-  type Stack = { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string; Parameters?: Record<string, unknown> } };
-  const foundation = parseTemplate(readFileSync(join(out, 'foundation.yaml'), 'utf8'), 'foundation.yaml') as { Resources: Record<string, Stack> };
-  assert.deepEqual(Object.values(foundation.Resources).map((r) => r.Properties.TemplateURL), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml']);
+  // cluster, which reads the topic from the operations stack's output; its dashboard only when
+  // provisioned on its own (the layered deploy passes DrawDashboard=false, below).
+  type Stack = { Type: string; Condition?: string; DependsOn?: string | string[]; Properties: { TemplateURL: string; Parameters?: Record<string, unknown> } };
+  const foundation = parseTemplate(readFileSync(join(out, 'foundation.yaml'), 'utf8'), 'foundation.yaml') as { Resources: Record<string, Stack>; Conditions: Record<string, unknown> };
+  assert.deepEqual(Object.values(foundation.Resources).map((r) => `${r.Properties.TemplateURL}${r.Condition ? ` if ${r.Condition}` : ''}`), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'dashboard.yaml if DrawsDashboard']);
+  assert.deepEqual(foundation.Conditions.DrawsDashboard, { 'Fn::Equals': [{ Ref: 'DrawDashboard' }, 'true'] });
   assert.deepEqual(foundation.Resources.Cluster!.Properties.Parameters!.AlarmTopicArn, { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] });
   // The last: the dashboard (it draws the services) and the deploy guard over their alarms.
   const overview = parseTemplate(readFileSync(join(out, 'overview.yaml'), 'utf8'), 'overview.yaml') as { Metadata: Record<string, any>; Resources: Record<string, Stack> };
@@ -90,6 +92,7 @@ test('--layers deploys the foundation (alarm topic before cluster), each service
   assert.equal(r.status, 0, r.out);
   assert.match(r.out, new RegExp(`^\\[pass\\] dev: ${planned.length} layers deployed \\(${planned.join(' ')}\\)$`, 'm'));
   const deployed = calls();
+  assert.equal(deployed[0]!.parameters.get('DrawDashboard'), 'false', 'the overview draws the dashboard');
   assert.deepEqual(deployed.map((c) => `${c.action} ${c.stack}`), planned.map((l) => `deploy berth-dev-${l}`));
   // Each service stack after the stacks its root resource depends on (a sender after its receiver).
   const position = (file: string) => planned.indexOf(file.replace(/\.yaml$/, ''));

@@ -13,14 +13,14 @@ export const foundation = {
   ...root,
   name: 'foundation',
   description: ({ settings }: { readonly settings: ResolvedSettings }) =>
-    `berth foundation ${settings.name}: alarm topic, network, load balancer and ECS cluster, on which the services deploy as their own stacks.`,
+    `berth foundation ${settings.name}: alarm topic, network, load balancer, ECS cluster and dashboard, on which the services deploy as their own stacks.`,
 };
 
 /**
  * The foundation template. Its nested templates are the root's own (operations.yaml,
  * network.yaml, load-balancer.yaml, cluster.yaml, identical for both), so they are written once,
- * as the root's. It has no dashboard: the dashboard draws the services, so it comes after them,
- * in overview.yaml (templates/stacks/overview.ts) when the estate deploys in layers.
+ * as the root's. Its dashboard is left out (`DrawDashboard=false`) when the estate deploys in layers:
+ * overview.yaml (templates/stacks/overview.ts) draws it after the services.
  */
 export function synthesizeFoundation(settings: ResolvedSettings): Template {
   // No services, and so no per-service overrides to check against them.

@@ -4,7 +4,7 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, Equals, nest, output, parameter, q, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
 import { checkEgress, endpointNeeds } from './service/egress.ts';
 import type { RegistryKey } from './shared/registry.ts';
 import { cluster, clusterArguments } from './cluster.ts';
@@ -27,7 +27,7 @@ import { deployGuard, type GuardedService } from './deploy-guard.ts';
 export interface RootSettings {
   readonly settings: ResolvedSettings;
   readonly services: readonly ServiceDefinition[];
-  /** The foundation (templates/stacks/foundation.ts): no services, and no dashboard, which overview.yaml holds. @default false */
+  /** The foundation (templates/stacks/foundation.ts): no services, no deploy guard, the dashboard by a parameter. @default false */
   readonly foundation?: boolean;
 }
 
@@ -97,9 +97,28 @@ export const root = defineStack(rootContract, {
       ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
       LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
     };
-    // The foundation ends with the cluster: the dashboard and the deploy guard draw and watch the
-    // services, so they come after them (overview.yaml, when the estate deploys in layers).
-    if (foundation) return outputs;
+    const environmentWiring = {
+      EnvironmentName: env,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+    };
+    if (foundation) {
+      // The foundation has no services, so no deploy guard. It draws the environment's dashboard
+      // (each service a note until its widgets are passed in: its Service Catalog product),
+      // unless the layered deploy passes DrawDashboard=false: deployed in layers, the dashboard
+      // reads the services' stacks, so overview.yaml draws it after them (scripts/deploy-layers.ts).
+      const drawn = t.parameter('DrawDashboard', parameter('String', {
+        description: "Whether this stack draws the environment's dashboard. scripts/deploy.sh passes false when the estate deploys in layers, whose last layer (overview.yaml) draws it with the services.",
+        default: 'true',
+        allowedValues: ['true', 'false'],
+        group: 'Environment',
+        label: 'Draw the dashboard',
+      }));
+      const draws = t.condition('DrawsDashboard', Equals(drawn.ref, 'true'));
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services }, parameters: environmentWiring, options: { condition: draws } });
+      return outputs;
+    }
     // Priorities stay where the committed output/ has them (templates/stacks/service/priority-lock.ts);
     // a traffic-shifting service's test listener rule takes the priority below its production rule's.
     const ctx = {
@@ -122,12 +141,6 @@ export const root = defineStack(rootContract, {
       S3PrefixListId: registry('s3-prefix-list-id'),
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
-    const environmentWiring = {
-      EnvironmentName: env,
-      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
-      ClusterName: ecs.outputs.ClusterNameParameter,
-      ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
-    };
     if (!groups) {
       const nested = nestServices(t, ctx, services, wiring);
       // Last: the dashboard, with every service's widgets (each stack's output), and the deploy
