@@ -21,6 +21,7 @@ import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { operations } from './operations.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { hasFirewall } from './firewall.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
 
 export interface RootSettings {
@@ -104,6 +105,8 @@ export const root = defineStack(rootContract, {
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
       ClusterName: ecs.outputs.ClusterNameParameter,
       ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+      // Published by the load balancer stack, which the dashboard already waits for (LoadBalancerFullName).
+      ...(hasFirewall(settings) ? { WebAclName: registry('web-acl-name') } : {}),
     };
     if (!groups) {
       const nested = nestServices(t, ctx, services, wiring);
