@@ -12,6 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { insertOverride } from '../src/cli/new-image.ts';
 import { registerService, serviceVariable } from '../src/cli/new-service.ts';
 import { installFixtureEstate, ROOT, run, type Run } from './_helpers.ts';
 
@@ -61,7 +62,27 @@ test('registerService adds the import and the list entry, one line or several', 
   assert.equal(serviceVariable('services'), 'servicesService');
 });
 
+test('insertOverride adds the entry to the top-level services as the file lays them out, or adds services', () => {
+  const image = '1.dkr/api:1';
+  const entry = '"api": { "image": "1.dkr/api:1" }';
+  // One entry per line, as templates/environments/prod.json has them.
+  const lines = '{\n  "name": "p",\n  "services": {\n    "web": { "minCount": 3 },\n    "worker": { "image": "x" }\n  }\n}\n';
+  assert.equal(insertOverride(lines, 'api', image), `{\n  "name": "p",\n  "services": {\n    "web": { "minCount": 3 },\n    "worker": { "image": "x" },\n    ${entry}\n  }\n}\n`);
+  // JSON.stringify's layout: the entry goes after the last object, at the entries' indentation.
+  const stringified = `${JSON.stringify({ name: 'p', services: { web: { minCount: 3 } } }, null, 2)}\n`;
+  const added = insertOverride(stringified, 'api', image);
+  assert.deepEqual(JSON.parse(added), { name: 'p', services: { web: { minCount: 3 }, api: { image } } });
+  assert.match(added, /^ {4}\},\n {4}"api": /m);
+  // On one line, empty, absent; a nested `services` or one inside a string is not the top-level one.
+  assert.equal(insertOverride('{ "services": { "web": {} } }', 'api', image), `{ "services": { "web": {}, ${entry} } }`);
+  assert.equal(insertOverride('{ "services": {} }', 'api', image), `{ "services": { ${entry} } }`);
+  assert.equal(insertOverride('{\n  "name": "p"\n}\n', 'api', image), `{\n  "name": "p",\n  "services": {\n    ${entry}\n  }\n}\n`);
+  const nested = '{\n  "note": "\\"services\\": {",\n  "x": { "services": { "a": 1 } },\n  "services": { "web": {} }\n}\n';
+  assert.deepEqual(JSON.parse(insertOverride(nested, 'api', image)), { note: '"services": {', x: { services: { a: 1 } }, services: { web: {}, api: { image } } });
+});
+
 test('berth new service: a web service on EC2 fits the example estate as it is, and says what to do next', () => {
+  const prod = read('templates/environments/prod.json');
   const r = berth('new', 'service', 'api', '--kind', 'web');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(
@@ -69,12 +90,13 @@ test('berth new service: a web service on EC2 fits the example estate as it is, 
     [
       "wrote templates/services/api.ts: a web service behind the load balancer, on the cluster's EC2 capacity",
       'registered `api` in templates/services/index.ts',
+      'set services.api.image in templates/environments/prod.json to `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/api:1.0.0`: prod pulls images from ECR in its Region only (VPC interface endpoints); push the image there before deploying prod',
       '',
       'Next:',
       '  1. edit templates/services/api.ts: the image, its port and user, CPU and memory, the route',
       '  2. make build      # type-checks, writes output/<env>/service-api.yaml',
       '  3. make diff       # what changed against the committed output/',
-      '  4. make lint       # the four gates',
+      '  4. make lint       # the five gates',
       '  5. commit, then deploy it: scripts/deploy.sh <env> (or alone: --template service-api)',
       '',
     ].join('\n'),
@@ -82,10 +104,17 @@ test('berth new service: a web service on EC2 fits the example estate as it is, 
   assert.match(read('templates/services/api.ts'), /^export const api = defineService\(\{$/m);
   assert.match(read('templates/services/index.ts'), /^import \{ api \} from '\.\/api\.ts';$/m);
   assert.match(read('templates/services/index.ts'), /= \[web, worker, report, api\];/);
+  // prod (interface endpoints) gains one line in its own layout; dev (NAT) pulls the public image.
+  assert.equal(
+    read('templates/environments/prod.json'),
+    prod.replace(/("report": \{[^\n]*\})\n/, '$1,\n    "api": { "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/api:1.0.0" }\n'),
+  );
+  assert.equal(JSON.parse(read('templates/environments/dev.json')).services?.api, undefined);
 });
 
 test('berth new refuses an existing file, a name the build rejects (leaving nothing behind), a mistyped kind or environment', () => {
   const index = read('templates/services/index.ts');
+  const prod = read('templates/environments/prod.json');
   const again = berth('new', 'service', 'api', '--kind', 'worker');
   assert.equal(again.status, 1);
   assert.equal(again.stderr, 'error: templates/services/api.ts: already exists, and `berth new` never overwrites. Pick another name, or edit the file.\n');
@@ -97,6 +126,7 @@ test('berth new refuses an existing file, a name the build rejects (leaving noth
   );
   assert.equal(existsSync(join(dir, 'templates/services/Billing.ts')), false);
   assert.equal(read('templates/services/index.ts'), index);
+  assert.equal(read('templates/environments/prod.json'), prod, 'the image entry written for the build is taken back');
   const path = berth('new', 'service', '../escape', '--kind', 'web');
   assert.equal(path.stderr, 'error: berth new service: `../escape` is not a service name. Use lower-case letters, digits and hyphens, starting with a letter, such as `billing-api`.\n');
   assert.equal(berth('new', 'service', 'q', '--kind', 'wroker').stderr, 'error: --kind: `wroker` is not a kind of service. Did you mean `worker`? Kinds: `web`, `worker`, `scheduled`.\n');
@@ -146,5 +176,5 @@ test('every kind on EC2 and Fargate, and a new environment, build (type-checked)
   // (test/lint-gates.test.ts) covers. One environment keeps this test's lint to a minute.
   const lint = make('lint', 'ENV=dev');
   assert.equal(lint.status, 0, lint.stdout + lint.stderr);
-  for (const gate of ['cfn-lint', 'checkov', 'control-tower', 'policy']) assert.match(lint.stdout, new RegExp(`^\\[pass\\] ${gate}: `, 'm'), gate);
+  for (const gate of ['cfn-lint', 'checkov', 'control-tower', 'policy', 'cfripper']) assert.match(lint.stdout, new RegExp(`^\\[pass\\] ${gate}: `, 'm'), gate);
 });

@@ -354,15 +354,14 @@ async function runNew(args: string[], props: MainProps): Promise<number> {
   if (extra.length > 0) throw new BerthError(`berth new ${what}`, `takes one name, and got ${q(extra[0]!)} too. ${usage}`);
   const misplaced = what === 'service' ? (values.from !== undefined ? '--from' : undefined) : values.kind !== undefined ? '--kind' : values.fargate ? '--fargate' : undefined;
   if (misplaced) throw new BerthError(misplaced, `is not an option of \`berth new ${what}\`. Remove it. ${usage}`);
-  let done;
-  if (what === 'service') {
-    done = await newService({ name, kind: checkKind(values.kind), fargate: values.fargate, estateFile: values.estate });
-  } else {
-    if (values.from === undefined) throw new BerthError('berth new environment', `needs --from, the environment to copy, such as \`berth new environment ${name} --from dev\`. ${usage}`);
-    const estate = await loadEstate(values.estate, props);
-    if (!estate) return await props.fromSource!(['new', ...args]);
-    done = await newEnvironment({ name, from: values.from, estateFile: values.estate, estate });
-  }
+  if (what === 'environment' && values.from === undefined) throw new BerthError('berth new environment', `needs --from, the environment to copy, such as \`berth new environment ${name} --from dev\`. ${usage}`);
+  const kind = what === 'service' ? checkKind(values.kind) : undefined;
+  const estate = await loadEstate(values.estate, props);
+  if (!estate) return await props.fromSource!(['new', ...args]);
+  const done =
+    kind !== undefined
+      ? await newService({ name, kind, fargate: values.fargate, estateFile: values.estate, estate })
+      : await newEnvironment({ name, from: values.from!, estateFile: values.estate, estate });
   console.log(done.lines.join('\n'));
   return 0;
 }
