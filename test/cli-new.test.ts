@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { insertOverride } from '../src/cli/new-image.ts';
+import { imageOverrides, insertOverride } from '../src/cli/new-image.ts';
 import { registerService, serviceVariable } from '../src/cli/new-service.ts';
-import { installFixtureEstate, ROOT, run, type Run } from './_helpers.ts';
+import { installFixtureEstate, ROOT, run, tempDir, type Run } from './_helpers.ts';
 
 let dir = '';
 
@@ -79,6 +79,30 @@ test('insertOverride adds the entry to the top-level services as the file lays t
   assert.equal(insertOverride('{\n  "name": "p"\n}\n', 'api', image), `{\n  "name": "p",\n  "services": {\n    ${entry}\n  }\n}\n`);
   const nested = '{\n  "note": "\\"services\\": {",\n  "x": { "services": { "a": 1 } },\n  "services": { "web": {} }\n}\n';
   assert.deepEqual(JSON.parse(insertOverride(nested, 'api', image)), { note: '"services": {', x: { services: { a: 1 } }, services: { web: {}, api: { image } } });
+});
+
+test('imageOverrides: only environments with interface endpoints, following their ECR images in their own Region', () => {
+  const folder = tempDir('new-image');
+  const env = (name: string, settings: object) => {
+    const file = join(folder, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify({ name, ...settings }, null, 2)}\n`);
+    return { name, file };
+  };
+  const ecr = (region: string, path: string) => `111122223333.dkr.ecr.${region}.amazonaws.com/${path}`;
+  const nat = env('dev', { region: 'eu-west-1', network: { interfaceEndpoints: false } });
+  const prod = env('prod', { region: 'eu-west-1', services: { a: { image: ecr('us-east-1', 'team/a:2') }, b: { minCount: 2 }, c: { image: ecr('eu-west-1', 'team/apps/c:2.1') } } });
+  const mine = env('mine', { region: 'eu-west-1', services: { api: { image: 'x:1' } } });
+  const found = imageOverrides([nat, prod, mine], 'api', 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine');
+  // dev pulls through NAT; mine already names api's image; prod follows c (a is in another Region).
+  assert.deepEqual(found.map((o) => [o.environment, o.image]), [['prod', ecr('eu-west-1', 'team/apps/api:2.1')]]);
+  assert.deepEqual(JSON.parse(found[0]!.after).services.api, { image: ecr('eu-west-1', 'team/apps/api:2.1') });
+  // An image already in the Region's ECR needs no entry; none to follow is one line, nothing written.
+  assert.deepEqual(imageOverrides([prod], 'api', ecr('eu-west-1', 'api:1')), []);
+  const bare = env('bare', { region: 'eu-west-1' });
+  assert.throws(
+    () => imageOverrides([bare], 'api', 'public.ecr.aws/x:1'),
+    (e: Error) => e.message === `berth new service: ${relative(process.cwd(), bare.file)} has VPC interface endpoints, so \`api\`'s image must be in ECR in \`eu-west-1\` there, and no service in it has such an image for berth to follow, so nothing was written. Give one of its services an ECR image in \`services.<name>.image\`, or set \`network.interfaceEndpoints\` to false in ${relative(process.cwd(), bare.file)}, then run \`berth new service\` again.`,
+  );
 });
 
 test('berth new service: a web service on EC2 fits the example estate as it is, and says what to do next', () => {

@@ -92,7 +92,9 @@ Examples:
 Scaffolds into the estate (the folders beside the estate module), never over an existing file:
 - \`service\` writes services/<name>.ts, a typed, commented service module (web: behind the load
   balancer on /<name>/*; worker: a queue worker with its queue; scheduled: a daily task), on the
-  cluster's EC2 capacity or, with --fargate, on Fargate, and adds it to services/index.ts;
+  cluster's EC2 capacity or, with --fargate, on Fargate, and adds it to services/index.ts; an
+  environment with VPC interface endpoints (which pulls from its Region's ECR only) gets an image
+  entry for it, named after its other services' ECR images;
 - \`environment\` copies <env>'s settings file to <name>.json with its \`name\` changed.
 The new estate is then built (in a scratch folder): if the build refuses it (a name the build does
 not accept, say), nothing is written and the build's message says why. Then prints the next steps.
