@@ -479,13 +479,13 @@ test('network deployed alone creates what it declares, tagged with the content h
   const dbRoutes = (await aws('ec2', 'describe-route-tables', '--route-table-ids', await id('DatabaseRouteTable'))).RouteTables[0].Routes as any[];
   assert.deepEqual(dbRoutes.map((x) => x.DestinationCidrBlock), ['10.10.0.0/16']);
   // The VPC's default security group is closed: the custom resource's function (its real code,
-  // run by test/_moto_server.py) removed EC2's rules and answered CloudFormation.
+  // run by scripts/local-aws.py) removed EC2's rules and answered CloudFormation.
   const defaultGroup = (await aws('ec2', 'describe-security-groups', '--filters', `Name=vpc-id,Values=${vpcId}`, 'Name=group-name,Values=default')).SecurityGroups[0];
   assert.deepEqual([defaultGroup.IpPermissions, defaultGroup.IpPermissionsEgress], [[], []]);
   // Not checked on moto (test/network.test.ts checks the template): MapPublicIpOnLaunch (moto
   // ignores the property and picks its own), the subnets' Availability Zones (moto's Fn::GetAZs
-  // answers us-east-1's zones in every Region), and the stack's Outputs (moto keeps none for a
-  // stack created from a change set, which deploy.sh always uses).
+  // answers us-east-1's zones in every Region). The stack's Outputs, which moto keeps for a
+  // change-set stack only with scripts/local-aws.py's patch, are read by test/local-docs.test.ts.
 });
 
 test('deploying unchanged output again succeeds with no changes', () => {
@@ -547,7 +547,7 @@ test('the operations stack deployed alone: the alarm topic, encrypted with its k
 test('load balancer deployed alone, on the network stack\'s VPC and public subnets', async () => {
   const vpcId = await physicalId('berth-dev-network', 'Vpc');
   const publicSubnets = [await physicalId('berth-dev-network', 'PublicSubnetA'), await physicalId('berth-dev-network', 'PublicSubnetB')];
-  // The IDs come from the stack's resources: moto keeps no Outputs for change-set stacks.
+  // The IDs come from the stack's resources (docs/local.md reads them from its Outputs).
   const r = deploy(['dev', '--template', 'load-balancer', '--bucket', BUCKET, '--param', `VpcId=${vpcId}`, '--param', `PublicSubnetIds=${publicSubnets.join(',')}`]);
   assert.equal(r.status, 0, r.all);
   const lbArn = await physicalId('berth-dev-load-balancer', 'LoadBalancer');
@@ -575,7 +575,7 @@ test('cluster deployed alone: the launch template is as declared (moto cannot cr
   const r = deploy(['dev', '--template', 'cluster', '--bucket', BUCKET, '--param', `VpcId=${await network('Vpc')}`, '--param', `ApplicationSubnetIds=${appSubnets.join(',')}`]);
   // moto 5.2.5 has no AWS::ECS::CapacityProvider: it skips the resource, its Ref is empty, and the
   // first resource that names it rejects the empty value: the capacity alarm's dimension (through
-  // test/_moto_server.py, as CloudWatch's PutMetricAlarm would). On AWS this deploy succeeds.
+  // scripts/local-aws.py, as CloudWatch's PutMetricAlarm would). On AWS this deploy succeeds.
   // When moto implements the type this assertion fails: then assert CREATE_COMPLETE and the provider.
   assert.equal(r.status, 1, r.all);
   assert.match(r.stdout, /aws: An error occurred \(ValidationError\) when calling the ExecuteChangeSet operation: 1 validation error detected: Value '' at 'dimensions\.2\.member\.value' failed to satisfy constraint: Member must have length greater than or equal to 1/);
@@ -620,7 +620,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
     '--param', `ApplicationSubnetIds=${await network('ApplicationSubnetA')},${await network('ApplicationSubnetB')}`,
     '--param', `LoadBalancerSecurityGroupId=${lbGroup}`,
   ]);
-  // (This runs on test/_moto_server.py, which fixes moto's AWS::KMS::Key tag handling.)
+  // (This runs on scripts/local-aws.py, which fixes moto's AWS::KMS::Key tag handling.)
   assert.equal(r.status, 0, r.all);
   const service = (logicalId: string) => physicalId('berth-dev-service-web', logicalId);
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];

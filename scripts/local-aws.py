@@ -1,6 +1,6 @@
 """
 moto_server (pinned moto 5.2.5) with fixes for the moto bugs that reject valid berth templates.
-Run as `.venv/bin/python test/_moto_server.py -H 127.0.0.1 -p PORT`, like moto_server itself.
+Run as `.venv/bin/python scripts/local-aws.py -H 127.0.0.1 -p PORT`, like moto_server itself.
 
 Each patch fixes moto, never berth's templates, and names the behaviour AWS documents:
 - AWS::KMS::Key Tags are `Key`/`Value` pairs in CloudFormation
@@ -46,6 +46,12 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
   moto reads the attributes at once, so the function runs before moto goes on, and the answer
   does not make moto finish the stack's other resources from the answering request.
+- A stack created or updated through a change set (what `aws cloudformation deploy` does) has
+  no outputs in moto: `execute_change_set` applies the resources but keeps the output map of the
+  template the stack had before. CloudFormation reports a stack's outputs however it was created
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html), and
+  the layer walkthrough (docs/local.md) reads them with `describe-stacks`. The patch re-reads the
+  executed template and rebuilds the output map.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -428,6 +434,21 @@ def verify_readiness(self):  # type: ignore[no-untyped-def]
 _create_resources = cfn_models.Stack.create_resources
 cfn_models.Stack.create_resources = create_resources
 cfn_models.Stack.verify_readiness = verify_readiness
+_execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):  # type: ignore[no-untyped-def]
+    """After moto applies a change set: the stack's template and outputs are the executed ones."""
+    result = _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next((c for c in self.change_sets.values() if c.change_set_name == change_set_name), None)
+    if change_set is not None:
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+    return result
+
+
+cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
 
 from moto.server import main  # noqa: E402  (after the patches)
 
