@@ -430,6 +430,57 @@ class CfnTopicPolicy(CloudFormationModel):
         pass
 
 
+from moto.wafv2 import models as wafv2  # noqa: E402
+
+
+class CfnWebAcl(CloudFormationModel):
+    """AWS::WAFv2::WebACL, created with moto's create_web_acl (moto's CloudFormation skips the type).
+    Its Ref is `<name>|<id>|<scope>` and its Arn `...:regional/webacl/<name>/<id>`, as AWS answers, so
+    the registry entry the load balancer stack derives from the ARN (web-acl-name) is the real name."""
+
+    __module__ = "moto.wafv2.berth"
+
+    def __init__(self, acl, scope):  # type: ignore[no-untyped-def]
+        self.acl, self.scope = acl, scope
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return f"{self.acl.name}|{self.acl.id}|{self.scope}"
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::WAFv2::WebACL"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return attr in ("Arn", "Id")
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        return self.acl.arn if attribute_name == "Arn" else self.acl.id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        # CloudFormation generates a name when the template gives none (berth's gives none).
+        name = p.get("Name") or resource_name
+        acl = wafv2.wafv2_backends[account_id][region_name].create_web_acl(
+            name, p["VisibilityConfig"], p["DefaultAction"], p["Scope"], p.get("Description", ""), p.get("Tags", []), p.get("Rules", []), None, None, None, None, None
+        )
+        return cls(acl, p["Scope"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = wafv2.wafv2_backends[account_id][region_name]
+        name, _id, _scope = resource_name.split("|")
+        for arn, acl in list(backend.wacls.items()):
+            if acl.name == name and acl.id == _id:
+                backend.wacls.pop(arn)
+
+
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402

@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { imageOverrides, insertOverride } from '../src/cli/new-image.ts';
 import { registerService, serviceVariable } from '../src/cli/new-service.ts';
-import { installFixtureEstate, ROOT, run, type Run } from './_helpers.ts';
+import { installFixtureEstate, ROOT, run, tempDir, type Run } from './_helpers.ts';
 
 let dir = '';
 
@@ -61,7 +62,51 @@ test('registerService adds the import and the list entry, one line or several', 
   assert.equal(serviceVariable('services'), 'servicesService');
 });
 
+test('insertOverride adds the entry to the top-level services as the file lays them out, or adds services', () => {
+  const image = '1.dkr/api:1';
+  const entry = '"api": { "image": "1.dkr/api:1" }';
+  // One entry per line, as templates/environments/prod.json has them.
+  const lines = '{\n  "name": "p",\n  "services": {\n    "web": { "minCount": 3 },\n    "worker": { "image": "x" }\n  }\n}\n';
+  assert.equal(insertOverride(lines, 'api', image), `{\n  "name": "p",\n  "services": {\n    "web": { "minCount": 3 },\n    "worker": { "image": "x" },\n    ${entry}\n  }\n}\n`);
+  // JSON.stringify's layout: the entry goes after the last object, at the entries' indentation.
+  const stringified = `${JSON.stringify({ name: 'p', services: { web: { minCount: 3 } } }, null, 2)}\n`;
+  const added = insertOverride(stringified, 'api', image);
+  assert.deepEqual(JSON.parse(added), { name: 'p', services: { web: { minCount: 3 }, api: { image } } });
+  assert.match(added, /^ {4}\},\n {4}"api": /m);
+  // On one line, empty, absent; a nested `services` or one inside a string is not the top-level one.
+  assert.equal(insertOverride('{ "services": { "web": {} } }', 'api', image), `{ "services": { "web": {}, ${entry} } }`);
+  assert.equal(insertOverride('{ "services": {} }', 'api', image), `{ "services": { ${entry} } }`);
+  assert.equal(insertOverride('{\n  "name": "p"\n}\n', 'api', image), `{\n  "name": "p",\n  "services": {\n    ${entry}\n  }\n}\n`);
+  const nested = '{\n  "note": "\\"services\\": {",\n  "x": { "services": { "a": 1 } },\n  "services": { "web": {} }\n}\n';
+  assert.deepEqual(JSON.parse(insertOverride(nested, 'api', image)), { note: '"services": {', x: { services: { a: 1 } }, services: { web: {}, api: { image } } });
+});
+
+test('imageOverrides: only environments with interface endpoints, following their ECR images in their own Region', () => {
+  const folder = tempDir('new-image');
+  const env = (name: string, settings: object) => {
+    const file = join(folder, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify({ name, ...settings }, null, 2)}\n`);
+    return { name, file };
+  };
+  const ecr = (region: string, path: string) => `111122223333.dkr.ecr.${region}.amazonaws.com/${path}`;
+  const nat = env('dev', { region: 'eu-west-1', network: { interfaceEndpoints: false } });
+  const prod = env('prod', { region: 'eu-west-1', services: { a: { image: ecr('us-east-1', 'team/a:2') }, b: { minCount: 2 }, c: { image: ecr('eu-west-1', 'team/apps/c:2.1') } } });
+  const mine = env('mine', { region: 'eu-west-1', services: { api: { image: 'x:1' } } });
+  const found = imageOverrides([nat, prod, mine], 'api', 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine');
+  // dev pulls through NAT; mine already names api's image; prod follows c (a is in another Region).
+  assert.deepEqual(found.map((o) => [o.environment, o.image]), [['prod', ecr('eu-west-1', 'team/apps/api:2.1')]]);
+  assert.deepEqual(JSON.parse(found[0]!.after).services.api, { image: ecr('eu-west-1', 'team/apps/api:2.1') });
+  // An image already in the Region's ECR needs no entry; none to follow is one line, nothing written.
+  assert.deepEqual(imageOverrides([prod], 'api', ecr('eu-west-1', 'api:1')), []);
+  const bare = env('bare', { region: 'eu-west-1' });
+  assert.throws(
+    () => imageOverrides([bare], 'api', 'public.ecr.aws/x:1'),
+    (e: Error) => e.message === `berth new service: ${relative(process.cwd(), bare.file)} has VPC interface endpoints, so \`api\`'s image must be in ECR in \`eu-west-1\` there, and no service in it has such an image for berth to follow, so nothing was written. Give one of its services an ECR image in \`services.<name>.image\`, or set \`network.interfaceEndpoints\` to false in ${relative(process.cwd(), bare.file)}, then run \`berth new service\` again.`,
+  );
+});
+
 test('berth new service: a web service on EC2 fits the example estate as it is, and says what to do next', () => {
+  const prod = read('templates/environments/prod.json');
   const r = berth('new', 'service', 'api', '--kind', 'web');
   assert.equal(r.status, 0, r.stderr);
   assert.equal(
@@ -69,12 +114,13 @@ test('berth new service: a web service on EC2 fits the example estate as it is, 
     [
       "wrote templates/services/api.ts: a web service behind the load balancer, on the cluster's EC2 capacity",
       'registered `api` in templates/services/index.ts',
+      'set services.api.image in templates/environments/prod.json to `123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/api:1.0.0`: prod pulls images from ECR in its Region only (VPC interface endpoints); push the image there before deploying prod',
       '',
       'Next:',
       '  1. edit templates/services/api.ts: the image, its port and user, CPU and memory, the route',
       '  2. make build      # type-checks, writes output/<env>/service-api.yaml',
       '  3. make diff       # what changed against the committed output/',
-      '  4. make lint       # the four gates',
+      '  4. make lint       # the five gates',
       '  5. commit, then deploy it: scripts/deploy.sh <env> (or alone: --template service-api)',
       '',
     ].join('\n'),
@@ -82,10 +128,17 @@ test('berth new service: a web service on EC2 fits the example estate as it is, 
   assert.match(read('templates/services/api.ts'), /^export const api = defineService\(\{$/m);
   assert.match(read('templates/services/index.ts'), /^import \{ api \} from '\.\/api\.ts';$/m);
   assert.match(read('templates/services/index.ts'), /= \[web, worker, report, api\];/);
+  // prod (interface endpoints) gains one line in its own layout; dev (NAT) pulls the public image.
+  assert.equal(
+    read('templates/environments/prod.json'),
+    prod.replace(/("report": \{[^\n]*\})\n/, '$1,\n    "api": { "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/api:1.0.0" }\n'),
+  );
+  assert.equal(JSON.parse(read('templates/environments/dev.json')).services?.api, undefined);
 });
 
 test('berth new refuses an existing file, a name the build rejects (leaving nothing behind), a mistyped kind or environment', () => {
   const index = read('templates/services/index.ts');
+  const prod = read('templates/environments/prod.json');
   const again = berth('new', 'service', 'api', '--kind', 'worker');
   assert.equal(again.status, 1);
   assert.equal(again.stderr, 'error: templates/services/api.ts: already exists, and `berth new` never overwrites. Pick another name, or edit the file.\n');
@@ -97,6 +150,7 @@ test('berth new refuses an existing file, a name the build rejects (leaving noth
   );
   assert.equal(existsSync(join(dir, 'templates/services/Billing.ts')), false);
   assert.equal(read('templates/services/index.ts'), index);
+  assert.equal(read('templates/environments/prod.json'), prod, 'the image entry written for the build is taken back');
   const path = berth('new', 'service', '../escape', '--kind', 'web');
   assert.equal(path.stderr, 'error: berth new service: `../escape` is not a service name. Use lower-case letters, digits and hyphens, starting with a letter, such as `billing-api`.\n');
   assert.equal(berth('new', 'service', 'q', '--kind', 'wroker').stderr, 'error: --kind: `wroker` is not a kind of service. Did you mean `worker`? Kinds: `web`, `worker`, `scheduled`.\n');
@@ -146,5 +200,5 @@ test('every kind on EC2 and Fargate, and a new environment, build (type-checked)
   // (test/lint-gates.test.ts) covers. One environment keeps this test's lint to a minute.
   const lint = make('lint', 'ENV=dev');
   assert.equal(lint.status, 0, lint.stdout + lint.stderr);
-  for (const gate of ['cfn-lint', 'checkov', 'control-tower', 'policy']) assert.match(lint.stdout, new RegExp(`^\\[pass\\] ${gate}: `, 'm'), gate);
+  for (const gate of ['cfn-lint', 'checkov', 'control-tower', 'policy', 'cfripper']) assert.match(lint.stdout, new RegExp(`^\\[pass\\] ${gate}: `, 'm'), gate);
 });

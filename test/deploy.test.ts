@@ -563,6 +563,12 @@ test('load balancer deployed alone, on the network stack\'s VPC and public subne
   assert.deepEqual(listener.DefaultActions[0].FixedResponseConfig, { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' });
   // The estate registry: the listener ARN, for service stacks.
   assert.equal((await aws('ssm', 'get-parameter', '--name', '/berth/dev/listener-arn')).Parameter.Value, listener.ListenerArn);
+  // The web ACL (scripts/local-aws.py creates it), and its name in the registry for the dashboard.
+  const [acl] = (await aws('wafv2', 'list-web-acls', '--scope', 'REGIONAL')).WebACLs as { Name: string; Id: string; ARN: string }[];
+  assert.equal(await physicalId('berth-dev-load-balancer', 'WebAcl'), `${acl!.Name}|${acl!.Id}|REGIONAL`);
+  assert.equal((await aws('ssm', 'get-parameter', '--name', '/berth/dev/web-acl-name')).Parameter.Value, acl!.Name);
+  const rules = (await aws('wafv2', 'get-web-acl', '--scope', 'REGIONAL', '--name', acl!.Name, '--id', acl!.Id)).WebACL.Rules as { Name: string }[];
+  assert.deepEqual(rules.map((x) => x.Name), ['rate-limit-per-ip', 'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet']);
 });
 
 test('cluster deployed alone: the launch template is as declared (moto cannot create the capacity provider)', async () => {
@@ -725,6 +731,7 @@ test('the dashboard stack deployed alone draws the environment, and a service\'s
     'Load balancer: 5xx',
     'Load balancer: response time (s)',
     'Cluster capacity',
+    'Firewall: requests',
     '### web',
     'web: requests and server errors',
     'web: response time (p99, s)',
@@ -739,6 +746,9 @@ test('the dashboard stack deployed alone draws the environment, and a service\'s
   assert.deepEqual(metric('web: requests and server errors').slice(0, 6), ['AWS/ApplicationELB', 'RequestCount', 'LoadBalancer', loadBalancer, 'TargetGroup', targetGroup]);
   assert.deepEqual(metric('web: running tasks, CPU and memory').slice(0, 6), ['ECS/ContainerInsights', 'RunningTaskCount', 'ClusterName', clusterName, 'ServiceName', serviceName]);
   assert.deepEqual(metric('Cluster capacity').slice(0, 6), ['AWS/ECS/ManagedScaling', 'CapacityProviderReservation', 'ClusterName', clusterName, 'CapacityProviderName', 'ec2-berth-dev-cluster']);
+  // The web ACL by the name the load balancer stack published (its registry entry, read by SSM type).
+  const [acl] = (await aws('wafv2', 'list-web-acls', '--scope', 'REGIONAL')).WebACLs as { Name: string }[];
+  assert.deepEqual(metric('Firewall: requests').slice(0, 8), ['AWS/WAFV2', 'AllowedRequests', 'Region', REGION, 'Rule', 'ALL', 'WebACL', acl!.Name]);
 });
 
 test('publishing the Service Catalog portfolio uploads the products under their version and deploys the portfolio stack', async () => {

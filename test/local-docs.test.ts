@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { EXAMPLE_IMAGES } from '../src/cli/new-service.ts';
 import { ROOT, sandbox } from './_helpers.ts';
 
 interface Step {
@@ -61,6 +62,9 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Public images for the fixture's services: `berth new`'s for their kinds. */
+const PUBLIC_IMAGES = { web: EXAMPLE_IMAGES.web, worker: EXAMPLE_IMAGES.worker, report: EXAMPLE_IMAGES.scheduled };
+
 let dir = '';
 let port = 0;
 /** The environment of the walkthrough's shell: nothing from the machine's own AWS setup. */
@@ -68,8 +72,26 @@ let env: NodeJS.ProcessEnv = {};
 
 before(async () => {
   dir = sandbox({ make: true });
-  // The compiled CLI, newer than the copied sources, so `make diff` runs it rather than rebuilding.
-  if (existsSync(join(ROOT, 'dist'))) cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  // The fixture's images are in the example account and its web service reads an SSM parameter
+  // nobody created, both of which the deploy's preflight refuses (as it should:
+  // test/preflight.test.ts); the walkthrough deploys dev with public images and a generated
+  // secret instead, as the example estate's dev does.
+  const web = join(dir, 'templates/services/web.ts');
+  const source = readFileSync(web, 'utf8');
+  const generated = source.replace("{ ssmParameter: '/berth/web/session-secret' }", '{ generated: {} }');
+  assert.notEqual(generated, source, 'the fixture web service reads /berth/web/session-secret');
+  writeFileSync(web, generated);
+  const settings = join(dir, 'templates/environments/dev.json');
+  const dev = JSON.parse(readFileSync(settings, 'utf8')) as { services?: Record<string, { image?: string }> };
+  for (const [name, image] of Object.entries(PUBLIC_IMAGES)) dev.services = { ...dev.services, [name]: { ...dev.services?.[name], image } };
+  writeFileSync(settings, `${JSON.stringify(dev, null, 2)}\n`);
+  // The CLI compiled from the sandbox's own estate (the fixture's, not the repository's: a bundle
+  // of another estate is refused as stale), newer than its sources, so `make diff` runs it rather
+  // than type-checking again; the type check is test/typecheck's.
+  const bundle = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bundle.ts'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(bundle.status, 0, bundle.stderr);
+  const build = spawnSync('make', ['-s', 'build', 'ENV=dev'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
   port = await freePort();
   env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))),

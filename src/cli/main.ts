@@ -92,7 +92,9 @@ Examples:
 Scaffolds into the estate (the folders beside the estate module), never over an existing file:
 - \`service\` writes services/<name>.ts, a typed, commented service module (web: behind the load
   balancer on /<name>/*; worker: a queue worker with its queue; scheduled: a daily task), on the
-  cluster's EC2 capacity or, with --fargate, on Fargate, and adds it to services/index.ts;
+  cluster's EC2 capacity or, with --fargate, on Fargate, and adds it to services/index.ts; an
+  environment with VPC interface endpoints (which pulls from its Region's ECR only) gets an image
+  entry for it, named after its other services' ECR images;
 - \`environment\` copies <env>'s settings file to <name>.json with its \`name\` changed.
 The new estate is then built (in a scratch folder): if the build refuses it (a name the build does
 not accept, say), nothing is written and the build's message says why. Then prints the next steps.
@@ -354,15 +356,14 @@ async function runNew(args: string[], props: MainProps): Promise<number> {
   if (extra.length > 0) throw new BerthError(`berth new ${what}`, `takes one name, and got ${q(extra[0]!)} too. ${usage}`);
   const misplaced = what === 'service' ? (values.from !== undefined ? '--from' : undefined) : values.kind !== undefined ? '--kind' : values.fargate ? '--fargate' : undefined;
   if (misplaced) throw new BerthError(misplaced, `is not an option of \`berth new ${what}\`. Remove it. ${usage}`);
-  let done;
-  if (what === 'service') {
-    done = await newService({ name, kind: checkKind(values.kind), fargate: values.fargate, estateFile: values.estate });
-  } else {
-    if (values.from === undefined) throw new BerthError('berth new environment', `needs --from, the environment to copy, such as \`berth new environment ${name} --from dev\`. ${usage}`);
-    const estate = await loadEstate(values.estate, props);
-    if (!estate) return await props.fromSource!(['new', ...args]);
-    done = await newEnvironment({ name, from: values.from, estateFile: values.estate, estate });
-  }
+  if (what === 'environment' && values.from === undefined) throw new BerthError('berth new environment', `needs --from, the environment to copy, such as \`berth new environment ${name} --from dev\`. ${usage}`);
+  const kind = what === 'service' ? checkKind(values.kind) : undefined;
+  const estate = await loadEstate(values.estate, props);
+  if (!estate) return await props.fromSource!(['new', ...args]);
+  const done =
+    kind !== undefined
+      ? await newService({ name, kind, fargate: values.fargate, estateFile: values.estate, estate })
+      : await newEnvironment({ name, from: values.from!, estateFile: values.estate, estate });
   console.log(done.lines.join('\n'));
   return 0;
 }

@@ -4,7 +4,8 @@
  * and lints clean as written (test/cli-new.test.ts builds and lints one of each kind). The images
  * are the example estate's public ones (ECR Public: no credentials, no rate limit, multi-arch, and
  * each runs as a non-root user on a read-only root filesystem, as berth runs every container);
- * the comments say what to replace.
+ * the comments say what to replace. An environment that cannot pull them (VPC interface endpoints)
+ * gets an image in its Region's ECR instead: see new-image.ts.
  */
 
 /** Where a service module (in templates/services/) imports `defineService` from. */
@@ -12,6 +13,13 @@ const DEFINITION_MODULE = '../stacks/service/definition.ts';
 
 export const SERVICE_KINDS = ['web', 'worker', 'scheduled'] as const;
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+/** Each kind's example image (ECR Public: see the file comment). */
+export const EXAMPLE_IMAGES: Record<ServiceKind, string> = {
+  web: 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine',
+  worker: 'public.ecr.aws/aws-cli/aws-cli:2.17.62',
+  scheduled: 'public.ecr.aws/docker/library/busybox:1.36.1',
+};
 
 /** Words a service's variable cannot be: JavaScript's reserved words, and `services` (the list in index.ts). */
 const TAKEN = new Set(
@@ -47,7 +55,7 @@ function web(name: string, fargate: boolean): string {
   // Replace it with your application's image, by tag or digest (never \`latest\`), and its port.
   // https://gallery.ecr.aws/nginx/nginx-unprivileged
   container: {
-    image: 'public.ecr.aws/nginx/nginx-unprivileged:1.27-alpine',
+    image: '${EXAMPLE_IMAGES.web}',
     // Task size: 1024 CPU units = 1 vCPU.
     cpu: 256,
     memoryMiB: 512,
@@ -88,7 +96,7 @@ function worker(fargate: boolean): string {
   // message, with the task role's credentials. Replace the image and command with your worker.
   // https://gallery.ecr.aws/aws-cli/aws-cli
   container: {
-    image: 'public.ecr.aws/aws-cli/aws-cli:2.17.62',
+    image: '${EXAMPLE_IMAGES.worker}',
     // Task size: 1024 CPU units = 1 vCPU.
     cpu: 256,
     memoryMiB: 512,
@@ -126,7 +134,7 @@ function scheduled(name: string): string {
   return `  // BusyBox: prints a line to the task's log and exits 0. Replace the image and command with your job.
   // https://gallery.ecr.aws/docker/library/busybox
   container: {
-    image: 'public.ecr.aws/docker/library/busybox:1.36.1',
+    image: '${EXAMPLE_IMAGES.scheduled}',
     // Task size: 1024 CPU units = 1 vCPU.
     cpu: 256,
     memoryMiB: 512,

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { BerthError, q } from '../dsl/errors.ts';
 import type { Estate } from '../dsl/estate.ts';
 import { didYouMean } from './_suggest.ts';
-import { describeService, registerService, serviceModule, SERVICE_KINDS, type ServiceKind } from './new-service.ts';
+import { imageOverrides } from './new-image.ts';
+import { describeService, EXAMPLE_IMAGES, registerService, serviceModule, SERVICE_KINDS, type ServiceKind } from './new-service.ts';
 
 export interface NewServiceProps {
   readonly name: string;
@@ -24,6 +25,8 @@ export interface NewServiceProps {
   readonly fargate?: boolean;
   /** The estate module: services go into `services/` beside it. */
   readonly estateFile: string;
+  /** The estate: its environments' settings files may need an image for the new service. */
+  readonly estate: Estate;
 }
 
 export interface NewEnvironmentProps {
@@ -98,12 +101,16 @@ export async function newService(props: NewServiceProps): Promise<Scaffolded> {
   if (existsSync(file)) throw new BerthError(relative(process.cwd(), file), `already exists, and \`berth new\` never overwrites. Pick another name, or edit the file.`);
   const indexBefore = existsSync(index) ? readFileSync(index, 'utf8') : undefined;
   const indexAfter = indexBefore === undefined ? undefined : registerService(indexBefore, props.name);
+  const environments = props.estate.environments.map((name) => ({ name, file: props.estate.settingsFile(name) }));
+  const overrides = imageOverrides(environments, props.name, EXAMPLE_IMAGES[props.kind]);
   writeFileSync(file, serviceModule(props.name, props.kind, fargate), { flag: 'wx' });
   if (indexAfter !== undefined) writeFileSync(index, indexAfter);
+  for (const o of overrides) writeFileSync(o.file, o.after);
   const failed = await buildFails(props.estateFile);
   if (failed !== undefined) {
     unlinkSync(file);
     if (indexBefore !== undefined && indexAfter !== undefined) writeFileSync(index, indexBefore);
+    for (const o of overrides) writeFileSync(o.file, o.before);
     throw new BerthError('berth new service', nothingWritten('service', failed));
   }
   const shown = relative(process.cwd(), file);
@@ -111,12 +118,14 @@ export async function newService(props: NewServiceProps): Promise<Scaffolded> {
     lines: [
       `wrote ${shown}: ${describeService(props.kind, fargate)}`,
       indexAfter !== undefined ? `registered ${q(props.name)} in ${relative(process.cwd(), index)}` : `${relative(process.cwd(), index)} lists no \`services\` array: make sure it includes ${shown}`,
+      // An environment with interface endpoints pulls from its Region's ECR only: say what was chosen.
+      ...overrides.map((o) => `set services.${props.name}.image in ${relative(process.cwd(), o.file)} to ${q(o.image)}: ${o.environment} pulls images from ECR in its Region only (VPC interface endpoints); push the image there before deploying ${o.environment}`),
       '',
       'Next:',
       `  1. edit ${shown}: the image, its port and user, CPU and memory${props.kind === 'web' ? ', the route' : props.kind === 'scheduled' ? ', the schedule' : ''}`,
       `  2. make build      # type-checks, writes output/<env>/service-${props.name}.yaml`,
       '  3. make diff       # what changed against the committed output/',
-      '  4. make lint       # the four gates',
+      '  4. make lint       # the five gates',
       `  5. commit, then deploy it: scripts/deploy.sh <env> (or alone: --template service-${props.name})`,
     ],
   };

@@ -10,6 +10,7 @@ import { contract, defineStack, nest, parameter, sub, synthesize, type Intrinsic
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
+import { hasFirewall } from './firewall.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import { pascal } from './service/routing.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -69,6 +70,7 @@ export const overview = defineStack(overviewContract, {
         LoadBalancerFullName: registry('load-balancer-full-name'),
         ClusterName: registry('cluster-name'),
         ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: registry('capacity-provider-name') } : {}),
+        ...(hasFirewall(settings) ? { WebAclName: registry('web-acl-name') } : {}),
         ...widgets,
       },
     });

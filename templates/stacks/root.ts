@@ -22,6 +22,7 @@ import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { operations } from './operations.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { hasFirewall } from './firewall.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
 
 export interface RootSettings {
@@ -102,6 +103,8 @@ export const root = defineStack(rootContract, {
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
       ClusterName: ecs.outputs.ClusterNameParameter,
       ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+      // Published by the load balancer stack, which the dashboard already waits for (LoadBalancerFullName).
+      ...(hasFirewall(settings) ? { WebAclName: registry('web-acl-name') } : {}),
     };
     if (foundation) {
       // The foundation has no services, so no deploy guard. It draws the environment's dashboard

@@ -20,6 +20,8 @@ export type RegistryKey =
   | 'application-security-group-id'
   | 'endpoint-security-group-id'
   | 's3-prefix-list-id'
+  /** The load balancer's web ACL (with `loadBalancer.firewall`): the dashboard draws its requests. */
+  | 'web-acl-name'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`;
 
