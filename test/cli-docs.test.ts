@@ -85,7 +85,9 @@ test('every variable `make help` lists is honoured by its target', () => {
   assert.match(dryRun('deploy', 'ENV=dev', 'ARGS=--template network --preview'), /^scripts\/deploy\.sh dev --template network --preview$/m);
   check('deploy', 'ENV', 'ARGS');
   assert.match(dryRun('publish', 'ENV=prod', 'BUCKET=my-templates', 'PRINCIPAL=arn:aws:iam::123456789012:role/Developers', 'ARGS=--preview'), /^scripts\/deploy\.sh prod --template service-catalog --bucket my-templates --param Principal1Arn=arn:aws:iam::123456789012:role\/Developers --preview$/m);
-  check('publish', 'ENV', 'BUCKET', 'PRINCIPAL', 'ARGS');
+  // SHARE: each organisation node a `--share-with` (docs/many-accounts.md).
+  assert.match(dryRun('publish', 'ENV=prod', "SHARE=organization ou-ab12-cd345678"), /^scripts\/deploy\.sh prod --template service-catalog --share-with organization --share-with ou-ab12-cd345678$/m);
+  check('publish', 'ENV', 'BUCKET', 'PRINCIPAL', 'SHARE', 'ARGS');
   assert.match(dryRun('new-service', 'NAME=billing', 'KIND=web', 'FARGATE=1'), /dist\/berth\.cjs new service billing --kind web --fargate$/m);
   check('new-service', 'NAME', 'KIND', 'FARGATE');
   assert.match(dryRun('new-environment', 'NAME=staging', 'FROM=dev'), /dist\/berth\.cjs new environment staging --from dev$/m);
