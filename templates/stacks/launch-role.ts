@@ -73,6 +73,16 @@ export const NO_HANDLERS: Readonly<Record<string, readonly string[]>> = {
   'AWS::Route53::RecordSet': ['route53:ChangeResourceRecordSets', 'route53:GetChange', 'route53:ListResourceRecordSets', 'route53:GetHostedZone'],
 };
 
+/**
+ * What a resource type's handlers call that its schema does not list, each with the documentation
+ * that says so: creating an Aurora cluster whose master password RDS keeps in Secrets Manager under
+ * a customer managed key needs the caller's use of that key.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions
+ */
+export const SCHEMA_GAPS: Readonly<Record<string, readonly string[]>> = {
+  'AWS::RDS::DBCluster': ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+};
+
 /** CloudFormation's own calls on the products' stacks, and change sets, per the launch-constraint documentation. */
 const STACK_ACTIONS = [
   'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
@@ -99,6 +109,8 @@ const SERVICE_LINKED: Readonly<Record<string, string>> = {
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elasticloadbalancing.amazonaws.com',
   'AWS::AutoScaling::AutoScalingGroup': 'autoscaling.amazonaws.com',
   'AWS::ApplicationAutoScaling::ScalableTarget': 'ecs.application-autoscaling.amazonaws.com',
+  'AWS::RDS::DBCluster': 'rds.amazonaws.com',
+  'AWS::RDS::DBInstance': 'rds.amazonaws.com',
 };
 
 /** Role writes that must name the boundary (`iam:PermissionsBoundary`). https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html */
@@ -157,6 +169,7 @@ export function onlyOnStar(action: string): boolean {
 export const EXTRA_ACTIONS: readonly string[] = [
   ...STACK_ACTIONS,
   ...Object.values(NO_HANDLERS).flat(),
+  ...Object.values(SCHEMA_GAPS).flat(),
   'cloudformation:GetTemplateSummary',
   'cloudformation:ValidateTemplate',
   ...Object.values(PARAMETER_TYPE_ACTIONS),
@@ -194,8 +207,9 @@ function resources(service: string, s: LaunchScope): Value<string>[] {
     case 'ssm':
       return [here('ssm', `parameter/berth/${env}/*`)];
     case 's3':
-      // Buckets CloudFormation names after the (lower-cased) SC-... stack.
-      return [sub`arn:${AWS.Partition}:s3:::sc-*`];
+      // Buckets CloudFormation names after the (lower-cased) SC-... stack, and the data stores'
+      // buckets, named <environment>-<store>-<account>-<region> (templates/stacks/data/names.ts).
+      return [sub`arn:${AWS.Partition}:s3:::sc-*`, sub`arn:${AWS.Partition}:s3:::${env}-*-${AWS.AccountId}-${AWS.Region}`];
     case 'route53':
       return [...(s.hostedZones ?? []).map((z) => sub`arn:${AWS.Partition}:route53:::hostedzone/${z}`), sub`arn:${AWS.Partition}:route53:::change/*`];
     default:
@@ -275,6 +289,7 @@ function splitStatement(st: Json): Json[] {
 /** The launch role's managed policies for products made of `types`. */
 export function launchPolicies(types: readonly string[], s: LaunchScope): LaunchPolicy[] {
   const actions = new Set(handlerActions(types));
+  for (const t of types) for (const a of SCHEMA_GAPS[t] ?? []) actions.add(a);
   for (const t of s.parameterTypes ?? []) {
     const a = PARAMETER_TYPE_ACTIONS[t.replace(/^List<(.*)>$/, '$1')];
     if (a) actions.add(a);
