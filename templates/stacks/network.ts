@@ -10,6 +10,7 @@ import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
+import { publish } from './shared/registry.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
@@ -63,6 +64,7 @@ export const networkContract = contract({
     DatabaseSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Database subnets (no route out), one per AZ.' }),
     ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' }),
     DbSubnetGroupName: output('String', { description: 'RDS DB subnet group over the database subnets.' }),
+    DbSubnetGroupNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the DB subnet group name (/berth/<env>/db-subnet-group-name), read by the Aurora stores.' }),
   },
 });
 
@@ -217,6 +219,9 @@ export const network = defineStack(networkContract, {
       SubnetIds: dbSubnets.map((sn) => sn.ref),
     });
 
+    // The estate registry: the Aurora stores read the group from here (templates/stacks/shared/registry.ts).
+    const dbSubnetGroupParameter = publish(t, 'DbSubnetGroupNameParameter', p.EnvironmentName.ref, 'db-subnet-group-name', dbSubnetGroup.ref, 'DB subnet group over the database subnets, for the Aurora stores.');
+
     return {
       VpcId: vpc.ref,
       VpcCidr: vpc.getAtt('CidrBlock'),
@@ -225,6 +230,7 @@ export const network = defineStack(networkContract, {
       DatabaseSubnetIds: dbSubnets.map((sn) => sn.ref),
       ApplicationSubnetCidrs: Join(',', p.ApplicationSubnetCidrs.ref),
       DbSubnetGroupName: dbSubnetGroup.ref,
+      DbSubnetGroupNameParameter: dbSubnetGroupParameter.ref,
     };
   },
 });

@@ -4,7 +4,7 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, sub, type NestedStack, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, sub, type NestedStack, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
@@ -15,18 +15,31 @@ import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { auroraStore } from './data/aurora.ts';
+import { bucketStore } from './data/bucket.ts';
+import type { StoreDefinition } from './data/definition.ts';
+import { REGISTRY_ENTRIES, storeId, storeKey, storeParameterName, type RegistryEntry } from './data/names.ts';
+import { checkStores, resolveStore } from './data/resolve.ts';
+import { tableStore } from './data/table.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
   readonly services: readonly ServiceDefinition[];
+  /** The estate's data stores (templates/storage/), each nested as its own stack. @default - none */
+  readonly stores?: readonly StoreDefinition[];
+  /**
+   * Nest a stack per service. The foundation (templates/stacks/foundation.ts) is the root without
+   * them; it still takes the services, which decide who may reach each store. @default true
+   */
+  readonly withServices?: boolean;
 }
 
 export { pascal };
 
 export const rootContract = contract({
   name: 'root',
-  description: ({ settings, services }: RootSettings) =>
-    `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${services.map((s) => s.name).join(', ')}).`,
+  description: ({ settings, services, stores = [] }: RootSettings) =>
+    `berth estate ${settings.name}: network, load balancer, ECS cluster, ${services.length} services (${services.map((s) => s.name).join(', ')})${stores.length ? ` and ${stores.length} data stores (${stores.map((s) => s.name).join(', ')})` : ''}.`,
   parameters: ({ settings }: RootSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
@@ -44,8 +57,10 @@ export const rootContract = contract({
 export interface RootOutputs extends OutputsOf<typeof rootContract> {}
 
 export const root = defineStack(rootContract, {
-  build(t, p, { settings, services }): RootOutputs {
+  build(t, p, { settings, services, stores: definitions = [], withServices = true }): RootOutputs {
     checkServicesFit(settings, services);
+    checkStores(settings, definitions);
+    const stores = definitions.map((d) => resolveStore(settings, d));
     const env = p.EnvironmentName.ref;
     const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
@@ -61,12 +76,31 @@ export const root = defineStack(rootContract, {
       settings,
       parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
     });
+    // One stack per store (templates/stacks/data/): created after the network, before the services
+    // that use it, which read its registry entries (docs/data-stores.md says why one per store).
+    const storeStacks = new Map<string, Resource<'AWS::CloudFormation::Stack'>>();
+    for (const store of stores) {
+      const clients = services.flatMap((s) => (s.uses ?? []).filter((u) => u.store === store.name).map((u) => ({ service: s.name, access: u.access })));
+      const id = `${storeId(store.name)}Store`;
+      const nested =
+        store.kind === 'aurora'
+          ? nest(t, id, auroraStore, {
+              settings: { settings, store, clients },
+              parameters: { EnvironmentName: env, VpcId: net.outputs.VpcId, DbSubnetGroupName: net.outputs.DbSubnetGroupNameParameter },
+            })
+          : store.kind === 'dynamodb'
+            ? nest(t, id, tableStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } })
+            : nest(t, id, bucketStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } });
+      storeStacks.set(store.name, nested.stack);
+    }
+    if (!withServices) return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+
     const priorities = assignPriorities(services);
     // Receivers before senders: a sender's stack reads its queues from the registry the receiver
     // writes, so it depends on the receiver's stack (checkSenders refuses cycles).
     const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
     for (const definition of orderForSending(services)) {
-      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name), senders: sendersOf(services, definition.name) };
+      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name), senders: sendersOf(services, definition.name), stores };
       const receivers = [...new Set((definition.sendsTo ?? []).map((h) => h.service))];
       // The registry names under this stack's EnvironmentName (a sender's defaults name the
       // settings' environment, which a renamed root would not match).
@@ -80,9 +114,17 @@ export const root = defineStack(rootContract, {
           ];
         }),
       );
+      // And the stores it uses, by their registry entries under this stack's EnvironmentName.
+      const used = (definition.uses ?? []).map((u) => u.store).filter((name) => storeStacks.has(name));
+      const storeArguments = Object.fromEntries(
+        used.flatMap((name) => {
+          const kind = stores.find((x) => x.name === name)!.kind;
+          return (REGISTRY_ENTRIES[kind] as readonly RegistryEntry[]).map((entry) => [storeParameterName(name, entry), sub`/berth/${env}/${storeKey(name, entry)}`]);
+        }),
+      );
       const stack = nest(t, `${pascal(definition.name)}Service`, service, {
         settings: serviceSettings,
-        options: { dependsOn: receivers.map((r) => nested.get(r)!.stack) },
+        options: { dependsOn: [...used.map((name) => storeStacks.get(name)!), ...receivers.map((r) => nested.get(r)!.stack)] },
         // Every wire is type-checked here; each service stack declares only the parameters it
         // uses (a Fargate worker has no capacity provider or listener), so pass just those.
         parameters: only(serviceParameterNames(serviceSettings), {
@@ -98,6 +140,7 @@ export const root = defineStack(rootContract, {
           // The queues it sends to: parameters named after each receiver, so not in the static
           // contract; nest() still refuses a name the service stack does not declare.
           ...(queueArguments as object),
+          ...(storeArguments as object),
         }),
       });
       nested.set(definition.name, stack);

@@ -6,6 +6,7 @@
 import { parameter, type ParameterHandles } from '../../../src/dsl/index.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { registryParameter } from '../shared/registry.ts';
+import { storeParameters } from '../data/grants.ts';
 import { imageParameterPattern } from './image.ts';
 import { pascal } from './routing.ts';
 import type { Resolved } from './resolve.ts';
@@ -89,6 +90,7 @@ export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpec
     ClusterName,
     ...pick('CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'LoadBalancerFullName'),
     ...sendParameters(r),
+    ...storeParameters(r.s.name, r.uses),
     ImageUri,
     ...pick('DesiredCount', 'MinCount', 'MaxCount'),
   } as BaseSpecs & Partial<OptionalSpecs>;

@@ -3,7 +3,7 @@
  * inline policies, and where the estate's roles live.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
  */
-import { AWS, Equals, If, Select, Split, sub, type Condition, type Json, type Template, type Value } from '../../../src/dsl/index.ts';
+import { AWS, Equals, If, Select, Split, sub, type Condition, type Intrinsic, type Json, type Template, type Value } from '../../../src/dsl/index.ts';
 
 /**
  * Trust for an AWS service principal, with confused-deputy protection: only this account's
@@ -36,6 +36,16 @@ export function inlinePolicy(name: string, statements: readonly Json[]): { Polic
  */
 export function rolePath(environment: string, service: string): string {
   return `/berth/${environment}/${service}/`;
+}
+
+/**
+ * The fixed role name of a service's task role where another stack's policy names it before the
+ * role exists (the key policy of a queue the service sends to, the policy of a bucket it uses):
+ * `<environment>-<service>-task`, at most 20 + 28 + 6 characters of IAM's 64.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
+ */
+export function taskRoleName(env: Value<string>, service: string): Intrinsic<'String'> {
+  return sub`${env}-${service}-task`;
 }
 
 /** The managed policy the Service Catalog portfolio creates as the permissions boundary of the products' roles. */

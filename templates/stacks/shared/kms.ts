@@ -78,3 +78,30 @@ export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...p
     ],
   });
 }
+
+export interface LogGroupsKeyProps extends Omit<KeyProps, 'statements'> {
+  /** The log groups the key may encrypt: every group whose name starts with this (`/aws/rds/cluster/<id>/`). */
+  readonly logGroupNamePrefix: Value<string>;
+}
+
+/**
+ * A key that CloudWatch Logs may use for the log groups under one name prefix only (a service
+ * such as RDS names one group per log type): as `logGroupKey`, with the encryption context's
+ * log-group ARN matched by prefix.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function logGroupsKey(t: Template, logicalId: string, { logGroupNamePrefix, ...props }: LogGroupsKeyProps): Resource<'AWS::KMS::Key'> {
+  return customerKey(t, logicalId, {
+    ...props,
+    statements: [
+      {
+        Sid: 'CloudWatchLogsUse',
+        Effect: 'Allow',
+        Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
+        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupNamePrefix}*` } },
+      },
+    ],
+  });
+}

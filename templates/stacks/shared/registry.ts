@@ -7,15 +7,20 @@
  * orders creation. Values like a listener ARN cannot be a parameter default any other way.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
  */
-import { parameter, sub, type Intrinsic, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import { parameter, sub, type AwsSpecificType, type DefaultOf, type Intrinsic, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import type { RegistryEntry } from '../data/names.ts';
 
 export type RegistryKey =
   | 'cluster-name'
   | 'capacity-provider-name'
   | 'listener-arn'
   | 'load-balancer-full-name'
+  /** The network's DB subnet group, for the Aurora stores. */
+  | 'db-subnet-group-name'
   /** A queue worker's queue, for the services that send to it. */
-  | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`;
+  | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
+  /** A data store's endpoints, security group and keys, for the services that use it. */
+  | `stores/${string}/${RegistryEntry}`;
 
 /** The SSM parameter name of a registry entry for an environment. */
 export function registryName(environment: string, key: RegistryKey): string {
@@ -41,9 +46,18 @@ export function publish(
 
 /** A consumer's parameter for a registry entry, defaulting to this environment's name. */
 export function registryParameter(environment: string, key: RegistryKey, description: string, group: string, label: string) {
-  return parameter('AWS::SSM::Parameter::Value<String>', {
+  return registryParameterOf('String', environment, key, description, group, label);
+}
+
+/**
+ * A consumer's parameter for a registry entry whose value is of an AWS-specific type (a security
+ * group ID), so its `ref` has that kind and CloudFormation checks the value exists.
+ */
+export function registryParameterOf<T extends 'String' | AwsSpecificType>(type: T, environment: string, key: RegistryKey, description: string, group: string, label: string) {
+  return parameter(`AWS::SSM::Parameter::Value<${type}>` as const, {
     description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
-    default: registryName(environment, key),
+    // An SSM parameter's default is always the parameter's name, a string.
+    default: registryName(environment, key) as DefaultOf<`AWS::SSM::Parameter::Value<${T}>`>,
     group,
     label,
   });
