@@ -10,6 +10,7 @@ import { synthesizeFoundation } from './stacks/foundation.ts';
 import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
 import { services } from './services/index.ts';
+import { stores } from './storage/index.ts';
 import { loadSettings } from './settings/settings.ts';
 
 const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
@@ -26,11 +27,11 @@ export const estate: Estate = {
   settingsFile,
   synthesize(environment) {
     const settings = loadSettings(settingsFile(environment));
-    const estate = synthesize(root, { settings, services });
-    // The foundation (network, load balancer, cluster) is the portfolio's first product; the
-    // portfolio publishes it and the services. Both are top-level templates beside the root. The
-    // root comes after the foundation: the nested templates both name are the root's children.
-    const foundation = synthesizeFoundation(settings);
+    const estate = synthesize(root, { settings, services, stores });
+    // The foundation (network, load balancer, cluster, data stores) is the portfolio's first
+    // product; the portfolio publishes it and the services. Both are top-level templates beside the
+    // root. The root comes after the foundation: the nested templates both name are the root's children.
+    const foundation = synthesizeFoundation(settings, services, stores);
     return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation })];
   },
 };
