@@ -22,6 +22,7 @@ import { root } from '../templates/stacks/root.ts';
 import { synthesizeFoundation } from '../templates/stacks/foundation.ts';
 import { productVersion, serviceCatalog } from '../templates/stacks/service-catalog.ts';
 import { services } from '../templates/services/index.ts';
+import { stores } from '../templates/storage/index.ts';
 import { loadSettings } from '../templates/settings/settings.ts';
 import { RESOURCE_TYPES } from '../scripts/gen-types.ts';
 import { checkTemplate, parseTemplate as policyTemplate, starAllowed } from '../scripts/lint/policy-rules.ts';
@@ -47,8 +48,12 @@ test('the products are the foundation and one per service, side by side; the who
     assert.deepEqual(products.map(([id]) => id), ['FoundationProduct', ...services.map((s) => `${s.name[0]!.toUpperCase()}${s.name.slice(1).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}ServiceProduct`)], env);
     const files = products.map(([, p]) => JSON.stringify(p.Properties.ProvisioningArtifactParameters[0].Info.LoadTemplateFromURL).match(/\/([\w-]+\.yaml)/)![1]);
     assert.deepEqual(files, ['foundation.yaml', ...services.map((s) => `service-${s.name}.yaml`)], env);
-    // The foundation nests the network, the load balancer and the cluster, and no service.
-    assert.deepEqual(ofType(plain(foundation), 'AWS::CloudFormation::Stack').map(([, r]) => r.Properties.TemplateURL), ['network.yaml', 'load-balancer.yaml', 'cluster.yaml'], env);
+    // The foundation nests the network, the load balancer, the cluster and each data store, and no service.
+    assert.deepEqual(
+      ofType(plain(foundation), 'AWS::CloudFormation::Stack').map(([, r]) => r.Properties.TemplateURL),
+      ['network.yaml', 'load-balancer.yaml', 'cluster.yaml', ...stores.map((s) => `data-${s.name}.yaml`)],
+      env,
+    );
   }
 });
 
@@ -200,13 +205,13 @@ test('the boundary caps the products\' roles at the services their policies use,
 
 test('the product version is a content hash of the product templates: stable, and changed by any product change', () => {
   const settings = loadSettings(join(ROOT, 'templates/environments', `${berthEstate.environments[0]}.json`));
-  const estate = synthesize(root, { settings, services });
-  const foundation = synthesizeFoundation(settings);
+  const estate = synthesize(root, { settings, services, stores });
+  const foundation = synthesizeFoundation(settings, services, stores);
   const v = productVersion(estate, foundation);
   assert.match(v, /^[0-9a-f]{12}$/);
-  assert.equal(productVersion(synthesize(root, { settings, services }), synthesizeFoundation(settings)), v);
+  assert.equal(productVersion(synthesize(root, { settings, services, stores }), synthesizeFoundation(settings, services, stores)), v);
   const changed = { ...settings, logRetentionDays: (settings.logRetentionDays === 1 ? 3 : 1) as 1 | 3 };
-  assert.notEqual(productVersion(synthesize(root, { settings: changed, services }), foundation), v);
+  assert.notEqual(productVersion(synthesize(root, { settings: changed, services, stores }), foundation), v);
   const doc = plain(synthesize(serviceCatalog, { settings, services, estate, foundation }));
   assert.equal(doc.Parameters.TemplateVersion.Default, v);
 });

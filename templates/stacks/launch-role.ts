@@ -303,7 +303,10 @@ export function launchPolicies(types: readonly string[], s: LaunchScope): Launch
     for (const a of ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:EnableMetricsCollection', 'autoscaling:DisableMetricsCollection']) actions.add(a);
   }
 
-  const star = [...actions].filter((a) => onlyOnStar(a) && serviceOf(a) !== 'iam').concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate');
+  // IAM reads that take no resource (iam:ListRoles, which RDS's instance handler calls to check
+  // a monitoring role) are granted on `*` with the others; every IAM write stays scoped below.
+  const iamRead = (a: string) => /^iam:(List|Get)/.test(a);
+  const star = [...actions].filter((a) => onlyOnStar(a) && (serviceOf(a) !== 'iam' || iamRead(a))).concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate');
   const byService = new Map<string, string[]>();
   for (const a of actions) {
     const service = serviceOf(a);

@@ -4,18 +4,22 @@
  * public tier; the application tier reaches out through NAT (if any); the database tier has no
  * route out at all.
  */
-import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Select, sub, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
+import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Select, sub, type Intrinsic, type OutputsOf, type Resource, type Value } from '../../src/dsl/index.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
-import { publish } from './shared/registry.ts';
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 
 const ZONE_LETTERS = ['A', 'B', 'C'] as const;
+
+/** The DB subnet group's name: `<environment>-database` (RDS stores it in lower case). */
+export function dbSubnetGroupName(environment: Value<string>): Intrinsic<'String'> {
+  return sub`${environment}-database`;
+}
 
 export const networkContract = contract({
   name: 'network',
@@ -64,7 +68,6 @@ export const networkContract = contract({
     DatabaseSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Database subnets (no route out), one per AZ.' }),
     ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' }),
     DbSubnetGroupName: output('String', { description: 'RDS DB subnet group over the database subnets.' }),
-    DbSubnetGroupNameParameter: output('AWS::SSM::Parameter::Name', { description: 'SSM parameter holding the DB subnet group name (/berth/<env>/db-subnet-group-name), read by the Aurora stores.' }),
   },
 });
 
@@ -214,13 +217,13 @@ export const network = defineStack(networkContract, {
       Tags: name('flow-log'),
     });
 
+    // A fixed name, `<environment>-database`, so a database stack deployed on its own from the
+    // console finds it by default (the Aurora stores' DbSubnetGroupName parameter).
     const dbSubnetGroup = t.resource('DbSubnetGroup', 'AWS::RDS::DBSubnetGroup', {
+      DBSubnetGroupName: dbSubnetGroupName(p.EnvironmentName.ref),
       DBSubnetGroupDescription: sub`${p.EnvironmentName.ref} database subnets (no route out)`,
       SubnetIds: dbSubnets.map((sn) => sn.ref),
     });
-
-    // The estate registry: the Aurora stores read the group from here (templates/stacks/shared/registry.ts).
-    const dbSubnetGroupParameter = publish(t, 'DbSubnetGroupNameParameter', p.EnvironmentName.ref, 'db-subnet-group-name', dbSubnetGroup.ref, 'DB subnet group over the database subnets, for the Aurora stores.');
 
     return {
       VpcId: vpc.ref,
@@ -230,7 +233,6 @@ export const network = defineStack(networkContract, {
       DatabaseSubnetIds: dbSubnets.map((sn) => sn.ref),
       ApplicationSubnetCidrs: Join(',', p.ApplicationSubnetCidrs.ref),
       DbSubnetGroupName: dbSubnetGroup.ref,
-      DbSubnetGroupNameParameter: dbSubnetGroupParameter.ref,
     };
   },
 });

@@ -86,7 +86,7 @@ export const root = defineStack(rootContract, {
         store.kind === 'aurora'
           ? nest(t, id, auroraStore, {
               settings: { settings, store, clients },
-              parameters: { EnvironmentName: env, VpcId: net.outputs.VpcId, DbSubnetGroupName: net.outputs.DbSubnetGroupNameParameter },
+              parameters: { EnvironmentName: env, VpcId: net.outputs.VpcId, DbSubnetGroupName: net.outputs.DbSubnetGroupName },
             })
           : store.kind === 'dynamodb'
             ? nest(t, id, tableStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } })

@@ -12,7 +12,7 @@ import { AWS, contract, defineStack, Equals, GetAZs, Not, output, parameter, Sel
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { estateRole, serviceTrust } from '../shared/iam.ts';
 import { customerKey, logGroupsKey } from '../shared/kms.ts';
-import { publish, registryParameter } from '../shared/registry.ts';
+import { publish } from '../shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import { auroraAlarms } from './alarms.ts';
 import { clientsMetadata, storeTags, WIRING, type DataStackSettings } from './common.ts';
@@ -53,7 +53,14 @@ export const auroraContract = contract({
   parameters: ({ settings }: DataStackSettings<ResolvedAurora>) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for the resources (the cluster <environment>-<store>, tags, registry entries).'),
     VpcId: parameter('AWS::EC2::VPC::Id', { description: "The VPC of the database subnets (the network stack's VpcId output).", group: WIRING, label: 'VPC' }),
-    DbSubnetGroupName: registryParameter(settings.name, 'db-subnet-group-name', "DB subnet group over the database subnets (the network stack's DbSubnetGroupName).", WIRING, 'DB subnet group'),
+    DbSubnetGroupName: parameter('String', {
+      description: "DB subnet group over the database subnets (the network stack's DbSubnetGroupName output; the network names it <environment>-database).",
+      default: `${settings.name}-database`,
+      allowedPattern: '^[A-Za-z0-9._ -]{1,255}$',
+      constraintDescription: 'a DB subnet group name',
+      group: WIRING,
+      label: 'DB subnet group',
+    }),
     AlarmTopicArn: parameter('String', {
       description: "SNS topic the alarms notify (the environment's alarm topic); empty: the alarms change state without notifying anyone.",
       default: '',

@@ -15,8 +15,6 @@ export type RegistryKey =
   | 'capacity-provider-name'
   | 'listener-arn'
   | 'load-balancer-full-name'
-  /** The network's DB subnet group, for the Aurora stores. */
-  | 'db-subnet-group-name'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
   /** A data store's endpoints, security group and keys, for the services that use it. */
