@@ -99,7 +99,30 @@ function through(service: string): Json {
   return { StringEquals: { 'kms:ViaService': sub`${service}.${AWS.Region}.amazonaws.com` } };
 }
 
-/** Builds a service's wiring to its stores, from its stack's parameter handles (declared by `storeParameters`). */
+/** A statement over the resources it collects, left out while it has none. */
+class Grant {
+  private readonly resources: Value<string>[] = [];
+  constructor(
+    private readonly sid: string,
+    private readonly actions: string | readonly string[],
+    private readonly condition?: Json,
+  ) {}
+  add(...resources: Value<string>[]): void {
+    this.resources.push(...resources);
+  }
+  statement(): Json[] {
+    if (!this.resources.length) return [];
+    const Action = typeof this.actions === 'string' ? this.actions : [...this.actions];
+    return [{ Sid: this.sid, Effect: 'Allow', Action, Resource: this.resources.length === 1 ? this.resources[0]! : [...this.resources], ...(this.condition ? { Condition: this.condition } : {}) }];
+  }
+}
+
+/**
+ * Builds a service's wiring to its stores, from its stack's parameter handles (declared by
+ * `storeParameters`). The roles' statements are grouped by purpose, each listing the stores it
+ * covers (`ReadTables` on each table the service reads), so that a service of many stores stays
+ * within IAM's size limit for a role's inline policies (see `checkRolePolicySize`).
+ */
 export function storeWiring(env: Intrinsic<'String'>, service: string, uses: readonly StoreUse[], handles: Handles): StoreWiring {
   const param = (store: string, entry: RegistryEntry) => {
     const h = handles[storeParameterName(store, entry)];
@@ -108,19 +131,35 @@ export function storeWiring(env: Intrinsic<'String'>, service: string, uses: rea
   };
   const environment: [string, Value<string>][] = [];
   const secrets: { name: string; valueFrom: Value<string> }[] = [];
-  const execution: Json[] = [];
-  const task: Json[] = [];
   const egress: EC2SecurityGroupEgress[] = [];
   const databases: { store: ResolvedAurora; group: Intrinsic<'AWS::EC2::SecurityGroup::Id'> }[] = [];
   const summary: string[] = [];
+  // The database secrets: the execution role reads exactly them to inject them, decrypting with
+  // exactly their keys, through Secrets Manager only. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html#secrets-iam
+  // The task role may read them again: RDS rotates the password (every 7 days by default), and a
+  // task started before a rotation must fetch the new one to open new connections.
+  // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+  const readSecrets = new Grant('ReadDatabaseSecrets', 'secretsmanager:GetSecretValue');
+  const decryptSecrets = new Grant('DecryptDatabaseSecrets', 'kms:Decrypt', through('secretsmanager'));
+  // Item-level actions on each table (and queries on its indexes); DynamoDB decrypts the table key
+  // with the caller's permission, for reads and writes alike. https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
+  const readTables = new Grant('ReadTables', TABLE_ACTIONS.read);
+  const writeTables = new Grant('WriteTables', TABLE_ACTIONS.write);
+  const queryIndexes = new Grant('QueryIndexes', TABLE_ACTIONS.index);
+  const decryptTables = new Grant('DecryptTables', 'kms:Decrypt', through('dynamodb'));
+  // SSE-KMS: reading decrypts an object's data key, writing makes one (and multipart uploads
+  // decrypt it again). https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms
+  const listBuckets = new Grant('ListBuckets', 's3:ListBucket');
+  const readObjects = new Grant('ReadObjects', READ_ACTIONS.filter((a) => a !== 's3:ListBucket'));
+  const writeObjects = new Grant('WriteObjects', WRITE_ACTIONS);
+  const decryptObjects = new Grant('DecryptObjects', 'kms:Decrypt', through('s3'));
+  const encryptObjects = new Grant('EncryptObjects', 'kms:GenerateDataKey', through('s3'));
   for (const { store, access } of uses) {
-    const id = storeId(store.name);
     const names = variableNames(store);
     summary.push(`${store.name} (${access}): ${[...names.plain, ...names.secret.map((n) => `${n} (secret)`)].join(', ')}`);
     switch (store.kind) {
       case 'aurora': {
         const secretArn = param(store.name, 'secret-arn') as Intrinsic<'String'>;
-        const keyArn = param(store.name, 'secret-key-arn') as Intrinsic<'String'>;
         const [host, reader, port, database, secretVariable] = names.plain as [string, string, string, string, string];
         environment.push(
           [host, param(store.name, 'endpoint') as Intrinsic<'String'>],
@@ -132,17 +171,8 @@ export function storeWiring(env: Intrinsic<'String'>, service: string, uses: rea
         // One key of the secret's JSON each: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
         const [username, password] = names.secret as [string, string];
         secrets.push({ name: username, valueFrom: sub`${secretArn}:username::` }, { name: password, valueFrom: sub`${secretArn}:password::` });
-        // The execution role reads exactly that secret to inject it, decrypting with exactly its
-        // key, through Secrets Manager only. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html#secrets-iam
-        const read: Json[] = [
-          { Sid: `Read${id}Secret`, Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn },
-          { Sid: `Decrypt${id}Secret`, Effect: 'Allow', Action: 'kms:Decrypt', Resource: keyArn, Condition: through('secretsmanager') },
-        ];
-        execution.push(...read);
-        // The task role may read it again: RDS rotates the password (every 7 days by default),
-        // and a task started before a rotation must fetch the new one to open new connections.
-        // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
-        task.push(...read);
+        readSecrets.add(secretArn);
+        decryptSecrets.add(param(store.name, 'secret-key-arn') as Intrinsic<'String'>);
         const group = param(store.name, 'security-group-id') as Intrinsic<'AWS::EC2::SecurityGroup::Id'>;
         egress.push({ IpProtocol: 'tcp', FromPort: store.port, ToPort: store.port, DestinationSecurityGroupId: group, Description: `To the ${store.name} database` });
         databases.push({ store, group });
@@ -151,38 +181,37 @@ export function storeWiring(env: Intrinsic<'String'>, service: string, uses: rea
       case 'dynamodb': {
         const table = sub`arn:${AWS.Partition}:dynamodb:${AWS.Region}:${AWS.AccountId}:table/${storePhysicalName(env, store.name)}`;
         environment.push([names.plain[0]!, storePhysicalName(env, store.name)]);
-        task.push({ Sid: `Read${id}Table`, Effect: 'Allow', Action: [...TABLE_ACTIONS.read], Resource: table });
-        if (access === 'readWrite') task.push({ Sid: `Write${id}Table`, Effect: 'Allow', Action: [...TABLE_ACTIONS.write], Resource: table });
-        if (store.indexes.length) {
-          task.push({ Sid: `Query${id}Indexes`, Effect: 'Allow', Action: [...TABLE_ACTIONS.index], Resource: store.indexes.map((ix) => sub`${table}/index/${ix.name}`) });
-        }
-        // DynamoDB decrypts the table key with the caller's permission, for reads and writes alike.
-        // https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html
-        task.push({ Sid: `Decrypt${id}Table`, Effect: 'Allow', Action: 'kms:Decrypt', Resource: param(store.name, 'key-arn'), Condition: through('dynamodb') });
+        readTables.add(table);
+        if (access === 'readWrite') writeTables.add(table);
+        queryIndexes.add(...store.indexes.map((ix) => sub`${table}/index/${ix.name}`));
+        decryptTables.add(param(store.name, 'key-arn') as Intrinsic<'String'>);
         break;
       }
       case 'bucket': {
         const bucket = bucketName(env, store.name);
         const arn = sub`arn:${AWS.Partition}:s3:::${bucket}`;
         environment.push([names.plain[0]!, bucket]);
-        const objects = (actions: readonly string[]) => actions.filter((a) => a !== 's3:ListBucket');
-        task.push(
-          { Sid: `List${id}Bucket`, Effect: 'Allow', Action: 's3:ListBucket', Resource: arn },
-          { Sid: `Read${id}Objects`, Effect: 'Allow', Action: objects(READ_ACTIONS), Resource: sub`${arn}/*` },
-        );
-        if (access === 'readWrite') task.push({ Sid: `Write${id}Objects`, Effect: 'Allow', Action: [...WRITE_ACTIONS], Resource: sub`${arn}/*` });
-        // SSE-KMS: reading decrypts the object's data key, writing makes one (and multipart
-        // uploads decrypt it again). https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms
-        task.push({ Sid: `Encrypt${id}Objects`, Effect: 'Allow', Action: access === 'readWrite' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : 'kms:Decrypt', Resource: param(store.name, 'key-arn'), Condition: through('s3') });
+        const key = param(store.name, 'key-arn') as Intrinsic<'String'>;
+        listBuckets.add(arn);
+        readObjects.add(sub`${arn}/*`);
+        decryptObjects.add(key);
+        if (access === 'readWrite') {
+          writeObjects.add(sub`${arn}/*`);
+          encryptObjects.add(key);
+        }
         break;
       }
     }
   }
+  const secretStatements = [...readSecrets.statement(), ...decryptSecrets.statement()];
   return {
     environment,
     secrets,
-    execution,
-    task,
+    execution: secretStatements,
+    task: [
+      ...secretStatements,
+      ...[readTables, writeTables, queryIndexes, decryptTables, listBuckets, readObjects, writeObjects, decryptObjects, encryptObjects].flatMap((g) => g.statement()),
+    ],
     egress,
     namedRole: uses.some((u) => u.store.kind === 'bucket'),
     summary: summary.length ? summary.join('; ') : 'none',

@@ -4,9 +4,10 @@
  * container definition (read-only root filesystem, non-root user, no capabilities).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, Sub, sub, type EC2SecurityGroupEgress, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import { AWS, BerthError, q, Sub, sub, type EC2SecurityGroupEgress, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
-import { estateRole, inlinePolicy, serviceTrust, taskRoleName } from '../shared/iam.ts';
+import { estateRole, inlinePolicy, resolvedLength, ROLE_INLINE_POLICY_CHARACTERS, serviceTrust, taskRoleName } from '../shared/iam.ts';
+import { toPlain } from '../../../src/emit/plain.ts';
 import type { StoreWiring } from '../data/grants.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
@@ -237,7 +238,22 @@ export function taskRoles(
     ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     ...(statements.length ? { Policies: [inlinePolicy('application', statements)] } : {}),
   });
+  for (const [role, what] of [[execution, 'execution'], [task, 'task']] as const) checkPolicySize(r, role, what);
   return { execution, task };
+}
+
+/**
+ * A role's inline policies must stay within IAM's limit once CloudFormation resolves them, or the
+ * stack fails when it creates the role: refused here, with what makes them large.
+ */
+function checkPolicySize(r: Resolved, role: Resource<'AWS::IAM::Role'>, what: string): void {
+  const length = resolvedLength(toPlain((role.props as { Policies?: unknown }).Policies ?? []));
+  if (length <= ROLE_INLINE_POLICY_CHARACTERS) return;
+  const cause = r.uses.length ? `the ${r.uses.length} stores it uses (\`uses\`)` : 'its secrets and queues';
+  throw new BerthError(
+    r.at(r.uses.length ? 'uses' : 'container.secrets'),
+    `gives the ${what} role of ${q(r.name)} inline policies of up to ${length} characters once resolved, and IAM allows ${ROLE_INLINE_POLICY_CHARACTERS} per role; most of them come from ${cause}. Split the service, or let it use fewer stores.`,
+  );
 }
 
 /**

@@ -79,3 +79,49 @@ function isServiceCatalog(t: Template): Condition {
 export function estateRole(t: Template, environment: string, service: string): { Path: string; PermissionsBoundary: Value<string> } {
   return { Path: rolePath(environment, service), PermissionsBoundary: If<Value<string>>(isServiceCatalog(t), roleBoundaryArn(environment), AWS.NoValue) };
 }
+
+/**
+ * IAM's limit on a role's inline policies together, in characters without whitespace.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
+ */
+export const ROLE_INLINE_POLICY_CHARACTERS = 10_240;
+
+/** The longest value each pseudo parameter and berth parameter can take, for `resolvedLength`. */
+const LONGEST: Readonly<Record<string, number>> = {
+  'AWS::Partition': 'aws-us-gov'.length,
+  'AWS::Region': 'ap-southeast-3'.length,
+  'AWS::AccountId': 12,
+  'AWS::URLSuffix': 'amazonaws.com.cn'.length,
+  EnvironmentName: 20,
+};
+/** Any other reference (an ARN from a parameter or an attribute): as long as an ARN gets in practice. */
+const LONGEST_REFERENCE = 128;
+
+/**
+ * The most characters a policy document (plain JSON, long-form intrinsics) can take once
+ * CloudFormation resolves it, whitespace left out: each reference at the longest value it can have.
+ */
+export function resolvedLength(value: unknown): number {
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string') return 'x'.repeat(LONGEST[o.Ref] ?? LONGEST_REFERENCE);
+    if ('Fn::GetAtt' in o) return 'x'.repeat(LONGEST_REFERENCE);
+    if ('Fn::Sub' in o) {
+      const [text, vars] = Array.isArray(o['Fn::Sub']) ? (o['Fn::Sub'] as [string, Record<string, unknown>]) : [String(o['Fn::Sub']), {}];
+      return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => (name in vars ? String(resolve(vars[name])) : 'x'.repeat(LONGEST[name] ?? LONGEST_REFERENCE)));
+    }
+    if ('Fn::Join' in o) {
+      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+      return Array.isArray(parts) ? parts.map((p) => String(resolve(p))).join(sep) : 'x'.repeat(LONGEST_REFERENCE);
+    }
+    if ('Fn::If' in o) {
+      const [, a, b] = o['Fn::If'] as [string, unknown, unknown];
+      const [ra, rb] = [resolve(a), resolve(b)];
+      return JSON.stringify(ra).length >= JSON.stringify(rb).length ? ra : rb;
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x)]));
+  };
+  return JSON.stringify(resolve(value)).length;
+}
