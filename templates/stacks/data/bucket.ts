@@ -25,8 +25,11 @@ export const ABORT_INCOMPLETE_UPLOAD_DAYS = 7;
 
 /** Object reads and listing: what `read` grants, and what the policy denies everyone else. */
 export const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'] as const;
-/** Object writes and deletes: what `readWrite` adds. */
-export const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'] as const;
+/**
+ * Object writes and deletes: what `readWrite` adds. A delete in a versioned bucket leaves a delete
+ * marker over the kept versions; deleting a version for good (s3:DeleteObjectVersion) is not granted.
+ */
+export const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
 
 /**
  * The bucket policy's data statements: every principal but the declaring services' task roles is

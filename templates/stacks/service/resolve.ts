@@ -233,15 +233,6 @@ function checkEnvironment(at: (p: string) => string, def: ServiceDefinition, use
     const names = variableNames(u.store);
     for (const name of [...names.plain, ...names.secret]) reserved.set(name, `a value of store ${q(u.store.name)} (\`uses\`)`);
   }
-  const taken = new Map<string, string>();
-  for (const h of def.sendsTo ?? []) taken.set(queueUrlVariable(h.service), `queue ${q(h.service)}`);
-  for (const u of uses) {
-    for (const name of [...variableNames(u.store).plain, ...variableNames(u.store).secret]) {
-      const other = taken.get(name);
-      if (other) throw new BerthError(at('uses'), `makes two values named ${q(name)}: store ${q(u.store.name)} and ${other}. Rename one of them.`);
-      taken.set(name, `store ${q(u.store.name)}`);
-    }
-  }
   for (const name of Object.keys(env)) {
     if (name in secrets) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is both a plain variable and a secret. Keep only the secret.`);
     if (reserved.has(name)) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is set by berth to ${reserved.get(name)}. Remove it, or rename your variable.`);
