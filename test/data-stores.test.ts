@@ -12,7 +12,7 @@ import { LIMITS } from '../src/dsl/limits.ts';
 import { synthesize } from '../src/dsl/stack.ts';
 import { toPlain } from '../src/emit/plain.ts';
 import { toYaml } from '../src/emit/yaml.ts';
-import { defineAurora, defineBucket, defineTable, type StoreDefinition } from '../templates/stacks/data/definition.ts';
+import { defineAurora, defineBucket, defineTable, type AuroraStore, type BucketStore, type StoreDefinition, type TableStore } from '../templates/stacks/data/definition.ts';
 import { checkStores, resolveStore, type ResolvedAurora } from '../templates/stacks/data/resolve.ts';
 import { defaultMaxConnections } from '../templates/stacks/data/alarms.ts';
 import { synthesizeFoundation } from '../templates/stacks/foundation.ts';
@@ -291,7 +291,7 @@ test('an S3 store: a fixed name, its own key with an S3 Bucket Key, versioned, c
 test('an S3 store\'s policy: TLS only; every principal but the declaring services\' task roles is denied the objects, and all but readWrite ones the writes', () => {
   const policy = resources(e.child('data-uploads')).BucketPolicy!;
   assert.deepEqual(policy.Metadata['berth:clients'], ['web (read)', 'worker (readWrite)']);
-  const [tls, reads, writes] = policy.Properties.PolicyDocument.Statement as Doc[];
+  const [tls, reads, writes] = policy.Properties.PolicyDocument.Statement as [Doc, Doc, Doc];
   const bucket = [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Bucket', 'Arn'] }, '/*']] }];
   assert.deepEqual(tls, { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: bucket, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   const role = (service: string) => [sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/\${EnvironmentName}-${service}-task`), sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/*/\${EnvironmentName}-${service}-task`)];
@@ -402,7 +402,6 @@ test('an environment overrides a store\'s capacity, class, readers, backups, del
 
 // --- what the build refuses -----------------------------------------------------------------
 
-const FILE = 'templates/environments/prod.json';
 function refuses(build: () => unknown, where: RegExp, problem: RegExp): void {
   assert.throws(build, (err: unknown) => {
     assert.ok(err instanceof BerthError, String(err));
@@ -464,7 +463,7 @@ test('fails when a variable or secret of the service\'s own takes a name berth g
 // --- limits ---------------------------------------------------------------------------------
 
 /** 20 stores of every kind, the shapes berth makes largest: Aurora with readers, tables with indexes. */
-function twentyStores(): StoreDefinition[] {
+function twentyStores(): (AuroraStore | TableStore | BucketStore)[] {
   return Array.from({ length: 20 }, (_, i) => {
     const name = `store-number-${String(i).padStart(2, '0')}`;
     if (i % 3 === 0) return defineAurora({ name, engine: i % 2 ? 'mysql' : 'postgresql', capacity: { type: 'serverless', minAcu: 0.5, maxAcu: 16 }, readers: 2 });

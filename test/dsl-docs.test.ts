@@ -14,6 +14,8 @@ import { toYaml } from '../src/emit/yaml.ts';
 import { ROOT, run } from './_helpers.ts';
 
 const DOC = readFileSync(join(ROOT, 'docs/dsl.md'), 'utf8');
+/** docs/data-stores.md's TypeScript blocks compile in the same run. */
+const DATA_DOC = readFileSync(join(ROOT, 'docs/data-stores.md'), 'utf8');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The fenced blocks of a language (`''` for blocks without one), in order. */
@@ -30,11 +32,11 @@ function blocks(markdown: string, language: string): string[] {
   return found;
 }
 
-test('every TypeScript block of docs/dsl.md and the README\'s DSL example compile, and their @ts-expect-error lines do not', () => {
+test('every TypeScript block of docs/dsl.md, docs/data-stores.md and the README\'s DSL example compile, and their @ts-expect-error lines do not', () => {
   const readme = README.slice(README.indexOf('## The DSL\n'), README.indexOf('\n## ', README.indexOf('## The DSL\n') + 1));
   // The blocks import as a file in docs/ would ('../src/...'), the README's as one at the root.
-  const snippets = [...blocks(DOC, 'ts').map((b) => b.replaceAll("from '../", `from '${ROOT}/`)), ...blocks(readme, 'ts').map((b) => b.replaceAll("from './", `from '${ROOT}/`))];
-  assert.ok(snippets.length >= 13, `${snippets.length} blocks`);
+  const snippets = [...[...blocks(DOC, 'ts'), ...blocks(DATA_DOC, 'ts')].map((b) => b.replaceAll("from '../", `from '${ROOT}/`)), ...blocks(readme, 'ts').map((b) => b.replaceAll("from './", `from '${ROOT}/`))];
+  assert.ok(snippets.length >= 15, `${snippets.length} blocks`);
   const dir = mkdtempSync(join(tmpdir(), 'berth-doc-'));
   try {
     const files = snippets.map((code, i) => {
@@ -48,7 +50,7 @@ test('every TypeScript block of docs/dsl.md and the README\'s DSL example compil
     try {
       execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '--pretty', 'false', '-p', join(dir, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
     } catch (e) {
-      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, then the README)');
+      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, docs/data-stores.md, then the README)');
     }
     assert.equal(output, '');
   } finally {

@@ -64,19 +64,7 @@ export interface LogKeyProps extends Omit<KeyProps, 'statements'> {
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
 export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...props }: LogKeyProps): Resource<'AWS::KMS::Key'> {
-  return customerKey(t, logicalId, {
-    ...props,
-    statements: [
-      {
-        Sid: 'CloudWatchLogsUse',
-        Effect: 'Allow',
-        Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
-        Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        Resource: '*',
-        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupName}` } },
-      },
-    ],
-  });
+  return logsKey(t, logicalId, props, { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn(logGroupName) } });
 }
 
 export interface LogGroupsKeyProps extends Omit<KeyProps, 'statements'> {
@@ -86,11 +74,18 @@ export interface LogGroupsKeyProps extends Omit<KeyProps, 'statements'> {
 
 /**
  * A key that CloudWatch Logs may use for the log groups under one name prefix only (a service
- * such as RDS names one group per log type): as `logGroupKey`, with the encryption context's
- * log-group ARN matched by prefix.
- * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ * such as RDS names one group per log type): as `logGroupKey`, the log group matched by prefix.
  */
 export function logGroupsKey(t: Template, logicalId: string, { logGroupNamePrefix, ...props }: LogGroupsKeyProps): Resource<'AWS::KMS::Key'> {
+  return logsKey(t, logicalId, props, { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub`${logGroupArn(logGroupNamePrefix)}*` } });
+}
+
+function logGroupArn(name: Value<string>): Value<string> {
+  return sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${name}`;
+}
+
+/** A key CloudWatch Logs may use for the log groups the condition names. */
+function logsKey(t: Template, logicalId: string, props: Omit<KeyProps, 'statements'>, condition: Json): Resource<'AWS::KMS::Key'> {
   return customerKey(t, logicalId, {
     ...props,
     statements: [
@@ -100,7 +95,7 @@ export function logGroupsKey(t: Template, logicalId: string, { logGroupNamePrefi
         Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
         Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         Resource: '*',
-        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupNamePrefix}*` } },
+        Condition: condition,
       },
     ],
   });
