@@ -579,7 +579,9 @@ test('the data stores deployed alone, on the network: encrypted with their own k
   assert.deepEqual([registry['appdb/endpoint'], registry['appdb/reader-endpoint']], [cluster.Endpoint, cluster.ReaderEndpoint]);
   const secret = await aws('secretsmanager', 'describe-secret', '--secret-id', cluster.MasterUserSecret.SecretArn);
   assert.equal(secret.KmsKeyId, cluster.MasterUserSecret.KmsKeyId);
-  assert.deepEqual(JSON.parse((await aws('secretsmanager', 'get-secret-value', '--secret-id', cluster.MasterUserSecret.SecretArn)).SecretString).username, 'berth_admin');
+  // The secret holds the credentials as JSON (moto writes fixed ones; RDS the master user's).
+  assert.deepEqual(Object.keys(JSON.parse((await aws('secretsmanager', 'get-secret-value', '--secret-id', cluster.MasterUserSecret.SecretArn)).SecretString)), ['username', 'password']);
+  assert.equal(cluster.MasterUsername, 'berth_admin');
   // One writer (dev has no readers), in the cluster.
   assert.deepEqual(cluster.DBClusterMembers.map((m: { IsClusterWriter: boolean }) => m.IsClusterWriter), [true]);
   const writer = (await aws('rds', 'describe-db-instances', '--db-instance-identifier', cluster.DBClusterMembers[0].DBInstanceIdentifier)).DBInstances[0];
@@ -612,7 +614,8 @@ test('the data stores deployed alone, on the network: encrypted with their own k
   assert.deepEqual(Object.keys(await aws('s3api', 'get-bucket-versioning', '--bucket', bucket) ?? {}).filter((k) => k !== 'ResponseMetadata'), []);
   assert.match(await awsFails('s3api', 'get-bucket-policy', '--bucket', bucket), /NoSuchBucketPolicy/);
   assert.deepEqual((await aws('rds', 'describe-db-cluster-parameter-groups')).DBClusterParameterGroups.filter((g: { DBClusterParameterGroupName: string }) => !g.DBClusterParameterGroupName.startsWith('default')), []);
-  assert.deepEqual((await aws('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'berth-dev-data-appdb')).MetricAlarms, []);
+  const kinds = ((await aws('cloudformation', 'list-stack-resources', '--stack-name', 'berth-dev-data-appdb')).StackResourceSummaries as { ResourceType: string }[]).map((x) => x.ResourceType);
+  assert.ok(!kinds.includes('AWS::CloudWatch::Alarm') && !kinds.includes('AWS::RDS::DBClusterParameterGroup'), kinds.join(', '));
 });
 
 test('the web service deployed alone: its target group has the article\'s 12-second health check and HTTP 200, its tasks the load balancer as only source', async () => {
@@ -654,17 +657,18 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
     db.IpPermissions.map((p: any) => [p.IpProtocol, p.FromPort, p.ToPort, p.IpRanges.length, p.UserIdGroupPairs.map((g: { GroupId: string }) => g.GroupId)]),
     [['tcp', 5432, 5432, 0, [sg.GroupId]]],
   );
-  assert.deepEqual(
-    sg.IpPermissionsEgress.filter((p: any) => p.UserIdGroupPairs.length).map((p: any) => [p.FromPort, p.ToPort, p.UserIdGroupPairs.map((g: { GroupId: string }) => g.GroupId)]),
-    [[5432, 5432, [dbGroup]]],
-  );
+  // Not checked on moto (test/data-stores.test.ts checks the template): the tasks' egress to the
+  // database, since moto's AWS::EC2::SecurityGroup ignores SecurityGroupEgress (asserted as its
+  // current behaviour: its default rule only).
+  assert.deepEqual(sg.IpPermissionsEgress.map((p: any) => [p.IpProtocol, p.IpRanges.map((r: { CidrIp: string }) => r.CidrIp), p.UserIdGroupPairs.length]), [['-1', ['0.0.0.0/0'], 0]]);
   // The execution role may read exactly the database's secret, and decrypt with exactly its key.
   const secretArn = (await aws('ssm', 'get-parameter', '--name', '/berth/dev/stores/appdb/secret-arn')).Parameter.Value;
   const executionRole = await service('ExecutionRole');
   const policy = (await aws('iam', 'get-role-policy', '--role-name', executionRole, '--policy-name', 'start-task')).PolicyDocument;
-  const document = typeof policy === 'string' ? JSON.parse(decodeURIComponent(policy)) : policy;
-  const bySid = (sid: string) => (document.Statement as { Sid: string; Resource: unknown }[]).find((x) => x.Sid === sid)?.Resource;
-  assert.deepEqual([bySid('ReadDatabaseSecrets'), bySid('DecryptDatabaseSecrets')], [secretArn, (await aws('ssm', 'get-parameter', '--name', '/berth/dev/stores/appdb/secret-key-arn')).Parameter.Value]);
+  // (moto answers with the document as the Python text it stored, so it is searched, not parsed.)
+  const text = typeof policy === 'string' ? decodeURIComponent(policy) : JSON.stringify(policy);
+  const keyArn = (await aws('ssm', 'get-parameter', '--name', '/berth/dev/stores/appdb/secret-key-arn')).Parameter.Value;
+  for (const part of ['ReadDatabaseSecrets', secretArn, 'DecryptDatabaseSecrets', keyArn]) assert.ok(text.includes(part), `${part} in ${text}`);
   const logs = (await aws('logs', 'describe-log-groups', '--log-group-name-prefix', '/berth/dev/web')).logGroups[0];
   assert.equal(logs.retentionInDays, 30);
   assert.match(await service('LogKey'), /^[0-9a-f-]{36}$/); // KmsKeyId: see the network test
@@ -720,11 +724,11 @@ test('publishing the Service Catalog portfolio uploads the products under their 
 });
 
 test('teardown: refuses what would fail half-way with the fix, deletes with live events, lists what it keeps with the command that removes each', async () => {
-  // A layer others are deployed on refuses, naming them (services first, then cluster and load balancer, then network).
+  // A layer others are deployed on refuses, naming them (services first, then stores, cluster and load balancer, then network).
   const network = deploy(['dev', '--template', 'network', '--delete']);
   assert.equal(network.status, 1, network.all);
   const refused = network.stderr.trimEnd().split('\n');
-  assert.deepEqual(refused.map((l) => /stack (\S+) is deployed on top of berth-dev-network/.exec(l)?.[1]).sort(), ['berth-dev-cluster', 'berth-dev-load-balancer', 'berth-dev-service-web']);
+  assert.deepEqual(refused.map((l) => /stack (\S+) is deployed on top of berth-dev-network/.exec(l)?.[1]).sort(), ['berth-dev-cluster', 'berth-dev-data-appdb', 'berth-dev-data-jobs', 'berth-dev-data-reports', 'berth-dev-load-balancer', 'berth-dev-service-web']);
   assert.match(refused[0]!, /Delete it first: `scripts\/deploy\.sh dev --template \S+ --delete`, then run `scripts\/deploy\.sh dev --template network --delete` again\.$/);
 
   // A service: deleted, its log group and key kept (DeletionPolicy), each with the command that removes it.
@@ -737,6 +741,16 @@ test('teardown: refuses what would fail half-way with the fix, deletes with live
   assert.ok(web.stdout.includes(`  ${'AWS::KMS::Key'.padEnd(28)} ${key}\n    aws kms schedule-key-deletion --key-id ${key} --pending-window-in-days 7 --region eu-west-1\n`), web.stdout);
   assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-service-web'), /does not exist/);
   assert.equal((await aws('logs', 'describe-log-groups', '--log-group-name-prefix', logGroup)).logGroups.length, 1);
+  // On AWS, web's rule on the database's group goes with web's stack; moto's
+  // AWS::EC2::SecurityGroupIngress leaves the rule behind (asserted as its current behaviour).
+  const dbRules = (await aws('ec2', 'describe-security-groups', '--group-ids', await physicalId('berth-dev-data-appdb', 'SecurityGroup'))).SecurityGroups[0].IpPermissions;
+  assert.deepEqual(dbRules.map((p: any) => [p.FromPort, p.UserIdGroupPairs.length]), [[5432, 1]]);
+
+  // A table's store: deleted, the table (and its data) kept, with the commands that remove it.
+  const tables = deploy(['dev', '--template', 'data-jobs', '--delete']);
+  assert.equal(tables.status, 0, tables.all);
+  assert.ok(tables.stdout.includes(`  ${'AWS::DynamoDB::Table'.padEnd(28)} dev-jobs\n    aws dynamodb update-table --table-name dev-jobs --no-deletion-protection-enabled --region eu-west-1 && aws dynamodb delete-table --table-name dev-jobs --region eu-west-1\n`), tables.stdout);
+  assert.equal((await aws('dynamodb', 'describe-table', '--table-name', 'dev-jobs')).Table.TableName, 'dev-jobs');
 
   // Deletion protection on the load balancer (prod's setting): refused before anything is deleted, with the command that lifts it.
   const lb = await physicalId('berth-dev-load-balancer', 'LoadBalancer');
