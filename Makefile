@@ -33,15 +33,16 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMPS)/npm $(STAMPS)/venv ## Install Node packages (npm ci) and the pinned Python tools into .venv
 
-dist/berth.cjs: $(STAMPS)/npm scripts/bundle.ts $(SOURCES)
-	@$(TSX) scripts/bundle.ts
+# Type-checked (incremental tsc, scripts/typecheck.ts), then compiled, only when a source changed.
+dist/berth.cjs: $(STAMPS)/npm tsconfig.json tsconfig.build.json scripts/bundle.ts scripts/typecheck.ts $(SOURCES)
+	@$(TSX) scripts/bundle.ts --typecheck
 
 build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one, OUT_DIR=dir elsewhere)
 	@$(BERTH) build $(ENV_FLAGS) --out $(OUT_DIR)
@@ -89,6 +90,18 @@ permissions: install ## Regenerate templates/stacks/launch-role.generated.ts fro
 
 schema: $(STAMPS)/npm ## Regenerate templates/settings/settings.schema.json from templates/settings/settings.ts
 	$(TSX) scripts/gen-schema.ts
+
+regions: install ## Regenerate the Region tables: names (templates/settings/regions.generated.ts, from the pinned botocore; then the schema) and the resource types each Region lacks (src/dsl/regions.generated.ts, from cfn-lint's per-Region schemas)
+	$(TSX) scripts/gen-regions.ts
+	$(TSX) scripts/gen-schema.ts
+	$(TSX) scripts/gen-region-types.ts
+
+# Not part of `make test`: tens of minutes on 2 cores (docs/testing.md). MUTATION_FILES='src/emit/yaml.ts'
+# narrows it; the focused suites run under tsx, with the pinned Python for the YAML round trip.
+mutation: install ## Mutation testing (StrykerJS) of the emitter, DSL core and settings checks, and deliberate mistakes in the settings schema
+	BERTH_PYTHON=$(abspath $(VENV))/bin/python npx stryker run
+	$(TSX) scripts/mutation-score.ts --min 85
+	$(TSX) scripts/mutation-schema.ts --min 85
 
 clean: ## Remove installs, stamps and the compiled CLI (not output/)
 	rm -rf node_modules $(VENV) $(STAMPS) dist bench/node_modules bench/cdk.out

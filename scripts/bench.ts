@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { closeness } from '../bench/compare.ts';
 import { generate } from '../bench/gen-cdk-app.ts';
@@ -137,6 +137,40 @@ async function run(): Promise<number> {
     return { n, berth: b, cdk: c };
   });
 
+  // 4 (measured here, printed after the lint table). The type check `make build` runs before
+  // compiling when a source changed (scripts/typecheck.ts: incremental tsc over src/ and
+  // templates/), in a copy of the sources so the repository's build info is not touched:
+  // cold (no build info), then again with nothing changed, then after one service file changed.
+  const checkDir = join(SCRATCH, 'typecheck');
+  for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(checkDir, d), { recursive: true });
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package.json']) cpSync(join(ROOT, f), join(checkDir, f));
+  symlinkSync(join(ROOT, 'node_modules'), join(checkDir, 'node_modules'));
+  const typecheckRun = (label: string, before?: () => void): Command & { before?: () => void } => ({
+    label,
+    argv: [process.execPath, '--import', 'tsx', join(checkDir, 'scripts', 'typecheck.ts')],
+    cwd: checkDir,
+    before,
+  });
+  const buildInfo = join(checkDir, '.stamps', 'tsc-build.tsbuildinfo');
+  const service = join(checkDir, 'templates', 'services', readdirSync(join(checkDir, 'templates', 'services')).find((f) => f !== 'index.ts' && f.endsWith('.ts'))!);
+  let edits = 0;
+  const typecheckRows = [
+    typecheckRun('cold (no build info)', () => rmSync(buildInfo, { force: true })),
+    typecheckRun('incremental, nothing changed'),
+    typecheckRun('incremental, one service file changed', () => writeFileSync(service, `${readFileSync(service, 'utf8')}\n// bench edit ${++edits}\n`)),
+  ].map((c) => {
+    const seconds: number[] = [];
+    let mib = 0;
+    for (let i = 0; i < RUNS; i++) {
+      c.before?.();
+      const r = once(c);
+      if (!r.ok) console.error(`[note] typecheck ${c.label} failed: ${r.stderr.trim().split('\n')[0]}`);
+      seconds.push(r.seconds);
+      mib = Math.max(mib, r.mib);
+    }
+    return { label: c.label, seconds: median(seconds), mib, failures: 0 } satisfies Measured;
+  });
+
   // 3. make lint against one batched cfn-lint call over the same files.
   const lintFiles = readdirSync(join(ROOT, 'output')).flatMap((env) =>
     readdirSync(join(ROOT, 'output', env)).filter((f) => f.endsWith('.yaml')).map((f) => join('output', env, f)),
@@ -174,6 +208,13 @@ async function run(): Promise<number> {
     [`keystroke in \`${relative(ROOT, KEYSTROKE_FILE)}\` (tsserver, to its semantic diagnostics)`, `${medianOf(typed.seconds).toFixed(2)} s`, `${Math.max(...typed.seconds).toFixed(2)} s`, String(typed.seconds.length)],
     [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''}`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
   ]));
+  console.log('');
+  console.log(
+    table(
+      ['`make build` type check (incremental tsc, src/ and templates/)', 'wall', 'peak'],
+      [...typecheckRows.map((m) => [m.label, sec(m), mem(m)]), ['`make build` with no source changed (no type check, no compile)', '0 s', '-']],
+    ),
+  );
   console.log('');
   console.log(`CDK app closeness: berth ${close.berthResources} resources, CDK ${close.cdkResources} (+${close.cdkExtras} CDKMetadata it adds), ${close.identical} identical in type and properties${close.changes.length ? `; ${close.changes.length} other differences` : ''}.`);
 

@@ -17,7 +17,8 @@
  * Any other `--estate` runs from source (tsx), with the same behaviour.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,8 +26,11 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { Ajv } from 'ajv';
+import { moduleError } from '../src/cli/_module-error.ts';
+import { BerthError } from '../src/dsl/errors.ts';
 import type { Estate } from '../src/dsl/estate.ts';
 import { AJV_OPTIONS, compiledSchemas, schemaKey } from '../src/settings/loader.ts';
+import { typecheck } from './typecheck.ts';
 
 const require = createRequire(import.meta.url);
 const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string }).default;
@@ -49,7 +53,12 @@ export async function bundle(props: BundleProps = {}): Promise<string> {
 
   // Build every environment once, so each settings schema the estate uses is compiled (and
   // the estate is known to build), then emit those validators as standalone code.
-  const { estate } = (await import(pathToFileURL(estatePath).href)) as { estate: Estate };
+  let estate: Estate;
+  try {
+    ({ estate } = (await import(pathToFileURL(estatePath).href)) as { estate: Estate });
+  } catch (e) {
+    throw moduleError(e, relative(process.cwd(), estatePath), estatePath);
+  }
   for (const env of estate.environments) estate.synthesize(env);
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true } });
   const refs: Record<string, string> = {};
@@ -70,8 +79,10 @@ registerPrecompiledValidators(validators);
 main(process.argv.slice(2), {
   compiledEstates: new Map([[fileURLToPath(new URL(${fromOut(estatePath)}, ${base})), estate]]),
   async fromSource(argv) {
-    const { register } = await __berthImport('tsx/esm/api');
-    register();
+    // Both of tsx's hooks, as \`node --import tsx\` registers them: a .ts module outside a
+    // "type": "module" package is CommonJS to Node, and loads through the require hook.
+    (await __berthImport('tsx/esm/api')).register();
+    (await __berthImport('tsx/cjs/api')).register();
     const cli = await __berthImport(new URL(${fromOut(resolve(root, 'src/cli/main.ts'))}, ${base}).href);
     return cli.main(argv);
   },
@@ -95,7 +106,7 @@ main(process.argv.slice(2), {
     },
   };
   mkdirSync(dirname(out), { recursive: true });
-  await build({
+  const built = await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: 'berth-entry.ts', loader: 'ts' },
     bundle: true,
     platform: 'node',
@@ -103,6 +114,9 @@ main(process.argv.slice(2), {
     format: 'cjs',
     target: 'node20',
     outfile: bundleFile,
+    // The metafile names inputs relative to this folder: the repository, wherever the build runs from.
+    absWorkingDir: root,
+    metafile: true,
     external: ['tsx', 'tsx/*', 'esbuild', '@viz-js/viz'],
     plugins: [plugin],
     logLevel: 'warning',
@@ -120,27 +134,59 @@ main(process.argv.slice(2), {
       ].join('\n'),
     },
   });
-  writeFileSync(out, launcher(bundleFile, out));
+  // The sources compiled in (not node_modules, which `npm ci` changes only with the Makefile's stamp).
+  const sources = Object.keys(built.metafile!.inputs)
+    .filter((p) => !p.startsWith('berth:') && !p.includes('node_modules/') && !p.endsWith('berth-entry.ts'))
+    .map((p) => resolve(root, p))
+    .sort();
+  writeFileSync(out, launcher(bundleFile, out, sources));
   // One build into a scratch folder: proves the bundle runs, and leaves the code cache behind.
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bundle-'));
   try {
     const run = spawnSync(process.execPath, [out, 'build', '--quiet', '--estate', estatePath, '--out', scratch], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`the bundle failed its trial build:\n${run.stderr}`);
+    if (run.status !== 0) throw new TrialBuildFailed(run.stderr);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   return out;
 }
 
-/** The launcher: compiles the bundle with V8's code cache, and (re)writes the cache when missing or rejected. */
-function launcher(bundleFile: string, out: string): string {
+/** The trial build failed: its stderr says why (one line for a user mistake). */
+class TrialBuildFailed extends Error {
+  constructor(readonly stderr: string) {
+    super(`the bundle failed its trial build:\n${stderr}`);
+  }
+}
+
+/**
+ * The launcher: refuses to run when a source compiled into the bundle has changed since (the
+ * bundle would run the old code: `make build` recompiles first, by hand it is easy to forget),
+ * compiles the bundle with V8's code cache, and (re)writes the cache when missing or rejected.
+ * A source is checked by size and modification time, and only when those differ by its content
+ * (a checkout or `touch` changes the time, not the code): about 60 stat calls, under a millisecond.
+ */
+function launcher(bundleFile: string, out: string, sources: readonly string[]): string {
   const name = JSON.stringify(relative(dirname(out), bundleFile));
+  const manifest = sources.map((path) => {
+    const stat = statSync(path);
+    return [relative(dirname(out), path).split('\\').join('/'), stat.size, stat.mtimeMs, createHash('sha1').update(readFileSync(path)).digest('hex')];
+  });
   return `// Generated by scripts/bundle.ts. Do not edit: run \`make dist/berth.cjs\`.
 'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
-const { join } = require('node:path');
+const { join, relative } = require('node:path');
 const vm = require('node:vm');
+for (const [source, size, mtimeMs, sha1] of ${JSON.stringify(manifest)}) {
+  const path = join(__dirname, source);
+  let stat;
+  try { stat = statSync(path); } catch {}
+  if (stat && stat.size === size && stat.mtimeMs === mtimeMs) continue;
+  if (stat && require('node:crypto').createHash('sha1').update(readFileSync(path)).digest('hex') === sha1) continue;
+  const shown = relative(process.cwd(), path) || path;
+  process.stderr.write(\`error: \${shown}: \${stat ? 'changed' : 'is gone'} since \${relative(process.cwd(), __filename)} was compiled from it, which would run the old code. Run \\\`make build\\\` (it compiles first), or run from source: node --import tsx src/cli/main.ts.\\n\`);
+  process.exit(1);
+}
 const file = join(__dirname, ${name});
 // The bundle's dynamic imports (the diagram renderer, the AWS CLI runner) resolve from here.
 globalThis.__berthImport = (specifier) => import(specifier);
@@ -157,7 +203,17 @@ if (cachedData === undefined || script.cachedDataRejected) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { estate: { type: 'string' }, out: { type: 'string' } } });
-  const out = await bundle(values);
-  console.log(`wrote ${relative(process.cwd(), out)}`);
+  const { values } = parseArgs({ options: { estate: { type: 'string' }, out: { type: 'string' }, typecheck: { type: 'boolean', default: false } } });
+  try {
+    // `make build` type-checks first: esbuild strips types without checking them.
+    if (values.typecheck && typecheck() !== 0) process.exit(1);
+    const out = await bundle(values);
+    console.log(`wrote ${relative(process.cwd(), out)}`);
+  } catch (e) {
+    // A mistake in the estate: the same one line the CLI prints, no stack trace.
+    if (e instanceof BerthError) console.error(`error: ${e.message}`);
+    else if (e instanceof TrialBuildFailed) process.stderr.write(e.stderr);
+    else throw e;
+    process.exitCode = 1;
+  }
 }

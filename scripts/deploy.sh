@@ -37,6 +37,9 @@ Options:
                      it; nothing is executed
   --delete           delete the stack (with --template, that one layer) with live events, after
                      saying what blocks it; ends with the retained resources and how to remove them
+  --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
+                     of the settings' `targets` (scripts/stackset.ts, docs/many-accounts.md), with
+                     live per-instance progress; with --preview, show what would change where
   -h, --help         show this help
 
 Environment: AWS_ENDPOINT_URL (e.g. a local moto server), AWS_PROFILE and the usual AWS
@@ -67,7 +70,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0
 PARAMS=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
@@ -93,6 +96,7 @@ while (($#)); do
       PARAMS+=("$2"); shift 2 ;;
     --preview) PREVIEW=1; shift ;;
     --delete) DELETE=1; shift ;;
+    --stack-set) STACK_SET=1; shift ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
       [[ -z $ENV_NAME ]] || usage_error "unexpected argument \`$1\`: the environment is already \`$ENV_NAME\` (one environment per deploy)."
@@ -101,6 +105,7 @@ while (($#)); do
 done
 
 ((!PREVIEW || !DELETE)) || usage_error '`--preview` and `--delete` exclude each other.'
+((!STACK_SET || !DELETE)) || usage_error '`--stack-set` and `--delete` exclude each other: delete stack instances with `aws cloudformation delete-stack-instances` (docs/many-accounts.md).'
 known_environments() { (cd output && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ' | sed 's/ $//'); }
 [[ -n $ENV_NAME ]] || usage_error "no environment given: \`scripts/deploy.sh <env>\` with one of: $(known_environments)."
 [[ -d output/$ENV_NAME && -f templates/environments/$ENV_NAME.json ]] ||
@@ -359,6 +364,15 @@ if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
   DEPLOY_S3=(--s3-bucket "$BUCKET" --s3-prefix "$KEY")
 fi
 pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
+
+# --stack-set: the packaged template rolled out to the settings' targets (scripts/stackset.ts).
+if ((STACK_SET)); then
+  SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION")
+  ((${#DEPLOY_S3[@]} == 0)) || SS+=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
+  ((!PREVIEW)) || SS+=(--preview)
+  BERTH_AWS_CLI=$AWS node --import tsx scripts/stackset.ts "${SS[@]}"
+  exit $?
+fi
 
 # Stack tags propagate to every nested stack and resource, and a changed tag updates each of them
 # (and re-resolves the SSM AMI parameter). So the tags change only when what they say changes: no

@@ -1,10 +1,12 @@
 /** Shared test helpers: temporary sandboxes of the repository and running the CLI in them. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+/** The pinned Python with cfn-lint and the AWS CLI (`make install`); BERTH_PYTHON overrides it (`make mutation`). */
+export const PYTHON = process.env.BERTH_PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
 
 export interface SandboxProps {
   /**
@@ -22,9 +24,13 @@ export function sandbox(props: SandboxProps = {}): string {
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'), { preserveTimestamps: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   if (props.make) {
-    for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
+    for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json', 'tsconfig.build.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
     cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
-    cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true, preserveTimestamps: true });
+    cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true });
+    // Stamps newer than the lock files: make must never reinstall in a sandbox, whose
+    // node_modules is the repository's own (npm ci there would empty it for every other test).
+    const now = new Date();
+    for (const stamp of readdirSync(join(dir, '.stamps'))) utimesSync(join(dir, '.stamps', stamp), now, now);
     symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
   }
   return dir;

@@ -282,31 +282,59 @@ test('make lint on output/: all four gates pass with zero findings, every except
   assert.deepEqual(lines.slice(4), []);
 });
 
-test('an unchanged tree is answered from the last run; a changed template runs the gates again', async () => {
+test('each gate remembers each template: an unchanged tree is answered from earlier runs, an edited template alone is linted again, with the same verdicts as a full run', async () => {
   const cache = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-cache-'));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-tree-'));
   process.env.BERTH_LINT_CACHE_DIR = cache;
   try {
-    await writeFile(path.join(dir, 'clean.yaml'), await readFile(CLEAN, 'utf8'));
-    const run = async () => {
+    const clean = await readFile(CLEAN, 'utf8');
+    await writeFile(path.join(dir, 'a.yaml'), clean);
+    await writeFile(path.join(dir, 'b.yaml'), clean.replace(/^Description: .*$/m, 'Description: the second clean template'));
+    const run = async (...flags: string[]) => {
       const lines: string[] = [];
-      const code = await main([dir], (l) => lines.push(l), (l) => lines.push(l));
+      const code = await main([dir, ...flags], (l) => lines.push(l), (l) => lines.push(l));
       return { code, lines };
     };
     const first = await run();
     assert.equal(first.code, 0, first.lines.join('\n'));
-    assert.equal(first.lines.some((l) => l.includes('results of an earlier run')), false);
+    assert.equal(first.lines.some((l) => l.includes('remembered')), false);
     const second = await run();
     assert.deepEqual(second.lines.slice(0, 4), first.lines.slice(0, 4));
-    assert.match(second.lines.at(-1) ?? '', /results of an earlier run on identical templates/);
-    // Break the template: the cache does not answer, the gates do.
-    await writeFile(path.join(dir, 'clean.yaml'), `${await readFile(CLEAN, 'utf8')}\nParameters:\n  Unused:\n    Type: String\n`);
+    assert.match(second.lines.at(-1) ?? '', /^  \(0 of 2 templates linted now; the others' results are remembered from earlier runs on identical templates, gates and settings; --no-cache lints all\)$/);
+    // Break one template: that one is linted again, the other answered from memory, and the
+    // merged verdict is what a full run says.
+    await writeFile(path.join(dir, 'b.yaml'), `${clean}\nParameters:\n  Unused:\n    Type: String\n`);
     const third = await run();
     assert.equal(third.code, 1);
-    assert.match(third.lines[0] ?? '', /^\[fail\] cfn-lint/);
+    assert.match(third.lines[0] ?? '', /^\[fail\] cfn-lint: 2 files, [1-9]\d* findings$/);
+    assert.ok(third.lines.some((l) => /1 of 2 templates linted now/.test(l)), third.lines.join('\n'));
+    assert.ok(third.lines.some((l) => l.includes('b.yaml') && /W2001|unused/i.test(l)), third.lines.join('\n'));
+    const full = await run('--no-cache');
+    assert.deepEqual(third.lines.filter((l) => !l.includes('linted now')), full.lines);
   } finally {
     delete process.env.BERTH_LINT_CACHE_DIR;
     await rm(cache, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('cfn-lint\'s key for a root includes the nested templates it reads: editing a child re-lints its parent', async () => {
+  const { templateKeys } = await import('../scripts/lint/cache.ts');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-keys-'));
+  try {
+    const parent = path.join(dir, 'parent.yaml');
+    const child = path.join(dir, 'child.yaml');
+    await writeFile(parent, 'Resources:\n  Child:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: child.yaml\n');
+    await writeFile(child, 'Resources: {}\n');
+    const before = await templateKeys('cfn-lint', [parent, child]);
+    await writeFile(child, 'Parameters:\n  X:\n    Type: String\nResources: {}\n');
+    const after = await templateKeys('cfn-lint', [parent]);
+    assert.notEqual(after.get(parent), before.get(parent));
+    // checkov reads a template alone: its key of the parent does not change.
+    const checkovBefore = await templateKeys('checkov', [parent]);
+    await writeFile(child, 'Resources: {}\n');
+    assert.equal((await templateKeys('checkov', [parent])).get(parent), checkovBefore.get(parent));
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
@@ -317,7 +345,8 @@ test('cfn-lint checks each environment\'s templates for the Region its settings 
   for (const f of readdirSync(path.join(REPO_ROOT, 'templates/environments')).filter((x) => x.endsWith('.json'))) {
     const env = f.slice(0, -5);
     const { region } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates/environments', f), 'utf8')) as { region: string };
-    assert.deepEqual(regionsOf(path.join(REPO_ROOT, 'output', env, 'network.yaml')), [region]);
+    const { targets } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates/environments', f), 'utf8')) as { targets?: { regions: string[] } };
+    assert.deepEqual(regionsOf(path.join(REPO_ROOT, 'output', env, 'network.yaml')), [...new Set([region, ...(targets?.regions ?? [])])].sort());
   }
   assert.deepEqual(regionsOf(path.join(REPO_ROOT, 'test/fixtures/clean/clean.yaml')), FALLBACK_REGIONS);
 });

@@ -8,7 +8,7 @@ import { toPlain } from '../src/emit/plain.ts';
 import { synthesize } from '../src/dsl/stack.ts';
 import { toYaml } from '../src/emit/yaml.ts';
 import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../templates/stacks/service/fargate.ts';
-import { assignPriorities, checkServices, priorityOf } from '../templates/stacks/service/routing.ts';
+import { assignPriorities, checkServices, priorityOf, probeOf } from '../templates/stacks/service/routing.ts';
 import { service, serviceParameterNames } from '../templates/stacks/service.ts';
 import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/stacks/service/definition.ts';
 import { services } from '../templates/services/index.ts';
@@ -913,10 +913,16 @@ const noOverrides = withServices(prod, {});
 const K = 'test/fixtures/services/worker.ts: ';
 const R = 'test/fixtures/services/report.ts: ';
 
-test('fails when two web services get the same listener-rule priority (the message names both)', () => {
+test('two web services whose names hash to one priority both get one: the name sorting first keeps it, the other takes its next probe', () => {
   assert.equal(priorityOf('svc-801'), priorityOf('svc-1004'));
-  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), `${W}name`, 'services `svc-801` and `svc-1004` both get listener-rule priority 44849');
-  fails(() => assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]), `${W}name`, 'Rename `svc-1004` or `svc-801`');
+  const both = assignPriorities([{ ...web, name: 'svc-801' }, { ...web, name: 'svc-1004' }]);
+  // 'svc-1004' sorts first, whatever the estate's order.
+  assert.equal(both.get('svc-1004'), priorityOf('svc-1004'));
+  assert.equal(both.get('svc-801'), probeOf('svc-801', 1));
+  assert.notEqual(both.get('svc-801'), both.get('svc-1004'));
+  assert.deepEqual([...assignPriorities([{ ...web, name: 'svc-1004' }, { ...web, name: 'svc-801' }])].sort(), [...both].sort());
+  // A service with no collision keeps its own hash.
+  assert.equal(assignPriorities([{ ...web, name: 'svc-801' }]).get('svc-801'), priorityOf('svc-801'));
 });
 test('fails when two services share a name, naming both files', () => fails(() => checkServices([worker, { ...report, name: 'worker' }]), `${R}name`, 'two services are named `worker` (the other in test/fixtures/services/worker.ts)'));
 test('fails when the Fargate CPU is not a Fargate size', () => failsBuild(withContainer(worker, { cpu: 300 }), `${K}container.cpu`, '`300` CPU units is not a Fargate task size'));

@@ -242,9 +242,10 @@ test('fails when a template has more than 200 parameters or outputs', () => {
   throwsBerth(() => t.output('O200', { value: 'x', description: 'x' }), /201 outputs, over CloudFormation's limit of 200/);
 });
 
-test('fails when a template body is over 51,200 bytes', () => {
-  checkBodySize('demo.yaml', 'x'.repeat(51_200));
-  throwsBerth(() => checkBodySize('demo.yaml', 'x'.repeat(51_201)), /demo\.yaml: the template body is 51201 bytes, over the 51200-byte limit/);
+test('fails when a template body is over 1 MB (what CloudFormation reads from S3), not over 51,200 bytes', () => {
+  checkBodySize('demo.yaml', 'x'.repeat(51_201));
+  checkBodySize('demo.yaml', 'x'.repeat(1_000_000));
+  throwsBerth(() => checkBodySize('demo.yaml', 'x'.repeat(1_000_001)), /demo\.yaml: the template body is 1000001 bytes, over the 1000000-byte \(1 MB\) limit of a template CloudFormation reads from S3\./);
 });
 
 test('fails when a Fn::Sub text built at run time names nothing, naming the line of the resource', () => {

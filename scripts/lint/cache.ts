@@ -1,57 +1,187 @@
 /**
- * Remembering lint results: the same inputs give the same findings, so an unchanged tree (the
- * usual case between edits, and before every deploy) is answered from the last run's results.
+ * Remembering lint results per template: the same template, linted by the same gate (its tool's
+ * version, its code, its rule set and options), gives the same findings. Each gate remembers what
+ * each template contributed to its result, keyed on the template's bytes and on everything else
+ * the gate reads for it (cfn-lint: the Regions and the nested templates a root reads; policy: the
+ * environment's settings), so editing one service re-lints that service's template, and the
+ * templates whose bytes changed with it, not the estate.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { rel, REPO_ROOT, type GateResult } from './common.ts';
-import { DEFAULT_ALLOWLIST } from './control-tower.ts';
-
-/**
- * What a lint result depends on: the templates (names and bytes), the allow-list, the
- * environment files and settings code (the policy gate reads them), the gates' code with the
- * template reader, and the pinned tool versions.
- * Anything else changing the result would be a bug in a tool, not a reason to re-run.
- */
-export async function cacheKey(files: readonly string[]): Promise<string> {
-  const hash = createHash('sha256');
-  const inputs = [
-    ...files,
-    DEFAULT_ALLOWLIST,
-    // The gates' code and what it reads templates and settings with: all of scripts/ and src/.
-    ...(await codeFiles(path.join(REPO_ROOT, 'scripts'))),
-    ...(await codeFiles(path.join(REPO_ROOT, 'src'))),
-    ...(await codeFiles(path.join(REPO_ROOT, 'templates', 'settings'))),
-    path.join(REPO_ROOT, 'requirements.txt'),
-    path.join(REPO_ROOT, 'package-lock.json'),
-    ...(await readdir(path.join(REPO_ROOT, 'templates', 'environments'))).sort().map((f) => path.join(REPO_ROOT, 'templates', 'environments', f)),
-  ];
-  for (const f of inputs) hash.update(`${rel(f)}\0`).update(await readFile(f).catch(() => Buffer.from('(missing)'))).update('\0');
-  return hash.digest('hex');
-}
-
-/** Every .ts file under `dir`, sorted. */
-async function codeFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true });
-  return entries.filter((f) => f.endsWith('.ts')).sort().map((f) => path.join(dir, f));
-}
+import { findingFile, rel, REPO_ROOT, type FileResult, type GateName, type GateResult } from './common.ts';
+import { environmentsDir, regionsOf } from './cfn-lint.ts';
+import { DEFAULT_ALLOWLIST, GUARD_PACKAGE, guardPaths, unusedAllowNotes } from './control-tower.ts';
 
 /** Where results are remembered; BERTH_LINT_CACHE_DIR moves it (tests). */
 const cacheDir = () => process.env.BERTH_LINT_CACHE_DIR ?? path.join(REPO_ROOT, '.stamps', 'lint');
 
-/** The results remembered for these inputs, if any. */
-export async function recall(key: string): Promise<GateResult[] | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(cacheDir(), `${key}.json`), 'utf8')) as GateResult[];
-  } catch {
-    return undefined; // not linted before
+const here = (f: string) => path.join(REPO_ROOT, 'scripts', 'lint', f);
+/** What each gate's results depend on besides the template: its code and what it reads. */
+const GATE_CODE: Record<GateName, readonly string[]> = {
+  'cfn-lint': [here('common.ts'), here('cfn-lint.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  checkov: [here('common.ts'), here('checkov.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  'control-tower': [here('common.ts'), here('control-tower.ts'), here('cache.ts'), DEFAULT_ALLOWLIST, path.join(REPO_ROOT, 'package-lock.json')],
+  policy: [
+    here('common.ts'), here('policy.ts'), here('policy-rules.ts'), here('cfn-lint.ts'), here('cache.ts'),
+    path.join(REPO_ROOT, 'templates', 'stacks', 'launch-role.ts'), path.join(REPO_ROOT, 'templates', 'stacks', 'launch-role.generated.ts'),
+    path.join(REPO_ROOT, 'templates', 'settings', 'settings.ts'), path.join(REPO_ROOT, 'src', 'emit', 'parse.ts'), path.join(REPO_ROOT, 'src', 'emit', 'yaml.ts'),
+  ],
+};
+
+/** The installed version of a Python tool in .venv (its dist-info folder), or `missing`. */
+function pythonToolVersion(distribution: string): string {
+  const lib = path.join(REPO_ROOT, '.venv', 'lib');
+  if (!existsSync(lib)) return 'missing';
+  for (const py of readdirSync(lib)) {
+    const site = path.join(lib, py, 'site-packages');
+    const found = existsSync(site) ? readdirSync(site).find((d) => d.startsWith(`${distribution}-`) && d.endsWith('.dist-info')) : undefined;
+    if (found) return found;
   }
+  return 'missing';
 }
 
-/** Remembers clean tool runs only: a crash (an error) may not happen next time. */
-export async function remember(key: string, results: readonly GateResult[]): Promise<void> {
-  if (!results.every((r) => r.errors.length === 0)) return;
-  await mkdir(cacheDir(), { recursive: true });
-  await writeFile(path.join(cacheDir(), `${key}.json`), JSON.stringify(results));
+async function toolVersion(gate: GateName): Promise<string> {
+  if (gate === 'cfn-lint') return pythonToolVersion('cfn_lint');
+  if (gate === 'checkov') return pythonToolVersion('checkov');
+  if (gate === 'control-tower') return readFile(path.join(guardPaths().packageDir, 'package.json'), 'utf8').then((t) => `${GUARD_PACKAGE}@${(JSON.parse(t) as { version?: string }).version}`, () => 'missing');
+  return 'berth';
+}
+
+/** A gate's identity: its name, tool version, code, rule set and options, hashed. */
+export async function gateIdentity(gate: GateName): Promise<string> {
+  const hash = createHash('sha256').update(`${gate}\0${await toolVersion(gate)}\0`);
+  for (const f of GATE_CODE[gate]) hash.update(`${rel(f)}\0`).update(await readFile(f).catch(() => Buffer.from('(missing)'))).update('\0');
+  return hash.digest('hex');
+}
+
+/** The sibling templates `file` nests (berth writes each `TemplateURL` as a relative file name), transitively. */
+function nestedTemplates(file: string, text: string, read: (f: string) => string | undefined, seen = new Set<string>()): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^\s+TemplateURL: ([\w.-]+\.ya?ml)$/gm)) {
+    const child = path.join(path.dirname(file), m[1]!);
+    if (seen.has(child)) continue;
+    seen.add(child);
+    const childText = read(child);
+    if (childText === undefined) continue;
+    out.push(child, ...nestedTemplates(child, childText, read, seen));
+  }
+  return out;
+}
+
+/** Per template, the key of what a gate reads for it. */
+export async function templateKeys(gate: GateName, files: readonly string[]): Promise<Map<string, string>> {
+  const identity = await gateIdentity(gate);
+  const texts = new Map<string, string>();
+  await Promise.all(files.map(async (f) => texts.set(f, await readFile(f, 'utf8'))));
+  // A nested template outside the linted set still decides its parent's findings: read it too.
+  const read = (f: string) => texts.get(f) ?? (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
+  const settings = new Map<string, string>();
+  const keys = new Map<string, string>();
+  for (const f of files) {
+    const hash = createHash('sha256').update(`${identity}\0${rel(f)}\0`).update(texts.get(f)!);
+    if (gate === 'cfn-lint') {
+      hash.update(`\0regions ${regionsOf(f).join(' ')}`);
+      for (const child of nestedTemplates(f, texts.get(f)!, read)) hash.update(`\0${path.basename(child)}\0`).update(read(child) ?? '(missing)');
+    }
+    if (gate === 'policy') {
+      const env = path.join(environmentsDir(), `${path.basename(path.dirname(f))}.json`);
+      if (!settings.has(env)) settings.set(env, await readFile(env, 'utf8').catch(() => '(none)'));
+      hash.update(`\0settings\0${settings.get(env)}`);
+    }
+    keys.set(f, hash.digest('hex'));
+  }
+  return keys;
+}
+
+const entryPath = (gate: GateName, key: string) => path.join(cacheDir(), gate, key.slice(0, 2), `${key}.json`);
+
+/** Remembered results of the templates linted before, by file. */
+async function recall(gate: GateName, keys: ReadonlyMap<string, string>): Promise<Map<string, FileResult>> {
+  const out = new Map<string, FileResult>();
+  await Promise.all(
+    [...keys].map(async ([file, key]) => {
+      try {
+        out.set(file, JSON.parse(await readFile(entryPath(gate, key), 'utf8')) as FileResult);
+      } catch {
+        // not linted before
+      }
+    }),
+  );
+  return out;
+}
+
+/** Remembers a clean run's per-template results: a crash (an error) may not happen next time. */
+async function remember(gate: GateName, keys: ReadonlyMap<string, string>, r: GateResult): Promise<void> {
+  if (r.errors.length) return;
+  await Promise.all(
+    [...keys].map(async ([file, key]) => {
+      const entry = r.byFile[rel(file)];
+      if (!entry) return;
+      await mkdir(path.dirname(entryPath(gate, key)), { recursive: true });
+      await writeFile(entryPath(gate, key), JSON.stringify(entry));
+    }),
+  );
+}
+
+/** The summary line after `[pass] gate: `, as each gate words it. */
+function summaryOf(r: GateResult): string {
+  const counts = r.gate === 'cfn-lint' ? `${r.files} files, ${r.failed} findings` : `${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${r.gate === 'control-tower' ? ' (allow-listed)' : ''}`;
+  return r.errors.length ? `${counts} (${r.errors.length} error${r.errors.length > 1 ? 's' : ''})` : counts;
+}
+
+/** One gate's result over `files`, from the remembered templates and a run over the others. */
+export interface CachedGate {
+  readonly result: GateResult;
+  /** Templates the gate ran on this time (the others were remembered). */
+  readonly linted: number;
+}
+
+/**
+ * Runs `run` on the templates whose results are not remembered (all of them with `useCache`
+ * false), remembers the new ones, and merges the two into one result, as if every template had
+ * been linted now.
+ */
+export async function cachedGate(gate: GateName, files: readonly string[], run: (files: string[]) => Promise<GateResult>, useCache: boolean): Promise<CachedGate> {
+  const keys = await templateKeys(gate, files);
+  const known = useCache ? await recall(gate, keys) : new Map<string, FileResult>();
+  const todo = files.filter((f) => !known.has(f));
+  const fresh = todo.length ? await run(todo) : undefined;
+  if (fresh) await remember(gate, new Map(todo.map((f) => [f, keys.get(f)!])), fresh);
+  // Nothing remembered: the run is the result, as it came.
+  if (fresh && todo.length === files.length) return { result: fresh, linted: todo.length };
+  const byFile: Record<string, FileResult> = {};
+  for (const f of files) {
+    const entry = known.get(f) ?? fresh?.byFile[rel(f)];
+    if (entry) byFile[rel(f)] = entry;
+  }
+  const entries = Object.values(byFile);
+  const r: GateResult = {
+    gate,
+    ok: true,
+    summary: '',
+    files: files.length,
+    passed: entries.reduce((n, e) => n + e.passed, 0),
+    failed: 0,
+    skipped: 0,
+    failures: entries.flatMap((e) => e.failures),
+    // Findings a run could not tie to a template it was given (none expected) are kept too.
+    skips: entries.flatMap((e) => e.skips),
+    errors: fresh?.errors ?? [],
+    notes: [],
+    durationMs: fresh?.durationMs ?? 0,
+    byFile,
+  };
+  if (fresh) for (const x of fresh.failures) if (!byFile[findingFile(x)]) r.failures.push(x);
+  r.failed = r.failures.length;
+  r.skipped = r.skips.length;
+  if (gate === 'control-tower') {
+    r.notes = await unusedAllowNotes(files, new Set(entries.flatMap((e) => e.allowUsed ?? [])));
+  } else if (fresh) {
+    r.notes = fresh.notes;
+  }
+  r.ok = r.failed === 0 && r.errors.length === 0;
+  r.summary = summaryOf(r);
+  return { result: r, linted: todo.length };
 }

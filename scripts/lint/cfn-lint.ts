@@ -5,23 +5,54 @@
  * property a Region lacks is caught there (E3006 and friends). Templates outside an environment
  * folder are checked for FALLBACK_REGIONS. One cfn-lint call per set of Regions, side by side.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
+import { cpus } from 'node:os';
+import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
 
 /** Regions for templates that belong to no environment (fixtures, a folder given by hand). */
 export const FALLBACK_REGIONS = ['us-east-1', 'eu-west-1'];
 
-/** The Regions a template is checked for: its environment's `region`, else the fallback. */
+/**
+ * Where environment files are looked up by the folder name of the templates: the repository's
+ * templates/environments/, or BERTH_ENVIRONMENTS_DIR (an estate elsewhere, the tests' fixtures).
+ */
+export function environmentsDir(): string {
+  return process.env.BERTH_ENVIRONMENTS_DIR ? path.resolve(process.env.BERTH_ENVIRONMENTS_DIR) : path.join(REPO_ROOT, 'templates', 'environments');
+}
+
+/**
+ * The Regions a template is checked for: its environment's `region` and every Region of its
+ * `targets` (the stack set's Regions), so a resource type or property one of them lacks fails
+ * here, not in a rollout; else the fallback.
+ */
 export function regionsOf(file: string): string[] {
   const env = path.basename(path.dirname(file));
   try {
-    const region = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'templates', 'environments', `${env}.json`), 'utf8')) as { region?: unknown }).region;
-    if (typeof region === 'string' && region) return [region];
+    const settings = JSON.parse(readFileSync(path.join(environmentsDir(), `${env}.json`), 'utf8')) as { region?: unknown; targets?: { regions?: unknown } };
+    if (typeof settings.region === 'string' && settings.region) {
+      const targets = Array.isArray(settings.targets?.regions) ? settings.targets.regions.filter((x): x is string => typeof x === 'string') : [];
+      return [...new Set([settings.region, ...targets])].sort();
+    }
   } catch {
     // not an environment folder
   }
   return FALLBACK_REGIONS;
+}
+
+/**
+ * `files` cut into `n` batches of about equal bytes, for cfn-lint processes side by side: one
+ * process is single-threaded, and a batch of hundreds of templates is minutes of one core.
+ */
+function batches(files: readonly string[], n: number): string[][] {
+  const out: { files: string[]; bytes: number }[] = Array.from({ length: Math.max(1, Math.min(n, files.length)) }, () => ({ files: [], bytes: 0 }));
+  const sized = files.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes || a.f.localeCompare(b.f));
+  for (const { f, bytes } of sized) {
+    const lightest = out.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(f);
+    lightest.bytes += bytes;
+  }
+  return out.map((b) => b.files.sort()).filter((b) => b.length > 0);
 }
 
 interface CfnLintMatch {
@@ -42,14 +73,19 @@ export async function runCfnLint(files: string[]): Promise<GateResult> {
     r.errors.push(`${rel(bin)} not found or not executable (run: make / .venv/bin/pip install -r requirements.txt)`);
     return finish(r, start, summarize());
   }
-  // One call per set of Regions. `--` is required: --regions and -c take a variable number of values.
+  // One call per set of Regions, each cut into one batch per core (a file is linted alone: a
+  // root reads its nested templates' parameters itself). `--` is required: --regions and -c take a
+  // variable number of values.
   const groups = new Map<string, string[]>();
   for (const f of files) {
     const key = regionsOf(f).join(' ');
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }
+  const cores = Math.max(1, cpus().length);
   const runs = await Promise.all(
-    [...groups].map(([regions, group]) => run(bin, ['--format', 'json', '-c', 'I', '--regions', ...regions.split(' '), '--', ...group])),
+    [...groups].flatMap(([regions, group]) =>
+      batches(group, cores).map((batch) => run(bin, ['--format', 'json', '-c', 'I', '--regions', ...regions.split(' '), '--', ...batch])),
+    ),
   );
   const matches: CfnLintMatch[] = [];
   for (const res of runs) {
@@ -82,6 +118,7 @@ export async function runCfnLint(files: string[]): Promise<GateResult> {
   }
   r.failed = r.failures.length;
   r.passed = files.filter((f) => !filesWithFindings.has(f)).length;
+  attribute(r, files, (f) => (filesWithFindings.has(f) ? 0 : 1));
   return finish(r, start, summarize());
 }
 

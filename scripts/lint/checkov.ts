@@ -4,7 +4,7 @@
  * comment is reported as a failure.
  */
 import path from 'node:path';
-import { emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type Finding, type GateResult } from './common.ts';
+import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type Finding, type GateResult } from './common.ts';
 
 interface CheckovCheck {
   check_id: string;
@@ -78,10 +78,15 @@ export async function runCheckov(files: string[]): Promise<GateResult> {
   }
   // checkov exits 1 when checks fail; anything else non-zero is a crash.
   if (res.code !== 0 && res.code !== 1) r.errors.push(`checkov exited ${res.code}: ${tail(res.stderr)}`);
+  const passedIn = new Map<string, number>();
   for (const rep of Array.isArray(parsed) ? parsed : [parsed]) {
     const res2 = rep.results;
     if (!res2) continue; // bare summary: nothing scanned
     r.passed += res2.passed_checks?.length ?? 0;
+    for (const c of res2.passed_checks ?? []) {
+      const file = rel(path.resolve(REPO_ROOT, c.file_abs_path ?? c.file_path ?? '?'));
+      passedIn.set(file, (passedIn.get(file) ?? 0) + 1);
+    }
     for (const c of res2.failed_checks ?? []) r.failures.push(checkovFinding(c, c.check_name));
     for (const c of res2.skipped_checks ?? []) {
       const comment = c.check_result?.suppress_comment ?? '';
@@ -95,6 +100,7 @@ export async function runCheckov(files: string[]): Promise<GateResult> {
   }
   r.failed = r.failures.length;
   r.skipped = r.skips.length;
+  attribute(r, files, (f) => passedIn.get(rel(f)) ?? 0);
   return finish(r, start, summarize());
 }
 

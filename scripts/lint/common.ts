@@ -42,6 +42,32 @@ export interface GateResult {
   /** Non-fatal remarks (e.g. unused allow-list entries). */
   notes: string[];
   durationMs: number;
+  /**
+   * What each template contributed (by its path relative to the repository): the unit the lint
+   * cache remembers, so an unchanged template is not linted again (cache.ts).
+   */
+  byFile: Record<string, FileResult>;
+}
+
+/** One template's part of a gate's result. */
+export interface FileResult {
+  passed: number;
+  failures: Finding[];
+  skips: Finding[];
+  /** control-tower: the allow-list entries (as JSON) that excused something in this template. */
+  allowUsed?: string[];
+}
+
+/** The template a finding names (`file` may end in `:line`). */
+export function findingFile(f: Finding): string {
+  return f.file.replace(/:\d+$/, '');
+}
+
+/** Fills `r.byFile` for `files` from the gate's totals: findings and skips by their file, `passed(file)` each. */
+export function attribute(r: GateResult, files: readonly string[], passed: (file: string) => number): void {
+  for (const f of files) r.byFile[rel(f)] = { passed: passed(f), failures: [], skips: [] };
+  for (const x of r.failures) r.byFile[findingFile(x)]?.failures.push(x);
+  for (const x of r.skips) r.byFile[findingFile(x)]?.skips.push(x);
 }
 
 
@@ -88,7 +114,7 @@ export function rel(file: string): string {
 export function emptyResult(gate: GateName, files: string[]): GateResult {
   return {
     gate, ok: true, summary: '', files: files.length, passed: 0, failed: 0, skipped: 0,
-    failures: [], skips: [], errors: [], notes: [], durationMs: 0,
+    failures: [], skips: [], errors: [], notes: [], durationMs: 0, byFile: {},
   };
 }
 

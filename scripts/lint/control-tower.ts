@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { emptyResult, finish, isExecutable, rel, REPO_ROOT, resourceTypes, run, tail, type Finding, type GateResult } from './common.ts';
+import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, resourceTypes, run, tail, type Finding, type GateResult } from './common.ts';
 
 export const GUARD_PACKAGE = '@cdklabs/cdk-validator-cfnguard';
 export const DEFAULT_ALLOWLIST = path.join(REPO_ROOT, 'scripts', 'lint', 'guard-allowlist.json');
@@ -222,8 +222,11 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
 
   const typesByFile = new Map(files.map((f, i) => [path.resolve(f), types[i]]));
   const used = new Set<AllowEntry>();
+  const passedIn = new Map<string, number>();
+  const usedIn = new Map<string, Set<string>>();
   for (const fr of parsed) {
     const file = path.resolve(REPO_ROOT, fr.name);
+    const passedBefore = r.passed;
     const resTypes = typesByFile.get(file) ?? new Map<string, string>();
     const applicable = (ruleName: string): string[] => {
       const info = rules.get(ruleName);
@@ -246,12 +249,14 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
         const f: Finding = { file: rel(file), resource, rule: ruleId, message: msg };
         if (entry) {
           used.add(entry);
+          usedIn.set(rel(file), (usedIn.get(rel(file)) ?? new Set()).add(JSON.stringify(entry)));
           r.skips.push({ ...f, message: `allow-listed: ${entry.reason}` });
         } else {
           r.failures.push(f);
         }
       }
     }
+    passedIn.set(rel(file), (passedIn.get(rel(file)) ?? 0) + r.passed - passedBefore);
   }
   // An entry for a template that was scanned but excused nothing is stale: say so. (Entries for
   // templates not scanned, say prod's when only output/dev is linted, are simply not in play.)
@@ -260,7 +265,15 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
   }
   r.failed = r.failures.length;
   r.skipped = r.skips.length;
+  attribute(r, files, (f) => passedIn.get(rel(f)) ?? 0);
+  for (const [file, entries] of usedIn) if (r.byFile[file]) r.byFile[file].allowUsed = [...entries].sort();
   return finish(r, start, summarize());
+}
+
+/** The notes of unused allow-list entries, from which entries each scanned template used (the lint cache merges templates' results). */
+export async function unusedAllowNotes(files: readonly string[], usedEntries: ReadonlySet<string>, allowlist: AllowEntry[] | string = DEFAULT_ALLOWLIST): Promise<string[]> {
+  const { entries } = await loadAllowlist(allowlist);
+  return entries.filter((e) => !usedEntries.has(JSON.stringify(e)) && files.some((f) => appliesToFile(e, f))).map((e) => `unused allow-list entry: ${JSON.stringify(e)}`);
 }
 
 /** The control's title from the rule's custom message, e.g. "Require any Amazon SQS queue ...". */

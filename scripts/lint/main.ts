@@ -25,7 +25,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cacheKey, recall, remember } from './cache.ts';
+import { cachedGate } from './cache.ts';
 import { runCfnLint } from './cfn-lint.ts';
 import { runCheckov } from './checkov.ts';
 import { findTemplates, rel, REPO_ROOT, type GateResult } from './common.ts';
@@ -39,6 +39,20 @@ export type { Finding, GateName, GateResult } from './common.ts';
 
 export async function runAllGates(files: string[], opts: ControlTowerOptions = {}): Promise<GateResult[]> {
   return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts), runPolicy(files)]);
+}
+
+/**
+ * The four gates side by side, each on the templates it has not linted before in the same form
+ * (cache.ts); `useCache` false lints every template, and still remembers the results.
+ */
+export async function runGatesCached(files: string[], useCache: boolean): Promise<{ results: GateResult[]; linted: number }> {
+  const gates = await Promise.all([
+    cachedGate('cfn-lint', files, runCfnLint, useCache),
+    cachedGate('checkov', files, runCheckov, useCache),
+    cachedGate('control-tower', files, (f) => runControlTower(f), useCache),
+    cachedGate('policy', files, (f) => runPolicy(f), useCache),
+  ]);
+  return { results: gates.map((g) => g.result), linted: Math.max(...gates.map((g) => g.linted)) };
 }
 
 export function formatSummaryLine(r: GateResult): string {
@@ -92,16 +106,13 @@ export async function main(
     return 2;
   }
   const t0 = performance.now();
-  // The same inputs give the same findings: an unchanged tree (the usual case between edits, and
-  // before every deploy) is answered from the last run's results. CI and `--no-cache` run all.
-  // CI and `--no-cache` run every gate; --no-cache still leaves this run for the next.
-  const key = await cacheKey(files);
-  const remembered = useCache ? await recall(key) : undefined;
-  const results = remembered ?? (await runAllGates(files));
-  if (!remembered) await remember(key, results);
+  // The same template gives the same findings: each gate lints only the templates it has not
+  // seen in this form (an edit to one service re-lints that service's template and the few that
+  // change with it). `--no-cache` lints every template, and still leaves the results for the next run.
+  const { results, linted } = await runGatesCached(files, useCache);
   for (const r of results) out(formatSummaryLine(r));
   for (const l of formatDetails(results, timings)) out(l);
-  if (remembered) out(`  (results of an earlier run on identical templates, gates and settings; --no-cache runs the gates again)`);
+  if (linted < files.length) out(`  (${linted} of ${files.length} templates linted now; the others' results are remembered from earlier runs on identical templates, gates and settings; --no-cache lints all)`);
   if (timings) out(`  wall: ${((performance.now() - t0) / 1000).toFixed(2)}s`);
   return results.every((r) => r.ok) ? 0 : 1;
 }

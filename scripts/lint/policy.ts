@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSettings } from '../../templates/settings/settings.ts';
-import { emptyResult, finish, rel, REPO_ROOT, type Finding, type GateResult } from './common.ts';
+import { attribute, emptyResult, finish, rel, type Finding, type GateResult } from './common.ts';
+import { environmentsDir } from './cfn-lint.ts';
 import { checkTemplates, ecsExecAllowed, parseTemplate as policyTemplate, type PolicyOptions, type PolicyTemplate } from './policy-rules.ts';
 
 /** Default: ECS Exec allowed where the environment file of the folder scanned enables it. */
@@ -24,10 +25,14 @@ export async function runPolicy(files: string[], opts: PolicyOptions = {}): Prom
   }
   // Each folder of templates is an environment; its settings file says where ECS Exec is open.
   const environments = [...new Set(files.map((f) => path.basename(path.dirname(f))))]
-    .map((name) => path.join(REPO_ROOT, 'templates', 'environments', `${name}.json`))
+    .map((name) => path.join(environmentsDir(), `${name}.json`))
     .filter((file) => existsSync(file))
     .map((file) => loadSettings(file));
-  const res = checkTemplates(templates, { ecsExecAllowed: ecsExecAllowed(environments), ...opts });
+  const allowed = { ecsExecAllowed: ecsExecAllowed(environments), ...opts };
+  // One template at a time (the checks read one at a time), counted per template for the lint cache.
+  const each = templates.map((t) => [t.file, checkTemplates([t], allowed)] as const);
+  const passedIn = new Map(each.map(([file, x]) => [file, x.passed]));
+  const res = { passed: each.reduce((n, [, x]) => n + x.passed, 0), findings: each.flatMap(([, x]) => x.findings), skipped: each.flatMap(([, x]) => x.skipped) };
   const toFinding = (f: (typeof res.findings)[number]): Finding => ({
     file: f.file, resource: f.logicalId, property: f.property, rule: f.rule, message: f.message,
   });
@@ -36,6 +41,7 @@ export async function runPolicy(files: string[], opts: PolicyOptions = {}): Prom
   r.passed = res.passed;
   r.failed = r.failures.length;
   r.skipped = r.skips.length;
+  attribute(r, files, (f) => passedIn.get(rel(f)) ?? 0);
   return finish(r, start, summarize());
 }
 

@@ -14,8 +14,8 @@ import { renderSvg, type RenderedSvg } from './graph-render.ts';
 
 export type GraphView = 'overview' | 'detailed';
 
-/** Each view's file name in `output/<env>/`. */
-export const GRAPH_FILES: Readonly<Record<GraphView, string>> = { overview: 'architecture.svg', detailed: 'architecture-detailed.svg' };
+/** Each view's file name in `output/<env>/`: berth's own files there, with the templates (src/emit/output.ts). */
+export { GRAPH_FILES } from '../emit/output.ts';
 
 /**
  * How to redraw a view, for the SVG's do-not-edit comment (an XML comment may not hold `--`, so

@@ -4,15 +4,16 @@
  * (`dist/berth.mjs`, see scripts/bundle.ts); during development run the sources directly as
  * `node --import tsx src/cli/main.ts <command> [options]`. Both behave the same.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { moduleError } from './_module-error.ts';
 import { palette } from './_terminal.ts';
 import { deployedTemplates } from './deployed.ts';
 import { diffEstate, formatChanges, type TemplateSet } from './diff.ts';
 import { parseTemplate } from '../emit/parse.ts';
-import { emitEnvironment, isTemplateFile, staleFiles, writeOutput, type EmittedFile } from '../emit/output.ts';
+import { emitEnvironment, Interrupted, isTemplateFile, staleFiles, writeBeside, writeOutput, type EmittedFile } from '../emit/output.ts';
 import { BerthError, q } from '../dsl/errors.ts';
 import { flatten, type Estate } from '../dsl/estate.ts';
 import { drawGraph, GRAPH_FILES, type GraphView } from './graph.ts';
@@ -34,8 +35,14 @@ Commands:
 Run \`berth <command> --help\` for a command's options.`,
   build: `Usage: berth build [--env E ...] [--out DIR] [--check] [--quiet] [--estate FILE]
 
-Generates every template of each environment into DIR/<env>/ (staged, then swapped in whole), and
-prints a table of each template's size against CloudFormation's limits, warning from ${WARN_AT * 100} %.
+Generates every template of each environment into DIR/<env>/, and prints a table of each
+template's size against CloudFormation's limits, warning from ${WARN_AT * 100} %.
+
+Each DIR/<env>/ whose templates changed is replaced as a whole: a complete new folder is written
+beside it, then renamed into its place, so a reader sees the old set or the new one, never a mix.
+Ctrl-C (or SIGTERM) before that rename leaves DIR as it was; a build killed outright leaves
+.berth-* entries that the next build puts right. berth writes only into a DIR that is empty, new,
+or holds only what berth wrote (templates with its header, the diagram). See docs/output.md.
 
 Options:
   --check        write nothing; exit 1 if DIR differs from a fresh build (stale output)
@@ -108,6 +115,17 @@ export interface MainProps {
 }
 
 function parse<C extends Command>(command: C, args: string[]) {
+  const values = parseOptions(command, args);
+  for (const option of ['out', 'estate'] as const) {
+    if (values[option].trim() === '') {
+      throw new BerthError(`--${option}`, `is empty. Pass a ${option === 'out' ? 'folder, such as `output`' : 'module, such as `templates/estate.ts`'} (or leave --${option} out for that default).`);
+    }
+    if (/[\0\n\r]/.test(values[option])) throw new BerthError(`--${option}`, `${q(JSON.stringify(values[option]))} holds a control character. Pass a plain path.`);
+  }
+  return values;
+}
+
+function parseOptions<C extends Command>(command: C, args: string[]) {
   try {
     return parseArgs({ args, options: { ...COMMON_OPTIONS, ...OPTIONS[command] }, allowPositionals: false, strict: true }).values as {
       env?: string[];
@@ -134,10 +152,7 @@ async function loadEstate(file: string, props: MainProps): Promise<Estate | unde
     try {
       mod = (await import(pathToFileURL(path).href)) as { estate?: Estate };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(path)) {
-        throw new BerthError('--estate', `cannot find the estate module ${q(file)}. Pass the path of a module that exports \`estate\` (default: templates/estate.ts).`);
-      }
-      throw e;
+      throw moduleError(e, file, path);
     }
   }
   if (!mod.estate) throw new BerthError(file, 'exports no `estate`. Export `const estate: Estate` from it (see templates/estate.ts).');
@@ -150,7 +165,8 @@ function environmentsOf(estate: Estate, wanted: readonly string[] | undefined): 
       throw new BerthError('--env', `unknown environment ${q(env)}. Known environments: ${estate.environments.map((e) => q(e)).join(', ')} (files in templates/environments/).`);
     }
   }
-  return [...(wanted ?? estate.environments)];
+  // `--env dev --env dev` is dev once: each environment is built and written once.
+  return [...new Set(wanted ?? estate.environments)];
 }
 
 async function build(estate: Estate, opts: ReturnType<typeof parse>): Promise<number> {
@@ -166,7 +182,13 @@ async function build(estate: Estate, opts: ReturnType<typeof parse>): Promise<nu
     console.log(`${opts.out}/ is up to date (${files.length} templates).`);
     return 0;
   }
-  writeOutput(opts.out, files, environments, opts.env === undefined);
+  try {
+    await writeOutput(opts.out, files, environments, { prune: opts.env === undefined });
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    console.error(`${err.red('error:')} interrupted by ${e.signal}: ${e.written ? `${opts.out}/ was already written (the new templates are in place)` : `${opts.out}/ is left as it was`}.`);
+    return e.exitCode;
+  }
   const table = summary(files, palette(process.stdout));
   if (!opts.quiet) console.log(table.text);
   for (const w of table.warnings) console.error(`${err.yellow('warning:')} ${w}, over ${WARN_AT * 100} % of CloudFormation's limit: split the template (see \`nest\`) before it fails.`);
@@ -251,8 +273,7 @@ async function graph(estate: Estate, opts: ReturnType<typeof parse>): Promise<nu
       if (!existsSync(path) || readFileSync(path, 'utf8') !== svg) stale.push(path);
       continue;
     }
-    mkdirSync(join(opts.out, env), { recursive: true });
-    writeFileSync(path, svg);
+    writeBeside(opts.out, env, GRAPH_FILES[view], svg);
     console.log(`wrote ${path} (${files.length} templates)`);
   }
   if (stale.length > 0) {
@@ -292,13 +313,14 @@ export async function main(argv: string[], props: MainProps = {}): Promise<numbe
         throw new BerthError('berth', `unknown command ${q(command)}. Commands: \`build\`, \`diff\`, \`graph\`. Run \`berth --help\`.`);
     }
   } catch (e) {
-    if (e instanceof BerthError) {
-      // A user mistake: the message says where and how to fix it; a stack trace would only hide it.
-      console.error(`${palette(process.stderr).red('error:')} ${e.message}`);
-      // `diff` keeps 1 for "differences", as diff(1) does; its errors exit 2.
-      return command === 'diff' ? 2 : 1;
-    }
-    throw e;
+    // A user mistake, or a file the system refused: the message says where and how to fix it; a
+    // stack trace would only hide it. Anything else is a bug in berth or the estate, and shows its trace.
+    const err = e as NodeJS.ErrnoException;
+    const line = e instanceof BerthError ? e.message : err?.syscall && err.path ? `${err.path}: ${err.message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')}.` : undefined;
+    if (line === undefined) throw e;
+    console.error(`${palette(process.stderr).red('error:')} ${line}`);
+    // `diff` keeps 1 for "differences", as diff(1) does; its errors exit 2.
+    return command === 'diff' ? 2 : 1;
   }
 }
 

@@ -74,6 +74,6 @@ export type * from './resource-types.generated.d.ts';
 
 // Errors, limits, and helpers stack authors need.
 export { BerthError, q } from './errors.ts';
-export { LIMITS } from './limits.ts';
+export { checkRegions, LIMITS } from './limits.ts';
 export { flatten, type Estate } from './estate.ts';
 export { fnv1a } from './hash.ts';

@@ -1,14 +1,16 @@
 /**
- * A YAML writer for berth's documents that produces exactly the bytes of js-yaml 4's `dump`
- * with the options `toYaml` uses (block style, 2-space indent, no line folding, single quotes,
- * YAML 1.1 booleans quoted, no anchors, keys in insertion order, tags from one multi type per
- * node kind), in a third of the time: turning the templates into text was half of a build's work,
- * most of it js-yaml's per-node type detection and per-scalar closures.
+ * berth's YAML writer: block style, 2-space indent, no line folding, single quotes, YAML 1.1
+ * booleans quoted, no anchors, keys in insertion order, and CloudFormation's tags. For plain data
+ * it writes exactly the bytes of js-yaml 4's `dump` with those options (test/yaml.test.ts
+ * compares the two on thousands of generated documents), in a third of the time: turning the
+ * templates into text was half of a build's work, most of it js-yaml's per-node type detection
+ * and per-scalar closures. It began as a port of js-yaml's dumper (lib/dumper.js, MIT) reduced to
+ * those options.
  *
- * It is a port of js-yaml's dumper (lib/dumper.js, MIT) reduced to those options. A value it does
- * not handle (a Date, a typed array, a function) makes it throw `Unsupported`, and `toYaml` then
- * dumps the document with js-yaml itself; test/yaml.test.ts compares the two on every template
- * and on thousands of generated documents.
+ * Tags are written as CloudFormation's own templates show them: `!Not` alone on its line when its
+ * list follows on the next ones (js-yaml leaves `!Not ` with a trailing space), and a tagged node
+ * marked `flow` as a one-line list (`!GetAtt [Vpc, CidrBlock]`). The caller (src/emit/yaml.ts)
+ * decides the forms on the tree and hands over only plain data and tagged nodes.
  */
 import yaml from 'js-yaml';
 
@@ -16,10 +18,9 @@ import yaml from 'js-yaml';
 export interface TaggedNode {
   readonly tag: string;
   readonly data: unknown;
+  /** Write `data`, a list of strings, as a one-line flow list: `!GetAtt [Vpc, CidrBlock]`. */
+  readonly flow?: boolean;
 }
-
-/** Thrown for a value js-yaml would dump differently from plain data, or refuse. */
-export class Unsupported extends Error {}
 
 const INDENT = 2;
 
@@ -43,14 +44,48 @@ const ESCAPES: Readonly<Record<number, string>> = {
 
 /** YAML 1.1 booleans, quoted so PyYAML (cfn-lint) reads them as strings. */
 const YAML11_BOOLEANS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
+/** js-yaml's compatibility rule for base-60 numbers (`12:30:00`), broader than YAML 1.1's own. */
 const BASE60 = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
 const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
+/**
+ * What YAML 1.1 reads as something other than a string: PyYAML's implicit resolvers (cfn-lint,
+ * `aws cloudformation package`) for integers (`9_`, `0b1`, `017`, `1:20`), floats (`1.`, `.5`,
+ * `1:20.5`, `.Inf`), timestamps (`2001-12-14 21:59:43.10 -5`), the merge key, `=`, and nulls.
+ * js-yaml follows YAML 1.2 and leaves several of these plain; CloudFormation's own parser reads
+ * YAML 1.1 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-formats.html).
+ * Booleans are YAML11_BOOLEANS above.
+ */
+export const YAML11_IMPLICIT = new RegExp(
+  '^(?:' +
+    [
+      '[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?',
+      '\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?',
+      '[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*',
+      '[-+]?\\.(?:inf|Inf|INF)',
+      '\\.(?:nan|NaN|NAN)',
+      '[-+]?0b[0-1_]+',
+      '[-+]?0[0-7_]+',
+      '[-+]?(?:0|[1-9][0-9_]*)',
+      '[-+]?0x[0-9a-fA-F_]+',
+      '[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+',
+      '<<',
+      '=',
+      '~|null|Null|NULL',
+      '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]',
+      '[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \\t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?(?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?',
+    ].join('|') +
+    ')$',
+);
 /** The implicit types of js-yaml's default schema: a plain scalar any of them resolves must be quoted. */
 // js-yaml exports its types as `types` (absent from @types/js-yaml).
 const TYPES = (yaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'float' | 'timestamp' | 'merge', { resolve(s: string): boolean }> }).types;
 const IMPLICIT = [TYPES.null, TYPES.bool, TYPES.int, TYPES.float, TYPES.timestamp, TYPES.merge];
+/** Whether a plain scalar `s` would be read as something other than a string, in YAML 1.2 or 1.1. */
+const isImplicitlyTyped = (s: string) => YAML11_IMPLICIT.test(s) || IMPLICIT.some((t) => t.resolve(s));
 /** Plain for sure: starts with a letter, only letters, digits and `_./:-`, does not end with `:`. */
 const SIMPLE = /^[A-Za-z](?:[A-Za-z0-9_./:-]*[A-Za-z0-9_./-])?$/;
+/** What a flow list (`[Vpc, CidrBlock]`) may hold. */
+export const FLOW_NAME = /^[A-Za-z0-9.]+$/;
 const SIMPLE_BUT_TYPED = new Set(['true', 'True', 'TRUE', 'false', 'False', 'FALSE', 'null', 'Null', 'NULL']);
 
 const toString = Object.prototype.toString;
@@ -113,7 +148,7 @@ function chooseStyle(s: string, singleLineOnly: boolean, inblock: boolean): Styl
   if (inblock && PRINTABLE_ASCII.test(s)) {
     // The character loop below, decided by two regular expressions (most strings get here).
     const plain = isPlainSafeFirst(s.charCodeAt(0)) && isPlainSafeLast(s.charCodeAt(s.length - 1)) && !NOT_PLAIN_INSIDE.test(s);
-    return plain && !IMPLICIT.some((t) => t.resolve(s)) ? Style.Plain : Style.Single;
+    return plain && !isImplicitlyTyped(s) ? Style.Plain : Style.Single;
   }
   let plain = isPlainSafeFirst(codePointAt(s, 0)) && isPlainSafeLast(codePointAt(s, s.length - 1));
   let hasLineBreak = false;
@@ -126,7 +161,7 @@ function chooseStyle(s: string, singleLineOnly: boolean, inblock: boolean): Styl
     plain = plain && isPlainSafe(c, prev, inblock);
     prev = c;
   }
-  if (!hasLineBreak) return plain && !IMPLICIT.some((t) => t.resolve(s)) ? Style.Plain : Style.Single;
+  if (!hasLineBreak) return plain && !isImplicitlyTyped(s) ? Style.Plain : Style.Single;
   return Style.Literal;
 }
 
@@ -197,7 +232,12 @@ function implicitScalar(value: unknown): string | undefined {
   if (kind === '[object Number]') {
     const n = Number(value);
     const negativeZero = n === 0 && 1 / n === Number.NEGATIVE_INFINITY;
-    if (n % 1 === 0 && !negativeZero) return n.toString(10);
+    if (n % 1 === 0 && !negativeZero) {
+      // From 1e21 up JavaScript writes integers with an exponent (`1e+21`), which YAML 1.1 (PyYAML,
+      // cfn-lint) reads as a string unless a dot makes it a float: js-yaml writes it bare.
+      const text = n.toString(10);
+      return text.includes('e') ? text.replace('e', '.e') : text;
+    }
     if (Number.isNaN(n)) return '.nan';
     if (n === Number.POSITIVE_INFINITY) return '.inf';
     if (n === Number.NEGATIVE_INFINITY) return '-.inf';
@@ -232,9 +272,19 @@ function writeNode(out: string[], value: unknown, level: number, compact: boolea
   }
   let data = value;
   if (isTagged(value)) {
-    if (!/^![A-Za-z0-9]+$/.test(value.tag)) throw new Unsupported(`tag ${value.tag}`);
-    out.push(value.tag, ' ');
+    if (!/^![A-Za-z0-9]+$/.test(value.tag)) throw new TypeError(`not a tag berth writes: ${value.tag}`);
+    out.push(value.tag);
     data = value.data;
+    if (value.flow) {
+      // Names only (letters, digits, dots): PyYAML ends a plain scalar in a flow list at `?`,
+      // `:` and `,[]{}`, which js-yaml's rules allow, so anything else takes the block form.
+      const names = data as string[];
+      if (!names.every((n) => FLOW_NAME.test(n))) throw new TypeError(`not names for a flow list: ${JSON.stringify(names)}`);
+      out.push(' [', names.map((n) => writeScalar(n, level, true, false)).join(', '), ']');
+      return true;
+    }
+    // The tag ends the line when the node starts on the next one: no trailing space.
+    if (!startsOnNewLine(data, false, isTagged)) out.push(' ');
     compact = false;
   }
   const kind = toString.call(data);
@@ -249,7 +299,8 @@ function writeNode(out: string[], value: unknown, level: number, compact: boolea
   } else if (kind === '[object Undefined]' && data === value) {
     return false;
   } else {
-    throw new Unsupported(`cannot write a ${kind} as plain YAML`);
+    // src/emit/yaml.ts refuses these with a located message first; this is a programming error.
+    throw new TypeError(`cannot write a ${kind} as YAML`);
   }
   return true;
 }

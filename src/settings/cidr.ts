@@ -2,6 +2,8 @@
  * IPv4 CIDR arithmetic for checking and carving subnets. Plain numbers: a /0..32 block fits
  * in a double exactly.
  */
+import { q } from '../dsl/errors.ts';
+
 export interface Cidr {
   readonly network: number;
   readonly prefix: number;
@@ -9,16 +11,57 @@ export interface Cidr {
 
 const CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
-/** Parses `a.b.c.d/n`; `undefined` if it is not a valid, aligned IPv4 CIDR block. */
+/** Parses `a.b.c.d/n`; `undefined` if it is not a valid, aligned IPv4 CIDR block (see cidrProblem). */
 export function parseCidr(text: string): Cidr | undefined {
+  return cidrProblem(text) === undefined ? parse(text) : undefined;
+}
+
+function parse(text: string): Cidr {
+  const m = CIDR_PATTERN.exec(text)!;
+  return { network: m.slice(1, 5).reduce((acc, o) => acc * 256 + Number(o), 0), prefix: Number(m[5]) };
+}
+
+/**
+ * What is wrong with `text` as an IPv4 CIDR block, in words for a message, and the block it
+ * probably means where there is one; `undefined` for a valid block. Leading zeros are refused:
+ * `010.0.0.0/16` is 10.0.0.0 to some tools and 8.0.0.0 (octal) to others (inet_aton), so the
+ * block meant is not certain.
+ */
+export function cidrProblem(text: string): { readonly problem: string; readonly meant?: string } | undefined {
   const m = CIDR_PATTERN.exec(text);
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const network = octets.reduce((acc, o) => acc * 256 + o, 0);
-  if (network % blockSize(prefix) !== 0) return undefined; // host bits set: 10.0.0.1/16
-  return { network, prefix };
+  if (!m) return { problem: 'it is not of the form `a.b.c.d/n`' };
+  const parts = m.slice(1, 6);
+  if (parts.some((p) => p.length > 1 && p.startsWith('0'))) {
+    const decimal = `${parts.slice(0, 4).map(Number).join('.')}/${Number(parts[4])}`;
+    const problem = `${q(parts.find((p) => p.length > 1 && p.startsWith('0'))!)} has a leading zero, which some tools read as octal`;
+    return cidrProblem(decimal) ? { problem } : { problem, meant: decimal };
+  }
+  const big = parts.slice(0, 4).find((p) => Number(p) > 255);
+  if (big !== undefined) return { problem: `octet ${q(big)} is over 255` };
+  if (Number(parts[4]) > 32) return { problem: `prefix /${parts[4]} is over 32` };
+  const c = parse(text);
+  const start = c.network - (c.network % blockSize(c.prefix));
+  if (start !== c.network) return { problem: 'host bits are set', meant: formatCidr({ network: start, prefix: c.prefix }) };
+  return undefined;
+}
+
+/**
+ * Address ranges IANA reserves for purposes other than a network's hosts (RFC 6890): a VPC or a
+ * subnet there cannot work. Link-local also holds the EC2 instance metadata service and the Amazon
+ * DNS server's 169.254.169.253.
+ * https://www.iana.org/assignments/iana-ipv4-special-registry/iana-ipv4-special-registry.xhtml
+ */
+export const RESERVED_RANGES: readonly { readonly cidr: string; readonly name: string }[] = [
+  { cidr: '0.0.0.0/8', name: '"this network" (RFC 1122)' },
+  { cidr: '127.0.0.0/8', name: 'loopback (RFC 1122)' },
+  { cidr: '169.254.0.0/16', name: 'link-local (RFC 3927), where instances reach their metadata service' },
+  { cidr: '224.0.0.0/4', name: 'multicast (RFC 5771)' },
+  { cidr: '240.0.0.0/4', name: 'reserved for future use, with the broadcast address (RFC 1112)' },
+];
+
+/** The reserved range `c` overlaps, if any. */
+export function reservedRange(c: Cidr): { readonly cidr: string; readonly name: string } | undefined {
+  return RESERVED_RANGES.find((r) => overlaps(parse(r.cidr), c));
 }
 
 export function formatCidr(c: Cidr): string {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject, JSONSchemaType, ValidateFunction } from 'ajv';
 import { BerthError, q } from '../dsl/errors.ts';
 import { fnv1a, FNV_OFFSET } from '../dsl/hash.ts';
+import { parseJson } from './json.ts';
 
 /** A field path in settings, as users write it: `network.subnets.public[1]`. */
 export function fieldPath(pointer: string): string {
@@ -74,21 +75,46 @@ export class SettingsLoader<T> {
 
   /** Reads and validates `file`; throws one `BerthError` on the first problem. */
   load(file: string): T {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new BerthError(file, `cannot read the settings file (${(e as NodeJS.ErrnoException).code ?? String(e)}). Create it, or pick an existing environment with --env.`);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      throw new BerthError(file, `is not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).`);
-    }
+    const data = parseJson(readText(file), file);
     if (!this.validate(data)) throw describeError(file, this.validate.errors![0]!);
     return data;
   }
+}
+
+/** The file's text: UTF-8 (a byte-order mark is dealt with by parseJson), anything else named plainly. */
+function readText(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : String(code ?? e);
+    throw new BerthError(file, `cannot read the settings file: ${why}. Create it, or pick an existing environment with --env.`);
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new BerthError(file, 'is UTF-16 text (it starts with a UTF-16 byte-order mark). Save it as UTF-8.');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    throw new BerthError(file, `is not UTF-8 text (byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} at offset ${bad} starts no UTF-8 character). Save it as UTF-8.`);
+  }
+}
+
+/** The offset of the first byte that does not begin or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let good = 0;
+  for (let end = 1; end <= bytes.length; end++) {
+    try {
+      decoder.decode(bytes.subarray(good, end));
+      good = end;
+    } catch {
+      if (end - good >= 4) return good;
+    }
+  }
+  return good;
 }
 
 function describeError(file: string, e: ErrorObject): BerthError {
@@ -102,8 +128,17 @@ function describeError(file: string, e: ErrorObject): BerthError {
         at(file, path ? `${path}.${String(p.additionalProperty)}` : String(p.additionalProperty)),
         `unknown field ${q(String(p.additionalProperty))}. Remove it or fix its spelling; the schema (templates/settings/settings.schema.json) lists the allowed fields.`,
       );
-    case 'enum':
-      return new BerthError(at(file, path), `expected one of ${(p.allowedValues as unknown[]).map((v) => q(JSON.stringify(v))).join(', ')}. Set it to one of these.`);
+    case 'enum': {
+      const allowed = p.allowedValues as unknown[];
+      const list = allowed.map((v) => q(JSON.stringify(v))).join(', ');
+      if (list.length <= 250) return new BerthError(at(file, path), `expected one of ${list}. Set it to one of these.`);
+      // A long list (the Regions) would not fit a line: the closest value is the likely fix.
+      const near = typeof e.data === 'string' ? nearest(e.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+      return new BerthError(
+        at(file, path),
+        `${q(typeof e.data === 'string' ? e.data : JSON.stringify(e.data))} is not a known value${near ? `; did you mean ${q(near)}?` : '.'} The schema (templates/settings/settings.schema.json) lists every allowed value.`,
+      );
+    }
     case 'const':
       return new BerthError(at(file, path), `expected ${q(JSON.stringify(p.allowedValue))}. Set it to that value.`);
     case 'discriminator': {
@@ -122,15 +157,49 @@ function describeError(file: string, e: ErrorObject): BerthError {
     case 'maximum':
     case 'minItems':
     case 'maxItems':
-    case 'minLength': {
+    case 'minLength':
+    case 'maxLength': {
       const hint = (e.parentSchema as { description?: string } | undefined)?.description;
-      return new BerthError(at(file, path), `${JSON.stringify(e.data)} ${e.message ?? 'is out of range'}${hint ? ` (${hint})` : ''}. Fix the value.`);
+      return new BerthError(at(file, path), `${shown(e.data)} ${e.message ?? 'is out of range'}${hint ? ` (${hint})` : ''}. Fix the value.`);
     }
     default: {
       const hint = (e.parentSchema as { description?: string } | undefined)?.description;
       return new BerthError(at(file, path), `${e.message ?? 'is not valid'}${hint ? ` (${hint})` : ''}. Fix the value.`);
     }
   }
+}
+
+/** The value of `options` closest to `value` (edit distance), if it is close: a quarter of its length away at most. */
+export function nearest(value: string, options: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(value.length / 4)) + 1;
+  for (const o of options) {
+    const d = editDistance(value, o);
+    if (d < bestDistance) {
+      best = o;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit (`eu-wset-1`). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** A value as a message shows it: JSON, or its size where it would not fit a line. */
+function shown(data: unknown): string {
+  if (typeof data === 'string' && data.length > 60) return `a ${data.length}-character string`;
+  if (Array.isArray(data) && JSON.stringify(data).length > 60) return `a list of ${data.length} items`;
+  return JSON.stringify(data);
 }
 
 function article(type: string): string {

@@ -9,10 +9,11 @@
  */
 import { basename } from 'node:path';
 import type { JSONSchemaType } from 'ajv';
-import { contains, formatCidr, overlaps, parseCidr, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
+import { cidrProblem, contains, formatCidr, overlaps, parseCidr, reservedRange, subnetAt, type Cidr } from '../../src/settings/cidr.ts';
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/index.ts';
 import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
+import { REGIONS } from './regions.generated.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
 export type NatGateways = 'none' | 'single' | 'onePerAz';
@@ -169,6 +170,58 @@ export interface StoreOverrides {
   readonly writeCapacityUnits?: number;
 }
 
+/**
+ * How a stack set rolls one operation out over its targets.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
+ */
+export interface OperationPreferences {
+  /** Regions one after another (in `regions` order), or all at once. @default 'SEQUENTIAL' */
+  readonly regionConcurrencyType?: 'SEQUENTIAL' | 'PARALLEL';
+  /** Share of the accounts deployed to at once, per Region (1-100). @default 25 */
+  readonly maxConcurrentPercentage?: number;
+  /** Share of the accounts that may fail, per Region, before the operation stops there (0-100). @default 0 */
+  readonly failureTolerancePercentage?: number;
+  /**
+   * `STRICT_FAILURE_TOLERANCE` lowers concurrency as failures come; `SOFT_FAILURE_TOLERANCE` keeps
+   * it. @default - CloudFormation's default, STRICT_FAILURE_TOLERANCE
+   */
+  readonly concurrencyMode?: 'STRICT_FAILURE_TOLERANCE' | 'SOFT_FAILURE_TOLERANCE';
+}
+
+/**
+ * Where a stack set rolls the environment out (`scripts/deploy.sh <env> --stack-set`): AWS
+ * Organizations organisational units with service-managed permissions, or explicit accounts with
+ * self-managed permissions (the administration and execution roles), in `regions`, in that order.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/what-is-cfnstacksets.html
+ */
+export type TargetsSettings =
+  | {
+      readonly permissionModel: 'selfManaged';
+      /** Target account IDs. */
+      readonly accounts: readonly string[];
+      /** Regions in rollout order. */
+      readonly regions: readonly string[];
+      /** The administration role in this account. @default 'AWSCloudFormationStackSetAdministrationRole' */
+      readonly administrationRoleName?: string;
+      /** The execution role in each target account. @default 'AWSCloudFormationStackSetExecutionRole' */
+      readonly executionRoleName?: string;
+      /** @default - see `OperationPreferences` */
+      readonly operationPreferences?: OperationPreferences;
+    }
+  | {
+      readonly permissionModel: 'serviceManaged';
+      /** Organisational unit IDs (`ou-...`) or the organisation's root (`r-...`). */
+      readonly organizationalUnits: readonly string[];
+      /** Regions in rollout order. */
+      readonly regions: readonly string[];
+      /** Deploy to accounts that join the units later; keep or delete their stacks when they leave. @default { enabled: true, retainStacksOnAccountRemoval: false } */
+      readonly autoDeployment?: { readonly enabled: boolean; readonly retainStacksOnAccountRemoval: boolean };
+      /** `SELF` from the management account, `DELEGATED_ADMIN` from a delegated administrator. @default 'SELF' */
+      readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
+      /** @default - see `OperationPreferences` */
+      readonly operationPreferences?: OperationPreferences;
+    };
+
 export interface Settings {
   readonly $schema?: string;
   /** The environment's name; must match the file name. */
@@ -184,6 +237,8 @@ export interface Settings {
   readonly services?: { readonly [name: string]: ServiceOverrides };
   /** Per-store overrides, keyed by store name (templates/storage/). @default {} */
   readonly stores?: { readonly [name: string]: StoreOverrides };
+  /** Accounts and Regions of a stack-set rollout. @default - none: the environment deploys as one stack */
+  readonly targets?: TargetsSettings;
 }
 
 const cidrString = {
@@ -197,6 +252,20 @@ const hostedZoneId = { type: 'string', pattern: '^Z[A-Z0-9]{1,31}$', description
 
 const cidrList = { type: 'array', items: cidrString, minItems: 2, maxItems: 3 } as const;
 
+const regionList = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', description: 'an AWS Region code such as eu-west-1' }, description: 'Regions in rollout order' } as const;
+
+const operationPreferences = {
+  type: 'object',
+  nullable: true,
+  additionalProperties: false,
+  properties: {
+    regionConcurrencyType: { type: 'string', nullable: true, enum: ['SEQUENTIAL', 'PARALLEL'] },
+    maxConcurrentPercentage: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
+    failureTolerancePercentage: { type: 'integer', nullable: true, minimum: 0, maximum: 100 },
+    concurrencyMode: { type: 'string', nullable: true, enum: ['STRICT_FAILURE_TOLERANCE', 'SOFT_FAILURE_TOLERANCE'] },
+  },
+} as const;
+
 export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
   $id: 'https://berth.dev/settings.schema.json',
   title: 'berth environment settings',
@@ -206,7 +275,8 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
   properties: {
     $schema: { type: 'string', nullable: true },
     name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,19}$', description: 'lower-case letters, digits and hyphens, up to 20 characters, matching the file name' },
-    region: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d$', description: 'an AWS Region code such as eu-west-1' },
+    // Every Region of AWS's own list (`make regions`): a Region that does not exist fails here, not at deploy time.
+    region: { type: 'string', enum: Object.keys(REGIONS), description: 'an AWS Region code such as eu-west-1' },
     network: {
       type: 'object',
       additionalProperties: false,
@@ -319,9 +389,13 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
                   description: 'instance types in order of preference, one architecture, such as ["m6i.large", "m6a.large"]',
                 },
                 volumeSizeGiB: { type: 'integer', minimum: 30, maximum: 16384, description: 'the ECS-optimized AMI needs at least 30 GiB' },
-                keyPairName: { type: 'string', nullable: true, minLength: 1 },
-                minSize: { type: 'integer', minimum: 0 },
-                maxSize: { type: 'integer', minimum: 1 },
+                // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateKeyPair.html: "Up to 255 ASCII characters".
+                keyPairName: { type: 'string', nullable: true, maxLength: 255, pattern: '^[\\x20-\\x7E]+$', description: 'an EC2 key pair name: 1 to 255 printable ASCII characters' },
+                // An ECS cluster registers at most 5,000 container instances, so a larger group
+                // would only launch instances that cannot join it.
+                // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/operating-at-scale-service-quotas.html
+                minSize: { type: 'integer', minimum: 0, maximum: 5000, description: 'instances, 0 to 5000 (the most an ECS cluster registers)' },
+                maxSize: { type: 'integer', minimum: 1, maximum: 5000, description: 'instances, 1 to 5000 (the most an ECS cluster registers)' },
                 targetCapacityPercent: { type: 'integer', nullable: true, minimum: 1, maximum: 100 },
                 ami: {
                   type: 'object',
@@ -349,6 +423,47 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
       },
     },
     logRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+    targets: {
+      type: 'object',
+      nullable: true,
+      required: ['permissionModel'],
+      discriminator: { propertyName: 'permissionModel' },
+      description: 'accounts and Regions of a stack-set rollout (scripts/deploy.sh <env> --stack-set)',
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['permissionModel', 'accounts', 'regions'],
+          properties: {
+            permissionModel: { type: 'string', const: 'selfManaged' },
+            accounts: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^\\d{12}$', description: 'a 12-digit AWS account ID' } },
+            regions: regionList,
+            administrationRoleName: { type: 'string', nullable: true, pattern: '^[\\w+=,.@-]{1,64}$' },
+            executionRoleName: { type: 'string', nullable: true, pattern: '^[\\w+=,.@-]{1,64}$' },
+            operationPreferences,
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['permissionModel', 'organizationalUnits', 'regions'],
+          properties: {
+            permissionModel: { type: 'string', const: 'serviceManaged' },
+            organizationalUnits: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$', description: 'an organisational unit ID such as ou-ab12-cd345678, or the root r-ab12' } },
+            regions: regionList,
+            autoDeployment: {
+              type: 'object',
+              nullable: true,
+              additionalProperties: false,
+              required: ['enabled', 'retainStacksOnAccountRemoval'],
+              properties: { enabled: { type: 'boolean' }, retainStacksOnAccountRemoval: { type: 'boolean' } },
+            },
+            callAs: { type: 'string', nullable: true, enum: ['SELF', 'DELEGATED_ADMIN'] },
+            operationPreferences,
+          },
+        },
+      ],
+    },
     services: {
       type: 'object',
       nullable: true,
@@ -357,10 +472,12 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         type: 'object',
         additionalProperties: false,
         properties: {
-          desiredCount: { type: 'integer', nullable: true, minimum: 0 },
+          // An ECS service runs at most 5,000 tasks ("Tasks per service").
+          // https://docs.aws.amazon.com/general/latest/gr/ecs-service.html#limits_ecs
+          desiredCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
           enableExecuteCommand: { type: 'boolean', nullable: true, description: 'ECS Exec into this service\'s tasks in this environment' },
-          minCount: { type: 'integer', nullable: true, minimum: 0 },
-          maxCount: { type: 'integer', nullable: true, minimum: 1 },
+          minCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
+          maxCount: { type: 'integer', nullable: true, minimum: 1, maximum: 5000, description: 'tasks, 1 to 5000 (the most an ECS service runs)' },
           image: { type: 'string', nullable: true, minLength: 1 },
         },
       },
@@ -443,6 +560,31 @@ function checkInstanceTypes(file: string, cap: Ec2CapacitySettings): void {
   });
 }
 
+/**
+ * Some AWS services and Docker (the ECS agent on every container instance) use 172.17.0.0/16 for
+ * the docker0 bridge: a VPC there conflicts with them, as AWS warns.
+ * https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+ */
+const DOCKER_BRIDGE = parseCidr('172.17.0.0/16')!;
+
+/** A CIDR block of the settings: valid, canonical, and outside ranges no VPC can use; located errors otherwise. */
+function checkCidr(file: string, path: string, text: string, example: string): Cidr {
+  const wrong = cidrProblem(text);
+  if (wrong) {
+    const fix = wrong.meant ? `Write ${q(wrong.meant)} if that is the block meant` : `Use a block such as ${q(example)}`;
+    throw new BerthError(at(file, path), `${q(text)} is not a valid IPv4 CIDR block: ${wrong.problem}. ${fix}.`);
+  }
+  const c = parseCidr(text)!;
+  const reserved = reservedRange(c);
+  if (reserved) {
+    throw new BerthError(at(file, path), `${q(text)} overlaps ${q(reserved.cidr)}, ${reserved.name}, which no VPC can use. Use a private block (RFC 1918) such as ${q(example)}.`);
+  }
+  if (overlaps(c, DOCKER_BRIDGE)) {
+    throw new BerthError(at(file, path), `${q(text)} overlaps \`172.17.0.0/16\`, the Docker bridge network of every ECS container instance, so tasks could not reach addresses there. Use another private block such as ${q(example)}.`);
+  }
+  return c;
+}
+
 /** Semantic checks beyond the schema; returns the settings with subnets resolved. */
 export function checkSettings(file: string, s: Settings): ResolvedSettings {
   const expectedName = basename(file).replace(/\.json$/, '');
@@ -450,10 +592,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     throw new BerthError(at(file, 'name'), `is ${q(s.name)} but the file is ${q(basename(file))}. Set \`name\` to ${q(expectedName)} or rename the file.`);
   }
   const net = s.network;
-  const vpc = parseCidr(net.vpcCidr);
-  if (!vpc) {
-    throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} is not a valid IPv4 CIDR block (octets 0-255, prefix 0-32, no host bits set). Use a block such as \`10.0.0.0/16\`.`);
-  }
+  const vpc = checkCidr(file, 'network.vpcCidr', net.vpcCidr, '10.0.0.0/16');
   // https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html: a VPC is /16 to /28.
   if (vpc.prefix < 16 || vpc.prefix > 24) {
     throw new BerthError(at(file, 'network.vpcCidr'), `${q(net.vpcCidr)} has prefix /${vpc.prefix}; berth needs /16 to /24 (AWS allows /16 to /28, and nine subnets must fit). Use a block such as \`10.0.0.0/16\`.`);
@@ -467,8 +606,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     }
     list.forEach((text, i) => {
       const path = `network.subnets.${tier}[${i}]`;
-      const c = parseCidr(text);
-      if (!c) throw new BerthError(at(file, path), `${q(text)} is not a valid IPv4 CIDR block (octets 0-255, no host bits set). Use a block such as \`10.0.16.0/20\`.`);
+      const c = checkCidr(file, path, text, '10.0.16.0/20');
       if (c.prefix > 28) throw new BerthError(at(file, path), `${q(text)} is smaller than /28, the smallest subnet AWS allows. Use a /28 or larger block.`);
       if (!contains(vpc, c)) throw new BerthError(at(file, path), `${q(text)} is not inside the VPC block ${q(net.vpcCidr)}. Choose a block within it, or widen \`network.vpcCidr\`.`);
       const clash = seen.find((o) => overlaps(o.cidr, c));
@@ -502,5 +640,44 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
       throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);
     }
   }
+  checkTargets(file, s);
   return { ...s, network: { ...net, subnets }, file };
+}
+
+/**
+ * A stack set deploys one template everywhere: values that name one Region (a certificate ARN, a
+ * pinned AMI) and records every instance would write (a DNS name in one hosted zone) are refused
+ * when the targets reach further. Values that differ by Region come from the Region instead: the
+ * ECS-optimized AMI from its public SSM parameter, the load balancer's log delivery from the
+ * Region's principal (templates/stacks/load-balancer.ts).
+ */
+function checkTargets(file: string, s: Settings): void {
+  const targets = s.targets;
+  if (!targets) return;
+  const regions = targets.regions;
+  const listener = s.loadBalancer.listener;
+  if (listener.protocol === 'https' && listener.certificate.source === 'existing') {
+    const certRegion = listener.certificate.certificateArn.split(':')[3];
+    const other = regions.find((r) => r !== certRegion);
+    if (other) {
+      throw new BerthError(
+        at(file, 'loadBalancer.listener.certificate'),
+        `names an ACM certificate in ${q(certRegion ?? '')}, but \`targets.regions\` includes ${q(other)}: a load balancer takes a certificate of its own Region only. Use \`{ "source": "dnsValidated", ... }\`, which requests one in each Region, or target ${q(certRegion ?? '')} alone.`,
+      );
+    }
+  }
+  const cap = s.cluster.capacity;
+  if (cap.type === 'ec2' && cap.ami && 'imageId' in cap.ami && regions.length > 1) {
+    throw new BerthError(
+      at(file, 'cluster.capacity.ami.imageId'),
+      `pins one AMI ID, which exists in one Region, but \`targets.regions\` has ${regions.length} Regions. Remove \`ami\` (the ECS-optimized AMI then comes from each Region's public SSM parameter), or use \`{ "ssmParameter": "/..." }\` published in every Region.`,
+    );
+  }
+  const places = (targets.permissionModel === 'selfManaged' ? targets.accounts.length : Infinity) * regions.length;
+  if (s.loadBalancer.dns && places > 1) {
+    throw new BerthError(
+      at(file, 'loadBalancer.dns'),
+      `would make every stack instance write the record ${q(s.loadBalancer.dns.domainName)} into one hosted zone, and \`targets\` has more than one account or Region: the second instance would fail. Remove \`dns\` for a rollout, and point your DNS at the load balancers yourself.`,
+    );
+  }
 }

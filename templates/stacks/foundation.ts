@@ -7,6 +7,7 @@
  */
 import { synthesize, type Template } from '../../src/dsl/index.ts';
 import { root, type RootSettings } from './root.ts';
+import { describeNames } from './shared/description.ts';
 import type { StoreDefinition } from './data/definition.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
@@ -15,7 +16,10 @@ export const foundation = {
   ...root,
   name: 'foundation',
   description: ({ settings, stores = [] }: RootSettings) =>
-    `berth foundation ${settings.name}: network, load balancer, ECS cluster${stores.length ? ` and data stores (${stores.map((s) => s.name).join(', ')})` : ''}, on which the services deploy as their own stacks.`,
+    describeNames(
+      stores.map((s) => s.name),
+      (list) => `berth foundation ${settings.name}: network, load balancer, ECS cluster${stores.length ? ` and data stores (${list})` : ''}, on which the services deploy as their own stacks.`,
+    ),
 };
 
 /**

@@ -278,6 +278,8 @@ export const loadBalancer = defineStack(loadBalancerContract, {
  * AWS documents no `aws:SourceAccount` / `aws:SourceArn` condition for either: the log objects'
  * path (`AWSLogs/<this account>/`) is what keeps other accounts' load balancers out.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy
+ * The table was checked against the AWS CDK's own copy of that page (`ELBV2_ACCOUNTS` in
+ * aws-cdk-lib/region-info/build-tools/fact-tables.ts): the same 26 Regions and accounts.
  */
 export const ELB_LOG_ACCOUNTS: { readonly [region: string]: { readonly AccountId: string } } = {
   'us-east-1': { AccountId: '127311923021' },

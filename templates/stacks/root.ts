@@ -4,21 +4,22 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, sub, type NestedStack, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
-import { sendParameterNames } from './service/parameters.ts';
 import { checkDensity } from './service/density.ts';
-import { service, serviceParameterNames } from './service.ts';
+import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
+import { describeNames } from './shared/description.ts';
+import { groupLabel } from './shared/grouping.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { auroraStore } from './data/aurora.ts';
 import { bucketStore } from './data/bucket.ts';
 import type { StoreDefinition } from './data/definition.ts';
-import { REGISTRY_ENTRIES, storeId, storeKey, storeParameterName, type RegistryEntry } from './data/names.ts';
+import { storeId } from './data/names.ts';
 import { checkStores, resolveStore } from './data/resolve.ts';
 import { tableStore } from './data/table.ts';
 
@@ -39,7 +40,14 @@ export { pascal };
 export const rootContract = contract({
   name: 'root',
   description: ({ settings, services, stores = [] }: RootSettings) =>
-    `berth estate ${settings.name}: network, load balancer, ECS cluster, ${services.length} services (${services.map((s) => s.name).join(', ')})${stores.length ? ` and ${stores.length} data stores (${stores.map((s) => s.name).join(', ')})` : ''}.`,
+    describeNames(
+      stores.map((s) => s.name),
+      (storeList) =>
+        describeNames(
+          services.map((s) => s.name),
+          (list) => `berth estate ${settings.name}: network, load balancer, ECS cluster, ${services.length} services (${list})${stores.length ? ` and ${stores.length} data stores (${storeList})` : ''}.`,
+        ),
+    ),
   parameters: ({ settings }: RootSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
@@ -79,6 +87,7 @@ export const root = defineStack(rootContract, {
     // One stack per store (templates/stacks/data/): created after the network, before the services
     // that use it, which read its registry entries (docs/data-stores.md says why one per store).
     const storeStacks = new Map<string, Resource<'AWS::CloudFormation::Stack'>>();
+    const storesUsedBy = (members: readonly ServiceDefinition[]) => [...new Set(members.flatMap((d) => (d.uses ?? []).map((u) => u.store)))].filter((name) => storeStacks.has(name));
     for (const store of stores) {
       const clients = services.flatMap((s) => (s.uses ?? []).filter((u) => u.store === store.name).map((u) => ({ service: s.name, access: u.access })));
       const id = `${storeId(store.name)}Store`;
@@ -95,101 +104,35 @@ export const root = defineStack(rootContract, {
     }
     if (!withServices) return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
 
-    const priorities = assignPriorities(services);
-    // Receivers before senders: a sender's stack reads its queues from the registry the receiver
-    // writes, so it depends on the receiver's stack (checkSenders refuses cycles).
-    const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
-    for (const definition of orderForSending(services)) {
-      const serviceSettings = { settings, service: definition, listenerRulePriority: priorities.get(definition.name), senders: sendersOf(services, definition.name), stores };
-      const receivers = [...new Set((definition.sendsTo ?? []).map((h) => h.service))];
-      // The registry names under this stack's EnvironmentName (a sender's defaults name the
-      // settings' environment, which a renamed root would not match).
-      const queueArguments = Object.fromEntries(
-        receivers.flatMap((r) => {
-          const n = sendParameterNames(r);
-          return [
-            [n.url, sub`/berth/${env}/services/${r}/queue-url`],
-            [n.arn, sub`/berth/${env}/services/${r}/queue-arn`],
-            [n.keyArn, sub`/berth/${env}/services/${r}/queue-key-arn`],
-          ];
-        }),
-      );
-      // And the stores it uses, by their registry entries under this stack's EnvironmentName.
-      const used = (definition.uses ?? []).map((u) => u.store).filter((name) => storeStacks.has(name));
-      const storeArguments = Object.fromEntries(
-        used.flatMap((name) => {
-          const kind = stores.find((x) => x.name === name)!.kind;
-          return (REGISTRY_ENTRIES[kind] as readonly RegistryEntry[]).map((entry) => [storeParameterName(name, entry), sub`/berth/${env}/${storeKey(name, entry)}`]);
-        }),
-      );
-      const stack = nest(t, `${pascal(definition.name)}Service`, service, {
-        settings: serviceSettings,
-        options: { dependsOn: [...used.map((name) => storeStacks.get(name)!), ...receivers.map((r) => nested.get(r)!.stack)] },
-        // Every wire is type-checked here; each service stack declares only the parameters it
-        // uses (a Fargate worker has no capacity provider or listener), so pass just those.
-        parameters: only(serviceParameterNames(serviceSettings), {
-          EnvironmentName: env,
-          VpcId: net.outputs.VpcId,
-          ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
-          // Names of SSM parameters (the estate registry), not the values: see templates/stacks/shared/registry.ts.
-          ClusterName: ecs.outputs.ClusterNameParameter,
-          CapacityProviderName: ecs.outputs.CapacityProviderNameParameter,
-          LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
-          ListenerArn: lb.outputs.ListenerArnParameter,
-          LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
-          // The queues it sends to: parameters named after each receiver, so not in the static
-          // contract; nest() still refuses a name the service stack does not declare.
-          ...(queueArguments as object),
-          ...(storeArguments as object),
-        }),
-      });
-      nested.set(definition.name, stack);
+    const ctx = { settings, services, priorities: assignPriorities(services), stores };
+    const wiring: ServiceWiring = {
+      EnvironmentName: env,
+      VpcId: net.outputs.VpcId,
+      ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+      // Names of SSM parameters (the estate registry), not the values: see templates/stacks/shared/registry.ts.
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      CapacityProviderName: ecs.outputs.CapacityProviderNameParameter,
+      LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
+      ListenerArn: lb.outputs.ListenerArnParameter,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+    };
+    const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
+    if (!groups) {
+      nestServices(t, ctx, services, wiring, [], storeStacks);
+    } else {
+      for (const [group, members] of groups) {
+        nest(t, `Services${groupLabel(group)}`, serviceGroup, {
+          settings: { ...ctx, group, members },
+          // The services read the cluster's and load balancer's registry entries when created (the
+          // load balancer's outputs already make the group wait for it).
+          options: { dependsOn: [ecs.stack, ...storesUsedBy(members).map((name) => storeStacks.get(name)!)] },
+          parameters: { EnvironmentName: env, VpcId: wiring.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds, LoadBalancerSecurityGroupId: wiring.LoadBalancerSecurityGroupId },
+        });
+      }
     }
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },
 });
-
-/** The services whose `sendsTo` names `receiver`'s queue, in estate order. */
-function sendersOf(services: readonly ServiceDefinition[], receiver: string): string[] {
-  return services.filter((s) => (s.sendsTo ?? []).some((h) => h.service === receiver)).map((s) => s.name);
-}
-
-/**
- * The services in an order where every receiver comes before its senders (estate order otherwise),
- * refusing a sender of a queue the estate does not have, and a cycle of senders, whose stacks
- * would each wait for the other.
- */
-function orderForSending(services: readonly ServiceDefinition[]): ServiceDefinition[] {
-  const byName = new Map(services.map((s) => [s.name, s]));
-  const out: ServiceDefinition[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (s: ServiceDefinition, path: string[]) => {
-    if (state.get(s.name) === 'done') return;
-    if (state.get(s.name) === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(s.name)), s.name];
-      throw new BerthError(
-        `${definitionFile(s)}: sendsTo`,
-        `makes a cycle of services sending to each other's queues (${cycle.map((n) => q(n)).join(' -> ')}): each stack would wait for the other's queue. Break the cycle, for example with a queue that neither service's stack owns.`,
-      );
-    }
-    state.set(s.name, 'visiting');
-    (s.sendsTo ?? []).forEach((h, i) => {
-      const receiver = byName.get(h.service);
-      if (!receiver) {
-        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names the queue of ${q(h.service)}, which is not a service of this estate. Add ${q(h.service)} to the estate's services, or remove it from \`sendsTo\`.`);
-      }
-      if (receiver === s) throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, 'names the service\'s own queue, which it already consumes. Remove it, or send to another service\'s queue.');
-      if (receiver.role.kind !== 'queueWorker') {
-        throw new BerthError(`${definitionFile(s)}: sendsTo[${i}]`, `names ${q(h.service)}, which is a ${receiver.role.kind} service and has no queue. Name a queue worker's \`queue\` (\`sendsTo: [worker.queue]\`).`);
-      }
-      visit(receiver, [...path, s.name]);
-    });
-    state.set(s.name, 'done');
-    out.push(s);
-  };
-  for (const s of services) visit(s, []);
-  return out;
-}
 
 /** The environment must be able to run every service, and override only services that exist. */
 function checkServicesFit(settings: ResolvedSettings, services: readonly ServiceDefinition[]): void {
@@ -212,9 +155,4 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
       );
     }
   }
-}
-
-/** The entries of `args` whose keys are in `names`. */
-function only<A extends object>(names: readonly string[], args: A): A {
-  return Object.fromEntries(Object.entries(args).filter(([k]) => names.includes(k))) as A;
 }

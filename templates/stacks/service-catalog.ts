@@ -16,10 +16,13 @@
  * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
  */
 import { createHash } from 'node:crypto';
-import { AWS, BerthError, contract, defineStack, Equals, flatten, If, Not, output, parameter, q, Sub, sub, type OutputsOf, type Template, type Value } from '../../src/dsl/index.ts';
+import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, Sub, type Template, type Value } from '../../src/dsl/index.ts';
 import { toPlain } from '../../src/emit/plain.ts';
+import { at } from '../../src/settings/loader.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { describeNames } from './shared/description.ts';
+import { groupLabel, groupMembers } from './shared/grouping.ts';
 import { ROLE_BOUNDARY_NAME, rolePath } from './shared/iam.ts';
 import { ENVIRONMENT_TAG, launchPolicies } from './launch-role.ts';
 import { pascal } from './root.ts';
@@ -51,17 +54,19 @@ export function productVersion(estate: Template, foundation: Template): string {
 }
 
 /** One product: the foundation or a service, with the template it deploys. */
-interface Product {
+export interface Product {
   readonly id: string;
   readonly name: string;
   readonly template: Template;
 }
 
 function products(estate: Template, foundation: Template, services: readonly ServiceDefinition[]): Product[] {
+  // Service templates are the root's children, or its groups' children in a large estate.
+  const templates = flatten([estate]);
   return [
     { id: 'Foundation', name: 'foundation', template: foundation },
     ...services.map((d) => {
-      const template = estate.children.find((c) => c.name === `service-${d.name}`);
+      const template = templates.find((c) => c.name === `service-${d.name}`);
       if (!template) throw new BerthError('templates/stacks/service-catalog.ts', `the estate has no template ${q(`service-${d.name}.yaml`)} for service ${q(d.name)}. Nest every service in the root stack (templates/stacks/root.ts).`);
       return { id: `${pascal(d.name)}Service`, name: `service ${d.name}`, template };
     }),
@@ -168,7 +173,7 @@ function attachedManagedPolicies(resources: readonly PlainResource[]): Value<str
 export const serviceCatalogContract = contract({
   name: 'service-catalog',
   description: ({ settings, services }: ServiceCatalogSettings) =>
-    `berth Service Catalog portfolio for ${settings.name}: the estate and ${services.length} services (${services.map((s) => s.name).join(', ')}) as products, with a least-privilege launch role.`,
+    describeNames(services.map((s) => s.name), (list) => `berth Service Catalog portfolio for ${settings.name}: the estate and ${services.length} services (${list}) as products, with a least-privilege launch role.`),
   parameters: ({ settings, estate, foundation }: ServiceCatalogSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the portfolio and its products; the launch role may write only this environment\'s registry (/berth/<environment>/).'),
     TemplateBucket: parameter('String', {
@@ -240,6 +245,7 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
 
     const docs = productDocuments(estate, foundation);
     const resources = productResources(docs);
+    checkEnvironmentRegions(settings, flatten([foundation, estate]).map((x, i) => [x.file, docs[i]!] as const));
     // The permissions boundary of every role the products create: at most the services those
     // roles use, and passing only the estate's roles. A boundary grants nothing by itself.
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
@@ -319,56 +325,29 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
       Tags: tags,
     });
 
-    for (const product of products(estate, foundation, services)) {
-      const handle = t.resource(`${product.id}Product`, 'AWS::ServiceCatalog::CloudFormationProduct', {
-        Name: sub`berth ${env} ${product.name}`,
-        Owner: p.ProductOwner.ref,
-        Description: product.template.description,
-        Distributor: 'berth',
-        ProvisioningArtifactParameters: [
-          {
-            Name: p.TemplateVersion.ref,
-            Description: sub`${product.template.file} of berth ${env}, version ${p.TemplateVersion.ref}`,
-            // Virtual-hosted-style URL of the object `make publish` uploaded.
-            Info: { LoadTemplateFromURL: sub`https://${bucket}.s3.${AWS.Region}.${AWS.URLSuffix}/${p.TemplatePrefix.ref}/${settings.name}/${p.TemplateVersion.ref}/${product.template.file}` },
+    const all = products(estate, foundation, services);
+    const refs: ProductRefs = { env, portfolio: portfolio.ref, launchRoleArn: launchRole.getAtt('Arn'), bucket, prefix: p.TemplatePrefix.ref, version: p.TemplateVersion.ref, owner: p.ProductOwner.ref, environment: settings.name };
+    if (all.length - 1 <= INLINE_SERVICE_PRODUCTS) {
+      for (const product of all) addProduct(t, product, refs);
+    } else {
+      // Too many products for one template (four resources each): the foundation stays here, the
+      // service products go to nested stacks, each service to a group fixed by its name.
+      addProduct(t, all[0]!, refs);
+      const groups = groupMembers(all.slice(1), (x) => x.name, PRODUCT_GROUPS, PRODUCTS_PER_GROUP, 'templates/stacks/service-catalog.ts', 'service products');
+      for (const [group, members] of groups) {
+        nest(t, `Products${groupLabel(group)}`, productGroup, {
+          settings: { settings, group, products: members },
+          parameters: {
+            EnvironmentName: env,
+            PortfolioId: portfolio.ref,
+            LaunchRoleArn: launchRole.getAtt('Arn'),
+            TemplateBucket: bucket,
+            TemplatePrefix: p.TemplatePrefix.ref,
+            TemplateVersion: p.TemplateVersion.ref,
+            ProductOwner: p.ProductOwner.ref,
           },
-        ],
-        Tags: tags,
-      });
-      const association = t.resource(`${product.id}ProductAssociation`, 'AWS::ServiceCatalog::PortfolioProductAssociation', {
-        PortfolioId: portfolio.ref,
-        ProductId: handle.ref,
-      });
-      // The constraint needs the product in the portfolio first.
-      t.resource(
-        `${product.id}LaunchConstraint`,
-        'AWS::ServiceCatalog::LaunchRoleConstraint',
-        {
-          PortfolioId: portfolio.ref,
-          ProductId: handle.ref,
-          RoleArn: launchRole.getAtt('Arn'),
-          Description: 'Provisions with the portfolio launch role: users need no permissions on the resources.',
-        },
-        { dependsOn: [association] },
-      );
-      // The portfolio serves one environment: a product provisioned with another EnvironmentName
-      // would fall outside what the launch role may touch. Service Catalog checks the rule before
-      // it starts. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/reference-template_constraint_rules.html
-      t.resource(
-        `${product.id}TemplateConstraint`,
-        'AWS::ServiceCatalog::LaunchTemplateConstraint',
-        {
-          PortfolioId: portfolio.ref,
-          ProductId: handle.ref,
-          Description: `EnvironmentName is ${settings.name}: this portfolio's environment.`,
-          Rules: JSON.stringify({
-            EnvironmentFixed: {
-              Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'EnvironmentName' }, settings.name] }, AssertDescription: `This portfolio provisions the ${settings.name} environment: leave EnvironmentName at ${settings.name}.` }],
-            },
-          }),
-        },
-        { dependsOn: [association] },
-      );
+        });
+      }
     }
 
     for (const [n, principal] of [p.Principal1Arn, p.Principal2Arn, p.Principal3Arn].entries()) {
@@ -392,3 +371,155 @@ function principalParameter(n: number) {
     label: `Principal ${n} ARN`,
   });
 }
+
+/** Resource types of the portfolio's own templates (the products' are read from their documents). */
+const PORTFOLIO_TYPES = [
+  'AWS::ServiceCatalog::Portfolio', 'AWS::ServiceCatalog::TagOption', 'AWS::ServiceCatalog::TagOptionAssociation', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::Role',
+  'AWS::ServiceCatalog::CloudFormationProduct', 'AWS::ServiceCatalog::PortfolioProductAssociation', 'AWS::ServiceCatalog::LaunchRoleConstraint',
+  'AWS::ServiceCatalog::LaunchTemplateConstraint', 'AWS::ServiceCatalog::PortfolioPrincipalAssociation', 'AWS::CloudFormation::Stack',
+];
+
+/**
+ * Every resource type of the environment (the foundation, the root's tree, the portfolio) exists
+ * in its Region and in every Region of its `targets`: a build error names the Region otherwise.
+ */
+function checkEnvironmentRegions(settings: ResolvedSettings, templates: readonly (readonly [string, Record<string, any>])[]): void {
+  const filesOf = new Map<string, string[]>();
+  const add = (type: string, file: string) => filesOf.set(type, [...new Set([...(filesOf.get(type) ?? []), file])]);
+  for (const [file, doc] of templates) for (const r of Object.values((doc.Resources ?? {}) as Record<string, PlainResource>)) add(r.Type, file);
+  for (const type of PORTFOLIO_TYPES) add(type, 'service-catalog.yaml');
+  const regions = [settings.region, ...(settings.targets?.regions ?? [])];
+  checkRegions(
+    (i) => at(settings.file, i === 0 ? 'region' : `targets.regions[${i - 1}]`),
+    regions,
+    filesOf.keys(),
+    (type) => {
+      const files = filesOf.get(type)!;
+      return files.length > 2 ? `${files.slice(0, 2).join(', ')} and ${files.length - 2} more` : files.join(', ');
+    },
+  );
+}
+
+/** Service products the portfolio template holds itself; more go to nested product groups. */
+export const INLINE_SERVICE_PRODUCTS = 100;
+/** How many groups products are hashed into, once there are more than {@link INLINE_SERVICE_PRODUCTS}. */
+export const PRODUCT_GROUPS = 16;
+/** Four resources a product: 120 keep a group template well under CloudFormation's 500. */
+export const PRODUCTS_PER_GROUP = 120;
+
+/** What a product's resources refer to: the portfolio's, or a product group's parameters. */
+interface ProductRefs {
+  readonly env: Value<string>;
+  readonly portfolio: Value<string>;
+  readonly launchRoleArn: Value<string>;
+  readonly bucket: Value<string>;
+  readonly prefix: Value<string>;
+  readonly version: Value<string>;
+  readonly owner: Value<string>;
+  /** The settings' environment name, fixed by each product's template constraint. */
+  readonly environment: string;
+}
+
+/**
+ * One product in the portfolio: the product with its version in S3, its association, its
+ * launch-role constraint and its template constraint.
+ */
+function addProduct(t: Template, product: Product, r: ProductRefs): void {
+  const tags = [{ Key: ENVIRONMENT_TAG, Value: r.env }];
+  const handle = t.resource(`${product.id}Product`, 'AWS::ServiceCatalog::CloudFormationProduct', {
+    Name: sub`berth ${r.env} ${product.name}`,
+    Owner: r.owner,
+    Description: product.template.description,
+    Distributor: 'berth',
+    ProvisioningArtifactParameters: [
+      {
+        Name: r.version,
+        Description: sub`${product.template.file} of berth ${r.env}, version ${r.version}`,
+        // Virtual-hosted-style URL of the object `make publish` uploaded.
+        Info: { LoadTemplateFromURL: sub`https://${r.bucket}.s3.${AWS.Region}.${AWS.URLSuffix}/${r.prefix}/${r.environment}/${r.version}/${product.template.file}` },
+      },
+    ],
+    Tags: tags,
+  });
+  const association = t.resource(`${product.id}ProductAssociation`, 'AWS::ServiceCatalog::PortfolioProductAssociation', {
+    PortfolioId: r.portfolio,
+    ProductId: handle.ref,
+  });
+  // The constraint needs the product in the portfolio first.
+  t.resource(
+    `${product.id}LaunchConstraint`,
+    'AWS::ServiceCatalog::LaunchRoleConstraint',
+    {
+      PortfolioId: r.portfolio,
+      ProductId: handle.ref,
+      RoleArn: r.launchRoleArn,
+      Description: 'Provisions with the portfolio launch role: users need no permissions on the resources.',
+    },
+    { dependsOn: [association] },
+  );
+  // The portfolio serves one environment: a product provisioned with another EnvironmentName
+  // would fall outside what the launch role may touch. Service Catalog checks the rule before
+  // it starts. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/reference-template_constraint_rules.html
+  t.resource(
+    `${product.id}TemplateConstraint`,
+    'AWS::ServiceCatalog::LaunchTemplateConstraint',
+    {
+      PortfolioId: r.portfolio,
+      ProductId: handle.ref,
+      Description: `EnvironmentName is ${r.environment}: this portfolio's environment.`,
+      Rules: JSON.stringify({
+        EnvironmentFixed: {
+          Assertions: [{ Assert: { 'Fn::Equals': [{ Ref: 'EnvironmentName' }, r.environment] }, AssertDescription: `This portfolio provisions the ${r.environment} environment: leave EnvironmentName at ${r.environment}.` }],
+        },
+      }),
+    },
+    { dependsOn: [association] },
+  );
+}
+
+/** The settings of one product group: its number and its products. */
+export interface ProductGroupSettings {
+  readonly settings: ResolvedSettings;
+  readonly group: number;
+  readonly products: readonly Product[];
+}
+
+const text = (description: string) => parameter('String', { description, minLength: 1 });
+
+export const productGroupContract = contract({
+  name: ({ group }: ProductGroupSettings) => `service-catalog-products-${groupLabel(group)}`,
+  description: ({ settings, group, products: members }: ProductGroupSettings) =>
+    describeNames(members.map((m) => m.name.replace(/^service /, '')), (list) => `berth Service Catalog products of ${settings.name}, group ${groupLabel(group)}: ${list}. Nested in service-catalog.yaml.`),
+  parameters: ({ settings }: ProductGroupSettings) => ({
+    EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the products.'),
+    PortfolioId: text('The portfolio the products belong to.'),
+    LaunchRoleArn: text('The role Service Catalog assumes to provision the products.'),
+    TemplateBucket: text('S3 bucket holding the packaged product templates.'),
+    TemplatePrefix: text(`Key prefix of the templates in the bucket; they are under <prefix>/${settings.name}/<version>/.`),
+    TemplateVersion: text('Version of the product templates.'),
+    ProductOwner: text('Owner shown on every product.'),
+  }),
+  outputs: {},
+});
+
+/**
+ * A group of service products, nested in the portfolio's template when the estate has more than
+ * {@link INLINE_SERVICE_PRODUCTS} services. The version and bucket arrive as parameters, so a
+ * group's template changes only when its own products do.
+ */
+export const productGroup = defineStack(productGroupContract, {
+  build(t, p, { settings, products: members }) {
+    const refs: ProductRefs = {
+      env: p.EnvironmentName.ref,
+      portfolio: p.PortfolioId.ref,
+      launchRoleArn: p.LaunchRoleArn.ref,
+      bucket: p.TemplateBucket.ref,
+      prefix: p.TemplatePrefix.ref,
+      version: p.TemplateVersion.ref,
+      owner: p.ProductOwner.ref,
+      environment: settings.name,
+    };
+    for (const product of members) addProduct(t, product, refs);
+    return {};
+  },
+});

@@ -88,26 +88,32 @@ export function checkServices(services: readonly ServiceDefinition[], domain?: s
   }
 }
 
+/** The `k`-th priority a service of this name tries: its own hash first, then rehashes. */
+export function probeOf(name: string, k: number): number {
+  return k === 0 ? priorityOf(name) : (fnv1a(`${name}#${k}`) % PRIORITY_RANGE) + 1;
+}
+
 /**
- * Priorities for every web service, by name. Throws when two services share a name, or when two
- * names hash to the same priority (rename one: the priority follows the name).
+ * Priorities for every web service, by name, all different. Each service tries the priorities of
+ * its probe sequence (`probeOf`: the hash of its name, then rehashes) and takes the first one no
+ * other service holds, services taking turns in name order. A priority depends on the names
+ * alone, never on the order of the estate's list, and only services whose hashes meet ever move:
+ * with 250 web services about one pair in ten estates does, and adding a service moves an
+ * existing one only when its name sorts first and lands on that one's priority (a chance of
+ * about 250 in 50,000). Such a move changes the rule's priority in place (SetRulePriorities, no
+ * interruption); docs/many-accounts.md says what a deploy does when two rules trade places.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html
  */
 export function assignPriorities(services: readonly ServiceDefinition[]): ReadonlyMap<string, number> {
-  const byPriority = new Map<number, string>();
-  const out = new Map<string, number>();
-  for (const s of services) {
-    if (s.role.kind !== 'web') continue;
-    const priority = priorityOf(s.name);
-    const other = byPriority.get(priority);
-    if (other !== undefined) {
-      throw new BerthError(
-        `${definitionFile(s)}: name`,
-        `services ${q(other)} and ${q(s.name)} both get listener-rule priority ${priority} (it is derived from the name, and each rule on the listener needs its own). ` +
-          `Rename ${q(s.name)} or ${q(other)}.`,
-      );
-    }
-    byPriority.set(priority, s.name);
-    out.set(s.name, priority);
+  const taken = new Set<number>();
+  const byName = new Map<string, number>();
+  const web = services.filter((s) => s.role.kind === 'web').map((s) => s.name);
+  for (const name of [...web].sort()) {
+    let k = 0;
+    while (taken.has(probeOf(name, k))) k++;
+    taken.add(probeOf(name, k));
+    byName.set(name, probeOf(name, k));
   }
-  return out;
+  // In the estate's order, as callers list them.
+  return new Map(web.map((name) => [name, byName.get(name)!]));
 }

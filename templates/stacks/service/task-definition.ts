@@ -110,7 +110,9 @@ function plain(value: Intrinsic<'String'>): Value<string> {
  * The Secrets Manager secrets the stack creates for `generated` sources: named
  * `berth/<environment>/<service>/<variable in kebab case>`, encrypted with the service's own key,
  * with a random value, kept when the stack is deleted (but deleted with a create that rolls back,
- * so a retry can make the name again).
+ * so a retry can make the name again: CloudFormation deletes a secret without a recovery window,
+ * https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/1999, so the name
+ * is free at once).
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-secretsmanager-secret.html
  */
 export function generatedSecrets(t: Template, r: Resolved, env: Intrinsic<'String'>, tags: Tags): { secrets: Map<string, Resource<'AWS::SecretsManager::Secret'>>; key?: Resource<'AWS::KMS::Key'> } {
