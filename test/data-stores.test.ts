@@ -63,6 +63,7 @@ test('the root nests one stack per store after the network, and each service aft
     EnvironmentName: { Ref: 'EnvironmentName' },
     VpcId: { 'Fn::GetAtt': ['Network', 'Outputs.VpcId'] },
     DbSubnetGroupName: { 'Fn::GetAtt': ['Network', 'Outputs.DbSubnetGroupName'] },
+    AlarmTopicArn: sub('/berth/${EnvironmentName}/alarm-topic-arn'),
   });
   assert.deepEqual(r.SessionsStore!.Properties.Parameters, { EnvironmentName: { Ref: 'EnvironmentName' } });
   // A service waits for the stores it uses, whose registry entries it reads under the root's EnvironmentName.
@@ -170,7 +171,7 @@ test('an Aurora store\'s security group admits nothing by itself, opens nothing,
   assert.deepEqual(g.Metadata, { 'berth:clients': ['web (connect)'] });
 });
 
-test('an Aurora store\'s alarms: CPU and free memory per role, connections, replica lag with readers; to the alarm topic when one is given', () => {
+test('an Aurora store\'s alarms: CPU and free memory per role, connections, replica lag with readers; each to the environment\'s alarm topic from the registry', () => {
   const d = e.child('data-orders');
   const alarms = Object.fromEntries(ofType(d, 'AWS::CloudWatch::Alarm').map(([id, r]) => [id, [r.Properties.MetricName, r.Properties.Dimensions.slice(1).map((x: Doc) => x.Value).join(), r.Properties.ComparisonOperator, r.Properties.Threshold]]));
   const memory = Math.round(16 * 1024 ** 3 * 0.1);
@@ -187,12 +188,14 @@ test('an Aurora store\'s alarms: CPU and free memory per role, connections, repl
   });
   for (const [, a] of ofType(d, 'AWS::CloudWatch::Alarm')) {
     assert.deepEqual(a.Properties.Dimensions[0], { Name: 'DBClusterIdentifier', Value: { Ref: 'Cluster' } });
-    assert.deepEqual(a.Properties.AlarmActions, { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] });
-    assert.deepEqual(a.Properties.OKActions, a.Properties.AlarmActions);
+    assert.deepEqual(a.Properties.AlarmActions, [{ Ref: 'AlarmTopicArn' }]);
+    assert.deepEqual(a.Properties.OKActions, [{ Ref: 'AlarmTopicArn' }]);
     assert.equal(a.Properties.TreatMissingData, 'notBreaching');
   }
-  assert.deepEqual(d.Conditions.HasAlarmTopic, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] });
-  assert.equal(d.Parameters.AlarmTopicArn.Default, '');
+  // The topic is the operations stack's, read from its estate registry entry; the root passes the
+  // entry's name under its own EnvironmentName.
+  assert.deepEqual([d.Parameters.AlarmTopicArn.Type, d.Parameters.AlarmTopicArn.Default], ['AWS::SSM::Parameter::Value<String>', '/berth/prod/alarm-topic-arn']);
+  assert.deepEqual(resources(e.root).OrdersStore!.Properties.Parameters.AlarmTopicArn, sub('/berth/${EnvironmentName}/alarm-topic-arn'));
   // Serverless v2 adds the capacity alarm; no readers, no lag alarm.
   const serverless = estate(prod, [{ ...web, uses: [orders.connect] }], [{ ...orders, capacity: { type: 'serverless', minAcu: 0.5, maxAcu: 8 }, readers: 0 } as StoreDefinition]).child('data-orders');
   assert.deepEqual(ofType(serverless, 'AWS::CloudWatch::Alarm').map(([id]) => id), ['WriterCpuAlarm', 'WriterMemoryAlarm', 'ConnectionsAlarm', 'CapacityAlarm']);

@@ -552,9 +552,15 @@ test('cluster deployed alone: the launch template is as declared (moto cannot cr
 test('the data stores deployed alone, on the network: encrypted with their own keys, the table recoverable to a point in time, the database admitting nobody yet, their entries in the registry', async () => {
   const network = (logicalId: string) => physicalId('berth-dev-network', logicalId);
   const vpcId = await network('Vpc');
+  // The database's alarms notify the environment's alarm topic, read from the registry entry the
+  // operations stack publishes (not deployed here): its topic and entry, as that stack makes them.
+  const topic = (await aws('sns', 'create-topic', '--name', 'berth-dev-alarms')).TopicArn;
+  await aws('ssm', 'put-parameter', '--name', '/berth/dev/alarm-topic-arn', '--type', 'String', '--value', topic, '--overwrite');
   // The Aurora store needs the VPC (a picker in the console); its subnet group defaults to the network's, by name.
   const db = deploy(['dev', '--template', 'data-appdb', '--bucket', BUCKET, '--param', `VpcId=${vpcId}`]);
   assert.equal(db.status, 0, db.all);
+  const dbParameters = (await aws('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev-data-appdb')).Stacks[0].Parameters as { ParameterKey: string; ParameterValue: string }[];
+  assert.equal(dbParameters.find((x) => x.ParameterKey === 'AlarmTopicArn')?.ParameterValue, '/berth/dev/alarm-topic-arn');
   for (const store of ['jobs', 'reports']) {
     const r = deploy(['dev', '--template', `data-${store}`, '--bucket', BUCKET]);
     assert.equal(r.status, 0, r.all);

@@ -4,7 +4,7 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, nest, output, q, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, nest, output, q, sub, type Intrinsic, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
@@ -95,7 +95,14 @@ export const root = defineStack(rootContract, {
         store.kind === 'aurora'
           ? nest(t, id, auroraStore, {
               settings: { settings, store, clients },
-              parameters: { EnvironmentName: env, VpcId: net.outputs.VpcId, DbSubnetGroupName: net.outputs.DbSubnetGroupName },
+              parameters: {
+                EnvironmentName: env,
+                VpcId: net.outputs.VpcId,
+                DbSubnetGroupName: net.outputs.DbSubnetGroupName,
+                // The alarm topic's registry entry under this stack's EnvironmentName (the name of
+                // an SSM parameter, which the operations stack publishes).
+                AlarmTopicArn: sub`/berth/${env}/alarm-topic-arn` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>,
+              },
             })
           : store.kind === 'dynamodb'
             ? nest(t, id, tableStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } })

@@ -5,11 +5,13 @@
  * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/dimensions.html
  * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.AuroraMonitoring.Metrics.html
  *
- * Their actions notify the environment's alarm topic when one is given (`AlarmTopicArn`); without
- * one the alarms still change state and show in the console. Missing data is not breaching: a
- * Serverless v2 cluster paused at 0 ACUs reports nothing, and that is not an incident.
+ * Each notifies the environment's alarm topic (the operations stack's, read from the estate
+ * registry entry `alarm-topic-arn`) on ALARM and on OK, so a recovery is heard as well as the
+ * problem. Missing data is not breaching: a Serverless v2 cluster paused at 0 ACUs reports
+ * nothing, and that is not an incident.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
  */
-import { AWS, If, type Condition, type Intrinsic, type Template, type Value } from '../../../src/dsl/index.ts';
+import type { Intrinsic, Template, Value } from '../../../src/dsl/index.ts';
 import type { ResolvedAurora } from './resolve.ts';
 
 /** Share of `max_connections` in use that raises the connections alarm. */
@@ -116,9 +118,8 @@ export function auroraAlarmSpecs(r: ResolvedAurora): AlarmSpec[] {
   ];
 }
 
-/** Adds the cluster's alarms, notifying `topic` when the condition holds. */
-export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsic<'String'>, topic: { readonly when: Condition; readonly arn: Value<string> }): void {
-  const actions = If<Value<string>[]>(topic.when, [topic.arn], AWS.NoValue);
+/** Adds the cluster's alarms, each notifying `topic` (the alarm topic's ARN) on ALARM and on OK. */
+export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsic<'String'>, topic: Value<string>): void {
   for (const a of auroraAlarmSpecs(r)) {
     t.resource(a.id, 'AWS::CloudWatch::Alarm', {
       AlarmDescription: a.description,
@@ -132,8 +133,8 @@ export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsi
       Threshold: a.threshold,
       ComparisonOperator: a.comparison,
       TreatMissingData: 'notBreaching',
-      AlarmActions: actions,
-      OKActions: actions,
+      AlarmActions: [topic],
+      OKActions: [topic],
     });
   }
 }

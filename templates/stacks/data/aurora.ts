@@ -8,11 +8,11 @@
  * templates/stacks/data/grants.ts); alarms; and the estate registry entries the services read.
  * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.html
  */
-import { AWS, contract, defineStack, Equals, GetAZs, Not, output, parameter, Select, sub, type OutputsOf, type ResourceOptions } from '../../../src/dsl/index.ts';
+import { AWS, contract, defineStack, GetAZs, output, parameter, Select, sub, type OutputsOf, type ResourceOptions } from '../../../src/dsl/index.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { estateRole, serviceTrust } from '../shared/iam.ts';
 import { customerKey, logGroupsKey } from '../shared/kms.ts';
-import { publish } from '../shared/registry.ts';
+import { publish, registryParameter } from '../shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import { auroraAlarms } from './alarms.ts';
 import { clientsMetadata, storeTags, WIRING, type DataStackSettings } from './common.ts';
@@ -61,14 +61,10 @@ export const auroraContract = contract({
       group: WIRING,
       label: 'DB subnet group',
     }),
-    AlarmTopicArn: parameter('String', {
-      description: "SNS topic the alarms notify (the environment's alarm topic); empty: the alarms change state without notifying anyone.",
-      default: '',
-      allowedPattern: '^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}$',
-      constraintDescription: 'an SNS topic ARN, or empty',
-      group: 'Alarms',
-      label: 'Alarm topic ARN',
-    }),
+    // The environment's alarm topic, from the estate registry: the operations stack publishes its
+    // ARN as `/berth/<environment>/alarm-topic-arn` (templates/stacks/shared/registry.ts), so the
+    // alarms always notify it, on ALARM and on OK. Deploy the operations stack first.
+    AlarmTopicArn: registryParameter(settings.name, 'alarm-topic-arn', "SNS topic the database's alarms notify (the environment's alarm topic, the operations stack's).", 'Alarms', 'Alarm topic ARN'),
   }),
   outputs: {
     ClusterIdentifier: output('String', { description: 'The cluster (<environment>-<store>).' }),
@@ -205,8 +201,7 @@ export const auroraStore = defineStack(auroraContract, {
       );
     }
 
-    const hasTopic = t.condition('HasAlarmTopic', Not(Equals(p.AlarmTopicArn.ref, '')));
-    auroraAlarms(t, r, cluster.ref, { when: hasTopic, arn: p.AlarmTopicArn.ref });
+    auroraAlarms(t, r, cluster.ref, p.AlarmTopicArn.ref);
 
     // The estate registry: the stacks of the services that use the store read these.
     const entry = (id: string, key: Parameters<typeof storeKey>[1], value: Parameters<typeof publish>[4], what: string) =>

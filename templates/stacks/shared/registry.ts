@@ -15,6 +15,8 @@ export type RegistryKey =
   | 'capacity-provider-name'
   | 'listener-arn'
   | 'load-balancer-full-name'
+  /** The environment's alarm topic (the operations stack): every alarm of the estate notifies it. */
+  | 'alarm-topic-arn'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
   /** A data store's endpoints, security group and keys, for the services that use it. */
