@@ -487,8 +487,16 @@ test('20 stores stay within CloudFormation\'s limits in every template, and each
   const t = synthesize(root, { settings: prod, services, stores });
   const templates = flatten([t]);
   assert.equal(templates.filter((c) => c.name.startsWith('data-')).length, 20);
-  for (const c of templates) {
+  // One stack operation (the root's create or delete) stays within CloudFormation's 2,500
+  // resources across the tree, nested stacks counted.
+  const tree = templates.reduce((n, c) => n + Object.keys(plain(c).Resources).length, 0);
+  assert.ok(tree <= LIMITS.resourcesPerOperation, `the tree has ${tree} resources`);
+  // The foundation (the stores without the services) too.
+  const foundation = synthesizeFoundation(prod, services, stores);
+  for (const c of [...templates, foundation]) {
     const doc = plain(c);
+    // A description names the stores as far as they fit: CloudFormation takes 1,024 bytes.
+    assert.ok(Buffer.byteLength(doc.Description ?? '') <= 1024, `${c.file}: description of ${Buffer.byteLength(doc.Description ?? '')} bytes`);
     const bytes = Buffer.byteLength(toYaml(c.toJSON()));
     assert.ok(Object.keys(doc.Resources).length <= LIMITS.resources, `${c.file}: resources`);
     assert.ok(Object.keys(doc.Parameters ?? {}).length <= LIMITS.parameters, `${c.file}: parameters`);
