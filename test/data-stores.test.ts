@@ -4,6 +4,8 @@
 // Exact content on fixture stores and services (test/fixtures/storage/, test/fixtures/services/).
 // Run: node --import tsx --test test/data-stores.test.ts
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
@@ -420,6 +422,21 @@ test('fails when an Aurora store has no database subnets in two Availability Zon
   refuses(() => resolveStore(one, orders), /prod\.json: network\.subnets\.database$/, /has 1 database subnet, but Aurora store `orders` \(test\/fixtures\/storage\/orders\.ts: \) needs database subnets in at least two Availability Zones/);
   // Tables and buckets live outside the VPC: no subnets needed.
   assert.equal(resolveStore(one, sessions).kind, 'dynamodb');
+  // From an environment file, the settings already refuse a network of one database subnet (two
+  // or three Availability Zones, a subnet in each tier for each): the store's check guards
+  // settings made any other way, as above.
+  const dir = mkdtempSync(join(tmpdir(), 'berth-stores-'));
+  try {
+    const file = join(dir, 'prod.json');
+    const json = JSON.parse(readFileSync(join(ROOT, 'templates/environments/prod.json'), 'utf8'));
+    const subnets = { public: ['10.20.0.0/24', '10.20.1.0/24'], application: ['10.20.16.0/24', '10.20.17.0/24'], database: ['10.20.32.0/24'] };
+    writeFileSync(file, JSON.stringify({ ...json, network: { ...json.network, availabilityZones: 2, subnets } }));
+    refuses(() => loadSettings(file), /prod\.json: network\.subnets\.database$/, /must NOT have fewer than 2 items/);
+    writeFileSync(file, JSON.stringify({ ...json, network: { ...json.network, availabilityZones: 2, subnets: { ...subnets, database: [...subnets.database, '10.20.33.0/24'] } } }));
+    assert.deepEqual(loadSettings(file).network.subnets.database, ['10.20.32.0/24', '10.20.33.0/24']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('fails when a service uses a store the estate does not have, or names a store twice', () => {
