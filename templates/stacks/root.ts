@@ -100,7 +100,9 @@ export const root = defineStack(rootContract, {
                 VpcId: net.outputs.VpcId,
                 DbSubnetGroupName: net.outputs.DbSubnetGroupName,
                 // The alarm topic's registry entry under this stack's EnvironmentName (the name of
-                // an SSM parameter, which the operations stack publishes).
+                // an SSM parameter, which the operations stack publishes). Where the root nests the
+                // operations stack, its AlarmTopicArnParameter output goes here instead: the same
+                // name, and the store then waits for the entry to exist.
                 AlarmTopicArn: sub`/berth/${env}/alarm-topic-arn` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>,
               },
             })
