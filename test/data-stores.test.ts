@@ -534,3 +534,33 @@ test('fails when one service\'s stores would make its task role\'s policies larg
   const greedy = { ...workerUses, uses: stores.map((s) => (s.kind === 'aurora' ? s.connect : s.readWrite)) } as ServiceDefinition;
   refuses(() => estate(prod, [greedy, report], stores), /^test\/fixtures\/services\/worker\.ts: uses$/, /gives the task role of `worker` inline policies of up to \d+ characters once resolved, and IAM allows 10240 per role; most of them come from the 20 stores it uses/);
 });
+
+// --- service groups -------------------------------------------------------------------------
+
+test('services grouped for a large estate keep their stores: each group waits for the stores its members use, each member reads them from the registry', () => {
+  // Enough queue workers (about 20 resources each) for the root to group them (templates/stacks/service-group.ts).
+  const many = Array.from({ length: 120 }, (_, i) => ({ ...worker, name: `worker-${String(i).padStart(3, '0')}`, uses: i % 40 === 0 ? [sessions.read] : i % 40 === 1 ? [orders.connect] : [] }) as ServiceDefinition);
+  const t = synthesize(root, { settings: prod, services: many, stores: STORES });
+  const r = resources(plain(t));
+  const groups = Object.entries(r).filter(([id]) => /^Services\d\d$/.test(id));
+  assert.ok(groups.length > 1, 'the services are grouped');
+  const groupTemplate = (id: string) => plain(t.children.find((c) => c.name === r[id]!.Properties.TemplateURL.replace(/\.yaml$/, ''))!);
+  const usersOf = new Map<string, string[]>();
+  for (const [id] of groups) {
+    const members = Object.values(resources(groupTemplate(id))).filter((x) => x.Type === 'AWS::CloudFormation::Stack');
+    const uses = members.flatMap((m) => Object.keys(m.Properties.Parameters).filter((k) => /^(Orders|Sessions)/.test(k)).map((k) => (k.startsWith('Orders') ? 'OrdersStore' : 'SessionsStore')));
+    // The group waits for the cluster and for exactly the stores its members use.
+    assert.deepEqual([r[id]!.DependsOn].flat().sort(), ['Cluster', ...new Set(uses)].sort(), id);
+    for (const m of members) {
+      // Inside the group a member waits for no store (the group does), and reads the registry under the group's EnvironmentName.
+      assert.equal(m.DependsOn, undefined);
+      for (const [k, v] of Object.entries(m.Properties.Parameters).filter(([k]) => /^(Orders|Sessions)/.test(k))) {
+        assert.deepEqual(v, sub(`/berth/\${EnvironmentName}/stores/${k.startsWith('Orders') ? 'orders' : 'sessions'}/${k.replace(/^(Orders|Sessions)/, '').replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}`));
+        usersOf.set(k, [...(usersOf.get(k) ?? []), id]);
+      }
+    }
+  }
+  // Three services read sessions and three connect to orders (its five entries each).
+  assert.equal(usersOf.get('SessionsKeyArn')?.length, 3);
+  assert.equal(usersOf.get('OrdersSecurityGroupId')?.length, 3);
+});
