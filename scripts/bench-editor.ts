@@ -6,15 +6,18 @@
  *   time (twice: the first pass warms the server up), and after each character the editor's request (`geterr`) is timed until the file's
  *   semantic diagnostics arrive: the wait before red squiggles are right again. Edits stay in the
  *   server's memory; no file is written.
- * - type check: `tsc --noEmit -p .` over the whole project, warm (a run first, so the files are in
- *   the operating system's cache), as `make typecheck` runs it.
+ * - type check: `tsc --noEmit -p .` over the whole project as `make test` runs it: incremental
+ *   (tsconfig.json keeps tsc's build info in .stamps/), so "warm" is a run after one that left
+ *   its build info, with nothing changed or after an edit of one file (the keystroke file: its
+ *   dependants are checked again). The bench keeps a build info file of its own.
  *
  *     node --import tsx scripts/bench-editor.ts        # prints both, BENCH_RUNS rounds of tsc
  *
  * `make bench` (scripts/bench.ts) prints the same figures in its tables.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -133,20 +136,34 @@ export async function keystrokes(file: string = KEYSTROKE_FILE, props: Keystroke
 }
 
 export interface TypecheckProps {
-  /** Run once first, unmeasured, so the files are in the operating system's cache. @default true */
+  /** Run once first, unmeasured, so the build info exists and the files are in the operating system's cache. @default true */
   readonly warmUp?: boolean;
+  /** Before each measured run, append a comment line to this file (restored afterwards), so each run checks an edit. @default no edit */
+  readonly edit?: string;
+  /** tsc's build info file (the bench's own, not the one `make test` uses). @default a file in the operating system's temporary folder */
+  readonly buildInfo?: string;
 }
 
-/** `tsc --noEmit -p .`: seconds of each of `runs` runs. */
+/** `tsc --noEmit -p .`, incremental: seconds of each of `runs` runs. */
 export function typecheck(runs: number, props: TypecheckProps = {}): number[] {
+  const buildInfo = props.buildInfo ?? join(tmpdir(), `berth-bench-tsc-${process.pid}.tsbuildinfo`);
   const once = () => {
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', '.'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [TSC, '--noEmit', '-p', '.', '--tsBuildInfoFile', buildInfo], { cwd: ROOT, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`tsc --noEmit failed:\n${r.stdout}${r.stderr}`);
     return Number(process.hrtime.bigint() - start) / 1e9;
   };
-  if (props.warmUp ?? true) once();
-  return Array.from({ length: runs }, once);
+  const original = props.edit === undefined ? undefined : readFileSync(props.edit, 'utf8');
+  try {
+    if (props.warmUp ?? true) once();
+    return Array.from({ length: runs }, (_, i) => {
+      if (props.edit !== undefined) writeFileSync(props.edit, `${original}\n// bench edit ${i + 1}\n`);
+      return once();
+    });
+  } finally {
+    if (props.edit !== undefined) writeFileSync(props.edit, original!);
+    if (props.buildInfo === undefined) rmSync(buildInfo, { force: true });
+  }
 }
 
 export function median(xs: readonly number[]): number {
@@ -160,5 +177,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const s = k.seconds;
   console.log(`keystrokes in ${KEYSTROKE_FILE.slice(ROOT.length + 1)}: ${s.length}, median ${median(s).toFixed(2)} s, max ${Math.max(...s).toFixed(2)} s (open ${k.openSeconds.toFixed(2)} s)`);
   const t = typecheck(runs);
-  console.log(`tsc --noEmit -p . warm: median ${median(t).toFixed(2)} s of ${t.map((x) => x.toFixed(2)).join(', ')}`);
+  console.log(`tsc --noEmit -p . warm (incremental, nothing changed): median ${median(t).toFixed(2)} s of ${t.map((x) => x.toFixed(2)).join(', ')}`);
+  const e = typecheck(runs, { edit: KEYSTROKE_FILE });
+  console.log(`tsc --noEmit -p . warm (incremental, ${KEYSTROKE_FILE.slice(ROOT.length + 1)} edited): median ${median(e).toFixed(2)} s of ${e.map((x) => x.toFixed(2)).join(', ')}`);
 }

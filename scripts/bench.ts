@@ -184,6 +184,7 @@ async function run(): Promise<number> {
   // 4. The editor: a smoke run (BENCH_RUNS=1) types fewer keystrokes and checks once.
   const typed = await keystrokes(KEYSTROKE_FILE, { smoke: RUNS === 1 });
   const checks = typecheck(RUNS, { warmUp: WARM_UP });
+  const checksEdited = typecheck(RUNS, { warmUp: WARM_UP, edit: KEYSTROKE_FILE });
 
   const head = ['case', 'berth', 'berth peak', 'AWS CDK', 'CDK peak', 'time berth / CDK', 'memory berth / CDK'];
   const row = (name: string, b: Measured, c: Measured) => [name, sec(b), mem(b), sec(c), mem(c), ratio(b.seconds, c.seconds), ratio(b.mib, c.mib)];
@@ -206,7 +207,8 @@ async function run(): Promise<number> {
   console.log('');
   console.log(table(['editor', 'median', 'max', 'runs'], [
     [`keystroke in \`${relative(ROOT, KEYSTROKE_FILE)}\` (tsserver, to its semantic diagnostics)`, `${medianOf(typed.seconds).toFixed(2)} s`, `${Math.max(...typed.seconds).toFixed(2)} s`, String(typed.seconds.length)],
-    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''}`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, nothing changed)`, `${medianOf(checks).toFixed(2)} s`, `${Math.max(...checks).toFixed(2)} s`, String(checks.length)],
+    [`\`tsc --noEmit -p .\`${WARM_UP ? ' warm' : ''} (incremental, \`${relative(ROOT, KEYSTROKE_FILE)}\` edited)`, `${medianOf(checksEdited).toFixed(2)} s`, `${Math.max(...checksEdited).toFixed(2)} s`, String(checksEdited.length)],
   ]));
   console.log('');
   console.log(
@@ -226,7 +228,7 @@ async function run(): Promise<number> {
     [scaling[2]!.berth.seconds < 3 * scaling[0]!.berth.seconds, `50 services in under 3x the time of 1: ${ratio(scaling[2]!.berth.seconds, scaling[0]!.berth.seconds)}x`],
     [lint.seconds <= 1.2 * cfnLint.seconds, `make lint (no cache) within 1.2x of one batched cfn-lint: ${ratio(lint.seconds, cfnLint.seconds)}x`],
     [medianOf(typed.seconds) < 0.4, `a keystroke in ${relative(ROOT, KEYSTROKE_FILE)} under 0.4 s in the editor: ${medianOf(typed.seconds).toFixed(2)} s (median)`],
-    [medianOf(checks) < 5, `tsc --noEmit of the project under 5 s warm: ${medianOf(checks).toFixed(2)} s`],
+    [medianOf(checksEdited) < 5, `tsc --noEmit of the project under 5 s warm (incremental, after an edit of ${relative(ROOT, KEYSTROKE_FILE)}; ${medianOf(checks).toFixed(2)} s with nothing changed): ${medianOf(checksEdited).toFixed(2)} s`],
   ];
   console.log('');
   for (const [ok, text] of targets) console.log(`[${ok ? 'met' : 'missed'}] ${text}`);

@@ -17,7 +17,8 @@ test('make bench with BENCH_RUNS=1 runs berth and the CDK, the editor measuremen
   assert.match(r.stdout, /^CDK app closeness: berth \d+ resources, CDK \d+/m);
   assert.ok(lines.includes('| editor | median | max | runs |'), r.stdout);
   assert.match(r.stdout, /^\| keystroke in `templates\/stacks\/root\.ts` \(tsserver, to its semantic diagnostics\) \| \d+\.\d\d s \| \d+\.\d\d s \| 8 \|$/m);
-  assert.match(r.stdout, /^\| `tsc --noEmit -p \.` \| \d+\.\d\d s \| \d+\.\d\d s \| 1 \|$/m);
+  assert.match(r.stdout, /^\| `tsc --noEmit -p \.` \(incremental, nothing changed\) \| \d+\.\d\d s \| \d+\.\d\d s \| 1 \|$/m);
+  assert.match(r.stdout, /^\| `tsc --noEmit -p \.` \(incremental, `templates\/stacks\/root\.ts` edited\) \| \d+\.\d\d s \| \d+\.\d\d s \| 1 \|$/m);
   assert.equal(lines.filter((l) => /^\[(met|missed)\] /.test(l)).length, 8);
   for (const n of [1, 10, 50]) assert.ok(lines.some((l) => l.startsWith(`| ${n} service`)), `scaling row for ${n}`);
 });
