@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { BerthError } from '../src/dsl/errors.ts';
+import { fnv1a } from '../src/dsl/hash.ts';
 import { AJV_OPTIONS, at, compiledSchemas, fieldPath, nearest, registerPrecompiledValidators, schemaKey, SettingsLoader } from '../src/settings/loader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-loader-'));
@@ -151,4 +152,70 @@ test('bytes that are not UTF-8 are named at their offset; a BOM counts as the fi
   assert.throws(() => loader.load(file('cut.json', Buffer.from([0x7b, 0x22, 0xe2, 0x82]))), /cut\.json: is not UTF-8 text \(byte 0xE2 at offset 2 /);
   assert.throws(() => loader.load(file('mid.json', Buffer.from([0x7b, 0x22, 0xe2, 0x41, 0x42, 0x43, 0x22, 0x7d]))), /mid\.json: is not UTF-8 text \(byte 0xE2 at offset 2 /);
   assert.throws(() => loader.load(file('bom.json', Buffer.from('\ufeff{"a": 1,}', 'utf8'))), /bom\.json:1:10: is not valid JSON: a comma before `\}`/);
+});
+
+test('field paths: indexes of several digits, names that start with a digit', () => {
+  assert.equal(fieldPath('/services/12/name'), 'services[12].name');
+  assert.equal(fieldPath('/tags/1a'), 'tags.1a');
+  assert.equal(fieldPath('/tags/a1'), 'tags.a1');
+});
+
+test('schema keys are always 16 hex digits, even when a hash has leading zeros', () => {
+  // An $id whose first hash is below 0x10000000: its hex must be padded to 8 digits.
+  const id = Array.from({ length: 5000 }, (_, i) => `schema-${i}`).find((x) => fnv1a(x) < 0x10000000)!;
+  assert.ok(id, 'an $id with a small hash');
+  assert.match(schemaKey({ $id: id }), /^schema_0[0-9a-f]{15}$/);
+  assert.ok(compiledSchemas().every((s) => typeof s === 'object' && s !== null), 'only compiled schemas are listed');
+});
+
+test('a settings path that is a folder or missing is named as such', () => {
+  const loader = new SettingsLoader<unknown>({ type: 'object' } as never);
+  assert.throws(() => loader.load(dir), (e: Error) => e.message === `${dir}: cannot read the settings file: it is a folder. Create it, or pick an existing environment with --env.`);
+  assert.throws(() => loader.load(join(dir, 'nope.json')), /nope\.json: cannot read the settings file: it does not exist\. /);
+});
+
+test('UTF-16 byte-order marks in either order; a file that only starts like one is judged as UTF-8', () => {
+  const file = (name: string, bytes: number[]) => (writeFileSync(join(dir, name), Buffer.from(bytes)), join(dir, name));
+  const loader = new SettingsLoader<unknown>({ type: 'object' } as never);
+  for (const [name, bytes] of [['le.json', [0xff, 0xfe, 0x7b, 0x00]], ['be.json', [0xfe, 0xff, 0x00, 0x7b]]] as const) {
+    assert.throws(() => loader.load(file(name, [...bytes])), new RegExp(`${name.replace('.', '\\.')}: is UTF-16 text`));
+  }
+  assert.throws(() => loader.load(file('fe41.json', [0xfe, 0x41])), /fe41\.json: is not UTF-8 text \(byte 0xFE at offset 0 /);
+  assert.throws(() => loader.load(file('x-ff.json', [0x7b, 0xff])), /x-ff\.json: is not UTF-8 text \(byte 0xFF at offset 1 /);
+  assert.throws(() => loader.load(file('x-fe.json', [0x7b, 0xfe])), /x-fe\.json: is not UTF-8 text \(byte 0xFE at offset 1 /);
+});
+
+test('the first bad byte after valid multi-byte characters is the one named', () => {
+  const file = (name: string, bytes: number[]) => (writeFileSync(join(dir, name), Buffer.from(bytes)), join(dir, name));
+  const loader = new SettingsLoader<unknown>({ type: 'object' } as never);
+  // `{"é` then 0xFF: the two bytes of é are one character, not a bad byte.
+  assert.throws(() => loader.load(file('e-ff.json', [0x7b, 0x22, 0xc3, 0xa9, 0xff, 0x22, 0x7d])), /e-ff\.json: is not UTF-8 text \(byte 0xFF at offset 4 /);
+  assert.throws(() => loader.load(file('ab-e-ff.json', [0x61, 0x62, 0xc3, 0xa9, 0xff])), /ab-e-ff\.json: is not UTF-8 text \(byte 0xFF at offset 4 /);
+  // A three-byte character (€) then a cut one at the very end.
+  assert.throws(() => loader.load(file('euro-cut.json', [0x22, 0xe2, 0x82, 0xac, 0xe2, 0x82])), /euro-cut\.json: is not UTF-8 text \(byte 0xE2 at offset 4 /);
+});
+
+test('nearest: a swap costs exactly one edit, substitutions never count as swaps', () => {
+  assert.equal(nearest('eu-west-1', ['ue-west-1', 'eu-west-1']), 'eu-west-1', 'equal beats a swap');
+  assert.equal(nearest('abcdefgh', ['abcdwxyz']), undefined, 'four substitutions are four edits');
+  assert.equal(nearest('abcdefghijkl', ['abcdefghjikx']), 'abcdefghjikx', 'a swap and a substitution: two edits in twelve');
+  assert.equal(nearest('abcdefghijkl', ['abcdefghxyzw']), undefined, 'four substitutions in twelve are not near');
+});
+
+test('the list of choices fits a line up to 250 characters; a number against a long list is shown as it is', () => {
+  // Each choice `"value-NN"` is 12 characters with its quotes, 2 more between: 18 make 250.
+  const choices = (n: number) => Array.from({ length: n }, (_, i) => `value-${String(i).padStart(2, '0')}`);
+  const listed = (n: number) => choices(n).map((v) => `\`"${v}"\``).join(', ');
+  assert.equal(listed(18).length, 250);
+  assert.equal(load(obj({ a: { type: 'string', enum: choices(18) } }), { a: 'x' }), `a: expected one of ${listed(18)}. Set it to one of these.`);
+  assert.equal(load(obj({ a: { type: 'string', enum: choices(19) } }), { a: 'value-1x' }), 'a: `value-1x` is not a known value; did you mean `value-10`? The schema (templates/settings/settings.schema.json) lists every allowed value.');
+  assert.equal(load(obj({ a: { enum: [...choices(40), 5] } }), { a: 42 }), 'a: `42` is not a known value. The schema (templates/settings/settings.schema.json) lists every allowed value.');
+});
+
+test('a list exactly 60 characters long as JSON is shown in full; 61 as its size', () => {
+  const at60 = ['a'.repeat(56)]; // ["aaaa…"] = 56 + 4
+  assert.equal(JSON.stringify(at60).length, 60);
+  assert.equal(load(obj({ a: { type: 'array', maxItems: 0 } }), { a: at60 }), `a: ${JSON.stringify(at60)} must NOT have more than 0 items. Fix the value.`);
+  const at61 = ['a'.repeat(57)];
+  assert.equal(load(obj({ a: { type: 'array', maxItems: 0 } }), { a: at61 }), 'a: a list of 1 items must NOT have more than 0 items. Fix the value.');
 });

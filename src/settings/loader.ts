@@ -11,9 +11,9 @@ import { parseJson } from './json.ts';
 
 /** A field path in settings, as users write it: `network.subnets.public[1]`. */
 export function fieldPath(pointer: string): string {
+  // The pointer starts with `/`: its first segment is empty and adds nothing to the path.
   return pointer
     .split('/')
-    .slice(1)
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
     .reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
@@ -98,7 +98,8 @@ function readText(file: string): string {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     const bad = firstInvalidUtf8(bytes);
-    throw new BerthError(file, `is not UTF-8 text (byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} at offset ${bad} starts no UTF-8 character). Save it as UTF-8.`);
+    // (A byte that starts no UTF-8 character is 0x80 or above: always two hex digits.)
+    throw new BerthError(file, `is not UTF-8 text (byte 0x${bytes[bad]!.toString(16).toUpperCase()} at offset ${bad} starts no UTF-8 character). Save it as UTF-8.`);
   }
 }
 
@@ -117,6 +118,7 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return good;
 }
 
+/** One error as a line. ajv sets `message` and (with `verbose`, AJV_OPTIONS) `parentSchema` and `data` on every error. */
 function describeError(file: string, e: ErrorObject): BerthError {
   const path = fieldPath(e.instancePath);
   const p = e.params as Record<string, unknown>;
@@ -144,13 +146,14 @@ function describeError(file: string, e: ErrorObject): BerthError {
     case 'discriminator': {
       // The tag of a union (`protocol`, `type`, `source`) is missing or unknown.
       const tag = String(p.tag);
-      const branches = ((e.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] }).oneOf ?? []).map((b) => b.properties?.[tag]?.const);
+      // ajv's discriminator requires every branch of the `oneOf` to give the tag a `const`.
+      const branches = (e.parentSchema as { oneOf: { properties: Record<string, { const: unknown }> }[] }).oneOf.map((b) => b.properties[tag]!.const);
       return new BerthError(at(file, path ? `${path}.${tag}` : tag), `expected one of ${branches.map((v) => q(JSON.stringify(v))).join(', ')}. Set ${q(tag)} to one of these.`);
     }
     case 'type':
       return new BerthError(at(file, path), `expected ${article(String(p.type))}. Change the value's type.`);
     case 'pattern': {
-      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
+      const hint = (e.parentSchema as { description?: string }).description;
       return new BerthError(at(file, path), `expected ${hint ?? `a value matching ${q(String(p.pattern))}`}, got ${q(JSON.stringify(e.data))}. Fix the value.`);
     }
     case 'minimum':
@@ -159,12 +162,12 @@ function describeError(file: string, e: ErrorObject): BerthError {
     case 'maxItems':
     case 'minLength':
     case 'maxLength': {
-      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
-      return new BerthError(at(file, path), `${shown(e.data)} ${e.message ?? 'is out of range'}${hint ? ` (${hint})` : ''}. Fix the value.`);
+      const hint = (e.parentSchema as { description?: string }).description;
+      return new BerthError(at(file, path), `${shown(e.data)} ${e.message!}${hint ? ` (${hint})` : ''}. Fix the value.`);
     }
     default: {
-      const hint = (e.parentSchema as { description?: string } | undefined)?.description;
-      return new BerthError(at(file, path), `${e.message ?? 'is not valid'}${hint ? ` (${hint})` : ''}. Fix the value.`);
+      const hint = (e.parentSchema as { description?: string }).description;
+      return new BerthError(at(file, path), `${e.message!}${hint ? ` (${hint})` : ''}. Fix the value.`);
     }
   }
 }
