@@ -201,6 +201,8 @@ test('an Aurora store\'s alarms: CPU and free memory per role, connections, repl
   // Serverless v2 adds the capacity alarm; no readers, no lag alarm.
   const serverless = estate(prod, [{ ...web, uses: [orders.connect] }], [{ ...orders, capacity: { type: 'serverless', minAcu: 0.5, maxAcu: 8 }, readers: 0 } as StoreDefinition]).child('data-orders');
   assert.deepEqual(ofType(serverless, 'AWS::CloudWatch::Alarm').map(([id]) => id), ['WriterCpuAlarm', 'WriterMemoryAlarm', 'ConnectionsAlarm', 'CapacityAlarm']);
+  // Each named after the cluster (<environment>-<store>) and what it watches.
+  assert.deepEqual(ofType(d, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName), ['writer-cpu', 'reader-cpu', 'writer-memory', 'reader-memory', 'connections', 'replica-lag'].map((x) => sub(`\${Cluster}-${x}`)));
   assert.deepEqual(resources(serverless).Cluster!.Properties.ServerlessV2ScalingConfiguration, { MinCapacity: 0.5, MaxCapacity: 8 });
   assert.equal(resources(serverless).WriterInstance!.Properties.DBInstanceClass, 'db.serverless');
 });

@@ -11,7 +11,7 @@
  * nothing, and that is not an incident.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
  */
-import type { Intrinsic, Template, Value } from '../../../src/dsl/index.ts';
+import { sub, type Intrinsic, type Template, type Value } from '../../../src/dsl/index.ts';
 import type { ResolvedAurora } from './resolve.ts';
 
 /** Share of `max_connections` in use that raises the connections alarm. */
@@ -122,6 +122,10 @@ export function auroraAlarmSpecs(r: ResolvedAurora): AlarmSpec[] {
 export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsic<'String'>, topic: Value<string>): void {
   for (const a of auroraAlarmSpecs(r)) {
     t.resource(a.id, 'AWS::CloudWatch::Alarm', {
+      // A fixed name, `<environment>-<store>-<what>` (the cluster identifier first): it is what a
+      // notification, the console and the alarm history show. Renaming replaces only the alarm.
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+      AlarmName: sub`${clusterId}-${alarmSuffix(a.id)}`,
       AlarmDescription: a.description,
       Namespace: 'AWS/RDS',
       MetricName: a.metric,
@@ -137,4 +141,9 @@ export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsi
       OKActions: [topic],
     });
   }
+}
+
+/** `WriterCpuAlarm` becomes `writer-cpu`: the end of the alarm's name. */
+export function alarmSuffix(id: string): string {
+  return id.replace(/Alarm$/, '').replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
 }
