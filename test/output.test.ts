@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,9 +33,13 @@ test('`berth build --check` passes on the committed output/ (nothing stale, miss
 test('two builds are byte-identical', () => {
   const a = mkdtempSync(join(tmpdir(), 'berth-a-'));
   const b = mkdtempSync(join(tmpdir(), 'berth-b-'));
-  assert.equal(berth(ROOT, 'build', '--quiet', '--out', a).status, 0);
-  assert.equal(berth(ROOT, 'build', '--quiet', '--out', b).status, 0);
-  for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
+  try {
+    assert.equal(berth(ROOT, 'build', '--quiet', '--out', a).status, 0);
+    assert.equal(berth(ROOT, 'build', '--quiet', '--out', b).status, 0);
+    for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
+  } finally {
+    for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('every template deploys from the console on its own: small enough, parameters defaulted or pickers, grouped and labelled', () => {
