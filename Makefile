@@ -33,7 +33,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env docs
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,8 +47,14 @@ dist/berth.cjs: $(STAMPS)/npm tsconfig.json tsconfig.build.json scripts/bundle.t
 build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one, OUT_DIR=dir elsewhere)
 	@$(BERTH) build $(ENV_FLAGS) --out $(OUT_DIR)
 
-check: dist/berth.cjs ## Fail if the committed output/ is stale
+# The CI gate for a team's own estate (docs/testing.md): it checks properties that hold for any
+# estate, never the example's content, so it stays green when you replace the example services and
+# environments with yours. berth's own suite is `make test`.
+ESTATE_TESTS := test/output.test.ts
+check: install dist/berth.cjs ## The CI gate for your estate: output/ current (and type-checked), the four lint gates clean, the estate's property tests
 	@$(BERTH) build --check
+	@$(TSX) scripts/lint/main.ts output $(ARGS)
+	@$(TSX) scripts/test-run.ts $(ESTATE_TESTS)
 
 diff: dist/berth.cjs ## Show what a fresh build changes against output/, resource by resource (ENV=dev for one)
 	@$(BERTH) diff $(ENV_FLAGS)
@@ -69,8 +75,10 @@ typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 lint: install ## Run the four gates over output/ (cfn-lint -c I, checkov, Control Tower, policy); ARGS=--no-cache to ignore the last run
 	@$(TSX) scripts/lint/main.ts output $(ARGS)
 
-test: install typecheck ## Run every test: unit, golden, compile-fail, cfn-lint
-	$(NODE) --import tsx --test --test-concurrency=2 $(TESTS)
+# scripts/test-run.ts: two files at a time, one line per file and failures in full
+# (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.
+test: install typecheck ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
+	@$(TSX) scripts/test-run.ts $(TESTS)
 
 # ENV is checked before the installs, so a forgotten ENV fails at once.
 require-env:
@@ -81,6 +89,9 @@ deploy: require-env install ## Deploy ENV's estate with scripts/deploy.sh (ARGS=
 
 publish: require-env install ## Publish ENV's Service Catalog portfolio (BUCKET=..., PRINCIPAL=arn:aws:iam::...:role/...)
 	scripts/deploy.sh $(ENV) --template service-catalog $(if $(BUCKET),--bucket $(BUCKET)) $(if $(PRINCIPAL),--param Principal1Arn=$(PRINCIPAL)) $(ARGS)
+
+docs: $(STAMPS)/npm ## Regenerate the sample outputs in README.md and docs/ from real runs (scripts/gen-docs.ts)
+	@$(TSX) scripts/gen-docs.ts
 
 types: $(STAMPS)/npm ## Regenerate src/dsl/resource-types.generated.d.ts from @aws-cdk/aws-service-spec
 	$(TSX) scripts/gen-types.ts

@@ -90,7 +90,8 @@ function dependants(template: string, files: readonly string[]): string[] {
   return [];
 }
 
-export async function plan(argv: readonly string[], aws: Aws): Promise<{ blockers: string[]; retained: string[][] }> {
+/** `root`: the repository whose output/<env>/ lists the layers (tests pass a fixture's). */
+export async function plan(argv: readonly string[], aws: Aws, root: string = ROOT): Promise<{ blockers: string[]; retained: string[][] }> {
   const [env, ...rest] = argv;
   const opt = (name: string) => rest[rest.indexOf(`--${name}`) + 1]!;
   const template = opt('template');
@@ -99,7 +100,7 @@ export async function plan(argv: readonly string[], aws: Aws): Promise<{ blocker
   const blockers: string[] = [];
   const again = `then run \`scripts/deploy.sh ${env}${template === 'root' ? '' : ` --template ${template}`} --delete\` again`;
 
-  const files = readdirSync(join(ROOT, 'output', env!)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
+  const files = readdirSync(join(root, 'output', env!)).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
   const above = dependants(template, files);
   const [described, all, others] = await Promise.all([
     aws('cloudformation', 'describe-stacks', '--stack-name', stack),

@@ -9,11 +9,13 @@ import { synthesize, type Estate } from '../src/dsl/index.ts';
 import { synthesizeFoundation } from './stacks/foundation.ts';
 import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
+import { checkRegistered } from './stacks/service/registered.ts';
 import { services } from './services/index.ts';
 import { stores } from './storage/index.ts';
 import { loadSettings } from './settings/settings.ts';
 
 const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
+const SERVICES_INDEX = join(dirname(fileURLToPath(import.meta.url)), 'services', 'index.ts');
 
 function settingsFile(environment: string): string {
   return relative(process.cwd(), join(ENVIRONMENTS_DIR, `${environment}.json`));
@@ -26,6 +28,7 @@ export const estate: Estate = {
     .sort(),
   settingsFile,
   synthesize(environment) {
+    checkRegistered(SERVICES_INDEX);
     const settings = loadSettings(settingsFile(environment));
     const estate = synthesize(root, { settings, services, stores });
     // The foundation (network, load balancer, cluster, data stores) is the portfolio's first

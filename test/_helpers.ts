@@ -1,12 +1,30 @@
 /** Shared test helpers: temporary sandboxes of the repository and running the CLI in them. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, symlinkSync, utimesSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 /** The pinned Python with cfn-lint and the AWS CLI (`make install`); BERTH_PYTHON overrides it (`make mutation`). */
 export const PYTHON = process.env.BERTH_PYTHON ?? join(ROOT, '.venv', 'bin', 'python');
+
+/** Every folder `tempDir` made in this process, removed when it exits. */
+const scratches = new Set<string>();
+process.once('exit', () => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A new empty folder in the temporary folder, removed when the test file's process exits (pass
+ * or fail, and whether or not the test cleaned up itself). Tests make every temporary folder with
+ * this, never with `mkdtempSync(tmpdir())`: `make test` fails when a test leaves anything behind
+ * (scripts/test-run.ts).
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+  scratches.add(dir);
+  return dir;
+}
 
 export interface SandboxProps {
   /**
@@ -17,10 +35,56 @@ export interface SandboxProps {
   readonly make?: boolean;
 }
 
-/** A copy of src/, templates/ and output/ in a temporary folder, node_modules linked. */
+/**
+ * The fixture estate sandboxes hold instead of the user's: the services of test/fixtures/services/
+ * (`web`, `worker`, `report`) and the environments of test/fixtures/settings/ (`dev`, `prod`),
+ * copies of the example berth ships. A team replaces templates/services/ and
+ * templates/environments/ with its own; berth's tests keep theirs.
+ */
+export function installFixtureEstate(dir: string): void {
+  for (const [from, to, files] of [
+    ['test/fixtures/services', 'templates/services', ['index.ts', 'web.ts', 'worker.ts', 'report.ts']],
+    ['test/fixtures/settings', 'templates/environments', ['dev.json', 'prod.json']],
+  ] as const) {
+    rmSync(join(dir, to), { recursive: true, force: true });
+    cpSync(join(ROOT, from), join(dir, to), { recursive: true, filter: (f) => f === join(ROOT, from) || (files as readonly string[]).includes(f.slice(join(ROOT, from).length + 1)) });
+    // The fixtures' paths into templates/ become the paths an estate's own files use.
+    for (const f of files) writeFileSync(join(dir, to, f), readFileSync(join(dir, to, f), 'utf8').replaceAll('../../../templates/', '../'));
+  }
+}
+
+let fixtureOutput: string | undefined;
+
+/**
+ * output/ as `make build` and `make graph` write it for the fixture estate: built once per test
+ * process, in a sandbox of its own. Tests compare a sandbox's output/ with it, never with the
+ * repository's output/ (the user's estate).
+ */
+export function fixtureEstateOutput(): string {
+  if (fixtureOutput === undefined) {
+    const dir = tempDir('fixture-estate');
+    for (const d of ['src', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    installFixtureEstate(dir);
+    for (const args of [['build', '--quiet'], ['graph']]) {
+      const r = berth(dir, ...args);
+      if (r.status !== 0) throw new Error(`berth ${args.join(' ')} of the fixture estate failed: ${r.stderr}`);
+    }
+    fixtureOutput = join(dir, 'output');
+  }
+  return fixtureOutput;
+}
+
+/**
+ * A copy of src/ and templates/ in a temporary folder, node_modules linked, holding the fixture
+ * estate (its services and environments in place of the user's) and its output/.
+ */
 export function sandbox(props: SandboxProps = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
-  for (const d of ['src', 'templates', 'output']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  const dir = tempDir('test');
+  for (const d of ['src', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  installFixtureEstate(dir);
+  cpSync(fixtureEstateOutput(), join(dir, 'output'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'), { preserveTimestamps: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   if (props.make) {

@@ -14,7 +14,7 @@ import { checkSettings, loadSettings, type Ec2CapacitySettings, type ResolvedSet
 import { web } from './fixtures/services/web.ts';
 import { worker } from './fixtures/services/worker.ts';
 
-const prod = loadSettings('templates/environments/prod.json');
+const prod = loadSettings('test/fixtures/settings/prod.json');
 const withEc2 = (s: ResolvedSettings, cap: Partial<Ec2CapacitySettings>): ResolvedSettings => ({ ...s, cluster: { ...s.cluster, capacity: { ...(s.cluster.capacity as Ec2CapacitySettings), ...cap } } });
 const bare = (s: ResolvedSettings): ResolvedSettings => ({ ...s, services: {} });
 /** A web service on EC2 with a fixed peak: `maxCount` tasks, deployments at `maximumPercent`. */
@@ -87,18 +87,18 @@ test('fails when an EC2 task is larger than the largest instance type, naming th
 });
 
 const raw = (cap: Record<string, unknown>): Settings => {
-  const s = loadSettings('templates/environments/prod.json');
+  const s = loadSettings('test/fixtures/settings/prod.json');
   const { file: _, ...rest } = s;
   return { ...rest, network: { ...s.network, subnets: undefined }, cluster: { ...s.cluster, capacity: { ...(s.cluster.capacity as Ec2CapacitySettings), ...cap } } } as Settings;
 };
 
 test('fails when an instance type does not exist, suggesting the nearest', () => {
-  fails(() => checkSettings('templates/environments/prod.json', raw({ instanceTypes: ['m6i.large', 'm6i.lrge'] })), 'templates/environments/prod.json: cluster.capacity.instanceTypes[1]', /^`m6i\.lrge` is not an instance type berth knows \(did you mean `m6i\.large` or /);
-  fails(() => checkSettings('templates/environments/prod.json', raw({ instanceTypes: ['x9z.huge'] })), 'templates/environments/prod.json: cluster.capacity.instanceTypes[0]', /is not an instance type berth knows\. berth allows the Nitro families m5, /);
+  fails(() => checkSettings('test/fixtures/settings/prod.json', raw({ instanceTypes: ['m6i.large', 'm6i.lrge'] })), 'test/fixtures/settings/prod.json: cluster.capacity.instanceTypes[1]', /^`m6i\.lrge` is not an instance type berth knows \(did you mean `m6i\.large` or /);
+  fails(() => checkSettings('test/fixtures/settings/prod.json', raw({ instanceTypes: ['x9z.huge'] })), 'test/fixtures/settings/prod.json: cluster.capacity.instanceTypes[0]', /is not an instance type berth knows\. berth allows the Nitro families m5, /);
 });
 
 test('fails when trunking is on with a type that does not support it', () => {
-  fails(() => checkSettings('templates/environments/prod.json', raw({ instanceTypes: ['t3.large'], awsvpcTrunking: true })), 'templates/environments/prod.json: cluster.capacity.instanceTypes[0]', /^`t3\.large` does not support ENI trunking/);
+  fails(() => checkSettings('test/fixtures/settings/prod.json', raw({ instanceTypes: ['t3.large'], awsvpcTrunking: true })), 'test/fixtures/settings/prod.json: cluster.capacity.instanceTypes[0]', /^`t3\.large` does not support ENI trunking/);
 });
 
 test('the AMI: the latest from SSM by default, a pinned ID, or a parameter of yours', () => {

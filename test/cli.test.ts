@@ -4,8 +4,7 @@
  * `make build` runs, through make itself.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { palette } from '../src/cli/_terminal.ts';
@@ -13,13 +12,16 @@ import type { EmittedFile } from '../src/emit/output.ts';
 import { flatten } from '../src/dsl/estate.ts';
 import { summary } from '../src/cli/summary.ts';
 import { estate } from '../templates/estate.ts';
-import { berth, berthEnv, ROOT, run, sandbox } from './_helpers.ts';
+import { berth, berthEnv, fixtureEstateOutput, ROOT, run, sandbox, tempDir } from './_helpers.ts';
 
 const MINI = 'test/fixtures/mini-estate/estate.ts';
 /** Templates the default estate writes, every environment. */
 const templateCount = () => estate.environments.flatMap((env) => flatten(estate.synthesize(env))).length;
-const scratch = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+const scratch = tempDir('cli');
 after(() => rmSync(scratch, { recursive: true, force: true }));
+/** A sandbox with the fixture estate (`dev`, `prod`), for what names the estate's environments. */
+let fixtureRepo: string | undefined;
+const withFixtureEstate = () => (fixtureRepo ??= sandbox());
 
 test('berth --help lists the three commands and exits 0; no command prints it and exits 1', () => {
   const help = berth(ROOT, '--help');
@@ -62,7 +64,7 @@ test('fails when an option is unknown, with the command to get help; diff errors
 
 test('fails when the environment is unknown, listing the known ones', () => {
   for (const c of ['build', 'diff', 'graph']) {
-    const r = berth(ROOT, c, '--env', 'qa', '--out', join(scratch, 'unknown-env'));
+    const r = berth(withFixtureEstate(), c, '--env', 'qa', '--out', join(scratch, 'unknown-env'));
     assert.equal(r.status, c === 'diff' ? 2 : 1, c);
     assert.equal(r.stderr, 'error: --env: unknown environment `qa`. Known environments: `dev`, `prod` (files in templates/environments/).\n', c);
   }
@@ -80,7 +82,7 @@ test('fails when the estate module is missing or exports no estate', () => {
 });
 
 test('fails when diff --stack-name is given for more than one environment', () => {
-  const r = berth(ROOT, 'diff', '--stack-name', 'berth-prod');
+  const r = berth(withFixtureEstate(), 'diff', '--stack-name', 'berth-prod');
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'error: --stack-name: compares one environment with one deployed stack, and 2 are selected. Pass the environment too: `--env <name> --stack-name berth-prod`.\n');
 });
@@ -205,8 +207,8 @@ test('make build runs the compiled bundle: summary, same bytes as the sources, c
   assert.match(made.stdout, /^prod\/service-worker\.yaml +\d+ \(\d+%\)/m);
   assert.ok(existsSync(join(dir, 'dist/berth.bundle.cjs.v8cache')), 'the code cache is made with the bundle');
   // The bundle writes what the sources write, byte for byte (the committed output/).
-  assert.equal(run(dir, ['make', '-s', 'check']).stdout, `output/ is up to date (${templateCount()} templates).\n`);
-  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
+  assert.equal(run(dir, [process.execPath, 'dist/berth.cjs', 'build', '--check']).stdout, `output/ is up to date (${templateCount()} templates).\n`);
+  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', fixtureEstateOutput(), join(dir, 'output')]).status, 0);
   // An estate that is not compiled in runs from source through the bundle.
   cpSync(join(ROOT, 'test/fixtures/mini-estate'), join(dir, 'test/fixtures/mini-estate'), { recursive: true });
   const other = run(dir, [process.execPath, 'dist/berth.cjs', 'build', '--quiet', '--estate', MINI, '--out', join(scratch, 'via-bundle')]);
@@ -218,6 +220,6 @@ test('make build runs the compiled bundle: summary, same bytes as the sources, c
   const bad = run(dir, ['make', '-s', 'build']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /^error: templates\/environments\/dev\.json: network\.natGateways: expected one of `"none"`, `"single"`, `"onePerAz"`\. Set it to one of these\.\n/);
-  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', join(ROOT, 'output'), join(dir, 'output')]).status, 0);
+  assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', fixtureEstateOutput(), join(dir, 'output')]).status, 0);
   rmSync(dir, { recursive: true, force: true });
 });

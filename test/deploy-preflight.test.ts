@@ -8,11 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT } from './_helpers.ts';
+import { installFixtureEstate, ROOT, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 import { covers } from '../scripts/preflight.ts';
@@ -29,13 +28,15 @@ let work = '';
 before(async () => {
   moto = await startMoto();
   cli = new AwsCli(awsEnv(moto.endpoint, REGION, { AWS_DEFAULT_REGION: REGION }));
-  sandbox = mkdtempSync(join(tmpdir(), 'berth-preflight-test-'));
-  for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(sandbox, d), { recursive: true });
+  sandbox = tempDir('preflight-test');
+  for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(sandbox, d), { recursive: true });
+  installFixtureEstate(sandbox);
+  mkdirSync(join(sandbox, 'output/dev'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(sandbox, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(sandbox, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(sandbox, '.venv'));
   cpSync(join(ROOT, 'test/fixtures/preflight/app.yaml'), join(sandbox, 'output/dev/fixture-app.yaml'));
-  work = mkdtempSync(join(tmpdir(), 'berth-preflight-out-'));
+  work = tempDir('preflight-out');
 });
 
 after(() => {
@@ -61,7 +62,7 @@ const lines = (s: string) => s.trimEnd().split('\n').filter(Boolean);
 
 /** A self-signed certificate for `names`, imported into ACM: ISSUED at once. */
 async function importCertificate(names: readonly string[]): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-cert-'));
+  const dir = tempDir('cert');
   try {
     const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

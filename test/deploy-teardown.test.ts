@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Aws, AwsResult } from '../scripts/deploy-aws.ts';
 import { plan } from '../scripts/deploy-teardown.ts';
+import { tempDir } from './_helpers.ts';
 
 const ok = (json: unknown): AwsResult => ({ ok: true, json, stderr: '', message: '' });
 const missing: AwsResult = { ok: false, json: undefined, stderr: 'does not exist', code: 'ValidationError', message: 'Stack with id x does not exist' };
@@ -35,9 +38,17 @@ function scripted(calls: string[]): Aws {
   return Object.assign(async (...args: string[]) => (calls.push(args.join(' ')), answer(args)), { close() {} });
 }
 
+/** A repository whose output/prod/ holds the layers of the fixture estate (their names are what the planning reads). */
+function fixtureRepository(): string {
+  const dir = tempDir('teardown');
+  mkdirSync(join(dir, 'output/prod'), { recursive: true });
+  for (const layer of ['root', 'foundation', 'network', 'load-balancer', 'cluster', 'service-web', 'service-worker', 'service-report', 'service-catalog']) writeFileSync(join(dir, 'output/prod', `${layer}.yaml`), '');
+  return dir;
+}
+
 test('deleting prod says what to do first: lift the load balancer\'s deletion protection, let the scheduled task finish or stop it; and it lists what it keeps', async () => {
   const calls: string[] = [];
-  const { blockers, retained } = await plan(['prod', '--template', 'root', '--stack-name', 'berth-prod', '--region', 'eu-west-1'], scripted(calls));
+  const { blockers, retained } = await plan(['prod', '--template', 'root', '--stack-name', 'berth-prod', '--region', 'eu-west-1'], scripted(calls), fixtureRepository());
   assert.deepEqual(blockers, [
     `load balancer LoadBalancer (berth-prod) has deletion protection on (the environment's \`loadBalancer.deletionProtection\`), so the delete would fail half-way. If the estate is to go: \`aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${LB} --attributes Key=deletion_protection.enabled,Value=false --region eu-west-1\`, then run \`scripts/deploy.sh prod --delete\` again.`,
     `task 0123456789abcdef (family:berth-prod-report, started by chronos-schedule) is running on cluster berth-prod outside any service, and a cluster with running tasks cannot be deleted. Let it finish, or stop it: \`aws ecs stop-task --cluster berth-prod --task ${TASK} --region eu-west-1\`, then run \`scripts/deploy.sh prod --delete\` again.`,

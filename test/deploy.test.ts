@@ -18,13 +18,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
-import { ROOT } from './_helpers.ts';
+import { fixtureEstateOutput, installFixtureEstate, ROOT, sandbox as fixtureSandbox, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv as motoEnv } from './_moto-aws.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
@@ -43,13 +42,14 @@ let sandbox = '';
 // moto, the sandbox, and running things
 
 /**
- * A copy of what deploy.sh needs, installs linked. The example estate's images are in the example
+ * A copy of what deploy.sh needs, installs linked, with the fixture estate. Its images are in the example
  * account 123456789012, which the preflight refuses: here they point at moto's account instead,
  * and the copy is rebuilt, so its output/ is what `make build` makes of that estate.
  */
 function prepareBase(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-base-'));
-  for (const d of ['src', 'templates', 'output', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  const dir = tempDir('deploy-base');
+  for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  installFixtureEstate(dir);
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
@@ -66,7 +66,7 @@ function prepareBase(): string {
 
 /** A copy of the prepared repository, with scripts/lint/main.ts stubbed unless `realLint`. */
 function makeSandbox(realLint = false): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-deploy-test-'));
+  const dir = tempDir('deploy-test');
   cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
   if (!realLint) {
     writeFileSync(
@@ -262,9 +262,10 @@ test('prod with its example domain and zone is refused, one line each, and no st
   ]);
   assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-prod'), /Stack with id berth-prod does not exist/);
   assert.deepEqual((await aws('s3api', 'list-buckets')).Buckets, []);
-  // The images are example values too: the repository's own prod (not this sandbox's, whose
-  // images are in moto's account) is refused for each, before credentials are asked for.
-  const real = spawnSync('bash', [join(ROOT, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: ROOT, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
+  // The images are example values too: the fixture estate's prod as it is (not this sandbox's,
+  // whose images are in moto's account) is refused for each, before credentials are asked for.
+  const example = fixtureSandbox({ make: true });
+  const real = spawnSync('bash', [join(example, 'scripts/deploy.sh'), 'prod', '--template', 'service-web'], { cwd: example, encoding: 'utf8', env: awsEnv({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }) });
   assert.equal(real.status, 1, real.stderr);
   // The listener rule matches the environment's (example) domain as well.
   const [rule, ...images] = real.stderr.trimEnd().split('\n');
@@ -274,8 +275,10 @@ test('prod with its example domain and zone is refused, one line each, and no st
 });
 
 test('without the AWS CLI it says so and how to install it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-no-aws-'));
-  for (const d of ['scripts', 'output', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  const dir = tempDir('no-aws');
+  for (const d of ['scripts', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  installFixtureEstate(dir);
+  cpSync(fixtureEstateOutput(), join(dir, 'output'), { recursive: true });
   // No .venv, and a PATH with node and the basic tools only.
   const bin = join(dir, 'bin');
   mkdirSync(bin);
@@ -649,7 +652,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];
   assert.equal(tg.HealthCheckIntervalSeconds, 12);
   assert.deepEqual(tg.Matcher, { HttpCode: '200' });
-  assert.equal(tg.HealthCheckPath, '/');
+  assert.equal(tg.HealthCheckPath, '/health'); // the fixture web service's path (test/fixtures/services/web.ts)
   assert.equal(tg.TargetType, 'ip');
   assert.equal(tg.Port, 8080);
   assert.equal(tg.VpcId, vpcId);
@@ -798,7 +801,7 @@ test('a failed nested stack: events of root and nested stack as they arrive, the
   // moto records no resource events and never rolls back, so this path runs against a scripted
   // AWS CLI (test/fixtures/fake-aws/aws) that plays a root stack whose nested Network stack fails.
   const dir = makeSandbox();
-  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  const state = tempDir('fake-aws');
   try {
     rmSync(join(dir, '.venv'));
     mkdirSync(join(dir, '.venv/bin'), { recursive: true });
@@ -835,7 +838,7 @@ test('--preview says in plain words when a change replaces the cluster\'s instan
   // moto creates no nested change sets, so this plays a root change set whose nested cluster change
   // set modifies the launch template and the Auto Scaling group (test/fixtures/fake-aws/aws).
   const dir = makeSandbox();
-  const state = mkdtempSync(join(tmpdir(), 'berth-fake-aws-'));
+  const state = tempDir('fake-aws');
   try {
     rmSync(join(dir, '.venv'));
     mkdirSync(join(dir, '.venv/bin'), { recursive: true });

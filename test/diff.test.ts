@@ -3,19 +3,18 @@
  * known changes, and a deployed stack tree on a local moto server (root and nested stack).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { palette } from '../src/cli/_terminal.ts';
 import { compareValues, diffEstate, formatChanges, show } from '../src/cli/diff.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
-import { berth, berthEnv, ROOT, run } from './_helpers.ts';
+import { berth, berthEnv, ROOT, run, tempDir } from './_helpers.ts';
 import { startMoto, type Moto } from './_moto.ts';
 
 const MINI = 'test/fixtures/mini-estate/estate.ts';
 const plain = palette({ isTTY: false } as NodeJS.WriteStream);
-const scratch = mkdtempSync(join(tmpdir(), 'berth-diff-'));
+const scratch = tempDir('diff');
 
 /** What the fixture's `new` variant changes, as `berth diff` prints it. */
 const KNOWN_CHANGES = [

@@ -5,15 +5,14 @@
  * source and from the compiled bundle `make build` runs.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import * as dsl from '../src/dsl/index.ts';
 import { GENERATED_FILE, generate } from '../scripts/gen-types.ts';
 import { bundle } from '../scripts/bundle.ts';
 import { estate } from '../templates/estate.ts';
-import { ROOT, run } from './_helpers.ts';
+import { ROOT, run, tempDir } from './_helpers.ts';
 
 const INDEX = 'src/dsl/index.ts';
 
@@ -118,7 +117,7 @@ const MISTAKE = readFileSync(join(ROOT, MINI), 'utf8').split('\n').findIndex((l)
 const LOCATED = new RegExp(`^error: ${MINI.replaceAll('.', '\\.')}:${MISTAKE}:\\d+: root\\.yaml: resource \`Mirror\`, property \`DisplayName\` refers to a handle of template \`queues\`\\.`);
 
 test('a build error names the author\'s TypeScript line, from source and from the compiled bundle', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'berth-located-'));
+  const out = tempDir('located');
   try {
     const env = { BERTH_FIXTURE_VARIANT: 'broken' };
     const fromSource = run(ROOT, [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'build', '--estate', MINI, '--out', out], env);

@@ -1,22 +1,22 @@
 /**
  * docs/dsl.md says what it shows: every TypeScript block compiles (its `@ts-expect-error` lines
- * must fail), as does the README's DSL example; the sample outputs are what berth prints; and
- * every function of the entry module is documented there.
+ * must fail), as do the service modules docs/services.md shows; the sample outputs are what berth
+ * prints; and every function of the entry module is documented there.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as dsl from '../src/dsl/index.ts';
 import { toYaml } from '../src/emit/yaml.ts';
-import { ROOT, run } from './_helpers.ts';
+import { ROOT, run, tempDir } from './_helpers.ts';
 
 const DOC = readFileSync(join(ROOT, 'docs/dsl.md'), 'utf8');
+/** docs/services.md's whole service modules (those that import; not the fragments). */
+const SERVICES = readFileSync(join(ROOT, 'docs/services.md'), 'utf8');
 /** docs/data-stores.md's TypeScript blocks compile in the same run. */
 const DATA_DOC = readFileSync(join(ROOT, 'docs/data-stores.md'), 'utf8');
-const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The fenced blocks of a language (`''` for blocks without one), in order. */
 function blocks(markdown: string, language: string): string[] {
@@ -32,12 +32,17 @@ function blocks(markdown: string, language: string): string[] {
   return found;
 }
 
-test('every TypeScript block of docs/dsl.md, docs/data-stores.md and the README\'s DSL example compile, and their @ts-expect-error lines do not', () => {
-  const readme = README.slice(README.indexOf('## The DSL\n'), README.indexOf('\n## ', README.indexOf('## The DSL\n') + 1));
-  // The blocks import as a file in docs/ would ('../src/...'), the README's as one at the root.
-  const snippets = [...[...blocks(DOC, 'ts'), ...blocks(DATA_DOC, 'ts')].map((b) => b.replaceAll("from '../", `from '${ROOT}/`)), ...blocks(readme, 'ts').map((b) => b.replaceAll("from './", `from '${ROOT}/`))];
+test('every TypeScript block of docs/dsl.md and docs/data-stores.md and the service modules of docs/services.md compile, and their @ts-expect-error lines do not', () => {
+  const modules = blocks(SERVICES, 'ts').filter((b) => b.startsWith('import ') && !b.includes('// ...'));
+  assert.ok(modules.length >= 1, 'docs/services.md shows a whole service module');
+  // docs/dsl.md's blocks import as a file in docs/ would ('../src/...'); a service module as one
+  // in templates/services/ ('../stacks/...', './worker.ts').
+  const snippets = [
+    ...[...blocks(DOC, 'ts'), ...blocks(DATA_DOC, 'ts')].map((b) => b.replaceAll("from '../", `from '${ROOT}/`)),
+    ...modules.map((b) => b.replaceAll("from '../", `from '${ROOT}/templates/`).replaceAll("from './", `from '${ROOT}/templates/services/`)),
+  ];
   assert.ok(snippets.length >= 15, `${snippets.length} blocks`);
-  const dir = mkdtempSync(join(tmpdir(), 'berth-doc-'));
+  const dir = tempDir('doc');
   try {
     const files = snippets.map((code, i) => {
       const file = join(dir, `block${i + 1}.ts`);
@@ -50,7 +55,7 @@ test('every TypeScript block of docs/dsl.md, docs/data-stores.md and the README\
     try {
       execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '--pretty', 'false', '-p', join(dir, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
     } catch (e) {
-      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, docs/data-stores.md, then the README)');
+      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, docs/data-stores.md, then docs/services.md)');
     }
     assert.equal(output, '');
   } finally {
@@ -63,7 +68,7 @@ test('the located build error docs/dsl.md shows is what berth prints', () => {
   assert.ok(sample, 'the sample is in docs/dsl.md');
   const [command, ...expected] = sample.trimEnd().split('\n');
   const argv = command!.replace(/^\$ BERTH_FIXTURE_VARIANT=broken /, '').split(' ');
-  const out = mkdtempSync(join(tmpdir(), 'berth-doc-out-'));
+  const out = tempDir('doc-out');
   try {
     const r = run(ROOT, [process.execPath, ...argv.slice(1), '--out', out], { BERTH_FIXTURE_VARIANT: 'broken' });
     assert.equal(r.status, 1);

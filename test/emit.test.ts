@@ -5,16 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
 import { GENERATED, Interrupted, staleFiles, writeBeside, writeOutput, type EmittedFile } from '../src/emit/output.ts';
+import { tempDir } from './_helpers.ts';
 
 const text = (body: string) => `${GENERATED} (test). Do not edit.\n${body}\n`;
 const file = (environment: string, name: string, body: string): EmittedFile => ({ environment, file: name, text: text(body), resources: 1, parameters: 0, outputs: 0 });
-const scratch = () => mkdtempSync(join(tmpdir(), 'berth-emit-'));
+const scratch = () => tempDir('emit');
 
 /** Every entry under `dir`, recursively, with its content (folders as `/`), for before/after comparisons. */
 function tree(dir: string): Record<string, string> {

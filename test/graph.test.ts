@@ -7,8 +7,7 @@
  * and `build` never loads the Graphviz WebAssembly.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
@@ -24,9 +23,9 @@ import { counted, typeName } from '../src/cli/graph-words.ts';
 import type { Template } from '../src/dsl/template.ts';
 import { estate } from '../templates/estate.ts';
 import { estate as twoWeb } from './fixtures/two-web/estate.ts';
-import { berth, ROOT, run, sandbox } from './_helpers.ts';
+import { berth, ROOT, run, sandbox, tempDir } from './_helpers.ts';
 
-const scratch = mkdtempSync(join(tmpdir(), 'berth-graph-'));
+const scratch = tempDir('graph');
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 const templatesOf = (e: Estate, env: string): GraphTemplate[] => emitEnvironment(e, env).map((f) => ({ file: f.file, template: parseTemplate(f.text, f.file) }));
@@ -114,6 +113,9 @@ function assertReadable(name: string, svg: string): number {
   return width;
 }
 
+/** An environment of the estate in templates/, whichever it holds (the tests over it hold for any estate). */
+const ENV = estate.environments[0]!;
+
 // --- The committed diagrams -------------------------------------------------------------------------
 
 test('the committed overviews match a fresh render (make graph after changing the estate)', () => {
@@ -137,9 +139,9 @@ test('fails graph --check on a stale diagram, naming it', () => {
 
 test('rendering is deterministic: the same templates give the same bytes, in both views', async () => {
   for (const view of ['overview', 'detailed'] as const) {
-    const dot = graphDot('dev', templatesOf(estate, 'dev'), view);
-    assert.equal(graphDot('dev', templatesOf(estate, 'dev'), view), dot);
-    assert.equal((await drawGraph('dev', templatesOf(estate, 'dev'), view)).svg, (await drawGraph('dev', templatesOf(estate, 'dev'), view)).svg);
+    const dot = graphDot(ENV, templatesOf(estate, ENV), view);
+    assert.equal(graphDot(ENV, templatesOf(estate, ENV), view), dot);
+    assert.equal((await drawGraph(ENV, templatesOf(estate, ENV), view)).svg, (await drawGraph(ENV, templatesOf(estate, ENV), view)).svg);
   }
 });
 
@@ -150,13 +152,13 @@ test('every overview is readable at 1280 px: natural width, smallest font, every
     assert.deepEqual(warnings, [], `${env}: Graphviz warnings`);
     widths.push(`${env} ${assertReadable(env, svg)}`);
   }
-  // The committed file is what README shows: the same check on the bytes in output/.
-  assertReadable('output/prod/architecture.svg', readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8'));
+  // The committed files are what README shows: the same check on the bytes in output/.
+  for (const env of estate.environments) assertReadable(`output/${env}/architecture.svg`, readFileSync(join(ROOT, 'output', env, 'architecture.svg'), 'utf8'));
   assert.equal(widths.length, estate.environments.length + 1);
 });
 
 test('the fit check fails a label wider than its box', () => {
-  const svg = readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8').replace(/>VPC [^<]*</, '>VPC with a label far too long to fit in this box<');
+  const svg = readFileSync(join(ROOT, 'output', ENV, 'architecture.svg'), 'utf8').replace(/>VPC [^<]*</, '>VPC with a label far too long to fit in this box<');
   assert.throws(() => assertReadable('tampered', svg), /"VPC with a label far too long to fit in this box" spans .* outside its box/);
 });
 
@@ -411,10 +413,10 @@ test('every command docs/diagram.md shows works as written', () => {
 
 test('the detailed view is well-formed XML with a box per stack, each nested in the root', () => {
   const out = join(scratch, 'svg');
-  const r = berth(ROOT, 'graph', '--env', 'prod', '--detailed', '--out', out);
+  const r = berth(ROOT, 'graph', '--env', ENV, '--detailed', '--out', out);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, `wrote ${join(out, 'prod/architecture-detailed.svg')} (${emitEnvironment(estate, 'prod').length} templates)\n`);
-  const file = join(out, 'prod/architecture-detailed.svg');
+  assert.equal(r.stdout, `wrote ${join(out, ENV, 'architecture-detailed.svg')} (${emitEnvironment(estate, ENV).length} templates)\n`);
+  const file = join(out, ENV, 'architecture-detailed.svg');
   // Python's XML parser: a strict, independent check of well-formedness.
   const py = run(ROOT, [
     join(ROOT, '.venv/bin/python'),
@@ -434,10 +436,10 @@ test('the detailed view is well-formed XML with a box per stack, each nested in 
   const stacks = clusters.filter((c) => c.endsWith('.yaml'));
   // foundation.yaml's only resources are the nested stacks the root also nests (and the diagram
   // draws under the root): Graphviz draws no empty box for it.
-  assert.deepEqual(stacks.sort(), emitEnvironment(estate, 'prod').filter((f) => f.file !== 'foundation.yaml').map((f) => `cluster_${f.file}`).sort());
+  assert.deepEqual(stacks.sort(), emitEnvironment(estate, ENV).filter((f) => f.file !== 'foundation.yaml').map((f) => `cluster_${f.file}`).sort());
   assert.ok(clusters.includes('cluster_network.yaml_public') && clusters.includes('cluster_network.yaml_database'));
   assert.match(readFileSync(file, 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `berth graph` with the detailed option\. -->\n/);
-  assert.match(readFileSync(join(ROOT, 'output/prod/architecture.svg'), 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `make graph`\. -->\n/);
+  assert.match(readFileSync(join(ROOT, 'output', ENV, 'architecture.svg'), 'utf8'), /^<\?xml [^>]+>\n<!-- Generated by berth graph from the emitted templates\. Do not edit: run `make graph`\. -->\n/);
 });
 
 test('AZ repeats collapse into one box; other names stay', () => {
@@ -463,11 +465,11 @@ test('build never loads the Graphviz WebAssembly; graph does', () => {
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
   const cli = (...args: string[]) => run(ROOT, [process.execPath, '--import', 'tsx', '--import', register, join(ROOT, 'src/cli/main.ts'), ...args]);
   writeFileSync(log, '');
-  assert.equal(cli('build', '--quiet', '--env', 'dev', '--out', join(scratch, 'lazy')).status, 0);
+  assert.equal(cli('build', '--quiet', '--env', ENV, '--out', join(scratch, 'lazy')).status, 0);
   const built = readFileSync(log, 'utf8');
   assert.match(built, /\/output\.ts$/m, 'the hook sees the modules build loads');
   assert.doesNotMatch(built, /@viz-js\/viz/);
   writeFileSync(log, '');
-  assert.equal(cli('graph', '--env', 'dev', '--out', join(scratch, 'lazy')).status, 0);
+  assert.equal(cli('graph', '--env', ENV, '--out', join(scratch, 'lazy')).status, 0);
   assert.match(readFileSync(log, 'utf8'), /@viz-js\/viz/);
 });

@@ -5,11 +5,10 @@
 // Run: node --import tsx --test test/hostile-services.test.ts
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT } from './_helpers.ts';
+import { ROOT, tempDir } from './_helpers.ts';
 
 const ESTATE = 'test/fixtures/hostile-estate/estate.ts';
 const SERVICES = 'test/fixtures/hostile-estate/services.ts';
@@ -100,7 +99,7 @@ function build(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr:
 // The cases run two at a time (each is a Node process); each test awaits its own result.
 const results = new Map<number, Promise<{ status: number | null; stderr: string; settingsFile?: string }>>();
 before(async () => {
-  scratch = mkdtempSync(join(tmpdir(), 'berth-hostile-'));
+  scratch = tempDir('hostile');
   out = join(scratch, 'output');
   const ok = await build({ BERTH_HOSTILE_CASE: 'ok' });
   assert.equal(ok.status, 0, ok.stderr);

@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, run, sandbox, type Run } from './_helpers.ts';
+import { fixtureEstateOutput, installFixtureEstate, ROOT, run, type Run, sandbox, tempDir } from './_helpers.ts';
 
 const dir = sandbox({ make: true });
-const scratch = mkdtempSync(join(tmpdir(), 'berth-hostile-'));
+const scratch = tempDir('hostile');
 let compiled = '';
 
 before(async () => {
@@ -135,8 +134,8 @@ const ROWS: readonly Row[] = [
   { name: '--estate exporting no estate', args: ['--estate', emptyEstate], line: /empty-estate\.ts: exports no `estate`\. Export `const estate: Estate` from it/, names: ['empty-estate.ts', 'estate'] },
   { name: '--estate empty', args: ['--estate', ''], line: /^--estate: is empty\. Pass a module, such as `templates\/estate\.ts`/, names: ['--estate'] },
   // §4: a service with a syntax error, stale compiled code.
-  { name: 'a syntax error in a service file (from source)', setup: () => writeFileSync(join(dir, 'templates/services/web.ts'), `${readFileSync(join(ROOT, 'templates/services/web.ts'), 'utf8')}\nexport const broken = {\n  a: 1\n  b: 2,\n};\n`), via: 'source', line: /^templates\/services\/web\.ts:\d+:3: Expected "}" but found "b"\. Fix the syntax there\.$/, names: ['templates/services/web.ts'] },
-  { name: 'the compiled CLI after a service file changed', setup: () => writeFileSync(join(dir, 'templates/services/web.ts'), `${readFileSync(join(ROOT, 'templates/services/web.ts'), 'utf8')}\n// edited\n`), line: /^templates\/services\/web\.ts: changed since dist\/berth\.cjs was compiled from it, which would run the old code\. Run `make build` \(it compiles first\), or run from source: node --import tsx src\/cli\/main\.ts\.$/, names: ['templates/services/web.ts', 'dist/berth.cjs'] },
+  { name: 'a syntax error in a service file (from source)', setup: () => writeFileSync(join(dir, 'templates/services/web.ts'), `${readFileSync(join(dir, 'templates/services/web.ts'), 'utf8')}\nexport const broken = {\n  a: 1\n  b: 2,\n};\n`), via: 'source', line: /^templates\/services\/web\.ts:\d+:3: Expected "}" but found "b"\. Fix the syntax there\.$/, names: ['templates/services/web.ts'] },
+  { name: 'the compiled CLI after a service file changed', setup: () => writeFileSync(join(dir, 'templates/services/web.ts'), `${readFileSync(join(dir, 'templates/services/web.ts'), 'utf8')}\n// edited\n`), line: /^templates\/services\/web\.ts: changed since dist\/berth\.cjs was compiled from it, which would run the old code\. Run `make build` \(it compiles first\), or run from source: node --import tsx src\/cli\/main\.ts\.$/, names: ['templates/services/web.ts', 'dist/berth.cjs'] },
   // §2: what a template cannot carry.
   { name: 'a control character in a template string', args: ['--estate', valueEstate('bell', "'a\\u0007b'"), '--out', join(scratch, 'bell-out')], line: /^blue\/root\.yaml: Resources\.Topic\.Properties\.DisplayName: the string `"a\\u0007b"` holds U\+0007 \(a control character\) at index 1, which a CloudFormation template cannot carry\./, names: ['blue/root.yaml', 'DisplayName'], via: 'source', untouched: [join(scratch, 'bell-out')] },
   { name: 'half of an emoji in a template string', args: ['--estate', valueEstate('surrogate', "'x\\ud83d'"), '--out', join(scratch, 'half-out')], line: /^blue\/root\.yaml: Resources\.Topic\.Properties\.DisplayName: the string .* holds U\+D83D \(half of a surrogate pair\) at index 1/, names: ['blue/root.yaml', 'DisplayName'], via: 'source' },
@@ -173,14 +172,11 @@ const ROWS: readonly Row[] = [
   { name: 'a Region of another planet', setup: editDev((s) => (s.region = 'mars-north-1')), line: /^templates\/environments\/dev\.json: region: `mars-north-1` is not a known value\. The schema/, names: ['templates/environments/dev.json', 'region'] },
 ];
 
-/** Puts the sandbox back: the settings and services from the repository, output/ as committed. */
+/** Puts the sandbox back: the fixture estate's settings and services, and its output/. */
 function restore(): void {
-  for (const sub of ['templates/environments', 'templates/services']) {
-    rmSync(join(dir, sub), { recursive: true, force: true });
-    cpSync(join(ROOT, sub), join(dir, sub), { recursive: true });
-  }
+  installFixtureEstate(dir);
   rmSync(join(dir, 'output'), { recursive: true, force: true });
-  cpSync(join(ROOT, 'output'), join(dir, 'output'), { recursive: true });
+  cpSync(fixtureEstateOutput(), join(dir, 'output'), { recursive: true });
 }
 
 function spawnCli(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
@@ -238,7 +234,7 @@ test('duplicate --env is built once; a BOM in a settings file is accepted (the c
   writeFileSync(ENV('dev'), `\ufeff${readFileSync(ENV('dev'), 'utf8')}`);
   const bom = await spawnCli([process.execPath, compiled, 'build', '--check']);
   assert.equal(bom.status, 0, bom.stderr);
-  assert.deepEqual(tree(join(dir, 'output')), tree(join(ROOT, 'output')));
+  assert.deepEqual(tree(join(dir, 'output')), tree(fixtureEstateOutput()));
 });
 
 test('the README\'s sample error is what `make build` prints, and make exits 2', async () => {

@@ -3,13 +3,13 @@
  * every mistake one located line with the offending line and a hint that fits it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
 import { parseJson } from '../src/settings/json.ts';
 import { SettingsLoader } from '../src/settings/loader.ts';
+import { tempDir } from './_helpers.ts';
 
 function fails(text: string, where: string, problem: string): void {
   assert.throws(
@@ -111,7 +111,7 @@ test('a long offending line is shown around the mistake, 80 characters at most',
 });
 
 test('a settings file that is not UTF-8, or is UTF-16, is named plainly; one that cannot be read too', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-json-'));
+  const dir = tempDir('json');
   const loader = new SettingsLoader<unknown>({ type: 'object' } as never);
   const at = (name: string, bytes: Buffer | string) => {
     writeFileSync(join(dir, name), bytes);

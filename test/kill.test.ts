@@ -10,16 +10,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { bundle } from '../scripts/bundle.ts';
 import { TEMPLATES } from './fixtures/many-templates/estate.ts';
-import { ROOT } from './_helpers.ts';
+import { ROOT, tempDir } from './_helpers.ts';
 
 const ESTATE = join(ROOT, 'test/fixtures/many-templates/estate.ts');
 const ENVIRONMENTS = ['east', 'west'];
-const scratch = mkdtempSync(join(tmpdir(), 'berth-kill-'));
+const scratch = tempDir('kill');
 let cli = '';
 
 before(async () => {

@@ -4,16 +4,16 @@
 // @cdklabs/cdk-validator-cfnguard devDependency (cfn-guard + Control Tower rules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCheckov } from '../scripts/lint/checkov.ts';
-import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
-import { runControlTower } from '../scripts/lint/control-tower.ts';
+import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
+import { guardPaths, runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
 import { runPolicy } from '../scripts/lint/policy.ts';
+import { tempDir } from './_helpers.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');
@@ -83,7 +83,7 @@ test('checkov: clean fixture passes with zero failures', async () => {
 });
 
 test('checkov: Metadata skips count as skipped; a skip without comment fails', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-'));
+  const dir = tempDir('lint');
   try {
     const src = await readFile(INSECURE, 'utf8');
     const withSkips = src
@@ -190,6 +190,46 @@ test('control-tower: an allow-list entry without a reason is an error', async ()
   assert.match(formatSummaryLine(r), /^\[fail\] control-tower: .*\(1 error\)$/);
 });
 
+test('control-tower: a rule a resource suppresses in Metadata.guard is skipped with its reason; one without a reason, one that excuses nothing and an unknown rule fail', async () => {
+  // cfn-guard 3.1.1 evaluates the Control Tower rules whatever the Metadata says (the rules do not
+  // filter on SuppressedRules): the gate does the suppressing, so it can insist on the reason.
+  const listener = (id: string, action: string, guard?: unknown) => `  ${id}:
+    Type: AWS::ElasticLoadBalancingV2::Listener
+${guard ? `    Metadata:\n      guard: ${JSON.stringify(guard)}\n` : ''}    Properties:
+      LoadBalancerArn: arn:aws:elasticloadbalancing:eu-west-1:111122223333:loadbalancer/app/x/1
+      Port: 80
+      Protocol: HTTP
+      DefaultActions:
+        - ${action}
+`;
+  const FIXED = 'Type: fixed-response\n          FixedResponseConfig: { StatusCode: "404" }';
+  const REDIRECT = 'Type: redirect\n          RedirectConfig: { Protocol: HTTPS, Port: "443", StatusCode: HTTP_301 }';
+  const RULE = 'alb_http_to_https_redirection_check';
+  const dir = tempDir('lint-suppressed');
+  const file = path.join(dir, 'listeners.yaml');
+  await writeFile(file, `Resources:\n${[
+    listener('Justified', FIXED, { SuppressedRules: [RULE], Reasons: { [RULE]: 'CT.ELASTICLOADBALANCING.PR.1: plain HTTP by choice (x.json: allowPlainHttp).' } }),
+    listener('Unjustified', FIXED, { SuppressedRules: [RULE] }),
+    listener('Needless', REDIRECT, { SuppressedRules: [RULE], Reasons: { [RULE]: 'not needed' } }),
+    listener('Misnamed', REDIRECT, { SuppressedRules: ['no_such_rule'], Reasons: { no_such_rule: 'x' } }),
+    listener('Unexcused', FIXED),
+  ].join('')}`);
+  const r = await runControlTower([file], { allowlist: [] });
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.skips.map((x) => [x.resource, x.rule, x.message]), [['Justified', 'CT.ELASTICLOADBALANCING.PR.1', 'suppressed in Metadata: CT.ELASTICLOADBALANCING.PR.1: plain HTTP by choice (x.json: allowPlainHttp).']]);
+  const rel = relToRepo(file);
+  assert.deepEqual(
+    r.failures.filter((x) => x.rule !== 'CT.ELASTICLOADBALANCING.PR.1' || x.resource !== 'Unexcused').map((x) => [x.file, x.resource, x.rule, x.message]).sort(),
+    [
+      [rel, 'Misnamed', 'no_such_rule', `Metadata.guard suppresses no_such_rule, which is no Control Tower rule: use a rule name from ${relToRepo(guardPaths().rulesDir)}.`],
+      [rel, 'Needless', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE}, but the control passes here: remove the suppression.`],
+      [rel, 'Unjustified', 'CT.ELASTICLOADBALANCING.PR.1', `Metadata.guard suppresses ${RULE} without a reason: add Metadata.guard.Reasons.${RULE}, saying which setting justifies it.`],
+    ],
+  );
+  assert.ok(failed(r).has('Unexcused CT.ELASTICLOADBALANCING.PR.1'), 'a resource without the suppression still fails');
+  assert.equal(r.ok, false);
+});
+
 test('control-tower: the checked-in allow-list is valid', async () => {
   const r = await runControlTower([CLEAN]);
   assert.deepEqual(r.errors, []);
@@ -260,7 +300,7 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
     /^ {2}test\/fixtures\/insecure\/insecure\.yaml: WideOpenSecurityGroup Properties\.SecurityGroupIngress\[0\]\.CidrIp: admits `0\.0\.0\.0\/0` .* \[no-open-ingress\]$/m,
   );
 
-  const empty = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-empty-'));
+  const empty = tempDir('lint-empty');
   try {
     assert.equal((await run(empty)).code, 2);
   } finally {
@@ -283,8 +323,8 @@ test('make lint on output/: all four gates pass with zero findings, every except
 });
 
 test('each gate remembers each template: an unchanged tree is answered from earlier runs, an edited template alone is linted again, with the same verdicts as a full run', async () => {
-  const cache = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-cache-'));
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-tree-'));
+  const cache = tempDir('lint-cache');
+  const dir = tempDir('lint-tree');
   process.env.BERTH_LINT_CACHE_DIR = cache;
   try {
     const clean = await readFile(CLEAN, 'utf8');
@@ -320,7 +360,7 @@ test('each gate remembers each template: an unchanged tree is answered from earl
 
 test('cfn-lint\'s key for a root includes the nested templates it reads: editing a child re-lints its parent', async () => {
   const { templateKeys } = await import('../scripts/lint/cache.ts');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-lint-keys-'));
+  const dir = tempDir('lint-keys');
   try {
     const parent = path.join(dir, 'parent.yaml');
     const child = path.join(dir, 'child.yaml');

@@ -14,9 +14,9 @@ type Doc = {
   Outputs: Record<string, { Value: unknown }>;
 };
 
-const dev = loadSettings('templates/environments/dev.json');
+const dev = loadSettings('test/fixtures/settings/dev.json');
 /** The committed prod environment: dual stack (IPv6 public subnets, dualstack ALB, AAAA record). */
-const dualStack = loadSettings('templates/environments/prod.json');
+const dualStack = loadSettings('test/fixtures/settings/prod.json');
 /** prod over IPv4 only, the baseline most tests below describe. */
 const prod: ResolvedSettings = { ...dualStack, network: { ...dualStack.network, ipv6: false }, loadBalancer: { ...dualStack.loadBalancer, dns: { ...dualStack.loadBalancer.dns!, dualStack: false } } };
 
@@ -323,7 +323,7 @@ test('fails when the DNS name is not covered by the DNS-validated certificate', 
     () => synthesize(loadBalancer, mismatch),
     (e: unknown) =>
       e instanceof BerthError &&
-      e.where === 'templates/environments/prod.json: loadBalancer.dns.domainName' &&
+      e.where === 'test/fixtures/settings/prod.json: loadBalancer.dns.domainName' &&
       e.problem.startsWith('`www.example.com` is not covered by the certificate for `app.example.com`'),
   );
   // A wildcard certificate one level up is fine.

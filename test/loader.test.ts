@@ -3,16 +3,16 @@
  * and without a schema description), nearest values, schema keys and precompiled validators.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { BerthError } from '../src/dsl/errors.ts';
 import { fnv1a } from '../src/dsl/hash.ts';
 import { AJV_OPTIONS, at, compiledSchemas, fieldPath, nearest, registerPrecompiledValidators, schemaKey, SettingsLoader } from '../src/settings/loader.ts';
+import { tempDir } from './_helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-loader-'));
+const dir = tempDir('loader');
 let n = 0;
 
 /** Loads `data` (as JSON) with a loader for `schema`; returns the message, or 'ok'. */

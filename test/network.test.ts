@@ -7,8 +7,8 @@ import { network } from '../templates/stacks/network.ts';
 import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
-const dev = loadSettings(join(ROOT, 'templates/environments/dev.json'));
-const prod = loadSettings(join(ROOT, 'templates/environments/prod.json'));
+const dev = loadSettings(join(ROOT, 'test/fixtures/settings/dev.json'));
+const prod = loadSettings(join(ROOT, 'test/fixtures/settings/prod.json'));
 type Doc = { Parameters: Record<string, any>; Resources: Record<string, any>; Outputs: Record<string, any> };
 const build = (s: ResolvedSettings) => toPlain(synthesize(network, s).toJSON()) as Doc;
 const ofType = (d: Doc, type: string) => Object.entries(d.Resources).filter(([, r]) => r.Type === type);

@@ -4,15 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import yaml from 'js-yaml';
 import { emitEnvironment } from '../src/emit/output.ts';
 import { CFN_SCHEMA } from '../src/emit/yaml.ts';
 import { estate } from '../templates/estate.ts';
-import { berth, ROOT } from './_helpers.ts';
+import { berth, ROOT, tempDir } from './_helpers.ts';
 
 const OUTPUT = join(ROOT, 'output');
 const files = estate.environments.flatMap((env) => readdirSync(join(OUTPUT, env)).filter((f) => f.endsWith('.yaml')).map((f) => join(env, f)));
@@ -31,15 +30,11 @@ test('`berth build --check` passes on the committed output/ (nothing stale, miss
 });
 
 test('two builds are byte-identical', () => {
-  const a = mkdtempSync(join(tmpdir(), 'berth-a-'));
-  const b = mkdtempSync(join(tmpdir(), 'berth-b-'));
-  try {
-    assert.equal(berth(ROOT, 'build', '--quiet', '--out', a).status, 0);
-    assert.equal(berth(ROOT, 'build', '--quiet', '--out', b).status, 0);
-    for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
-  } finally {
-    for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
-  }
+  const a = tempDir('a');
+  const b = tempDir('b');
+  assert.equal(berth(ROOT, 'build', '--quiet', '--out', a).status, 0);
+  assert.equal(berth(ROOT, 'build', '--quiet', '--out', b).status, 0);
+  for (const f of files) assert.equal(readFileSync(join(a, f), 'utf8'), readFileSync(join(b, f), 'utf8'), f);
 });
 
 test('every template deploys from the console on its own: small enough, parameters defaulted or pickers, grouped and labelled', () => {
@@ -81,7 +76,7 @@ test('every default satisfies its own constraints, so the console form submits w
 });
 
 test('cfn-lint does report a finding on a broken template (the gate can fail)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-lint-'));
+  const dir = tempDir('lint');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, "AWSTemplateFormatVersion: '2010-09-09'\nParameters:\n  Unused:\n    Type: String\nResources:\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayNam: x\n");
   const r = spawnSync(join(ROOT, '.venv/bin/cfn-lint'), ['-c', 'I', '--format', 'parseable', '--', bad], { encoding: 'utf8' });

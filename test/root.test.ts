@@ -12,8 +12,7 @@ import type { ServiceDefinition } from '../templates/stacks/service/definition.t
 import { loadSettings, type ResolvedSettings } from '../templates/settings/settings.ts';
 import { ROOT } from './_helpers.ts';
 
-// prod's settings without its store overrides: these tests nest no stores (test/data-stores.test.ts does).
-const prod: ResolvedSettings = { ...loadSettings(join(ROOT, 'templates/environments/prod.json')), stores: undefined };
+const prod = loadSettings(join(ROOT, 'test/fixtures/settings/prod.json'));
 // Fixture services (test/fixtures/services/): exact content that does not move with templates/services/.
 const services: readonly ServiceDefinition[] = [web, worker, report];
 const build = (settings: ResolvedSettings, list: readonly ServiceDefinition[] = services) => synthesize(root, { settings, services: list });

@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LIMITS } from '../src/dsl/limits.ts';
@@ -21,7 +20,7 @@ import { serviceGroupOf } from '../templates/stacks/service-group.ts';
 import { groupOf } from '../templates/stacks/shared/grouping.ts';
 import { PRODUCT_GROUPS } from '../templates/stacks/service-catalog.ts';
 import { DOMAINS, scaleServices } from './fixtures/scale-estate/estate.ts';
-import { berthEnv, ROOT } from './_helpers.ts';
+import { berthEnv, ROOT, tempDir } from './_helpers.ts';
 
 const ESTATE = 'test/fixtures/scale-estate/estate.ts';
 let out: string;
@@ -30,7 +29,7 @@ type Doc = { Parameters?: Record<string, unknown>; Outputs?: Record<string, unkn
 const docs = new Map<string, Doc>();
 
 before(() => {
-  out = mkdtempSync(join(tmpdir(), 'berth-scale-'));
+  out = tempDir('scale');
   const r = berthEnv(ROOT, { BERTH_SCALE_SERVICES: '250' }, 'build', '--quiet', '--estate', ESTATE, '--out', out);
   assert.equal(r.status, 0, r.stderr);
   dir = join(out, 'scale');

@@ -11,7 +11,6 @@ import { checkFargateSize, fargateMemoryOptions, FARGATE_TASK_SIZES } from '../t
 import { assignPriorities, checkServices, priorityOf, probeOf } from '../templates/stacks/service/routing.ts';
 import { service, serviceParameterNames } from '../templates/stacks/service.ts';
 import type { ContainerProps, ServiceDefinition, ServiceRole } from '../templates/stacks/service/definition.ts';
-import { services } from '../templates/services/index.ts';
 import { report } from './fixtures/services/report.ts';
 import { web } from './fixtures/services/web.ts';
 import { worker } from './fixtures/services/worker.ts';
@@ -20,8 +19,8 @@ import { loadSettings, type ResolvedSettings } from '../templates/settings/setti
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Doc = { Description: string; Parameters: Record<string, Record<string, unknown>>; Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> };
 
-const dev = loadSettings('templates/environments/dev.json');
-const prod = loadSettings('templates/environments/prod.json');
+const dev = loadSettings('test/fixtures/settings/dev.json');
+const prod = loadSettings('test/fixtures/settings/prod.json');
 
 function build(def: ServiceDefinition, settings: ResolvedSettings = prod, listenerRulePriority?: number): Doc {
   return toPlain(synthesize(service, { settings, service: def, listenerRulePriority }).toJSON()) as Doc;
@@ -854,9 +853,10 @@ test('run-task command on Fargate: the spot split and platform LATEST', () => {
   });
 });
 
-// --- the estate's services -----------------------------------------------------------------------
+// --- the fixture services --------------------------------------------------------------------------
 
-test('the example estate: web, worker and report, each under the console\'s template size limit in both environments', () => {
+test('the fixture services: web, worker and report, each under the console\'s template size limit in both environments', () => {
+  const services = [web, worker, report];
   assert.deepEqual(services.map((s) => [s.name, s.capacity.type, s.role.kind]), [
     ['web', 'ec2', 'web'],
     ['worker', 'fargate', 'queueWorker'],

@@ -7,15 +7,15 @@
  * such mistakes they catch (scripts/mutation-schema.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
 import { loadSettings, SETTINGS_SCHEMA } from '../templates/settings/settings.ts';
 import { constraints, EXAMPLES, exampleSettings, NEEDS_ACCEPT, type Example } from './_settings-examples.ts';
+import { tempDir } from './_helpers.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-schema-'));
+const dir = tempDir('schema');
 const file = join(dir, 'dev.json');
 
 function load(e: Example): { ok: true } | { ok: false; message: string } {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BerthError } from '../src/dsl/errors.ts';
 import { carveSubnets, loadSettings } from '../templates/settings/settings.ts';
 import { parseCidr } from '../src/settings/cidr.ts';
-import { berth, ROOT, sandbox } from './_helpers.ts';
+import { estate } from '../templates/estate.ts';
+import { berth, ROOT, sandbox, tempDir } from './_helpers.ts';
 
 /** A fixture copy of an environment file (test/fixtures/settings/dev.json), so the user's own settings can change freely. */
 const DEV = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/settings/dev.json'), 'utf8')) as Record<string, any>;
@@ -15,7 +15,7 @@ const DEV = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/settings/dev.json'
 function settingsFile(mutate: (s: Record<string, any>) => void, name = 'dev', raw?: string): string {
   const s = structuredClone(DEV);
   mutate(s);
-  const file = join(mkdtempSync(join(tmpdir(), 'berth-settings-')), `${name}.json`);
+  const file = join(tempDir('settings'), `${name}.json`);
   writeFileSync(file, raw ?? JSON.stringify(s, null, 2));
   return file;
 }
@@ -34,7 +34,7 @@ function fails(mutate: (s: Record<string, any>) => void, expected: RegExp, name?
 }
 
 test('every environment file is valid and names itself', () => {
-  for (const env of ['dev', 'prod']) {
+  for (const env of estate.environments) {
     const s = loadSettings(join(ROOT, 'templates/environments', `${env}.json`));
     assert.equal(s.name, env);
   }

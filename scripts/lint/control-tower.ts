@@ -1,13 +1,19 @@
 /**
  * Gate 3: the AWS Control Tower proactive controls, as cfn-guard rules with AWS's own binary,
- * shipped in @cdklabs/cdk-validator-cfnguard. Results are counted per (rule, resource); failures
- * that match scripts/lint/guard-allowlist.json count as skipped, and an allow-list entry without
- * a reason is an error.
+ * shipped in @cdklabs/cdk-validator-cfnguard. Results are counted per (rule, resource). A failure
+ * counts as skipped when the resource suppresses the rule in its Metadata (`guard:
+ * SuppressedRules`, with `Reasons`: what the build writes where a setting justifies the exception,
+ * templates/stacks/shared/guard.ts), or when it matches scripts/lint/guard-allowlist.json (the
+ * exceptions that hold for every environment). A suppression without a reason, or one that
+ * excuses nothing, fails the gate; an allow-list entry without a reason is an error, and an
+ * unused one a note. cfn-guard 3.1.1 does not read `SuppressedRules` itself: only rules written
+ * to filter on it do, and the Control Tower rules are not.
  */
 import { createRequire } from 'node:module';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, resourceTypes, run, tail, type Finding, type GateResult } from './common.ts';
+import { parseTemplate } from '../../src/emit/parse.ts';
 
 export const GUARD_PACKAGE = '@cdklabs/cdk-validator-cfnguard';
 export const DEFAULT_ALLOWLIST = path.join(REPO_ROOT, 'scripts', 'lint', 'guard-allowlist.json');
@@ -126,6 +132,28 @@ export async function loadAllowlist(src: AllowEntry[] | string = DEFAULT_ALLOWLI
   return { entries, errors };
 }
 
+/** A resource's `Metadata.guard`: the rules it suppresses, each with its reason (undefined: none given). */
+type Suppressions = Map<string, Map<string, string | undefined>>;
+
+/** The suppressions each resource of a template declares, and what is malformed about them. */
+async function guardSuppressions(file: string): Promise<{ byResource: Suppressions; problems: Finding[] }> {
+  const doc = parseTemplate(await readFile(file, 'utf8'), rel(file)) as { Resources?: Record<string, { Metadata?: { guard?: { SuppressedRules?: unknown; Reasons?: unknown } } }> };
+  const byResource: Suppressions = new Map();
+  const problems: Finding[] = [];
+  for (const [id, r] of Object.entries(doc?.Resources ?? {})) {
+    const guard = r?.Metadata?.guard;
+    if (guard === undefined) continue;
+    const rules = guard.SuppressedRules;
+    const reasons = (guard.Reasons ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(rules) || !rules.every((x) => typeof x === 'string')) {
+      problems.push({ file: rel(file), resource: id, rule: 'Metadata.guard', message: 'Metadata.guard.SuppressedRules must be a list of cfn-guard rule names.' });
+      continue;
+    }
+    byResource.set(id, new Map(rules.map((rule: string) => [rule, typeof reasons[rule] === 'string' && reasons[rule].trim() ? reasons[rule] : undefined])));
+  }
+  return { byResource, problems };
+}
+
 /** Logical IDs of the resources a failing guard rule points at. */
 function failingResources(node: unknown): Set<string> {
   const ids = new Set<string>();
@@ -196,10 +224,14 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
     );
     return finish(r, start, summarize());
   }
-  const [rules, types] = await Promise.all([
+  const [rules, types, suppressed] = await Promise.all([
     loadRuleInfo(g),
     Promise.all(files.map((f) => resourceTypes(f).catch(() => new Map<string, string>()))),
+    Promise.all(files.map((f) => guardSuppressions(f).catch(() => ({ byResource: new Map() as Suppressions, problems: [] as Finding[] })))),
   ]);
+  const suppressionsByFile = new Map(files.map((f, i) => [path.resolve(f), suppressed[i]!.byResource]));
+  /** `file\0resource\0rule` of each suppression that excused a failure. */
+  const usedSuppressions = new Set<string>();
   // Only the rule files that evaluate a resource type the templates use (or that declare no
   // types): the others could only say "not applicable", and parsing all ~240 of them for every
   // template is most of cfn-guard's time.
@@ -247,7 +279,13 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
       for (const resource of [...failing].sort()) {
         const entry = allow.entries.find((e) => matchesAllow(e, ruleId, ruleName, resource, file));
         const f: Finding = { file: rel(file), resource, rule: ruleId, message: msg };
-        if (entry) {
+        const own = suppressionsByFile.get(file)?.get(resource);
+        if (own?.has(ruleName)) {
+          usedSuppressions.add(`${file}\0${resource}\0${ruleName}`);
+          const reason = own.get(ruleName);
+          if (reason === undefined) r.failures.push({ ...f, message: `Metadata.guard suppresses ${ruleName} without a reason: add Metadata.guard.Reasons.${ruleName}, saying which setting justifies it.` });
+          else r.skips.push({ ...f, message: `suppressed in Metadata: ${reason}` });
+        } else if (entry) {
           used.add(entry);
           usedIn.set(rel(file), (usedIn.get(rel(file)) ?? new Set()).add(JSON.stringify(entry)));
           r.skips.push({ ...f, message: `allow-listed: ${entry.reason}` });
@@ -257,6 +295,26 @@ export async function runControlTower(files: string[], opts: ControlTowerOptions
       }
     }
     passedIn.set(rel(file), (passedIn.get(rel(file)) ?? 0) + r.passed - passedBefore);
+  }
+  // A suppression the build wrote that excused nothing is a build mistake (the control passes or
+  // does not apply, or the rule name is wrong): it fails, so exceptions never outlive their reason.
+  for (const [i, f] of files.entries()) {
+    const file = path.resolve(f);
+    r.failures.push(...suppressed[i]!.problems);
+    for (const [resource, rulesOf] of suppressionsByFile.get(file) ?? []) {
+      for (const ruleName of rulesOf.keys()) {
+        if (usedSuppressions.has(`${file}\0${resource}\0${ruleName}`)) continue;
+        const known = rules.get(ruleName);
+        r.failures.push({
+          file: rel(file),
+          resource,
+          rule: known ? known.id : ruleName,
+          message: known
+            ? `Metadata.guard suppresses ${ruleName}, but the control passes here: remove the suppression.`
+            : `Metadata.guard suppresses ${ruleName}, which is no Control Tower rule: use a rule name from ${rel(g.rulesDir)}.`,
+        });
+      }
+    }
   }
   // An entry for a template that was scanned but excused nothing is stale: say so. (Entries for
   // templates not scanned, say prod's when only output/dev is linted, are simply not in play.)

@@ -14,6 +14,7 @@ import { isArm64InstanceType } from '../settings/instance-types.ts';
 import { publish } from './shared/registry.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { withGuardExemptions } from './shared/guard.ts';
 import { estateRole, rolePath } from './shared/iam.ts';
 
 /**
@@ -174,6 +175,14 @@ export const cluster = defineStack(clusterContract, {
     const tags: Tags = (suffix) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html
     const containerInsights = [{ Name: 'containerInsights', Value: s.cluster.containerInsights }];
+    // CT.ECS.PR.2 knows only 'enabled' and reads 'enhanced', its superset, as off.
+    const clusterOptions = withGuardExemptions({}, [
+      s.cluster.containerInsights === 'enhanced' && {
+        rule: 'ecs_container_insights_enabled_check',
+        control: 'CT.ECS.PR.2',
+        reason: `Container Insights is on, as 'enhanced' (${s.file}: cluster.containerInsights): a superset of 'enabled' with per-task and per-container metrics, which the control does not know and reads as off. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-container-insights.html`,
+      },
+    ]);
 
     if (cap.type === 'fargate') {
       // Fargate only: the providers and default strategy live on the cluster itself, as there is no
@@ -189,7 +198,7 @@ export const cluster = defineStack(clusterContract, {
           ...(spotWeight > 0 ? [{ CapacityProvider: 'FARGATE_SPOT', Weight: spotWeight }] : []),
         ],
         Tags: tags('cluster'),
-      });
+      }, clusterOptions);
       return {
         ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, FARGATE_CAPACITY_PROVIDER),
         ClusterName: ecsCluster.ref,
@@ -203,7 +212,7 @@ export const cluster = defineStack(clusterContract, {
     checkEc2Settings(s, cap);
     // `parameters` declared the EC2 set for these settings; this narrows the handles to it.
     if (!('VpcId' in p)) throw new Error('cluster: EC2 capacity without the EC2 parameters');
-    const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', { ClusterSettings: containerInsights, Tags: tags('cluster') });
+    const ecsCluster = t.resource('Cluster', 'AWS::ECS::Cluster', { ClusterSettings: containerInsights, Tags: tags('cluster') }, clusterOptions);
     const ec2 = addEc2Capacity(t, p, s, cap, ecsCluster, tags);
     return {
       ...publishCluster(t, p.EnvironmentName.ref, ecsCluster, ec2.capacityProvider.ref),

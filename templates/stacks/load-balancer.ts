@@ -10,6 +10,7 @@ import { AWS, BerthError, contract, defineStack, Equals, If, Join, Or, output, p
 import { publish } from './shared/registry.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { withGuardExemptions } from './shared/guard.ts';
 
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
@@ -186,11 +187,17 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         LoadBalancerAttributes: Object.entries(attributes).map(([Key, Value]) => ({ Key, Value })),
         Tags: tags('alb'),
       },
-      {
-        // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
-        dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
-        ...(skips.length ? { metadata: { checkov: { skip: skips } } } : {}),
-      },
+      withGuardExemptions(
+        {
+          // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
+          dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
+          ...(skips.length ? { metadata: { checkov: { skip: skips } } } : {}),
+        },
+        [
+          !lb.deletionProtection && { rule: 'elbv2_deletion_protection_enabled_check', control: 'CT.ELASTICLOADBALANCING.PR.5', reason: `the environment turns deletion protection off (${s.file}: loadBalancer.deletionProtection), so it is torn down by deleting its stack.` },
+          !lb.accessLogs && { rule: 'elbv2_logging_enabled_check', control: 'CT.ELASTICLOADBALANCING.PR.6', reason: `the environment turns access logs off (${s.file}: loadBalancer.accessLogs): no log bucket, and none left behind on teardown.` },
+        ],
+      ),
     );
 
     // Anything no service rule matches. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
@@ -229,13 +236,16 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         'HttpListener',
         'AWS::ElasticLoadBalancingV2::Listener',
         { LoadBalancerArn: alb.ref, Port: 80, Protocol: 'HTTP', DefaultActions: notFound },
-        {
-          metadata: {
-            checkov: {
-              skip: ['CKV_AWS_2', 'CKV_AWS_103'].map((id) => ({ id, comment: `Plain HTTP is this environment's explicit opt-in (${s.file}: loadBalancer.listener.allowPlainHttp).` })),
+        withGuardExemptions(
+          {
+            metadata: {
+              checkov: {
+                skip: ['CKV_AWS_2', 'CKV_AWS_103'].map((id) => ({ id, comment: `Plain HTTP is this environment's explicit opt-in (${s.file}: loadBalancer.listener.allowPlainHttp).` })),
+              },
             },
           },
-        },
+          [{ rule: 'alb_http_to_https_redirection_check', control: 'CT.ELASTICLOADBALANCING.PR.1', reason: `the environment opts into plain HTTP (${s.file}: loadBalancer.listener.allowPlainHttp), so port 80 serves instead of redirecting to HTTPS.` }],
+        ),
       );
     }
 

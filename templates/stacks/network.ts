@@ -8,6 +8,7 @@ import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Sele
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { shortRetention, withGuardExemptions } from './shared/guard.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
 
@@ -195,7 +196,7 @@ export const network = defineStack(networkContract, {
       // CT.CLOUDWATCH.PR.2 asks for a year) can only judge a value they can see.
       { LogGroupName: flowLogGroupName, RetentionInDays: s.network.flowLogRetentionDays, KmsKeyId: flowLogKey.getAtt('Arn'), Tags: name('flow-logs') },
       // A fixed name: kept on stack deletion, deleted if the create that made it rolls back, so a retry can create it again.
-      RETAIN_EXCEPT_ON_CREATE,
+      withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(s.network.flowLogRetentionDays, s.file, 'network.flowLogRetentionDays')]),
     );
     const flowLogRole = t.resource('FlowLogRole', 'AWS::IAM::Role', {
       Description: 'Lets VPC Flow Logs write to the flow-log group.',

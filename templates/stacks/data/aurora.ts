@@ -11,6 +11,7 @@
 import { AWS, contract, defineStack, GetAZs, output, parameter, Select, sub, type OutputsOf, type ResourceOptions } from '../../../src/dsl/index.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { estateRole, serviceTrust } from '../shared/iam.ts';
+import { shortRetention, withGuardExemptions } from '../shared/guard.ts';
 import { customerKey, logGroupsKey } from '../shared/kms.ts';
 import { publish, registryParameter } from '../shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
@@ -100,7 +101,7 @@ export const auroraStore = defineStack(auroraContract, {
         'AWS::Logs::LogGroup',
         { LogGroupName: sub`/aws/rds/cluster/${identifier}/${type}`, RetentionInDays: settings.logRetentionDays, KmsKeyId: logKey.getAtt('Arn'), Tags: tags },
         // A fixed name: kept on stack deletion, deleted if the create that made it rolls back (see RETAIN_EXCEPT_ON_CREATE).
-        RETAIN_EXCEPT_ON_CREATE,
+        withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(settings.logRetentionDays, settings.file, 'logRetentionDays')]),
       ),
     );
 
@@ -161,7 +162,13 @@ export const auroraStore = defineStack(auroraContract, {
         Tags: tags,
       },
       // The log groups first: RDS would otherwise create them, unencrypted and kept forever.
-      { ...SNAPSHOT, dependsOn: logGroups },
+      withGuardExemptions({ ...SNAPSHOT, dependsOn: logGroups }, [
+        !r.deletionProtection && {
+          rule: 'rds_cluster_deletion_protection_enabled_check',
+          control: 'CT.RDS.PR.3',
+          reason: `the environment turns the cluster's deletion protection off (${settings.file}: stores.${r.name}.deletionProtection), so deleting its stack deletes it; it still leaves a final snapshot (DeletionPolicy: Snapshot).`,
+        },
+      ]),
     );
 
     // Enhanced Monitoring's OS metrics, sent by RDS with this role.

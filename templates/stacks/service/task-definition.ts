@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
 import { AWS, BerthError, q, Sub, sub, type EC2SecurityGroupEgress, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import { shortRetention, withGuardExemptions } from '../shared/guard.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import { estateRole, inlinePolicy, resolvedLength, ROLE_INLINE_POLICY_CHARACTERS, serviceTrust, taskRoleName } from '../shared/iam.ts';
 import { toPlain } from '../../../src/emit/plain.ts';
@@ -24,7 +25,7 @@ export function logResources(t: Template, r: Resolved, env: Intrinsic<'String'>,
     'LogGroup',
     'AWS::Logs::LogGroup',
     { LogGroupName: logGroupName, RetentionInDays: r.s.logRetentionDays, KmsKeyId: key.getAtt('Arn'), Tags: tags },
-    RETAIN_EXCEPT_ON_CREATE,
+    withGuardExemptions(RETAIN_EXCEPT_ON_CREATE, [shortRetention(r.s.logRetentionDays, r.s.file, 'logRetentionDays')]),
   );
 }
 

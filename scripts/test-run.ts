@@ -1,0 +1,62 @@
+/**
+ * `make test`'s runner: node:test over the given files, two at a time, with the one-screen
+ * reporter (scripts/test-summary.mjs), in a temporary folder of its own (TMPDIR, which Node's
+ * `os.tmpdir()`, Python's `tempfile`, `mktemp` and the AWS CLI all honour). Afterwards that folder
+ * must be empty: whatever a test left there is listed and the run fails, so no test can leave
+ * files in /tmp unnoticed. Tests make their folders with `tempDir` (test/_helpers.ts), which
+ * removes them when the test file's process exits.
+ *
+ *   node --import tsx scripts/test-run.ts test/a.test.ts test/b.test.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * The caches tools keep in the temporary folder on purpose, across runs: tsx's transpile cache
+ * (`tsx-<uid>`) and the grammar cache of lark, checkov's parser (`.lark_cache_*.tmp`). Those in
+ * the usual folder are linked into the run's folder, so the tests start warm and the caches
+ * outlive the run as they do outside `make test`; they are not leftovers.
+ */
+const TSX_CACHE = `tsx-${userInfo().uid}`;
+const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/.test(name);
+
+const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
+
+/** The entries a finished run left in its temporary folder, as `<name>` or `<name>/ (n entries)`. */
+export function leftovers(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => !isCache(e.name)).map((e) => (e.isDirectory() ? `${e.name}/ (${entries(readdirSync(join(dir, e.name)).length)})` : e.name)).sort();
+}
+
+function main(files: readonly string[]): number {
+  if (files.length === 0) {
+    process.stderr.write('error: scripts/test-run.ts: no test files given. Pass them, e.g. `scripts/test-run.ts test/cli.test.ts` (`make test` passes test/*.test.ts).\n');
+    return 2;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'berth-test-run-'));
+  mkdirSync(join(tmpdir(), TSX_CACHE), { recursive: true });
+  for (const name of readdirSync(tmpdir())) if (isCache(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-reporter=${join(ROOT, 'scripts', 'test-summary.mjs')}`, ...files],
+      // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp, NODE_TEST_CONTEXT: undefined } },
+    );
+    const left = leftovers(tmp);
+    if (left.length > 0) {
+      process.stdout.write(`\n[fail] the tests left ${entries(left.length)} in the temporary folder (make each with tempDir from test/_helpers.ts, or remove it in an after hook):\n`);
+      for (const entry of left) process.stdout.write(`  ${entry}\n`);
+      return 1;
+    }
+    return r.status ?? 1;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = main(process.argv.slice(2));
