@@ -72,7 +72,7 @@ bench: install dist/berth.cjs $(STAMPS)/bench-npm ## Benchmark berth against the
 typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
-lint: install ## Run the four gates over output/ (cfn-lint -c I, checkov, Control Tower, policy); ARGS=--no-cache to ignore the last run
+lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Control Tower, policy, cfripper); ARGS=--no-cache to ignore the last run
 	@$(TSX) scripts/lint/main.ts output $(ARGS)
 
 # scripts/test-run.ts: two files at a time, one line per file and failures in full

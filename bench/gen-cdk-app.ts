@@ -143,8 +143,11 @@ function intrinsic(v: Obj, s: Scope): string {
     case 'Fn::GetAtt': {
       const [id, attr] = arg as [string, string];
       if (s.nested.has(id)) return `cdk.Token.asString(n.${id}.nestedStackResource.getAtt(${lit(attr)}))`;
+      const type = String((s.resources[id] as Obj).Type);
+      // A custom resource is a plain CfnResource: no typed getters.
+      if (type.startsWith('Custom::')) return `cdk.Token.asString(r.${id}.getAtt(${lit(attr)}))`;
       // The L1's typed getter where it has one (`eip.attrAllocationId`), as CDK code reads.
-      const { module, cls } = l1(String((s.resources[id] as Obj).Type));
+      const { module, cls } = l1(type);
       moduleInterfaces(module);
       const getter = attributes.get(cls)?.get(attr.replace(/\./g, '').toLowerCase());
       if (getter && /^(string|number|string\[\])$/.test(getter[1])) return `r.${id}.${getter[0]}`;
@@ -264,12 +267,17 @@ function body(template: Obj, nestedClasses: ReadonlyMap<string, string>, imports
       out.push(`    n.${id} = new ${nestedClasses.get(id)}(this, ${lit(id)}, { parameters: ${code(params, scope, { kind: 'map', values: { kind: 'value' } }, '    ')} });`);
       continue;
     }
-    const { module, cls } = l1(type);
-    imports.add(module);
-    const iface = moduleInterfaces(module).get(`${cls}Props`);
-    if (!iface) throw new Error(`aws-cdk-lib has no ${cls}Props in ${module}`);
-    const v = module.replace(/-/g, '_');
-    out.push(`    r.${id} = new ${v}.${cls}(this, ${lit(id)}, ${code(props, scope, { kind: 'struct', iface, module, ns: cls }, '    ')});`);
+    if (type.startsWith('Custom::')) {
+      // A custom resource (no L1 class): its properties are the function's own, written as they are.
+      out.push(`    r.${id} = new cdk.CfnResource(this, ${lit(id)}, { type: ${lit(type)}, properties: ${code(props, scope, { kind: 'map', values: { kind: 'value' } }, '    ')} });`);
+    } else {
+      const { module, cls } = l1(type);
+      imports.add(module);
+      const iface = moduleInterfaces(module).get(`${cls}Props`);
+      if (!iface) throw new Error(`aws-cdk-lib has no ${cls}Props in ${module}`);
+      const v = module.replace(/-/g, '_');
+      out.push(`    r.${id} = new ${v}.${cls}(this, ${lit(id)}, ${code(props, scope, { kind: 'struct', iface, module, ns: cls }, '    ')});`);
+    }
     if (res.Condition) out.push(`    r.${id}.cfnOptions.condition = c.${String(res.Condition)};`);
     for (const dep of [res.DependsOn ?? []].flat()) out.push(`    r.${id}.addResourceDependency(r.${String(dep)});`);
     if (res.DeletionPolicy) out.push(`    r.${id}.cfnOptions.deletionPolicy = cdk.CfnDeletionPolicy.${POLICY[String(res.DeletionPolicy)]};`);

@@ -12,7 +12,7 @@
  * 1. the default estate: `make build` (both environments) and `berth build --env dev` against
  *    `cdk synth` of the dev environment, with the CDK's default validation and with `--no-validation`;
  * 2. scaling: 1, 10 and 50 web services, berth (bench/berth-estate.ts) and the CDK (`-c services=N`);
- * 3. `make lint` (four gates, cold: `--no-cache`) against one batched `cfn-lint -c I` over the same
+ * 3. `make lint` (five gates, cold: `--no-cache`) against one batched `cfn-lint -c I` over the same
  *    files; and `make lint` on an unchanged tree, answered from the last run.
  * 4. the editor (scripts/bench-editor.ts): keystrokes in templates/stacks/root.ts, timed in
  *    TypeScript's language server to their semantic diagnostics, and `tsc --noEmit -p .` warm.

@@ -16,8 +16,9 @@ Usage: scripts/deploy.sh <env> [options]
 Deploys output/<env>/ to CloudFormation: a preflight checks the flags, the parameters and the
 account first (scripts/preflight.ts: Region, credentials, stack state, service-linked roles,
 hosted zone, certificate, images, secrets), then it refuses stale output or output that fails the
-lint gates, packages the templates to S3 under a content-addressed prefix, and deploys with live
-events. With --delete it tears the stack down instead.
+lint gates, packages the templates to S3 under a content-addressed prefix, and deploys with a
+change set it creates and executes, with the template's alarms as CloudFormation rollback
+triggers (scripts/deploy-triggers.ts), and live events. With --delete it tears the stack down.
 
 Options:
   --template NAME    deploy one template of output/<env>/ as its own stack (network,
@@ -33,8 +34,11 @@ Options:
   --param KEY=VALUE  a parameter value (repeatable; one line, no control characters).
                      Parameters not given take the template's default, so the stack always
                      matches output/; parameters without a default keep the stack's previous value.
-  --preview          create a change set (nested stacks included), print every change, delete
-                     it; nothing is executed
+  --preview          create a change set (nested stacks included), print every change and the
+                     alarms that would guard the deploy, delete it; nothing is executed
+  --no-rollback-triggers
+                     deploy without the template's rollback triggers (an emergency fix while a
+                     trigger flaps; a trigger already in ALARM is left out anyway)
   --delete           delete the stack (with --template, that one layer) with live events, after
                      saying what blocks it; ends with the retained resources and how to remove them
   --stack-set        roll the template out as the stack set berth-<env> to the accounts and Regions
@@ -70,7 +74,7 @@ usage_error() { die "$1 Run \`scripts/deploy.sh --help\` for the options." 2; }
 # ---------------------------------------------------------------------------------------------
 # arguments
 
-ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0
+ENV_NAME='' TEMPLATE=root STACK_NAME='' BUCKET='' PREFIX=berth REGION='' PREVIEW=0 DELETE=0 STACK_SET=0 TRIGGERS=1
 PARAMS=()
 
 # need_value FLAG WHAT EXAMPLE [VALUE]: the flag's value is present and is not another flag.
@@ -96,6 +100,7 @@ while (($#)); do
       PARAMS+=("$2"); shift 2 ;;
     --preview) PREVIEW=1; shift ;;
     --delete) DELETE=1; shift ;;
+    --no-rollback-triggers) TRIGGERS=0; shift ;;
     --stack-set) STACK_SET=1; shift ;;
     -*) usage_error "unknown option \`$1\`." ;;
     *)
@@ -357,18 +362,16 @@ KEY=$PREFIX/$ENV_NAME/$VERSION
 package "$TEMPLATE" "$KEY"
 # A template body over 51,200 bytes must go through S3. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
 BODY=(--template-body "file://$TMP/$TEMPLATE.yaml")
-DEPLOY_S3=()
 if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
   "$AWS" s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
   BODY=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
-  DEPLOY_S3=(--s3-bucket "$BUCKET" --s3-prefix "$KEY")
 fi
 pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
 
 # --stack-set: the packaged template rolled out to the settings' targets (scripts/stackset.ts).
 if ((STACK_SET)); then
   SS=("$ENV_NAME" --template "$TEMPLATE" --template-file "$TMP/$TEMPLATE.yaml" --region "$REGION")
-  ((${#DEPLOY_S3[@]} == 0)) || SS+=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
+  [[ ${BODY[0]} != --template-url ]] || SS+=(--template-url "${BODY[1]}")
   ((!PREVIEW)) || SS+=(--preview)
   BERTH_AWS_CLI=$AWS node --import tsx scripts/stackset.ts "${SS[@]}"
   exit $?
@@ -399,6 +402,42 @@ fi
 
 CAPABILITIES=(CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND)
 
+# Rollback triggers: the alarms the template names (its `berth:rollback-triggers` Metadata), as
+# the stack has them; CloudFormation rolls the deploy back when one goes to ALARM during it or its
+# monitoring time. `aws cloudformation deploy` cannot pass them, hence the change set below.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-rollback-triggers.html
+ROLLBACK=()
+if ((TRIGGERS)); then
+  step "rollback triggers of stack $STACK_NAME"
+  FIRST=()
+  ((EXISTING)) || FIRST=(--new)
+  if BERTH_AWS_CLI=$AWS node --import tsx scripts/deploy-triggers.ts "$SOURCE" --stack-name "$STACK_NAME" --region "$REGION" --out "$TMP" "${FIRST[@]+"${FIRST[@]}"}"; then :; else exit $?; fi
+  [[ ! -f $TMP/rollback.json ]] || ROLLBACK=(--rollback-configuration "file://$TMP/rollback.json")
+else
+  step "rollback triggers of stack $STACK_NAME: none (--no-rollback-triggers)"
+fi
+
+# create_change_set NAME TYPE: creates the change set, waits for it, and sets CS (its ID),
+# CS_STATUS and CS_REASON; a change set CloudFormation refuses outright ends the script.
+create_change_set() {
+  local tags=() tag
+  for tag in "${TAGS[@]}"; do tags+=("Key=${tag%%=*},Value=${tag#*=}"); done
+  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$1" --change-set-type "$2" \
+    "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
+    --tags "${tags[@]}" "${ROLLBACK[@]+"${ROLLBACK[@]}"}" --query Id --output text 2>"$TMP/cs.err") ||
+    die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
+  # Nothing of an unexecuted change set may remain: the change set, and the empty stack a CREATE change set makes.
+  CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
+  [[ $2 == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
+  for _ in $(seq 1 600); do
+    read -r CS_STATUS CS_REASON < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
+    [[ $CS_STATUS == *_PENDING || $CS_STATUS == *_IN_PROGRESS ]] || break
+    sleep "${BERTH_POLL_SECONDS:-5}"
+  done
+}
+CS_TYPE=UPDATE
+((EXISTING)) || CS_TYPE=CREATE
+
 # ---------------------------------------------------------------------------------------------
 # --preview: a change set with the nested stacks' changes, printed, then deleted
 
@@ -418,24 +457,10 @@ print_changes() {
 }
 
 if ((PREVIEW)); then
-  CS_TYPE=UPDATE
-  ((EXISTING)) || CS_TYPE=CREATE
-  CS_TAGS=()
-  for tag in "${TAGS[@]}"; do CS_TAGS+=("Key=${tag%%=*},Value=${tag#*=}"); done
   NAME=berth-preview-$(date +%s)
   step "preview: change set $NAME ($CS_TYPE) for stack $STACK_NAME, nested stacks included"
-  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$NAME" --change-set-type "$CS_TYPE" \
-    "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
-    --tags "${CS_TAGS[@]}" --query Id --output text 2>"$TMP/cs.err") ||
-    die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
-  # Nothing of the preview may remain: the change set, and the empty stack a CREATE change set makes.
-  CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
-  [[ $CS_TYPE == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
-  for _ in $(seq 1 600); do
-    read -r cs_status reason < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
-    [[ $cs_status == *_PENDING || $cs_status == *_IN_PROGRESS ]] || break
-    sleep "${BERTH_POLL_SECONDS:-5}"
-  done
+  create_change_set "$NAME" "$CS_TYPE"
+  cs_status=$CS_STATUS reason=$CS_REASON
   CHANGES=0
   if [[ $cs_status == FAILED && $reason == *"didn't contain changes"* ]]; then
     pass "preview of $STACK_NAME: no changes; nothing was executed"
@@ -459,48 +484,46 @@ fi
 # Events already there belong to earlier deploys: mark them seen.
 if ((EXISTING)); then poll all >/dev/null; : >"$NEW"; : >"$FLUSHED"; fi
 
-step "deploying stack $STACK_NAME (aws cloudformation deploy; events as they arrive)"
+NAME=berth-deploy-$(date +%s)
+step "deploying stack $STACK_NAME (change set $NAME, $CS_TYPE; events as they arrive)"
 SECONDS=0
-"$AWS" cloudformation deploy --stack-name "$STACK_NAME" --template-file "$TMP/$TEMPLATE.yaml" \
-  "${DEPLOY_S3[@]+"${DEPLOY_S3[@]}"}" --capabilities "${CAPABILITIES[@]}" \
-  --parameter-overrides "file://$TMP/overrides.json" --tags "${TAGS[@]}" --no-fail-on-empty-changeset >"$TMP/deploy.out" 2>&1 &
-DEPLOY_PID=$!
-CLEANUP+=("kill $DEPLOY_PID")
+create_change_set "$NAME" "$CS_TYPE"
+if [[ $CS_STATUS == FAILED && ($CS_REASON == *"didn't contain changes"* || $CS_REASON == *"No updates are to be performed"*) ]]; then
+  pass "stack $STACK_NAME: no changes ($STATUS) in $(printf '%dm %02ds' $((SECONDS / 60)) $((SECONDS % 60)))"
+  exit 0
+fi
+[[ $CS_STATUS == CREATE_COMPLETE ]] || die "the change set failed: $CS_REASON"
+RC=0
+"$AWS" cloudformation execute-change-set --change-set-name "$CS" >"$TMP/deploy.out" 2>&1 || RC=$?
+# Executed: the change set is CloudFormation's now, and so is the stack.
+CLEANUP=()
 # Never wait without a bound: past BERTH_TIMEOUT_MINUTES the script stops watching (CloudFormation
 # carries on, and rolls back on its own if the deploy fails).
 LIMIT=$((${BERTH_TIMEOUT_MINUTES:-90} * 60))
-TIMED_OUT=0
-while kill -0 "$DEPLOY_PID" 2>/dev/null; do
+STATUS=$(stack_status "$STACK_NAME")
+while ((RC == 0)) && [[ -z $STATUS || $STATUS == *_IN_PROGRESS ]]; do
   sleep "${BERTH_POLL_SECONDS:-5}" & wait $! || true
-  ! kill -0 "$DEPLOY_PID" 2>/dev/null || poll
-  if ((SECONDS > LIMIT)) && kill -0 "$DEPLOY_PID" 2>/dev/null; then TIMED_OUT=1; kill "$DEPLOY_PID" 2>/dev/null || true; fi
+  poll
+  STATUS=$(stack_status "$STACK_NAME")
+  if ((SECONDS > LIMIT)) && [[ $STATUS == *_IN_PROGRESS ]]; then
+    fail "stack $STACK_NAME: still $STATUS after ${BERTH_TIMEOUT_MINUTES:-90} minutes (BERTH_TIMEOUT_MINUTES); stopped watching. CloudFormation carries on: aws cloudformation describe-stack-events --stack-name $STACK_NAME --region $REGION"
+    exit 1
+  fi
 done
-if wait "$DEPLOY_PID"; then RC=0; else RC=$?; fi
-if ((TIMED_OUT)); then
-  fail "stack $STACK_NAME: still $(stack_status "$STACK_NAME") after ${BERTH_TIMEOUT_MINUTES:-90} minutes (BERTH_TIMEOUT_MINUTES); stopped watching. CloudFormation carries on: aws cloudformation describe-stack-events --stack-name $STACK_NAME --region $REGION"
-  exit 1
-fi
-CLEANUP=()
-stack_status "$STACK_NAME" >"$TMP/status" &
-STATUS_PID=$!
-CLEANUP+=("kill $STATUS_PID")
 poll all
-wait "$STATUS_PID"
-STATUS=$(cat "$TMP/status")
+STATUS=$(stack_status "$STACK_NAME")
 ELAPSED=$(printf '%dm %02ds' $((SECONDS / 60)) $((SECONDS % 60)))
 
-if ((RC == 0)); then
-  if grep -q 'No changes to deploy' "$TMP/deploy.out"; then
-    pass "stack $STACK_NAME: no changes ($STATUS) in $ELAPSED"
-  else
-    pass "stack $STACK_NAME: ${STATUS:-deployed} in $ELAPSED"
-  fi
+if ((RC == 0)) && [[ $STATUS == CREATE_COMPLETE || $STATUS == UPDATE_COMPLETE ]]; then
+  pass "stack $STACK_NAME: $STATUS in $ELAPSED"
   exit 0
 fi
 
-# Failure: what the CLI said, then every failed event of the stack and its nested stacks.
+# Failure: what the CLI said, why CloudFormation rolled back, then every failed event of the stack
+# and its nested stacks.
 fail "stack $STACK_NAME: ${STATUS:-not created} after $ELAPSED"
-grep -v '^\s*$' "$TMP/deploy.out" | grep -v '^Waiting for' | sed 's/^/  aws: /' || true
+grep -v '^\s*$' "$TMP/deploy.out" | sed 's/^/  aws: /' || true
+awk -F '\t' -v r="$STACK_NAME" '$1 == r && $3 == r && $5 ~ /ROLLBACK_IN_PROGRESS$/ && $6 != "None" && $6 != "" { print "  rolled back: " $6 }' "$NEW" || true
 if grep -q 'FAILED' "$NEW"; then
   printf '%s\n' "Failed events (stack, logical ID, status, reason):"
   awk -F '\t' '$5 ~ /FAILED$/' "$NEW" | sort -t $'\t' -k 2,2 | show

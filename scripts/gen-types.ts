@@ -29,6 +29,8 @@ export const RESOURCE_TYPES = [
   'AWS::CertificateManager::Certificate',
   'AWS::CloudFormation::Stack',
   'AWS::CloudWatch::Alarm',
+  'AWS::CloudWatch::CompositeAlarm',
+  'AWS::CloudWatch::Dashboard',
   'AWS::DynamoDB::Table',
   'AWS::EC2::EIP',
   'AWS::EC2::FlowLog',
@@ -62,6 +64,7 @@ export const RESOURCE_TYPES = [
   'AWS::IAM::Role',
   'AWS::KMS::Alias',
   'AWS::KMS::Key',
+  'AWS::Lambda::Function',
   'AWS::Logs::LogGroup',
   'AWS::RDS::DBCluster',
   'AWS::RDS::DBClusterParameterGroup',
@@ -80,10 +83,15 @@ export const RESOURCE_TYPES = [
   'AWS::ServiceCatalog::PortfolioProductAssociation',
   'AWS::ServiceCatalog::TagOption',
   'AWS::ServiceCatalog::TagOptionAssociation',
+  'AWS::SNS::Subscription',
   'AWS::SNS::Topic',
+  'AWS::SNS::TopicPolicy',
   'AWS::SQS::Queue',
   'AWS::SQS::QueuePolicy',
   'AWS::SSM::Parameter',
+  'AWS::WAFv2::LoggingConfiguration',
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
 ] as const;
 
 /**

@@ -191,5 +191,13 @@ export function exampleValues(templates: readonly StackTemplate[], n: Needs, set
   for (const s of n.secrets) {
     if (s.value.includes(`:${EXAMPLE_ACCOUNT}:`)) add(`secret ${s.value}`, `${where(s.where)}: \`${s.value}\` is in example account ${EXAMPLE_ACCOUNT}. ${fix}.`);
   }
+  // Alarm subscriptions (operations.notifications): an example address hears nothing.
+  for (const t of templates) {
+    for (const [id, r] of t.ofType('AWS::SNS::Subscription')) {
+      const endpoint = t.resolve(props(r).Endpoint);
+      const host = endpoint?.replace(/^https:\/\//i, '').replace(/^[^@]*@/, '').replace(/[/:].*$/, '');
+      if (endpoint && host && EXAMPLE_DOMAIN.test(host)) add(`subscription ${endpoint}`, `${t.file}: ${id} Endpoint: \`${endpoint}\` is at an example domain (RFC 2606): nobody would hear the alarms. ${fix} (operations.notifications).`);
+    }
+  }
   return [...problems.values()];
 }

@@ -4,6 +4,7 @@
  * also killed when the test process exits, so a failing suite leaves no server behind.
  */
 import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './_helpers.ts';
@@ -33,8 +34,10 @@ export const MOTO_ACCOUNT = '111122223333';
 
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
+  // BERTH_MOTO_LOG=<file> keeps the server's own log (its tracebacks), to debug an HTTP 500.
+  const log = process.env.BERTH_MOTO_LOG ? openSync(process.env.BERTH_MOTO_LOG, 'a') : 'ignore';
   const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
+    stdio: ['ignore', log, log],
     env: { ...process.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT },
   });
   const stop = () => {

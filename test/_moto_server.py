@@ -32,6 +32,34 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   (whose flag is `Enabled`; CloudFormation's is `SSEEnabled`), so the table's encryption is lost:
   the flag is renamed here.
   https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html
+- moto's AWS::ElasticLoadBalancingV2::TargetGroup answers no `Fn::GetAtt` at all (AttributeError,
+  HTTP 500); CloudFormation documents TargetGroupFullName (`targetgroup/<name>/<id>`, the end of
+  its ARN), TargetGroupName and LoadBalancerArns
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-targetgroup.html#aws-resource-elasticloadbalancingv2-targetgroup-return-values).
+- moto's AWS::ElasticLoadBalancingV2::LoadBalancer lists `LoadBalancerFullName` among its
+  attributes but does not implement it (the template's unresolved `Fn::GetAtt` ends up as the
+  value); CloudFormation documents it as `app/<name>/<id>`, the end of the ARN
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-loadbalancer.html#aws-resource-elasticloadbalancingv2-loadbalancer-return-values).
+- moto implements CloudWatch's alarms and SNS subscriptions and topic policies, but not the
+  CloudFormation types AWS::CloudWatch::Alarm, AWS::SNS::Subscription and AWS::SNS::TopicPolicy:
+  it skips them. The models below create them through moto's own backends, as its PutMetricAlarm,
+  Subscribe and SetTopicAttributes handlers do, so a deployed stack's alarms, subscriptions and
+  topic policy can be read back (`describe-alarms` shows the alarm as moto's API would have stored
+  it). They add no checks moto's API lacks.
+- An update that keeps a list parameter's previous value (`UsePreviousValue`) hands moto the
+  stored list, which it splits again (AttributeError, HTTP 500); it is joined back first.
+- The AWS CLI's own botocore (awscli 1.46 vendors one) speaks CloudWatch's JSON protocol, which
+  the older botocore moto loads does not list for CloudWatch, so moto answers HTTP 500; moto's
+  CloudWatch parses and serializes JSON already, so the protocol check admits it.
+- moto runs a Lambda function's code only in Docker, which the tests do not have, so a
+  Lambda-backed custom resource (the network stack's: templates/stacks/shared/vpc-defaults.ts)
+  would never answer. A Python function with inline code (`Code.ZipFile`) runs here in a
+  subprocess instead, with its real code: its SDK calls reach this server (AWS_ENDPOINT_URL) and
+  it answers CloudFormation at the URL in the event, which moto makes on this server's port.
+  CloudFormation waits for a custom resource's answer before it creates what depends on it
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
+  moto reads the attributes at once, so the function runs before moto goes on, and the answer
+  does not make moto finish the stack's other resources from the answering request.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -213,6 +241,312 @@ def create_table(cls, resource_name, cloudformation_json, account_id, region_nam
 
 
 dynamodb_table.Table.create_from_cloudformation_json = classmethod(create_table)  # type: ignore[method-assign, assignment]
+
+_load_parameters = cfn_parsing.ResourceMap.load_parameters
+
+
+def _load_parameters_previous_lists(self):  # type: ignore[no-untyped-def]
+    # A list parameter kept with UsePreviousValue arrives as the stack's stored value, already a
+    # list, which moto then splits again (AttributeError, HTTP 500): give it back as the text
+    # CloudFormation keeps. https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Parameter.html
+    self.input_parameters = {k: ",".join(v) if isinstance(v, list) else v for k, v in self.input_parameters.items()}
+    return _load_parameters(self)
+
+
+cfn_parsing.ResourceMap.load_parameters = _load_parameters_previous_lists  # type: ignore[method-assign]
+
+from moto.core import responses as core_responses  # noqa: E402
+
+_determine_request_protocol = core_responses.determine_request_protocol
+
+
+def _with_cloudwatch_json(service_model, content_type=None):  # type: ignore[no-untyped-def]
+    """CloudWatch's JSON protocol, which the AWS CLI's own botocore speaks (its model lists
+    smithy-rpc-v2-cbor, json and query), while the botocore moto loads lists only query and moto
+    refuses the request (HTTP 500). moto's CloudWatch parses and serializes JSON already."""
+    if service_model.service_name == "cloudwatch" and content_type and content_type.startswith("application/x-amz-json-1.0"):
+        return "json"
+    return _determine_request_protocol(service_model, content_type)
+
+
+core_responses.determine_request_protocol = _with_cloudwatch_json
+
+import json  # noqa: E402
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException  # noqa: E402
+from moto.elbv2 import models as elbv2  # noqa: E402
+
+_TARGET_GROUP_ATTRIBUTES = {
+    "TargetGroupFullName": lambda tg: tg.arn.split(":")[-1],
+    "TargetGroupName": lambda tg: tg.name,
+    "TargetGroupArn": lambda tg: tg.arn,
+    "LoadBalancerArns": lambda tg: list(tg.load_balancer_arns),
+}
+
+
+def _target_group_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+    if attribute_name in _TARGET_GROUP_ATTRIBUTES:
+        return _TARGET_GROUP_ATTRIBUTES[attribute_name](self)
+    raise UnformattedGetAttTemplateException()
+
+
+_load_balancer_attribute = elbv2.FakeLoadBalancer.get_cfn_attribute
+
+
+def _load_balancer_full_name(self, attribute_name):  # type: ignore[no-untyped-def]
+    # moto lists LoadBalancerFullName but does not implement it (the ARN's end, app/<name>/<id>).
+    if attribute_name == "LoadBalancerFullName":
+        return self.arn.split(":loadbalancer/", 1)[1]
+    return _load_balancer_attribute(self, attribute_name)
+
+
+elbv2.FakeLoadBalancer.get_cfn_attribute = _load_balancer_full_name  # type: ignore[method-assign]
+elbv2.FakeTargetGroup.has_cfn_attr = classmethod(lambda cls, attr: attr in _TARGET_GROUP_ATTRIBUTES)  # type: ignore[method-assign]
+elbv2.FakeTargetGroup.get_cfn_attribute = _target_group_attribute  # type: ignore[attr-defined]
+
+from moto.cloudwatch import exceptions as cw_exceptions, models as cw  # noqa: E402
+from moto.sns import models as sns  # noqa: E402
+
+
+def _queries(metrics):  # type: ignore[no-untyped-def]
+    """CloudFormation's `Metrics` as moto's PutMetricAlarm handler builds them."""
+    out = []
+    for m in metrics or []:
+        stat = m.get("MetricStat") or {}
+        metric = stat.get("Metric") or {}
+        metric_stat = None
+        if metric.get("MetricName"):
+            dims = [cw.Dimension(name=d.get("Name"), value=d.get("Value")) for d in metric.get("Dimensions", [])]
+            metric_stat = cw.MetricStat(metric=cw.Metric(metric_name=metric["MetricName"], namespace=metric.get("Namespace"), dimensions=dims), period=stat.get("Period"), stat=stat.get("Stat"), unit=stat.get("Unit"))
+        out.append(cw.MetricDataQuery(query_id=m.get("Id"), label=m.get("Label"), period=m.get("Period"), return_data=m.get("ReturnData"), expression=m.get("Expression"), metric_stat=metric_stat))
+    return out or None
+
+
+class CfnAlarm(CloudFormationModel):
+    """AWS::CloudWatch::Alarm, created with moto's put_metric_alarm."""
+
+    __module__ = "moto.cloudwatch.berth"  # moto files every model under its service (moto.<service>.*)
+
+    def __init__(self, name, account_id, region_name):  # type: ignore[no-untyped-def]
+        self.name, self.account_id, self.region_name = name, account_id, region_name
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return "AlarmName"
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::CloudWatch::Alarm"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        return cw.make_arn_for_alarm(self.region_name, self.account_id, self.name)
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        name = p.get("AlarmName") or resource_name
+        # A dimension whose value is missing (a Ref to a resource moto skipped) fails as PutMetricAlarm would.
+        for i, d in enumerate(p.get("Dimensions", []), start=1):
+            if not d.get("Value"):
+                raise cw_exceptions.ValidationError(f"1 validation error detected: Value '' at 'dimensions.{i}.member.value' failed to satisfy constraint: Member must have length greater than or equal to 1")
+        number = lambda v: None if v is None else float(v)  # noqa: E731  (a parameter's value is a string)
+        whole = lambda v: None if v is None else int(v)  # noqa: E731
+        cw.cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            metric_data_queries=_queries(p.get("Metrics")),
+            comparison_operator=p.get("ComparisonOperator"),
+            evaluation_periods=whole(p.get("EvaluationPeriods")),
+            datapoints_to_alarm=whole(p.get("DatapointsToAlarm")),
+            period=whole(p.get("Period")),
+            threshold=number(p.get("Threshold")),
+            statistic=p.get("Statistic"),
+            extended_statistic=p.get("ExtendedStatistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            ok_actions=p.get("OKActions", []),
+            insufficient_data_actions=p.get("InsufficientDataActions", []),
+            unit=p.get("Unit"),
+            actions_enabled=str(p.get("ActionsEnabled", "true")).lower() == "true",
+            treat_missing_data=p.get("TreatMissingData"),
+        )
+        return cls(name, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        cw.cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+class CfnSubscription(CloudFormationModel):
+    """AWS::SNS::Subscription, created with moto's subscribe (an email endpoint stays pending confirmation)."""
+
+    __module__ = "moto.sns.berth"
+
+    def __init__(self, arn):  # type: ignore[no-untyped-def]
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return self.arn
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return ""
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::SNS::Subscription"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        subscription = sns.sns_backends[account_id][region_name].subscribe(p["TopicArn"], p["Endpoint"], p["Protocol"])
+        return cls(subscription.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        sns.sns_backends[account_id][region_name].unsubscribe(resource_name)
+
+
+class CfnTopicPolicy(CloudFormationModel):
+    """AWS::SNS::TopicPolicy, set with moto's set_topic_attribute (its SetTopicAttributes)."""
+
+    __module__ = "moto.sns.berth"
+
+    def __init__(self, topics):  # type: ignore[no-untyped-def]
+        self.topics = topics
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return ",".join(self.topics)
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return ""
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::SNS::TopicPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        for topic in p["Topics"]:
+            sns.sns_backends[account_id][region_name].set_topic_attribute(topic, "policy", json.dumps(p["PolicyDocument"]))
+        return cls(p["Topics"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        pass
+
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import zipfile  # noqa: E402
+import io  # noqa: E402
+
+from moto import settings as moto_settings  # noqa: E402
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.cloudformation import custom_model  # noqa: E402
+
+_PORT = sys.argv[sys.argv.index("-p") + 1] if "-p" in sys.argv else "5000"
+os.environ["MOTO_PORT"] = _PORT
+moto_settings.moto_server_host.cache_clear()
+moto_settings.moto_server_host = lambda: "http://127.0.0.1"  # type: ignore[assignment]
+custom_model.settings.moto_server_host = moto_settings.moto_server_host  # type: ignore[attr-defined]
+
+_invoke_lambda = lambda_models.LambdaFunction._invoke_lambda
+
+
+def invoke_lambda(self, event=None):  # type: ignore[no-untyped-def]
+    """A Python function with inline code runs in a subprocess, against this server."""
+    if not str(self.run_time or "").startswith("python") or not self.code_bytes:
+        return _invoke_lambda(self, event)
+    module, _, function = (self.handler or "index.handler").rpartition(".")
+    with tempfile.TemporaryDirectory(prefix="berth-lambda-") as code:
+        with zipfile.ZipFile(io.BytesIO(self.code_bytes)) as z:
+            z.extractall(code)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_PORT}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "PYTHONPATH": code,
+        }
+        run = subprocess.run(
+            [sys.executable, "-c", f"import json, sys, {module} as m; print(json.dumps(m.{function}(json.loads(sys.stdin.read()), None)))"],
+            input=event if isinstance(event, str) else json.dumps(event),
+            capture_output=True, text=True, env=env, timeout=120,
+        )
+    return run.stdout, run.returncode != 0, run.stderr
+
+
+lambda_models.LambdaFunction._invoke_lambda = invoke_lambda
+
+
+class _Now:
+    """`threading` for custom_model: the function runs before moto reads the resource's attributes."""
+
+    class Thread:
+        def __init__(self, target, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            self._call = (target, args, kwargs or {})
+
+        def start(self):  # type: ignore[no-untyped-def]
+            target, args, kwargs = self._call
+            target(*args, **kwargs)
+
+
+custom_model.threading = _Now  # type: ignore[assignment]
+
+_verify_readiness = cfn_models.Stack.verify_readiness
+_in_creation: set = set()
+
+
+def create_resources(self):  # type: ignore[no-untyped-def]
+    _in_creation.add(self.stack_id)
+    try:
+        return _create_resources(self)
+    finally:
+        _in_creation.discard(self.stack_id)
+
+
+def verify_readiness(self):  # type: ignore[no-untyped-def]
+    """An answer that comes while moto is still creating the stack leaves the rest to that creation."""
+    if self.stack_id in _in_creation:
+        return
+    return _verify_readiness(self)
+
+
+_create_resources = cfn_models.Stack.create_resources
+cfn_models.Stack.create_resources = create_resources
+cfn_models.Stack.verify_readiness = verify_readiness
 
 from moto.server import main  # noqa: E402  (after the patches)
 

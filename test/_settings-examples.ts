@@ -146,6 +146,8 @@ export const EXAMPLES: readonly Example[] = [
   ...choices('network.natGateways', 'network.natGateways', ['none', 'single', 'onePerAz'], 'two'),
   type('network.ipv6', 'network.ipv6', 'yes', 'a boolean'),
   ok('network.ipv6 type', ['network.ipv6', true]),
+  type('network.interfaceEndpoints', 'network.interfaceEndpoints', 'yes', 'a boolean'),
+  ok('network.interfaceEndpoints type', ['network.interfaceEndpoints', false]),
   type('network.flowLogRetentionDays', 'network.flowLogRetentionDays', '30', 'an integer'),
   ...choices('network.flowLogRetentionDays', 'network.flowLogRetentionDays', RETENTION_DAYS, 2),
   type('network.subnets', 'network.subnets', [], 'an object'),
@@ -245,6 +247,13 @@ export const EXAMPLES: readonly Example[] = [
   type('loadBalancer.accessLogs', 'loadBalancer.accessLogs', 'false', 'a boolean'),
   type('loadBalancer.idleTimeoutSeconds', 'loadBalancer.idleTimeoutSeconds', 60.5, 'an integer'),
   ...range('loadBalancer.idleTimeoutSeconds', 'loadBalancer.idleTimeoutSeconds', 1, 4000),
+  type('loadBalancer.firewall', 'loadBalancer.firewall', true, 'an object'),
+  unknown('loadBalancer.firewall', 'loadBalancer.firewall', ['loadBalancer.firewall', { enabled: true }]),
+  missing('loadBalancer.firewall', 'loadBalancer.firewall', 'enabled', ['loadBalancer.firewall', { enabled: true }]),
+  type('loadBalancer.firewall.enabled', 'loadBalancer.firewall.enabled', 'on', 'a boolean', ['loadBalancer.firewall', { enabled: true }]),
+  ok('loadBalancer.firewall.enabled type', ['loadBalancer.firewall', { enabled: false }]),
+  type('loadBalancer.firewall.requestsPerFiveMinutesPerIp', 'loadBalancer.firewall.requestsPerFiveMinutesPerIp', 100.5, 'an integer', ['loadBalancer.firewall', { enabled: true }]),
+  ...range('loadBalancer.firewall.requestsPerFiveMinutesPerIp', 'loadBalancer.firewall.requestsPerFiveMinutesPerIp', 10, 2000000000, ['loadBalancer.firewall', { enabled: true }]),
 
   // cluster
   type('cluster', 'cluster', 1, 'an object'),
@@ -408,4 +417,80 @@ export const EXAMPLES: readonly Example[] = [
   ]),
   ...(['deletionProtection', 'performanceInsights'] as const).flatMap((f) => [type(`stores.*.${f}`, `stores.appdb.${f}`, 'yes', 'a boolean'), ok(`stores.*.${f} type`, [`stores.appdb.${f}`, false])]),
   ...(['readCapacityUnits', 'writeCapacityUnits'] as const).flatMap((f) => [type(`stores.*.${f}`, `stores.jobs.${f}`, '5', 'an integer'), ...range(`stores.*.${f}`, `stores.jobs.${f}`, 1, undefined)]),
+
+  // operations (templates/settings/operations.ts), and each service's deployment and alarms
+  type('operations', 'operations', [], 'an object'),
+  unknown('operations', 'operations'),
+  type('operations.notifications', 'operations.notifications', 'oncall@yourcompany.com', 'an object'),
+  unknown('operations.notifications', 'operations.notifications'),
+  ...(['emails', 'httpsEndpoints'] as const).flatMap((k) => {
+    const c = `operations.notifications.${k}`;
+    const max = k === 'emails' ? 50 : 20;
+    const valid = (i: number) => (k === 'emails' ? `oncall${i}@yourcompany.com` : `https://hooks.yourcompany.com/${i}`);
+    const all = (n: number) => Array.from({ length: n }, (_, i) => valid(i));
+    return [
+      type(c, c, valid(0), 'an array'),
+      ok(`${c} maxItems`, [c, all(max)]),
+      no(`${c} maxItems`, new RegExp(`^${esc(c)}: .* must NOT have more than ${max} items`), [c, all(max + 1)]),
+      ok(`${c} uniqueItems`, [c, all(2)]),
+      no(`${c} uniqueItems`, new RegExp(`^${esc(c)}: .*duplicate`), [c, [valid(0), valid(0)]]),
+      typeAt(`${c}[]`, `${c}[1]`, 'a string', [c, [valid(0), 7]]),
+      ok(`${c}[] pattern`, [c, [k === 'emails' ? 'first.last+alarms@mail.yourcompany.com' : 'https://events.pagerduty.com/integration/0123456789abcdef/enqueue']]),
+      no(`${c}[] pattern`, new RegExp(`^${esc(c)}\\[0\\]: expected ${k === 'emails' ? 'an email address' : 'an https:// URL'}`), [c, [k === 'emails' ? 'oncall' : 'http://hooks.yourcompany.com/alarms']]),
+      no(`${c}[] pattern`, new RegExp(`^${esc(c)}\\[0\\]: expected`), [c, [k === 'emails' ? 'on call@yourcompany.com' : 'https://hooks.yourcompany.com/a b']]),
+    ];
+  }),
+  ...[['operations.webDeployment', 'operations.webDeployment'], ['services.*.deployment', 'services.web.deployment']].flatMap(([c, f]) => {
+    const STRATEGIES = ['rolling', 'canary', 'linear', 'blueGreen'];
+    const branch = (s: string, extra: Record<string, unknown> = {}): [string, unknown] => [f!, { strategy: s, ...extra }];
+    return [
+      type(c!, f!, 'canary', 'an object'),
+      missing(c!, f!, 'strategy', branch('rolling')),
+      no(`${c} discriminator`, new RegExp(`^${esc(f!)}\\.strategy: expected one of ${STRATEGIES.map((s) => `\`"${s}"\``).join(', ')}\\. Set \`strategy\` to one of these\\.$`), branch('fast')),
+      ...STRATEGIES.flatMap((s) => {
+        const b = `${c}<${s}>`;
+        return [
+          type(b, f!, [], 'an object'),
+          unknown(b, f!, branch(s)),
+          missing(b, f!, 'strategy', branch(s)),
+          no(`${b}.strategy type`, new RegExp(`^${esc(f!)}\\.strategy: expected one of`), branch(s), [`${f}.strategy`, 1]),
+          ok(`${b}.strategy const`, branch(s)),
+          no(`${b}.strategy const`, new RegExp(`^${esc(f!)}\\.strategy: expected one of`), branch(s), [`${f}.strategy`, s.toUpperCase()]),
+        ];
+      }),
+      // Each number: its type and bounds. A linear deployment's longest step bake takes one step
+      // (stepPercent 100), or the whole would pass CloudFormation's 33 hours (checkOperations).
+      ...(
+        [
+          ['canary', 'canaryPercent', 'a number', 0.1, 100, {}],
+          ['canary', 'canaryBakeTimeMinutes', 'an integer', 0, 1440, {}],
+          ['canary', 'bakeTimeMinutes', 'an integer', 0, 1440, {}],
+          ['linear', 'stepPercent', 'a number', 3, 100, {}],
+          ['linear', 'stepBakeTimeMinutes', 'an integer', 0, 1440, { stepPercent: 100 }],
+          ['linear', 'bakeTimeMinutes', 'an integer', 0, 1440, {}],
+          ['blueGreen', 'bakeTimeMinutes', 'an integer', 0, 1440, {}],
+        ] as const
+      ).flatMap(([s, field, expected, lowest, highest, extra]) => [
+        type(`${c}<${s}>.${field}`, `${f}.${field}`, '5', expected, branch(s, extra)),
+        ...range(`${c}<${s}>.${field}`, `${f}.${field}`, lowest, highest, branch(s, extra)),
+      ]),
+    ];
+  }),
+  ...[['operations.alarms', 'operations.alarms'], ['services.*.alarms', 'services.web.alarms']].flatMap(([c, f]) => [
+    type(c!, f!, 90, 'an object'),
+    unknown(c!, f!),
+    ...(
+      [
+        ['targetErrorRatePercent', 'a number', 0.1, 100],
+        ['responseTimeP99Seconds', 'a number', 0.01, 4000],
+        ['unhealthyTargets', 'an integer', 1, 1000],
+        ['cpuPercent', 'a number', 1, 100],
+        ['memoryPercent', 'a number', 1, 100],
+        ['oldestMessageAgeSeconds', 'an integer', 60, 1_209_600],
+        ...(c === 'operations.alarms' ? [['loadBalancerErrorRatePercent', 'a number', 0.1, 100] as const] : []),
+      ] as const
+    ).flatMap(([field, expected, lowest, highest]) => [type(`${c}.${field}`, `${f}.${field}`, '5', expected), ...range(`${c}.${field}`, `${f}.${field}`, lowest, highest)]),
+  ]),
+  type('operations.rollbackMonitoringMinutes', 'operations.rollbackMonitoringMinutes', '10', 'an integer'),
+  ...range('operations.rollbackMonitoringMinutes', 'operations.rollbackMonitoringMinutes', 0, 180),
 ];

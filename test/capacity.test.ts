@@ -42,7 +42,14 @@ test('the table: .large Nitro types run 2 awsvpc tasks without trunking and thei
 
 test('peaks: maxCount times maximumPercent for scaled services, the fixed count otherwise; Fargate services are not counted', () => {
   assert.deepEqual(peakTasks(bare(prod), [webAt(6), worker]), [{ service: 'web', tasks: 12, cpu: 512, memoryMiB: 1024 }]);
-  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { maximumPercent: 150 })]).map((p) => p.tasks), [8]);
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { maximumPercent: 150, deployment: { strategy: 'rolling' } })]).map((p) => p.tasks), [8]);
+});
+
+test('peaks: a traffic-shifting deployment runs the new revision at full size beside the old one, twice the count', () => {
+  // prod's web services deploy canary (operations.webDeployment).
+  assert.equal(prod.operations?.webDeployment?.strategy, 'canary');
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5)]).map((p) => p.tasks), [10]);
+  assert.deepEqual(peakTasks(bare(prod), [webAt(5, { deployment: { strategy: 'linear', stepPercent: 20 } })]).map((p) => p.tasks), [10]);
 });
 
 test('fits: prod with trunking holds web at 12 x 200 % on 9 m6i.large', () => {
@@ -55,6 +62,21 @@ test('fails when the network interfaces run out: 2 awsvpc tasks per .large witho
     `${prod.file}: cluster.capacity.maxSize`,
     /^is 9, too few instances for the EC2 services at their peak during a deploy \(tasks: web 24\): they need 24 awsvpc network interfaces, and 9 instances have 18 \(2 tasks per m6i\.large without ENI trunking\)\. .*turn on ENI trunking/,
   );
+});
+
+test('one task per instance: a deploy\'s peak must fit maxSize instances, both revisions of a traffic-shifting one', () => {
+  const oneEach = (extra: Partial<ServiceDefinition>) => webAt(5, { ...extra, capacity: { type: 'ec2', placement: { preset: 'oneTaskPerHost' } } } as Partial<ServiceDefinition>);
+  const at = (maxSize: number) => bare(withEc2(prod, { maxSize, awsvpcTrunking: true }));
+  // prod's canary: both revisions in full, 10 tasks on 10 distinct instances.
+  checkDensity(at(10), [oneEach({})]);
+  fails(
+    () => checkDensity(at(9), [oneEach({})]),
+    'test/fixtures/services/web.ts: capacity.placement',
+    /^places at most one task per instance \(distinctInstance\), and a deploy of `web` runs 10 tasks at its peak \(its canary deployment runs both revisions in full\), more than the 9 instances of test\/fixtures\/settings\/prod\.json \(`cluster\.capacity\.maxSize`\): the deploy could never complete\. Raise `cluster\.capacity\.maxSize` to 10, lower the service's count, deploy it rolling, or choose another placement\.$/,
+  );
+  // Rolling at 120 %: 6 tasks.
+  checkDensity(at(6), [oneEach({ deployment: { strategy: 'rolling' }, maximumPercent: 120 })]);
+  fails(() => checkDensity(at(5), [oneEach({ deployment: { strategy: 'rolling' }, maximumPercent: 120 })]), 'test/fixtures/services/web.ts: capacity.placement', /runs 6 tasks at its peak \(old and new tasks side by side\)/);
 });
 
 test('fails when CPU runs out, counting the smallest listed type', () => {

@@ -35,8 +35,12 @@ test('EC2 parameters: network pickers without defaults, the rest defaulted from 
     const d = build(s);
     const cap = ec2(s);
     assert.deepEqual(Object.keys(d.Parameters), [
-      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'TargetCapacityPercent',
+      'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'EcsAmiId', 'VolumeSizeGiB', 'KeyPairName', 'MinSize', 'MaxSize', 'TargetCapacityPercent', 'AlarmTopicArn',
+      // With interface endpoints (prod), the network's registry entries for the instances' groups.
+      ...(s === prod ? ['ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId'] : []),
     ]);
+    assert.equal(d.Parameters.AlarmTopicArn.Type, 'AWS::SSM::Parameter::Value<String>');
+    assert.equal(d.Parameters.AlarmTopicArn.Default, `/berth/${s.name}/alarm-topic-arn`);
     assert.equal(d.Parameters.VpcId.Type, 'AWS::EC2::VPC::Id');
     assert.equal(d.Parameters.ApplicationSubnetIds.Type, 'List<AWS::EC2::Subnet::Id>');
     assert.equal(d.Parameters.VpcId.Default, undefined);
@@ -78,7 +82,7 @@ test('launch template: IMDSv2 with one hop, no public IP, encrypted gp3 root vol
   assert.deepEqual(data.BlockDeviceMappings, [
     { DeviceName: '/dev/xvda', Ebs: { VolumeSize: { Ref: 'VolumeSizeGiB' }, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
   ]);
-  assert.deepEqual(data.NetworkInterfaces, [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [{ Ref: 'InstanceSecurityGroup' }], DeleteOnTermination: true }]);
+  assert.deepEqual(data.NetworkInterfaces, [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [{ Ref: 'InstanceSecurityGroup' }, { Ref: 'ApplicationSecurityGroupId' }], DeleteOnTermination: true }]);
   assert.deepEqual(data.Monitoring, { Enabled: true });
   assert.deepEqual(data.TagSpecifications, [
     { ResourceType: 'volume', Tags: name('ecs-instance') },
@@ -134,14 +138,26 @@ test('instance role: trusted by EC2 (through the instance profile), the ECS and 
   assert.deepEqual(d.Resources.InstanceProfile.Properties, { Path: '/berth/prod/ec2.amazonaws.com/', Roles: [{ Ref: 'InstanceRole' }] });
 });
 
-test('instance security group: no inbound rule at all (awsvpc tasks have their own), HTTPS out only', () => {
-  const sg = build(prod).Resources.InstanceSecurityGroup.Properties;
+test('instance security group: no inbound rule at all (awsvpc tasks have their own); HTTPS out to the endpoints and S3 only, or through NAT without endpoints', () => {
+  const d = build(prod);
+  const sg = d.Resources.InstanceSecurityGroup.Properties;
   assert.equal(sg.SecurityGroupIngress, undefined);
   assert.deepEqual(sg.VpcId, { Ref: 'VpcId' });
   assert.deepEqual(sg.SecurityGroupEgress, [
-    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints' },
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationSecurityGroupId: { Ref: 'EndpointSecurityGroupId' }, Description: 'HTTPS to the VPC interface endpoints (AWS APIs)' },
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationPrefixListId: { Ref: 'S3PrefixListId' }, Description: 'HTTPS to S3 through the gateway endpoint (image layers)' },
   ]);
   assert.equal(typeof sg.GroupDescription, 'string');
+  // The instances also carry the application tier's group, which the endpoints admit.
+  assert.deepEqual(d.Resources.LaunchTemplate.Properties.LaunchTemplateData.NetworkInterfaces[0].Groups, [{ Ref: 'InstanceSecurityGroup' }, { Ref: 'ApplicationSecurityGroupId' }]);
+  for (const p of ['ApplicationSecurityGroupId', 'EndpointSecurityGroupId']) assert.equal(d.Parameters[p].Type, 'AWS::SSM::Parameter::Value<AWS::EC2::SecurityGroup::Id>');
+  assert.equal(d.Parameters.S3PrefixListId.Default, '/berth/prod/s3-prefix-list-id');
+
+  const nat = build(dev);
+  assert.deepEqual(nat.Resources.InstanceSecurityGroup.Properties.SecurityGroupEgress, [
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints through NAT' },
+  ]);
+  assert.deepEqual(nat.Resources.LaunchTemplate.Properties.LaunchTemplateData.NetworkInterfaces[0].Groups, [{ Ref: 'InstanceSecurityGroup' }]);
 });
 
 test('Auto Scaling group: one application subnet per AZ, the environment\'s instance types in order, sizes from parameters, EC2 health checks, not protected from scale-in', () => {
@@ -164,6 +180,7 @@ test('Auto Scaling group: one application subnet per AZ, the environment\'s inst
       HealthCheckType: 'EC2',
       NewInstancesProtectedFromScaleIn: false,
       MetricsCollection: [{ Granularity: '1Minute' }],
+      NotificationConfigurations: [{ TopicARN: { Ref: 'AlarmTopicArn' }, NotificationTypes: ['autoscaling:EC2_INSTANCE_LAUNCH_ERROR', 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR'] }],
       Tags: [{ Key: 'Name', Value: { 'Fn::Sub': '${EnvironmentName}-ecs-instance' }, PropagateAtLaunch: true }],
     });
   }

@@ -59,14 +59,16 @@ const sub = (text: string) => ({ 'Fn::Sub': text });
 
 test('the root nests one stack per store after the network, and each service after the stores it uses, with their registry names', () => {
   const r = resources(e.root);
-  assert.deepEqual(Object.keys(r), ['Network', 'LoadBalancer', 'Cluster', 'OrdersStore', 'SessionsStore', 'UploadsStore', 'WebService', 'WorkerService', 'ReportService']);
+  assert.deepEqual(Object.keys(r), ['Operations', 'Network', 'LoadBalancer', 'Cluster', 'OrdersStore', 'SessionsStore', 'UploadsStore', 'WebService', 'WorkerService', 'ReportService', 'Dashboard', 'DeployGuard']);
   assert.deepEqual([r.OrdersStore!.Properties.TemplateURL, r.SessionsStore!.Properties.TemplateURL, r.UploadsStore!.Properties.TemplateURL], ['data-orders.yaml', 'data-sessions.yaml', 'data-uploads.yaml']);
   assert.deepEqual(r.OrdersStore!.Properties.Parameters, {
     EnvironmentName: { Ref: 'EnvironmentName' },
     VpcId: { 'Fn::GetAtt': ['Network', 'Outputs.VpcId'] },
     DbSubnetGroupName: { 'Fn::GetAtt': ['Network', 'Outputs.DbSubnetGroupName'] },
-    AlarmTopicArn: sub('/berth/${EnvironmentName}/alarm-topic-arn'),
+    // The operations stack's registry entry, by its output, as the cluster takes it: the database waits for the topic.
+    AlarmTopicArn: { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] },
   });
+  assert.equal(r.OrdersStore!.DependsOn, undefined);
   assert.deepEqual(r.SessionsStore!.Properties.Parameters, { EnvironmentName: { Ref: 'EnvironmentName' } });
   // A service waits for the stores it uses, whose registry entries it reads under the root's EnvironmentName.
   assert.deepEqual(r.WebService!.DependsOn, ['OrdersStore', 'SessionsStore', 'UploadsStore']);
@@ -92,7 +94,8 @@ test('the root nests one stack per store after the network, and each service aft
 
 test('the foundation nests the stores as the root does (same templates, written once), and no service', () => {
   const f = plain(synthesizeFoundation(prod, SERVICES, STORES));
-  assert.deepEqual(ofType(f, 'AWS::CloudFormation::Stack').map(([id]) => id), ['Network', 'LoadBalancer', 'Cluster', 'OrdersStore', 'SessionsStore', 'UploadsStore']);
+  assert.deepEqual(ofType(f, 'AWS::CloudFormation::Stack').map(([id]) => id), ['Operations', 'Network', 'LoadBalancer', 'Cluster', 'OrdersStore', 'SessionsStore', 'UploadsStore', 'Dashboard']);
+  assert.deepEqual(resources(f).OrdersStore!.Properties.Parameters, resources(e.root).OrdersStore!.Properties.Parameters);
   assert.match(f.Description, /and data stores \(orders, sessions, uploads\)/);
 });
 
@@ -195,14 +198,17 @@ test('an Aurora store\'s alarms: CPU and free memory per role, connections, repl
     assert.equal(a.Properties.TreatMissingData, 'notBreaching');
   }
   // The topic is the operations stack's, read from its estate registry entry; the root passes the
-  // entry's name under its own EnvironmentName.
+  // entry's name from the operations stack's output, as it does for the cluster.
   assert.deepEqual([d.Parameters.AlarmTopicArn.Type, d.Parameters.AlarmTopicArn.Default], ['AWS::SSM::Parameter::Value<String>', '/berth/prod/alarm-topic-arn']);
-  assert.deepEqual(resources(e.root).OrdersStore!.Properties.Parameters.AlarmTopicArn, sub('/berth/${EnvironmentName}/alarm-topic-arn'));
+  assert.deepEqual(resources(e.root).OrdersStore!.Properties.Parameters.AlarmTopicArn, resources(e.root).Cluster!.Properties.Parameters.AlarmTopicArn);
   // Serverless v2 adds the capacity alarm; no readers, no lag alarm.
   const serverless = estate(prod, [{ ...web, uses: [orders.connect] }], [{ ...orders, capacity: { type: 'serverless', minAcu: 0.5, maxAcu: 8 }, readers: 0 } as StoreDefinition]).child('data-orders');
   assert.deepEqual(ofType(serverless, 'AWS::CloudWatch::Alarm').map(([id]) => id), ['WriterCpuAlarm', 'WriterMemoryAlarm', 'ConnectionsAlarm', 'CapacityAlarm']);
-  // Each named after the cluster (<environment>-<store>) and what it watches.
-  assert.deepEqual(ofType(d, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName), ['writer-cpu', 'reader-cpu', 'writer-memory', 'reader-memory', 'connections', 'replica-lag'].map((x) => sub(`\${Cluster}-${x}`)));
+  // Each named <environment>-<store>-<what it watches>, as the cluster identifier begins, and
+  // described with what missing data counts as (the estate's alarm helper).
+  assert.deepEqual(ofType(d, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName), ['writer-cpu', 'reader-cpu', 'writer-memory', 'reader-memory', 'connections', 'replica-lag'].map((x) => sub(`\${EnvironmentName}-orders-${x}`)));
+  assert.deepEqual(resources(d).Cluster!.Properties.DBClusterIdentifier, sub('${EnvironmentName}-orders'));
+  assert.match(resources(d).WriterCpuAlarm!.Properties.AlarmDescription, /^The writer of orders used over 80 % CPU for 5 minutes\. .* No data counts as OK: a cluster that reports nothing \(Serverless v2 paused at 0 ACUs, an instance being replaced\) is not an incident\.$/);
   assert.deepEqual(resources(serverless).Cluster!.Properties.ServerlessV2ScalingConfiguration, { MinCapacity: 0.5, MaxCapacity: 8 });
   assert.equal(resources(serverless).WriterInstance!.Properties.DBInstanceClass, 'db.serverless');
 });
@@ -329,11 +335,37 @@ test('a service that connects to a database admits its own tasks on the engine\'
     Type: 'AWS::EC2::SecurityGroupIngress',
     Properties: { GroupId: { Ref: 'OrdersSecurityGroupId' }, IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, SourceSecurityGroupId: { Ref: 'SecurityGroup' }, Description: sub('From ${EnvironmentName} web tasks (uses orders)') },
   });
-  assert.deepEqual(resources(s).SecurityGroup!.Properties.SecurityGroupEgress[1], { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, DestinationSecurityGroupId: { Ref: 'OrdersSecurityGroupId' }, Description: 'To the orders database' });
+  // Its egress (prod has interface endpoints): the endpoints and S3, DynamoDB for the table it reads, and the database on its port.
+  const egress = (name: string) => (resources(e.child(name)).SecurityGroup!.Properties.SecurityGroupEgress as Doc[]).map((r) => r.DestinationSecurityGroupId?.Ref ?? r.DestinationPrefixListId?.Ref ?? r.CidrIp);
+  assert.deepEqual(egress('service-web'), ['EndpointSecurityGroupId', 'S3PrefixListId', 'DynamoDbPrefixListId', 'OrdersSecurityGroupId']);
+  assert.deepEqual(resources(s).SecurityGroup!.Properties.SecurityGroupEgress[3], { IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, DestinationSecurityGroupId: { Ref: 'OrdersSecurityGroupId' }, Description: 'To the orders database' });
   assert.equal(s.Parameters.OrdersSecurityGroupId.Type, 'AWS::SSM::Parameter::Value<AWS::EC2::SecurityGroup::Id>');
   assert.equal(s.Parameters.OrdersSecurityGroupId.Default, '/berth/prod/stores/orders/security-group-id');
   // No other service touches the database's group.
   for (const other of ['service-worker', 'service-report']) assert.deepEqual(ofType(e.child(other), 'AWS::EC2::SecurityGroupIngress'), [], other);
+});
+
+test('with interface endpoints, a service that uses a table sends HTTPS to DynamoDB\'s prefix list (its gateway endpoint), and only such a service', () => {
+  const rules = (name: string) => resources(e.child(name)).SecurityGroup!.Properties.SecurityGroupEgress as Doc[];
+  for (const name of ['service-web', 'service-worker']) {
+    assert.deepEqual(rules(name).filter((r) => r.DestinationPrefixListId?.Ref === 'DynamoDbPrefixListId'), [
+      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationPrefixListId: { Ref: 'DynamoDbPrefixListId' }, Description: 'HTTPS to DynamoDB through the gateway endpoint (the tables it uses)' },
+    ], name);
+    assert.deepEqual([e.child(name).Parameters.DynamoDbPrefixListId.Type, e.child(name).Parameters.DynamoDbPrefixListId.Default], ['AWS::SSM::Parameter::Value<String>', '/berth/prod/dynamodb-prefix-list-id'], name);
+    assert.deepEqual(resources(e.root)[name === 'service-web' ? 'WebService' : 'WorkerService']!.Properties.Parameters.DynamoDbPrefixListId, sub('/berth/${EnvironmentName}/dynamodb-prefix-list-id'));
+  }
+  // report uses no table: no parameter, no rule; the network (told by the root) has the gateway endpoint and the entry.
+  assert.equal(e.child('service-report').Parameters.DynamoDbPrefixListId, undefined);
+  assert.ok(rules('service-report').every((r) => r.DestinationPrefixListId?.Ref !== 'DynamoDbPrefixListId'));
+  assert.ok(resources(e.child('network')).DynamoDbGatewayEndpoint && resources(e.child('network')).DynamoDbPrefixListParameter);
+  // An estate where no service uses a table: the network has neither.
+  const noTables = estate(prod, [{ ...web, uses: [orders.connect] }, report], [orders]);
+  assert.equal(resources(noTables.child('network')).DynamoDbGatewayEndpoint, undefined);
+  assert.equal(resources(noTables.child('network')).DynamoDbPrefixListParameter, undefined);
+  // Without interface endpoints the tasks send HTTPS anywhere through NAT: no prefix list to name.
+  const open = estate({ ...prod, network: { ...prod.network, interfaceEndpoints: false } });
+  assert.equal(open.child('service-worker').Parameters.DynamoDbPrefixListId, undefined);
+  assert.deepEqual((resources(open.child('service-worker')).SecurityGroup!.Properties.SecurityGroupEgress as Doc[]).map((r) => r.CidrIp), ['0.0.0.0/0']);
 });
 
 test('connect: the host, reader host, port, database and secret ARN as variables, the credentials as secrets the execution role alone injects', () => {
@@ -525,8 +557,9 @@ test('20 stores stay within CloudFormation\'s limits in every template, and each
       assert.ok(resolvedLength(role.Properties.Policies ?? []) <= ROLE_INLINE_POLICY_CHARACTERS, `${c.file} ${id}`);
     }
   }
-  // The root nests 3 stacks, 20 stores and 3 services; the largest store stack and service stack stay small.
-  assert.equal(Object.keys(plain(t).Resources).length, 26);
+  // The root nests 5 stacks (operations, network, load balancer, cluster, dashboard), 20 stores,
+  // 3 services and the deploy guard; the largest store stack and service stack stay small.
+  assert.equal(Object.keys(plain(t).Resources).length, 29);
   const largest = Math.max(...templates.filter((c) => c.name.startsWith('data-')).map((c) => Object.keys(plain(c).Resources).length));
   assert.ok(largest <= 30, `a store stack has ${largest} resources`);
 });

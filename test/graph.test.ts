@@ -283,24 +283,39 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
   assert.deepEqual(box('api'), {
     place: 'application',
     subtitle: 'web service',
-    lines: ['Fargate 50 %, Fargate Spot 50 %, 1 vCPU, 2 GiB', '2-8 tasks: CPU at 50 %', 'deploy: rolling 100-200 %, rolls back on failure'],
-    also: ['2 IAM roles', '1 KMS key', '1 log group'],
+    lines: ['Fargate 50 %, Fargate Spot 50 %, 1 vCPU, 2 GiB', '2-8 tasks: CPU at 50 %', 'deploy: rolling 100-200 %, rolls back on failure or 2 alarms'],
+    // Each service's alarms count on its box: one count per service, however many it has; the load
+    // balancer's egress rule to its tasks lives in the service's stack.
+    also: ['6 alarms', '2 IAM roles', '1 KMS key', '1 log group', '1 security group rule'],
   });
-  assert.deepEqual(box('site').lines, ['Fargate, 0.25 vCPU, 512 MiB', '1-3 tasks: CPU at 70 %', 'deploy: rolling 100-200 %, rolls back on failure']);
+  assert.deepEqual(box('site').lines, ['Fargate, 0.25 vCPU, 512 MiB', '1-3 tasks: CPU at 70 %', 'deploy: rolling 100-200 %, rolls back on failure or 2 alarms']);
   assert.deepEqual(box('mailer'), {
     place: 'application',
     subtitle: 'queue worker',
-    lines: ['Fargate, 0.25 vCPU, 512 MiB', '0-2 tasks: 50 visible messages per running task, and step scaling', 'deploy: rolling 100-200 %, rolls back on failure'],
-    also: ['2 IAM roles', '1 alarm', '1 KMS key', '1 log group'],
+    lines: ['Fargate, 0.25 vCPU, 512 MiB', '0-2 tasks: 50 visible messages per running task, and step scaling', 'deploy: rolling 100-200 %, rolls back on failure or 1 alarm'],
+    also: ['4 alarms', '2 IAM roles', '1 KMS key', '1 log group'],
   });
-  assert.deepEqual(box('cleanup'), { place: 'application', subtitle: 'scheduled task', lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task per run'], also: ['2 IAM roles', '1 KMS key', '1 log group'] });
-  // The queue's URL, ARN and key ARN in the estate registry (for senders) count on the queue.
-  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['3 SSM parameters', '1 KMS key'] });
-  assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC'], also: [] });
-  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters'] });
+  // The rule that reports a run stopping with an error counts on the task.
+  assert.deepEqual(box('cleanup'), { place: 'application', subtitle: 'scheduled task', lines: ['Fargate, 0.25 vCPU, 512 MiB', '1 task per run'], also: ['2 IAM roles', '1 KMS key', '1 log group', '1 rule'] });
+  // The queue's URL, ARN and key ARN in the estate registry (for senders) count on the queue, and its dead letters' alarm.
+  assert.deepEqual(box('mailer queue'), { place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 4 days', 'dead letters after 3 receives, kept 14 days'], also: ['3 SSM parameters', '1 alarm', '1 KMS key'] });
+  // The schedule's dead-letter queue is a line of the schedule's box, not a box of its own.
+  assert.deepEqual(box('cleanup schedule'), { place: 'region', subtitle: 'EventBridge Scheduler', lines: ['rate(6 hours) UTC', 'runs it cannot start to a dead-letter queue'], also: ['1 alarm', '1 KMS key'] });
+  // The alarm topic: every alarm of the estate, and the stopped-task rule, notify it by its name.
+  assert.deepEqual(box('operations AlarmTopic'), { place: 'region', subtitle: 'SNS topic', lines: ['notified by 18 alarms and 1 event rule', 'no subscription'], also: ['1 KMS key', '1 SSM parameter'] });
+  assert.deepEqual(box('dashboard.yaml'), { place: 'region', subtitle: 'nested in root.yaml', lines: [], also: ['1 dashboard'] });
+  // The firewall: a web ACL, its association and logging, the log group and its key.
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 alarm', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
   assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
-  assert.deepEqual(box('VPC 10.30.0.0/16'), { place: 'outside', subtitle: '2 Availability Zones', lines: [], also: ['1 flow log', '1 IAM role', '1 KMS key', '1 log group', '1 VPC endpoint'] });
+  // Seven interface endpoints (Fargate only, a queue) and the S3 gateway; the two security groups of
+  // the endpoints and the application tier with their registry entries; the VPC defaults function.
+  assert.deepEqual(box('VPC 10.30.0.0/16'), {
+    place: 'outside',
+    subtitle: '2 Availability Zones',
+    lines: [],
+    also: ['8 VPC endpoints', '3 SSM parameters', '2 IAM roles', '2 KMS keys', '2 log groups', '2 security groups', '1 closed default security group', '1 flow log', '1 function', '1 S3 prefix list'],
+  });
   assert.deepEqual(box('DB subnet group'), { place: 'database', subtitle: '2 subnets', lines: ['no database yet'], also: [] });
   assert.deepEqual(arrows(overview), [
     'cleanup schedule -start-> cleanup (starts)',
@@ -340,7 +355,7 @@ test('what other stacks add appears without code changes: senders, databases, al
   assert.deepEqual(box('app Legacy').lines, ['EC2, 0.25 vCPU, 512 MiB', 'placement: binpack on memory, then one task per instance', 'deploy: blue/green by CodeDeploy']);
   assert.deepEqual(box('Database'), { kind: 'data', place: 'database', subtitle: 'DB instance, postgres', lines: ['db.t4g.micro'], also: ['1 alarm'] });
   assert.deepEqual(box('DB subnet group'), { kind: 'subnetGroup', place: 'database', subtitle: '1 subnet', lines: ['used by 1 database'], also: [] });
-  assert.deepEqual(box('data Alerts'), { kind: 'topic', place: 'region', subtitle: 'SNS topic', lines: ['notified by 2 alarms'], also: [] });
+  assert.deepEqual(box('data Alerts'), { kind: 'topic', place: 'region', subtitle: 'SNS topic', lines: ['notified by 2 alarms', 'no subscription'], also: [] });
   assert.deepEqual(box('app Jobs'), { kind: 'queue', place: 'region', subtitle: 'SQS queue, encrypted', lines: ['keeps messages 1 day'], also: [] });
   assert.deepEqual(box('VPC 10.40.0.0/16').also, ['1 VPC endpoint']);
   assert.deepEqual(arrows(overview), [
@@ -362,7 +377,7 @@ test('graph --estate draws a fixture estate into its own folder', () => {
   const out = join(scratch, 'two-web');
   const r = berth(ROOT, 'graph', '--estate', TWO_WEB, '--out', out);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stdout, `wrote ${join(out, 'qa/architecture.svg')} (8 templates)\n`);
+  assert.equal(r.stdout, `wrote ${join(out, 'qa/architecture.svg')} (10 templates)\n`);
   const svg = readFileSync(join(out, 'qa/architecture.svg'), 'utf8');
   for (const title of ['api', 'site', 'mailer', 'cleanup', 'mailer queue', 'load balancer']) assert.match(svg, new RegExp(`font-weight="bold"[^>]*>${title.replace('/', '\\/')}</text>`));
   assert.ok(!existsSync(join(out, 'qa/architecture-detailed.svg')), 'the detailed view only on request');

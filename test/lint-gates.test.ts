@@ -1,6 +1,6 @@
 // Tests for the security/lint gates in scripts/lint/ (one module per gate, main.ts runs them).
 // Run: node --import tsx --test test/lint-gates.test.ts
-// Needs .venv (cfn-lint, checkov from requirements.txt) and the
+// Needs .venv (cfn-lint, checkov, cfripper from requirements.txt) and the
 // @cdklabs/cdk-validator-cfnguard devDependency (cfn-guard + Control Tower rules).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
+import { runCfripper } from '../scripts/lint/cfripper.ts';
 import { runCheckov } from '../scripts/lint/checkov.ts';
 import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { guardPaths, runControlTower } from '../scripts/lint/control-tower.ts';
@@ -269,6 +270,84 @@ test('policy: clean fixture passes; ECS Exec allowed for a service counts as ski
   assert.ok(!failed(allowed).has('AppService ecs-exec-off'));
 });
 
+// --- cfripper ---------------------------------------------------------------
+
+test('cfripper: insecure fixture fails, the launch role\'s privilege escalation among the findings; one finding per rule and resource', async () => {
+  const r = await runCfripper([INSECURE]);
+  assertFails(r, [
+    'WideOpenSecurityGroup EC2SecurityGroupOpenToWorldRule', // every port from anywhere
+    'AppRole PrivilegeEscalationRule', // iam:* and friends
+    'AppRole IAMRolesOverprivilegedRule', // Action: *
+    'LaunchRole PrivilegeEscalationRule', // iam:PutRolePolicy on any role
+  ]);
+  const pairs = r.failures.map((f) => `${f.resource} ${f.rule}`);
+  assert.equal(new Set(pairs).size, pairs.length);
+  assert.match(r.failures.find((f) => f.rule === 'PrivilegeEscalationRule' && f.resource === 'LaunchRole')!.message, /iam:PutRolePolicy.*\(HIGH\)$/);
+});
+
+test('cfripper: clean fixture passes with zero failures', async () => {
+  const r = await runCfripper([CLEAN]);
+  assertPasses(r);
+  assert.ok(r.passed >= 40, `expected cfripper's rules to run, got ${r.passed} passed`);
+});
+
+test('cfripper: Metadata skips with a comment count as skipped; a skip without one fails; a principal chosen by Fn::If is checked in each branch', async () => {
+  const dir = tempDir('lint');
+  try {
+    const src = await readFile(INSECURE, 'utf8');
+    const withSkips = src
+      .replace(
+        '  WideOpenSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n',
+        '  WideOpenSecurityGroup:\n    Type: AWS::EC2::SecurityGroup\n    Metadata:\n      cfripper:\n        skip:\n' +
+          '          - id: EC2SecurityGroupOpenToWorldRule\n            comment: test - open on purpose\n',
+      )
+      .replace(
+        '  LaunchRole:\n    Type: AWS::IAM::Role\n',
+        '  LaunchRole:\n    Type: AWS::IAM::Role\n    Metadata:\n      cfripper:\n        skip:\n          - id: PrivilegeEscalationRule\n',
+      );
+    assert.notEqual(withSkips, src);
+    assert.equal(withSkips.split('cfripper:').length, 3, 'both skips placed');
+    const file = path.join(dir, 'skips.yaml');
+    await writeFile(file, withSkips);
+    const r = await runCfripper([file]);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.skips.map((s) => `${s.resource} ${s.rule} ${s.message}`), ['WideOpenSecurityGroup EC2SecurityGroupOpenToWorldRule test - open on purpose']);
+    assert.equal(r.skipped, 1);
+    const launch = r.failures.find((f) => f.resource === 'LaunchRole' && f.rule === 'PrivilegeEscalationRule');
+    assert.match(launch?.message ?? '', /without a comment/);
+
+    // cfripper's model has no room for Fn::If in a principal: the rule runs again on the
+    // template resolved for the Region, and a wildcard principal in either branch is found.
+    const conditional = [
+      'Conditions:',
+      '  IsEast: !Equals [!Ref AWS::Region, us-east-1]',
+      'Resources:',
+      '  Bucket:',
+      '    Type: AWS::S3::Bucket',
+      '  BucketPolicy:',
+      '    Type: AWS::S3::BucketPolicy',
+      '    Properties:',
+      '      Bucket: !Ref Bucket',
+      '      PolicyDocument:',
+      '        Statement:',
+      '          - Effect: Allow',
+      "            Principal: !If [IsEast, {Service: logdelivery.elasticloadbalancing.amazonaws.com}, {AWS: '*'}]",
+      '            Action: s3:PutObject',
+      "            Resource: !Sub '${Bucket.Arn}/*'",
+      '',
+    ].join('\n');
+    const east = path.join(dir, 'east', 'policy.yaml');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.dirname(east));
+    await writeFile(east, conditional);
+    const c = await runCfripper([east]);
+    assert.deepEqual(c.errors, []);
+    assert.ok(c.failures.some((f) => f.resource === 'BucketPolicy'), c.failures.map((f) => `${f.resource} ${f.rule}`).join(', '));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 // --- runner -----------------------------------------------------------------
 
 test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2 empty dir', async () => {
@@ -279,19 +358,21 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
   };
   const clean = await run(path.join(FIXTURES, 'clean'));
   assert.equal(clean.code, 0);
-  assert.equal(clean.lines.length, 4);
+  assert.equal(clean.lines.length, 5);
   assert.match(clean.lines[0] ?? '', /^\[pass\] cfn-lint: 1 files, 0 findings$/);
   assert.match(clean.lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, 0 skipped$/);
   assert.match(clean.lines[2] ?? '', /^\[pass\] control-tower: \d+ passed, 0 failed, 0 skipped \(allow-listed\)$/);
   assert.match(clean.lines[3] ?? '', /^\[pass\] policy: \d+ passed, 0 failed, 0 skipped$/);
+  assert.match(clean.lines[4] ?? '', /^\[pass\] cfripper: \d+ passed, 0 failed, 0 skipped$/);
 
   const insecure = await run(path.join(FIXTURES, 'insecure'));
   assert.equal(insecure.code, 1);
   assert.deepEqual(
-    insecure.lines.slice(0, 4).map((l) => l.replace(/:.*/, '')),
-    ['[fail] cfn-lint', '[fail] checkov', '[fail] control-tower', '[fail] policy'],
+    insecure.lines.slice(0, 5).map((l) => l.replace(/:.*/, '')),
+    ['[fail] cfn-lint', '[fail] checkov', '[fail] control-tower', '[fail] policy', '[fail] cfripper'],
   );
-  const details = insecure.lines.slice(3).join('\n');
+  const details = insecure.lines.slice(5).join('\n');
+  assert.match(details, /insecure\.yaml {2}LaunchRole {2}PrivilegeEscalationRule /);
   assert.match(details, /insecure\.yaml:\d+ {2}Parameters\/UnusedKeyName {2}W2001 /);
   assert.match(details, /insecure\.yaml:\d+ {2}JobQueue {2}CKV_AWS_27 /);
   assert.match(details, /insecure\.yaml {2}WideOpenSecurityGroup {2}CT\.EC2\.PR\.4 /);
@@ -310,7 +391,7 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
 
 // --- the committed output -------------------------------------------------------------------
 
-test('make lint on output/: all four gates pass with zero findings, every exception allow-listed with a reason', async () => {
+test('make lint on output/: all five gates pass with zero findings, every exception allow-listed with a reason', async () => {
   const lines: string[] = [];
   const code = await main([path.join(path.dirname(FIXTURES), '..', 'output'), '--no-cache'], (l) => lines.push(l), (l) => lines.push(l));
   assert.equal(code, 0, lines.join('\n'));
@@ -318,8 +399,9 @@ test('make lint on output/: all four gates pass with zero findings, every except
   assert.match(lines[1] ?? '', /^\[pass\] checkov: \d+ passed, 0 failed, \d+ skipped$/);
   assert.match(lines[2] ?? '', /^\[pass\] control-tower: \d+ passed, 0 failed, \d+ skipped \(allow-listed\)$/);
   assert.match(lines[3] ?? '', /^\[pass\] policy: \d+ passed, 0 failed, \d+ skipped$/);
+  assert.match(lines[4] ?? '', /^\[pass\] cfripper: \d+ passed, 0 failed, \d+ skipped$/);
   // No stale allow-list entry and no other remark.
-  assert.deepEqual(lines.slice(4), []);
+  assert.deepEqual(lines.slice(5), []);
 });
 
 test('each gate remembers each template: an unchanged tree is answered from earlier runs, an edited template alone is linted again, with the same verdicts as a full run', async () => {
@@ -339,7 +421,7 @@ test('each gate remembers each template: an unchanged tree is answered from earl
     assert.equal(first.code, 0, first.lines.join('\n'));
     assert.equal(first.lines.some((l) => l.includes('remembered')), false);
     const second = await run();
-    assert.deepEqual(second.lines.slice(0, 4), first.lines.slice(0, 4));
+    assert.deepEqual(second.lines.slice(0, 5), first.lines.slice(0, 5));
     assert.match(second.lines.at(-1) ?? '', /^  \(0 of 2 templates linted now; the others' results are remembered from earlier runs on identical templates, gates and settings; --no-cache lints all\)$/);
     // Break one template: that one is linted again, the other answered from memory, and the
     // merged verdict is what a full run says.

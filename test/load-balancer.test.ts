@@ -36,19 +36,17 @@ function build(settings: ResolvedSettings): Doc {
 const resourceIds = (d: Doc) => Object.keys(d.Resources);
 const attributes = (d: Doc) =>
   Object.fromEntries((d.Resources.LoadBalancer!.Properties.LoadBalancerAttributes as { Key: string; Value: unknown }[]).map((a) => [a.Key, a.Value]));
-const skips = (d: Doc, id: string) => (d.Resources[id]!.Metadata as { checkov: { skip: { id: string }[] } } | undefined)?.checkov.skip.map((x) => x.id) ?? [];
+const skips = (d: Doc, id: string) => (d.Resources[id]!.Metadata as { checkov?: { skip: { id: string }[] } } | undefined)?.checkov?.skip.map((x) => x.id) ?? [];
 
 const NOT_FOUND = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }];
 
-test('parameters: picker types without defaults, application CIDRs and environment name defaulted from settings', () => {
+test('parameters: picker types without defaults, environment name defaulted from settings', () => {
   const d = build(prod);
-  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'PublicSubnetIds', 'ApplicationSubnetCidrs']);
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'PublicSubnetIds']);
   assert.equal(d.Parameters.VpcId!.Type, 'AWS::EC2::VPC::Id');
   assert.equal(d.Parameters.VpcId!.Default, undefined);
   assert.equal(d.Parameters.PublicSubnetIds!.Type, 'List<AWS::EC2::Subnet::Id>');
   assert.equal(d.Parameters.PublicSubnetIds!.Default, undefined);
-  assert.equal(d.Parameters.ApplicationSubnetCidrs!.Type, 'CommaDelimitedList');
-  assert.equal(d.Parameters.ApplicationSubnetCidrs!.Default, prod.network.subnets.application.join(','));
   assert.equal(d.Parameters.EnvironmentName!.Default, 'prod');
   assert.equal(build(dev).Parameters.EnvironmentName!.Default, 'dev');
 });
@@ -79,20 +77,56 @@ test('plain HTTP: security group admits the world on 80 only', () => {
   ]);
 });
 
-test('egress only to each application subnet, one rule per AZ, TCP 1024-65535', () => {
-  for (const [settings, zones] of [[dev, ['A', 'B']], [prod, ['A', 'B', 'C']]] as const) {
+test('egress: one inline rule that admits nothing (so no default allow-all); the services add theirs', () => {
+  for (const settings of [dev, prod]) {
     const sg = build(settings).Resources.LoadBalancerSecurityGroup!;
-    assert.deepEqual(
-      sg.Properties.SecurityGroupEgress,
-      zones.map((zone, i) => ({
-        CidrIp: { 'Fn::Select': [i, { Ref: 'ApplicationSubnetCidrs' }] },
-        IpProtocol: 'tcp',
-        FromPort: 1024,
-        ToPort: 65535,
-        Description: `To the application subnet in AZ ${zone} (targets and health checks)`,
-      })),
-    );
+    assert.deepEqual(sg.Properties.SecurityGroupEgress, [
+      { IpProtocol: 'icmp', FromPort: 252, ToPort: 86, CidrIp: '255.255.255.255/32', Description: 'No traffic (stands in for no egress rule at all)' },
+    ]);
   }
+});
+
+test('firewall: a REGIONAL web ACL with the rate limit first, then the three AWS managed groups, associated with the ALB', () => {
+  const d = build(prod);
+  const acl = d.Resources.WebAcl!.Properties as any;
+  assert.equal(acl.Scope, 'REGIONAL');
+  assert.equal(acl.Name, undefined);
+  assert.deepEqual(acl.DefaultAction, { Allow: {} });
+  assert.deepEqual(acl.Rules.map((r: any) => [r.Priority, r.Name]), [
+    [0, 'rate-limit-per-ip'],
+    [1, 'AWSManagedRulesAmazonIpReputationList'],
+    [2, 'AWSManagedRulesKnownBadInputsRuleSet'],
+    [3, 'AWSManagedRulesCommonRuleSet'],
+  ]);
+  assert.deepEqual(acl.Rules[0].Statement, { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } });
+  assert.deepEqual(acl.Rules[0].Action, { Block: {} });
+  for (const r of acl.Rules.slice(1)) {
+    assert.deepEqual(r.OverrideAction, { None: {} });
+    assert.deepEqual(r.Statement, { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: r.Name } });
+    assert.deepEqual(r.VisibilityConfig, { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: r.Name });
+  }
+  assert.deepEqual(d.Resources.WebAclAssociation!.Properties, { ResourceArn: { Ref: 'LoadBalancer' }, WebACLArn: { 'Fn::GetAtt': ['WebAcl', 'Arn'] } });
+});
+
+test('firewall: logs to an encrypted aws-waf-logs- group (kept except on a failed create), by its ARN without `:*`, with credentials redacted', () => {
+  const d = build(prod);
+  const group = d.Resources.FirewallLogGroup!;
+  assert.deepEqual(group.Properties.LogGroupName, { 'Fn::Sub': 'aws-waf-logs-berth-${EnvironmentName}' });
+  assert.equal(group.Properties.RetentionInDays, prod.logRetentionDays);
+  assert.deepEqual(group.Properties.KmsKeyId, { 'Fn::GetAtt': ['FirewallLogKey', 'Arn'] });
+  assert.equal(group.DeletionPolicy, 'RetainExceptOnCreate');
+  assert.equal(d.Resources.FirewallLogKey!.Properties.EnableKeyRotation, true);
+  const logging = d.Resources.FirewallLogging!.Properties;
+  assert.deepEqual(logging.ResourceArn, { 'Fn::GetAtt': ['WebAcl', 'Arn'] });
+  assert.deepEqual(logging.LogDestinationConfigs, [{ 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${FirewallLogGroup}' }]);
+  assert.deepEqual(logging.RedactedFields, [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }]);
+});
+
+test('firewall: the rate limit comes from the settings, and an environment can turn the firewall off', () => {
+  const limited = build({ ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: true, requestsPerFiveMinutesPerIp: 300 } } });
+  assert.equal((limited.Resources.WebAcl!.Properties as any).Rules[0].Statement.RateBasedStatement.Limit, 300);
+  const off = build({ ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: false } } });
+  assert.deepEqual(resourceIds(off).filter((id) => /WebAcl|Firewall/.test(id)), []);
 });
 
 test('load balancer attributes: invalid headers dropped, desync defensive, deletion protection and idle timeout per settings', () => {

@@ -55,7 +55,7 @@ test('250 services build within every template limit', () => {
 test('the services are grouped: the root nests 16 service groups, each deployable in one stack operation; the portfolio nests its product groups', () => {
   const groups = [...docs.keys()].filter((f) => /^services-\d\d\.yaml$/.test(f)).sort();
   assert.equal(groups.length, 16);
-  assert.deepEqual(nestedFiles(docs.get('root.yaml')!).sort(), ['cluster.yaml', 'load-balancer.yaml', 'network.yaml', ...groups].sort());
+  assert.deepEqual(nestedFiles(docs.get('root.yaml')!).sort(), ['cluster.yaml', 'dashboard.yaml', 'load-balancer.yaml', 'network.yaml', 'operations.yaml', ...groups].sort());
   // Each unit a deploy creates in one operation: the foundation, each group alone, the portfolio.
   for (const unit of ['foundation.yaml', ...groups, 'service-catalog.yaml']) assert.ok(tree(unit) <= LIMITS.resourcesPerOperation, `${unit}: ${tree(unit)} resources in one operation`);
   // The whole estate in one stack is past it: the build says so, the docs say how it deploys.
@@ -112,8 +112,13 @@ test('registry names, physical names, logical IDs and security group rules do no
     assert.equal(new Set(values).size, values.length, `${type}.${property} repeats`);
     return values.length;
   };
-  // The registry: the foundation's four entries and three per queue worker (50 workers).
-  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 4 + 3 * 50);
+  // The registry: the foundation's five entries (the alarm topic's among them), the network's three
+  // (interface endpoints on) and three per queue worker (50 workers).
+  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 5 + 3 + 3 * 50);
+  // Alarms and dashboards: one dashboard for the environment and one per group, one deploy guard per group and the root's.
+  unique('AWS::CloudWatch::Alarm', 'AlarmName');
+  assert.equal(unique('AWS::CloudWatch::CompositeAlarm', 'AlarmName'), 16 + 1);
+  assert.equal(unique('AWS::CloudWatch::Dashboard', 'DashboardName'), 1 + 16);
   unique('AWS::Logs::LogGroup', 'LogGroupName');
   unique('AWS::SQS::Queue', 'QueueName');
   unique('AWS::IAM::Role', 'RoleName');
@@ -123,9 +128,36 @@ test('registry names, physical names, logical IDs and security group rules do no
   const rules = ingress.map((r) => texts([r.file, r.Type, r.Properties!.GroupId, r.Properties!.IpProtocol, r.Properties!.FromPort, r.Properties!.ToPort, r.Properties!.SourceSecurityGroupId ?? r.Properties!.DestinationSecurityGroupId ?? r.Properties!.CidrIp]));
   assert.equal(new Set(rules).size, rules.length);
   // Nested stack logical IDs: one per service, across the groups (the YAML reader refuses a repeated key within a file).
-  const ids = [...docs].filter(([f]) => /^services-/.test(f)).flatMap(([, d]) => Object.keys(d.Resources));
+  const ids = [...docs].filter(([f]) => /^services-/.test(f)).flatMap(([, d]) => Object.entries(d.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack').map(([id]) => id));
   assert.equal(new Set(ids).size, 250);
   assert.equal(DOMAINS.length * 5, 250);
+});
+
+test('grouped, each group draws its services on its own dashboard and guards them with its own composite alarm; the root\'s deploy guard watches the groups\' guards', () => {
+  const groups = [...docs.keys()].filter((f) => /^services-\d\d\.yaml$/.test(f)).sort();
+  const root = docs.get('root.yaml')! as Doc & { Metadata?: Record<string, any> };
+  const rootGuard = root.Resources.DeployGuard!.Properties!;
+  // One ALARM(...) per group, each the group stack's DeploymentAlarms output (its guard's name).
+  const members = rootGuard.AlarmRule['Fn::Join'][1] as unknown[];
+  assert.equal(members.length, groups.length);
+  for (const m of members) assert.match(JSON.stringify(m), /"Fn::GetAtt":\["Services\d\d","Outputs\.DeploymentAlarms"\]/);
+  assert.deepEqual(root.Metadata?.['berth:rollback-triggers']?.Alarms, ['DeployGuard']);
+  for (const g of groups) {
+    const d = docs.get(g)! as Doc & { Metadata?: Record<string, any> };
+    const services = Object.entries(d.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack').map(([id]) => id);
+    const label = g.replace(/\.yaml$/, '');
+    assert.deepEqual(d.Resources.DeployGuard!.Properties!.AlarmName, { 'Fn::Sub': `\${EnvironmentName}-${label}-deploy-guard` }, g);
+    // Deployed alone, a group is guarded by its own composite alarm.
+    assert.deepEqual(d.Metadata?.['berth:rollback-triggers']?.Alarms, ['DeployGuard'], g);
+    const board = d.Resources.Dashboard!.Properties!;
+    assert.deepEqual(board.DashboardName, { 'Fn::Sub': `berth-\${EnvironmentName}-${label}` }, g);
+    // Every service of the group passes its widgets in; none of another group's does.
+    const widgets = [...JSON.stringify(board.DashboardBody).matchAll(/(\w+)\.Outputs\.DashboardWidgets/g)].map((m) => m[1]).sort();
+    assert.deepEqual(widgets, [...services].sort(), g);
+  }
+  // The environment's dashboard draws the load balancer and the cluster, and names the groups' dashboards.
+  const envBoard = JSON.stringify(docs.get('dashboard.yaml')!.Resources.Dashboard!.Properties!.DashboardBody);
+  for (const g of groups) assert.ok(envBoard.includes(`berth-scale-${g.replace(/\.yaml$/, '')}`), g);
 });
 
 test('a sample of the 250-service estate passes cfn-lint, informational rules included', () => {

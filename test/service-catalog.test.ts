@@ -17,7 +17,7 @@ import { toYaml } from '../src/emit/yaml.ts';
 import { synthesize } from '../src/dsl/stack.ts';
 import { estate as berthEstate } from '../templates/estate.ts';
 import { ACTIONS, HANDLER_PERMISSIONS } from '../templates/stacks/launch-role.generated.ts';
-import { EXCLUDED, grantedActions, handlerActions, launchPolicies, onlyOnStar } from '../templates/stacks/launch-role.ts';
+import { CUSTOM_RESOURCE_ACTIONS, EXCLUDED, grantedActions, handlerActions, launchPolicies, onlyOnStar } from '../templates/stacks/launch-role.ts';
 import { root } from '../templates/stacks/root.ts';
 import { synthesizeFoundation } from '../templates/stacks/foundation.ts';
 import { productVersion, serviceCatalog } from '../templates/stacks/service-catalog.ts';
@@ -48,10 +48,12 @@ test('the products are the foundation and one per service, side by side; the who
     assert.deepEqual(products.map(([id]) => id), ['FoundationProduct', ...services.map((s) => `${s.name[0]!.toUpperCase()}${s.name.slice(1).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}ServiceProduct`)], env);
     const files = products.map(([, p]) => JSON.stringify(p.Properties.ProvisioningArtifactParameters[0].Info.LoadTemplateFromURL).match(/\/([\w-]+\.yaml)/)![1]);
     assert.deepEqual(files, ['foundation.yaml', ...services.map((s) => `service-${s.name}.yaml`)], env);
-    // The foundation nests the network, the load balancer, the cluster and each data store, and no service.
+    // The foundation nests the operations stack (the alarm topic), the network, the load balancer,
+    // the cluster, each data store and the dashboard (each service's part a note until its stack's
+    // widgets are passed in), and no service.
     assert.deepEqual(
       ofType(plain(foundation), 'AWS::CloudFormation::Stack').map(([, r]) => r.Properties.TemplateURL),
-      ['network.yaml', 'load-balancer.yaml', 'cluster.yaml', ...stores.map((s) => `data-${s.name}.yaml`)],
+      ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml', ...stores.map((s) => `data-${s.name}.yaml`), 'dashboard.yaml'],
       env,
     );
   }
@@ -101,6 +103,11 @@ test('the launch role covers every action the products\' resource types list for
     const allowed = (action: string) =>
       granted.some((st) => actionsOf(st).some((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action)));
     for (const type of types) {
+      // A custom resource: CloudFormation invokes its function with the deployer's credentials.
+      if (type.startsWith('Custom::')) {
+        for (const action of CUSTOM_RESOURCE_ACTIONS) assert.ok(allowed(action), `${env}: ${type} needs ${action}`);
+        continue;
+      }
       const own = type.split('::')[1]!.toLowerCase();
       for (const op of ['create', 'read', 'update', 'delete'] as const) {
         for (const raw of HANDLER_PERMISSIONS[type]![op]) {
@@ -121,7 +128,9 @@ test('the launch role covers every action the products\' resource types list for
 
 test('the table covers every resource type berth generates types for, and the launch role refuses a type it does not list', () => {
   assert.deepEqual(Object.keys(HANDLER_PERMISSIONS).sort(), [...RESOURCE_TYPES].sort());
-  assert.throws(() => handlerActions(['AWS::Lambda::Function']), (e: unknown) => e instanceof BerthError && /resource type `AWS::Lambda::Function`.*RESOURCE_TYPES in scripts\/gen-types\.ts.*make types permissions/.test(e.message));
+  assert.throws(() => handlerActions(['AWS::Batch::JobQueue']), (e: unknown) => e instanceof BerthError && /resource type `AWS::Batch::JobQueue`.*RESOURCE_TYPES in scripts\/gen-types\.ts.*make types permissions/.test(e.message));
+  // A custom resource type needs no table entry: its function is invoked.
+  assert.deepEqual(handlerActions(['Custom::ClosedDefaultSecurityGroup']), ['lambda:InvokeFunction']);
 });
 
 test('scoped writes: IAM only under the path with the boundary, PassRole per service, EC2 and KMS by the environment tag, Route 53 only in the environment\'s zones, * only where IAM allows nothing else', () => {

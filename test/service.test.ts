@@ -40,6 +40,8 @@ const TAGS = (name: string) => [
   { Key: 'berth:service', Value: name },
 ];
 const RETAIN = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+/** A customer managed key: retained, and excused from cfripper's wildcard rule for AWS's default key policy (templates/stacks/shared/kms.ts). */
+const KEY_OPTIONS = { ...RETAIN, Metadata: { cfripper: { skip: [{ id: 'GenericResourceWildcardPolicyRule', comment: "AWS's default key policy: the account administers its own key (kms:* for the account, which IAM policies then govern); service principals get the wildcard actions AWS documents for them, bound to this key's use by conditions." }] } } };
 const TRUST = (service: string) => ({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
@@ -60,7 +62,10 @@ const KEY_BASE = [
     Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
   },
 ];
-const AWSVPC = { Subnets: { Ref: 'ApplicationSubnetIds' }, SecurityGroups: [{ Ref: 'SecurityGroup' }], AssignPublicIp: 'DISABLED' };
+/** prod's tasks: their own group and the application tier's (the interface endpoints admit it). */
+const AWSVPC = { Subnets: { Ref: 'ApplicationSubnetIds' }, SecurityGroups: [{ Ref: 'SecurityGroup' }, { Ref: 'ApplicationSecurityGroupId' }], AssignPublicIp: 'DISABLED' };
+/** The network's registry entries every prod service reads (interface endpoints on). */
+const ENDPOINT_PARAMETERS = ['ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId'];
 const CLUSTER_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/${ClusterName}' };
 
 // --- contract ----------------------------------------------------------------------------------
@@ -68,7 +73,7 @@ const CLUSTER_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS
 test('web on EC2: parameters are the wiring it uses, with defaults from the definition and the environment', () => {
   const d = build(web);
   assert.deepEqual(Object.keys(d.Parameters), [
-    'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'ImageUri', 'MinCount', 'MaxCount',
+    'EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', ...ENDPOINT_PARAMETERS, 'ImageUri', 'MinCount', 'MaxCount',
   ]);
   assert.deepEqual(
     Object.fromEntries(Object.entries(d.Parameters).map(([k, p]) => [k, [p.Type, p.Default]])),
@@ -80,6 +85,9 @@ test('web on EC2: parameters are the wiring it uses, with defaults from the defi
       CapacityProviderName: ['AWS::SSM::Parameter::Value<String>', '/berth/prod/capacity-provider-name'],
       ListenerArn: ['AWS::SSM::Parameter::Value<String>', '/berth/prod/listener-arn'],
       LoadBalancerSecurityGroupId: ['AWS::EC2::SecurityGroup::Id', undefined],
+      ApplicationSecurityGroupId: ['AWS::SSM::Parameter::Value<AWS::EC2::SecurityGroup::Id>', '/berth/prod/application-security-group-id'],
+      EndpointSecurityGroupId: ['AWS::SSM::Parameter::Value<AWS::EC2::SecurityGroup::Id>', '/berth/prod/endpoint-security-group-id'],
+      S3PrefixListId: ['AWS::SSM::Parameter::Value<String>', '/berth/prod/s3-prefix-list-id'],
       ImageUri: ['String', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/berth/web:1.0.0'],
       MinCount: ['Number', 3],
       MaxCount: ['Number', 12],
@@ -115,16 +123,17 @@ test('a scaled service leaves DesiredCount out of the template, so a stack updat
 
 test('a Fargate queue worker has no capacity-provider, listener or load-balancer parameters', () => {
   const d = build(worker);
-  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri', 'MinCount', 'MaxCount']);
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', ...ENDPOINT_PARAMETERS, 'ImageUri', 'MinCount', 'MaxCount']);
   assert.deepEqual([d.Parameters.MinCount!.Default, d.Parameters.MaxCount!.Default], [1, 10]);
 });
 
 test('a scheduled task has no task-count parameters at all', () => {
-  assert.deepEqual(Object.keys(build(report).Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri']);
+  assert.deepEqual(Object.keys(build(report).Parameters), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', ...ENDPOINT_PARAMETERS, 'ImageUri']);
 });
 
 test('serviceParameterNames tells a parent which parameters to pass', () => {
-  assert.deepEqual(serviceParameterNames({ settings: prod, service: report }), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri']);
+  assert.deepEqual(serviceParameterNames({ settings: prod, service: report }), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', ...ENDPOINT_PARAMETERS, 'ImageUri']);
+  assert.deepEqual(serviceParameterNames({ settings: dev, service: report }), ['EnvironmentName', 'VpcId', 'ApplicationSubnetIds', 'ClusterName', 'ImageUri']);
   assert.deepEqual(serviceParameterNames({ settings: prod, service: web }), Object.keys(build(web).Parameters));
 });
 
@@ -341,7 +350,7 @@ test('logs: the key rotates, is retained, and lets CloudWatch Logs use it for th
       },
       Tags: TAGS('web'),
     },
-    ...RETAIN,
+    ...KEY_OPTIONS,
   });
 });
 
@@ -414,16 +423,48 @@ test('ECS Exec: off by default; when enabled, the service allows it, the task ro
 
 // --- network -----------------------------------------------------------------------------------
 
-test('security group: a web service admits only the load balancer on its container port; HTTPS out', () => {
+const TO_AWS = [
+  { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationSecurityGroupId: { Ref: 'EndpointSecurityGroupId' }, Description: 'HTTPS to the VPC interface endpoints (AWS APIs)' },
+  { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationPrefixListId: { Ref: 'S3PrefixListId' }, Description: 'HTTPS to S3 through the gateway endpoint (image layers)' },
+];
+
+test('security group: a web service admits only the load balancer on its container port; HTTPS out to the endpoints and S3 only', () => {
   assert.deepEqual(props(build(web), 'SecurityGroup'), {
     GroupDescription: { 'Fn::Sub': '${EnvironmentName} web tasks' },
     VpcId: { Ref: 'VpcId' },
     SecurityGroupIngress: [
       { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { Ref: 'LoadBalancerSecurityGroupId' }, Description: 'From the load balancer to the container port' },
     ],
-    SecurityGroupEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs and image registries' }],
+    SecurityGroupEgress: TO_AWS,
     Tags: [...TAGS('web'), { Key: 'Name', Value: { 'Fn::Sub': '${EnvironmentName}-web-tasks' } }],
   });
+});
+
+test('security group: the load balancer\'s way to a web service is one egress rule on its group, to the tasks\' group on the container port', () => {
+  assert.deepEqual(build(web).Resources.LoadBalancerEgress, {
+    Type: 'AWS::EC2::SecurityGroupEgress',
+    Properties: {
+      GroupId: { Ref: 'LoadBalancerSecurityGroupId' },
+      IpProtocol: 'tcp',
+      FromPort: 8080,
+      ToPort: 8080,
+      DestinationSecurityGroupId: { 'Fn::GetAtt': ['SecurityGroup', 'GroupId'] },
+      Description: { 'Fn::Sub': 'To ${EnvironmentName} web tasks on the container port' },
+    },
+  });
+  assert.equal(build(worker).Resources.LoadBalancerEgress, undefined);
+});
+
+test('security group: only a service that says egress: internet also reaches the internet; without endpoints every service goes through NAT', () => {
+  assert.deepEqual(props(build({ ...worker, egress: 'internet' }), 'SecurityGroup').SecurityGroupEgress, [
+    ...TO_AWS,
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the internet through NAT (the definition says egress: internet)' },
+  ]);
+  const nat = build(worker, dev);
+  assert.deepEqual(props(nat, 'SecurityGroup').SecurityGroupEgress, [
+    { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs and image registries through NAT (no interface endpoints)' },
+  ]);
+  assert.deepEqual(props(nat, 'Service').NetworkConfiguration.AwsvpcConfiguration.SecurityGroups, [{ Ref: 'SecurityGroup' }]);
 });
 
 test('security group: workers and scheduled tasks admit nothing', () => {
@@ -434,7 +475,8 @@ test('security group: workers and scheduled tasks admit nothing', () => {
 // --- ECS service -------------------------------------------------------------------------------
 
 test('web service on EC2: capacity provider, AZ-balanced spread, no public IP, load balancer, circuit breaker with rollback', () => {
-  const d = build(web);
+  // Rolling, as dev deploys it (prod's web services deploy canary: test/operations.test.ts).
+  const d = build({ ...web, deployment: { strategy: 'rolling' } });
   assert.deepEqual(d.Resources.Service, {
     Type: 'AWS::ECS::Service',
     DependsOn: 'ListenerRule',
@@ -449,7 +491,14 @@ test('web service on EC2: capacity provider, AZ-balanced spread, no public IP, l
       ],
       LoadBalancers: [{ ContainerName: 'web', ContainerPort: 8080, TargetGroupArn: { Ref: 'TargetGroup' } }],
       HealthCheckGracePeriodSeconds: 60,
-      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100, MaximumPercent: 200 },
+      DeploymentConfiguration: {
+        Strategy: 'ROLLING',
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+        // The deployment alarms: ECS rolls back when one goes off during the deployment.
+        Alarms: { AlarmNames: [{ Ref: 'TargetErrorRateAlarm' }, { Ref: 'UnhealthyTargetsAlarm' }], Enable: true, Rollback: true },
+      },
       EnableExecuteCommand: false,
       EnableECSManagedTags: true,
       PropagateTags: 'SERVICE',
@@ -499,8 +548,14 @@ test('Fargate spot shares: 0 % is FARGATE only, 100 % FARGATE_SPOT only, 50 % on
 });
 
 test('deployment percentages and the grace period come from the definition', () => {
-  const d = build({ ...web, minimumHealthyPercent: 50, maximumPercent: 150, role: { ...webRole, healthCheckGracePeriodSeconds: 120 } });
-  assert.deepEqual(props(d, 'Service').DeploymentConfiguration, { DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 50, MaximumPercent: 150 });
+  const d = build({ ...web, minimumHealthyPercent: 50, maximumPercent: 150, deployment: { strategy: 'rolling' }, role: { ...webRole, healthCheckGracePeriodSeconds: 120 } });
+  assert.deepEqual(props(d, 'Service').DeploymentConfiguration, {
+    Strategy: 'ROLLING',
+    DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+    MinimumHealthyPercent: 50,
+    MaximumPercent: 150,
+    Alarms: { AlarmNames: [{ Ref: 'TargetErrorRateAlarm' }, { Ref: 'UnhealthyTargetsAlarm' }], Enable: true, Rollback: true },
+  });
   assert.equal(props(d, 'Service').HealthCheckGracePeriodSeconds, 120);
 });
 
@@ -546,7 +601,7 @@ test('listener rule: path conditions, forward to the target group, priority deri
 });
 
 test('fails when a route without hosts has 5 paths and the environment has a domain (6 condition values)', () =>
-  failsBuild(withRole(web, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
+  failsBuild(withRole({ ...web, deployment: { strategy: 'rolling' } }, { ...webRole, route: { paths: ['/a', '/b', '/c', '/d', '/e'] } }), `${W}role.route.paths`, 'a listener rule takes at most 5 condition values'));
 
 test('listener rule: with a domain, a route without hosts matches the environment\'s host name only', () => {
   assert.deepEqual(props(build(web), 'ListenerRule').Conditions, [
@@ -593,7 +648,8 @@ test('web scaling on memory', () => {
 });
 
 test('web scaling on requests per target: the resource label joins the load balancer and target group full names', () => {
-  const d = build(withRole(web, { ...webRole, scaling: { minCount: 2, maxCount: 6, target: { metric: 'requestsPerTarget', requests: 1000 } } }));
+  // Rolling: a traffic-shifting deployment refuses request-count scaling (test/operations.test.ts).
+  const d = build(withRole({ ...web, deployment: { strategy: 'rolling' } }, { ...webRole, scaling: { minCount: 2, maxCount: 6, target: { metric: 'requestsPerTarget', requests: 1000 } } }));
   assert.deepEqual(props(d, 'ScalingPolicy').TargetTrackingScalingPolicyConfiguration, {
     PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: { 'Fn::Sub': '${LoadBalancerFullName}/${TargetGroup.TargetGroupFullName}' } },
     TargetValue: 1000,
@@ -622,7 +678,7 @@ test('queue worker: a rotating, retained customer managed key for its queues', (
   assert.deepEqual(build(worker).Resources.QueueKey, {
     Type: 'AWS::KMS::Key',
     Properties: { Description: 'Encrypts the work queue and its dead-letter queue', EnableKeyRotation: true, KeyPolicy: { Version: '2012-10-17', Statement: KEY_BASE }, Tags: TAGS('worker') },
-    ...RETAIN,
+    ...KEY_OPTIONS,
   });
 });
 
@@ -739,7 +795,7 @@ test('only queue workers get queues', () => {
 
 test('scheduled task: an EventBridge Scheduler schedule runs one task on Fargate in the application subnets, no ECS service', () => {
   const d = build(report);
-  assert.deepEqual(Object.keys(d.Resources), ['LogKey', 'LogGroup', 'SecurityGroup', 'ExecutionRole', 'TaskRole', 'TaskDefinition', 'ScheduleRole', 'Schedule']);
+  assert.deepEqual(Object.keys(d.Resources), ['LogKey', 'LogGroup', 'SecurityGroup', 'ExecutionRole', 'TaskRole', 'TaskDefinition', 'ScheduleDeadLetterKey', 'ScheduleDeadLetterQueue', 'ScheduleRole', 'Schedule', 'FailedRunsAlarm', 'FailedTaskRule']);
   assert.deepEqual(props(d, 'Schedule'), {
     Description: 'Runs report: cron(0 3 * * ? *)',
     ScheduleExpression: 'cron(0 3 * * ? *)',
@@ -756,6 +812,9 @@ test('scheduled task: an EventBridge Scheduler schedule runs one task on Fargate
         PlatformVersion: 'LATEST',
         NetworkConfiguration: { AwsvpcConfiguration: AWSVPC },
       },
+      // A run Scheduler could not start goes to the stack's dead-letter queue after an hour of retries.
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ScheduleDeadLetterQueue', 'Arn'] } },
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600 },
     },
   });
 });
@@ -779,6 +838,9 @@ test('scheduled task: the scheduler role may run this task definition on this cl
               Resource: [{ 'Fn::GetAtt': ['ExecutionRole', 'Arn'] }, { 'Fn::GetAtt': ['TaskRole', 'Arn'] }],
               Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
             },
+            // And send the runs it could not start to the dead-letter queue, encrypted with its key.
+            { Sid: 'SendFailedRuns', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': ['ScheduleDeadLetterQueue', 'Arn'] } },
+            { Sid: 'EncryptFailedRuns', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': ['ScheduleDeadLetterKey', 'Arn'] } },
           ],
         },
       },
@@ -835,7 +897,7 @@ test('run-task command on EC2: the capacity provider, the service\'s network and
   assert.deepEqual(build(web).Outputs.RunTaskCommand!.Value, {
     'Fn::Sub': [
       'aws ecs run-task --region ${AWS::Region} --cluster ${ClusterName} --task-definition ${TaskDefinition} --count 1 --capacity-provider-strategy capacityProvider=${CapacityProviderName},weight=1 ' +
-        "--network-configuration 'awsvpcConfiguration={subnets=[${Var1}],securityGroups=[${SecurityGroup}],assignPublicIp=DISABLED}' " +
+        "--network-configuration 'awsvpcConfiguration={subnets=[${Var1}],securityGroups=[${SecurityGroup},${ApplicationSecurityGroupId}],assignPublicIp=DISABLED}' " +
         `--placement-strategy '[{"type":"spread","field":"attribute:ecs.availability-zone"},{"type":"spread","field":"instanceId"}]'`,
       { Var1: SUBNETS },
     ],
@@ -847,7 +909,7 @@ test('run-task command on Fargate: the spot split and platform LATEST', () => {
     'Fn::Sub': [
       'aws ecs run-task --region ${AWS::Region} --cluster ${ClusterName} --task-definition ${TaskDefinition} --count 1 ' +
         '--capacity-provider-strategy capacityProvider=FARGATE,weight=3 capacityProvider=FARGATE_SPOT,weight=7 --platform-version LATEST ' +
-        "--network-configuration 'awsvpcConfiguration={subnets=[${Var1}],securityGroups=[${SecurityGroup}],assignPublicIp=DISABLED}'",
+        "--network-configuration 'awsvpcConfiguration={subnets=[${Var1}],securityGroups=[${SecurityGroup},${ApplicationSecurityGroupId}],assignPublicIp=DISABLED}'",
       { Var1: SUBNETS },
     ],
   });

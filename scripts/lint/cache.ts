@@ -21,6 +21,7 @@ const here = (f: string) => path.join(REPO_ROOT, 'scripts', 'lint', f);
 /** What each gate's results depend on besides the template: its code and what it reads. */
 const GATE_CODE: Record<GateName, readonly string[]> = {
   'cfn-lint': [here('common.ts'), here('cfn-lint.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  cfripper: [here('common.ts'), here('cfripper.ts'), here('cfripper-driver.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
   checkov: [here('common.ts'), here('checkov.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
   'control-tower': [here('common.ts'), here('control-tower.ts'), here('cache.ts'), DEFAULT_ALLOWLIST, path.join(REPO_ROOT, 'package-lock.json')],
   policy: [
@@ -45,6 +46,7 @@ function pythonToolVersion(distribution: string): string {
 async function toolVersion(gate: GateName): Promise<string> {
   if (gate === 'cfn-lint') return pythonToolVersion('cfn_lint');
   if (gate === 'checkov') return pythonToolVersion('checkov');
+  if (gate === 'cfripper') return pythonToolVersion('cfripper');
   if (gate === 'control-tower') return readFile(path.join(guardPaths().packageDir, 'package.json'), 'utf8').then((t) => `${GUARD_PACKAGE}@${(JSON.parse(t) as { version?: string }).version}`, () => 'missing');
   return 'berth';
 }
@@ -81,8 +83,8 @@ export async function templateKeys(gate: GateName, files: readonly string[]): Pr
   const keys = new Map<string, string>();
   for (const f of files) {
     const hash = createHash('sha256').update(`${identity}\0${rel(f)}\0`).update(texts.get(f)!);
+    if (gate === 'cfn-lint' || gate === 'cfripper') hash.update(`\0regions ${regionsOf(f).join(' ')}`);
     if (gate === 'cfn-lint') {
-      hash.update(`\0regions ${regionsOf(f).join(' ')}`);
       for (const child of nestedTemplates(f, texts.get(f)!, read)) hash.update(`\0${path.basename(child)}\0`).update(read(child) ?? '(missing)');
     }
     if (gate === 'policy') {

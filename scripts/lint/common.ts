@@ -1,7 +1,7 @@
 /**
  * What the lint gates share: the result shape every gate returns, running a tool, and reading
  * the templates a gate is given. One gate per module: cfn-lint.ts, checkov.ts, control-tower.ts,
- * policy.ts; main.ts runs them side by side and remembers their results (cache.ts).
+ * policy.ts, cfripper.ts; main.ts runs them side by side and remembers their results (cache.ts).
  */
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseTemplate } from '../../src/emit/parse.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export type GateName = 'cfn-lint' | 'checkov' | 'control-tower' | 'policy';
+export type GateName = 'cfn-lint' | 'checkov' | 'control-tower' | 'policy' | 'cfripper';
 
 export interface Finding {
   file: string;
@@ -33,7 +33,7 @@ export interface GateResult {
   passed: number;
   /** cfn-lint: findings; checkov: failed checks; control-tower: failed (rule, resource) pairs; policy: findings. */
   failed: number;
-  /** checkov: Metadata skips; control-tower: allow-listed failures; policy: allowed ECS Exec; cfn-lint: 0. */
+  /** checkov, cfripper: Metadata skips; control-tower: allow-listed failures; policy: allowed ECS Exec; cfn-lint: 0. */
   skipped: number;
   failures: Finding[];
   skips: Finding[];

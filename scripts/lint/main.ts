@@ -3,7 +3,7 @@
  *
  *   node --import tsx scripts/lint/main.ts [dir] [--timings]
  *
- * Runs four gates, concurrently, over every *.yaml / *.yml file under `dir`
+ * Runs five gates, concurrently, over every *.yaml / *.yml file under `dir`
  * (default: output/), fully offline:
  *
  *   1. cfn-lint       .venv/bin/cfn-lint, informational rules included (-c I),
@@ -19,6 +19,10 @@
  *   4. policy         berth's own checks (scripts/lint/policy-rules.ts) for what the tools above do not
  *                     check. Counted per (rule, subject) evaluation; ECS Exec on a service whose
  *                     definition enables it counts as skipped.
+ *   5. cfripper       .venv/bin/python scripts/lint/cfripper-driver.py: cfripper's rules
+ *                     (privilege escalation, wildcards, open groups, cross-account
+ *                     trust). Skips are declared per resource in
+ *                     `Metadata: cfripper: skip: [{id, comment}]`, as for checkov.
  *
  * Prints one summary line per gate, then failure details; exits 1 if any gate fails
  * (2 on usage errors, e.g. no templates found).
@@ -27,6 +31,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cachedGate } from './cache.ts';
 import { runCfnLint } from './cfn-lint.ts';
+import { runCfripper } from './cfripper.ts';
 import { runCheckov } from './checkov.ts';
 import { findTemplates, rel, REPO_ROOT, type GateResult } from './common.ts';
 import { runControlTower, type ControlTowerOptions } from './control-tower.ts';
@@ -38,11 +43,11 @@ export type { Finding, GateName, GateResult } from './common.ts';
 // runner
 
 export async function runAllGates(files: string[], opts: ControlTowerOptions = {}): Promise<GateResult[]> {
-  return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts), runPolicy(files)]);
+  return Promise.all([runCfnLint(files), runCheckov(files), runControlTower(files, opts), runPolicy(files), runCfripper(files)]);
 }
 
 /**
- * The four gates side by side, each on the templates it has not linted before in the same form
+ * The five gates side by side, each on the templates it has not linted before in the same form
  * (cache.ts); `useCache` false lints every template, and still remembers the results.
  */
 export async function runGatesCached(files: string[], useCache: boolean): Promise<{ results: GateResult[]; linted: number }> {
@@ -51,6 +56,7 @@ export async function runGatesCached(files: string[], useCache: boolean): Promis
     cachedGate('checkov', files, runCheckov, useCache),
     cachedGate('control-tower', files, (f) => runControlTower(f), useCache),
     cachedGate('policy', files, (f) => runPolicy(f), useCache),
+    cachedGate('cfripper', files, runCfripper, useCache),
   ]);
   return { results: gates.map((g) => g.result), linted: Math.max(...gates.map((g) => g.linted)) };
 }

@@ -150,7 +150,7 @@ export const RESOURCE_STAR_ACTIONS: Readonly<Record<string, string>> = {
   // ARN yet.
   ...sar('list_amazonec2.html', [
     'ec2:DescribeAddresses', 'ec2:DescribeFlowLogs', 'ec2:DescribeInternetGateways', 'ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates',
-    'ec2:DescribeNatGateways', 'ec2:DescribeNetworkAcls', 'ec2:DescribePrefixLists', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules',
+    'ec2:DescribeManagedPrefixLists', 'ec2:DescribeNatGateways', 'ec2:DescribeNetworkAcls', 'ec2:DescribePrefixLists', 'ec2:DescribeRouteTables', 'ec2:DescribeSecurityGroupRules',
     'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute', 'ec2:DescribeVpcEndpoints', 'ec2:DescribeVpcs',
   ]),
   ...sar('list_awselasticloadbalancingv2.html', [

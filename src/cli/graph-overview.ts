@@ -367,6 +367,8 @@ class OverviewBuilder {
       if (dlq) deadLetter.set(q, { dlq, receives: this.lit(q, redrive.maxReceiveCount) });
     }
     const dlqs = new Set([...deadLetter.values()].map((d) => d.dlq));
+    // A schedule's dead-letter queue is drawn on the schedule's box (see `schedules`).
+    for (const s of this.ofType('AWS::Scheduler::Schedule')) for (const q of this.sources(s, obj(obj(this.props(s).Target).DeadLetterConfig).Arn, 'AWS::SQS::Queue')) dlqs.add(q);
     for (const q of queues) {
       if (dlqs.has(q)) continue;
       const p = this.props(q);
@@ -385,13 +387,26 @@ class OverviewBuilder {
     }
   }
 
-  /** SNS topics, with how many alarms notify them. */
+  /**
+   * SNS topics, with how many alarms (and event rules) notify them: by reference, or by an ARN
+   * built from the topic's fixed name (berth's stacks build the alarm topic's ARN from
+   * `berth-<environment>-alarms`, as a stack in another template cannot refer to it).
+   */
   private topics(): void {
+    const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof obj(v)['Fn::Sub'] === 'string' ? (obj(v)['Fn::Sub'] as string) : undefined);
     for (const t of this.ofType('AWS::SNS::Topic')) {
       const users = this.model.users(t);
-      const alarms = users.filter((n) => n.type === 'AWS::CloudWatch::Alarm' || n.type === 'AWS::CloudWatch::CompositeAlarm').reduce((sum, n) => sum + n.ids.length, 0);
+      const name = text(this.props(t).TopicName);
+      const names = (v: unknown) => name !== undefined && list(v).some((a) => text(a)?.endsWith(`:${name}`) === true);
+      const byName = name === undefined ? [] : this.model.nodes.filter((n) => !users.includes(n) && (n.type === 'AWS::CloudWatch::Alarm' ? names(this.props(n).AlarmActions) || names(this.props(n).OKActions) : n.type === 'AWS::Events::Rule' && list(this.props(n).Targets).some((x) => names(obj(x).Arn))));
+      const notifiers = [...users, ...byName];
+      const alarms = notifiers.filter((n) => n.type === 'AWS::CloudWatch::Alarm' || n.type === 'AWS::CloudWatch::CompositeAlarm').reduce((sum, n) => sum + n.ids.length, 0);
+      const rules = notifiers.filter((n) => n.type === 'AWS::Events::Rule').reduce((sum, n) => sum + n.ids.length, 0);
       const subscriptions = users.filter((n) => n.type === 'AWS::SNS::Subscription');
-      const lines = [alarms > 0 ? `notified by ${counted(alarms, 'alarm')}` : '', subscriptions.length > 0 ? counted(subscriptions.length, 'subscription') : ''].filter(Boolean);
+      const lines = [
+        alarms > 0 ? `notified by ${counted(alarms, 'alarm')}${rules > 0 ? ` and ${counted(rules, 'event rule')}` : ''}` : '',
+        subscriptions.length > 0 ? counted(subscriptions.length, 'subscription') : 'no subscription',
+      ].filter(Boolean);
       this.add(
         { kind: 'topic', place: 'region', title: `${this.stackName(t.stack)} ${t.label === 'Topic' ? 'topic' : t.label}`, subtitle: 'SNS topic', lines, stack: t.stack },
         [t, ...subscriptions, ...users.filter((n) => n.type === 'AWS::SNS::TopicPolicy')],
@@ -407,16 +422,17 @@ class OverviewBuilder {
       if (expression === undefined) continue;
       const zone = this.lit(s, p.ScheduleExpressionTimezone);
       const roles = this.sources(s, [obj(p.Target).RoleArn, ...list(p.Targets).map((t) => obj(t).RoleArn)], 'AWS::IAM::Role');
+      const dlq = this.sources(s, obj(obj(p.Target).DeadLetterConfig).Arn, 'AWS::SQS::Queue')[0];
       const box = this.add(
         {
           kind: 'schedule',
           place: 'region',
           title: `${this.stackName(s.stack)} schedule`,
           subtitle: s.type === 'AWS::Scheduler::Schedule' ? 'EventBridge Scheduler' : 'EventBridge rule',
-          lines: [`${expression}${zone ? ` ${zone}` : ''}`],
+          lines: [`${expression}${zone ? ` ${zone}` : ''}`, ...(dlq ? ['runs it cannot start to a dead-letter queue'] : [])],
           stack: s.stack,
         },
-        [s, ...roles],
+        [s, ...roles, ...(dlq ? [dlq] : [])],
       );
       for (const task of this.sources(s, [p.Target, p.Targets], 'AWS::ECS::TaskDefinition')) {
         for (const w of workloads.get(task) ?? []) this.edge(box, w, 'start', 'starts');

@@ -2574,6 +2574,122 @@ export interface CloudWatchAlarmMetric {
 }
 
 /**
+ * The `AWS::CloudWatch::CompositeAlarm` type creates or updates a composite alarm. When you create a
+ * composite alarm, you specify a rule expression for the alarm that takes into account the alarm
+ * states of other alarms that you have created. The composite alarm goes into ALARM state only if all
+ * conditions of the rule are met.
+ * AWS::CloudWatch::CompositeAlarm
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html
+ */
+export interface CloudWatchCompositeAlarmProps {
+  /**
+   * Indicates whether actions should be executed during any changes to the alarm state of the composite
+   * alarm. The default is TRUE.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionsenabled
+   */
+  readonly ActionsEnabled?: Value<boolean>;
+  /**
+   * Actions will be suppressed if the suppressor alarm is in the `ALARM` state. `ActionsSuppressor` can
+   * be an AlarmName or an Amazon Resource Name (ARN) from an existing alarm.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressor
+   */
+  readonly ActionsSuppressor?: Value<string>;
+  /**
+   * The maximum time in seconds that the composite alarm waits after suppressor alarm goes out of the
+   * `ALARM` state. After this time, the composite alarm performs its actions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressorextensionperiod
+   */
+  readonly ActionsSuppressorExtensionPeriod?: Value<number>;
+  /**
+   * The maximum time in seconds that the composite alarm waits for the suppressor alarm to go into the
+   * `ALARM` state. After this time, the composite alarm performs its actions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-actionssuppressorwaitperiod
+   */
+  readonly ActionsSuppressorWaitPeriod?: Value<number>;
+  /**
+   * The actions to execute when this alarm transitions to the ALARM state from any other state. Each
+   * action is specified as an Amazon Resource Name (ARN). For more information about creating alarms and
+   * the actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmactions
+   */
+  readonly AlarmActions?: ListValue<Value<string>>;
+  /**
+   * The description for the composite alarm.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmdescription
+   */
+  readonly AlarmDescription?: Value<string>;
+  /**
+   * The name for the composite alarm. This name must be unique within your AWS account.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmname
+   */
+  readonly AlarmName?: Value<string>;
+  /**
+   * An expression that specifies which other alarms are to be evaluated to determine this composite
+   * alarm's state. For each alarm that you reference, you designate a function that specifies whether
+   * that alarm needs to be in ALARM state, OK state, or INSUFFICIENT_DATA state. You can use operators
+   * (AND, OR and NOT) to combine multiple functions in a single expression. You can use parenthesis to
+   * logically group the functions in your expression.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-alarmrule
+   */
+  readonly AlarmRule: Value<string>;
+  /**
+   * The actions to execute when this alarm transitions to the INSUFFICIENT_DATA state from any other
+   * state. Each action is specified as an Amazon Resource Name (ARN). For more information about
+   * creating alarms and the actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-insufficientdataactions
+   */
+  readonly InsufficientDataActions?: ListValue<Value<string>>;
+  /**
+   * The actions to execute when this alarm transitions to the OK state from any other state. Each action
+   * is specified as an Amazon Resource Name (ARN). For more information about creating alarms and the
+   * actions that you can specify, see
+   * [PutCompositeAlarm](https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutCompositeAlarm.html)
+   * in the *Amazon CloudWatch API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-okactions
+   */
+  readonly OKActions?: ListValue<Value<string>>;
+  /**
+   * A list of key-value pairs to associate with the alarm. You can associate as many as 50 tags with an
+   * alarm. To be able to associate tags with the alarm when you create the alarm, you must have the
+   * `cloudwatch:TagResource` permission.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-compositealarm.html#cfn-cloudwatch-compositealarm-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
+ * The `AWS::CloudWatch::Dashboard` resource specifies an Amazon CloudWatch dashboard. A dashboard is a
+ * customizable home page in the CloudWatch console that you can use to monitor your AWS resources in a
+ * single view.
+ * AWS::CloudWatch::Dashboard
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html
+ */
+export interface CloudWatchDashboardProps {
+  /**
+   * The detailed information about the dashboard in JSON format, including the widgets to include and
+   * their location on the dashboard. This parameter is required.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-dashboardbody
+   */
+  readonly DashboardBody: Value<string>;
+  /**
+   * The name of the dashboard. The name must be between 1 and 255 characters. If you do not specify a
+   * name, one will be generated automatically.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-dashboardname
+   */
+  readonly DashboardName?: Value<string>;
+  /**
+   * A list of key-value pairs to associate with the cloudwatch dashboard. You can associate up to 50
+   * tags with a dashboard
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudwatch-dashboard.html#cfn-cloudwatch-dashboard-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
  * The `AWS::DynamoDB::Table` resource creates a DynamoDB table. For more information, see
  * [CreateTable](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html)
  * in the *Amazon DynamoDB API Reference* .
@@ -11852,6 +11968,581 @@ export interface KMSKeyProps {
 }
 
 /**
+ * The `AWS::Lambda::Function` resource creates a Lambda function. To create a function, you need a
+ * [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) and
+ * an [execution role](https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html) .
+ * The deployment package is a .zip file archive or container image that contains your function code.
+ * The execution role grants the function permission to use AWS services, such as Amazon CloudWatch
+ * Logs for log streaming and AWS X-Ray for request tracing.
+ * AWS::Lambda::Function
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html
+ */
+export interface LambdaFunctionProps {
+  /**
+   * The instruction set architecture that the function supports. Enter a string array with one of the
+   * valid values (arm64 or x86_64). The default value is `x86_64` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-architectures
+   */
+  readonly Architectures?: ListValue<Value<string>>;
+  /**
+   * Configuration for the capacity provider that manages compute resources for Lambda functions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-capacityproviderconfig
+   */
+  readonly CapacityProviderConfig?: Value<LambdaFunctionCapacityProviderConfig>;
+  /**
+   * The code for the function. You can define your function code in multiple ways:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-code
+   */
+  readonly Code: Value<LambdaFunctionCode>;
+  /**
+   * To enable code signing for this function, specify the ARN of a code-signing configuration. A
+   * code-signing configuration includes a set of signing profiles, which define the trusted publishers
+   * for this function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-codesigningconfigarn
+   */
+  readonly CodeSigningConfigArn?: Value<string>;
+  /**
+   * A dead-letter queue configuration that specifies the queue or topic where Lambda sends asynchronous
+   * events when they fail processing. For more information, see [Dead-letter
+   * queues](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html#invocation-dlq) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-deadletterconfig
+   */
+  readonly DeadLetterConfig?: Value<LambdaFunctionDeadLetterConfig>;
+  /**
+   * A description of the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-description
+   */
+  readonly Description?: Value<string>;
+  /**
+   * Configuration settings for [durable
+   * functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+   * execution timeout and retention period for execution history.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-durableconfig
+   */
+  readonly DurableConfig?: Value<LambdaFunctionDurableConfig>;
+  /**
+   * Environment variables that are accessible from function code during execution.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-environment
+   */
+  readonly Environment?: Value<LambdaFunctionEnvironment>;
+  /**
+   * The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+   * number between 512 and 10,240 MB.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-ephemeralstorage
+   */
+  readonly EphemeralStorage?: Value<LambdaFunctionEphemeralStorage>;
+  /**
+   * Connection settings for an Amazon EFS file system. To connect a function to a file system, a mount
+   * target must be available in every Availability Zone that your function connects to. If your template
+   * contains an
+   * [AWS::EFS::MountTarget](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-efs-mounttarget.html)
+   * resource, you must also specify a `DependsOn` attribute to ensure that the mount target is created
+   * or updated before the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-filesystemconfigs
+   */
+  readonly FileSystemConfigs?: ListValue<Value<LambdaFunctionFileSystemConfig>>;
+  /**
+   * The name of the Lambda function, up to 64 characters in length. If you don't specify a name,
+   * CloudFormation generates one.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-functionname
+   */
+  readonly FunctionName?: Value<string>;
+  /**
+   * Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+   * the minimum and maximum number of execution environments that can be provisioned.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-functionscalingconfig
+   */
+  readonly FunctionScalingConfig?: Value<LambdaFunctionFunctionScalingConfig>;
+  /**
+   * The name of the method within your code that Lambda calls to run your function. Handler is required
+   * if the deployment package is a .zip file archive. The format includes the file name. It can also
+   * include namespaces and other qualifiers, depending on the runtime. For more information, see [Lambda
+   * programming model](https://docs.aws.amazon.com/lambda/latest/dg/foundation-progmodel.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-handler
+   */
+  readonly Handler?: Value<string>;
+  /**
+   * Configuration values that override the container image Dockerfile settings. For more information,
+   * see [Container image
+   * settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-imageconfig
+   */
+  readonly ImageConfig?: Value<LambdaFunctionImageConfig>;
+  /**
+   * The ARN of the AWS Key Management Service ( AWS ) customer managed key that's used to encrypt the
+   * following resources:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-kmskeyarn
+   */
+  readonly KmsKeyArn?: Value<string>;
+  /**
+   * A list of [function layers](https://docs.aws.amazon.com/lambda/latest/dg/configuration-layers.html)
+   * to add to the function's execution environment. Specify each layer by its ARN, including the
+   * version.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-layers
+   */
+  readonly Layers?: ListValue<Value<string>>;
+  /**
+   * The function's Amazon CloudWatch Logs configuration settings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-loggingconfig
+   */
+  readonly LoggingConfig?: Value<LambdaFunctionLoggingConfig>;
+  /**
+   * The amount of [memory available to the
+   * function](https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-common.html#configuration-memory-console)
+   * at runtime. Increasing the function memory also increases its CPU allocation. The default value is
+   * 128 MB. The value can be any multiple of 1 MB. Note that new AWS accounts have reduced concurrency
+   * and memory quotas. AWS raises these quotas automatically based on your usage. You can also request a
+   * quota increase.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-memorysize
+   */
+  readonly MemorySize?: Value<number>;
+  /**
+   * The type of deployment package. Set to `Image` for container image and set `Zip` for .zip file
+   * archive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-packagetype
+   */
+  readonly PackageType?: Value<"Image" | "Zip">;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-publishtolatestpublished
+   */
+  readonly PublishToLatestPublished?: Value<boolean>;
+  /**
+   * The status of your function's recursive loop detection configuration.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-recursiveloop
+   */
+  readonly RecursiveLoop?: Value<"Allow" | "Terminate">;
+  /**
+   * The number of simultaneous executions to reserve for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-reservedconcurrentexecutions
+   */
+  readonly ReservedConcurrentExecutions?: Value<number>;
+  /**
+   * The Amazon Resource Name (ARN) of the function's execution role.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-role
+   */
+  readonly Role: Value<string>;
+  /**
+   * The identifier of the function's
+   * [runtime](https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html) . Runtime is required
+   * if the deployment package is a .zip file archive. Specifying a runtime results in an error if you're
+   * deploying a function using a container image.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-runtime
+   */
+  readonly Runtime?: Value<string>;
+  /**
+   * Sets the runtime management configuration for a function's version. For more information, see
+   * [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-runtimemanagementconfig
+   */
+  readonly RuntimeManagementConfig?: Value<LambdaFunctionRuntimeManagementConfig>;
+  /**
+   * The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+   * setting.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-snapstart
+   */
+  readonly SnapStart?: Value<LambdaFunctionSnapStart>;
+  /**
+   * A list of [tags](https://docs.aws.amazon.com/lambda/latest/dg/tagging.html) to apply to the
+   * function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * The function's tenant isolation configuration settings. Determines whether the Lambda function runs
+   * on a shared or dedicated infrastructure per unique tenant.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tenancyconfig
+   */
+  readonly TenancyConfig?: Value<LambdaFunctionTenancyConfig>;
+  /**
+   * The amount of time (in seconds) that Lambda allows a function to run before stopping it. The default
+   * is 3 seconds. The maximum allowed value is 900 seconds. For more information, see [Lambda execution
+   * environment](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-context.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-timeout
+   */
+  readonly Timeout?: Value<number>;
+  /**
+   * Set `Mode` to `Active` to sample and trace a subset of incoming requests with
+   * [X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-tracingconfig
+   */
+  readonly TracingConfig?: Value<LambdaFunctionTracingConfig>;
+  /**
+   * For network connectivity to AWS resources in a VPC, specify a list of security groups and subnets in
+   * the VPC. When you connect a function to a VPC, it can access resources and the internet only through
+   * that VPC. For more information, see [Configuring a Lambda function to access resources in a
+   * VPC](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html#cfn-lambda-function-vpcconfig
+   */
+  readonly VpcConfig?: Value<LambdaFunctionVpcConfig>;
+}
+
+/**
+ * Configuration for the capacity provider that manages compute resources for Lambda functions.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-capacityproviderconfig.html
+ */
+export interface LambdaFunctionCapacityProviderConfig {
+  /**
+   * Configuration for Lambda-managed instances used by the capacity provider.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-capacityproviderconfig.html#cfn-lambda-function-capacityproviderconfig-lambdamanagedinstancescapacityproviderconfig
+   */
+  readonly LambdaManagedInstancesCapacityProviderConfig: Value<LambdaFunctionLambdaManagedInstancesCapacityProviderConfig>;
+}
+
+/**
+ * The [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html)
+ * for a Lambda function. To deploy a function defined as a container image, you specify the location
+ * of a container image in the Amazon ECR registry. For a .zip file deployment package, you can specify
+ * the location of an object in Amazon S3. For Node.js and Python functions, you can specify the
+ * function code inline in the template.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html
+ */
+export interface LambdaFunctionCode {
+  /**
+   * URI of a [container image](https://docs.aws.amazon.com/lambda/latest/dg/lambda-images.html) in the
+   * Amazon ECR registry.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-imageuri
+   */
+  readonly ImageUri?: Value<string>;
+  /**
+   * An Amazon S3 bucket in the same AWS Region as your function. The bucket can be in a different AWS
+   * account .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3bucket
+   */
+  readonly S3Bucket?: Value<string>;
+  /**
+   * The Amazon S3 key of the deployment package.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3key
+   */
+  readonly S3Key?: Value<string>;
+  /**
+   * Specifies the storage mode for the deployment package. Use ``COPY`` to store the package in
+   * LAMlong-managed storage. Use ``REFERENCE`` to read the package directly from the Amazon S3 bucket.
+   * If omitted, the default is ``COPY``.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3objectstoragemode
+   */
+  readonly S3ObjectStorageMode?: Value<"COPY" | "REFERENCE">;
+  /**
+   * For versioned objects, the version of the deployment package object to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-s3objectversion
+   */
+  readonly S3ObjectVersion?: Value<string>;
+  /**
+   * The ARN of the AWS Key Management Service ( AWS ) customer managed key that's used to encrypt your
+   * function's .zip deployment package. If you don't provide a customer managed key, Lambda uses an [AWS
+   * owned key](https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-owned-cmk) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-sourcekmskeyarn
+   */
+  readonly SourceKMSKeyArn?: Value<string>;
+  /**
+   * (Node.js and Python) The source code of your Lambda function. If you include your function source
+   * inline with this parameter, CloudFormation places it in a file named `index` and zips it to create a
+   * [deployment package](https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-package.html) .
+   * This zip file cannot exceed 4MB. For the `Handler` property, the first part of the handler
+   * identifier must be `index` . For example, `index.handler` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html#cfn-lambda-function-code-zipfile
+   */
+  readonly ZipFile?: Value<string>;
+}
+
+/**
+ * The [dead-letter
+ * queue](https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq)
+ * for failed asynchronous invocations.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-deadletterconfig.html
+ */
+export interface LambdaFunctionDeadLetterConfig {
+  /**
+   * The Amazon Resource Name (ARN) of an Amazon SQS queue or Amazon SNS topic.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-deadletterconfig.html#cfn-lambda-function-deadletterconfig-targetarn
+   */
+  readonly TargetArn?: Value<string>;
+}
+
+/**
+ * Configuration settings for [durable
+ * functions](https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html) , including
+ * execution timeout and retention period for execution history.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html
+ */
+export interface LambdaFunctionDurableConfig {
+  /**
+   * The maximum time (in seconds) that a durable execution can run before timing out. This timeout
+   * applies to the entire durable execution, not individual function invocations.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-executiontimeout
+   */
+  readonly ExecutionTimeout: Value<number>;
+  /**
+   * The ARN of the KMSlong (KMS) customer managed key that is used to encrypt your durable execution's
+   * payload data, including input, output, and error payloads.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-kmskeyarn
+   */
+  readonly KMSKeyArn?: Value<string>;
+  /**
+   * The number of days to retain execution history after a durable execution completes. After this
+   * period, execution history is no longer available through the GetDurableExecutionHistory API.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-durableconfig.html#cfn-lambda-function-durableconfig-retentionperiodindays
+   */
+  readonly RetentionPeriodInDays?: Value<number>;
+}
+
+/**
+ * A function's environment variable settings. You can use environment variables to adjust your
+ * function's behavior without updating code. An environment variable is a pair of strings that are
+ * stored in a function's version-specific configuration.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-environment.html
+ */
+export interface LambdaFunctionEnvironment {
+  /**
+   * Environment variable key-value pairs. For more information, see [Using Lambda environment
+   * variables](https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-environment.html#cfn-lambda-function-environment-variables
+   */
+  readonly Variables?: MapValue<Value<string>>;
+}
+
+/**
+ * The size of the function's `/tmp` directory in MB. The default value is 512, but it can be any whole
+ * number between 512 and 10,240 MB.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-ephemeralstorage.html
+ */
+export interface LambdaFunctionEphemeralStorage {
+  /**
+   * The size of the function's `/tmp` directory.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-ephemeralstorage.html#cfn-lambda-function-ephemeralstorage-size
+   */
+  readonly Size: Value<number>;
+}
+
+/**
+ * Details about the connection between a Lambda function and an [Amazon EFS file
+ * system](https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html
+ */
+export interface LambdaFunctionFileSystemConfig {
+  /**
+   * The Amazon Resource Name (ARN) of the Amazon EFS access point that provides access to the file
+   * system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-arn
+   */
+  readonly Arn: Value<string>;
+  /**
+   * The path where the function can access the file system, starting with `/mnt/` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-localmountpath
+   */
+  readonly LocalMountPath: Value<string>;
+  /**
+   * Setting controls how your function accesses data from an Amazon S3 file system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-filesystemconfig.html#cfn-lambda-function-filesystemconfig-s3filesconfig
+   */
+  readonly S3FilesConfig?: Value<LambdaFunctionS3FilesConfig>;
+}
+
+/**
+ * Configuration that defines the scaling behavior for a Lambda Managed Instances function, including
+ * the minimum and maximum number of execution environments that can be provisioned.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html
+ */
+export interface LambdaFunctionFunctionScalingConfig {
+  /**
+   * The maximum number of execution environments that can be provisioned for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html#cfn-lambda-function-functionscalingconfig-maxexecutionenvironments
+   */
+  readonly MaxExecutionEnvironments?: Value<number>;
+  /**
+   * The minimum number of execution environments to maintain for the function.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-functionscalingconfig.html#cfn-lambda-function-functionscalingconfig-minexecutionenvironments
+   */
+  readonly MinExecutionEnvironments?: Value<number>;
+}
+
+/**
+ * Configuration values that override the container image Dockerfile settings. For more information,
+ * see [Container image
+ * settings](https://docs.aws.amazon.com/lambda/latest/dg/images-create.html#images-parms) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html
+ */
+export interface LambdaFunctionImageConfig {
+  /**
+   * Specifies parameters that you want to pass in with ENTRYPOINT. You can specify a maximum of 1,500
+   * parameters in the list.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-command
+   */
+  readonly Command?: ListValue<Value<string>>;
+  /**
+   * Specifies the entry point to their application, which is typically the location of the runtime
+   * executable. You can specify a maximum of 1,500 string entries in the list.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-entrypoint
+   */
+  readonly EntryPoint?: ListValue<Value<string>>;
+  /**
+   * Specifies the working directory. The length of the directory string cannot exceed 1,000 characters.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-imageconfig.html#cfn-lambda-function-imageconfig-workingdirectory
+   */
+  readonly WorkingDirectory?: Value<string>;
+}
+
+/**
+ * The function's Amazon CloudWatch Logs configuration settings.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html
+ */
+export interface LambdaFunctionLoggingConfig {
+  /**
+   * Set this property to filter the application logs for your function that Lambda sends to CloudWatch.
+   * Lambda only sends application logs at the selected level of detail and lower, where `TRACE` is the
+   * highest level and `FATAL` is the lowest.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-applicationloglevel
+   */
+  readonly ApplicationLogLevel?: Value<"TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL">;
+  /**
+   * The format in which Lambda sends your function's application and system logs to CloudWatch. Select
+   * between plain text and structured JSON.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-logformat
+   */
+  readonly LogFormat?: Value<"Text" | "JSON">;
+  /**
+   * The name of the Amazon CloudWatch log group the function sends logs to. By default, Lambda functions
+   * send logs to a default log group named `/aws/lambda/<function name>` . To use a different log group,
+   * enter an existing log group or enter a new log group name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-loggroup
+   */
+  readonly LogGroup?: Value<string>;
+  /**
+   * Set this property to filter the system logs for your function that Lambda sends to CloudWatch.
+   * Lambda only sends system logs at the selected level of detail and lower, where `DEBUG` is the
+   * highest level and `WARN` is the lowest.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-loggingconfig.html#cfn-lambda-function-loggingconfig-systemloglevel
+   */
+  readonly SystemLogLevel?: Value<"DEBUG" | "INFO" | "WARN">;
+}
+
+/**
+ * Sets the runtime management configuration for a function's version. For more information, see
+ * [Runtime updates](https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html
+ */
+export interface LambdaFunctionRuntimeManagementConfig {
+  /**
+   * The ARN of the runtime version you want the function to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html#cfn-lambda-function-runtimemanagementconfig-runtimeversionarn
+   */
+  readonly RuntimeVersionArn?: Value<string>;
+  /**
+   * Specify the runtime update mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-runtimemanagementconfig.html#cfn-lambda-function-runtimemanagementconfig-updateruntimeon
+   */
+  readonly UpdateRuntimeOn: Value<"Auto" | "FunctionUpdate" | "Manual">;
+}
+
+/**
+ * The function's [AWS Lambda SnapStart](https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)
+ * setting.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-snapstart.html
+ */
+export interface LambdaFunctionSnapStart {
+  /**
+   * Set `ApplyOn` to `PublishedVersions` to create a snapshot of the initialized execution environment
+   * when you publish a function version.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-snapstart.html#cfn-lambda-function-snapstart-applyon
+   */
+  readonly ApplyOn: Value<"PublishedVersions" | "None">;
+}
+
+/**
+ * Specifies the tenant isolation mode configuration for a Lambda function. This allows you to
+ * configure specific tenant isolation strategies for your function invocations. Tenant isolation
+ * configuration cannot be modified after function creation.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tenancyconfig.html
+ */
+export interface LambdaFunctionTenancyConfig {
+  /**
+   * Tenant isolation mode allows for invocation to be sent to a corresponding execution environment
+   * dedicated to a specific tenant ID.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tenancyconfig.html#cfn-lambda-function-tenancyconfig-tenantisolationmode
+   */
+  readonly TenantIsolationMode: Value<"PER_TENANT">;
+}
+
+/**
+ * The function's [AWS X-Ray](https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html) tracing
+ * configuration. To sample and record incoming requests, set `Mode` to `Active` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html
+ */
+export interface LambdaFunctionTracingConfig {
+  /**
+   * The tracing mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-tracingconfig.html#cfn-lambda-function-tracingconfig-mode
+   */
+  readonly Mode?: Value<"Active" | "PassThrough">;
+}
+
+/**
+ * The VPC security groups and subnets that are attached to a Lambda function. When you connect a
+ * function to a VPC, Lambda creates an elastic network interface for each combination of security
+ * group and subnet in the function's VPC configuration. The function can only access resources and the
+ * internet through that VPC. For more information, see [VPC
+ * Settings](https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html) .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html
+ */
+export interface LambdaFunctionVpcConfig {
+  /**
+   * Allows outbound IPv6 traffic on VPC functions that are connected to dual-stack subnets.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-ipv6allowedfordualstack
+   */
+  readonly Ipv6AllowedForDualStack?: Value<boolean>;
+  /**
+   * A list of VPC security group IDs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-securitygroupids
+   */
+  readonly SecurityGroupIds?: ListValue<KindValue<"AWS::EC2::SecurityGroup::Id">>;
+  /**
+   * A list of VPC subnet IDs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-vpcconfig.html#cfn-lambda-function-vpcconfig-subnetids
+   */
+  readonly SubnetIds?: ListValue<KindValue<"AWS::EC2::Subnet::Id">>;
+}
+
+/**
+ * Configuration for Lambda-managed instances used by the capacity provider.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html
+ */
+export interface LambdaFunctionLambdaManagedInstancesCapacityProviderConfig {
+  /**
+   * The Amazon Resource Name (ARN) of the capacity provider.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-capacityproviderarn
+   */
+  readonly CapacityProviderArn: Value<string>;
+  /**
+   * The amount of memory in GiB allocated per vCPU for execution environments.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-executionenvironmentmemorygibpervcpu
+   */
+  readonly ExecutionEnvironmentMemoryGiBPerVCpu?: Value<number>;
+  /**
+   * The maximum number of concurrent executions that can run on each execution environment.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-lambdamanagedinstancescapacityproviderconfig.html#cfn-lambda-function-lambdamanagedinstancescapacityproviderconfig-perexecutionenvironmentmaxconcurrency
+   */
+  readonly PerExecutionEnvironmentMaxConcurrency?: Value<number>;
+}
+
+/**
+ * Setting controls how your function accesses data from an Amazon S3 file system.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-s3filesconfig.html
+ */
+export interface LambdaFunctionS3FilesConfig {
+  /**
+   * Specifies if a function reads from the file system for the lowest latency, or through Amazon S3
+   * Files feature "direct Amazon S3 bucket reads" for the highest throughput. Valid values: + ``AUTO``
+   * (default) – Direct reads are active for functions you configure with 512 MB or more of memory. +
+   * ``ENABLED`` – Enforces all reads are directly from the Amazon S3 bucket, regardless of available
+   * memory (less than 512 MB). + ``DISABLED`` – Routes all reads through the file system, regardless of
+   * memory configuration. To use direct reads, you must grant the execution role the ``s3:GetObject``
+   * and ``s3:GetObjectVersion`` permissions. If a direct read fails, Lambda automatically falls back to
+   * reading through the file system.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-s3filesconfig.html#cfn-lambda-function-s3filesconfig-directs3read
+   */
+  readonly DirectS3Read?: Value<"ENABLED" | "DISABLED" | "AUTO">;
+}
+
+/**
  * The `AWS::Logs::LogGroup` resource specifies a log group. A log group defines common properties for
  * log streams, such as their retention and access control rules. Each log stream must belong to one
  * log group.
@@ -16346,6 +17037,94 @@ export interface ServiceCatalogTagOptionAssociationProps {
 }
 
 /**
+ * The `AWS::SNS::Subscription` resource subscribes an endpoint to an Amazon topic. For a subscription
+ * to be created, the owner of the endpoint must` confirm the subscription.
+ * AWS::SNS::Subscription
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html
+ */
+export interface SNSSubscriptionProps {
+  /**
+   * The delivery policy JSON assigned to the subscription. Enables the subscriber to define the message
+   * delivery retry strategy in the case of an HTTP/S endpoint subscribed to the topic. For more
+   * information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* and [Message delivery
+   * retries](https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html) in the *Amazon
+   * Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-deliverypolicy
+   */
+  readonly DeliveryPolicy?: Json | Value<string>;
+  /**
+   * The subscription's endpoint. The endpoint value depends on the protocol that you specify. For more
+   * information, see the `Endpoint` parameter of the
+   * `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+   * API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-endpoint
+   */
+  readonly Endpoint?: Value<string>;
+  /**
+   * The filter policy JSON assigned to the subscription. Enables the subscriber to filter out unwanted
+   * messages. For more information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* and [Message
+   * filtering](https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering.html) in the *Amazon
+   * Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-filterpolicy
+   */
+  readonly FilterPolicy?: Json | Value<string>;
+  /**
+   * This attribute lets you choose the filtering scope by using one of the following string value types:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-filterpolicyscope
+   */
+  readonly FilterPolicyScope?: Value<string>;
+  /**
+   * The subscription's protocol. For more information, see the `Protocol` parameter of the
+   * `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
+   * API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-protocol
+   */
+  readonly Protocol: Value<string>;
+  /**
+   * When set to `true` , enables raw message delivery. Raw messages don't contain any JSON formatting
+   * and can be sent to Amazon SQS and HTTP/S endpoints. For more information, see
+   * `[GetSubscriptionAttributes](https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html)`
+   * in the *Amazon API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-rawmessagedelivery
+   */
+  readonly RawMessageDelivery?: Value<boolean>;
+  /**
+   * When specified, sends undeliverable messages to the specified Amazon SQS dead-letter queue. Messages
+   * that can't be delivered due to client errors (for example, when the subscribed endpoint is
+   * unreachable) or server errors (for example, when the service that powers the subscribed endpoint
+   * becomes unavailable) are held in the dead-letter queue for further analysis or reprocessing.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-redrivepolicy
+   */
+  readonly RedrivePolicy?: Json | Value<string>;
+  /**
+   * For cross-region subscriptions, the region in which the topic resides.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-region
+   */
+  readonly Region?: Value<string>;
+  /**
+   * Specifies whether Amazon resends the notification to the subscription when a message's attribute
+   * changes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-replaypolicy
+   */
+  readonly ReplayPolicy?: Json | Value<string>;
+  /**
+   * This property applies only to Amazon Data Firehose delivery stream subscriptions. Specify the ARN of
+   * the IAM role that has the following:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-subscriptionrolearn
+   */
+  readonly SubscriptionRoleArn?: Value<string>;
+  /**
+   * The ARN of the topic to subscribe to.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-subscription.html#cfn-sns-subscription-topicarn
+   */
+  readonly TopicArn: Value<string>;
+}
+
+/**
  * The `AWS::SNS::Topic` resource creates a topic to which notifications can be published.
  * AWS::SNS::Topic
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html
@@ -16495,6 +17274,31 @@ export interface SNSTopicSubscription {
    * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sns-topic-subscription.html#cfn-sns-topic-subscription-protocol
    */
   readonly Protocol: Value<string>;
+}
+
+/**
+ * The `AWS::SNS::TopicPolicy` resource associates Amazon topics with a policy. For an example snippet,
+ * see [Declaring an Amazon
+ * policy](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/quickref-iam.html#scenario-sns-policy)
+ * in the *CloudFormation User Guide* .
+ * AWS::SNS::TopicPolicy
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html
+ */
+export interface SNSTopicPolicyProps {
+  /**
+   * A policy document that contains permissions to add to the specified SNS topics.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html#cfn-sns-topicpolicy-policydocument
+   */
+  readonly PolicyDocument: Json | Value<string>;
+  /**
+   * The Amazon Resource Names (ARN) of the topics to which you want to add the policy. You can use the
+   * `[Ref](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-ref.html)`
+   * function to specify an
+   * `[AWS::SNS::Topic](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topic.html)`
+   * resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sns-topicpolicy.html#cfn-sns-topicpolicy-topics
+   */
+  readonly Topics: ListValue<Value<string>>;
 }
 
 /**
@@ -16710,6 +17514,2610 @@ export interface SSMParameterProps {
   readonly Value: Value<string>;
 }
 
+/**
+ * Defines an association between logging destinations and a web ACL resource, for logging from AWS WAF
+ * . As part of the association, you can specify parts of the standard logging fields to keep out of
+ * the logs and you can specify filters so that you log only a subset of the logging records.
+ * AWS::WAFv2::LoggingConfiguration
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html
+ */
+export interface WAFv2LoggingConfigurationProps {
+  /**
+   * The logging destination configuration that you want to associate with the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html#cfn-wafv2-loggingconfiguration-logdestinationconfigs
+   */
+  readonly LogDestinationConfigs: ListValue<Value<string>>;
+  /**
+   * Filtering that specifies which web requests are kept in the logs and which are dropped. You can
+   * filter on the rule action and on the web request labels that were applied by matching rules during
+   * web ACL evaluation.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html#cfn-wafv2-loggingconfiguration-loggingfilter
+   */
+  readonly LoggingFilter?: Value<WAFv2LoggingConfigurationLoggingFilter>;
+  /**
+   * The parts of the request that you want to keep out of the logs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html#cfn-wafv2-loggingconfiguration-redactedfields
+   */
+  readonly RedactedFields?: ListValue<Value<WAFv2LoggingConfigurationFieldToMatch>>;
+  /**
+   * The Amazon Resource Name (ARN) of the web ACL that you want to associate with
+   * `LogDestinationConfigs` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-loggingconfiguration.html#cfn-wafv2-loggingconfiguration-resourcearn
+   */
+  readonly ResourceArn: Value<string>;
+}
+
+/**
+ * Filtering that specifies which web requests are kept in the logs and which are dropped, defined for
+ * a web ACL's `LoggingConfiguration` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-loggingfilter.html
+ */
+export interface WAFv2LoggingConfigurationLoggingFilter {
+  /**
+   * Default handling for logs that don't match any of the specified filtering conditions.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-loggingfilter.html#cfn-wafv2-loggingconfiguration-loggingfilter-defaultbehavior
+   */
+  readonly DefaultBehavior: Value<"KEEP" | "DROP">;
+  /**
+   * The filters that you want to apply to the logs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-loggingfilter.html#cfn-wafv2-loggingconfiguration-loggingfilter-filters
+   */
+  readonly Filters: ListValue<Value<WAFv2LoggingConfigurationFilter>>;
+}
+
+/**
+ * The parts of the request that you want to keep out of the logs. This is used in the logging
+ * configuration `RedactedFields` specification.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html
+ */
+export interface WAFv2LoggingConfigurationFieldToMatch {
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html#cfn-wafv2-loggingconfiguration-fieldtomatch-jsonbody
+   */
+  readonly JsonBody?: Json;
+  /**
+   * Redact the indicated HTTP method. The method indicates the type of operation that the request is
+   * asking the origin to perform.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html#cfn-wafv2-loggingconfiguration-fieldtomatch-method
+   */
+  readonly Method?: Json;
+  /**
+   * Redact the query string. This is the part of a URL that appears after a `?` character, if any.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html#cfn-wafv2-loggingconfiguration-fieldtomatch-querystring
+   */
+  readonly QueryString?: Json;
+  /**
+   * Redact a single header. Provide the name of the header to inspect, for example, `User-Agent` or
+   * `Referer` . This setting isn't case sensitive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html#cfn-wafv2-loggingconfiguration-fieldtomatch-singleheader
+   */
+  readonly SingleHeader?: Value<WAFv2LoggingConfigurationSingleHeader>;
+  /**
+   * Redact the request URI path. This is the part of the web request that identifies a resource, for
+   * example, `/images/daily-ad.jpg` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-fieldtomatch.html#cfn-wafv2-loggingconfiguration-fieldtomatch-uripath
+   */
+  readonly UriPath?: Json;
+}
+
+/**
+ * A single logging filter, used in `LoggingFilter` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-filter.html
+ */
+export interface WAFv2LoggingConfigurationFilter {
+  /**
+   * How to handle logs that satisfy the filter's conditions and requirement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-filter.html#cfn-wafv2-loggingconfiguration-filter-behavior
+   */
+  readonly Behavior: Value<"KEEP" | "DROP">;
+  /**
+   * Match conditions for the filter.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-filter.html#cfn-wafv2-loggingconfiguration-filter-conditions
+   */
+  readonly Conditions: ListValue<Value<WAFv2LoggingConfigurationCondition>>;
+  /**
+   * Logic to apply to the filtering conditions. You can specify that, in order to satisfy the filter, a
+   * log must match all conditions or must match at least one condition.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-filter.html#cfn-wafv2-loggingconfiguration-filter-requirement
+   */
+  readonly Requirement: Value<"MEETS_ALL" | "MEETS_ANY">;
+}
+
+/**
+ * Inspect one of the headers in the web request, identified by name, for example, `User-Agent` or
+ * `Referer` . The name isn't case sensitive.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-singleheader.html
+ */
+export interface WAFv2LoggingConfigurationSingleHeader {
+  /**
+   * The name of the query header to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-singleheader.html#cfn-wafv2-loggingconfiguration-singleheader-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * A single match condition for a log filter.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-condition.html
+ */
+export interface WAFv2LoggingConfigurationCondition {
+  /**
+   * A single action condition. This is the action setting that a log record must contain in order to
+   * meet the condition.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-condition.html#cfn-wafv2-loggingconfiguration-condition-actioncondition
+   */
+  readonly ActionCondition?: Value<WAFv2LoggingConfigurationActionCondition>;
+  /**
+   * A single label name condition. This is the fully qualified label name that a log record must contain
+   * in order to meet the condition. Fully qualified labels have a prefix, optional namespaces, and label
+   * name. The prefix identifies the rule group or web ACL context of the rule that added the label.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-condition.html#cfn-wafv2-loggingconfiguration-condition-labelnamecondition
+   */
+  readonly LabelNameCondition?: Value<WAFv2LoggingConfigurationLabelNameCondition>;
+}
+
+/**
+ * A single action condition for a condition in a logging filter.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-actioncondition.html
+ */
+export interface WAFv2LoggingConfigurationActionCondition {
+  /**
+   * The action setting that a log record must contain in order to meet the condition. This is the action
+   * that AWS WAF applied to the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-actioncondition.html#cfn-wafv2-loggingconfiguration-actioncondition-action
+   */
+  readonly Action: Value<"ALLOW" | "BLOCK" | "COUNT" | "CAPTCHA" | "CHALLENGE" | "MONETIZE" | "EXCLUDED_AS_COUNT">;
+}
+
+/**
+ * A single label name condition for a condition in a logging filter.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-labelnamecondition.html
+ */
+export interface WAFv2LoggingConfigurationLabelNameCondition {
+  /**
+   * The label name that a log record must contain in order to meet the condition. This must be a fully
+   * qualified label name. Fully qualified labels have a prefix, optional namespaces, and label name. The
+   * prefix identifies the rule group or web ACL context of the rule that added the label.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-loggingconfiguration-labelnamecondition.html#cfn-wafv2-loggingconfiguration-labelnamecondition-labelname
+   */
+  readonly LabelName: Value<string>;
+}
+
+/**
+ * > This is the latest version of *AWS WAF* , named AWS WAF V2, released in November, 2019. For
+ * information, including how to migrate your AWS WAF resources from the prior release, see the [AWS
+ * WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
+ * AWS::WAFv2::WebACL
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html
+ */
+export interface WAFv2WebACLProps {
+  /**
+   * Returns a list of `ApplicationAttribute` s.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-applicationconfig
+   */
+  readonly ApplicationConfig?: Value<WAFv2WebACLApplicationConfig>;
+  /**
+   * Specifies custom configurations for the associations between the web ACL and protected resources.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-associationconfig
+   */
+  readonly AssociationConfig?: Value<WAFv2WebACLAssociationConfig>;
+  /**
+   * Specifies how AWS WAF should handle `CAPTCHA` evaluations for rules that don't have their own
+   * `CaptchaConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+   * `CaptchaConfig` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-captchaconfig
+   */
+  readonly CaptchaConfig?: Value<WAFv2WebACLCaptchaConfig>;
+  /**
+   * Specifies how AWS WAF should handle challenge evaluations for rules that don't have their own
+   * `ChallengeConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+   * `ChallengeConfig` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-challengeconfig
+   */
+  readonly ChallengeConfig?: Value<WAFv2WebACLChallengeConfig>;
+  /**
+   * A map of custom response keys and content bodies. When you create a rule with a block action, you
+   * can send a custom response to the web request. You define these for the web ACL, and then use them
+   * in the rules and default actions that you define in the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-customresponsebodies
+   */
+  readonly CustomResponseBodies?: MapValue<Value<WAFv2WebACLCustomResponseBody>>;
+  /**
+   * Specifies data protection to apply to the web request data for the web ACL. This is a web ACL level
+   * data protection option.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-dataprotectionconfig
+   */
+  readonly DataProtectionConfig?: Value<WAFv2WebACLDataProtectionConfig>;
+  /**
+   * The action to perform if none of the `Rules` contained in the `WebACL` match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-defaultaction
+   */
+  readonly DefaultAction: Value<WAFv2WebACLDefaultAction>;
+  /**
+   * A description of the web ACL that helps with identification.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-description
+   */
+  readonly Description?: Value<string>;
+  /**
+   * Configures monetization for the web ACL or rule group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-monetizationconfig
+   */
+  readonly MonetizationConfig?: Value<WAFv2WebACLMonetizationConfig>;
+  /**
+   * The name of the web ACL. You cannot change the name of a web ACL after you create it.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-name
+   */
+  readonly Name?: Value<string>;
+  /**
+   * Configures the level of DDoS protection that applies to web ACLs associated with Application Load
+   * Balancers.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-onsourceddosprotectionconfig
+   */
+  readonly OnSourceDDoSProtectionConfig?: Value<WAFv2WebACLOnSourceDDoSProtectionConfig>;
+  /**
+   * The rule statements used to identify the web requests that you want to manage. Each rule includes
+   * one top-level statement that AWS WAF uses to identify matching web requests, and parameters that
+   * govern how AWS WAF handles them.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-rules
+   */
+  readonly Rules?: ListValue<Value<WAFv2WebACLRule>>;
+  /**
+   * Specifies whether this is for an Amazon CloudFront distribution or for a regional application. For
+   * an AWS Amplify application, use `CLOUDFRONT` . A regional application can be an Application Load
+   * Balancer (ALB), an REST API, an AWS AppSync GraphQL API, an Amazon Cognito user pool, an AWS App
+   * Runner service, or an AWS Verified Access instance. Valid Values are `CLOUDFRONT` and `REGIONAL` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-scope
+   */
+  readonly Scope: Value<"CLOUDFRONT" | "REGIONAL">;
+  /**
+   * Key:value pairs associated with an AWS resource. The key:value pair can be anything you define.
+   * Typically, the tag key represents a category (such as "environment") and the tag value represents a
+   * specific value within that category (such as "test," "development," or "production"). You can add up
+   * to 50 tags to each AWS resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * Specifies the domains that AWS WAF should accept in a web request token. This enables the use of
+   * tokens across multiple protected websites. When AWS WAF provides a token, it uses the domain of the
+   * AWS resource that the web ACL is protecting. If you don't specify a list of token domains, AWS WAF
+   * accepts tokens only for the domain of the protected resource. With a token domain list, AWS WAF
+   * accepts the resource's host domain plus all domains in the token domain list, including their
+   * prefixed subdomains.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-tokendomains
+   */
+  readonly TokenDomains?: ListValue<Value<string>>;
+  /**
+   * Defines and enables Amazon CloudWatch metrics and web request sample collection.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webacl.html#cfn-wafv2-webacl-visibilityconfig
+   */
+  readonly VisibilityConfig: Value<WAFv2WebACLVisibilityConfig>;
+}
+
+/**
+ * A list of `ApplicationAttribute` s that contains information about the application.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationconfig.html
+ */
+export interface WAFv2WebACLApplicationConfig {
+  /**
+   * Contains the attribute name and a list of values for that attribute.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationconfig.html#cfn-wafv2-webacl-applicationconfig-attributes
+   */
+  readonly Attributes: ListValue<Value<WAFv2WebACLApplicationAttribute>>;
+}
+
+/**
+ * Specifies custom configurations for the associations between the web ACL and protected resources.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-associationconfig.html
+ */
+export interface WAFv2WebACLAssociationConfig {
+  /**
+   * Customizes the maximum size of the request body that your protected CloudFront, API Gateway, Amazon
+   * Cognito, App Runner, and Verified Access resources forward to AWS WAF for inspection. The default
+   * size is 16 KB (16,384 bytes). You can change the setting for any of the available resource types.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-associationconfig.html#cfn-wafv2-webacl-associationconfig-requestbody
+   */
+  readonly RequestBody?: MapValue<Value<WAFv2WebACLRequestBodyAssociatedResourceTypeConfig>>;
+}
+
+/**
+ * Specifies how AWS WAF should handle `CAPTCHA` evaluations for rules that don't have their own
+ * `CaptchaConfig` settings. If you don't specify this, AWS WAF uses its default settings for
+ * `CaptchaConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaconfig.html
+ */
+export interface WAFv2WebACLCaptchaConfig {
+  /**
+   * Determines how long a `CAPTCHA` timestamp in the token remains valid after the client successfully
+   * solves a `CAPTCHA` puzzle.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaconfig.html#cfn-wafv2-webacl-captchaconfig-immunitytimeproperty
+   */
+  readonly ImmunityTimeProperty?: Value<WAFv2WebACLImmunityTimeProperty>;
+}
+
+/**
+ * Specifies how AWS WAF should handle `Challenge` evaluations. This is available at the web ACL level
+ * and in each rule.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeconfig.html
+ */
+export interface WAFv2WebACLChallengeConfig {
+  /**
+   * Determines how long a challenge timestamp in the token remains valid after the client successfully
+   * responds to a challenge.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeconfig.html#cfn-wafv2-webacl-challengeconfig-immunitytimeproperty
+   */
+  readonly ImmunityTimeProperty?: Value<WAFv2WebACLImmunityTimeProperty>;
+}
+
+/**
+ * The response body to use in a custom response to a web request. This is referenced by key from
+ * `CustomResponse` `CustomResponseBodyKey` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponsebody.html
+ */
+export interface WAFv2WebACLCustomResponseBody {
+  /**
+   * The payload of the custom response.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponsebody.html#cfn-wafv2-webacl-customresponsebody-content
+   */
+  readonly Content: Value<string>;
+  /**
+   * The type of content in the payload that you are defining in the `Content` string.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponsebody.html#cfn-wafv2-webacl-customresponsebody-contenttype
+   */
+  readonly ContentType: Value<"TEXT_PLAIN" | "TEXT_HTML" | "APPLICATION_JSON">;
+}
+
+/**
+ * Specifies data protection to apply to the web request data for the web ACL. This is a web ACL level
+ * data protection option.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotectionconfig.html
+ */
+export interface WAFv2WebACLDataProtectionConfig {
+  /**
+   * An array of data protection configurations for specific web request field types. This is defined for
+   * each web ACL. AWS WAF applies the specified protection to all web requests that the web ACL
+   * inspects.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotectionconfig.html#cfn-wafv2-webacl-dataprotectionconfig-dataprotections
+   */
+  readonly DataProtections: ListValue<Value<WAFv2WebACLDataProtect>>;
+}
+
+/**
+ * In a `WebACL` , this is the action that you want AWS WAF to perform when a web request doesn't match
+ * any of the rules in the `WebACL` . The default action must be a terminating action.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-defaultaction.html
+ */
+export interface WAFv2WebACLDefaultAction {
+  /**
+   * Specifies that AWS WAF should allow requests by default.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-defaultaction.html#cfn-wafv2-webacl-defaultaction-allow
+   */
+  readonly Allow?: Value<WAFv2WebACLAllowAction>;
+  /**
+   * Specifies that AWS WAF should block requests by default.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-defaultaction.html#cfn-wafv2-webacl-defaultaction-block
+   */
+  readonly Block?: Value<WAFv2WebACLBlockAction>;
+}
+
+/**
+ * Configures monetization for the web ACL or rule group.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-monetizationconfig.html
+ */
+export interface WAFv2WebACLMonetizationConfig {
+  /**
+   * Configures cryptocurrency payment settings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-monetizationconfig.html#cfn-wafv2-webacl-monetizationconfig-cryptoconfig
+   */
+  readonly CryptoConfig?: Value<WAFv2WebACLCryptoConfig>;
+  /**
+   * The currency mode for monetization. Use REAL for production payments and TEST for testing with
+   * testnet currencies.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-monetizationconfig.html#cfn-wafv2-webacl-monetizationconfig-currencymode
+   */
+  readonly CurrencyMode?: Value<"REAL" | "TEST">;
+}
+
+/**
+ * Configures the level of DDoS protection that applies to web ACLs associated with Application Load
+ * Balancers.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-onsourceddosprotectionconfig.html
+ */
+export interface WAFv2WebACLOnSourceDDoSProtectionConfig {
+  /**
+   * The level of DDoS protection that applies to web ACLs associated with Application Load Balancers.
+   * `ACTIVE_UNDER_DDOS` protection is enabled by default whenever a web ACL is associated with an
+   * Application Load Balancer. In the event that an Application Load Balancer experiences high-load
+   * conditions or suspected DDoS attacks, the `ACTIVE_UNDER_DDOS` protection automatically rate limits
+   * traffic from known low reputation sources without disrupting Application Load Balancer availability.
+   * `ALWAYS_ON` protection provides constant, always-on monitoring of known low reputation sources for
+   * suspected DDoS attacks. While this provides a higher level of protection, there may be potential
+   * impacts on legitimate traffic.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-onsourceddosprotectionconfig.html#cfn-wafv2-webacl-onsourceddosprotectionconfig-alblowreputationmode
+   */
+  readonly ALBLowReputationMode: Value<"ACTIVE_UNDER_DDOS" | "ALWAYS_ON">;
+}
+
+/**
+ * A single rule, which you can use in a `WebACL` or `RuleGroup` to identify web requests that you want
+ * to manage in some way. Each rule includes one top-level `Statement` that AWS WAF uses to identify
+ * matching web requests, and parameters that govern how AWS WAF handles them.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html
+ */
+export interface WAFv2WebACLRule {
+  /**
+   * The action that AWS WAF should take on a web request when it matches the rule's statement. Settings
+   * at the web ACL level can override the rule action setting.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-action
+   */
+  readonly Action?: Value<WAFv2WebACLRuleAction>;
+  /**
+   * Specifies how AWS WAF should handle `CAPTCHA` evaluations. If you don't specify this, AWS WAF uses
+   * the `CAPTCHA` configuration that's defined for the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-captchaconfig
+   */
+  readonly CaptchaConfig?: Value<WAFv2WebACLCaptchaConfig>;
+  /**
+   * Specifies how AWS WAF should handle `Challenge` evaluations. If you don't specify this, AWS WAF uses
+   * the challenge configuration that's defined for the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-challengeconfig
+   */
+  readonly ChallengeConfig?: Value<WAFv2WebACLChallengeConfig>;
+  /**
+   * The name of the rule.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * The override action to apply to the rules in a rule group, instead of the individual rule action
+   * settings. This is used only for rules whose statements reference a rule group. Rule statements that
+   * reference a rule group are `RuleGroupReferenceStatement` and `ManagedRuleGroupStatement` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-overrideaction
+   */
+  readonly OverrideAction?: Value<WAFv2WebACLOverrideAction>;
+  /**
+   * If you define more than one `Rule` in a `WebACL` , AWS WAF evaluates each request against the
+   * `Rules` in order based on the value of `Priority` . AWS WAF processes rules with lower priority
+   * first. The priorities don't need to be consecutive, but they must all be different.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-priority
+   */
+  readonly Priority: Value<number>;
+  /**
+   * Labels to apply to web requests that match the rule match statement. AWS WAF applies fully qualified
+   * labels to matching web requests. A fully qualified label is the concatenation of a label namespace
+   * and a rule label. The rule's rule group or web ACL defines the label namespace.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-rulelabels
+   */
+  readonly RuleLabels?: ListValue<Value<WAFv2WebACLLabel>>;
+  /**
+   * The AWS WAF processing statement for the rule, for example `ByteMatchStatement` or
+   * `SizeConstraintStatement` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-statement
+   */
+  readonly Statement: Value<WAFv2WebACLStatement>;
+  /**
+   * Defines and enables Amazon CloudWatch metrics and web request sample collection.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rule.html#cfn-wafv2-webacl-rule-visibilityconfig
+   */
+  readonly VisibilityConfig: Value<WAFv2WebACLVisibilityConfig>;
+}
+
+/**
+ * Defines and enables Amazon CloudWatch metrics and web request sample collection.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-visibilityconfig.html
+ */
+export interface WAFv2WebACLVisibilityConfig {
+  /**
+   * Indicates whether the associated resource sends metrics to Amazon CloudWatch. For the list of
+   * available metrics, see [AWS WAF
+   * Metrics](https://docs.aws.amazon.com/waf/latest/developerguide/monitoring-cloudwatch.html#waf-metrics)
+   * in the *AWS WAF Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-visibilityconfig.html#cfn-wafv2-webacl-visibilityconfig-cloudwatchmetricsenabled
+   */
+  readonly CloudWatchMetricsEnabled: Value<boolean>;
+  /**
+   * A name of the Amazon CloudWatch metric dimension. The name can contain only the characters: A-Z,
+   * a-z, 0-9, - (hyphen), and _ (underscore). The name can be from one to 128 characters long. It can't
+   * contain whitespace or metric names that are reserved for AWS WAF , for example `All` and
+   * `Default_Action` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-visibilityconfig.html#cfn-wafv2-webacl-visibilityconfig-metricname
+   */
+  readonly MetricName: Value<string>;
+  /**
+   * Indicates whether AWS WAF should store a sampling of the web requests that match the rules. You can
+   * view the sampled requests through the AWS WAF console.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-visibilityconfig.html#cfn-wafv2-webacl-visibilityconfig-sampledrequestsenabled
+   */
+  readonly SampledRequestsEnabled: Value<boolean>;
+}
+
+/**
+ * Application details defined during the web ACL creation process. Application attributes help AWS WAF
+ * give recommendations for protection packs.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationattribute.html
+ */
+export interface WAFv2WebACLApplicationAttribute {
+  /**
+   * Specifies the attribute name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationattribute.html#cfn-wafv2-webacl-applicationattribute-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Specifies the attribute value.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-applicationattribute.html#cfn-wafv2-webacl-applicationattribute-values
+   */
+  readonly Values: ListValue<Value<string>>;
+}
+
+/**
+ * Customizes the maximum size of the request body that your protected CloudFront, API Gateway, Amazon
+ * Cognito, App Runner, and Verified Access resources forward to AWS WAF for inspection. The default
+ * size is 16 KB (16,384 bytes). You can change the setting for any of the available resource types.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestbodyassociatedresourcetypeconfig.html
+ */
+export interface WAFv2WebACLRequestBodyAssociatedResourceTypeConfig {
+  /**
+   * Specifies the maximum size of the web request body component that an associated CloudFront, API
+   * Gateway, Amazon Cognito, App Runner, or Verified Access resource should send to AWS WAF for
+   * inspection. This applies to statements in the web ACL that inspect the body or JSON body.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestbodyassociatedresourcetypeconfig.html#cfn-wafv2-webacl-requestbodyassociatedresourcetypeconfig-defaultsizeinspectionlimit
+   */
+  readonly DefaultSizeInspectionLimit: Value<"KB_16" | "KB_32" | "KB_48" | "KB_64">;
+}
+
+/**
+ * Used for CAPTCHA and challenge token settings. Determines how long a `CAPTCHA` or challenge
+ * timestamp remains valid after AWS WAF updates it for a successful `CAPTCHA` or challenge response.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-immunitytimeproperty.html
+ */
+export interface WAFv2WebACLImmunityTimeProperty {
+  /**
+   * The amount of time, in seconds, that a `CAPTCHA` or challenge timestamp is considered valid by AWS
+   * WAF . The default setting is 300.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-immunitytimeproperty.html#cfn-wafv2-webacl-immunitytimeproperty-immunitytime
+   */
+  readonly ImmunityTime: Value<number>;
+}
+
+/**
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html
+ */
+export interface WAFv2WebACLDataProtect {
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html#cfn-wafv2-webacl-dataprotect-action
+   */
+  readonly Action: Value<"SUBSTITUTION" | "HASH">;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html#cfn-wafv2-webacl-dataprotect-excluderatebaseddetails
+   */
+  readonly ExcludeRateBasedDetails?: Value<boolean>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html#cfn-wafv2-webacl-dataprotect-excluderulematchdetails
+   */
+  readonly ExcludeRuleMatchDetails?: Value<boolean>;
+  /**
+   * Field in log to protect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-dataprotect.html#cfn-wafv2-webacl-dataprotect-field
+   */
+  readonly Field: Value<WAFv2WebACLFieldToProtect>;
+}
+
+/**
+ * Specifies that AWS WAF should allow the request and optionally defines additional custom handling
+ * for the request.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-allowaction.html
+ */
+export interface WAFv2WebACLAllowAction {
+  /**
+   * Defines custom handling for the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-allowaction.html#cfn-wafv2-webacl-allowaction-customrequesthandling
+   */
+  readonly CustomRequestHandling?: Value<WAFv2WebACLCustomRequestHandling>;
+}
+
+/**
+ * Specifies that AWS WAF should block the request and optionally defines additional custom handling
+ * for the response to the web request.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-blockaction.html
+ */
+export interface WAFv2WebACLBlockAction {
+  /**
+   * Defines a custom response for the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-blockaction.html#cfn-wafv2-webacl-blockaction-customresponse
+   */
+  readonly CustomResponse?: Value<WAFv2WebACLCustomResponse>;
+}
+
+/**
+ * Configures cryptocurrency payment settings.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cryptoconfig.html
+ */
+export interface WAFv2WebACLCryptoConfig {
+  /**
+   * List of payment network configurations.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cryptoconfig.html#cfn-wafv2-webacl-cryptoconfig-paymentnetworks
+   */
+  readonly PaymentNetworks: ListValue<Value<WAFv2WebACLPaymentNetwork>>;
+}
+
+/**
+ * The action that AWS WAF should take on a web request when it matches a rule's statement. Settings at
+ * the web ACL level can override the rule action setting.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html
+ */
+export interface WAFv2WebACLRuleAction {
+  /**
+   * Instructs AWS WAF to allow the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-allow
+   */
+  readonly Allow?: Value<WAFv2WebACLAllowAction>;
+  /**
+   * Instructs AWS WAF to block the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-block
+   */
+  readonly Block?: Value<WAFv2WebACLBlockAction>;
+  /**
+   * Specifies that AWS WAF should run a `CAPTCHA` check against the request:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-captcha
+   */
+  readonly Captcha?: Value<WAFv2WebACLCaptchaAction>;
+  /**
+   * Instructs AWS WAF to run a `Challenge` check against the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-challenge
+   */
+  readonly Challenge?: Value<WAFv2WebACLChallengeAction>;
+  /**
+   * Instructs AWS WAF to count the web request and then continue evaluating the request using the
+   * remaining rules in the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-count
+   */
+  readonly Count?: Value<WAFv2WebACLCountAction>;
+  /**
+   * Monetize action for rules.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleaction.html#cfn-wafv2-webacl-ruleaction-monetize
+   */
+  readonly Monetize?: Value<WAFv2WebACLMonetizeAction>;
+}
+
+/**
+ * The action to use in the place of the action that results from the rule group evaluation. Set the
+ * override action to none to leave the result of the rule group alone. Set it to count to override the
+ * result to count only.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-overrideaction.html
+ */
+export interface WAFv2WebACLOverrideAction {
+  /**
+   * Override the rule group evaluation result to count only.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-overrideaction.html#cfn-wafv2-webacl-overrideaction-count
+   */
+  readonly Count?: Json;
+  /**
+   * Don't override the rule group evaluation result. This is the most common setting.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-overrideaction.html#cfn-wafv2-webacl-overrideaction-none
+   */
+  readonly None?: Json;
+}
+
+/**
+ * A single label container. This is used as an element of a label array in `RuleLabels` inside a rule.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-label.html
+ */
+export interface WAFv2WebACLLabel {
+  /**
+   * The label string.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-label.html#cfn-wafv2-webacl-label-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * The processing guidance for a rule, used by AWS WAF to determine whether a web request matches the
+ * rule.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html
+ */
+export interface WAFv2WebACLStatement {
+  /**
+   * A logical rule statement used to combine other rule statements with AND logic. You provide more than
+   * one `Statement` within the `AndStatement` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-andstatement
+   */
+  readonly AndStatement?: Value<WAFv2WebACLAndStatement>;
+  /**
+   * A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+   * with the request's IP address.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-asnmatchstatement
+   */
+  readonly AsnMatchStatement?: Value<WAFv2WebACLAsnMatchStatement>;
+  /**
+   * A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+   * match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+   * search, and other settings. The bytes to search for are typically a string that corresponds with
+   * ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+   * statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-bytematchstatement
+   */
+  readonly ByteMatchStatement?: Value<WAFv2WebACLByteMatchStatement>;
+  /**
+   * A rule statement that labels web requests by country and region and that matches against web
+   * requests based on country code. A geo match rule labels every request that it inspects regardless of
+   * whether it finds a match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-geomatchstatement
+   */
+  readonly GeoMatchStatement?: Value<WAFv2WebACLGeoMatchStatement>;
+  /**
+   * A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+   * To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+   * that set in this statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-ipsetreferencestatement
+   */
+  readonly IPSetReferenceStatement?: Value<WAFv2WebACLIPSetReferenceStatement>;
+  /**
+   * A rule statement to match against labels that have been added to the web request by rules that have
+   * already run in the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-labelmatchstatement
+   */
+  readonly LabelMatchStatement?: Value<WAFv2WebACLLabelMatchStatement>;
+  /**
+   * A rule statement used to run the rules that are defined in a managed rule group. To use this,
+   * provide the vendor name and the name of the rule group in this statement. You can retrieve the
+   * required names through the API call `ListAvailableManagedRuleGroups` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-managedrulegroupstatement
+   */
+  readonly ManagedRuleGroupStatement?: Value<WAFv2WebACLManagedRuleGroupStatement>;
+  /**
+   * A logical rule statement used to negate the results of another rule statement. You provide one
+   * `Statement` within the `NotStatement` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-notstatement
+   */
+  readonly NotStatement?: Value<WAFv2WebACLNotStatement>;
+  /**
+   * A logical rule statement used to combine other rule statements with OR logic. You provide more than
+   * one `Statement` within the `OrStatement` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-orstatement
+   */
+  readonly OrStatement?: Value<WAFv2WebACLOrStatement>;
+  /**
+   * A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+   * a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+   * aggregation instances, and counts and rate limits the requests for each instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-ratebasedstatement
+   */
+  readonly RateBasedStatement?: Value<WAFv2WebACLRateBasedStatement>;
+  /**
+   * A rule statement used to search web request components for a match against a single regular
+   * expression.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-regexmatchstatement
+   */
+  readonly RegexMatchStatement?: Value<WAFv2WebACLRegexMatchStatement>;
+  /**
+   * A rule statement used to search web request components for matches with regular expressions. To use
+   * this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+   * the ARN of that set in this statement. A web request matches the pattern set rule statement if the
+   * request component matches any of the patterns in the set.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-regexpatternsetreferencestatement
+   */
+  readonly RegexPatternSetReferenceStatement?: Value<WAFv2WebACLRegexPatternSetReferenceStatement>;
+  /**
+   * A rule statement used to run the rules that are defined in a `RuleGroup` . To use this, create a
+   * rule group with your rules, then provide the ARN of the rule group in this statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-rulegroupreferencestatement
+   */
+  readonly RuleGroupReferenceStatement?: Value<WAFv2WebACLRuleGroupReferenceStatement>;
+  /**
+   * A rule statement that compares a number of bytes against the size of a request component, using a
+   * comparison operator, such as greater than (>) or less than (<). For example, you can use a size
+   * constraint statement to look for query strings that are longer than 100 bytes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-sizeconstraintstatement
+   */
+  readonly SizeConstraintStatement?: Value<WAFv2WebACLSizeConstraintStatement>;
+  /**
+   * A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+   * requests to do things like modify your database or extract data from it.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-sqlimatchstatement
+   */
+  readonly SqliMatchStatement?: Value<WAFv2WebACLSqliMatchStatement>;
+  /**
+   * A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+   * uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+   * other legitimate web browsers.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-statement.html#cfn-wafv2-webacl-statement-xssmatchstatement
+   */
+  readonly XssMatchStatement?: Value<WAFv2WebACLXssMatchStatement>;
+}
+
+/**
+ * Specifies a field type and keys to protect in stored web request data. This is part of the data
+ * protection configuration for a web ACL.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtoprotect.html
+ */
+export interface WAFv2WebACLFieldToProtect {
+  /**
+   * Specifies the keys to protect for the specified field type. If you don't specify any key, then all
+   * keys for the field type are protected.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtoprotect.html#cfn-wafv2-webacl-fieldtoprotect-fieldkeys
+   */
+  readonly FieldKeys?: ListValue<Value<string>>;
+  /**
+   * Specifies the web request component type to protect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtoprotect.html#cfn-wafv2-webacl-fieldtoprotect-fieldtype
+   */
+  readonly FieldType: Value<"SINGLE_HEADER" | "SINGLE_COOKIE" | "SINGLE_QUERY_ARGUMENT" | "QUERY_STRING" | "BODY">;
+}
+
+/**
+ * Custom request handling behavior that inserts custom headers into a web request. You can add custom
+ * request handling for AWS WAF to use when the rule action doesn't block the request. For example,
+ * `CaptchaAction` for requests with valid t okens, and `AllowAction` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customrequesthandling.html
+ */
+export interface WAFv2WebACLCustomRequestHandling {
+  /**
+   * The HTTP headers to insert into the request. Duplicate header names are not allowed.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customrequesthandling.html#cfn-wafv2-webacl-customrequesthandling-insertheaders
+   */
+  readonly InsertHeaders: ListValue<Value<WAFv2WebACLCustomHTTPHeader>>;
+}
+
+/**
+ * A custom response to send to the client. You can define a custom response for rule actions and
+ * default web ACL actions that are set to the block action.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponse.html
+ */
+export interface WAFv2WebACLCustomResponse {
+  /**
+   * References the response body that you want AWS WAF to return to the web request client. You can
+   * define a custom response for a rule action or a default web ACL action that is set to block. To do
+   * this, you first define the response body key and value in the `CustomResponseBodies` setting for the
+   * `WebACL` or `RuleGroup` where you want to use it. Then, in the rule action or web ACL default action
+   * `BlockAction` setting, you reference the response body using this key.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponse.html#cfn-wafv2-webacl-customresponse-customresponsebodykey
+   */
+  readonly CustomResponseBodyKey?: Value<string>;
+  /**
+   * The HTTP status code to return to the client.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponse.html#cfn-wafv2-webacl-customresponse-responsecode
+   */
+  readonly ResponseCode: Value<number>;
+  /**
+   * The HTTP headers to use in the response. You can specify any header name except for `content-type` .
+   * Duplicate header names are not allowed.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customresponse.html#cfn-wafv2-webacl-customresponse-responseheaders
+   */
+  readonly ResponseHeaders?: ListValue<Value<WAFv2WebACLCustomHTTPHeader>>;
+}
+
+/**
+ * Configuration for a single payment network.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-paymentnetwork.html
+ */
+export interface WAFv2WebACLPaymentNetwork {
+  /**
+   * The blockchain chain to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-paymentnetwork.html#cfn-wafv2-webacl-paymentnetwork-chain
+   */
+  readonly Chain: Value<"BASE" | "SOLANA" | "BASE_SEPOLIA" | "SOLANA_DEVNET">;
+  /**
+   * List of price configurations.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-paymentnetwork.html#cfn-wafv2-webacl-paymentnetwork-prices
+   */
+  readonly Prices: ListValue<Value<WAFv2WebACLPrice>>;
+  /**
+   * The wallet address for receiving payments.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-paymentnetwork.html#cfn-wafv2-webacl-paymentnetwork-walletaddress
+   */
+  readonly WalletAddress: Value<string>;
+}
+
+/**
+ * Specifies that AWS WAF should run a `CAPTCHA` check against the request:
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaaction.html
+ */
+export interface WAFv2WebACLCaptchaAction {
+  /**
+   * Defines custom handling for the web request, used when the `CAPTCHA` inspection determines that the
+   * request's token is valid and unexpired.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-captchaaction.html#cfn-wafv2-webacl-captchaaction-customrequesthandling
+   */
+  readonly CustomRequestHandling?: Value<WAFv2WebACLCustomRequestHandling>;
+}
+
+/**
+ * Specifies that AWS WAF should run a `Challenge` check against the request to verify that the request
+ * is coming from a legitimate client session:
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeaction.html
+ */
+export interface WAFv2WebACLChallengeAction {
+  /**
+   * Defines custom handling for the web request, used when the challenge inspection determines that the
+   * request's token is valid and unexpired.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-challengeaction.html#cfn-wafv2-webacl-challengeaction-customrequesthandling
+   */
+  readonly CustomRequestHandling?: Value<WAFv2WebACLCustomRequestHandling>;
+}
+
+/**
+ * Specifies that AWS WAF should count the request. Optionally defines additional custom handling for
+ * the request.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-countaction.html
+ */
+export interface WAFv2WebACLCountAction {
+  /**
+   * Defines custom handling for the web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-countaction.html#cfn-wafv2-webacl-countaction-customrequesthandling
+   */
+  readonly CustomRequestHandling?: Value<WAFv2WebACLCustomRequestHandling>;
+}
+
+/**
+ * Monetize action for rules.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-monetizeaction.html
+ */
+export interface WAFv2WebACLMonetizeAction {
+  /**
+   * The price multiplier for the monetize action.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-monetizeaction.html#cfn-wafv2-webacl-monetizeaction-pricemultiplier
+   */
+  readonly PriceMultiplier?: Value<string>;
+}
+
+/**
+ * A logical rule statement used to combine other rule statements with AND logic. You provide more than
+ * one `Statement` within the `AndStatement` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-andstatement.html
+ */
+export interface WAFv2WebACLAndStatement {
+  /**
+   * The statements to combine with AND logic. You can use any statements that can be nested.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-andstatement.html#cfn-wafv2-webacl-andstatement-statements
+   */
+  readonly Statements: ListValue<Value<WAFv2WebACLStatement>>;
+}
+
+/**
+ * A rule statement that inspects web traffic based on the Autonomous System Number (ASN) associated
+ * with the request's IP address.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-asnmatchstatement.html
+ */
+export interface WAFv2WebACLAsnMatchStatement {
+  /**
+   * Contains one or more Autonomous System Numbers (ASNs). ASNs are unique identifiers assigned to large
+   * internet networks managed by organizations such as internet service providers, enterprises,
+   * universities, or government agencies.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-asnmatchstatement.html#cfn-wafv2-webacl-asnmatchstatement-asnlist
+   */
+  readonly AsnList?: ListValue<Value<number>>;
+  /**
+   * The configuration for inspecting IP addresses to match against an ASN in an HTTP header that you
+   * specify, instead of using the IP address that's reported by the web request origin. Commonly, this
+   * is the X-Forwarded-For (XFF) header, but you can specify any header name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-asnmatchstatement.html#cfn-wafv2-webacl-asnmatchstatement-forwardedipconfig
+   */
+  readonly ForwardedIPConfig?: Value<WAFv2WebACLForwardedIPConfiguration>;
+}
+
+/**
+ * A rule statement that defines a string match search for AWS WAF to apply to web requests. The byte
+ * match statement provides the bytes to search for, the location in requests that you want AWS WAF to
+ * search, and other settings. The bytes to search for are typically a string that corresponds with
+ * ASCII characters. In the AWS WAF console and the developer guide, this is called a string match
+ * statement.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html
+ */
+export interface WAFv2WebACLByteMatchStatement {
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * The area within the portion of the web request that you want AWS WAF to search for `SearchString` .
+   * Valid values include the following:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-positionalconstraint
+   */
+  readonly PositionalConstraint: Value<"EXACTLY" | "STARTS_WITH" | "ENDS_WITH" | "CONTAINS" | "CONTAINS_WORD">;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * A string value that you want AWS WAF to search for. AWS WAF searches only in the part of web
+   * requests that you designate for inspection in `FieldToMatch` . The maximum length of the value is
+   * 200 bytes. For alphabetic characters A-Z and a-z, the value is case sensitive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-searchstring
+   */
+  readonly SearchString?: Value<string>;
+  /**
+   * String to search for in a web request component, base64-encoded. If you don't want to encode the
+   * string, specify the unencoded value in `SearchString` instead.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-searchstringbase64
+   */
+  readonly SearchStringBase64?: Value<string>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-bytematchstatement.html#cfn-wafv2-webacl-bytematchstatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A rule statement that labels web requests by country and region and that matches against web
+ * requests based on country code. A geo match rule labels every request that it inspects regardless of
+ * whether it finds a match.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-geomatchstatement.html
+ */
+export interface WAFv2WebACLGeoMatchStatement {
+  /**
+   * An array of two-character country codes that you want to match against, for example, `[ "US", "CN"
+   * ]` , from the alpha-2 country ISO codes of the ISO 3166 international standard.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-geomatchstatement.html#cfn-wafv2-webacl-geomatchstatement-countrycodes
+   */
+  readonly CountryCodes?: ListValue<Value<string>>;
+  /**
+   * The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+   * the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+   * (XFF) header, but you can specify any header name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-geomatchstatement.html#cfn-wafv2-webacl-geomatchstatement-forwardedipconfig
+   */
+  readonly ForwardedIPConfig?: Value<WAFv2WebACLForwardedIPConfiguration>;
+}
+
+/**
+ * A rule statement used to detect web requests coming from particular IP addresses or address ranges.
+ * To use this, create an `IPSet` that specifies the addresses you want to detect, then use the ARN of
+ * that set in this statement.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetreferencestatement.html
+ */
+export interface WAFv2WebACLIPSetReferenceStatement {
+  /**
+   * The Amazon Resource Name (ARN) of the `IPSet` that this statement references.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetreferencestatement.html#cfn-wafv2-webacl-ipsetreferencestatement-arn
+   */
+  readonly Arn: Value<string>;
+  /**
+   * The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+   * the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+   * (XFF) header, but you can specify any header name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetreferencestatement.html#cfn-wafv2-webacl-ipsetreferencestatement-ipsetforwardedipconfig
+   */
+  readonly IPSetForwardedIPConfig?: Value<WAFv2WebACLIPSetForwardedIPConfiguration>;
+}
+
+/**
+ * A rule statement to match against labels that have been added to the web request by rules that have
+ * already run in the web ACL.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-labelmatchstatement.html
+ */
+export interface WAFv2WebACLLabelMatchStatement {
+  /**
+   * The string to match against. The setting you provide for this depends on the match statement's
+   * `Scope` setting:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-labelmatchstatement.html#cfn-wafv2-webacl-labelmatchstatement-key
+   */
+  readonly Key: Value<string>;
+  /**
+   * Specify whether you want to match using the label name or just the namespace.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-labelmatchstatement.html#cfn-wafv2-webacl-labelmatchstatement-scope
+   */
+  readonly Scope: Value<"LABEL" | "NAMESPACE">;
+}
+
+/**
+ * A rule statement used to run the rules that are defined in a managed rule group. To use this,
+ * provide the vendor name and the name of the rule group in this statement. You can retrieve the
+ * required names through the API call `ListAvailableManagedRuleGroups` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html
+ */
+export interface WAFv2WebACLManagedRuleGroupStatement {
+  /**
+   * Rules in the referenced rule group whose actions are set to `Count` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-excludedrules
+   */
+  readonly ExcludedRules?: ListValue<Value<WAFv2WebACLExcludedRule>>;
+  /**
+   * Additional information that's used by a managed rule group. Many managed rule groups don't require
+   * this.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-managedrulegroupconfigs
+   */
+  readonly ManagedRuleGroupConfigs?: ListValue<Value<WAFv2WebACLManagedRuleGroupConfig>>;
+  /**
+   * The name of the managed rule group. You use this, along with the vendor name, to identify the rule
+   * group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Action settings to use in the place of the rule actions that are configured inside the rule group.
+   * You specify one override for each rule whose action you want to change.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-ruleactionoverrides
+   */
+  readonly RuleActionOverrides?: ListValue<Value<WAFv2WebACLRuleActionOverride>>;
+  /**
+   * An optional nested statement that narrows the scope of the web requests that are evaluated by the
+   * managed rule group. Requests are only evaluated by the rule group if they match the scope-down
+   * statement. You can use any nestable `Statement` in the scope-down statement, and you can nest
+   * statements at any level, the same as you can for a rule statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-scopedownstatement
+   */
+  readonly ScopeDownStatement?: Value<WAFv2WebACLStatement>;
+  /**
+   * The name of the managed rule group vendor. You use this, along with the rule group name, to identify
+   * a rule group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-vendorname
+   */
+  readonly VendorName: Value<string>;
+  /**
+   * The version of the managed rule group to use. If you specify this, the version setting is fixed
+   * until you change it. If you don't specify this, AWS WAF uses the vendor's default version, and then
+   * keeps the version at the vendor's default when the vendor updates the managed rule group settings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupstatement.html#cfn-wafv2-webacl-managedrulegroupstatement-version
+   */
+  readonly Version?: Value<string>;
+}
+
+/**
+ * A logical rule statement used to negate the results of another rule statement. You provide one
+ * `Statement` within the `NotStatement` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-notstatement.html
+ */
+export interface WAFv2WebACLNotStatement {
+  /**
+   * The statement to negate. You can use any statement that can be nested.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-notstatement.html#cfn-wafv2-webacl-notstatement-statement
+   */
+  readonly Statement: Value<WAFv2WebACLStatement>;
+}
+
+/**
+ * A logical rule statement used to combine other rule statements with OR logic. You provide more than
+ * one `Statement` within the `OrStatement` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-orstatement.html
+ */
+export interface WAFv2WebACLOrStatement {
+  /**
+   * The statements to combine with OR logic. You can use any statements that can be nested.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-orstatement.html#cfn-wafv2-webacl-orstatement-statements
+   */
+  readonly Statements: ListValue<Value<WAFv2WebACLStatement>>;
+}
+
+/**
+ * A rate-based rule counts incoming requests and rate limits requests when they are coming at too fast
+ * a rate. The rule categorizes requests according to your aggregation criteria, collects them into
+ * aggregation instances, and counts and rate limits the requests for each instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html
+ */
+export interface WAFv2WebACLRateBasedStatement {
+  /**
+   * Setting that indicates how to aggregate the request counts.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-aggregatekeytype
+   */
+  readonly AggregateKeyType: Value<"CONSTANT" | "IP" | "FORWARDED_IP" | "CUSTOM_KEYS">;
+  /**
+   * Specifies the aggregate keys to use in a rate-base rule.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-customkeys
+   */
+  readonly CustomKeys?: ListValue<Value<WAFv2WebACLRateBasedStatementCustomKey>>;
+  /**
+   * The amount of time, in seconds, that AWS WAF should include in its request counts, looking back from
+   * the current time. For example, for a setting of 120, when AWS WAF checks the rate, it counts the
+   * requests for the 2 minutes immediately preceding the current time. Valid settings are 60, 120, 300,
+   * and 600.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-evaluationwindowsec
+   */
+  readonly EvaluationWindowSec?: Value<number>;
+  /**
+   * The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+   * the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+   * (XFF) header, but you can specify any header name.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-forwardedipconfig
+   */
+  readonly ForwardedIPConfig?: Value<WAFv2WebACLForwardedIPConfiguration>;
+  /**
+   * The limit on requests during the specified evaluation window for a single aggregation instance for
+   * the rate-based rule. If the rate-based statement includes a `ScopeDownStatement` , this limit is
+   * applied only to the requests that match the statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-limit
+   */
+  readonly Limit: Value<number>;
+  /**
+   * An optional nested statement that narrows the scope of the web requests that are evaluated and
+   * managed by the rate-based statement. When you use a scope-down statement, the rate-based rule only
+   * tracks and rate limits requests that match the scope-down statement. You can use any nestable
+   * `Statement` in the scope-down statement, and you can nest statements at any level, the same as you
+   * can for a rule statement.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatement.html#cfn-wafv2-webacl-ratebasedstatement-scopedownstatement
+   */
+  readonly ScopeDownStatement?: Value<WAFv2WebACLStatement>;
+}
+
+/**
+ * A rule statement used to search web request components for a match against a single regular
+ * expression.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html
+ */
+export interface WAFv2WebACLRegexMatchStatement {
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html#cfn-wafv2-webacl-regexmatchstatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html#cfn-wafv2-webacl-regexmatchstatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * The string representing the regular expression.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html#cfn-wafv2-webacl-regexmatchstatement-regexstring
+   */
+  readonly RegexString: Value<string>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexmatchstatement.html#cfn-wafv2-webacl-regexmatchstatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A rule statement used to search web request components for matches with regular expressions. To use
+ * this, create a `RegexPatternSet` that specifies the expressions that you want to detect, then use
+ * that set in this statement. A web request matches the pattern set rule statement if the request
+ * component matches any of the patterns in the set.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html
+ */
+export interface WAFv2WebACLRegexPatternSetReferenceStatement {
+  /**
+   * The Amazon Resource Name (ARN) of the `RegexPatternSet` that this statement references.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html#cfn-wafv2-webacl-regexpatternsetreferencestatement-arn
+   */
+  readonly Arn: Value<string>;
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html#cfn-wafv2-webacl-regexpatternsetreferencestatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html#cfn-wafv2-webacl-regexpatternsetreferencestatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regexpatternsetreferencestatement.html#cfn-wafv2-webacl-regexpatternsetreferencestatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A rule statement used to run the rules that are defined in a `RuleGroup` . To use this, create a
+ * rule group with your rules, then provide the ARN of the rule group in this statement.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rulegroupreferencestatement.html
+ */
+export interface WAFv2WebACLRuleGroupReferenceStatement {
+  /**
+   * The Amazon Resource Name (ARN) of the entity.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rulegroupreferencestatement.html#cfn-wafv2-webacl-rulegroupreferencestatement-arn
+   */
+  readonly Arn: Value<string>;
+  /**
+   * Rules in the referenced rule group whose actions are set to `Count` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rulegroupreferencestatement.html#cfn-wafv2-webacl-rulegroupreferencestatement-excludedrules
+   */
+  readonly ExcludedRules?: ListValue<Value<WAFv2WebACLExcludedRule>>;
+  /**
+   * Action settings to use in the place of the rule actions that are configured inside the rule group.
+   * You specify one override for each rule whose action you want to change.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-rulegroupreferencestatement.html#cfn-wafv2-webacl-rulegroupreferencestatement-ruleactionoverrides
+   */
+  readonly RuleActionOverrides?: ListValue<Value<WAFv2WebACLRuleActionOverride>>;
+}
+
+/**
+ * A rule statement that compares a number of bytes against the size of a request component, using a
+ * comparison operator, such as greater than (>) or less than (<). For example, you can use a size
+ * constraint statement to look for query strings that are longer than 100 bytes.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html
+ */
+export interface WAFv2WebACLSizeConstraintStatement {
+  /**
+   * The operator to use to compare the request part to the size setting.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html#cfn-wafv2-webacl-sizeconstraintstatement-comparisonoperator
+   */
+  readonly ComparisonOperator: Value<"EQ" | "NE" | "LE" | "LT" | "GE" | "GT">;
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html#cfn-wafv2-webacl-sizeconstraintstatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html#cfn-wafv2-webacl-sizeconstraintstatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * The size, in byte, to compare to the request part, after any transformations.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html#cfn-wafv2-webacl-sizeconstraintstatement-size
+   */
+  readonly Size: Value<number>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sizeconstraintstatement.html#cfn-wafv2-webacl-sizeconstraintstatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A rule statement that inspects for malicious SQL code. Attackers insert malicious SQL code into web
+ * requests to do things like modify your database or extract data from it.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html
+ */
+export interface WAFv2WebACLSqliMatchStatement {
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html#cfn-wafv2-webacl-sqlimatchstatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html#cfn-wafv2-webacl-sqlimatchstatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * The sensitivity that you want AWS WAF to use to inspect for SQL injection attacks.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html#cfn-wafv2-webacl-sqlimatchstatement-sensitivitylevel
+   */
+  readonly SensitivityLevel?: Value<"LOW" | "HIGH">;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-sqlimatchstatement.html#cfn-wafv2-webacl-sqlimatchstatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A rule statement that inspects for cross-site scripting (XSS) attacks. In XSS attacks, the attacker
+ * uses vulnerabilities in a benign website as a vehicle to inject malicious client-site scripts into
+ * other legitimate web browsers.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-xssmatchstatement.html
+ */
+export interface WAFv2WebACLXssMatchStatement {
+  /**
+   * The part of the web request that you want AWS WAF to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-xssmatchstatement.html#cfn-wafv2-webacl-xssmatchstatement-fieldtomatch
+   */
+  readonly FieldToMatch: Value<WAFv2WebACLFieldToMatch>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-xssmatchstatement.html#cfn-wafv2-webacl-xssmatchstatement-preparsetexttransformations
+   */
+  readonly PreParseTextTransformations?: ListValue<Value<WAFv2WebACLPreParseTextTransformation>>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. If you specify one or more transformations in a rule statement, AWS
+   * WAF performs all transformations on the content of the request component identified by
+   * `FieldToMatch` , starting from the lowest priority setting, before inspecting the content for a
+   * match.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-xssmatchstatement.html#cfn-wafv2-webacl-xssmatchstatement-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * A custom header for custom request and response handling. This is used in `CustomResponse` and
+ * `CustomRequestHandling` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customhttpheader.html
+ */
+export interface WAFv2WebACLCustomHTTPHeader {
+  /**
+   * The name of the custom header.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customhttpheader.html#cfn-wafv2-webacl-customhttpheader-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * The value of the custom header.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-customhttpheader.html#cfn-wafv2-webacl-customhttpheader-value
+   */
+  readonly Value: Value<string>;
+}
+
+/**
+ * A price configuration.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-price.html
+ */
+export interface WAFv2WebACLPrice {
+  /**
+   * The price amount.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-price.html#cfn-wafv2-webacl-price-amount
+   */
+  readonly Amount: Value<string>;
+  /**
+   * The cryptocurrency to use for payment.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-price.html#cfn-wafv2-webacl-price-currency
+   */
+  readonly Currency: Value<"USDC">;
+}
+
+/**
+ * The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+ * the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+ * (XFF) header, but you can specify any header name.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-forwardedipconfiguration.html
+ */
+export interface WAFv2WebACLForwardedIPConfiguration {
+  /**
+   * The match status to assign to the web request if the request doesn't have a valid IP address in the
+   * specified position.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-forwardedipconfiguration.html#cfn-wafv2-webacl-forwardedipconfiguration-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+  /**
+   * The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+   * header, set this to `X-Forwarded-For` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-forwardedipconfiguration.html#cfn-wafv2-webacl-forwardedipconfiguration-headername
+   */
+  readonly HeaderName: Value<string>;
+}
+
+/**
+ * Specifies a web request component to be used in a rule match statement or in a logging
+ * configuration.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html
+ */
+export interface WAFv2WebACLFieldToMatch {
+  /**
+   * Inspect all query arguments.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-allqueryarguments
+   */
+  readonly AllQueryArguments?: Json;
+  /**
+   * Inspect the request body as plain text. The request body immediately follows the request headers.
+   * This is the part of a request that contains any additional data that you want to send to your web
+   * server as the HTTP request body, such as data from a form.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-body
+   */
+  readonly Body?: Value<WAFv2WebACLBody>;
+  /**
+   * Inspect the request cookies. You must configure scope and pattern matching filters in the `Cookies`
+   * object, to define the set of cookies and the parts of the cookies that AWS WAF inspects.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-cookies
+   */
+  readonly Cookies?: Value<WAFv2WebACLCookies>;
+  /**
+   * The string containing the list of a web request's header names, ordered as they appear in the web
+   * request, separated by colons.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-headerorder
+   */
+  readonly HeaderOrder?: Value<WAFv2WebACLHeaderOrder>;
+  /**
+   * Inspect the request headers. You must configure scope and pattern matching filters in the `Headers`
+   * object, to define the set of headers to and the parts of the headers that AWS WAF inspects.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-headers
+   */
+  readonly Headers?: Value<WAFv2WebACLHeaders>;
+  /**
+   * Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+   * the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+   * Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+   * TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+   * Client Hello information for the calculation. Almost all web requests include this information.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-ja3fingerprint
+   */
+  readonly JA3Fingerprint?: Value<WAFv2WebACLJA3Fingerprint>;
+  /**
+   * Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+   * the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+   * Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+   * TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+   * Client Hello information for the calculation. Almost all web requests include this information.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-ja4fingerprint
+   */
+  readonly JA4Fingerprint?: Value<WAFv2WebACLJA4Fingerprint>;
+  /**
+   * Inspect the request body as JSON. The request body immediately follows the request headers. This is
+   * the part of a request that contains any additional data that you want to send to your web server as
+   * the HTTP request body, such as data from a form.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-jsonbody
+   */
+  readonly JsonBody?: Value<WAFv2WebACLJsonBody>;
+  /**
+   * Inspect the HTTP method. The method indicates the type of operation that the request is asking the
+   * origin to perform.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-method
+   */
+  readonly Method?: Json;
+  /**
+   * Inspect the query string. This is the part of a URL that appears after a `?` character, if any.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-querystring
+   */
+  readonly QueryString?: Json;
+  /**
+   * Inspect a single header. Provide the name of the header to inspect, for example, `User-Agent` or
+   * `Referer` . This setting isn't case sensitive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-singleheader
+   */
+  readonly SingleHeader?: Value<WAFv2WebACLSingleHeader>;
+  /**
+   * Inspect a single query argument. Provide the name of the query argument to inspect, such as
+   * *UserName* or *SalesRegion* . The name can be up to 30 characters long and isn't case sensitive.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-singlequeryargument
+   */
+  readonly SingleQueryArgument?: Value<WAFv2WebACLSingleQueryArgument>;
+  /**
+   * Inspect fragments of the request URI. You must configure scope and pattern matching filters in the
+   * `UriFragment` object, to define the fragment of a URI that AWS WAF inspects.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-urifragment
+   */
+  readonly UriFragment?: Value<WAFv2WebACLUriFragment>;
+  /**
+   * Inspect the request URI path. This is the part of the web request that identifies a resource, for
+   * example, `/images/daily-ad.jpg` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldtomatch.html#cfn-wafv2-webacl-fieldtomatch-uripath
+   */
+  readonly UriPath?: Json;
+}
+
+/**
+ * Text Transformation applied before parsing the query string.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-preparsetexttransformation.html
+ */
+export interface WAFv2WebACLPreParseTextTransformation {
+  /**
+   * Priority of PreParseTextTransformation being applied.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-preparsetexttransformation.html#cfn-wafv2-webacl-preparsetexttransformation-priority
+   */
+  readonly Priority: Value<number>;
+  /**
+   * Type of pre-parse text transformation.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-preparsetexttransformation.html#cfn-wafv2-webacl-preparsetexttransformation-type
+   */
+  readonly Type: Value<"NONE" | "URL_DECODE" | "URL_DECODE_UNI" | "COMBINE_DUPLICATE_QUERY_ARGS_BY_COMMA" | "REPLACE_SEMICOLONS_WITH_AMPERSANDS">;
+}
+
+/**
+ * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+ * an effort to bypass detection.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-texttransformation.html
+ */
+export interface WAFv2WebACLTextTransformation {
+  /**
+   * Sets the relative processing order for multiple transformations. AWS WAF processes all
+   * transformations, from lowest priority to highest, before inspecting the transformed content. The
+   * priorities don't need to be consecutive, but they must all be different.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-texttransformation.html#cfn-wafv2-webacl-texttransformation-priority
+   */
+  readonly Priority: Value<number>;
+  /**
+   * For detailed descriptions of each of the transformation types, see [Text
+   * transformations](https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-transformation.html)
+   * in the *AWS WAF Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-texttransformation.html#cfn-wafv2-webacl-texttransformation-type
+   */
+  readonly Type: Value<"NONE" | "COMPRESS_WHITE_SPACE" | "HTML_ENTITY_DECODE" | "LOWERCASE" | "CMD_LINE" | "URL_DECODE" | "BASE64_DECODE" | "HEX_DECODE" | "MD5" | "REPLACE_COMMENTS" | "ESCAPE_SEQ_DECODE" | "SQL_HEX_DECODE" | "CSS_DECODE" | "JS_DECODE" | "NORMALIZE_PATH" | "NORMALIZE_PATH_WIN" | "REMOVE_NULLS" | "REPLACE_NULLS" | "BASE64_DECODE_EXT" | "URL_DECODE_UNI" | "UTF8_TO_UNICODE" | "REMOVE_WHITESPACE" | "TRIM" | "TRIM_LEFT" | "TRIM_RIGHT" | "REMOVE_COMMENTS_CHAR" | "UPPERCASE" | "CMD_LINE_WIN" | "CMD_LINE_UNIX" | "JS_DECODE_EXT" | "SHA256">;
+}
+
+/**
+ * The configuration for inspecting IP addresses in an HTTP header that you specify, instead of using
+ * the IP address that's reported by the web request origin. Commonly, this is the X-Forwarded-For
+ * (XFF) header, but you can specify any header name.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetforwardedipconfiguration.html
+ */
+export interface WAFv2WebACLIPSetForwardedIPConfiguration {
+  /**
+   * The match status to assign to the web request if the request doesn't have a valid IP address in the
+   * specified position.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetforwardedipconfiguration.html#cfn-wafv2-webacl-ipsetforwardedipconfiguration-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+  /**
+   * The name of the HTTP header to use for the IP address. For example, to use the X-Forwarded-For (XFF)
+   * header, set this to `X-Forwarded-For` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetforwardedipconfiguration.html#cfn-wafv2-webacl-ipsetforwardedipconfiguration-headername
+   */
+  readonly HeaderName: Value<string>;
+  /**
+   * The position in the header to search for the IP address. The header can contain IP addresses of the
+   * original client and also of proxies. For example, the header value could be `10.1.1.1, 127.0.0.0,
+   * 10.10.10.10` where the first IP address identifies the original client and the rest identify proxies
+   * that the request went through.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ipsetforwardedipconfiguration.html#cfn-wafv2-webacl-ipsetforwardedipconfiguration-position
+   */
+  readonly Position: Value<"FIRST" | "LAST" | "ANY">;
+}
+
+/**
+ * Specifies a single rule in a rule group whose action you want to override to `Count` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-excludedrule.html
+ */
+export interface WAFv2WebACLExcludedRule {
+  /**
+   * The name of the rule whose action you want to override to `Count` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-excludedrule.html#cfn-wafv2-webacl-excludedrule-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * Additional information that's used by a managed rule group. Many managed rule groups don't require
+ * this.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html
+ */
+export interface WAFv2WebACLManagedRuleGroupConfig {
+  /**
+   * Additional configuration for using the account creation fraud prevention (ACFP) managed rule group,
+   * `AWSManagedRulesACFPRuleSet` . Use this to provide account creation request information to the rule
+   * group. For web ACLs that protect CloudFront distributions, use this to also provide the information
+   * about how your distribution responds to account creation requests.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-awsmanagedrulesacfpruleset
+   */
+  readonly AWSManagedRulesACFPRuleSet?: Value<WAFv2WebACLAWSManagedRulesACFPRuleSet>;
+  /**
+   * Additional configuration for using the account takeover prevention (ATP) managed rule group,
+   * `AWSManagedRulesATPRuleSet` . Use this to provide login request information to the rule group. For
+   * web ACLs that protect CloudFront distributions, use this to also provide the information about how
+   * your distribution responds to login requests.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-awsmanagedrulesatpruleset
+   */
+  readonly AWSManagedRulesATPRuleSet?: Value<WAFv2WebACLAWSManagedRulesATPRuleSet>;
+  /**
+   * Additional configuration for using the anti-DDoS managed rule group,
+   * `AWSManagedRulesAntiDDoSRuleSet` . Use this to configure anti-DDoS behavior for the rule group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-awsmanagedrulesantiddosruleset
+   */
+  readonly AWSManagedRulesAntiDDoSRuleSet?: Value<WAFv2WebACLAWSManagedRulesAntiDDoSRuleSet>;
+  /**
+   * Additional configuration for using the Bot Control managed rule group. Use this to specify the
+   * inspection level that you want to use. For information about using the Bot Control managed rule
+   * group, see [AWS WAF Bot Control rule
+   * group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-bot.html) and
+   * [AWS WAF Bot Control](https://docs.aws.amazon.com/waf/latest/developerguide/waf-bot-control.html) in
+   * the *AWS WAF Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-awsmanagedrulesbotcontrolruleset
+   */
+  readonly AWSManagedRulesBotControlRuleSet?: Value<WAFv2WebACLAWSManagedRulesBotControlRuleSet>;
+  /**
+   * > Instead of this setting, provide your configuration under `AWSManagedRulesATPRuleSet` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-loginpath
+   */
+  readonly LoginPath?: Value<string>;
+  /**
+   * > Instead of this setting, provide your configuration under the request inspection configuration for
+   * `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-passwordfield
+   */
+  readonly PasswordField?: Value<WAFv2WebACLFieldIdentifier>;
+  /**
+   * > Instead of this setting, provide your configuration under the request inspection configuration for
+   * `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-payloadtype
+   */
+  readonly PayloadType?: Value<"JSON" | "FORM_ENCODED">;
+  /**
+   * > Instead of this setting, provide your configuration under the request inspection configuration for
+   * `AWSManagedRulesATPRuleSet` or `AWSManagedRulesACFPRuleSet` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-managedrulegroupconfig.html#cfn-wafv2-webacl-managedrulegroupconfig-usernamefield
+   */
+  readonly UsernameField?: Value<WAFv2WebACLFieldIdentifier>;
+}
+
+/**
+ * Action setting to use in the place of a rule action that is configured inside the rule group. You
+ * specify one override for each rule whose action you want to change.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleactionoverride.html
+ */
+export interface WAFv2WebACLRuleActionOverride {
+  /**
+   * The override action to use, in place of the configured action of the rule in the rule group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleactionoverride.html#cfn-wafv2-webacl-ruleactionoverride-actiontouse
+   */
+  readonly ActionToUse: Value<WAFv2WebACLRuleAction>;
+  /**
+   * The name of the rule to override.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ruleactionoverride.html#cfn-wafv2-webacl-ruleactionoverride-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * Specifies a single custom aggregate key for a rate-base rule.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html
+ */
+export interface WAFv2WebACLRateBasedStatementCustomKey {
+  /**
+   * Use an Autonomous System Number (ASN) derived from the request's originating or forwarded IP address
+   * as an aggregate key. Each distinct ASN contributes to the aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-asn
+   */
+  readonly ASN?: Json;
+  /**
+   * Use the value of a cookie in the request as an aggregate key. Each distinct value in the cookie
+   * contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+   * value fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-cookie
+   */
+  readonly Cookie?: Value<WAFv2WebACLRateLimitCookie>;
+  /**
+   * Use the first IP address in an HTTP header as an aggregate key. Each distinct forwarded IP address
+   * contributes to the aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-forwardedip
+   */
+  readonly ForwardedIP?: Json;
+  /**
+   * Use the request's HTTP method as an aggregate key. Each distinct HTTP method contributes to the
+   * aggregation instance. If you use just the HTTP method as your custom key, then each method fully
+   * defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-httpmethod
+   */
+  readonly HTTPMethod?: Json;
+  /**
+   * Use the value of a header in the request as an aggregate key. Each distinct value in the header
+   * contributes to the aggregation instance. If you use a single header as your custom key, then each
+   * value fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-header
+   */
+  readonly Header?: Value<WAFv2WebACLRateLimitHeader>;
+  /**
+   * Use the request's originating IP address as an aggregate key. Each distinct IP address contributes
+   * to the aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-ip
+   */
+  readonly IP?: Json;
+  /**
+   * Use the request's JA3 fingerprint as an aggregate key. If you use a single JA3 fingerprint as your
+   * custom key, then each value fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-ja3fingerprint
+   */
+  readonly JA3Fingerprint?: Value<WAFv2WebACLRateLimitJA3Fingerprint>;
+  /**
+   * Use the request's JA4 fingerprint as an aggregate key. If you use a single JA4 fingerprint as your
+   * custom key, then each value fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-ja4fingerprint
+   */
+  readonly JA4Fingerprint?: Value<WAFv2WebACLRateLimitJA4Fingerprint>;
+  /**
+   * Use the specified label namespace as an aggregate key. Each distinct fully qualified label name that
+   * has the specified label namespace contributes to the aggregation instance. If you use just one label
+   * namespace as your custom key, then each label name fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-labelnamespace
+   */
+  readonly LabelNamespace?: Value<WAFv2WebACLRateLimitLabelNamespace>;
+  /**
+   * Use the specified query argument as an aggregate key. Each distinct value for the named query
+   * argument contributes to the aggregation instance. If you use a single query argument as your custom
+   * key, then each value fully defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-queryargument
+   */
+  readonly QueryArgument?: Value<WAFv2WebACLRateLimitQueryArgument>;
+  /**
+   * Use the request's query string as an aggregate key. Each distinct string contributes to the
+   * aggregation instance. If you use just the query string as your custom key, then each string fully
+   * defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-querystring
+   */
+  readonly QueryString?: Value<WAFv2WebACLRateLimitQueryString>;
+  /**
+   * Use the request's URI path as an aggregate key. Each distinct URI path contributes to the
+   * aggregation instance. If you use just the URI path as your custom key, then each URI path fully
+   * defines an aggregation instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratebasedstatementcustomkey.html#cfn-wafv2-webacl-ratebasedstatementcustomkey-uripath
+   */
+  readonly UriPath?: Value<WAFv2WebACLRateLimitUriPath>;
+}
+
+/**
+ * Inspect the body of the web request. The body immediately follows the request headers.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-body.html
+ */
+export interface WAFv2WebACLBody {
+  /**
+   * What AWS WAF should do if the body is larger than AWS WAF can inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-body.html#cfn-wafv2-webacl-body-oversizehandling
+   */
+  readonly OversizeHandling?: Value<"CONTINUE" | "MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Inspect the cookies in the web request. You can specify the parts of the cookies to inspect and you
+ * can narrow the set of cookies to inspect by including or excluding specific keys.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookies.html
+ */
+export interface WAFv2WebACLCookies {
+  /**
+   * The filter to use to identify the subset of cookies to inspect in a web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookies.html#cfn-wafv2-webacl-cookies-matchpattern
+   */
+  readonly MatchPattern: Value<WAFv2WebACLCookieMatchPattern>;
+  /**
+   * The parts of the cookies to inspect with the rule inspection criteria. If you specify `ALL` , AWS
+   * WAF inspects both keys and values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookies.html#cfn-wafv2-webacl-cookies-matchscope
+   */
+  readonly MatchScope: Value<"ALL" | "KEY" | "VALUE">;
+  /**
+   * What AWS WAF should do if the cookies of the request are more numerous or larger than AWS WAF can
+   * inspect. AWS WAF does not support inspecting the entire contents of request cookies when they exceed
+   * 8 KB (8192 bytes) or 200 total cookies. The underlying host service forwards a maximum of 200
+   * cookies and at most 8 KB of cookie contents to AWS WAF .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookies.html#cfn-wafv2-webacl-cookies-oversizehandling
+   */
+  readonly OversizeHandling: Value<"CONTINUE" | "MATCH" | "NO_MATCH">;
+}
+
+/**
+ * The string containing the list of a web request's header names, ordered as they appear in the web
+ * request, separated by colons.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headerorder.html
+ */
+export interface WAFv2WebACLHeaderOrder {
+  /**
+   * Handling of requests containing oversize fields
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headerorder.html#cfn-wafv2-webacl-headerorder-oversizehandling
+   */
+  readonly OversizeHandling: Value<"CONTINUE" | "MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Inspect all headers in the web request. You can specify the parts of the headers to inspect and you
+ * can narrow the set of headers to inspect by including or excluding specific keys.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headers.html
+ */
+export interface WAFv2WebACLHeaders {
+  /**
+   * The filter to use to identify the subset of headers to inspect in a web request.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headers.html#cfn-wafv2-webacl-headers-matchpattern
+   */
+  readonly MatchPattern: Value<WAFv2WebACLHeaderMatchPattern>;
+  /**
+   * The parts of the headers to match with the rule inspection criteria. If you specify `ALL` , AWS WAF
+   * inspects both keys and values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headers.html#cfn-wafv2-webacl-headers-matchscope
+   */
+  readonly MatchScope: Value<"ALL" | "KEY" | "VALUE">;
+  /**
+   * What AWS WAF should do if the headers determined by your match scope are more numerous or larger
+   * than AWS WAF can inspect. AWS WAF does not support inspecting the entire contents of request headers
+   * when they exceed 8 KB (8192 bytes) or 200 total headers. The underlying host service forwards a
+   * maximum of 200 headers and at most 8 KB of header contents to AWS WAF .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headers.html#cfn-wafv2-webacl-headers-oversizehandling
+   */
+  readonly OversizeHandling: Value<"CONTINUE" | "MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+ * the request's JA3 fingerprint. The JA3 fingerprint is a 32-character hash derived from the TLS
+ * Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+ * TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+ * Client Hello information for the calculation. Almost all web requests include this information.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja3fingerprint.html
+ */
+export interface WAFv2WebACLJA3Fingerprint {
+  /**
+   * The match status to assign to the web request if the request doesn't have a JA3 fingerprint.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja3fingerprint.html#cfn-wafv2-webacl-ja3fingerprint-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Available for use with Amazon CloudFront distributions and Application Load Balancers. Match against
+ * the request's JA4 fingerprint. The JA4 fingerprint is a 36-character hash derived from the TLS
+ * Client Hello of an incoming request. This fingerprint serves as a unique identifier for the client's
+ * TLS configuration. AWS WAF calculates and logs this fingerprint for each request that has enough TLS
+ * Client Hello information for the calculation. Almost all web requests include this information.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja4fingerprint.html
+ */
+export interface WAFv2WebACLJA4Fingerprint {
+  /**
+   * The match status to assign to the web request if the request doesn't have a JA4 fingerprint.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ja4fingerprint.html#cfn-wafv2-webacl-ja4fingerprint-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Inspect the body of the web request as JSON. The body immediately follows the request headers.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html
+ */
+export interface WAFv2WebACLJsonBody {
+  /**
+   * What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html#cfn-wafv2-webacl-jsonbody-invalidfallbackbehavior
+   */
+  readonly InvalidFallbackBehavior?: Value<"MATCH" | "NO_MATCH" | "EVALUATE_AS_STRING">;
+  /**
+   * The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+   * against the rule inspection criteria.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html#cfn-wafv2-webacl-jsonbody-matchpattern
+   */
+  readonly MatchPattern: Value<WAFv2WebACLJsonMatchPattern>;
+  /**
+   * The parts of the JSON to match against using the `MatchPattern` . If you specify `ALL` , AWS WAF
+   * matches against keys and values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html#cfn-wafv2-webacl-jsonbody-matchscope
+   */
+  readonly MatchScope: Value<"ALL" | "KEY" | "VALUE">;
+  /**
+   * What AWS WAF should do if the body is larger than AWS WAF can inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonbody.html#cfn-wafv2-webacl-jsonbody-oversizehandling
+   */
+  readonly OversizeHandling?: Value<"CONTINUE" | "MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Inspect one of the headers in the web request, identified by name, for example, `User-Agent` or
+ * `Referer` . The name isn't case sensitive.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singleheader.html
+ */
+export interface WAFv2WebACLSingleHeader {
+  /**
+   * The name of the query header to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singleheader.html#cfn-wafv2-webacl-singleheader-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * Inspect one query argument in the web request, identified by name, for example *UserName* or
+ * *SalesRegion* . The name isn't case sensitive.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singlequeryargument.html
+ */
+export interface WAFv2WebACLSingleQueryArgument {
+  /**
+   * The name of the query argument to inspect.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-singlequeryargument.html#cfn-wafv2-webacl-singlequeryargument-name
+   */
+  readonly Name: Value<string>;
+}
+
+/**
+ * Inspect fragments of the request URI. You can specify the parts of the URI fragment to inspect and
+ * you can narrow the set of URI fragments to inspect by including or excluding specific keys.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-urifragment.html
+ */
+export interface WAFv2WebACLUriFragment {
+  /**
+   * What AWS WAF should do if it fails to completely parse the JSON body. The options are the following:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-urifragment.html#cfn-wafv2-webacl-urifragment-fallbackbehavior
+   */
+  readonly FallbackBehavior?: Value<"MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Details for your use of the account creation fraud prevention managed rule group,
+ * `AWSManagedRulesACFPRuleSet` . This configuration is used in `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html
+ */
+export interface WAFv2WebACLAWSManagedRulesACFPRuleSet {
+  /**
+   * The path of the account creation endpoint for your application. This is the page on your website
+   * that accepts the completed registration form for a new user. This page must accept `POST` requests.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html#cfn-wafv2-webacl-awsmanagedrulesacfpruleset-creationpath
+   */
+  readonly CreationPath: Value<string>;
+  /**
+   * Allow the use of regular expressions in the registration page path and the account creation path.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html#cfn-wafv2-webacl-awsmanagedrulesacfpruleset-enableregexinpath
+   */
+  readonly EnableRegexInPath?: Value<boolean>;
+  /**
+   * The path of the account registration endpoint for your application. This is the page on your website
+   * that presents the registration form to new users.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html#cfn-wafv2-webacl-awsmanagedrulesacfpruleset-registrationpagepath
+   */
+  readonly RegistrationPagePath: Value<string>;
+  /**
+   * The criteria for inspecting account creation requests, used by the ACFP rule group to validate and
+   * track account creation attempts.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html#cfn-wafv2-webacl-awsmanagedrulesacfpruleset-requestinspection
+   */
+  readonly RequestInspection: Value<WAFv2WebACLRequestInspectionACFP>;
+  /**
+   * The criteria for inspecting responses to account creation requests, used by the ACFP rule group to
+   * track account creation success rates.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesacfpruleset.html#cfn-wafv2-webacl-awsmanagedrulesacfpruleset-responseinspection
+   */
+  readonly ResponseInspection?: Value<WAFv2WebACLResponseInspection>;
+}
+
+/**
+ * Details for your use of the account takeover prevention managed rule group,
+ * `AWSManagedRulesATPRuleSet` . This configuration is used in `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html
+ */
+export interface WAFv2WebACLAWSManagedRulesATPRuleSet {
+  /**
+   * Allow the use of regular expressions in the login page path.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html#cfn-wafv2-webacl-awsmanagedrulesatpruleset-enableregexinpath
+   */
+  readonly EnableRegexInPath?: Value<boolean>;
+  /**
+   * The path of the login endpoint for your application. For example, for the URL
+   * `https://example.com/web/login` , you would provide the path `/web/login` . Login paths that start
+   * with the path that you provide are considered a match. For example `/web/login` matches the login
+   * paths `/web/login` , `/web/login/` , `/web/loginPage` , and `/web/login/thisPage` , but doesn't
+   * match the login path `/home/web/login` or `/website/login` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html#cfn-wafv2-webacl-awsmanagedrulesatpruleset-loginpath
+   */
+  readonly LoginPath: Value<string>;
+  /**
+   * The criteria for inspecting login requests, used by the ATP rule group to validate credentials
+   * usage.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html#cfn-wafv2-webacl-awsmanagedrulesatpruleset-requestinspection
+   */
+  readonly RequestInspection?: Value<WAFv2WebACLRequestInspection>;
+  /**
+   * The criteria for inspecting responses to login requests, used by the ATP rule group to track login
+   * failure rates.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesatpruleset.html#cfn-wafv2-webacl-awsmanagedrulesatpruleset-responseinspection
+   */
+  readonly ResponseInspection?: Value<WAFv2WebACLResponseInspection>;
+}
+
+/**
+ * Configures the use of the anti-DDoS managed rule group, `AWSManagedRulesAntiDDoSRuleSet` . This
+ * configuration is used in `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesantiddosruleset.html
+ */
+export interface WAFv2WebACLAWSManagedRulesAntiDDoSRuleSet {
+  /**
+   * Configures the request handling that's applied by the managed rule group rules
+   * `ChallengeAllDuringEvent` and `ChallengeDDoSRequests` during a distributed denial of service (DDoS)
+   * attack.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesantiddosruleset.html#cfn-wafv2-webacl-awsmanagedrulesantiddosruleset-clientsideactionconfig
+   */
+  readonly ClientSideActionConfig: Value<WAFv2WebACLClientSideActionConfig>;
+  /**
+   * The sensitivity that the rule group rule `DDoSRequests` uses when matching against the DDoS
+   * suspicion labeling on a request. The managed rule group adds the labeling during DDoS events, before
+   * the `DDoSRequests` rule runs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesantiddosruleset.html#cfn-wafv2-webacl-awsmanagedrulesantiddosruleset-sensitivitytoblock
+   */
+  readonly SensitivityToBlock?: Value<"LOW" | "MEDIUM" | "HIGH">;
+}
+
+/**
+ * Details for your use of the Bot Control managed rule group, `AWSManagedRulesBotControlRuleSet` .
+ * This configuration is used in `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesbotcontrolruleset.html
+ */
+export interface WAFv2WebACLAWSManagedRulesBotControlRuleSet {
+  /**
+   * Applies only to the targeted inspection level.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesbotcontrolruleset.html#cfn-wafv2-webacl-awsmanagedrulesbotcontrolruleset-enablemachinelearning
+   */
+  readonly EnableMachineLearning?: Value<boolean>;
+  /**
+   * The inspection level to use for the Bot Control rule group. The common level is the least expensive.
+   * The targeted level includes all common level rules and adds rules with more advanced inspection
+   * criteria. For details, see [AWS WAF Bot Control rule
+   * group](https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-bot.html) in
+   * the *AWS WAF Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-awsmanagedrulesbotcontrolruleset.html#cfn-wafv2-webacl-awsmanagedrulesbotcontrolruleset-inspectionlevel
+   */
+  readonly InspectionLevel: Value<"COMMON" | "TARGETED">;
+}
+
+/**
+ * The identifier of a field in the web request payload that contains customer data.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldidentifier.html
+ */
+export interface WAFv2WebACLFieldIdentifier {
+  /**
+   * The name of the field.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-fieldidentifier.html#cfn-wafv2-webacl-fieldidentifier-identifier
+   */
+  readonly Identifier: Value<string>;
+}
+
+/**
+ * Specifies a cookie as an aggregate key for a rate-based rule. Each distinct value in the cookie
+ * contributes to the aggregation instance. If you use a single cookie as your custom key, then each
+ * value fully defines an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitcookie.html
+ */
+export interface WAFv2WebACLRateLimitCookie {
+  /**
+   * The name of the cookie to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitcookie.html#cfn-wafv2-webacl-ratelimitcookie-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. Text transformations are used in rule match statements, to transform
+   * the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+   * statements, to transform request components before using them as custom aggregation keys. If you
+   * specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+   * content, starting from the lowest priority setting, and then uses the transformed component
+   * contents.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitcookie.html#cfn-wafv2-webacl-ratelimitcookie-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * Specifies a header as an aggregate key for a rate-based rule. Each distinct value in the header
+ * contributes to the aggregation instance. If you use a single header as your custom key, then each
+ * value fully defines an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitheader.html
+ */
+export interface WAFv2WebACLRateLimitHeader {
+  /**
+   * The name of the header to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitheader.html#cfn-wafv2-webacl-ratelimitheader-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. Text transformations are used in rule match statements, to transform
+   * the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+   * statements, to transform request components before using them as custom aggregation keys. If you
+   * specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+   * content, starting from the lowest priority setting, and then uses the transformed component
+   * contents.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitheader.html#cfn-wafv2-webacl-ratelimitheader-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * Use the request's JA3 fingerprint derived from the TLS Client Hello of an incoming request as an
+ * aggregate key. If you use a single JA3 fingerprint as your custom key, then each value fully defines
+ * an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja3fingerprint.html
+ */
+export interface WAFv2WebACLRateLimitJA3Fingerprint {
+  /**
+   * The match status to assign to the web request if there is insufficient TSL Client Hello information
+   * to compute the JA3 fingerprint.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja3fingerprint.html#cfn-wafv2-webacl-ratelimitja3fingerprint-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Use the request's JA4 fingerprint derived from the TLS Client Hello of an incoming request as an
+ * aggregate key. If you use a single JA4 fingerprint as your custom key, then each value fully defines
+ * an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja4fingerprint.html
+ */
+export interface WAFv2WebACLRateLimitJA4Fingerprint {
+  /**
+   * The match status to assign to the web request if there is insufficient TSL Client Hello information
+   * to compute the JA4 fingerprint.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitja4fingerprint.html#cfn-wafv2-webacl-ratelimitja4fingerprint-fallbackbehavior
+   */
+  readonly FallbackBehavior: Value<"MATCH" | "NO_MATCH">;
+}
+
+/**
+ * Specifies a label namespace to use as an aggregate key for a rate-based rule. Each distinct fully
+ * qualified label name that has the specified label namespace contributes to the aggregation instance.
+ * If you use just one label namespace as your custom key, then each label name fully defines an
+ * aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitlabelnamespace.html
+ */
+export interface WAFv2WebACLRateLimitLabelNamespace {
+  /**
+   * The namespace to use for aggregation.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitlabelnamespace.html#cfn-wafv2-webacl-ratelimitlabelnamespace-namespace
+   */
+  readonly Namespace: Value<string>;
+}
+
+/**
+ * Specifies a query argument in the request as an aggregate key for a rate-based rule. Each distinct
+ * value for the named query argument contributes to the aggregation instance. If you use a single
+ * query argument as your custom key, then each value fully defines an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitqueryargument.html
+ */
+export interface WAFv2WebACLRateLimitQueryArgument {
+  /**
+   * The name of the query argument to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitqueryargument.html#cfn-wafv2-webacl-ratelimitqueryargument-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. Text transformations are used in rule match statements, to transform
+   * the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+   * statements, to transform request components before using them as custom aggregation keys. If you
+   * specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+   * content, starting from the lowest priority setting, and then uses the transformed component
+   * contents.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitqueryargument.html#cfn-wafv2-webacl-ratelimitqueryargument-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * Specifies the request's query string as an aggregate key for a rate-based rule. Each distinct string
+ * contributes to the aggregation instance. If you use just the query string as your custom key, then
+ * each string fully defines an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitquerystring.html
+ */
+export interface WAFv2WebACLRateLimitQueryString {
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. Text transformations are used in rule match statements, to transform
+   * the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+   * statements, to transform request components before using them as custom aggregation keys. If you
+   * specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+   * content, starting from the lowest priority setting, and then uses the transformed component
+   * contents.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimitquerystring.html#cfn-wafv2-webacl-ratelimitquerystring-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * Specifies the request's URI path as an aggregate key for a rate-based rule. Each distinct URI path
+ * contributes to the aggregation instance. If you use just the URI path as your custom key, then each
+ * URI path fully defines an aggregation instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimituripath.html
+ */
+export interface WAFv2WebACLRateLimitUriPath {
+  /**
+   * Text transformations eliminate some of the unusual formatting that attackers use in web requests in
+   * an effort to bypass detection. Text transformations are used in rule match statements, to transform
+   * the `FieldToMatch` request component before inspecting it, and they're used in rate-based rule
+   * statements, to transform request components before using them as custom aggregation keys. If you
+   * specify one or more transformations to apply, AWS WAF performs all transformations on the specified
+   * content, starting from the lowest priority setting, and then uses the transformed component
+   * contents.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-ratelimituripath.html#cfn-wafv2-webacl-ratelimituripath-texttransformations
+   */
+  readonly TextTransformations: ListValue<Value<WAFv2WebACLTextTransformation>>;
+}
+
+/**
+ * The filter to use to identify the subset of cookies to inspect in a web request.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookiematchpattern.html
+ */
+export interface WAFv2WebACLCookieMatchPattern {
+  /**
+   * Inspect all cookies.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookiematchpattern.html#cfn-wafv2-webacl-cookiematchpattern-all
+   */
+  readonly All?: Json;
+  /**
+   * Inspect only the cookies whose keys don't match any of the strings specified here.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookiematchpattern.html#cfn-wafv2-webacl-cookiematchpattern-excludedcookies
+   */
+  readonly ExcludedCookies?: ListValue<Value<string>>;
+  /**
+   * Inspect only the cookies that have a key that matches one of the strings specified here.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-cookiematchpattern.html#cfn-wafv2-webacl-cookiematchpattern-includedcookies
+   */
+  readonly IncludedCookies?: ListValue<Value<string>>;
+}
+
+/**
+ * The filter to use to identify the subset of headers to inspect in a web request.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headermatchpattern.html
+ */
+export interface WAFv2WebACLHeaderMatchPattern {
+  /**
+   * Inspect all headers.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headermatchpattern.html#cfn-wafv2-webacl-headermatchpattern-all
+   */
+  readonly All?: Json;
+  /**
+   * Inspect only the headers whose keys don't match any of the strings specified here.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headermatchpattern.html#cfn-wafv2-webacl-headermatchpattern-excludedheaders
+   */
+  readonly ExcludedHeaders?: ListValue<Value<string>>;
+  /**
+   * Inspect only the headers that have a key that matches one of the strings specified here.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-headermatchpattern.html#cfn-wafv2-webacl-headermatchpattern-includedheaders
+   */
+  readonly IncludedHeaders?: ListValue<Value<string>>;
+}
+
+/**
+ * The patterns to look for in the JSON body. AWS WAF inspects the results of these pattern matches
+ * against the rule inspection criteria. This is used with the `FieldToMatch` option `JsonBody` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonmatchpattern.html
+ */
+export interface WAFv2WebACLJsonMatchPattern {
+  /**
+   * Match all of the elements. See also `MatchScope` in the `JsonBody` `FieldToMatch` specification.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonmatchpattern.html#cfn-wafv2-webacl-jsonmatchpattern-all
+   */
+  readonly All?: Json;
+  /**
+   * Match only the specified include paths. See also `MatchScope` in the `JsonBody` `FieldToMatch`
+   * specification.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-jsonmatchpattern.html#cfn-wafv2-webacl-jsonmatchpattern-includedpaths
+   */
+  readonly IncludedPaths?: ListValue<Value<string>>;
+}
+
+/**
+ * The criteria for inspecting account creation requests, used by the ACFP rule group to validate and
+ * track account creation attempts.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html
+ */
+export interface WAFv2WebACLRequestInspectionACFP {
+  /**
+   * The names of the fields in the request payload that contain your customer's primary physical
+   * address.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-addressfields
+   */
+  readonly AddressFields?: ListValue<Value<WAFv2WebACLFieldIdentifier>>;
+  /**
+   * The name of the field in the request payload that contains your customer's email.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-emailfield
+   */
+  readonly EmailField?: Value<WAFv2WebACLFieldIdentifier>;
+  /**
+   * The name of the field in the request payload that contains your customer's password.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-passwordfield
+   */
+  readonly PasswordField?: Value<WAFv2WebACLFieldIdentifier>;
+  /**
+   * The payload type for your account creation endpoint, either JSON or form encoded.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-payloadtype
+   */
+  readonly PayloadType: Value<"JSON" | "FORM_ENCODED">;
+  /**
+   * The names of the fields in the request payload that contain your customer's primary phone number.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-phonenumberfields
+   */
+  readonly PhoneNumberFields?: ListValue<Value<WAFv2WebACLFieldIdentifier>>;
+  /**
+   * The name of the field in the request payload that contains your customer's username.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspectionacfp.html#cfn-wafv2-webacl-requestinspectionacfp-usernamefield
+   */
+  readonly UsernameField?: Value<WAFv2WebACLFieldIdentifier>;
+}
+
+/**
+ * The criteria for inspecting responses to login requests and account creation requests, used by the
+ * ATP and ACFP rule groups to track login and account creation success and failure rates.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html
+ */
+export interface WAFv2WebACLResponseInspection {
+  /**
+   * Configures inspection of the response body for success and failure indicators. AWS WAF can inspect
+   * the first 65,536 bytes (64 KB) of the response body.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html#cfn-wafv2-webacl-responseinspection-bodycontains
+   */
+  readonly BodyContains?: Value<WAFv2WebACLResponseInspectionBodyContains>;
+  /**
+   * Configures inspection of the response header for success and failure indicators.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html#cfn-wafv2-webacl-responseinspection-header
+   */
+  readonly Header?: Value<WAFv2WebACLResponseInspectionHeader>;
+  /**
+   * Configures inspection of the response JSON for success and failure indicators. AWS WAF can inspect
+   * the first 65,536 bytes (64 KB) of the response JSON.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html#cfn-wafv2-webacl-responseinspection-json
+   */
+  readonly Json?: Value<WAFv2WebACLResponseInspectionJson>;
+  /**
+   * Configures inspection of the response status code for success and failure indicators.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspection.html#cfn-wafv2-webacl-responseinspection-statuscode
+   */
+  readonly StatusCode?: Value<WAFv2WebACLResponseInspectionStatusCode>;
+}
+
+/**
+ * The criteria for inspecting login requests, used by the ATP rule group to validate credentials
+ * usage.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspection.html
+ */
+export interface WAFv2WebACLRequestInspection {
+  /**
+   * The name of the field in the request payload that contains your customer's password.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspection.html#cfn-wafv2-webacl-requestinspection-passwordfield
+   */
+  readonly PasswordField: Value<WAFv2WebACLFieldIdentifier>;
+  /**
+   * The payload type for your login endpoint, either JSON or form encoded.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspection.html#cfn-wafv2-webacl-requestinspection-payloadtype
+   */
+  readonly PayloadType: Value<"JSON" | "FORM_ENCODED">;
+  /**
+   * The name of the field in the request payload that contains your customer's username.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-requestinspection.html#cfn-wafv2-webacl-requestinspection-usernamefield
+   */
+  readonly UsernameField: Value<WAFv2WebACLFieldIdentifier>;
+}
+
+/**
+ * This is part of the configuration for the managed rules `AWSManagedRulesAntiDDoSRuleSet` in
+ * `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideactionconfig.html
+ */
+export interface WAFv2WebACLClientSideActionConfig {
+  /**
+   * Configuration for the use of the `AWSManagedRulesAntiDDoSRuleSet` rules `ChallengeAllDuringEvent`
+   * and `ChallengeDDoSRequests` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideactionconfig.html#cfn-wafv2-webacl-clientsideactionconfig-challenge
+   */
+  readonly Challenge: Value<WAFv2WebACLClientSideAction>;
+}
+
+/**
+ * Configures inspection of the response body. AWS WAF can inspect the first 65,536 bytes (64 KB) of
+ * the response body. This is part of the `ResponseInspection` configuration for
+ * `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionbodycontains.html
+ */
+export interface WAFv2WebACLResponseInspectionBodyContains {
+  /**
+   * Strings in the body of the response that indicate a failed login or account creation attempt. To be
+   * counted as a failure, the string can be anywhere in the body and must be an exact match, including
+   * case. Each string must be unique among the success and failure strings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionbodycontains.html#cfn-wafv2-webacl-responseinspectionbodycontains-failurestrings
+   */
+  readonly FailureStrings: ListValue<Value<string>>;
+  /**
+   * Strings in the body of the response that indicate a successful login or account creation attempt. To
+   * be counted as a success, the string can be anywhere in the body and must be an exact match,
+   * including case. Each string must be unique among the success and failure strings.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionbodycontains.html#cfn-wafv2-webacl-responseinspectionbodycontains-successstrings
+   */
+  readonly SuccessStrings: ListValue<Value<string>>;
+}
+
+/**
+ * Configures inspection of the response header. This is part of the `ResponseInspection` configuration
+ * for `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionheader.html
+ */
+export interface WAFv2WebACLResponseInspectionHeader {
+  /**
+   * Values in the response header with the specified name that indicate a failed login or account
+   * creation attempt. To be counted as a failure, the value must be an exact match, including case. Each
+   * value must be unique among the success and failure values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionheader.html#cfn-wafv2-webacl-responseinspectionheader-failurevalues
+   */
+  readonly FailureValues: ListValue<Value<string>>;
+  /**
+   * The name of the header to match against. The name must be an exact match, including case.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionheader.html#cfn-wafv2-webacl-responseinspectionheader-name
+   */
+  readonly Name: Value<string>;
+  /**
+   * Values in the response header with the specified name that indicate a successful login or account
+   * creation attempt. To be counted as a success, the value must be an exact match, including case. Each
+   * value must be unique among the success and failure values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionheader.html#cfn-wafv2-webacl-responseinspectionheader-successvalues
+   */
+  readonly SuccessValues: ListValue<Value<string>>;
+}
+
+/**
+ * Configures inspection of the response JSON. AWS WAF can inspect the first 65,536 bytes (64 KB) of
+ * the response JSON. This is part of the `ResponseInspection` configuration for
+ * `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionjson.html
+ */
+export interface WAFv2WebACLResponseInspectionJson {
+  /**
+   * Values for the specified identifier in the response JSON that indicate a failed login or account
+   * creation attempt. To be counted as a failure, the value must be an exact match, including case. Each
+   * value must be unique among the success and failure values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionjson.html#cfn-wafv2-webacl-responseinspectionjson-failurevalues
+   */
+  readonly FailureValues: ListValue<Value<string>>;
+  /**
+   * The identifier for the value to match against in the JSON. The identifier must be an exact match,
+   * including case.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionjson.html#cfn-wafv2-webacl-responseinspectionjson-identifier
+   */
+  readonly Identifier: Value<string>;
+  /**
+   * Values for the specified identifier in the response JSON that indicate a successful login or account
+   * creation attempt. To be counted as a success, the value must be an exact match, including case. Each
+   * value must be unique among the success and failure values.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionjson.html#cfn-wafv2-webacl-responseinspectionjson-successvalues
+   */
+  readonly SuccessValues: ListValue<Value<string>>;
+}
+
+/**
+ * Configures inspection of the response status code. This is part of the `ResponseInspection`
+ * configuration for `AWSManagedRulesATPRuleSet` and `AWSManagedRulesACFPRuleSet` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionstatuscode.html
+ */
+export interface WAFv2WebACLResponseInspectionStatusCode {
+  /**
+   * Status codes in the response that indicate a failed login or account creation attempt. To be counted
+   * as a failure, the response status code must match one of these. Each code must be unique among the
+   * success and failure status codes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionstatuscode.html#cfn-wafv2-webacl-responseinspectionstatuscode-failurecodes
+   */
+  readonly FailureCodes: ListValue<Value<number>>;
+  /**
+   * Status codes in the response that indicate a successful login or account creation attempt. To be
+   * counted as a success, the response status code must match one of these. Each code must be unique
+   * among the success and failure status codes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-responseinspectionstatuscode.html#cfn-wafv2-webacl-responseinspectionstatuscode-successcodes
+   */
+  readonly SuccessCodes: ListValue<Value<number>>;
+}
+
+/**
+ * This is part of the `AWSManagedRulesAntiDDoSRuleSet` `ClientSideActionConfig` configuration in
+ * `ManagedRuleGroupConfig` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideaction.html
+ */
+export interface WAFv2WebACLClientSideAction {
+  /**
+   * The regular expression to match against the web request URI, used to identify requests that can't
+   * handle a silent browser challenge. When the `ClientSideAction` setting `UsageOfAction` is enabled,
+   * the managed rule group uses this setting to determine which requests to label with
+   * `awswaf:managed:aws:anti-ddos:challengeable-request` . If `UsageOfAction` is disabled, this setting
+   * has no effect and the managed rule group doesn't add the label to any requests.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideaction.html#cfn-wafv2-webacl-clientsideaction-exempturiregularexpressions
+   */
+  readonly ExemptUriRegularExpressions?: ListValue<Value<WAFv2WebACLRegex>>;
+  /**
+   * The sensitivity that the rule group rule `ChallengeDDoSRequests` uses when matching against the DDoS
+   * suspicion labeling on a request. The managed rule group adds the labeling during DDoS events, before
+   * the `ChallengeDDoSRequests` rule runs.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideaction.html#cfn-wafv2-webacl-clientsideaction-sensitivity
+   */
+  readonly Sensitivity?: Value<"LOW" | "MEDIUM" | "HIGH">;
+  /**
+   * Determines whether to use the `AWSManagedRulesAntiDDoSRuleSet` rules `ChallengeAllDuringEvent` and
+   * `ChallengeDDoSRequests` in the rule group evaluation and the related label
+   * `awswaf:managed:aws:anti-ddos:challengeable-request` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-clientsideaction.html#cfn-wafv2-webacl-clientsideaction-usageofaction
+   */
+  readonly UsageOfAction: Value<"ENABLED" | "DISABLED">;
+}
+
+/**
+ * A single regular expression. This is used in a `RegexPatternSet` and also in the configuration for
+ * the AWS Managed Rules rule group `AWSManagedRulesAntiDDoSRuleSet` .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regex.html
+ */
+export interface WAFv2WebACLRegex {
+  /**
+   * The string representing the regular expression.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-wafv2-webacl-regex.html#cfn-wafv2-webacl-regex-regexstring
+   */
+  readonly RegexString?: Value<string>;
+}
+
+/**
+ * > This is the latest version of *AWS WAF* , named AWS WAF V2, released in November, 2019. For
+ * information, including how to migrate your AWS WAF resources from the prior release, see the [AWS
+ * WAF developer guide](https://docs.aws.amazon.com/waf/latest/developerguide/waf-chapter.html) .
+ * AWS::WAFv2::WebACLAssociation
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webaclassociation.html
+ */
+export interface WAFv2WebACLAssociationProps {
+  /**
+   * The Amazon Resource Name (ARN) of the resource to associate with the web ACL.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webaclassociation.html#cfn-wafv2-webaclassociation-resourcearn
+   */
+  readonly ResourceArn: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the web ACL that you want to associate with the resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-wafv2-webaclassociation.html#cfn-wafv2-webaclassociation-webaclarn
+   */
+  readonly WebACLArn: Value<string>;
+}
+
 /** Each resource type berth knows: its properties, what `Ref` returns, and its `GetAtt` attributes with their kinds. */
 export interface ResourceTypes {
   "AWS::ApplicationAutoScaling::ScalableTarget": {
@@ -16765,6 +20173,21 @@ export interface ResourceTypes {
     readonly ref: "String";
     readonly attributes: {
       readonly "Arn": "String";
+    };
+  };
+  "AWS::CloudWatch::CompositeAlarm": {
+    readonly props: CloudWatchCompositeAlarmProps;
+    /** `Ref` returns AlarmName. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+    };
+  };
+  "AWS::CloudWatch::Dashboard": {
+    readonly props: CloudWatchDashboardProps;
+    /** `Ref` returns DashboardName. */
+    readonly ref: "String";
+    readonly attributes: {
     };
   };
   "AWS::DynamoDB::Table": {
@@ -17105,6 +20528,17 @@ export interface ResourceTypes {
       readonly "KeyId": "String";
     };
   };
+  "AWS::Lambda::Function": {
+    readonly props: LambdaFunctionProps;
+    /** `Ref` returns FunctionName. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+      readonly "SnapStartResponse": "Json";
+      readonly "SnapStartResponse.ApplyOn": "String";
+      readonly "SnapStartResponse.OptimizationStatus": "String";
+    };
+  };
   "AWS::Logs::LogGroup": {
     readonly props: LogsLogGroupProps;
     /** `Ref` returns LogGroupName. */
@@ -17296,6 +20730,14 @@ export interface ResourceTypes {
     readonly attributes: {
     };
   };
+  "AWS::SNS::Subscription": {
+    readonly props: SNSSubscriptionProps;
+    /** `Ref` returns Arn. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+    };
+  };
   "AWS::SNS::Topic": {
     readonly props: SNSTopicProps;
     /** `Ref` returns TopicArn. */
@@ -17303,6 +20745,14 @@ export interface ResourceTypes {
     readonly attributes: {
       readonly "TopicArn": "String";
       readonly "TopicName": "String";
+    };
+  };
+  "AWS::SNS::TopicPolicy": {
+    readonly props: SNSTopicPolicyProps;
+    /** `Ref` returns Id. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Id": "String";
     };
   };
   "AWS::SQS::Queue": {
@@ -17331,6 +20781,32 @@ export interface ResourceTypes {
       readonly "Arn": "String";
       readonly "Type": "String";
       readonly "Value": "String";
+    };
+  };
+  "AWS::WAFv2::LoggingConfiguration": {
+    readonly props: WAFv2LoggingConfigurationProps;
+    /** `Ref` returns ResourceArn. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "ManagedByFirewallManager": "String";
+    };
+  };
+  "AWS::WAFv2::WebACL": {
+    readonly props: WAFv2WebACLProps;
+    /** `Ref` returns Name | Id | Scope. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+      readonly "Capacity": "Number";
+      readonly "Id": "String";
+      readonly "LabelNamespace": "String";
+    };
+  };
+  "AWS::WAFv2::WebACLAssociation": {
+    readonly props: WAFv2WebACLAssociationProps;
+    /** `Ref` returns ResourceArn | WebACLArn. */
+    readonly ref: "String";
+    readonly attributes: {
     };
   };
 }

@@ -13,6 +13,7 @@ import { cidrProblem, contains, formatCidr, overlaps, parseCidr, reservedRange, 
 import { at, SettingsLoader } from '../../src/settings/loader.ts';
 import { BerthError, q } from '../../src/dsl/index.ts';
 import { allowedFamilies, INSTANCE_TYPES, isArm64InstanceType, similarInstanceTypes } from './instance-types.ts';
+import { checkOperations, DEPLOYMENT_SCHEMA, OPERATIONS_SCHEMA, SERVICE_ALARMS_SCHEMA, type AlarmThresholds, type Deployment, type OperationsSettings } from './operations.ts';
 import { REGIONS } from './regions.generated.ts';
 
 /** NAT for the application subnets, as pulumi-awsx names the choices. */
@@ -45,6 +46,23 @@ export interface NetworkSettings {
    * stay IPv4-only: nothing there needs to be reachable over IPv6. @default false
    */
   readonly ipv6?: boolean;
+  /**
+   * VPC interface endpoints, with private DNS, for the AWS APIs the application tier calls (ECR
+   * API and Docker, CloudWatch Logs, Secrets Manager, SSM, STS; the ECS agent's and Session
+   * Manager's endpoints with EC2 capacity or ECS Exec; SQS where the estate has queues), behind a
+   * security group that admits only the application tier. Task and instance security groups then
+   * send HTTPS only to those endpoints and to S3 (the gateway endpoint's prefix list): no path to
+   * the internet unless a service says `egress: 'internet'` in its definition.
+   *
+   * The cost trade-off: each interface endpoint is billed per hour in each Availability Zone
+   * (about 7 USD a month per endpoint and AZ in us-east-1, so 8 to 12 endpoints in 3 AZs cost
+   * 170 to 260 USD a month) plus a charge per GB, against NAT's per-GB processing charge for the
+   * same traffic and a route to the internet from every task. Off, tasks and instances reach AWS
+   * through NAT on HTTPS to anywhere (`natGateways` must not then be `none`).
+   * https://aws.amazon.com/privatelink/pricing/ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html
+   * @default true
+   */
+  readonly interfaceEndpoints?: boolean;
 }
 
 /** Where the HTTPS listener's certificate comes from. */
@@ -68,6 +86,26 @@ export interface LoadBalancerSettings {
   readonly idleTimeoutSeconds?: number;
   /** Access logs to an S3 bucket the stack creates. */
   readonly accessLogs: boolean;
+  /** AWS WAF in front of the load balancer. @default - on, with the default rate limit */
+  readonly firewall?: FirewallSettings;
+}
+
+/**
+ * An AWS WAF web ACL on the load balancer: AWS's managed rule groups (the common rule set, known
+ * bad inputs, the Amazon IP reputation list) and a rate limit per client IP, logging to an
+ * encrypted log group. Billed per web ACL, per rule and per million requests.
+ * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
+ * https://aws.amazon.com/waf/pricing/
+ */
+export interface FirewallSettings {
+  /** Off only where an environment says so (prod keeps it on). */
+  readonly enabled: boolean;
+  /**
+   * Requests one client IP may send in 5 minutes before the rest are blocked (AWS WAF's lowest
+   * allowed limit is 10). https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html
+   * @default 2000
+   */
+  readonly requestsPerFiveMinutesPerIp?: number;
 }
 
 /** EC2 capacity: an Auto Scaling group of ECS-optimized instances behind a capacity provider. */
@@ -143,6 +181,14 @@ export interface ServiceOverrides {
    * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html @default false
    */
   readonly enableExecuteCommand?: boolean;
+  /**
+   * How this service deploys in this environment: over its definition's `deployment` and the
+   * environment's `operations.webDeployment`. Traffic-shifting strategies need a web service.
+   * @default - the definition's, else the environment's, else rolling
+   */
+  readonly deployment?: Deployment;
+  /** Alarm thresholds of this service in this environment, over its definition's `alarms` and `operations.alarms`. @default - those */
+  readonly alarms?: AlarmThresholds;
 }
 
 /**
@@ -237,6 +283,8 @@ export interface Settings {
   readonly services?: { readonly [name: string]: ServiceOverrides };
   /** Per-store overrides, keyed by store name (templates/storage/). @default {} */
   readonly stores?: { readonly [name: string]: StoreOverrides };
+  /** Alarms, who hears them, and how web services deploy (docs/operations.md). @default - see `OperationsSettings` */
+  readonly operations?: OperationsSettings;
   /** Accounts and Regions of a stack-set rollout. @default - none: the environment deploys as one stack */
   readonly targets?: TargetsSettings;
 }
@@ -294,6 +342,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
           properties: { public: cidrList, application: cidrList, database: cidrList },
         },
         flowLogRetentionDays: { type: 'integer', enum: [...RETENTION_DAYS] },
+        interfaceEndpoints: { type: 'boolean', nullable: true, description: 'VPC interface endpoints for the AWS APIs the tasks call, and egress only to them and S3 (billed per endpoint, hour and AZ); default true' },
       },
     },
     loadBalancer: {
@@ -361,6 +410,17 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         deletionProtection: { type: 'boolean' },
         idleTimeoutSeconds: { type: 'integer', nullable: true, minimum: 1, maximum: 4000 },
         accessLogs: { type: 'boolean' },
+        firewall: {
+          type: 'object',
+          nullable: true,
+          additionalProperties: false,
+          required: ['enabled'],
+          description: 'AWS WAF on the load balancer; default on',
+          properties: {
+            enabled: { type: 'boolean' },
+            requestsPerFiveMinutesPerIp: { type: 'integer', nullable: true, minimum: 10, maximum: 2000000000, description: 'requests per client IP in 5 minutes before blocking, at least 10 (AWS WAF\'s lowest); default 2000' },
+          },
+        },
       },
     },
     cluster: {
@@ -479,6 +539,8 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
           minCount: { type: 'integer', nullable: true, minimum: 0, maximum: 5000, description: 'tasks, 0 to 5000 (the most an ECS service runs)' },
           maxCount: { type: 'integer', nullable: true, minimum: 1, maximum: 5000, description: 'tasks, 1 to 5000 (the most an ECS service runs)' },
           image: { type: 'string', nullable: true, minLength: 1 },
+          deployment: { ...DEPLOYMENT_SCHEMA, nullable: true },
+          alarms: SERVICE_ALARMS_SCHEMA,
         },
       },
     },
@@ -502,6 +564,7 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
         },
       },
     },
+    operations: OPERATIONS_SCHEMA,
   },
 } as unknown as JSONSchemaType<Settings>;
 // The cast above is only for the `oneOf` branches, which ajv's JSONSchemaType cannot relate to
@@ -635,6 +698,7 @@ export function checkSettings(file: string, s: Settings): ResolvedSettings {
     }
   }
   if (cap.type === 'ec2') checkInstanceTypes(file, cap);
+  checkOperations((path) => at(file, path), s.operations);
   for (const [name, o] of Object.entries(s.services ?? {})) {
     if (o.minCount !== undefined && o.maxCount !== undefined && o.minCount > o.maxCount) {
       throw new BerthError(at(file, `services.${name}`), `minCount (${o.minCount}) is above maxCount (${o.maxCount}). Make minCount <= maxCount.`);

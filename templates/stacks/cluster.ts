@@ -11,7 +11,10 @@
 import { at } from '../../src/settings/loader.ts';
 import { AWS, Base64, BerthError, contract, defineStack, Equals, GetAZs, If, Not, output, parameter, q, Select, sub, type Intrinsic, type NestArguments, type OutputsOf, type ParameterHandles, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { isArm64InstanceType } from '../settings/instance-types.ts';
-import { publish } from './shared/registry.ts';
+import { publish, registryParameter } from './shared/registry.ts';
+import { alarm, alarmTopicArn } from './shared/alarms.ts';
+import { hasInterfaceEndpoints } from './endpoints.ts';
+import { awsOnlyEgress, INTERNET_HTTPS_EGRESS } from './shared/egress.ts';
 import type { Ec2CapacitySettings, ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { withGuardExemptions } from './shared/guard.ts';
@@ -32,6 +35,9 @@ export const DEFAULT_TARGET_CAPACITY_PERCENT = 100;
 export const DEFAULT_SPOT_WEIGHT = 0;
 /** How long CloudFormation waits after each replaced instance (ISO 8601), so its ECS agent registers before the next one goes. */
 export const ROLLING_UPDATE_PAUSE = 'PT2M';
+
+/** What the Auto Scaling group tells the alarm topic. */
+export const INSTANCE_ERROR_NOTIFICATIONS = ['autoscaling:EC2_INSTANCE_LAUNCH_ERROR', 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR'] as const;
 
 /** Placeholder outputs of the Fargate variant, which has no EC2 provider and no instances. */
 export const FARGATE_CAPACITY_PROVIDER = 'FARGATE';
@@ -83,8 +89,22 @@ function ec2Parameters(s: ResolvedSettings, cap: Ec2CapacitySettings) {
       group: 'Auto Scaling',
       label: 'Target capacity (%)',
     }),
+    AlarmTopicArn: registryParameter(s.name, 'alarm-topic-arn', "The environment's alarm topic (the operations stack's): the Auto Scaling group reports failed launches and terminations to it.", 'Auto Scaling', 'Alarm topic ARN'),
+    // Declared only with interface endpoints (the instances then reach AWS through them). Typed as
+    // always present: they are read only when the settings have the endpoints.
+    ...(hasInterfaceEndpoints(s) ? endpointParameters(s) : ({} as ReturnType<typeof endpointParameters>)),
   };
 }
+
+/** The network's registry entries the instances' security groups need with interface endpoints. */
+function endpointParameters(s: ResolvedSettings) {
+  return {
+    ApplicationSecurityGroupId: registryParameter(s.name, 'application-security-group-id', "The application tier's security group, which the VPC endpoints admit (the network stack's).", 'Network', 'Application tier security group', 'AWS::EC2::SecurityGroup::Id'),
+    EndpointSecurityGroupId: registryParameter(s.name, 'endpoint-security-group-id', "The VPC interface endpoints' security group, where the instances send HTTPS (the network stack's).", 'Network', 'Endpoint security group', 'AWS::EC2::SecurityGroup::Id'),
+    S3PrefixListId: registryParameter(s.name, 's3-prefix-list-id', "The Region's S3 prefix list, where the instances send HTTPS through the gateway endpoint (image layers, the AMI's package repositories).", 'Network', 'S3 prefix list'),
+  };
+}
+const ENDPOINT_PARAMETERS = ['ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId'] as const;
 
 /**
  * The AMI parameter. By default the public SSM parameter of the latest recommended ECS-optimized
@@ -127,7 +147,9 @@ type FargateParameters = { EnvironmentName: ReturnType<typeof environmentNamePar
  *     nest(t, 'Cluster', cluster, { settings, parameters: clusterArguments(settings, { EnvironmentName, VpcId, ApplicationSubnetIds }) })
  */
 export function clusterArguments(s: ResolvedSettings, args: NestArguments<Ec2Parameters>): NestArguments<Ec2Parameters> | NestArguments<FargateParameters> {
-  return s.cluster.capacity.type === 'ec2' ? args : { EnvironmentName: args.EnvironmentName };
+  if (s.cluster.capacity.type !== 'ec2') return { EnvironmentName: args.EnvironmentName };
+  // The endpoint parameters exist only with interface endpoints.
+  return hasInterfaceEndpoints(s) ? args : (Object.fromEntries(Object.entries(args).filter(([k]) => !(ENDPOINT_PARAMETERS as readonly string[]).includes(k))) as NestArguments<Ec2Parameters>);
 }
 
 /** Settings checks this stack needs beyond the schema. */
@@ -264,14 +286,18 @@ function addEc2Capacity(t: Template, p: ParameterHandles<Ec2Parameters>, s: Reso
   // Outbound, the ECS agent, ECR image pulls, CloudWatch Logs and SSM all use HTTPS. DNS, NTP and
   // instance metadata are not filtered by security groups:
   // https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+  // With the network's interface endpoints, HTTPS only to them and to S3 (image layers, the AMI's
+  // package repositories); without, to AWS's public endpoints through NAT (shared/egress.ts).
+  const endpoints = hasInterfaceEndpoints(s);
   const securityGroup = t.resource('InstanceSecurityGroup', 'AWS::EC2::SecurityGroup', {
-    GroupDescription: 'ECS container instances: no inbound traffic (awsvpc tasks have their own groups), HTTPS out',
+    GroupDescription: `ECS container instances: no inbound traffic (awsvpc tasks have their own groups), HTTPS out to ${endpoints ? 'the VPC endpoints and S3' : 'AWS through NAT'}`,
     VpcId: p.VpcId.ref,
-    SecurityGroupEgress: [
-      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints' },
-    ],
+    SecurityGroupEgress: endpoints
+      ? [...awsOnlyEgress({ endpointSecurityGroupId: p.EndpointSecurityGroupId.ref, s3PrefixListId: p.S3PrefixListId.ref })]
+      : [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to the ECS, ECR, CloudWatch Logs and SSM endpoints through NAT' }],
     Tags: tags('ecs-instances'),
   });
+  const instanceGroups = endpoints ? [securityGroup.ref, p.ApplicationSecurityGroupId.ref] : [securityGroup.ref];
 
   // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
   const role = t.resource('InstanceRole', 'AWS::IAM::Role', {
@@ -331,7 +357,7 @@ EOF
       BlockDeviceMappings: [
         { DeviceName: '/dev/xvda', Ebs: { VolumeSize: p.VolumeSizeGiB.ref, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } },
       ],
-      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [securityGroup.ref], DeleteOnTermination: true }],
+      NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: instanceGroups, DeleteOnTermination: true }],
       Monitoring: { Enabled: true },
       UserData: Base64(userData),
       // The instances get their tags from the Auto Scaling group (PropagateAtLaunch); their
@@ -371,6 +397,10 @@ EOF
       // Off, with managed termination protection off: see the comment above this function.
       NewInstancesProtectedFromScaleIn: false,
       MetricsCollection: [{ Granularity: '1Minute' }],
+      // Launches and terminations that fail (capacity, quotas, a broken launch template) reach the
+      // environment's alarm topic; successful ones are routine under managed scaling.
+      // https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-sns-notifications.html
+      NotificationConfigurations: [{ TopicARN: p.AlarmTopicArn.ref, NotificationTypes: [...INSTANCE_ERROR_NOTIFICATIONS] }],
       Tags: [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-ecs-instance`, PropagateAtLaunch: true }],
     },
     {
@@ -425,5 +455,58 @@ EOF
     DefaultCapacityProviderStrategy: [{ CapacityProvider: capacityProvider.ref, Weight: 1 }],
   });
 
+  capacityAlarms(t, p, cap, ecsCluster, capacityProvider, group);
   return { capacityProvider, securityGroup };
+}
+
+/**
+ * The EC2 capacity's alarms. Managed scaling's CapacityProviderReservation is the capacity the
+ * tasks need as a percentage of what runs: held at or above 100 % (above it, with a 100 % target)
+ * for 15 minutes, the group cannot grow any further (at `maxSize`, or launches failing) and tasks
+ * wait for instances that do not come. And instances failing their EC2 status checks.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cluster-auto-scaling.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/viewing_metrics_with_cloudwatch.html
+ */
+function capacityAlarms(
+  t: Template,
+  p: ParameterHandles<Ec2Parameters>,
+  cap: Ec2CapacitySettings,
+  ecsCluster: Resource<'AWS::ECS::Cluster'>,
+  capacityProvider: Resource<'AWS::ECS::CapacityProvider'>,
+  group: Resource<'AWS::AutoScaling::AutoScalingGroup'>,
+): void {
+  const env = p.EnvironmentName.ref;
+  const headroom = (cap.targetCapacityPercent ?? DEFAULT_TARGET_CAPACITY_PERCENT) < 100;
+  alarm(t, 'CapacityAlarm', {
+    name: sub`${env}-cluster-capacity-pinned`,
+    description: `The cluster's EC2 capacity has been ${headroom ? 'fully used (reservation at 100 %, above the managed scaling target)' : 'short (reservation above 100 %: tasks waiting for instances)'} for 15 minutes: managed scaling cannot add instances, because the Auto Scaling group is at its maximum or its launches fail. Look at the group's activity (aws autoscaling describe-scaling-activities) and raise cluster.capacity.maxSize, or add instance types.`,
+    watch: {
+      metric: {
+        namespace: 'AWS/ECS/ManagedScaling',
+        name: 'CapacityProviderReservation',
+        dimensions: [
+          { name: 'ClusterName', value: ecsCluster.ref },
+          { name: 'CapacityProviderName', value: capacityProvider.ref },
+        ],
+      },
+      stat: 'Minimum',
+    },
+    periodSeconds: 300,
+    evaluationPeriods: 3,
+    comparison: headroom ? 'GreaterThanOrEqualToThreshold' : 'GreaterThanThreshold',
+    threshold: 100,
+    missingData: { treat: 'notBreaching', because: 'managed scaling reports the reservation every minute while it runs; without it there is nothing to be short of.' },
+    topic: alarmTopicArn(env),
+  });
+  alarm(t, 'InstanceStatusAlarm', {
+    name: sub`${env}-cluster-instance-status`,
+    description: "A container instance fails its EC2 status checks for 2 minutes: the instance or its host is impaired, and its tasks may stop. The Auto Scaling group replaces it (EC2 health checks); look at the instance's status checks in the EC2 console and the group's activity.",
+    watch: { metric: { namespace: 'AWS/EC2', name: 'StatusCheckFailed', dimensions: [{ name: 'AutoScalingGroupName', value: group.ref }] }, stat: 'Maximum' },
+    periodSeconds: 60,
+    evaluationPeriods: 2,
+    comparison: 'GreaterThanOrEqualToThreshold',
+    threshold: 1,
+    missingData: { treat: 'notBreaching', because: 'a group with no instance reports no status checks.' },
+    topic: alarmTopicArn(env),
+  });
 }

@@ -83,6 +83,13 @@ export const SCHEMA_GAPS: Readonly<Record<string, readonly string[]>> = {
   'AWS::RDS::DBCluster': ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
 };
 
+/**
+ * A custom resource (`Custom::...`) has no handlers: CloudFormation invokes the function its
+ * ServiceToken names, with the deployer's credentials.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources-lambda.html
+ */
+export const CUSTOM_RESOURCE_ACTIONS = ['lambda:InvokeFunction'] as const;
+
 /** CloudFormation's own calls on the products' stacks, and change sets, per the launch-constraint documentation. */
 const STACK_ACTIONS = [
   'cloudformation:CreateStack', 'cloudformation:UpdateStack', 'cloudformation:DeleteStack', 'cloudformation:DescribeStacks',
@@ -133,6 +140,10 @@ const isWildcard = (a: string) => a.includes('*');
 export function handlerActions(types: readonly string[]): string[] {
   const out = new Set<string>();
   for (const type of new Set(types)) {
+    if (type.startsWith('Custom::')) {
+      CUSTOM_RESOURCE_ACTIONS.forEach((a) => out.add(a));
+      continue;
+    }
     const h = HANDLER_PERMISSIONS[type];
     if (!h) {
       throw new BerthError(
@@ -170,6 +181,7 @@ export const EXTRA_ACTIONS: readonly string[] = [
   ...STACK_ACTIONS,
   ...Object.values(NO_HANDLERS).flat(),
   ...Object.values(SCHEMA_GAPS).flat(),
+  ...CUSTOM_RESOURCE_ACTIONS,
   'cloudformation:GetTemplateSummary',
   'cloudformation:ValidateTemplate',
   ...Object.values(PARAMETER_TYPE_ACTIONS),

@@ -6,16 +6,18 @@
  * listener rules to `ListenerArn`; anything no rule matches gets a fixed 404.
  */
 import { at } from '../../src/settings/loader.ts';
-import { AWS, BerthError, contract, defineStack, Equals, If, Join, Or, output, parameter, q, RETAIN, Select, sub, type Intrinsic, type OutputsOf, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
+import { AWS, BerthError, contract, defineStack, Equals, If, Join, Or, output, parameter, q, RETAIN, sub, type Intrinsic, type OutputsOf, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import { publish } from './shared/registry.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
+import { resolveThresholds } from '../settings/operations.ts';
+import { alarm, alarmTopicArn } from './shared/alarms.ts';
+import { loadBalancerMetric } from './shared/metrics.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { addFirewall, hasFirewall } from './firewall.ts';
+import { NO_TRAFFIC_EGRESS } from './shared/egress.ts';
 import { withGuardExemptions } from './shared/guard.ts';
 
-const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 const CERTIFICATE_ARN_PATTERN = '^arn:aws[a-z-]*:acm:[a-z0-9-]+:\\d{12}:certificate/[A-Za-z0-9-]+$';
-
-const ZONE_LETTERS = ['A', 'B', 'C'] as const;
 
 /** TLS 1.3 with TLS 1.2 fallback, forward-secret ciphers only. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html */
 export const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -28,8 +30,6 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
 type Tag = { readonly Key: string; readonly Value: Intrinsic<'String'> };
 
-/** Unprivileged TCP ports, where the application tier listens (container ports and dynamic host ports). */
-const TARGET_PORTS = { FromPort: 1024, ToPort: 65535 } as const;
 
 /** Whether an ACM certificate for `certificateName` (possibly `*.zone`) is valid for host `name`. */
 export function certificateCovers(certificateName: string, name: string): boolean {
@@ -83,14 +83,6 @@ export const loadBalancerContract = contract({
         group: 'Network',
         label: 'Public subnets',
       }),
-      ApplicationSubnetCidrs: parameter('CommaDelimitedList', {
-        description: `CIDR blocks of the application subnets, one per Availability Zone (${s.network.availabilityZones}): the only destinations the load balancer may send traffic to.`,
-        default: s.network.subnets.application,
-        allowedPattern: CIDR_LIST_PATTERN,
-        constraintDescription: 'comma-separated IPv4 CIDR blocks',
-        group: 'Network',
-        label: 'Application subnet CIDR blocks',
-      }),
       // Declared only with an existing certificate (an unused parameter would be noise). Typed as
       // always present (an optional key would make its handle possibly undefined): it is only
       // read in the `existing` branch of `build`.
@@ -121,18 +113,23 @@ export const loadBalancer = defineStack(loadBalancerContract, {
     const https = lb.listener.protocol === 'https';
     const dualStack = lb.dns?.dualStack === true;
     const tags = (suffix: string) => [{ Key: 'Name', Value: sub`${p.EnvironmentName.ref}-${suffix}` }];
-    const zones = ZONE_LETTERS.slice(0, s.network.availabilityZones);
 
     // Open to the world on the listener ports only (80 alone for plain HTTP); IPv6 too when
-    // dual-stack. Egress only to the application subnets: inline egress rules replace the
-    // default allow-all rule. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html
+    // dual-stack. Egress: each web service's stack adds one rule on this group, to its tasks'
+    // security group on its container port (the port health checks use too). A group with no
+    // inline egress rule keeps EC2's default allow-all egress, and standalone egress rules do not
+    // remove it: the one inline rule below does (CloudFormation removes the default rule when
+    // SecurityGroupEgress is given), and admits nothing (ICMP type 252 code 86 to one unusable
+    // address, the AWS CDK's `allowAllOutbound: false` rule).
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroup.html
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-update-security-groups.html
     const ports = https ? [80, 443] : [80];
     const worlds = dualStack ? [{ CidrIp: '0.0.0.0/0' }, { CidrIpv6: '::/0' }] : [{ CidrIp: '0.0.0.0/0' }];
     const securityGroup = t.resource(
       'LoadBalancerSecurityGroup',
       'AWS::EC2::SecurityGroup',
       {
-        GroupDescription: 'Internet-facing load balancer: HTTP(S) in from anywhere, out to the application subnets only',
+        GroupDescription: 'Internet-facing load balancer: HTTP(S) in from anywhere, out only to the service tasks on their ports',
         VpcId: p.VpcId.ref,
         SecurityGroupIngress: ports.flatMap((port) =>
           worlds.map((world) => ({
@@ -143,18 +140,16 @@ export const loadBalancer = defineStack(loadBalancerContract, {
             Description: `${port === 443 ? 'HTTPS' : 'HTTP'} from the internet${'CidrIpv6' in world ? ' (IPv6)' : ''}`,
           })),
         ),
-        SecurityGroupEgress: zones.map((zone, i) => ({
-          CidrIp: Select(i, p.ApplicationSubnetCidrs.ref),
-          IpProtocol: 'tcp',
-          ...TARGET_PORTS,
-          Description: `To the application subnet in AZ ${zone} (targets and health checks)`,
-        })),
+        SecurityGroupEgress: [NO_TRAFFIC_EGRESS],
         Tags: tags('alb'),
       },
       {
         metadata: {
           checkov: {
             skip: [{ id: 'CKV_AWS_260', comment: 'An internet-facing load balancer must accept port 80 from anywhere; it only redirects to HTTPS unless the environment opts in to plain HTTP.' }],
+          },
+          cfripper: {
+            skip: [{ id: 'EC2SecurityGroupOpenToWorldRule', comment: 'The internet-facing load balancer accepts its listener ports (80, which only redirects to HTTPS unless the environment opts in to plain HTTP, and 443) from anywhere, and nothing else.' }],
           },
         },
       },
@@ -171,6 +166,8 @@ export const loadBalancer = defineStack(loadBalancerContract, {
       'access_logs.s3.enabled': String(accessLogBucket !== undefined),
       ...(accessLogBucket ? { 'access_logs.s3.bucket': accessLogBucket.bucket.ref, 'access_logs.s3.prefix': ACCESS_LOG_PREFIX } : {}),
     };
+    // The one internet-facing entry point is the design (behind the firewall where it is on).
+    const publicEntry = { cfripper: { skip: [{ id: 'PublicELBCheckerRule', comment: 'The estate\'s one entry point from the internet: services are reachable only through its listener rules, tasks have no public address.' }] } };
     const skips = [
       ...(lb.accessLogs ? [] : [{ id: 'CKV_AWS_91', comment: `Access logs are turned off for this environment (${s.file}: loadBalancer.accessLogs).` }]),
       ...(lb.deletionProtection ? [] : [{ id: 'CKV_AWS_150', comment: `Deletion protection is turned off for this environment (${s.file}: loadBalancer.deletionProtection).` }]),
@@ -191,7 +188,7 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         {
           // ELB checks that it may write to the bucket when the attribute is set: the policy comes first.
           dependsOn: accessLogBucket ? [accessLogBucket.policy] : [],
-          ...(skips.length ? { metadata: { checkov: { skip: skips } } } : {}),
+          metadata: { ...(skips.length ? { checkov: { skip: skips } } : {}), ...publicEntry },
         },
         [
           !lb.deletionProtection && { rule: 'elbv2_deletion_protection_enabled_check', control: 'CT.ELASTICLOADBALANCING.PR.5', reason: `the environment turns deletion protection off (${s.file}: loadBalancer.deletionProtection), so it is torn down by deleting its stack.` },
@@ -199,6 +196,8 @@ export const loadBalancer = defineStack(loadBalancerContract, {
         ],
       ),
     );
+
+    if (hasFirewall(s)) addFirewall(t, s, p.EnvironmentName.ref, alb, tags('alb'));
 
     // Anything no service rule matches. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html
     const notFound = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' } }];
@@ -264,6 +263,8 @@ export const loadBalancer = defineStack(loadBalancerContract, {
       }
     }
 
+    loadBalancerAlarm(t, s, p.EnvironmentName.ref, alb.getAtt('LoadBalancerFullName'));
+
     const scheme = https ? 'https' : 'http';
     // The estate registry (templates/stacks/shared/registry.ts): service stacks read these by SSM name.
     const listenerParameter = publish(t, 'ListenerArnParameter', p.EnvironmentName.ref, 'listener-arn', listener.ref, 'Listener services add their rules to.');
@@ -280,6 +281,33 @@ export const loadBalancer = defineStack(loadBalancerContract, {
     };
   },
 });
+
+/**
+ * The 5xx answers the load balancer gives itself: no healthy target to send a request to (503), a
+ * target that closed the connection or answered nonsense (502), a target too slow for the idle
+ * timeout (504). Per load balancer: these metrics have no target group dimension.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-5xx-issues
+ */
+function loadBalancerAlarm(t: Template, s: ResolvedSettings, env: Intrinsic<'String'>, fullName: Value<string>): void {
+  const { loadBalancerErrorRatePercent: percent } = resolveThresholds([{ at: (f) => at(s.file, `operations.alarms.${f}`), values: s.operations?.alarms }]);
+  alarm(t, 'LoadBalancerErrorRateAlarm', {
+    name: sub`${env}-load-balancer-5xx-rate`,
+    description: `The load balancer answers more than ${percent} % of requests with its own 5xx in 2 of 3 minutes: 503 when a route has no healthy target, 502 or 504 when targets fail or time out. Look at which service's targets are unhealthy (its unhealthy-targets alarm, aws elbv2 describe-target-health) and at the access logs, if on.`,
+    watch: {
+      expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / requests, 0)',
+      label: 'Load balancer 5xx (% of requests)',
+      inputs: { requests: { metric: loadBalancerMetric('RequestCount', fullName), stat: 'Sum' }, errors: { metric: loadBalancerMetric('HTTPCode_ELB_5XX_Count', fullName), stat: 'Sum' } },
+    },
+    periodSeconds: 60,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 2,
+    comparison: 'GreaterThanThreshold',
+    threshold: percent,
+    missingData: { treat: 'notBreaching', because: 'the load balancer reports nothing while no requests arrive.' },
+    topic: alarmTopicArn(env),
+  });
+}
 
 /**
  * Who writes ALB access logs, per Region. In the Regions available before August 2022 the

@@ -11,6 +11,17 @@ import { environmentNameParameter } from './shared/environment-name.ts';
 import { shortRetention, withGuardExemptions } from './shared/guard.ts';
 import { estateRole, inlinePolicy, serviceTrust } from './shared/iam.ts';
 import { logGroupKey } from './shared/kms.ts';
+import { publish } from './shared/registry.ts';
+import { addVpcDefaults } from './shared/vpc-defaults.ts';
+import { addEndpoints, endpointServices, hasInterfaceEndpoints, type EndpointNeeds } from './endpoints.ts';
+
+/**
+ * The network's settings: the environment's, and what the estate's services need from the
+ * endpoints (the root passes it; a network built alone, or for the foundation, provides for any
+ * service: queues, ECS Exec and DynamoDB tables).
+ */
+export type NetworkStackSettings = ResolvedSettings & { readonly endpointNeeds?: EndpointNeeds };
+const ALL_NEEDS: EndpointNeeds = { queues: true, exec: true, tables: true };
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
@@ -24,9 +35,10 @@ export function dbSubnetGroupName(environment: Value<string>): Intrinsic<'String
 
 export const networkContract = contract({
   name: 'network',
-  description: (s: ResolvedSettings) =>
-    `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), ${s.network.ipv6 ? 'IPv6 in the public tier, ' : ''}flow logs.`,
-  parameters: (s: ResolvedSettings) => ({
+  description: (s: NetworkStackSettings) =>
+    `berth network for ${s.name}: VPC, public / application / database subnets in ${s.network.availabilityZones} AZs, NAT (${s.network.natGateways}), ${s.network.ipv6 ? 'IPv6 in the public tier, ' : ''}` +
+    `${hasInterfaceEndpoints(s) ? `${endpointServices(s, s.endpointNeeds ?? ALL_NEEDS).length} interface endpoints, ` : ''}flow logs, the default security group closed.`,
+  parameters: (s: NetworkStackSettings) => ({
     EnvironmentName: environmentNameParameter(s.name),
     VpcCidr: parameter('String', {
       description: 'IPv4 CIDR block of the VPC.',
@@ -67,7 +79,7 @@ export const networkContract = contract({
     PublicSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Public subnets (load balancer only), one per AZ.' }),
     ApplicationSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets (ECS tasks and instances), one per AZ.' }),
     DatabaseSubnetIds: output('List<AWS::EC2::Subnet::Id>', { description: 'Database subnets (no route out), one per AZ.' }),
-    ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (the load balancer may send traffic only there).' }),
+    ApplicationSubnetCidrs: output('CommaDelimitedList', { description: 'CIDR blocks of the application subnets (for rules of stacks beside the estate).' }),
     DbSubnetGroupName: output('String', { description: 'RDS DB subnet group over the database subnets.' }),
   },
 });
@@ -184,6 +196,20 @@ export const network = defineStack(networkContract, {
       VpcEndpointType: 'Gateway',
       RouteTableIds: appTables.map((rt) => rt.ref),
     });
+    // DynamoDB's gateway endpoint, where a service uses a table (templates/stacks/data/): with the
+    // interface endpoints, the tasks' only way to DynamoDB (their egress names its prefix list);
+    // without them, it spares the NAT traffic. Free, like S3's. Creating it switches the application
+    // subnets' routes to DynamoDB, which drops connections open to it at that moment.
+    // https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html
+    const tables = (s.endpointNeeds ?? ALL_NEEDS).tables === true;
+    if (tables) {
+      t.resource('DynamoDbGatewayEndpoint', 'AWS::EC2::VPCEndpoint', {
+        VpcId: vpc.ref,
+        ServiceName: sub`com.amazonaws.${AWS.Region}.dynamodb`,
+        VpcEndpointType: 'Gateway',
+        RouteTableIds: appTables.map((rt) => rt.ref),
+      });
+    }
 
     // VPC flow logs, all traffic, to a log group encrypted with its own rotating key; both are
     // kept on stack deletion and replacement. https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html
@@ -217,6 +243,22 @@ export const network = defineStack(networkContract, {
       DeliverLogsPermissionArn: flowLogRole.getAtt('Arn'),
       Tags: name('flow-log'),
     });
+
+    // The default security group closed, and (with endpoints) the S3 prefix list looked up: see
+    // shared/vpc-defaults.ts. The rest of the application tier's way out: endpoints.ts, shared/egress.ts.
+    const endpoints = hasInterfaceEndpoints(s);
+    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, settingsFile: s.file, prefixList: endpoints, dynamoDbPrefixList: endpoints && tables, closeAfter: ipv6Block ? [ipv6Block] : [] });
+    if (endpoints) {
+      const e = addEndpoints(t, s, s.endpointNeeds ?? ALL_NEEDS, { env: p.EnvironmentName.ref, vpc, subnets: appSubnets });
+      // The estate registry (shared/registry.ts): the cluster and service stacks read these by SSM name.
+      const env = p.EnvironmentName.ref;
+      publish(t, 'ApplicationSecurityGroupParameter', env, 'application-security-group-id', e.applicationGroup.getAtt('GroupId'), 'Security group every task and container instance carries: the VPC endpoints admit it.');
+      publish(t, 'EndpointSecurityGroupParameter', env, 'endpoint-security-group-id', e.endpointGroup.getAtt('GroupId'), 'Security group of the VPC interface endpoints: the application tier sends HTTPS to it.');
+      publish(t, 'S3PrefixListParameter', env, 's3-prefix-list-id', defaults.s3PrefixList!.getAtt('PrefixListId'), "The Region's S3 prefix list: the application tier sends HTTPS to it (the gateway endpoint).");
+      if (defaults.dynamoDbPrefixList) {
+        publish(t, 'DynamoDbPrefixListParameter', env, 'dynamodb-prefix-list-id', defaults.dynamoDbPrefixList.getAtt('PrefixListId'), "The Region's DynamoDB prefix list: services that use a table send HTTPS to it (the gateway endpoint).");
+      }
+    }
 
     // A fixed name, `<environment>-database`, so a database stack deployed on its own from the
     // console finds it by default (the Aurora stores' DbSubnetGroupName parameter).

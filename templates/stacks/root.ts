@@ -5,17 +5,23 @@
  */
 import { at } from '../../src/settings/loader.ts';
 import { BerthError, contract, defineStack, nest, output, q, sub, type Intrinsic, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
+import { checkEgress, endpointNeeds } from './service/egress.ts';
+import type { RegistryKey } from './shared/registry.ts';
 import { cluster, clusterArguments } from './cluster.ts';
 import { loadBalancer } from './load-balancer.ts';
 import { network } from './network.ts';
 import { assignPriorities, checkServices, definitionFile, pascal } from './service/routing.ts';
 import { checkDensity } from './service/density.ts';
+import { deploymentOf } from './service/resolve.ts';
 import { nestServices, serviceGroup, serviceGroups, type ServiceWiring } from './service-group.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel } from './shared/grouping.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
+import { operations } from './operations.ts';
+import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { deployGuard, type GuardedService } from './deploy-guard.ts';
 import { auroraStore } from './data/aurora.ts';
 import { bucketStore } from './data/bucket.ts';
 import type { StoreDefinition } from './data/definition.ts';
@@ -70,19 +76,33 @@ export const root = defineStack(rootContract, {
     checkStores(settings, definitions);
     const stores = definitions.map((d) => resolveStore(settings, d));
     const env = p.EnvironmentName.ref;
-    const net = nest(t, 'Network', network, { settings, parameters: { EnvironmentName: env } });
+    // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
+    // balancer and the cluster wait for it; the services come after the cluster.
+    const ops = nest(t, 'Operations', operations, { settings, parameters: { EnvironmentName: env } });
+    const net = nest(t, 'Network', network, { settings: { ...settings, endpointNeeds: endpointNeeds(settings, services) }, parameters: { EnvironmentName: env } });
+    // Registry entries the network publishes (its stack is complete before the cluster's, which takes its VPC).
+    const registry = (key: RegistryKey) => sub`/berth/${env}/${key}` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>;
     const lb = nest(t, 'LoadBalancer', loadBalancer, {
       settings,
       parameters: {
         EnvironmentName: env,
         VpcId: net.outputs.VpcId,
         PublicSubnetIds: net.outputs.PublicSubnetIds,
-        ApplicationSubnetCidrs: net.outputs.ApplicationSubnetCidrs,
       },
+      options: { dependsOn: [ops.stack] },
     });
     const ecs = nest(t, 'Cluster', cluster, {
       settings,
-      parameters: clusterArguments(settings, { EnvironmentName: env, VpcId: net.outputs.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds }),
+      parameters: clusterArguments(settings, {
+        EnvironmentName: env,
+        VpcId: net.outputs.VpcId,
+        ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
+        ApplicationSecurityGroupId: registry('application-security-group-id'),
+        EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+        S3PrefixListId: registry('s3-prefix-list-id'),
+        // The operations stack's entry, by its output: the cluster waits for the topic.
+        AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
+      }),
     });
     // One stack per store (templates/stacks/data/): created after the network, before the services
     // that use it, which read its registry entries (docs/data-stores.md says why one per store).
@@ -99,11 +119,9 @@ export const root = defineStack(rootContract, {
                 EnvironmentName: env,
                 VpcId: net.outputs.VpcId,
                 DbSubnetGroupName: net.outputs.DbSubnetGroupName,
-                // The alarm topic's registry entry under this stack's EnvironmentName (the name of
-                // an SSM parameter, which the operations stack publishes). Where the root nests the
-                // operations stack, its AlarmTopicArnParameter output goes here instead: the same
-                // name, and the store then waits for the entry to exist.
-                AlarmTopicArn: sub`/berth/${env}/alarm-topic-arn` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>,
+                // The operations stack's entry, by its output, as the cluster takes it: the
+                // database's alarms notify the topic, and the store waits for the entry to exist.
+                AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
               },
             })
           : store.kind === 'dynamodb'
@@ -111,9 +129,21 @@ export const root = defineStack(rootContract, {
             : nest(t, id, bucketStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } });
       storeStacks.set(store.name, nested.stack);
     }
-    if (!withServices) return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+    const environmentWiring = {
+      EnvironmentName: env,
+      LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ClusterName: ecs.outputs.ClusterNameParameter,
+      ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+    };
+    if (!withServices) {
+      // The foundation: the environment's dashboard without the services' widgets (each
+      // parameter's default is a note to deploy the service), and no deploy guard.
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services: [] }, parameters: environmentWiring });
+      return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
+    }
 
-    const ctx = { settings, services, priorities: assignPriorities(services), stores };
+    // A traffic-shifting service's test listener rule takes the priority below its production rule's.
+    const ctx = { settings, services, priorities: assignPriorities(services, (d) => deploymentOf(settings, d).strategy !== 'rolling'), stores };
     const wiring: ServiceWiring = {
       EnvironmentName: env,
       VpcId: net.outputs.VpcId,
@@ -124,20 +154,38 @@ export const root = defineStack(rootContract, {
       LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
       ListenerArn: lb.outputs.ListenerArnParameter,
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
+      ApplicationSecurityGroupId: registry('application-security-group-id'),
+      EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+      S3PrefixListId: registry('s3-prefix-list-id'),
+      DynamoDbPrefixListId: registry('dynamodb-prefix-list-id'),
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
     if (!groups) {
-      nestServices(t, ctx, services, wiring, [], storeStacks);
+      const nested = nestServices(t, ctx, services, wiring, [], storeStacks);
+      // Last: the dashboard, with every service's widgets (each stack's output), and the deploy
+      // guard over every service's deployment alarms.
+      nest(t, 'Dashboard', dashboard, {
+        settings: { settings, services },
+        parameters: { ...environmentWiring, ...Object.fromEntries(services.map((d) => [widgetsParameterName(d.name), nested.get(d.name)!.outputs.DashboardWidgets])) },
+      });
+      deployGuard(t, settings, env, services.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }])));
     } else {
+      // Each group draws its services on a dashboard of its own and guards them with its own
+      // composite alarm (templates/stacks/service-group.ts); the root's dashboard draws the
+      // environment, and its deploy guard watches the groups' guards.
+      const guarded: GuardedService[] = [];
       for (const [group, members] of groups) {
-        nest(t, `Services${groupLabel(group)}`, serviceGroup, {
+        const stack = nest(t, `Services${groupLabel(group)}`, serviceGroup, {
           settings: { ...ctx, group, members },
           // The services read the cluster's and load balancer's registry entries when created (the
           // load balancer's outputs already make the group wait for it).
           options: { dependsOn: [ecs.stack, ...storesUsedBy(members).map((name) => storeStacks.get(name)!)] },
           parameters: { EnvironmentName: env, VpcId: wiring.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds, LoadBalancerSecurityGroupId: wiring.LoadBalancerSecurityGroupId },
         });
+        if (members.some((d) => d.role.kind !== 'scheduled')) guarded.push({ service: `services-${groupLabel(group)}`, alarms: stack.outputs.DeploymentAlarms, group: true });
       }
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services: [], groups: [...groups.keys()] }, parameters: environmentWiring });
+      deployGuard(t, settings, env, guarded);
     }
     return { Url: lb.outputs.Url, VpcId: net.outputs.VpcId, ClusterName: ecs.outputs.ClusterName };
   },
@@ -156,6 +204,7 @@ function checkServicesFit(settings: ResolvedSettings, services: readonly Service
     }
   }
   checkDensity(settings, services);
+  checkEgress(settings, services);
   for (const name of Object.keys(settings.services ?? {})) {
     if (!services.some((d) => d.name === name)) {
       throw new BerthError(

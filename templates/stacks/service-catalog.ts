@@ -16,7 +16,7 @@
  * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
  */
 import { createHash } from 'node:crypto';
-import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, Sub, type Template, type Value } from '../../src/dsl/index.ts';
+import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, Sub, type ResourceOptions, type Template, type Value } from '../../src/dsl/index.ts';
 import { toPlain } from '../../src/emit/plain.ts';
 import { at } from '../../src/settings/loader.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
@@ -274,6 +274,12 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
               comment: 'Permissions boundary of the products\' roles: it grants nothing, it caps them at the services their own resource-scoped policies use.',
             })),
           },
+          cfripper: {
+            skip: ['GenericResourceWildcardPolicyRule', 'IAMRoleWildcardActionOnPolicyRule', 'WildcardResourceRule'].map((id) => ({
+              id,
+              comment: 'Permissions boundary of the products\' roles: it grants nothing, it caps them at the services (service:*) their own resource-scoped policies use.',
+            })),
+          },
         },
       },
     );
@@ -295,15 +301,7 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
           Description: sub`Service Catalog launch role of ${env}: ${policy.description}`,
           PolicyDocument: { Version: '2012-10-17', Statement: policy.statements },
         },
-        policy.name.startsWith('Unscoped')
-          ? {
-              metadata: {
-                checkov: {
-                  skip: [{ id: 'CKV_AWS_111', comment: 'Only actions IAM accepts on * alone (no resource type, per the generated table), each one a CloudFormation handler of the products calls.' }],
-                },
-              },
-            }
-          : {},
+        launchPolicyMetadata(policy.name),
       ),
     );
     const launchRole = t.resource('LaunchRole', 'AWS::IAM::Role', {
@@ -523,3 +521,32 @@ export const productGroup = defineStack(productGroupContract, {
     return {};
   },
 });
+
+/** The exceptions the scanners must make for one of the launch role's policies, each with its reason. */
+function launchPolicyMetadata(name: string): ResourceOptions {
+  if (name.startsWith('Unscoped')) {
+    const why = 'Only actions IAM accepts on * alone (no resource type, per the generated table; wildcard reads among them), each one a CloudFormation handler of the products calls.';
+    return {
+      metadata: {
+        checkov: { skip: [{ id: 'CKV_AWS_111', comment: why }] },
+        cfripper: { skip: ['GenericResourceWildcardPolicyRule', 'IAMRoleWildcardActionOnPolicyRule', 'WildcardResourceRule'].map((id) => ({ id, comment: why })) },
+      },
+    };
+  }
+  if (name.startsWith('Identity')) {
+    return {
+      metadata: {
+        cfripper: {
+          skip: [
+            {
+              id: 'PrivilegeEscalationRule',
+              comment:
+                'The products create roles with policies, so the launch role writes role policies and trust: only on roles under /berth/<environment>/ and only with the portfolio\'s permissions boundary named (iam:PermissionsBoundary), managed policies only from the products\' own list (iam:PolicyARN). The launch role itself lives outside that path, so it cannot widen its own grants.',
+            },
+          ],
+        },
+      },
+    };
+  }
+  return {};
+}

@@ -13,7 +13,9 @@
  * template: an estate whose tree passes 2,500 resources deploys as the foundation and then one
  * stack per group (docs/many-accounts.md#estates-past-one-stack-operation).
  */
-import { type AnyResource, BerthError, contract, defineStack, type Intrinsic, Join, LIMITS, nest, type NestedStack, parameter, q, sub, synthesize } from '../../src/dsl/index.ts';
+import { type AnyResource, BerthError, contract, defineStack, type Intrinsic, Join, LIMITS, nest, type NestedStack, output, parameter, q, sub, synthesize } from '../../src/dsl/index.ts';
+import { servicesDashboard } from './dashboard.ts';
+import { deployGuard } from './deploy-guard.ts';
 import { describeNames } from './shared/description.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { groupLabel, groupMembers, groupOf } from './shared/grouping.ts';
@@ -45,6 +47,12 @@ export interface ServiceWiring {
   readonly CapacityProviderName: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly ListenerArn: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly LoadBalancerFullName: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  /** With interface endpoints: the network's groups and the S3 prefix list (registry names too). */
+  readonly ApplicationSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  readonly EndpointSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  readonly S3PrefixListId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  /** With interface endpoints, for services that use a DynamoDB store (a registry name too). */
+  readonly DynamoDbPrefixListId: Intrinsic<'AWS::SSM::Parameter::Name'>;
 }
 
 /** The estate's services and what each one's stack needs from the others. */
@@ -71,7 +79,7 @@ export function nestServices(
   wiring: ServiceWiring,
   dependsOn: readonly AnyResource[] = [],
   storeStacks: ReadonlyMap<string, AnyResource> = new Map(),
-): void {
+): ReadonlyMap<string, NestedStack<(typeof service)['outputs']>> {
   const stores = ctx.stores ?? [];
   const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
   const env = wiring.EnvironmentName;
@@ -110,6 +118,7 @@ export function nestServices(
     });
     nested.set(definition.name, stack);
   }
+  return nested;
 }
 
 /**
@@ -172,7 +181,11 @@ export const serviceGroupContract = contract({
     ApplicationSubnetIds: parameter('List<AWS::EC2::Subnet::Id>', { description: 'Application subnets for the tasks, one per Availability Zone (the network stack\'s ApplicationSubnetIds output).', group: 'Network and wiring', label: 'Application subnets' }),
     LoadBalancerSecurityGroupId: parameter('AWS::EC2::SecurityGroup::Id', { description: 'Security group of the load balancer (the load-balancer stack\'s LoadBalancerSecurityGroupId output).', group: 'Network and wiring', label: 'Load balancer security group' }),
   }),
-  outputs: {},
+  outputs: {
+    DeploymentAlarms: output('String', {
+      description: "The group's deploy guard as a composite alarm rule (ALARM(\"...\")): in ALARM while a deployment alarm of one of its services is; `none` when it has only scheduled tasks.",
+    }),
+  },
 });
 
 /** One service group: its services, wired from its parameters and the estate registry. */
@@ -182,7 +195,7 @@ export const serviceGroup = defineStack(serviceGroupContract, {
     // The registry's names under this stack's EnvironmentName: SSM parameter names, which the
     // foundation's stacks publish (the root makes this stack wait for them).
     const registry = (key: string) => sub`/berth/${env}/${key}` as unknown as Intrinsic<'AWS::SSM::Parameter::Name'>;
-    nestServices(t, ctx, ctx.members, {
+    const nested = nestServices(t, ctx, ctx.members, {
       EnvironmentName: env,
       VpcId: p.VpcId.ref,
       // A nested stack's parameters are strings: the list goes comma-joined.
@@ -192,8 +205,19 @@ export const serviceGroup = defineStack(serviceGroupContract, {
       LoadBalancerSecurityGroupId: p.LoadBalancerSecurityGroupId.ref,
       ListenerArn: registry('listener-arn'),
       LoadBalancerFullName: registry('load-balancer-full-name'),
+      ApplicationSecurityGroupId: registry('application-security-group-id'),
+      EndpointSecurityGroupId: registry('endpoint-security-group-id'),
+      S3PrefixListId: registry('s3-prefix-list-id'),
+      DynamoDbPrefixListId: registry('dynamodb-prefix-list-id'),
     });
-    return {};
+    // The group's services on a dashboard of their own (the environment's would outgrow
+    // CloudWatch's 500 metrics), and a deploy guard over their deployment alarms: the rollback
+    // trigger of this group deployed alone, and one alarm of the root's deploy guard.
+    const label = `services-${groupLabel(ctx.group)}`;
+    servicesDashboard(t, ctx.settings, ctx.members, sub`berth-${env}-${label}`, label, ctx.members.map((d) => nested.get(d.name)!.outputs.DashboardWidgets));
+    const guarded = ctx.members.flatMap((d) => (d.role.kind === 'scheduled' ? [] : [{ service: d.name, alarms: nested.get(d.name)!.outputs.DeploymentAlarms }]));
+    const guards = deployGuard(t, ctx.settings, env, guarded, label);
+    return { DeploymentAlarms: guards.length ? Join(' OR ', guards.map((g) => sub`ALARM("${g.ref}")`)) : 'none' };
   },
 });
 

@@ -25,6 +25,12 @@ import {
 } from './service/task-definition.ts';
 import { webResources, webScaling } from './service/web-service.ts';
 import { storeWiring } from './data/grants.ts';
+import { deadLetterAlarm, oldestMessageAlarm, ruleFailedInvocationsAlarm, scheduleDeadLetterAlarm, serviceAlarms, stoppedTaskRule, webDeploymentAlarms, webLatencyAlarm, type AlarmContext } from './service/alarms.ts';
+import { serviceWidgetsText } from './service/dashboard-widgets.ts';
+import { deploymentConfiguration, loadBalancerEntry } from './service/deployment.ts';
+import { rollbackTriggers } from './shared/rollback.ts';
+import { alarmTopicArn } from './shared/alarms.ts';
+import { loadBalancerOfListener } from './shared/metrics.ts';
 
 export type { ServiceStackSettings } from './service/resolve.ts';
 
@@ -56,6 +62,10 @@ export const serviceContract = contract({
     QueueArn: output('String', { description: 'ARN of the work queue (queue workers), otherwise `none`.' }),
     DataStores: output('String', {
       description: 'The data stores this service uses, each with its access level and the environment variables it passes to the container (docs/data-stores.md), or `none`.',
+    }),
+    DashboardWidgets: output('String', { description: "The service's widgets of the environment's dashboard, as JSON array items (the dashboard stack's parameter of this service)." }),
+    DeploymentAlarms: output('String', {
+      description: 'The alarms that roll a deployment of the service back, as a composite alarm rule (ALARM("...") OR ...), or `none` (scheduled tasks).',
     }),
   },
 });
@@ -106,16 +116,27 @@ export const service = defineStack(serviceContract, {
     });
 
     const strategy = capacityStrategy(r, o);
-    const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: [sg.ref], AssignPublicIp: 'DISABLED' } as const;
-    const run = runTaskCommand(r, p.ClusterName.ref, td, sg, Join(',', p.ApplicationSubnetIds.ref), strategy);
+    // With interface endpoints, the tasks also carry the application tier's group: the endpoints admit it.
+    const taskSecurityGroups = o.ApplicationSecurityGroupId ? [sg.ref, o.ApplicationSecurityGroupId.ref] : [sg.ref];
+    const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: taskSecurityGroups, AssignPublicIp: 'DISABLED' } as const;
+    const run = runTaskCommand(r, p.ClusterName.ref, td, o.ApplicationSecurityGroupId ? sub`${sg.ref},${o.ApplicationSecurityGroupId.ref}` : sg.ref, Join(',', p.ApplicationSubnetIds.ref), strategy);
     const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none', DataStores: stores.summary };
+    const alarms: AlarmContext = { t, r, env, topic: alarmTopicArn(env) };
 
     if (r.def.role.kind === 'scheduled') {
-      scheduleResources(t, r, r.def.role, { td, roles, clusterArn, awsvpc, strategy });
-      return { ServiceName: family, TaskDefinitionArn: td.ref, SecurityGroupId: sg.ref, RunTaskCommand: run, ...queueOutputs };
+      const schedule = scheduleResources(t, r, r.def.role, { td, roles, clusterArn, awsvpc, strategy, tags });
+      if (schedule.via === 'scheduler') scheduleDeadLetterAlarm(alarms, schedule.deadLetter);
+      else ruleFailedInvocationsAlarm(alarms, schedule.rule);
+      stoppedTaskRule(alarms, clusterArn, family);
+      const widgets = serviceWidgetsText(r, { kind: 'scheduled', schedule });
+      return { ServiceName: family, TaskDefinitionArn: td.ref, SecurityGroupId: sg.ref, RunTaskCommand: run, ...queueOutputs, DashboardWidgets: widgets.text, DeploymentAlarms: 'none' };
     }
 
     const web = r.def.role.kind === 'web' ? webResources(t, r, r.def.role, p.VpcId, o, tags) : undefined;
+    const loadBalancer = web ? (o.LoadBalancerFullName?.ref ?? loadBalancerOfListener(need(o.ListenerArn, 'ListenerArn').ref)) : undefined;
+    const groups = web ? [web.targetGroup, ...(web.alternateTargetGroup ? [web.alternateTargetGroup] : [])] : [];
+    // The alarms a deployment watches exist before the service (it names them).
+    const deploymentAlarms = web ? webDeploymentAlarms(alarms, loadBalancer!, groups) : [deadLetterAlarm(alarms, queue!.deadLetter)];
     const svc = t.resource(
       'Service',
       'AWS::ECS::Service',
@@ -130,24 +151,19 @@ export const service = defineStack(serviceContract, {
         ...placementProps(r.placement, 'PlacementStrategies', 'PlacementConstraints'),
         ...(web
           ? {
-              LoadBalancers: [{ ContainerName: r.name, ContainerPort: r.def.container.port!, TargetGroupArn: web.targetGroup.ref }],
+              LoadBalancers: [loadBalancerEntry(r, web)],
               HealthCheckGracePeriodSeconds: (r.def.role as Role<'web'>).healthCheckGracePeriodSeconds ?? 60,
             }
           : {}),
-        DeploymentConfiguration: {
-          // Roll back to the last working task definition when new tasks keep failing.
-          // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
-          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
-          MinimumHealthyPercent: r.def.minimumHealthyPercent ?? 100,
-          MaximumPercent: r.def.maximumPercent ?? 200,
-        },
+        DeploymentConfiguration: deploymentConfiguration(r, deploymentAlarms),
         EnableExecuteCommand: r.exec,
         EnableECSManagedTags: true,
         PropagateTags: 'SERVICE',
         Tags: tags,
       },
-      // The target group must belong to a load balancer (through the rule) before a service can use it.
-      { dependsOn: web ? [web.rule] : [] },
+      // The target group must belong to a load balancer (through the rule) before a service can use
+      // it; a traffic-shifting service names its rules, which orders them already.
+      { dependsOn: web && !web.testRule ? [web.rule] : [] },
     );
 
     if (r.scaling) {
@@ -162,6 +178,24 @@ export const service = defineStack(serviceContract, {
       if (r.def.role.kind === 'web' && r.def.role.scaling) webScaling(t, r, r.def.role.scaling, target, web!.targetGroup, o);
       if (r.def.role.kind === 'queueWorker' && queue) backlogScaling(t, r, r.def.role, target, queue.queue, p.ClusterName.ref, svc.getAtt('Name'));
     }
-    return { ServiceName: svc.getAtt('Name'), TaskDefinitionArn: td.ref, SecurityGroupId: sg.ref, RunTaskCommand: run, ...queueOutputs };
+
+    // The service's other alarms, and its part of the dashboard.
+    if (web) webLatencyAlarm(alarms, loadBalancer!, groups);
+    if (queue) oldestMessageAlarm(alarms, queue.queue);
+    const minimum = r.scaling ? { count: r.scaling.minCount, threshold: need(o.MinCount, 'MinCount').ref } : r.desiredCount !== undefined ? { count: r.desiredCount, threshold: need(o.DesiredCount, 'DesiredCount').ref } : undefined;
+    serviceAlarms(alarms, p.ClusterName.ref, svc, minimum);
+    rollbackTriggers(t, r.s, deploymentAlarms);
+    const widgets = web
+      ? serviceWidgetsText(r, { kind: 'web', cluster: p.ClusterName.ref, service: svc, loadBalancer: loadBalancer!, groups })
+      : serviceWidgetsText(r, { kind: 'queueWorker', cluster: p.ClusterName.ref, service: svc, queue: queue!.queue, deadLetter: queue!.deadLetter });
+    return {
+      ServiceName: svc.getAtt('Name'),
+      TaskDefinitionArn: td.ref,
+      SecurityGroupId: sg.ref,
+      RunTaskCommand: run,
+      ...queueOutputs,
+      DashboardWidgets: widgets.text,
+      DeploymentAlarms: Join(' OR ', deploymentAlarms.map((a) => sub`ALARM("${a.ref}")`)),
+    };
   },
 });

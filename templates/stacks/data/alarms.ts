@@ -12,6 +12,8 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
  */
 import { sub, type Intrinsic, type Template, type Value } from '../../../src/dsl/index.ts';
+import { alarm } from '../shared/alarms.ts';
+import type { Metric } from '../shared/metrics.ts';
 import type { ResolvedAurora } from './resolve.ts';
 
 /** Share of `max_connections` in use that raises the connections alarm. */
@@ -118,30 +120,32 @@ export function auroraAlarmSpecs(r: ResolvedAurora): AlarmSpec[] {
   ];
 }
 
-/** Adds the cluster's alarms, each notifying `topic` (the alarm topic's ARN) on ALARM and on OK. */
-export function auroraAlarms(t: Template, r: ResolvedAurora, clusterId: Intrinsic<'String'>, topic: Value<string>): void {
+/**
+ * Adds the cluster's alarms through the estate's alarm helper (templates/stacks/shared/alarms.ts),
+ * as every other stack's: each named `<environment>-<store>-<what>` (prod-appdb-writer-cpu), the
+ * name a notification shows; a renamed alarm is only replaced. `topic` is the alarm topic's ARN,
+ * told on ALARM and on OK.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+ */
+export function auroraAlarms(t: Template, r: ResolvedAurora, env: Intrinsic<'String'>, clusterId: Intrinsic<'String'>, topic: Value<string>): void {
   for (const a of auroraAlarmSpecs(r)) {
-    t.resource(a.id, 'AWS::CloudWatch::Alarm', {
-      // A fixed name, `<environment>-<store>-<what>` (the cluster identifier first): it is what a
-      // notification, the console and the alarm history show. Renaming replaces only the alarm.
-      // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
-      AlarmName: sub`${clusterId}-${alarmSuffix(a.id)}`,
-      AlarmDescription: a.description,
-      Namespace: 'AWS/RDS',
-      MetricName: a.metric,
-      Dimensions: [{ Name: 'DBClusterIdentifier', Value: clusterId }, ...(a.role ? [{ Name: 'Role', Value: a.role }] : [])],
-      Statistic: a.statistic,
-      Period: 60,
-      EvaluationPeriods: a.minutes,
-      DatapointsToAlarm: a.minutes,
-      Threshold: a.threshold,
-      ComparisonOperator: a.comparison,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [topic],
-      OKActions: [topic],
+    const metric: Metric = { namespace: 'AWS/RDS', name: a.metric, dimensions: [{ name: 'DBClusterIdentifier', value: clusterId }, ...(a.role ? [{ name: 'Role', value: a.role }] : [])] };
+    alarm(t, a.id, {
+      name: sub`${env}-${r.name}-${alarmSuffix(a.id)}`,
+      description: a.description,
+      watch: { metric, stat: a.statistic },
+      periodSeconds: 60,
+      evaluationPeriods: a.minutes,
+      comparison: a.comparison,
+      threshold: a.threshold,
+      missingData: PAUSED_IS_QUIET,
+      topic,
     });
   }
 }
+
+/** Missing data: a Serverless v2 cluster paused at 0 ACUs reports nothing. */
+const PAUSED_IS_QUIET = { treat: 'notBreaching', because: 'a cluster that reports nothing (Serverless v2 paused at 0 ACUs, an instance being replaced) is not an incident.' } as const;
 
 /** `WriterCpuAlarm` becomes `writer-cpu`: the end of the alarm's name. */
 export function alarmSuffix(id: string): string {

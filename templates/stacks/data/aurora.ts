@@ -9,6 +9,7 @@
  * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.html
  */
 import { AWS, contract, defineStack, GetAZs, output, parameter, Select, sub, type OutputsOf, type ResourceOptions } from '../../../src/dsl/index.ts';
+import { NO_TRAFFIC_EGRESS } from '../shared/egress.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { estateRole, serviceTrust } from '../shared/iam.ts';
 import { shortRetention, withGuardExemptions } from '../shared/guard.ts';
@@ -116,7 +117,7 @@ export const auroraStore = defineStack(auroraContract, {
         // name exactly the declaring services. The policy gate checks them against the metadata.
         // No egress either: a database opens no connections (the rule below matches no traffic,
         // replacing the default allow-all egress).
-        SecurityGroupEgress: [{ IpProtocol: 'icmp', FromPort: 252, ToPort: 86, CidrIp: '255.255.255.255/32', Description: 'No egress: the database opens no connections' }],
+        SecurityGroupEgress: [{ ...NO_TRAFFIC_EGRESS, Description: 'No egress: the database opens no connections' }],
         Tags: [...tags, { Key: 'Name', Value: sub`${env}-${r.name}-database` }],
       },
       { metadata: clientsMetadata(clients) },
@@ -208,7 +209,7 @@ export const auroraStore = defineStack(auroraContract, {
       );
     }
 
-    auroraAlarms(t, r, cluster.ref, p.AlarmTopicArn.ref);
+    auroraAlarms(t, r, env, cluster.ref, p.AlarmTopicArn.ref);
 
     // The estate registry: the stacks of the services that use the store read these.
     const entry = (id: string, key: Parameters<typeof storeKey>[1], value: Parameters<typeof publish>[4], what: string) =>

@@ -12,7 +12,7 @@
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-securitygroupingress.html
  */
 import { AWS, BerthError, q, sub, type EC2SecurityGroupEgress, type Intrinsic, type Json, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
-import { registryParameter, registryParameterOf } from '../shared/registry.ts';
+import { registryParameter } from '../shared/registry.ts';
 import type { AccessLevel } from './definition.ts';
 import { READ_ACTIONS, WRITE_ACTIONS } from './bucket.ts';
 import { bucketName, REGISTRY_ENTRIES, storeId, storeKey, storeParameterName, storePhysicalName, variablePrefix, type RegistryEntry } from './names.ts';
@@ -52,7 +52,7 @@ export function variableNames(store: ResolvedStore): { readonly plain: readonly 
 
 /** The parameters of a service stack for its stores: each store's registry entries, defaulting to the environment's. */
 export function storeParameters(environment: string, uses: readonly StoreUse[]) {
-  const out: Record<string, ReturnType<typeof registryParameter> | ReturnType<typeof registryParameterOf<'AWS::EC2::SecurityGroup::Id'>>> = {};
+  const out: Record<string, ReturnType<typeof registryParameter> | ReturnType<typeof registryParameter<'AWS::EC2::SecurityGroup::Id'>>> = {};
   const what: Record<RegistryEntry, string> = {
     'security-group-id': 'Security group of the {} database (this service admits itself to it on the engine\'s port).',
     endpoint: 'Writer endpoint of the {} database.',
@@ -67,7 +67,7 @@ export function storeParameters(environment: string, uses: readonly StoreUse[]) 
       const label = `${store.name} ${entry.replace(/-/g, ' ')}`;
       out[storeParameterName(store.name, entry)] =
         entry === 'security-group-id'
-          ? registryParameterOf('AWS::EC2::SecurityGroup::Id', environment, storeKey(store.name, entry), description, GROUP, label)
+          ? registryParameter(environment, storeKey(store.name, entry), description, GROUP, label, 'AWS::EC2::SecurityGroup::Id')
           : registryParameter(environment, storeKey(store.name, entry), description, GROUP, label);
     }
   }

@@ -1,3 +1,7 @@
+import type { AlarmThresholds, Deployment, RollingDeployment } from '../../settings/operations.ts';
+
+export type { AlarmThresholds, BlueGreenDeployment, CanaryDeployment, Deployment, LinearDeployment, RollingDeployment } from '../../settings/operations.ts';
+
 /**
  * How an estate describes a service, in TypeScript (not JSON) so that exclusive choices are
  * compile errors: placement exists only on EC2 capacity; HTTPS needs a certificate; a queue worker
@@ -221,18 +225,47 @@ export interface ServiceDefinition {
    */
   readonly uses?: readonly StoreAccess[];
   /**
+   * `'internet'`: the tasks may also send HTTPS to anywhere on the internet, through NAT (a
+   * third-party API, an image from a registry other than this Region's ECR). Without it, and with
+   * the network's interface endpoints (`network.interfaceEndpoints`, on by default), tasks reach
+   * only AWS's endpoints, S3 and the data stores they use (`uses`). docs/security.md.
+   * @default - AWS's endpoints, S3 and the stores in `uses` only
+   */
+  readonly egress?: 'internet';
+  /**
    * Tasks to keep running, for a service without auto scaling (with `role.scaling`, scaling owns
    * the count and this must be left out). Environments may override. @default 2
    */
   readonly desiredCount?: number;
-  /** @default 100 */
+  /** Rolling deployments only. @default 100 */
   readonly minimumHealthyPercent?: number;
-  /** @default 200 */
+  /** Rolling deployments only. @default 200 */
   readonly maximumPercent?: number;
+  /**
+   * How ECS deploys a new revision: `rolling` (with the circuit breaker), or, for a web service,
+   * `canary`, `linear` or `blueGreen`, which move the load balancer's traffic to the new revision
+   * while the old one keeps running. Every deployment watches the service's deployment alarms and
+   * rolls back when one goes off. Environments may override (`services.<name>.deployment`).
+   * @default - the environment's `operations.webDeployment` for a web service, else rolling
+   */
+  readonly deployment?: Deployment;
+  /** Alarm thresholds of this service; environments may override (`services.<name>.alarms`). @default - the environment's `operations.alarms`, else berth's */
+  readonly alarms?: AlarmThresholds;
 }
 
+/**
+ * The deployments a role allows: traffic shifting needs a load balancer, so only a web service
+ * may have one; a queue worker or a scheduled task deploys rolling (a canary on a worker is a
+ * compile error).
+ */
+export type DeploymentFor<K extends ServiceRole['kind']> = K extends 'web' ? Deployment : RollingDeployment;
+
 /** A definition whose role is of kind `K`. */
-export type ServiceDefinitionOf<K extends ServiceRole['kind']> = Omit<ServiceDefinition, 'role'> & { readonly role: Extract<ServiceRole, { kind: K }> };
+export type ServiceDefinitionOf<K extends ServiceRole['kind']> = Omit<ServiceDefinition, 'role' | 'deployment'> & {
+  readonly role: Extract<ServiceRole, { kind: K }>;
+  /** @default - see `ServiceDefinition.deployment` */
+  readonly deployment?: DeploymentFor<K>;
+};
 
 /** What `defineService` returns: the definition, and for a queue worker the handle of its queue. */
 export type DefinedService<K extends ServiceRole['kind']> = ServiceDefinitionOf<K> & (K extends 'queueWorker' ? { readonly queue: QueueHandle } : unknown);

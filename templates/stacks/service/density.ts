@@ -7,8 +7,10 @@
  * - at `maxSize` instances of the smallest type, the cluster has the CPU, memory and awsvpc network
  *   interfaces for every EC2 service at its peak at once: `maxCount` (or the fixed count) times the
  *   deployment's `maximumPercent`, because a deploy starts the new tasks before it stops the old
- *   ones, and a root stack update deploys every changed service together.
+ *   ones, and a root stack update deploys every changed service together. A canary, linear or
+ *   blue/green deployment runs the new revision at full size beside the old one: twice the count.
  *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html
+ *   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html
  *
  * Each awsvpc task takes a network interface: without ENI trunking, (interfaces - 1) tasks per
  * instance, 2 on a `.large`. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html
@@ -29,14 +31,14 @@ export interface PeakTasks {
   readonly memoryMiB: number;
 }
 
-/** The EC2 services' tasks at their peak: scaled ones at maxCount, fixed ones at their count, a scheduled task's one run, each times the deployment surge. */
+/** The EC2 services' tasks at their peak: scaled ones at maxCount, fixed ones at their count, a scheduled task's one run, each times the deployment surge (twice for traffic shifting). */
 export function peakTasks(settings: ResolvedSettings, services: readonly ServiceDefinition[]): PeakTasks[] {
   return services
     .filter((d) => d.capacity.type === 'ec2')
     .map((d) => {
       const r = resolve({ settings, service: d });
       const steady = r.scaling?.maxCount ?? r.desiredCount ?? 1;
-      const surge = d.role.kind === 'scheduled' ? 100 : (d.maximumPercent ?? 200);
+      const surge = d.role.kind === 'scheduled' ? 100 : r.shifting ? 200 : (d.maximumPercent ?? 200);
       return { service: d.name, tasks: Math.ceil((steady * surge) / 100), cpu: d.container.cpu, memoryMiB: d.container.memoryMiB };
     });
 }
@@ -75,6 +77,18 @@ export function checkDensity(settings: ResolvedSettings, services: readonly Serv
     { what: 'CPU units', need: sum((p) => p.tasks * p.cpu), has: n * cpuUnits(smallest), per: `${cpuUnits(smallest)} per ${smallest.name}` },
     { what: 'MiB of memory', need: sum((p) => p.tasks * p.memoryMiB), has: n * usableMemoryMiB(smallest), per: `${usableMemoryMiB(smallest)} usable per ${smallest.name}` },
   ];
+  // One task per instance (`distinctInstance`): a deploy's peak needs that many instances, and a
+  // traffic-shifting deployment runs both revisions in full, or it never completes.
+  // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-placement-constraints.html
+  for (const d of services.filter((x) => x.capacity.type === 'ec2')) {
+    const r = resolve({ settings, service: d });
+    const peak = peaks.find((p) => p.service === d.name)!;
+    if (!r.placement?.constraints.some((c) => c.Type === 'distinctInstance') || peak.tasks <= n) continue;
+    throw new BerthError(
+      `${definitionFile(d)}: capacity.placement`,
+      `places at most one task per instance (distinctInstance), and a deploy of ${q(d.name)} runs ${peak.tasks} tasks at its peak (${r.shifting ? `its ${r.deployment.strategy} deployment runs both revisions in full` : 'old and new tasks side by side'}), more than the ${n} instances of ${settings.file} (\`cluster.capacity.maxSize\`): the deploy could never complete. Raise \`cluster.capacity.maxSize\` to ${peak.tasks}, lower the service's count${r.shifting ? ', deploy it rolling,' : ' or `maximumPercent`'} or choose another placement.`,
+    );
+  }
   for (const c of checks) {
     if (c.need > c.has) {
       throw new BerthError(

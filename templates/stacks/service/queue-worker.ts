@@ -115,7 +115,7 @@ export function queueResources(t: Template, r: Resolved, role: Role<'queueWorker
   publish(t, 'QueueUrlParameter', env, `services/${r.name}/queue-url`, queue.ref, `URL of the ${r.name} work queue, for the services that send to it.`);
   publish(t, 'QueueArnParameter', env, `services/${r.name}/queue-arn`, queue.getAtt('Arn'), `ARN of the ${r.name} work queue, for the services that send to it.`);
   publish(t, 'QueueKeyArnParameter', env, `services/${r.name}/queue-key-arn`, key.getAtt('Arn'), `ARN of the key of the ${r.name} work queue, for the services that send to it.`);
-  return { key, queue };
+  return { key, queue, deadLetter };
 }
 
 /**

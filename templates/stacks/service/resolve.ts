@@ -14,6 +14,7 @@ import type { ServiceDefinition, ServiceRole, WebScaling } from './definition.ts
 import { storeUses, variableNames, type StoreUse } from '../data/grants.ts';
 import type { ResolvedStore } from '../data/resolve.ts';
 import type { ResolvedSettings } from '../../settings/settings.ts';
+import { resolveDeployment, resolveThresholds, type AlarmThresholds, type Deployment, type ResolvedDeployment } from '../../settings/operations.ts';
 export interface ServiceStackSettings {
   readonly settings: ResolvedSettings;
   readonly service: ServiceDefinition;
@@ -84,6 +85,43 @@ export interface Resolved {
   readonly priority?: number;
   /** The stores the service uses (`uses`), resolved, in the order given. */
   readonly uses: readonly StoreUse[];
+  /** How the service deploys, with its defaults (see `deploymentOf`). */
+  readonly deployment: ResolvedDeployment;
+  /** Canary, linear or blue/green: two target groups, and a test listener rule at `priority - 1`. */
+  readonly shifting: boolean;
+  /** The alarm thresholds, with their defaults. */
+  readonly thresholds: Required<AlarmThresholds>;
+}
+
+/** The listener-rule priority of a traffic-shifting service's test rule: just before its production rule, so it is evaluated first. */
+export function testRulePriority(priority: number): number {
+  return priority - 1;
+}
+
+/**
+ * How a service deploys, and where that was said: the environment's `services.<name>.deployment`,
+ * else the definition's `deployment`, else (web services) the environment's
+ * `operations.webDeployment`, else rolling. A traffic-shifting strategy for a service without a
+ * load balancer is a compile error in a definition, and a located error in an environment file.
+ */
+export function deploymentOf(s: ResolvedSettings, def: ServiceDefinition): ResolvedDeployment {
+  const override = s.services?.[def.name]?.deployment;
+  const file = definitionFile(def);
+  const [d, at]: [Deployment, (f: string) => string] =
+    override !== undefined
+      ? [override, (f) => `${s.file}: services.${def.name}.deployment.${f}`]
+      : def.deployment !== undefined
+        ? [def.deployment, (f) => `${file}: deployment.${f}`]
+        : def.role.kind === 'web' && s.operations?.webDeployment !== undefined
+          ? [s.operations.webDeployment, (f) => `${s.file}: operations.webDeployment.${f}`]
+          : [{ strategy: 'rolling' }, (f) => `${file}: deployment.${f}`];
+  if (d.strategy !== 'rolling' && def.role.kind !== 'web') {
+    throw new BerthError(
+      at('strategy'),
+      `is ${q(d.strategy)}, but ${q(def.name)} is a ${def.role.kind === 'queueWorker' ? 'queue worker' : 'scheduled task'}: canary, linear and blue/green deployments move load-balancer traffic between two target groups, and only a web service has a load balancer. Use \`{ "strategy": "rolling" }\`.`,
+    );
+  }
+  return resolveDeployment(at, d);
 }
 
 function range(where: string, value: number, min: number, max: number, what: string): void {
@@ -147,11 +185,41 @@ export function resolve(ss: ServiceStackSettings): Resolved {
     throw new BerthError(at('maximumPercent'), `(${maxPercent}) leaves no room above \`minimumHealthyPercent\` (${minHealthy}): ECS could neither start a new task nor stop an old one, so a deployment would never finish. Raise \`maximumPercent\` or lower \`minimumHealthyPercent\`.`);
   }
 
-  checkRole(at, def.role);
-  // With a domain, a route without hosts also matches the domain: one more condition value.
-  if (def.role.kind === 'web' && !def.role.route.hosts?.length && s.loadBalancer.dns && (def.role.route.paths?.length ?? 0) > 4) {
-    throw new BerthError(at('role.route.paths'), `has ${def.role.route.paths!.length} paths, and the rule also matches the environment's host name (${q(s.loadBalancer.dns.domainName)}): a listener rule takes at most 5 condition values. Use wildcards (\`/api/*\`) to cover more.`);
+  const deployment = deploymentOf(s, def);
+  const shifting = deployment.strategy !== 'rolling';
+  if (shifting) {
+    // ECS's traffic-shifting strategies run the new revision at full size beside the old one;
+    // the rolling batch sizes do not apply. https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html
+    for (const field of ['minimumHealthyPercent', 'maximumPercent'] as const) {
+      if (def[field] !== undefined) {
+        throw new BerthError(at(field), `is set, but ${q(def.name)} deploys ${deployment.strategy === 'blueGreen' ? 'blue/green' : deployment.strategy}: the new revision starts at full size beside the old one, and \`${field}\` only shapes rolling deployments. Remove it, or deploy the service rolling (\`deployment: { strategy: 'rolling' }\`).`);
+      }
+    }
   }
+  checkRole(at, def.role, shifting);
+  if (shifting && def.role.kind === 'web' && def.role.scaling?.target.metric === 'requestsPerTarget') {
+    // ALBRequestCountPerTarget names one target group (its ResourceLabel), and ECS moves the
+    // service to the other one every other deployment: the policy would then see no requests and
+    // scale the service in. https://docs.aws.amazon.com/autoscaling/application/APIReference/API_PredefinedMetricSpecification.html
+    throw new BerthError(
+      at('role.scaling.target.metric'),
+      `is \`requestsPerTarget\`, but ${q(def.name)} deploys ${deployment.strategy === 'blueGreen' ? 'blue/green' : deployment.strategy}: request-count scaling watches one target group, and ECS moves the service between two, so every other deployment would leave it watching an empty one. Scale on \`cpu\` or \`memory\`, or deploy rolling.`,
+    );
+  }
+  // With a domain, a route without hosts also matches the domain: one more condition value; a
+  // traffic-shifting service's test rule adds its header to the same conditions: one more again.
+  const maxPaths = shifting ? 3 : 4;
+  if (def.role.kind === 'web' && !def.role.route.hosts?.length && s.loadBalancer.dns && (def.role.route.paths?.length ?? 0) > maxPaths) {
+    throw new BerthError(
+      at('role.route.paths'),
+      `has ${def.role.route.paths!.length} paths, and the rule also matches the environment's host name (${q(s.loadBalancer.dns.domainName)})${shifting ? ' and, for the test rule, its header' : ''}: a listener rule takes at most 5 condition values. Use wildcards (\`/api/*\`) to cover more.`,
+    );
+  }
+  const thresholds = resolveThresholds([
+    { at: (f) => `${s.file}: operations.alarms.${f}`, values: s.operations?.alarms },
+    { at: (f) => at(`alarms.${f}`), values: def.alarms },
+    { at: (f) => atOverride(`alarms.${f}`), values: override.alarms },
+  ]);
   const roleScaling = def.role.kind === 'web' ? def.role.scaling : def.role.kind === 'queueWorker' ? def.role.scaling : undefined;
   if (!roleScaling && (override.minCount !== undefined || override.maxCount !== undefined)) {
     throw new BerthError(atOverride(override.minCount !== undefined ? 'minCount' : 'maxCount'), `is set but service ${q(def.name)} has no auto scaling. Remove it, or add \`role.scaling\` to ${file}.`);
@@ -187,7 +255,10 @@ export function resolve(ss: ServiceStackSettings): Resolved {
     priority = ss.listenerRulePriority ?? priorityOf(def.name);
     range(`${file()}: listener rule priority`, priority, 1, 50_000, 'a listener rule priority');
   }
-  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, imageRef, desiredCount, scaling, writable, user, exec, priority, uses };
+  if (priority !== undefined && shifting && testRulePriority(priority) < 1) {
+    throw new BerthError(`${file()}: name`, `gives listener-rule priority ${priority}, which leaves no priority below it for the test rule of a ${deployment.strategy} deployment. Rename the service (the priority follows the name).`);
+  }
+  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, imageRef, desiredCount, scaling, writable, user, exec, priority, deployment, shifting, thresholds, uses };
 }
 
 function writableVolumes(at: (p: string) => string, paths: readonly string[], exec: boolean): Resolved['writable'] {
@@ -258,7 +329,7 @@ function checkEnvironment(at: (p: string) => string, def: ServiceDefinition, use
   }
 }
 
-function checkRole(at: (p: string) => string, role: ServiceRole): void {
+function checkRole(at: (p: string) => string, role: ServiceRole, shifting: boolean): void {
   switch (role.kind) {
     case 'web': {
       const hosts = role.route.hosts ?? [];
@@ -267,8 +338,12 @@ function checkRole(at: (p: string) => string, role: ServiceRole): void {
         throw new BerthError(at('role.route'), 'has no hosts and no paths, so no request would reach the service. Give `hosts` (such as `[\'app.example.com\']`), `paths` (such as `[\'/*\']`), or both.');
       }
       // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
-      if (hosts.length + paths.length > 5) {
-        throw new BerthError(at('role.route'), `has ${hosts.length + paths.length} hosts and paths; a listener rule takes at most 5 condition values. Use wildcards (\`*.example.com\`, \`/api/*\`) to cover more.`);
+      const max = shifting ? 4 : 5;
+      if (hosts.length + paths.length > max) {
+        throw new BerthError(
+          at('role.route'),
+          `has ${hosts.length + paths.length} hosts and paths; a listener rule takes at most 5 condition values${shifting ? ', and the test rule of a traffic-shifting deployment adds its header to them' : ''}. Use wildcards (\`*.example.com\`, \`/api/*\`) to cover more.`,
+        );
       }
       paths.forEach((p, i) => {
         if (!p.startsWith('/')) throw new BerthError(at(`role.route.paths[${i}]`), `${q(p)} does not start with \`/\`. Write paths such as \`/*\` or \`/api/*\`.`);

@@ -97,21 +97,27 @@ export function probeOf(name: string, k: number): number {
  * Priorities for every web service, by name, all different. Each service tries the priorities of
  * its probe sequence (`probeOf`: the hash of its name, then rehashes) and takes the first one no
  * other service holds, services taking turns in name order. A priority depends on the names
- * alone, never on the order of the estate's list, and only services whose hashes meet ever move:
- * with 250 web services about one pair in ten estates does, and adding a service moves an
- * existing one only when its name sorts first and lands on that one's priority (a chance of
- * about 250 in 50,000). Such a move changes the rule's priority in place (SetRulePriorities, no
- * interruption); docs/many-accounts.md says what a deploy does when two rules trade places.
+ * alone (and on which services shift traffic), never on the order of the estate's list, and only
+ * services whose hashes meet ever move: with 250 web services about one pair in ten estates
+ * does, and adding a service moves an existing one only when its name sorts first and lands on
+ * that one's priority (a chance of about 250 in 50,000). Such a move changes the rule's priority
+ * in place (SetRulePriorities, no interruption); docs/many-accounts.md says what a deploy does
+ * when two rules trade places. A service for which `hasTestRule` holds (a traffic-shifting
+ * deployment) also takes the priority just below its own, for its test listener rule, which must
+ * be evaluated first: it probes until both are free.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listenerrule.html
  */
-export function assignPriorities(services: readonly ServiceDefinition[]): ReadonlyMap<string, number> {
+export function assignPriorities(services: readonly ServiceDefinition[], hasTestRule: (s: ServiceDefinition) => boolean = () => false): ReadonlyMap<string, number> {
   const taken = new Set<number>();
   const byName = new Map<string, number>();
-  const web = services.filter((s) => s.role.kind === 'web').map((s) => s.name);
+  const webServices = services.filter((s) => s.role.kind === 'web');
+  const web = webServices.map((s) => s.name);
+  const withTestRule = new Set(webServices.filter(hasTestRule).map((s) => s.name));
   for (const name of [...web].sort()) {
+    const needs = (p: number) => (withTestRule.has(name) ? [p, p - 1] : [p]);
     let k = 0;
-    while (taken.has(probeOf(name, k))) k++;
-    taken.add(probeOf(name, k));
+    while (needs(probeOf(name, k)).some((p) => p < 1 || taken.has(p))) k++;
+    for (const p of needs(probeOf(name, k))) taken.add(p);
     byName.set(name, probeOf(name, k));
   }
   // In the estate's order, as callers list them.

@@ -43,7 +43,8 @@ export function runTaskCommand(
   r: Resolved,
   cluster: Intrinsic<'String'>,
   td: Resource<'AWS::ECS::TaskDefinition'>,
-  sg: Resource<'AWS::EC2::SecurityGroup'>,
+  /** The task's security groups, comma-separated. */
+  securityGroups: Value<string>,
   subnets: Value<string>,
   strategy: readonly StrategyItem[],
 ): Intrinsic<'String'> {
@@ -52,8 +53,8 @@ export function runTaskCommand(
   // provider is a parameter (a reference); the Fargate providers are fixed names.
   if (typeof provider !== 'string') {
     const placement = r.placement ? ` ${placementCliOptions(r.placement)}`.trimEnd() : '';
-    return sub`aws ecs run-task --region ${AWS.Region} --cluster ${cluster} --task-definition ${td.ref} --count 1 --capacity-provider-strategy capacityProvider=${provider},weight=1 --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${sg.ref}],assignPublicIp=DISABLED}'${placement}`;
+    return sub`aws ecs run-task --region ${AWS.Region} --cluster ${cluster} --task-definition ${td.ref} --count 1 --capacity-provider-strategy capacityProvider=${provider},weight=1 --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${securityGroups}],assignPublicIp=DISABLED}'${placement}`;
   }
   const providers = strategy.map((s) => `capacityProvider=${s.CapacityProvider as string},weight=${s.Weight}`).join(' ');
-  return sub`aws ecs run-task --region ${AWS.Region} --cluster ${cluster} --task-definition ${td.ref} --count 1 --capacity-provider-strategy ${providers} --platform-version LATEST --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${sg.ref}],assignPublicIp=DISABLED}'`;
+  return sub`aws ecs run-task --region ${AWS.Region} --cluster ${cluster} --task-definition ${td.ref} --count 1 --capacity-provider-strategy ${providers} --platform-version LATEST --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${securityGroups}],assignPublicIp=DISABLED}'`;
 }

@@ -12,6 +12,8 @@ import { toPlain } from '../../../src/emit/plain.ts';
 import type { StoreWiring } from '../data/grants.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
+import { hasInterfaceEndpoints } from '../endpoints.ts';
+import { awsOnlyEgress, INTERNET_HTTPS_EGRESS } from '../shared/egress.ts';
 import { pascal } from './routing.ts';
 import { OWN_QUEUE_URL_VARIABLE, queueUrlVariable, type Resolved } from './resolve.ts';
 export type Tags = readonly { readonly Key: string; readonly Value: Value<string> }[];
@@ -31,7 +33,7 @@ export function logResources(t: Template, r: Resolved, env: Intrinsic<'String'>,
 
 export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2::VPC::Id'>, o: OptionalHandles, env: Intrinsic<'String'>, tags: Tags, egress: readonly EC2SecurityGroupEgress[] = []): Resource<'AWS::EC2::SecurityGroup'> {
   const port = r.def.container.port;
-  return t.resource('SecurityGroup', 'AWS::EC2::SecurityGroup', {
+  const sg = t.resource('SecurityGroup', 'AWS::EC2::SecurityGroup', {
     GroupDescription: sub`${env} ${r.name} tasks`,
     VpcId: vpc.ref,
     // Web tasks admit the load balancer only, on the container port; workers and jobs admit nothing.
@@ -42,16 +44,42 @@ export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2
           ],
         }
       : {}),
-    // HTTPS out: image layers (ECR, S3), logs, secrets, SQS and other AWS APIs through NAT or endpoints.
-    // And to the databases it uses (`uses`), on their ports, by their security groups.
-    SecurityGroupEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0', Description: 'HTTPS to AWS APIs and image registries' }, ...egress],
+    // HTTPS out (shared/egress.ts): with the network's interface endpoints, to them and to S3 only,
+    // plus the internet where the definition says `egress: 'internet'`; without them, to AWS's
+    // public endpoints (and anything else) through NAT. And to the databases it uses (`uses`), on
+    // their ports, by their security groups (`egress`, templates/stacks/data/grants.ts).
+    SecurityGroupEgress: hasInterfaceEndpoints(r.s)
+      ? [
+          ...awsOnlyEgress({ endpointSecurityGroupId: need(o.EndpointSecurityGroupId, 'EndpointSecurityGroupId').ref, s3PrefixListId: need(o.S3PrefixListId, 'S3PrefixListId').ref }),
+          ...(r.def.egress === 'internet' ? [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to the internet through NAT (the definition says egress: internet)' }] : []),
+          // The tables it uses (`uses`): DynamoDB through its gateway endpoint, by the Region's prefix list.
+          // https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html
+          ...(o.DynamoDbPrefixListId ? [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationPrefixListId: o.DynamoDbPrefixListId.ref, Description: 'HTTPS to DynamoDB through the gateway endpoint (the tables it uses)' }] : []),
+          ...egress,
+        ]
+      : [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to AWS APIs and image registries through NAT (no interface endpoints)' }, ...egress],
     Tags: [...tags, { Key: 'Name', Value: sub`${env}-${r.name}-tasks` }],
   });
+  if (r.def.role.kind === 'web') {
+    // The load balancer's way to this service: its group sends only to the groups of the services
+    // behind it, each on its container port (requests and health checks), by a rule each service
+    // adds here and takes away when it goes (templates/stacks/load-balancer.ts).
+    t.resource('LoadBalancerEgress', 'AWS::EC2::SecurityGroupEgress', {
+      GroupId: need(o.LoadBalancerSecurityGroupId, 'LoadBalancerSecurityGroupId').ref,
+      IpProtocol: 'tcp',
+      FromPort: port!,
+      ToPort: port!,
+      DestinationSecurityGroupId: sg.getAtt('GroupId'),
+      Description: sub`To ${env} ${r.name} tasks on the container port`,
+    });
+  }
+  return sg;
 }
 
 export interface QueueResources {
   readonly key: Resource<'AWS::KMS::Key'>;
   readonly queue: Resource<'AWS::SQS::Queue'>;
+  readonly deadLetter: Resource<'AWS::SQS::Queue'>;
 }
 
 export interface TaskRoles {

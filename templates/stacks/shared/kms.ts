@@ -49,7 +49,21 @@ export function customerKey(t: Template, logicalId: string, props: KeyProps): Re
       KeyPolicy: { Version: '2012-10-17', Statement: [...baseKeyStatements(), ...(props.statements ?? [])] },
       ...(props.tags ? { Tags: props.tags } : {}),
     },
-    { ...RETAIN, ...(props.checkovSkips?.length ? { metadata: { checkov: { skip: props.checkovSkips.map((s) => ({ ...s })) } } } : {}) },
+    {
+      ...RETAIN,
+      metadata: {
+        ...(props.checkovSkips?.length ? { checkov: { skip: props.checkovSkips.map((s) => ({ ...s })) } } : {}),
+        cfripper: {
+          skip: [
+            {
+              id: 'GenericResourceWildcardPolicyRule',
+              comment:
+                "AWS's default key policy: the account administers its own key (kms:* for the account, which IAM policies then govern); service principals get the wildcard actions AWS documents for them, bound to this key's use by conditions.",
+            },
+          ],
+        },
+      },
+    },
   );
 }
 

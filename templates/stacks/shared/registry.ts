@@ -17,6 +17,12 @@ export type RegistryKey =
   | 'load-balancer-full-name'
   /** The environment's alarm topic (the operations stack): every alarm of the estate notifies it. */
   | 'alarm-topic-arn'
+  /** The network's application-tier group, the endpoints' group and the Region's S3 prefix list (with interface endpoints). */
+  | 'application-security-group-id'
+  | 'endpoint-security-group-id'
+  | 's3-prefix-list-id'
+  /** The Region's DynamoDB prefix list (with interface endpoints, where a service uses a table). */
+  | 'dynamodb-prefix-list-id'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
   /** A data store's endpoints, security group and keys, for the services that use it. */
@@ -44,19 +50,15 @@ export function publish(
   });
 }
 
-/** A consumer's parameter for a registry entry, defaulting to this environment's name. */
-export function registryParameter(environment: string, key: RegistryKey, description: string, group: string, label: string) {
-  return registryParameterOf('String', environment, key, description, group, label);
-}
-
 /**
- * A consumer's parameter for a registry entry whose value is of an AWS-specific type (a security
- * group ID), so its `ref` has that kind and CloudFormation checks the value exists.
+ * A consumer's parameter for a registry entry, defaulting to this environment's name; `type` is
+ * what the value is: an AWS-specific type (a security group ID) gives the `ref` that kind, and
+ * CloudFormation checks the value exists.
  */
-export function registryParameterOf<T extends 'String' | AwsSpecificType>(type: T, environment: string, key: RegistryKey, description: string, group: string, label: string) {
-  return parameter(`AWS::SSM::Parameter::Value<${type}>` as const, {
+export function registryParameter<T extends 'String' | AwsSpecificType = 'String'>(environment: string, key: RegistryKey, description: string, group: string, label: string, type?: T) {
+  return parameter(`AWS::SSM::Parameter::Value<${type ?? 'String'}>` as `AWS::SSM::Parameter::Value<${T}>`, {
     description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
-    // An SSM parameter's default is always the parameter's name, a string.
+    // An SSM parameter's default is always the registry entry's name, whatever its value's type.
     default: registryName(environment, key) as DefaultOf<`AWS::SSM::Parameter::Value<${T}>`>,
     group,
     label,

@@ -1,0 +1,113 @@
+"""Gate 5's runner: cfripper (pinned in requirements.txt) over the templates given, in one process.
+
+    .venv/bin/python scripts/lint/cfripper-driver.py '[{"file": "output/prod/network.yaml", "regions": ["eu-west-1"]}, ...]'
+
+Prints one JSON object: per file, the rules that ran, the findings (one per rule and resource)
+and the suppressions, which a resource declares in its own Metadata as for checkov:
+
+    Metadata:
+      cfripper:
+        skip:
+          - id: EC2SecurityGroupOpenToWorldRule
+            comment: why this resource is an exception
+
+cfripper's own exception mechanism (rule filters in Python files) would keep the reasons away
+from the resources they excuse; a skip without a comment is reported as a finding.
+
+cfripper reads the template as written. Where its model has no room for an intrinsic function (a
+bucket policy's principal chosen by `Fn::If`), the rule that could not read it runs again on the
+template resolved, as CloudFormation would, for each Region the template deploys to: every branch
+a deployment can take is checked, none is skipped.
+"""
+import json
+import logging
+import sys
+
+import pycfmodel
+from cfripper.config.config import Config
+from cfripper.config.pluggy.utils import get_all_rules
+from cfripper.model.utils import convert_json_or_yaml_to_dict
+
+MAX_LISTED = 5
+
+
+def skips_of(template):
+    out = {}
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        meta = (resource or {}).get("Metadata") or {}
+        entries = ((meta.get("cfripper") or {}).get("skip")) or []
+        out[logical_id] = {str(e.get("id")): str(e.get("comment") or "").strip() for e in entries if isinstance(e, dict)}
+    return out
+
+
+def run_rule(rule, model):
+    """The rule's failures, or the exception it raised."""
+    try:
+        result = rule.invoke(model)
+    except Exception as e:  # noqa: BLE001 - cfripper's processor catches the same way
+        return None, e
+    if result.exceptions:
+        return None, result.exceptions[0]
+    return result.failures, None
+
+
+def check(template, regions, rules, config):
+    """(rule, resource) -> reasons; and the errors of rules that could read the template in no form."""
+    found, errors = {}, []
+    model = pycfmodel.parse(template)
+    for name, rule in rules:
+        failures, error = run_rule(rule, model)
+        if error is not None:
+            failures = []
+            for region in regions:
+                resolved = pycfmodel.parse(template).resolve(extra_params={"AWS::Region": region})
+                more, error2 = run_rule(rule, resolved)
+                if error2 is not None:
+                    errors.append(f"{name} ({region}): {type(error2).__name__}: {error2}")
+                    continue
+                failures.extend(more)
+        for failure in failures:
+            for resource in sorted(failure.resource_ids or ["(template)"]):
+                key = (failure.rule, resource)
+                found.setdefault(key, {"reasons": [], "risk": failure.risk_value.value if failure.risk_value else ""})
+                if failure.reason not in found[key]["reasons"]:
+                    found[key]["reasons"].append(failure.reason)
+    return found, errors
+
+
+def main(arg):
+    logging.disable(logging.CRITICAL)  # cfripper logs every resource type it has no model for
+    all_rules = get_all_rules()
+    config = Config(rules=all_rules.keys())
+    rules = [(name, all_rules[name](config)) for name in config.rules]
+    report = {}
+    for item in json.loads(arg):
+        file = item["file"]
+        entry = {"rules": len(rules), "failures": [], "skips": [], "errors": []}
+        report[file] = entry
+        try:
+            with open(file, encoding="utf-8") as f:
+                template = convert_json_or_yaml_to_dict(f.read())
+            found, errors = check(template, item["regions"], rules, config)
+        except Exception as e:  # a template cfripper cannot read fails the gate, it is not skipped
+            entry["errors"].append(f"{type(e).__name__}: {e}")
+            continue
+        entry["errors"].extend(errors)
+        skips = skips_of(template)
+        for (rule, resource), f in sorted(found.items()):
+            reasons = f["reasons"]
+            # One finding per rule and resource: a wildcard rule names each action on its own.
+            message = reasons[0] if len(reasons) == 1 else f"{len(reasons)} findings: " + "; ".join(reasons[:MAX_LISTED]) + ("; ..." if len(reasons) > MAX_LISTED else "")
+            finding = {"resource": resource, "rule": rule, "message": message, "risk": f["risk"]}
+            comment = skips.get(resource, {}).get(rule)
+            if comment is None:
+                entry["failures"].append(finding)
+            elif not comment:
+                entry["failures"].append({**finding, "message": f"skipped in Metadata without a comment ({message})"})
+            else:
+                entry["skips"].append({**finding, "message": comment})
+    json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
