@@ -60,6 +60,10 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
   moto reads the attributes at once, so the function runs before moto goes on, and the answer
   does not make moto finish the stack's other resources from the answering request.
+- A template over 51,200 bytes goes to CloudFormation as a `--template-url` (scripts/deploy.sh),
+  here `http://127.0.0.1:<port>/<bucket>/<key>`, path-style; moto reads a URL path-style only when
+  it says `localhost` and takes `127` for the bucket otherwise (NoSuchBucket). The address is
+  read as localhost's.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -547,6 +551,23 @@ def verify_readiness(self):  # type: ignore[no-untyped-def]
 _create_resources = cfn_models.Stack.create_resources
 cfn_models.Stack.create_resources = create_resources
 cfn_models.Stack.verify_readiness = verify_readiness
+
+from urllib.parse import urlparse  # noqa: E402
+
+from moto.cloudformation import responses as cfn_responses, utils as cfn_utils  # noqa: E402
+
+_get_stack_from_s3_url = cfn_utils.get_stack_from_s3_url
+
+
+def get_stack_from_s3_url(template_url, account_id, partition):  # type: ignore[no-untyped-def]
+    """A template URL on this server's address, path-style, read as moto reads localhost's."""
+    if urlparse(template_url).hostname == "127.0.0.1":
+        template_url = template_url.replace("127.0.0.1", "localhost", 1)
+    return _get_stack_from_s3_url(template_url, account_id=account_id, partition=partition)
+
+
+cfn_responses.get_stack_from_s3_url = get_stack_from_s3_url
+cfn_models.get_stack_from_s3_url = get_stack_from_s3_url
 
 from moto.server import main  # noqa: E402  (after the patches)
 

@@ -50,6 +50,16 @@ function prepareBase(): string {
   const dir = tempDir('deploy-base');
   for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   installFixtureEstate(dir);
+  // The data stores: the fixture services use the example's stores (templates/storage/, copied
+  // with templates/) as the example's services do, with dev's overrides as
+  // templates/environments/dev.json has them, so the suite deploys a database, a table and a
+  // bucket, each with its client.
+  for (const [service, store, access] of [['web', 'appdb', 'connect'], ['worker', 'jobs', 'readWrite'], ['report', 'reports', 'readWrite']] as const) {
+    const file = join(dir, 'templates/services', `${service}.ts`);
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.includes(`name: '${service}',`), file);
+    writeFileSync(file, `import { ${store} } from '../storage/${store}.ts';\n${text.replace(`name: '${service}',`, `name: '${service}',\n  uses: [${store}.${access}],`)}`);
+  }
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
@@ -63,6 +73,7 @@ function prepareBase(): string {
   const dev = join(dir, 'templates/environments/dev.json');
   const settings = JSON.parse(readFileSync(dev, 'utf8'));
   settings.operations = { ...settings.operations, notifications: { emails: [OPS_EMAIL], httpsEndpoints: [OPS_HOOK] } };
+  settings.stores = JSON.parse(readFileSync(join(ROOT, 'templates/environments/dev.json'), 'utf8')).stores;
   writeFileSync(dev, JSON.stringify(settings, null, 2));
   const built = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build'], { cwd: dir, encoding: 'utf8' });
   assert.equal(built.status, 0, built.stderr);
@@ -669,14 +680,19 @@ test('the data stores deployed alone, on the network: encrypted with their own k
   assert.equal(registry['reports/key-arn'], encryption.KMSMasterKeyID);
   // Not checked on moto (test/data-stores.test.ts checks the templates): moto's CloudFormation
   // applies a bucket's encryption and tags only (not its versioning, public access block, logging,
-  // lifecycle or Object Lock), creates no AWS::S3::BucketPolicy, no AWS::RDS::DBClusterParameterGroup
-  // (TLS required) and no AWS::CloudWatch::Alarm. Each is asserted as moto's current behaviour, so
-  // a moto upgrade that applies it fails here: then assert the setting instead.
+  // lifecycle or Object Lock), creates no AWS::S3::BucketPolicy and no AWS::RDS::DBClusterParameterGroup
+  // (TLS required). Each is asserted as moto's current behaviour, so a moto upgrade that applies it
+  // fails here: then assert the setting instead.
   assert.deepEqual(Object.keys(await aws('s3api', 'get-bucket-versioning', '--bucket', bucket) ?? {}).filter((k) => k !== 'ResponseMetadata'), []);
   assert.match(await awsFails('s3api', 'get-bucket-policy', '--bucket', bucket), /NoSuchBucketPolicy/);
   assert.deepEqual((await aws('rds', 'describe-db-cluster-parameter-groups')).DBClusterParameterGroups.filter((g: { DBClusterParameterGroupName: string }) => !g.DBClusterParameterGroupName.startsWith('default')), []);
   const kinds = ((await aws('cloudformation', 'list-stack-resources', '--stack-name', 'berth-dev-data-appdb')).StackResourceSummaries as { ResourceType: string }[]).map((x) => x.ResourceType);
-  assert.ok(!kinds.includes('AWS::CloudWatch::Alarm') && !kinds.includes('AWS::RDS::DBClusterParameterGroup'), kinds.join(', '));
+  assert.ok(!kinds.includes('AWS::RDS::DBClusterParameterGroup'), kinds.join(', '));
+  // The database's alarms (test/_moto_server.py creates them through moto's CloudWatch): dev's
+  // Serverless v2 writer without readers, each telling the topic read from the registry on ALARM and on OK.
+  const alarms = (await aws('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'dev-appdb-')).MetricAlarms as { AlarmName: string; AlarmActions: string[]; OKActions: string[] }[];
+  assert.deepEqual(alarms.map((a) => a.AlarmName).sort(), ['dev-appdb-capacity', 'dev-appdb-connections', 'dev-appdb-writer-cpu', 'dev-appdb-writer-memory']);
+  for (const a of alarms) assert.deepEqual([a.AlarmName, a.AlarmActions, a.OKActions], [a.AlarmName, [topic], [topic]]);
 });
 
 test('the web service deployed alone: its target group has the article\'s 12-second health check and HTTP 200, its tasks the load balancer as only source', async () => {
