@@ -33,10 +33,10 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env docs
+.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env docs new-service new-environment local local-stop
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 install: $(STAMPS)/npm $(STAMPS)/venv ## Install Node packages (npm ci) and the pinned Python tools into .venv
 
@@ -56,8 +56,8 @@ check: install dist/berth.cjs ## The CI gate for your estate: output/ current (a
 	@$(TSX) scripts/lint/main.ts output $(ARGS)
 	@$(TSX) scripts/test-run.ts $(ESTATE_TESTS)
 
-diff: dist/berth.cjs ## Show what a fresh build changes against output/, resource by resource (ENV=dev for one)
-	@$(BERTH) diff $(ENV_FLAGS)
+diff: dist/berth.cjs ## Show what a fresh build changes against output/ as committed in git, resource by resource (ENV=dev for one, OUT_DIR=dir elsewhere, ARGS='--against main' or ARGS=--working)
+	@$(BERTH) diff $(ENV_FLAGS) --out $(OUT_DIR) $(ARGS)
 
 graph: dist/berth.cjs ## Draw the overview diagram, output/<env>/architecture.svg (ENV=dev for one, OUT_DIR=dir elsewhere, ARGS=--detailed for every resource)
 	@$(BERTH) graph $(ENV_FLAGS) --out $(OUT_DIR) $(ARGS)
@@ -72,13 +72,28 @@ bench: install dist/berth.cjs $(STAMPS)/bench-npm ## Benchmark berth against the
 typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
-lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Control Tower, policy, cfripper); ARGS=--no-cache to ignore the last run
-	@$(TSX) scripts/lint/main.ts output $(ARGS)
+lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Control Tower, policy, cfripper); ENV=dev for one, OUT_DIR=dir elsewhere, ARGS=--no-cache to ignore the last run
+	@set -e; for dir in $(if $(ENV),$(addprefix $(OUT_DIR)/,$(ENV)),$(OUT_DIR)); do $(TSX) scripts/lint/main.ts $$dir $(ARGS); done
 
 # scripts/test-run.ts: two files at a time, one line per file and failures in full
 # (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.
 test: install typecheck ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
 	@$(TSX) scripts/test-run.ts $(TESTS)
+
+# Scaffolds (src/cli/new.ts): the new file is built before it is kept; see `node dist/berth.cjs new --help`.
+new-service: dist/berth.cjs ## Scaffold templates/services/NAME.ts and register it (NAME=billing KIND=web|worker|scheduled, FARGATE=1 for Fargate)
+	@$(BERTH) new service $(NAME) $(if $(KIND),--kind $(KIND)) $(if $(FARGATE),--fargate)
+
+new-environment: dist/berth.cjs ## Scaffold templates/environments/NAME.json as a copy of FROM's settings (NAME=staging FROM=dev)
+	@$(BERTH) new environment $(NAME) $(if $(FROM),--from $(FROM))
+
+# A local AWS endpoint (docs/local.md): the moto server the tests use, seeded, on LOCAL_PORT.
+LOCAL_PORT ?= 4566
+local: install ## Start a local AWS endpoint (moto, seeded) and print the variables to export (ENV=dev for its Region, LOCAL_PORT=4566, ARGS=--detach to run in the background); Ctrl-C stops it
+	@$(TSX) scripts/local.ts $(if $(ENV),--env $(ENV)) --port $(LOCAL_PORT) $(ARGS)
+
+local-stop: ## Stop the local AWS endpoint that a detached `make local` started (its pid in .tmp/local/pid)
+	@$(TSX) scripts/local.ts --stop
 
 # ENV is checked before the installs, so a forgotten ENV fails at once.
 require-env:

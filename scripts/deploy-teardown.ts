@@ -52,6 +52,11 @@ async function resources(aws: Aws, stack: string): Promise<StackResource[]> {
 export function removeCommand(type: string, id: string, region: string): string {
   const r = `--region ${region}`;
   switch (type) {
+    // The alarm topic keeps its name (berth-<environment>-alarms): a new environment of the same
+    // name cannot create its topic until this one is gone. Its physical ID is its ARN.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topic.html#aws-resource-sns-topic-return-values
+    case 'AWS::SNS::Topic':
+      return `aws sns delete-topic --topic-arn ${id} ${r}`;
     case 'AWS::Logs::LogGroup':
       return `aws logs delete-log-group --log-group-name ${id} ${r}`;
     case 'AWS::KMS::Key':

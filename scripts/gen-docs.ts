@@ -63,7 +63,8 @@ export const RECIPES: Readonly<Record<string, () => string>> = {
   'make diff ENV=dev': () =>
     withCopy((dir) => {
       for (const args of [['init', '-q'], ['add', 'output'], ['-c', 'user.name=berth docs', '-c', 'user.email=docs@berth.invalid', 'commit', '-q', '-m', 'output']]) {
-        const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+        // Fixed dates: the commit's ID, which the diff's last line shows, then depends only on output/.
+        const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z' } });
         if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
       }
       editJson(join(dir, 'templates/environments/dev.json'), (s) => {

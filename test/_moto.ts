@@ -1,6 +1,6 @@
 /**
  * A local AWS endpoint for the suites that deploy: moto's server (pinned in requirements.txt)
- * through test/_moto_server.py, on 127.0.0.1 on a free port. Stop it in an `after` hook; it is
+ * through scripts/local-aws.py (what `make local` runs), on 127.0.0.1 on a free port. Stop it in an `after` hook; it is
  * also killed when the test process exits, so a failing suite leaves no server behind.
  */
 import { spawn } from 'node:child_process';
@@ -36,7 +36,7 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
   // BERTH_MOTO_LOG=<file> keeps the server's own log (its tracebacks), to debug an HTTP 500.
   const log = process.env.BERTH_MOTO_LOG ? openSync(process.env.BERTH_MOTO_LOG, 'a') : 'ignore';
-  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'test/_moto_server.py'), '-H', '127.0.0.1', '-p', String(port)], {
+  const server = spawn(join(ROOT, '.venv/bin/python'), [join(ROOT, 'scripts/local-aws.py'), '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', log, log],
     env: { ...process.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT },
   });

@@ -23,10 +23,10 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 let fixtureRepo: string | undefined;
 const withFixtureEstate = () => (fixtureRepo ??= sandbox());
 
-test('berth --help lists the three commands and exits 0; no command prints it and exits 1', () => {
+test('berth --help lists the commands and exits 0; no command prints it and exits 1', () => {
   const help = berth(ROOT, '--help');
   assert.equal(help.status, 0);
-  for (const c of ['build', 'diff', 'graph']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['build', 'diff', 'graph', 'new']) assert.match(help.stdout, new RegExp(`^  ${c} `, 'm'));
   const none = berth(ROOT);
   assert.equal(none.status, 1);
   assert.equal(none.stdout, help.stdout);
@@ -43,20 +43,35 @@ test('each command has --help with its usage, options and an example', () => {
   }
 });
 
-test('fails when the command is unknown: one line naming the commands', () => {
+test('fails when the command is unknown: one line naming the commands, and the nearest when one is close', () => {
   const r = berth(ROOT, 'deploy');
   assert.equal(r.status, 1);
   assert.equal(r.stdout, '');
-  assert.equal(r.stderr, 'error: berth: unknown command `deploy`. Commands: `build`, `diff`, `graph`. Run `berth --help`.\n');
+  assert.equal(r.stderr, 'error: berth: unknown command `deploy`. Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+  const typo = berth(ROOT, 'biuld');
+  assert.equal(typo.status, 1);
+  assert.equal(typo.stderr, 'error: berth: unknown command `biuld`. Did you mean `build`? Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+  assert.equal(berth(ROOT, '--verison').stderr, 'error: berth: unknown option `--verison`. Did you mean `--version`? Commands: `build`, `diff`, `graph`, `new`. Run `berth --help`.\n');
+});
+
+test('berth --version prints the version from package.json', () => {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = berth(ROOT, flag);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `berth ${version}\n`);
+  }
 });
 
 test('fails when an option is unknown, with the command to get help; diff errors exit 2', () => {
   const build = berth(ROOT, 'build', '--chek');
   assert.equal(build.status, 1);
-  assert.equal(build.stderr, "error: berth build: Unknown option '--chek'. Run `berth build --help` for the options.\n");
+  assert.equal(build.stderr, "error: berth build: Unknown option '--chek'. Did you mean `--check`? Run `berth build --help` for the options.\n");
   const diff = berth(ROOT, 'diff', '--stack', 'x');
   assert.equal(diff.status, 2);
+  // `--stack` is 5 edits from `--stack-name`: too far to guess, so no hint.
   assert.equal(diff.stderr, "error: berth diff: Unknown option '--stack'. Run `berth diff --help` for the options.\n");
+  assert.equal(berth(ROOT, 'diff', '--stack-nme', 'x').stderr, "error: berth diff: Unknown option '--stack-nme'. Did you mean `--stack-name`? Run `berth diff --help` for the options.\n");
   const graph = berth(ROOT, 'graph', 'prod');
   assert.equal(graph.status, 1);
   assert.match(graph.stderr, /^error: berth graph: Unexpected argument 'prod'.* Run `berth graph --help` for the options\.\n$/);
@@ -68,6 +83,8 @@ test('fails when the environment is unknown, listing the known ones', () => {
     assert.equal(r.status, c === 'diff' ? 2 : 1, c);
     assert.equal(r.stderr, 'error: --env: unknown environment `qa`. Known environments: `dev`, `prod` (files in templates/environments/).\n', c);
   }
+  const typo = berth(ROOT, 'build', '--env', 'prdo', '--out', join(scratch, 'unknown-env'));
+  assert.equal(typo.stderr, 'error: --env: unknown environment `prdo`. Did you mean `prod`? Known environments: `dev`, `prod` (files in templates/environments/).\n');
 });
 
 test('fails when the estate module is missing or exports no estate', () => {
@@ -87,13 +104,19 @@ test('fails when diff --stack-name is given for more than one environment', () =
   assert.equal(r.stderr, 'error: --stack-name: compares one environment with one deployed stack, and 2 are selected. Pass the environment too: `--env <name> --stack-name berth-prod`.\n');
 });
 
-test('fails when diff --template names no top-level template, or comes without --stack-name', () => {
-  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queues.yaml');
+test('fails when diff --template names no template, or comes without --stack-name; --against and --working exclude each other and --stack-name', () => {
+  const wrong = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--template', 'queue');
   assert.equal(wrong.status, 2);
-  assert.equal(wrong.stderr, 'error: --template: `queues.yaml` is not a top-level template of `blue`. Top-level templates: `root.yaml`, `extra.yaml`.\n');
+  assert.equal(wrong.stderr, 'error: --template queue: is not a template of `blue`. Did you mean `queues`? Templates: `root`, `queues`, `extra`.\n');
   const alone = berth(ROOT, 'diff', '--estate', MINI, '--template', 'extra.yaml');
   assert.equal(alone.status, 2);
-  assert.equal(alone.stderr, 'error: --template: chooses which top-level template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+  assert.equal(alone.stderr, 'error: --template: chooses which template a deployed stack holds, so it needs --stack-name. Add `--stack-name <name>`, or leave --template out.\n');
+  const both = berth(ROOT, 'diff', '--estate', MINI, '--against', 'HEAD', '--working');
+  assert.equal(both.status, 2);
+  assert.equal(both.stderr, 'error: --working: compares with the files on disk, --against with a commit. Pass one of them.\n');
+  const deployed = berth(ROOT, 'diff', '--estate', MINI, '--stack-name', 'berth-blue', '--against', 'HEAD');
+  assert.equal(deployed.status, 2);
+  assert.equal(deployed.stderr, 'error: --against: compares with output/, and --stack-name with a deployed stack. Pass one of them.\n');
 });
 
 test('build prints a summary row per template with its share of each limit', () => {
@@ -222,4 +245,20 @@ test('make build runs the compiled bundle: summary, same bytes as the sources, c
   assert.match(bad.stderr, /^error: templates\/environments\/dev\.json: network\.natGateways: expected one of `"none"`, `"single"`, `"onePerAz"`\. Set it to one of these\.\n/);
   assert.equal(run(dir, ['git', 'diff', '--no-index', '--quiet', fixtureEstateOutput(), join(dir, 'output')]).status, 0);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('did you mean: the one close candidate by edit distance (a swap counts once), none when far or tied', async () => {
+  const { closest, editDistance } = await import('../src/cli/_suggest.ts');
+  assert.equal(editDistance('biuld', 'build'), 1);
+  assert.equal(editDistance('graph', 'grpah'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  assert.equal(closest('dfif', ['build', 'diff', 'graph']), 'diff');
+  assert.equal(closest('deploy', ['build', 'diff', 'graph', 'new']), undefined);
+  // Short words allow one edit: `ne` is `new`, `x` is nothing.
+  assert.equal(closest('ne', ['new', 'diff']), 'new');
+  assert.equal(closest('x', ['new', 'diff']), undefined);
+  // Two equally close candidates: no guess.
+  assert.equal(closest('dev1', ['dev2', 'dev3']), undefined);
+  assert.equal(closest('PROD', ['dev', 'prod']), 'prod');
 });

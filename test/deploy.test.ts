@@ -490,13 +490,13 @@ test('network deployed alone creates what it declares, tagged with the content h
   const dbRoutes = (await aws('ec2', 'describe-route-tables', '--route-table-ids', await id('DatabaseRouteTable'))).RouteTables[0].Routes as any[];
   assert.deepEqual(dbRoutes.map((x) => x.DestinationCidrBlock), ['10.10.0.0/16']);
   // The VPC's default security group is closed: the custom resource's function (its real code,
-  // run by test/_moto_server.py) removed EC2's rules and answered CloudFormation.
+  // run by scripts/local-aws.py) removed EC2's rules and answered CloudFormation.
   const defaultGroup = (await aws('ec2', 'describe-security-groups', '--filters', `Name=vpc-id,Values=${vpcId}`, 'Name=group-name,Values=default')).SecurityGroups[0];
   assert.deepEqual([defaultGroup.IpPermissions, defaultGroup.IpPermissionsEgress], [[], []]);
   // Not checked on moto (test/network.test.ts checks the template): MapPublicIpOnLaunch (moto
   // ignores the property and picks its own), the subnets' Availability Zones (moto's Fn::GetAZs
-  // answers us-east-1's zones in every Region), and the stack's Outputs (moto keeps none for a
-  // stack created from a change set, which deploy.sh always uses).
+  // answers us-east-1's zones in every Region). The stack's Outputs, which moto keeps for a
+  // change-set stack only with scripts/local-aws.py's patch, are read by test/local-docs.test.ts.
 });
 
 test('deploying unchanged output again succeeds with no changes', () => {
@@ -558,7 +558,7 @@ test('the operations stack deployed alone: the alarm topic, encrypted with its k
 test('load balancer deployed alone, on the network stack\'s VPC and public subnets', async () => {
   const vpcId = await physicalId('berth-dev-network', 'Vpc');
   const publicSubnets = [await physicalId('berth-dev-network', 'PublicSubnetA'), await physicalId('berth-dev-network', 'PublicSubnetB')];
-  // The IDs come from the stack's resources: moto keeps no Outputs for change-set stacks.
+  // The IDs come from the stack's resources (docs/local.md reads them from its Outputs).
   const r = deploy(['dev', '--template', 'load-balancer', '--bucket', BUCKET, '--param', `VpcId=${vpcId}`, '--param', `PublicSubnetIds=${publicSubnets.join(',')}`]);
   assert.equal(r.status, 0, r.all);
   const lbArn = await physicalId('berth-dev-load-balancer', 'LoadBalancer');
@@ -574,6 +574,12 @@ test('load balancer deployed alone, on the network stack\'s VPC and public subne
   assert.deepEqual(listener.DefaultActions[0].FixedResponseConfig, { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' });
   // The estate registry: the listener ARN, for service stacks.
   assert.equal((await aws('ssm', 'get-parameter', '--name', '/berth/dev/listener-arn')).Parameter.Value, listener.ListenerArn);
+  // The web ACL (scripts/local-aws.py creates it), and its name in the registry for the dashboard.
+  const [acl] = (await aws('wafv2', 'list-web-acls', '--scope', 'REGIONAL')).WebACLs as { Name: string; Id: string; ARN: string }[];
+  assert.equal(await physicalId('berth-dev-load-balancer', 'WebAcl'), `${acl!.Name}|${acl!.Id}|REGIONAL`);
+  assert.equal((await aws('ssm', 'get-parameter', '--name', '/berth/dev/web-acl-name')).Parameter.Value, acl!.Name);
+  const rules = (await aws('wafv2', 'get-web-acl', '--scope', 'REGIONAL', '--name', acl!.Name, '--id', acl!.Id)).WebACL.Rules as { Name: string }[];
+  assert.deepEqual(rules.map((x) => x.Name), ['rate-limit-per-ip', 'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet']);
 });
 
 test('cluster deployed alone: the launch template is as declared (moto cannot create the capacity provider)', async () => {
@@ -586,7 +592,7 @@ test('cluster deployed alone: the launch template is as declared (moto cannot cr
   const r = deploy(['dev', '--template', 'cluster', '--bucket', BUCKET, '--param', `VpcId=${await network('Vpc')}`, '--param', `ApplicationSubnetIds=${appSubnets.join(',')}`]);
   // moto 5.2.5 has no AWS::ECS::CapacityProvider: it skips the resource, its Ref is empty, and the
   // first resource that names it rejects the empty value: the capacity alarm's dimension (through
-  // test/_moto_server.py, as CloudWatch's PutMetricAlarm would). On AWS this deploy succeeds.
+  // scripts/local-aws.py, as CloudWatch's PutMetricAlarm would). On AWS this deploy succeeds.
   // When moto implements the type this assertion fails: then assert CREATE_COMPLETE and the provider.
   assert.equal(r.status, 1, r.all);
   assert.match(r.stdout, /aws: An error occurred \(ValidationError\) when calling the ExecuteChangeSet operation: 1 validation error detected: Value '' at 'dimensions\.2\.member\.value' failed to satisfy constraint: Member must have length greater than or equal to 1/);
@@ -635,7 +641,7 @@ test('the data stores deployed alone, on the network: encrypted with their own k
   assert.deepEqual(Object.keys(registry).sort(), ['appdb/endpoint', 'appdb/reader-endpoint', 'appdb/secret-arn', 'appdb/secret-key-arn', 'appdb/security-group-id', 'jobs/key-arn', 'reports/key-arn']);
   const keyArn = async (stack: string, logicalId: string) => `arn:aws:kms:${REGION}:${MOTO_ACCOUNT}:key/${await physicalId(stack, logicalId)}`;
 
-  // Aurora (test/_moto_server.py gives moto's CloudFormation the AWS::RDS::DBCluster it lacks, over moto's own RDS).
+  // Aurora (scripts/local-aws.py gives moto's CloudFormation the AWS::RDS::DBCluster it lacks, over moto's own RDS).
   const cluster = (await aws('rds', 'describe-db-clusters', '--db-cluster-identifier', 'dev-appdb')).DBClusters[0];
   assert.deepEqual(
     [cluster.Engine, cluster.EngineVersion, cluster.DatabaseName, cluster.Port, cluster.StorageEncrypted, cluster.DBSubnetGroup, cluster.BackupRetentionPeriod, cluster.DeletionProtection, cluster.IAMDatabaseAuthenticationEnabled],
@@ -688,7 +694,7 @@ test('the data stores deployed alone, on the network: encrypted with their own k
   assert.deepEqual((await aws('rds', 'describe-db-cluster-parameter-groups')).DBClusterParameterGroups.filter((g: { DBClusterParameterGroupName: string }) => !g.DBClusterParameterGroupName.startsWith('default')), []);
   const kinds = ((await aws('cloudformation', 'list-stack-resources', '--stack-name', 'berth-dev-data-appdb')).StackResourceSummaries as { ResourceType: string }[]).map((x) => x.ResourceType);
   assert.ok(!kinds.includes('AWS::RDS::DBClusterParameterGroup'), kinds.join(', '));
-  // The database's alarms (test/_moto_server.py creates them through moto's CloudWatch): dev's
+  // The database's alarms (scripts/local-aws.py creates them through moto's CloudWatch): dev's
   // Serverless v2 writer without readers, each telling the topic read from the registry on ALARM and on OK.
   const alarms = (await aws('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'dev-appdb-')).MetricAlarms as { AlarmName: string; AlarmActions: string[]; OKActions: string[] }[];
   assert.deepEqual(alarms.map((a) => a.AlarmName).sort(), ['dev-appdb-capacity', 'dev-appdb-connections', 'dev-appdb-writer-cpu', 'dev-appdb-writer-memory']);
@@ -714,7 +720,7 @@ test('the web service deployed alone: its target group has the article\'s 12-sec
     '--param', `ApplicationSubnetIds=${await network('ApplicationSubnetA')},${await network('ApplicationSubnetB')}`,
     '--param', `LoadBalancerSecurityGroupId=${lbGroup}`,
   ]);
-  // (This runs on test/_moto_server.py, which fixes moto's AWS::KMS::Key tag handling.)
+  // (This runs on scripts/local-aws.py, which fixes moto's AWS::KMS::Key tag handling.)
   assert.equal(r.status, 0, r.all);
   const service = (logicalId: string) => physicalId('berth-dev-service-web', logicalId);
   const tg = (await aws('elbv2', 'describe-target-groups', '--target-group-arns', await service('TargetGroup'))).TargetGroups[0];
@@ -839,6 +845,7 @@ test('the dashboard stack deployed alone draws the environment, and a service\'s
     'Load balancer: 5xx',
     'Load balancer: response time (s)',
     'Cluster capacity',
+    'Firewall: requests',
     '### web',
     'web: requests and server errors',
     'web: response time (p99, s)',
@@ -853,6 +860,9 @@ test('the dashboard stack deployed alone draws the environment, and a service\'s
   assert.deepEqual(metric('web: requests and server errors').slice(0, 6), ['AWS/ApplicationELB', 'RequestCount', 'LoadBalancer', loadBalancer, 'TargetGroup', targetGroup]);
   assert.deepEqual(metric('web: running tasks, CPU and memory').slice(0, 6), ['ECS/ContainerInsights', 'RunningTaskCount', 'ClusterName', clusterName, 'ServiceName', serviceName]);
   assert.deepEqual(metric('Cluster capacity').slice(0, 6), ['AWS/ECS/ManagedScaling', 'CapacityProviderReservation', 'ClusterName', clusterName, 'CapacityProviderName', 'ec2-berth-dev-cluster']);
+  // The web ACL by the name the load balancer stack published (its registry entry, read by SSM type).
+  const [acl] = (await aws('wafv2', 'list-web-acls', '--scope', 'REGIONAL')).WebACLs as { Name: string }[];
+  assert.deepEqual(metric('Firewall: requests').slice(0, 8), ['AWS/WAFV2', 'AllowedRequests', 'Region', REGION, 'Rule', 'ALL', 'WebACL', acl!.Name]);
 });
 
 test('publishing the Service Catalog portfolio uploads the products under their version and deploys the portfolio stack', async () => {

@@ -3,10 +3,11 @@
  * known changes, and a deployed stack tree on a local moto server (root and nested stack).
  */
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { palette } from '../src/cli/_terminal.ts';
+import { stackRegion } from '../src/cli/deployed.ts';
 import { compareValues, diffEstate, formatChanges, show } from '../src/cli/diff.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { berth, berthEnv, ROOT, run, tempDir } from './_helpers.ts';
@@ -81,16 +82,51 @@ test('diff of two fixture builds prints the known changes and exits 1; no change
   assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', out).status, 0);
   const same = berth(ROOT, 'diff', '--estate', MINI, '--out', out);
   assert.equal(same.status, 0, same.stderr);
-  assert.equal(same.stdout, `No differences: a fresh build matches ${out}/ (3 templates).\n`);
+  assert.equal(same.stdout, `No differences: a fresh build matches ${out}/ on disk (outside git) (3 templates).\n`);
   const changed = berthEnv(ROOT, { BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--out', out);
   assert.equal(changed.status, 1, changed.stderr);
-  assert.equal(changed.stdout, [...KNOWN_CHANGES, `Differences between ${out}/ (old) and a fresh build (new).`, ''].join('\n'));
+  assert.equal(changed.stdout, [...KNOWN_CHANGES, `Differences between ${out}/ on disk (outside git) (old) and a fresh build (new).`, ''].join('\n'));
 });
 
-test('diff of the committed output/ against a fresh build finds nothing', () => {
-  const r = berth(ROOT, 'diff');
+test('diff compares with output/ as committed in git, not with the files a build just overwrote; --working and --against choose', () => {
+  // A repository holding the fixture's committed output, then a build of the `new` variant over it.
+  const repo = join(scratch, 'repo');
+  const git = (...args: string[]) => {
+    const r = run(repo, ['git', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(berth(ROOT, 'build', '--quiet', '--estate', MINI, '--out', join(repo, 'output')).status, 0);
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'old');
+  const sha = git('rev-parse', '--short=7', 'HEAD');
+  symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules')); // for tsx; untracked
+  const estate = join(ROOT, MINI);
+  const variant = { BERTH_FIXTURE_VARIANT: 'new' };
+  const inRepo = (e: NodeJS.ProcessEnv, ...args: string[]) => run(repo, [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], e);
+  assert.equal(inRepo(variant, 'build', '--quiet', '--estate', estate).status, 0);
+  const committed = inRepo(variant, 'diff', '--estate', estate);
+  assert.equal(committed.status, 1, committed.stderr);
+  assert.equal(committed.stdout, [...KNOWN_CHANGES, `Differences between output/ as committed in HEAD (${sha}) (old) and a fresh build (new).`, ''].join('\n'));
+  const working = inRepo(variant, 'diff', '--estate', estate, '--working');
+  assert.equal(working.stdout, 'No differences: a fresh build matches output/ on disk (3 templates).\n');
+  // Committed, the new output is HEAD; the old one is HEAD~1.
+  git('commit', '-qam', 'new');
+  assert.equal(inRepo(variant, 'diff', '--estate', estate).stdout, `No differences: a fresh build matches output/ as committed in HEAD (${git('rev-parse', '--short=7', 'HEAD')}) (3 templates).\n`);
+  const before = inRepo(variant, 'diff', '--estate', estate, '--against', 'HEAD~1');
+  assert.equal(before.status, 1, before.stderr);
+  assert.equal(before.stdout, [...KNOWN_CHANGES, `Differences between output/ as committed in HEAD~1 (${sha}) (old) and a fresh build (new).`, ''].join('\n'));
+  const bad = inRepo(variant, 'diff', '--estate', estate, '--against', 'no-such-branch');
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'error: --against no-such-branch: cannot be read: no such commit, branch or tag. Name a commit (`git log`), or leave --against out for HEAD.\n');
+});
+
+test('diff of output/ on disk against a fresh build finds nothing (any estate, after make build)', () => {
+  // --working: the files as `make build` left them, committed or not (the git default is tested above).
+  const r = berth(ROOT, 'diff', '--working');
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /^No differences: a fresh build matches output\/ \(\d+ templates\)\.\n$/);
+  assert.match(r.stdout, /^No differences: a fresh build matches output\/ on disk \(\d+ templates\)\.\n$/);
 });
 
 test('fails when a committed template is not readable YAML (exit 2, the file named)', () => {
@@ -141,6 +177,8 @@ before(async () => {
   aws('s3', 'cp', packaged(join(out, 'blue/queues.yaml')), 's3://berth-diff-test/queues.json');
   const root = packaged(join(out, 'blue/root.yaml'), 'https://s3.amazonaws.com/berth-diff-test/queues.json');
   aws('cloudformation', 'create-stack', '--stack-name', 'berth-blue', '--template-body', `file://${root}`);
+  // The nested template deployed alone, as `scripts/deploy.sh blue --template queues` would.
+  aws('cloudformation', 'create-stack', '--stack-name', 'berth-blue-queues', '--template-body', `file://${packaged(join(out, 'blue/queues.yaml'))}`, '--parameters', 'ParameterKey=Prefix,ParameterValue=blue');
 });
 
 after(() => {
@@ -187,5 +225,41 @@ test('diff --template compares a deployed stack with another top-level template'
 test('fails when the deployed stack does not exist (exit 2, what to check)', () => {
   const r = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--stack-name', 'no-such-stack');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^error: --stack-name no-such-stack: `aws cloudformation (get-template|list-stack-resources)` failed: .*does not exist\. Check the stack name, the Region \(AWS_REGION\) and your credentials\.\n$/);
+  assert.match(r.stderr, /^error: --stack-name no-such-stack: `aws cloudformation (get-template|list-stack-resources)` failed: .*does not exist\. Check the stack name, the Region \(eu-west-1, from AWS_REGION; set AWS_REGION for another\) and your credentials\.\n$/);
+});
+
+test('diff --stack-name honours AWS_REGION over the AWS CLI\'s AWS_DEFAULT_REGION, else the environment\'s region', () => {
+  // The stack is in eu-west-1. AWS CLI v1 reads only AWS_DEFAULT_REGION; berth passes AWS_REGION as --region.
+  const found = berthEnv(ROOT, { ...env, AWS_DEFAULT_REGION: 'us-east-1' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue');
+  assert.equal(found.status, 0, found.stderr);
+  const elsewhere = berthEnv(ROOT, { ...env, AWS_REGION: 'us-east-1' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue');
+  assert.equal(elsewhere.status, 2);
+  assert.match(elsewhere.stderr, /does not exist\. Check the stack name, the Region \(us-east-1, from AWS_REGION; set AWS_REGION for another\)/);
+});
+
+test('the Region for --stack-name: AWS_REGION, else AWS_DEFAULT_REGION, else the settings file\'s `region`', () => {
+  const settings = join(scratch, 'green.json');
+  writeFileSync(settings, JSON.stringify({ name: 'green', region: 'ap-southeast-2' }));
+  const saved = { r: process.env.AWS_REGION, d: process.env.AWS_DEFAULT_REGION };
+  try {
+    process.env.AWS_REGION = 'eu-central-1';
+    process.env.AWS_DEFAULT_REGION = 'us-east-1';
+    assert.deepEqual(stackRegion(settings), { region: 'eu-central-1', source: 'AWS_REGION' });
+    delete process.env.AWS_REGION;
+    assert.deepEqual(stackRegion(settings), { region: 'us-east-1', source: 'AWS_DEFAULT_REGION' });
+    delete process.env.AWS_DEFAULT_REGION;
+    assert.deepEqual(stackRegion(settings), { region: 'ap-southeast-2', source: `${settings} \`region\`` });
+    assert.deepEqual(stackRegion(join(scratch, 'missing.json')), { region: undefined, source: 'the AWS CLI profile' });
+  } finally {
+    for (const [k, v] of [['AWS_REGION', saved.r], ['AWS_DEFAULT_REGION', saved.d]] as const) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+});
+
+test('diff --stack-name --template compares a layer deployed alone (scripts/deploy.sh --template queues)', () => {
+  const same = berthEnv(ROOT, env, 'diff', '--estate', MINI, '--stack-name', 'berth-blue-queues', '--template', 'queues');
+  assert.equal(same.status, 0, same.stdout + same.stderr);
+  assert.equal(same.stdout, 'No differences: a fresh build matches deployed stack `berth-blue-queues` (1 templates).\n');
+  const changed = berthEnv(ROOT, { ...env, BERTH_FIXTURE_VARIANT: 'new' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue-queues', '--template', 'queues.yaml');
+  assert.equal(changed.status, 1, changed.stderr);
+  assert.equal(changed.stdout, [...KNOWN_CHANGES.slice(3, 8), '', 'Templates: 1 changed. Resources: 1 added, 1 removed, 1 changed.', '', 'Differences between deployed stack `berth-blue-queues` (old) and a fresh build (new).', ''].join('\n'));
 });

@@ -120,6 +120,13 @@ test('firewall: logs to an encrypted aws-waf-logs- group (kept except on a faile
   assert.deepEqual(logging.ResourceArn, { 'Fn::GetAtt': ['WebAcl', 'Arn'] });
   assert.deepEqual(logging.LogDestinationConfigs, [{ 'Fn::Sub': 'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${FirewallLogGroup}' }]);
   assert.deepEqual(logging.RedactedFields, [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }]);
+  // The dashboard finds the web ACL by name: the third part of its ARN (`...:regional/webacl/<name>/<id>`).
+  assert.deepEqual(d.Resources.WebAclNameParameter!.Properties, {
+    Name: { 'Fn::Sub': '/berth/${EnvironmentName}/web-acl-name' },
+    Type: 'String',
+    Value: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': ['WebAcl', 'Arn'] }] }] },
+    Description: 'Name of the web ACL in front of the load balancer, for the dashboard.',
+  });
 });
 
 test('firewall: the rate limit comes from the settings, and an environment can turn the firewall off', () => {
@@ -127,6 +134,7 @@ test('firewall: the rate limit comes from the settings, and an environment can t
   assert.equal((limited.Resources.WebAcl!.Properties as any).Rules[0].Statement.RateBasedStatement.Limit, 300);
   const off = build({ ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: false } } });
   assert.deepEqual(resourceIds(off).filter((id) => /WebAcl|Firewall/.test(id)), []);
+  assert.equal(off.Resources.WebAclNameParameter, undefined);
 });
 
 test('load balancer attributes: invalid headers dropped, desync defensive, deletion protection and idle timeout per settings', () => {

@@ -461,12 +461,28 @@ test('each service\'s widgets are JSON once filled in, within the 4,096 bytes of
 
 test('the dashboard stack: one dashboard per environment, its body the environment\'s widgets then each service\'s parameter; fails past CloudWatch\'s limits', () => {
   const d = toPlain(synthesize(dashboard, { settings: prod, services: [web, worker, report] }).toJSON()) as Doc;
-  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'LoadBalancerFullName', 'ClusterName', 'CapacityProviderName', 'WebWidgets', 'WorkerWidgets', 'ReportWidgets']);
+  assert.deepEqual(Object.keys(d.Parameters), ['EnvironmentName', 'LoadBalancerFullName', 'ClusterName', 'CapacityProviderName', 'WebAclName', 'WebWidgets', 'WorkerWidgets', 'ReportWidgets']);
+  assert.equal(d.Parameters.WebAclName.Default, '/berth/prod/web-acl-name');
   const body = props(d, 'Dashboard').DashboardBody['Fn::Sub'] as string;
   assert.match(body, /^\{"widgets":\[\{"type":"text".*\},\$\{WebWidgets\},\$\{WorkerWidgets\},\$\{ReportWidgets\}\]\}$/);
   // Filled in with the defaults (a note per service), the body is a dashboard.
   const parsed = JSON.parse(body.replace(/\$\{(\w+)Widgets\}/g, (_, n: string) => d.Parameters[`${n}Widgets`].Default).replace(/\$\{[^}]+\}/g, 'x')) as { widgets: unknown[] };
-  assert.equal(parsed.widgets.length, 8);
+  assert.equal(parsed.widgets.length, 9);
+  // The firewall's requests: AWS/WAFV2 by Region, Rule (ALL, or the rate limit's metric name) and WebACL (its name).
+  const firewall = (parsed.widgets as any[]).find((w) => w.properties?.title === 'Firewall: requests');
+  const rows = (firewall.properties.metrics as unknown[][]).map((r) => r.slice(0, -1));
+  assert.deepEqual(rows, [
+    ['AWS/WAFV2', 'AllowedRequests', 'Region', 'x', 'Rule', 'ALL', 'WebACL', 'x'],
+    ['.', 'BlockedRequests', '.', '.', '.', '.', '.', '.'],
+    ['.', '.', '.', '.', '.', 'rate-limit-per-ip', '.', '.'],
+    ['.', 'CountedRequests', '.', '.', '.', 'ALL', '.', '.'],
+  ]);
+  assert.match(body, /"WebACL","\$\{WebAclName\}"/);
+  // Without a firewall, no parameter and no widget.
+  const open = { ...prod, loadBalancer: { ...prod.loadBalancer, firewall: { enabled: false } } };
+  const plain = toPlain(synthesize(dashboard, { settings: open, services: [web] }).toJSON()) as Doc;
+  assert.equal(plain.Parameters.WebAclName, undefined);
+  assert.doesNotMatch(props(plain, 'Dashboard').DashboardBody['Fn::Sub'] as string, /WAFV2/);
   assert.deepEqual(props(d, 'Dashboard').DashboardName, { 'Fn::Sub': 'berth-${EnvironmentName}' });
   const many = Array.from({ length: 84 }, (_, i) => ({ ...rolling, name: `web${i}`, role: { ...webRole, route: { paths: [`/w${i}/*`] } } })) as ServiceDefinition[];
   fails(() => synthesize(dashboard, { settings: prod, services: many }), `${prod.file}: dashboard`, /^the estate's 84 services make a dashboard of \d+ metrics, over CloudWatch's 500 per dashboard/);

@@ -3,7 +3,7 @@
 // fixed-name resource behind, and the corrected deploy (cluster created, failed stack deleted, as
 // scripts/deploy.sh advises) succeeds; the same stack with the log group on `Retain`, as before,
 // fails the retry with "already exists". moto neither rolls back nor knows RetainExceptOnCreate:
-// test/_moto_server.py patches it to do what CloudFormation documents.
+// scripts/local-aws.py patches it to do what CloudFormation documents.
 // Run: node --import tsx --test test/retry.test.ts
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -42,6 +42,8 @@ test('the dashboard gets every service\'s widgets from its stack, and the deploy
     LoadBalancerFullName: { 'Fn::GetAtt': ['LoadBalancer', 'Outputs.LoadBalancerFullNameParameter'] },
     ClusterName: { 'Fn::GetAtt': ['Cluster', 'Outputs.ClusterNameParameter'] },
     CapacityProviderName: { 'Fn::GetAtt': ['Cluster', 'Outputs.CapacityProviderNameParameter'] },
+    // The load balancer stack publishes it; LoadBalancerFullName above already orders the dashboard after that stack.
+    WebAclName: { 'Fn::Sub': '/berth/${EnvironmentName}/web-acl-name' },
     WebWidgets: { 'Fn::GetAtt': ['WebService', 'Outputs.DashboardWidgets'] },
     WorkerWidgets: { 'Fn::GetAtt': ['WorkerService', 'Outputs.DashboardWidgets'] },
     ReportWidgets: { 'Fn::GetAtt': ['ReportService', 'Outputs.DashboardWidgets'] },

@@ -6,7 +6,7 @@
  * line up file by file.
  * https://docs.aws.amazon.com/cli/latest/reference/cloudformation/get-template.html
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TemplateSet } from './diff.ts';
 import { parseTemplate } from '../emit/parse.ts';
@@ -18,12 +18,38 @@ export function awsCli(): string {
   return existsSync(pinned) ? pinned : 'aws';
 }
 
-async function aws(stackName: string, args: readonly string[]): Promise<unknown> {
+/** The Region the stack is read from, and where that choice came from (for messages). */
+export interface StackRegion {
+  readonly region: string | undefined;
+  readonly source: string;
+}
+
+/**
+ * AWS_REGION, else AWS_DEFAULT_REGION, else the environment's own `region` (its settings file),
+ * passed to the AWS CLI as `--region`: AWS CLI v1 (the pinned one) reads only AWS_DEFAULT_REGION
+ * and the profile, not AWS_REGION, so without the flag AWS_REGION would be silently ignored.
+ * https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-envvars.html
+ */
+export function stackRegion(settingsFile: string): StackRegion {
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const value = process.env[name];
+    if (value) return { region: value, source: name };
+  }
+  try {
+    const region = (JSON.parse(readFileSync(settingsFile, 'utf8')) as { region?: unknown }).region;
+    if (typeof region === 'string') return { region, source: `${settingsFile} \`region\`` };
+  } catch {
+    // An unreadable settings file fails the build before this is reached.
+  }
+  return { region: undefined, source: 'the AWS CLI profile' };
+}
+
+async function aws(stackName: string, args: readonly string[], where: StackRegion): Promise<unknown> {
   const bin = awsCli();
   // Loaded here: `berth build` never starts a process, so it does not load child_process.
   const { execFile } = await import('node:child_process');
   return new Promise((done, fail) => {
-    execFile(bin, ['cloudformation', ...args, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(bin, ['cloudformation', ...args, '--output', 'json', ...(where.region ? ['--region', where.region] : [])], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
         fail(new BerthError('--stack-name', `cannot run the AWS CLI (${q(bin)} is not installed). Install it, or run \`make install\`, which puts a pinned one in .venv/.`));
       } else if (error) {
@@ -31,7 +57,7 @@ async function aws(stackName: string, args: readonly string[]): Promise<unknown>
         fail(
           new BerthError(
             `--stack-name ${stackName}`,
-            `\`aws cloudformation ${args[0]}\` failed: ${reason}. Check the stack name, the Region (AWS_REGION) and your credentials.`,
+            `\`aws cloudformation ${args[0]}\` failed: ${reason}. Check the stack name, the Region (${where.region ?? 'none'}, from ${where.source}; set AWS_REGION for another) and your credentials.`,
           ),
         );
       } else {
@@ -55,12 +81,12 @@ interface StackResourceSummary {
  * The deployed templates of `stackName` and its nested stacks, keyed `env/file` like `fresh`.
  * A nested stack the fresh build no longer has is keyed `env/<parent file>#<logical ID>`.
  */
-export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet): Promise<TemplateSet> {
+export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet, where: StackRegion): Promise<TemplateSet> {
   const found = new Map<string, unknown>();
   const visit = async (stack: string, key: string): Promise<void> => {
     const [body, listing] = await Promise.all([
-      aws(stackName, ['get-template', '--stack-name', stack, '--template-stage', 'Original']) as Promise<{ TemplateBody: unknown }>,
-      aws(stackName, ['list-stack-resources', '--stack-name', stack]) as Promise<{ StackResourceSummaries?: StackResourceSummary[] }>,
+      aws(stackName, ['get-template', '--stack-name', stack, '--template-stage', 'Original'], where) as Promise<{ TemplateBody: unknown }>,
+      aws(stackName, ['list-stack-resources', '--stack-name', stack], where) as Promise<{ StackResourceSummaries?: StackResourceSummary[] }>,
     ]);
     // YAML comes back as a string, JSON as an object.
     found.set(key, typeof body.TemplateBody === 'string' ? parseTemplate(body.TemplateBody, `${stack} (deployed)`) : body.TemplateBody);

@@ -14,6 +14,7 @@ import { DASHBOARD_LIMITS, subOf, widgetsText, type Widget } from './shared/dash
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { loadBalancerMetric } from './shared/metrics.ts';
 import { registryParameter } from './shared/registry.ts';
+import { FIREWALL_METRICS, firewallMetric, hasFirewall } from './firewall.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import { resolve } from './service/resolve.ts';
 import { pascal } from './service/routing.ts';
@@ -66,6 +67,7 @@ export const dashboardContract = contract({
     ...(settings.cluster.capacity.type === 'ec2'
       ? { CapacityProviderName: registryParameter(settings.name, 'capacity-provider-name', 'EC2 capacity provider of the cluster.', WIRING, 'EC2 capacity provider') }
       : {}),
+    ...(hasFirewall(settings) ? { WebAclName: registryParameter(settings.name, 'web-acl-name', "Name of the load balancer's web ACL (AWS WAF).", WIRING, 'Web ACL name') } : {}),
     ...Object.fromEntries(
       services.map((d) => [
         widgetsParameterName(d.name),
@@ -93,8 +95,9 @@ export const dashboard = defineStack(dashboardContract, {
     const cluster = p.ClusterName.ref;
     const handles = p as unknown as Record<string, { ref: Intrinsic<'String'> } | undefined>;
     const provider = handles.CapacityProviderName?.ref;
-    const environment = widgetsText(environmentWidgets(settings.name, lb, cluster, provider, groups ?? []));
-    checkLimits(settings, services, environment.metrics);
+    const widgets = environmentWidgets(settings.name, lb, cluster, provider, groups ?? [], handles.WebAclName?.ref);
+    const environment = widgetsText(widgets);
+    checkLimits(settings, services, environment.metrics, widgets.length);
     // One `Fn::Sub`: the environment's widgets inline, each service's parameter a placeholder.
     const values: Value<string>[] = [environment.text, ...services.map((d) => handles[widgetsParameterName(d.name)]!.ref)];
     const parts = ['{"widgets":[', ...services.map(() => ','), ']}'];
@@ -103,7 +106,7 @@ export const dashboard = defineStack(dashboardContract, {
   },
 });
 
-function environmentWidgets(environment: string, lb: Value<string>, cluster: Value<string>, provider: Value<string> | undefined, groups: readonly number[]): Widget[] {
+function environmentWidgets(environment: string, lb: Value<string>, cluster: Value<string>, provider: Value<string> | undefined, groups: readonly number[], webAcl: Value<string> | undefined): Widget[] {
   const PERIOD = 60;
   const services = groups.length
     ? `. The services are on their groups' dashboards: ${groups.map((g) => `\`berth-${environment}-services-${groupLabel(g)}\``).join(', ')}.`
@@ -165,6 +168,26 @@ function environmentWidgets(environment: string, lb: Value<string>, cluster: Val
           periodSeconds: PERIOD,
           lines: [{ metric: { namespace: 'ECS/ContainerInsights', name: 'TaskCount', dimensions: [{ name: 'ClusterName', value: cluster }] }, stat: 'Maximum', label: 'Tasks' }],
         },
+    ...(webAcl
+      ? [
+          {
+            // What the web ACL let through, blocked (the rate limit's share apart) and counted: a
+            // managed rule in count mode, or one a team is trying out, shows here before it blocks.
+            type: 'metric',
+            title: 'Firewall: requests',
+            width: 24,
+            height: 6,
+            periodSeconds: PERIOD,
+            lines: [
+              { metric: firewallMetric('AllowedRequests', webAcl), stat: 'Sum', label: 'Allowed' },
+              { metric: firewallMetric('BlockedRequests', webAcl), stat: 'Sum', label: 'Blocked' },
+              { metric: firewallMetric('BlockedRequests', webAcl, FIREWALL_METRICS.rateLimit), stat: 'Sum', label: 'Blocked by the rate limit per IP' },
+              { metric: firewallMetric('CountedRequests', webAcl), stat: 'Sum', label: 'Counted' },
+            ],
+            left: { label: 'requests / min' },
+          } satisfies Widget,
+        ]
+      : []),
   ];
 }
 
@@ -179,7 +202,7 @@ export function servicesDashboard(t: Template, s: ResolvedSettings, members: rea
 }
 
 /** CloudWatch's dashboard limits, checked on the whole estate (or group) before AWS does. */
-function checkLimits(s: ResolvedSettings, services: readonly ServiceDefinition[], environmentMetrics: number, environmentWidgetCount = 5): void {
+function checkLimits(s: ResolvedSettings, services: readonly ServiceDefinition[], environmentMetrics: number, environmentWidgetCount: number): void {
   const sizes = services.map((d) => serviceDashboardSize(s, d));
   const metrics = environmentMetrics + sizes.reduce((n, x) => n + x.metrics, 0);
   const widgets = environmentWidgetCount + sizes.reduce((n, x) => n + x.widgets, 0);

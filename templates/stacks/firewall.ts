@@ -4,9 +4,11 @@
  * associated with the load balancer and logging to a log group encrypted with its own key.
  * https://docs.aws.amazon.com/waf/latest/developerguide/web-acl.html
  */
-import { AWS, sub, type Intrinsic, type Resource, type Template } from '../../src/dsl/index.ts';
+import { AWS, Select, Split, sub, type Intrinsic, type Resource, type Template, type Value } from '../../src/dsl/index.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { logGroupKey } from './shared/kms.ts';
+import type { Metric } from './shared/metrics.ts';
+import { publish } from './shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import { shortRetention, withGuardExemptions } from './shared/guard.ts';
 
@@ -31,6 +33,24 @@ export const MANAGED_RULE_GROUPS = [
 /** The CloudWatch metric names the web ACL reports under (namespace AWS/WAFV2, dimension Rule), for the dashboard. */
 export const FIREWALL_METRICS = { webAcl: 'berth-web-acl', rateLimit: 'rate-limit-per-ip' } as const;
 
+/**
+ * A metric of the web ACL `webAclName`: AWS WAF reports a regional web ACL's requests in AWS/WAFV2
+ * with the dimensions Region, Rule (a rule's metric name, or `ALL` for the whole web ACL) and
+ * WebACL (the web ACL's name).
+ * https://docs.aws.amazon.com/waf/latest/developerguide/waf-metrics.html
+ */
+export function firewallMetric(name: 'AllowedRequests' | 'BlockedRequests' | 'CountedRequests', webAclName: Value<string>, rule: string = 'ALL'): Metric {
+  return {
+    namespace: 'AWS/WAFV2',
+    name,
+    dimensions: [
+      { name: 'Region', value: AWS.Region },
+      { name: 'Rule', value: rule },
+      { name: 'WebACL', value: webAclName },
+    ],
+  };
+}
+
 /** Whether the environment has a firewall (on unless `loadBalancer.firewall.enabled` is false). */
 export function hasFirewall(s: ResolvedSettings): boolean {
   return s.loadBalancer.firewall?.enabled ?? true;
@@ -40,7 +60,10 @@ type Tags = readonly { readonly Key: string; readonly Value: Intrinsic<'String'>
 
 const visibility = (MetricName: string) => ({ SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName });
 
-/** The web ACL, its association with `loadBalancer`, and its logging. */
+/**
+ * The web ACL, its association with `loadBalancer`, its logging, and its name in the estate
+ * registry (`web-acl-name`, for the dashboard).
+ */
 export function addFirewall(t: Template, s: ResolvedSettings, env: Intrinsic<'String'>, loadBalancer: Resource<'AWS::ElasticLoadBalancingV2::LoadBalancer'>, tags: Tags): Resource<'AWS::WAFv2::WebACL'> {
   const limit = s.loadBalancer.firewall?.requestsPerFiveMinutesPerIp ?? DEFAULT_REQUESTS_PER_FIVE_MINUTES_PER_IP;
   const webAcl = t.resource('WebAcl', 'AWS::WAFv2::WebACL', {
@@ -94,5 +117,10 @@ export function addFirewall(t: Template, s: ResolvedSettings, env: Intrinsic<'St
     // https://docs.aws.amazon.com/waf/latest/developerguide/logging-management.html
     RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
   });
+  // The web ACL has no Name attribute (CloudFormation generates the name); its ARN is
+  // `arn:<partition>:wafv2:<region>:<account>:regional/webacl/<name>/<id>`, so the name is its third
+  // part split on `/`. (Its Ref, `<name>|<id>|<scope>`, would do too, but moto answers no Ref.)
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awswafv2.html#awswafv2-resources-for-iam-policies
+  publish(t, 'WebAclNameParameter', env, 'web-acl-name', Select(2, Split('/', webAcl.getAtt('Arn'))), 'Name of the web ACL in front of the load balancer, for the dashboard.');
   return webAcl;
 }

@@ -21,6 +21,7 @@ import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { operations } from './operations.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
+import { hasFirewall } from './firewall.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
 import { auroraStore } from './data/aurora.ts';
 import { bucketStore } from './data/bucket.ts';
@@ -134,6 +135,8 @@ export const root = defineStack(rootContract, {
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
       ClusterName: ecs.outputs.ClusterNameParameter,
       ...(settings.cluster.capacity.type === 'ec2' ? { CapacityProviderName: ecs.outputs.CapacityProviderNameParameter } : {}),
+      // Published by the load balancer stack, which the dashboard already waits for (LoadBalancerFullName).
+      ...(hasFirewall(settings) ? { WebAclName: registry('web-acl-name') } : {}),
     };
     if (!withServices) {
       // The foundation: the environment's dashboard without the services' widgets (each

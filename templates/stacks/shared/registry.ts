@@ -23,6 +23,8 @@ export type RegistryKey =
   | 's3-prefix-list-id'
   /** The Region's DynamoDB prefix list (with interface endpoints, where a service uses a table). */
   | 'dynamodb-prefix-list-id'
+  /** The load balancer's web ACL (with `loadBalancer.firewall`): the dashboard draws its requests. */
+  | 'web-acl-name'
   /** A queue worker's queue, for the services that send to it. */
   | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
   /** A data store's endpoints, security group and keys, for the services that use it. */

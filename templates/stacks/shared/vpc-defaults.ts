@@ -140,6 +140,11 @@ export function addVpcDefaults(
   const defaultGroupArn = sub`arn:${AWS.Partition}:ec2:${AWS.Region}:${AWS.AccountId}:security-group/${props.defaultSecurityGroup}`;
   const role = t.resource('VpcDefaultsRole', 'AWS::IAM::Role', {
     Description: 'Closes the VPC\'s default security group and looks up the gateway endpoints\' prefix lists (the network stack\'s custom resources).',
+    // Lambda's assume-role request for an execution role carries aws:SourceAccount: AWS's own
+    // sample execution-role trust policy conditions on it
+    // (https://github.com/aws/agent-toolkit-for-aws, serverless-skills lambda-trust-policy.json).
+    // moto does not evaluate trust conditions, so this is the one part of the custom resource no
+    // local test shows.
     AssumeRolePolicyDocument: serviceTrust('lambda.amazonaws.com'),
     ...estateRole(t, props.environment, 'lambda.amazonaws.com'),
     Policies: [

@@ -1,6 +1,6 @@
 """
 moto_server (pinned moto 5.2.5) with fixes for the moto bugs that reject valid berth templates.
-Run as `.venv/bin/python test/_moto_server.py -H 127.0.0.1 -p PORT`, like moto_server itself.
+Run as `.venv/bin/python scripts/local-aws.py -H 127.0.0.1 -p PORT`, like moto_server itself.
 
 Each patch fixes moto, never berth's templates, and names the behaviour AWS documents:
 - AWS::KMS::Key Tags are `Key`/`Value` pairs in CloudFormation
@@ -64,6 +64,12 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   here `http://127.0.0.1:<port>/<bucket>/<key>`, path-style; moto reads a URL path-style only when
   it says `localhost` and takes `127` for the bucket otherwise (NoSuchBucket). The address is
   read as localhost's.
+- A stack created or updated through a change set (what `aws cloudformation deploy` does) has
+  no outputs in moto: `execute_change_set` applies the resources but keeps the output map of the
+  template the stack had before. CloudFormation reports a stack's outputs however it was created
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html), and
+  the layer walkthrough (docs/local.md) reads them with `describe-stacks`. The patch re-reads the
+  executed template and rebuilds the output map.
 When a moto upgrade fixes a bug, its patch here becomes a no-op and can go.
 """
 import sys
@@ -467,6 +473,57 @@ class CfnTopicPolicy(CloudFormationModel):
         pass
 
 
+from moto.wafv2 import models as wafv2  # noqa: E402
+
+
+class CfnWebAcl(CloudFormationModel):
+    """AWS::WAFv2::WebACL, created with moto's create_web_acl (moto's CloudFormation skips the type).
+    Its Ref is `<name>|<id>|<scope>` and its Arn `...:regional/webacl/<name>/<id>`, as AWS answers, so
+    the registry entry the load balancer stack derives from the ARN (web-acl-name) is the real name."""
+
+    __module__ = "moto.wafv2.berth"
+
+    def __init__(self, acl, scope):  # type: ignore[no-untyped-def]
+        self.acl, self.scope = acl, scope
+
+    @property
+    def physical_resource_id(self):  # type: ignore[no-untyped-def]
+        return f"{self.acl.name}|{self.acl.id}|{self.scope}"
+
+    @staticmethod
+    def cloudformation_name_type():  # type: ignore[no-untyped-def]
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type():  # type: ignore[no-untyped-def]
+        return "AWS::WAFv2::WebACL"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):  # type: ignore[no-untyped-def]
+        return attr in ("Arn", "Id")
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        return self.acl.arn if attribute_name == "Arn" else self.acl.id
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        p = cloudformation_json["Properties"]
+        # CloudFormation generates a name when the template gives none (berth's gives none).
+        name = p.get("Name") or resource_name
+        acl = wafv2.wafv2_backends[account_id][region_name].create_web_acl(
+            name, p["VisibilityConfig"], p["DefaultAction"], p["Scope"], p.get("Description", ""), p.get("Tags", []), p.get("Rules", []), None, None, None, None, None
+        )
+        return cls(acl, p["Scope"])
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = wafv2.wafv2_backends[account_id][region_name]
+        name, _id, _scope = resource_name.split("|")
+        for arn, acl in list(backend.wacls.items()):
+            if acl.name == name and acl.id == _id:
+                backend.wacls.pop(arn)
+
+
 import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
@@ -551,6 +608,21 @@ def verify_readiness(self):  # type: ignore[no-untyped-def]
 _create_resources = cfn_models.Stack.create_resources
 cfn_models.Stack.create_resources = create_resources
 cfn_models.Stack.verify_readiness = verify_readiness
+_execute_change_set = cfn_models.CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):  # type: ignore[no-untyped-def]
+    """After moto applies a change set: the stack's template and outputs are the executed ones."""
+    result = _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next((c for c in self.change_sets.values() if c.change_set_name == change_set_name), None)
+    if change_set is not None:
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+    return result
+
+
+cfn_models.CloudFormationBackend.execute_change_set = execute_change_set
 
 from urllib.parse import urlparse  # noqa: E402
 
