@@ -305,7 +305,7 @@ test('the overview of two web services, a queue worker and a scheduled task', ()
   assert.deepEqual(box('operations AlarmTopic'), { place: 'region', subtitle: 'SNS topic', lines: ['notified by 18 alarms and 1 event rule', 'no subscription'], also: ['1 KMS key', '1 SSM parameter'] });
   assert.deepEqual(box('dashboard.yaml'), { place: 'region', subtitle: 'nested in root.yaml', lines: [], also: ['1 dashboard'] });
   // The firewall: a web ACL, its association and logging, the log group and its key.
-  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['2 SSM parameters', '1 alarm', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
+  assert.deepEqual(box('load balancer'), { place: 'public', subtitle: 'Application Load Balancer, internet-facing', lines: ['HTTP :80, no rule matches: 404'], also: ['3 SSM parameters', '1 alarm', '1 KMS key', '1 log group', '1 logging configuration', '1 web ACL', '1 web ACL association'] });
   assert.deepEqual(box('NAT gateway'), { place: 'public', subtitle: 'one for 2 Availability Zones', lines: [], also: [] });
   assert.deepEqual(box('ECS cluster'), { place: 'application', subtitle: 'capacity for the services', lines: ['Fargate, Fargate Spot', 'Container Insights enabled'], also: ['2 SSM parameters'] });
   // Seven interface endpoints (Fargate only, a queue) and the S3 gateway; the two security groups of

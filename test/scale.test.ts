@@ -112,9 +112,9 @@ test('registry names, physical names, logical IDs and security group rules do no
     assert.equal(new Set(values).size, values.length, `${type}.${property} repeats`);
     return values.length;
   };
-  // The registry: the foundation's five entries (the alarm topic's among them), the network's three
-  // (interface endpoints on) and three per queue worker (50 workers).
-  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 5 + 3 + 3 * 50);
+  // The registry: the foundation's six entries (the alarm topic's and the web ACL's among them), the
+  // network's three (interface endpoints on) and three per queue worker (50 workers).
+  assert.equal(unique('AWS::SSM::Parameter', 'Name'), 6 + 3 + 3 * 50);
   // Alarms and dashboards: one dashboard for the environment and one per group, one deploy guard per group and the root's.
   unique('AWS::CloudWatch::Alarm', 'AlarmName');
   assert.equal(unique('AWS::CloudWatch::CompositeAlarm', 'AlarmName'), 16 + 1);
