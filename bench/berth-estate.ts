@@ -20,8 +20,8 @@ const SETTINGS = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates'
 export function webServices(count: number): ServiceDefinition[] {
   if (web.role.kind !== 'web') throw new Error('templates/services/web.ts is no longer a web service: pick another service to copy');
   const role = web.role;
-  // Without `sendsTo`: the bench estate has no queue worker to send to.
-  return Array.from({ length: count }, (_, i) => ({ ...web, sendsTo: undefined, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
+  // Without `sendsTo` and `uses`: the bench estate has no queue worker to send to, nor data stores.
+  return Array.from({ length: count }, (_, i) => ({ ...web, sendsTo: undefined, uses: undefined, name: `web${i + 1}`, role: { ...role, route: { paths: [`/web${i + 1}/*`] } } }));
 }
 
 export const estate: Estate = {
@@ -29,11 +29,12 @@ export const estate: Estate = {
   settingsFile: () => relative(process.cwd(), SETTINGS),
   synthesize() {
     const count = Number(process.env.BERTH_BENCH_SERVICES ?? '1');
-    // dev's per-service overrides name services the bench does not have: the copies use web's own.
+    // dev's per-service and per-store overrides name services and stores the bench does not have:
+    // the copies use web's own.
     const dev = loadSettings(relative(process.cwd(), SETTINGS));
     // Enough instances for N copies at their peak (berth's density check): 6 per copy.
     const capacity = dev.cluster.capacity.type === 'ec2' ? { ...dev.cluster.capacity, maxSize: Math.max(dev.cluster.capacity.maxSize, 6 * count + 3) } : dev.cluster.capacity;
-    const settings = { ...dev, cluster: { ...dev.cluster, capacity }, services: undefined };
+    const settings = { ...dev, cluster: { ...dev.cluster, capacity }, services: undefined, stores: undefined };
     return [synthesize(root, { settings, services: webServices(count) })];
   },
 };

@@ -73,6 +73,13 @@ export function removeCommand(type: string, id: string, region: string): string 
       return `aws sqs delete-queue --queue-url ${id} ${r}`;
     case 'AWS::ECR::Repository':
       return `aws ecr delete-repository --repository-name ${id} --force ${r}`;
+    case 'AWS::DynamoDB::Table':
+      // A table with deletion protection refuses to be deleted until it is turned off.
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection
+      return `aws dynamodb update-table --table-name ${id} --no-deletion-protection-enabled ${r} && aws dynamodb delete-table --table-name ${id} ${r}`;
+    case 'AWS::RDS::DBCluster':
+      // DeletionPolicy Snapshot: the cluster goes, its final snapshot stays (named by CloudFormation).
+      return `aws rds describe-db-cluster-snapshots --db-cluster-identifier ${id} --snapshot-type manual ${r} (the final snapshot: delete it with aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier <id>)`;
     default:
       return `aws cloudcontrol delete-resource --type-name ${type} --identifier ${id} ${r}`;
   }
@@ -81,8 +88,10 @@ export function removeCommand(type: string, id: string, region: string): string 
 /** Which layers deployed alone build on `template` (their stacks must go first). */
 function dependants(template: string, files: readonly string[]): string[] {
   const services = files.filter((f) => f.startsWith('service-') && f !== 'service-catalog');
-  if (template === 'network') return ['load-balancer', 'cluster', ...services].filter((f) => files.includes(f));
-  if (template === 'cluster' || template === 'load-balancer') return services;
+  const stores = files.filter((f) => f.startsWith('data-'));
+  if (template === 'network') return ['load-balancer', 'cluster', ...stores, ...services].filter((f) => files.includes(f));
+  // A service that uses a store reads it from the registry, and adds a rule to a database's security group.
+  if (template === 'cluster' || template === 'load-balancer' || template.startsWith('data-')) return services;
   return [];
 }
 
@@ -119,6 +128,17 @@ export async function plan(argv: readonly string[], aws: Aws, root: string = ROO
         blockers.push(
           `load balancer ${r.logicalId} (${r.stack}) has deletion protection on (the environment's \`loadBalancer.deletionProtection\`), so the delete would fail half-way. If the estate is to go: ` +
             `\`aws elbv2 modify-load-balancer-attributes --load-balancer-arn ${r.physicalId} --attributes Key=deletion_protection.enabled,Value=false --region ${region}\`, ${again}.`,
+        );
+      }
+    }
+    if (r.type === 'AWS::RDS::DBCluster' && r.physicalId) {
+      const d = await aws('rds', 'describe-db-clusters', '--db-cluster-identifier', r.physicalId);
+      // CloudFormation cannot delete a cluster with deletion protection: the delete fails half-way
+      // (after the cluster's instances are gone). https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html#USER_DeletionProtection
+      if (d.ok && d.json.DBClusters?.[0]?.DeletionProtection === true) {
+        blockers.push(
+          `database ${r.physicalId} (${r.stack}) has deletion protection on (the environment's \`stores.<name>.deletionProtection\`), so the delete would fail half-way. If the database is to go (its final snapshot stays): ` +
+            `\`aws rds modify-db-cluster --db-cluster-identifier ${r.physicalId} --no-deletion-protection --apply-immediately --region ${region}\`, ${again}.`,
         );
       }
     }

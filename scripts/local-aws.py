@@ -18,6 +18,20 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   is then ROLLBACK_COMPLETE, without outputs; `delete-stack` keeps RetainExceptOnCreate resources.
 - Resource types moto does not implement are skipped when a stack is created but listed as None
   among its resources, so `describe-stack-resource` of any later resource answers HTTP 500.
+- moto's RDS implements Aurora clusters (Serverless v2 scaling, master passwords it keeps in its
+  Secrets Manager under a given KMS key), but its CloudFormation has no AWS::RDS::DBCluster: it
+  skips the cluster, and creates the cluster's instances (an AWS::RDS::DBInstance with
+  DBClusterIdentifier) as standalone ones. The model below passes the template's properties to
+  moto's own CreateDBCluster, by their API names (CloudFormation names them the same, but for
+  `MasterUserSecret.KmsKeyId`, which is `MasterUserSecretKmsKeyId`), answers the documented
+  attributes, and puts an instance with DBClusterIdentifier in its cluster.
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-rds-dbcluster.html
+- moto's AWS::DynamoDB::Table ignores PointInTimeRecoverySpecification and
+  TimeToLiveSpecification; both are applied here through moto's own UpdateContinuousBackups and
+  UpdateTimeToLive, as CloudFormation applies them. It also passes SSESpecification on as the API's
+  (whose flag is `Enabled`; CloudFormation's is `SSEEnabled`), so the table's encryption is lost:
+  the flag is renamed here.
+  https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-dynamodb-table.html
 - moto's AWS::ElasticLoadBalancingV2::TargetGroup answers no `Fn::GetAtt` at all (AttributeError,
   HTTP 500); CloudFormation documents TargetGroupFullName (`targetgroup/<name>/<id>`, the end of
   its ARN), TargetGroupName and LoadBalancerArns
@@ -49,6 +63,10 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
   runs with its execution role's credentials, so its calls act in its own account (a stack set
   instance's), and its answer, which carries no credentials, reaches the stack it names in that
   stack's account.
+- A template over 51,200 bytes goes to CloudFormation as a `--template-url` (scripts/deploy.sh),
+  here `http://127.0.0.1:<port>/<bucket>/<key>`, path-style; moto reads a URL path-style only when
+  it says `localhost` and takes `127` for the bucket otherwise (NoSuchBucket). The address is
+  read as localhost's.
 - A stack created or updated through a change set (what `aws cloudformation deploy` does) has
   no outputs in moto: `execute_change_set` applies the resources but keeps the output map of the
   template the stack had before. CloudFormation reports a stack's outputs however it was created
@@ -208,6 +226,112 @@ _stack_resources = cfn_models.Stack.stack_resources
 # them fails with HTTP 500. Skip them, as moto skips creating them.
 cfn_models.Stack.stack_resources = property(lambda self: (r for r in _stack_resources.fget(self) if r is not None))  # lazy, as moto creates resources on first read
 
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.core.parse import XFormedDict  # noqa: E402  (the parameter map moto's RDS API handlers get)
+from moto.rds import models as rds  # noqa: E402
+
+
+def _api_params(properties):  # type: ignore[no-untyped-def]
+    """CloudFormation properties as moto's RDS API handlers receive request parameters."""
+    def convert(v):  # type: ignore[no-untyped-def]
+        if isinstance(v, dict):
+            return XFormedDict({k: convert(x) for k, x in v.items()})
+        if isinstance(v, list):
+            return [convert(x) for x in v]
+        return v
+    params = convert({k: v for k, v in properties.items() if v not in ("", None)})
+    secret = properties.get("MasterUserSecret") or {}
+    if secret.get("KmsKeyId"):
+        params["MasterUserSecretKmsKeyId"] = secret["KmsKeyId"]
+    return params
+
+
+class _DBClusterModel(CloudFormationModel):
+    """AWS::RDS::DBCluster over moto's RDS clusters (see the module docstring)."""
+
+    # moto files a model under the service its module names (moto.<service>...).
+    __module__ = "moto.rds.models"
+
+    def __init__(self, cluster, account_id, region_name):  # type: ignore[no-untyped-def]
+        self.cluster = cluster
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DBClusterIdentifier"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::RDS::DBCluster"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("DBClusterArn", "Endpoint.Address", "Endpoint.Port", "ReadEndpoint.Address", "MasterUserSecret.SecretArn")
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        params = _api_params(cloudformation_json.get("Properties", {}))
+        params["DBClusterIdentifier"] = resource_name
+        cluster = rds.rds_backends[account_id][region_name].create_db_cluster(params)
+        return cls(cluster, account_id, region_name)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.cluster.db_cluster_identifier
+
+    def get_cfn_attribute(self, attribute_name):  # type: ignore[no-untyped-def]
+        c = self.cluster
+        return {
+            "DBClusterArn": c.db_cluster_arn,
+            "Endpoint.Address": c.endpoint,
+            "Endpoint.Port": str(c.port),
+            "ReadEndpoint.Address": c.reader_endpoint,
+            "MasterUserSecret.SecretArn": c.master_user_secret.secret_arn if c.manage_master_user_password else None,
+        }[attribute_name]
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        rds.rds_backends[account_id][region_name].delete_db_cluster(cluster_identifier=self.cluster.db_cluster_identifier)
+
+
+_create_instance = rds.DBInstance.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def create_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+    """An instance with DBClusterIdentifier joins its cluster (moto's handler would make it standalone)."""
+    properties = cloudformation_json.get("Properties", {})
+    if not properties.get("DBClusterIdentifier"):
+        return _create_instance(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    params = _api_params(properties)
+    params["DBInstanceIdentifier"] = resource_name.replace("_", "-").lower()
+    return rds.rds_backends[account_id][region_name].create_db_instance(params)
+
+
+rds.DBInstance.create_from_cloudformation_json = classmethod(create_instance)  # type: ignore[method-assign, assignment]
+
+from moto.dynamodb.models import dynamodb_backends, table as dynamodb_table  # noqa: E402
+
+_create_table = dynamodb_table.Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+
+def create_table(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+    """Encryption, point-in-time recovery and time to live, as CloudFormation applies them."""
+    properties = cloudformation_json.get("Properties", {})
+    sse = properties.get("SSESpecification")
+    if isinstance(sse, dict) and "SSEEnabled" in sse:
+        properties["SSESpecification"] = {("Enabled" if k == "SSEEnabled" else k): v for k, v in sse.items()}
+    table = _create_table(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    backend = dynamodb_backends[account_id][region_name]
+    if (properties.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") in (True, "true"):
+        backend.update_continuous_backups(table.name, {"PointInTimeRecoveryEnabled": True})
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl:
+        backend.update_time_to_live(table.name, ttl)
+    return table
+
+
+dynamodb_table.Table.create_from_cloudformation_json = classmethod(create_table)  # type: ignore[method-assign, assignment]
+
 _load_parameters_then_defaults = cfn_parsing.ResourceMap.load_parameters
 
 
@@ -271,7 +395,6 @@ elbv2.FakeTargetGroup.has_cfn_attr = classmethod(lambda cls, attr: attr in _TARG
 elbv2.FakeTargetGroup.get_cfn_attribute = _target_group_attribute  # type: ignore[attr-defined]
 
 from moto.cloudwatch import exceptions as cw_exceptions, models as cw  # noqa: E402
-from moto.core.common_models import CloudFormationModel  # noqa: E402
 from moto.sns import models as sns  # noqa: E402
 
 
@@ -802,6 +925,23 @@ def yaml_tag_constructor(loader, tag, node):  # type: ignore[no-untyped-def]
 
 
 cfn_models.yaml_tag_constructor = cfn_responses.yaml_tag_constructor = yaml_tag_constructor
+
+from urllib.parse import urlparse  # noqa: E402
+
+from moto.cloudformation import responses as cfn_responses, utils as cfn_utils  # noqa: E402
+
+_get_stack_from_s3_url = cfn_utils.get_stack_from_s3_url
+
+
+def get_stack_from_s3_url(template_url, account_id, partition):  # type: ignore[no-untyped-def]
+    """A template URL on this server's address, path-style, read as moto reads localhost's."""
+    if urlparse(template_url).hostname == "127.0.0.1":
+        template_url = template_url.replace("127.0.0.1", "localhost", 1)
+    return _get_stack_from_s3_url(template_url, account_id=account_id, partition=partition)
+
+
+cfn_responses.get_stack_from_s3_url = get_stack_from_s3_url
+cfn_models.get_stack_from_s3_url = get_stack_from_s3_url
 
 from moto.server import main  # noqa: E402  (after the patches)
 

@@ -195,6 +195,11 @@ export function loadTree(path: string, shown: string, values: ReadonlyMap<string
   const doc = parseTemplate(readFileSync(path, 'utf8'), shown);
   const params = declared(doc);
   for (const k of params.keys()) if (values.has(k)) params.set(k, values.get(k));
+  // An SSM-typed parameter's value is what Parameter Store holds when the stack deploys (the
+  // estate registry, written by another stack), not the name it is given: unknown here.
+  for (const [k, p] of Object.entries(isObj(doc.Parameters) ? doc.Parameters : {})) {
+    if (isObj(p) && typeof p.Type === 'string' && p.Type.startsWith('AWS::SSM::Parameter::Value<')) params.set(k, undefined);
+  }
   const t = new StackTemplate(shown, doc, params, pseudo);
   const out = [t];
   for (const [, r] of t.ofType('AWS::CloudFormation::Stack')) {

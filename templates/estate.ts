@@ -12,6 +12,7 @@ import { root } from './stacks/root.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
 import { checkRegistered } from './stacks/service/registered.ts';
 import { services } from './services/index.ts';
+import { stores } from './storage/index.ts';
 import { loadSettings } from './settings/settings.ts';
 
 const ENVIRONMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'environments');
@@ -30,11 +31,12 @@ export const estate: Estate = {
   synthesize(environment) {
     checkRegistered(SERVICES_INDEX);
     const settings = loadSettings(settingsFile(environment));
-    const estate = synthesize(root, { settings, services });
-    // The foundation (network, load balancer, cluster) is the portfolio's first product; the
-    // portfolio publishes it and the services. Both are top-level templates beside the root. The
-    // root comes after the foundation: the nested templates both name are the root's children.
-    const foundation = synthesizeFoundation(settings);
+    const estate = synthesize(root, { settings, services, stores });
+    // The foundation (alarm topic, network, load balancer, cluster, data stores) is the portfolio's
+    // first product; the portfolio publishes it and the services. Both are top-level templates
+    // beside the root. The root comes after the foundation: the nested templates both name are the
+    // root's children.
+    const foundation = synthesizeFoundation(settings, services, stores);
     // Last, overview.yaml: the last layer of an estate deployed in layers, the dashboard and the
     // deploy guard the foundation leaves out (scripts/deploy-layers.ts). Its dashboard.yaml is the root's.
     return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation }), synthesizeOverview(settings, services, estate)];

@@ -399,6 +399,25 @@ export const EXAMPLES: readonly Example[] = [
   ok('services.*.image minLength', ['services.web.image', 'x']),
   no('services.*.image minLength', /^services\.web\.image: "" must NOT have fewer than 1 characters/, ['services.web.image', '']),
 
+  // stores (which stores exist, and which fields fit a store's kind, the build checks: test/data-stores.test.ts)
+  type('stores', 'stores', [], 'an object'),
+  ok('stores type', ['stores', {}]),
+  type('stores.*', 'stores.appdb', 'x', 'an object'),
+  unknown('stores.*', 'stores.appdb'),
+  type('stores.*.minAcu', 'stores.appdb.minAcu', '1', 'a number'),
+  ...range('stores.*.minAcu', 'stores.appdb.minAcu', 0, 256),
+  type('stores.*.maxAcu', 'stores.appdb.maxAcu', '1', 'a number'),
+  ...range('stores.*.maxAcu', 'stores.appdb.maxAcu', 1, 256),
+  type('stores.*.instanceClass', 'stores.appdb.instanceClass', 1, 'a string'),
+  ...['db.r7g.large', 'db.t4g.medium'].map((v) => ok('stores.*.instanceClass pattern', ['stores.appdb.instanceClass', v])),
+  ...['r7g.large', 'db.serverless', 'db.R7G.large', 'db.r7g.large '].map((v) => no('stores.*.instanceClass pattern', /^stores\.appdb\.instanceClass: expected /, ['stores.appdb.instanceClass', v])),
+  ...(['readers', 'backupRetentionDays'] as const).flatMap((f) => [
+    type(`stores.*.${f}`, `stores.appdb.${f}`, '1', 'an integer'),
+    ...range(`stores.*.${f}`, `stores.appdb.${f}`, f === 'readers' ? 0 : 1, f === 'readers' ? 15 : 35),
+  ]),
+  ...(['deletionProtection', 'performanceInsights'] as const).flatMap((f) => [type(`stores.*.${f}`, `stores.appdb.${f}`, 'yes', 'a boolean'), ok(`stores.*.${f} type`, [`stores.appdb.${f}`, false])]),
+  ...(['readCapacityUnits', 'writeCapacityUnits'] as const).flatMap((f) => [type(`stores.*.${f}`, `stores.jobs.${f}`, '5', 'an integer'), ...range(`stores.*.${f}`, `stores.jobs.${f}`, 1, undefined)]),
+
   // operations (templates/settings/operations.ts), and each service's deployment and alarms
   type('operations', 'operations', [], 'an object'),
   unknown('operations', 'operations'),

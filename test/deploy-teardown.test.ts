@@ -57,3 +57,39 @@ test('deleting prod says what to do first: lift the load balancer\'s deletion pr
   // The root has no layers deployed on top of it to look for.
   assert.ok(!calls.some((c) => c.includes('berth-prod-network')));
 });
+
+test('deleting a database store says to lift its deletion protection first, and lists its final snapshot and kept table with the commands that remove them', async () => {
+  const calls: string[] = [];
+  const aws: Aws = Object.assign(
+    async (...args: string[]) => {
+      const a = args.join(' ');
+      calls.push(a);
+      if (a === 'cloudformation describe-stacks --stack-name berth-prod-data-appdb') return ok({ Stacks: [{ StackStatus: 'CREATE_COMPLETE', EnableTerminationProtection: false }] });
+      if (a.startsWith('cloudformation describe-stacks')) return missing;
+      if (a.startsWith('cloudformation list-stack-resources')) {
+        return ok({ StackResourceSummaries: [
+          { LogicalResourceId: 'Cluster', PhysicalResourceId: 'prod-appdb', ResourceType: 'AWS::RDS::DBCluster' },
+          { LogicalResourceId: 'WriterInstance', PhysicalResourceId: 'prod-appdb-writer', ResourceType: 'AWS::RDS::DBInstance' },
+          { LogicalResourceId: 'Table', PhysicalResourceId: 'prod-jobs', ResourceType: 'AWS::DynamoDB::Table' },
+        ] });
+      }
+      if (a.startsWith('cloudformation get-template')) {
+        return ok({ TemplateBody: { Resources: { Cluster: { DeletionPolicy: 'Snapshot' }, WriterInstance: { DeletionPolicy: 'Delete' }, Table: { DeletionPolicy: 'RetainExceptOnCreate' } } } });
+      }
+      if (a === 'rds describe-db-clusters --db-cluster-identifier prod-appdb') return ok({ DBClusters: [{ DeletionProtection: true }] });
+      throw new Error(`unexpected call: ${a}`);
+    },
+    { close() {} },
+  );
+  const { blockers, retained } = await plan(['prod', '--template', 'data-appdb', '--stack-name', 'berth-prod-data-appdb', '--region', 'eu-west-1'], aws);
+  assert.deepEqual(blockers, [
+    "database prod-appdb (berth-prod-data-appdb) has deletion protection on (the environment's `stores.<name>.deletionProtection`), so the delete would fail half-way. If the database is to go (its final snapshot stays): `aws rds modify-db-cluster --db-cluster-identifier prod-appdb --no-deletion-protection --apply-immediately --region eu-west-1`, then run `scripts/deploy.sh prod --template data-appdb --delete` again.",
+  ]);
+  assert.deepEqual(retained, [
+    ['AWS::DynamoDB::Table', 'prod-jobs', 'aws dynamodb update-table --table-name prod-jobs --no-deletion-protection-enabled --region eu-west-1 && aws dynamodb delete-table --table-name prod-jobs --region eu-west-1'],
+    ['AWS::RDS::DBCluster', 'prod-appdb', 'aws rds describe-db-cluster-snapshots --db-cluster-identifier prod-appdb --snapshot-type manual --region eu-west-1 (the final snapshot: delete it with aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier <id>)'],
+  ]);
+  // The services that use stores are looked for first: their stacks must go before the store's.
+  assert.ok(calls.includes('cloudformation describe-stacks --stack-name berth-prod-service-web'), calls.join('\n'));
+});
+

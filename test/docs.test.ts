@@ -54,9 +54,9 @@ test('no page assumes the reader knows "the article" or "the design card"', () =
   }
 });
 
-// Guides of branches not merged yet (issues 16, 17); the README links them
+// Guides of branches not merged yet (issue 16); the README links them
 // already. LEAD: remove this list once their branches are merged.
-const PENDING = new Set(['docs/data-stores.md', 'docs/many-accounts.md']);
+const PENDING = new Set(['docs/many-accounts.md']);
 
 test('every relative link in README.md and docs/*.md resolves, to a heading where it names one', () => {
   let links = 0;

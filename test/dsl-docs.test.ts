@@ -15,6 +15,8 @@ import { ROOT, run, tempDir } from './_helpers.ts';
 const DOC = readFileSync(join(ROOT, 'docs/dsl.md'), 'utf8');
 /** docs/services.md's whole service modules (those that import; not the fragments). */
 const SERVICES = readFileSync(join(ROOT, 'docs/services.md'), 'utf8');
+/** docs/data-stores.md's TypeScript blocks compile in the same run. */
+const DATA_DOC = readFileSync(join(ROOT, 'docs/data-stores.md'), 'utf8');
 
 /** The fenced blocks of a language (`''` for blocks without one), in order. */
 function blocks(markdown: string, language: string): string[] {
@@ -30,16 +32,16 @@ function blocks(markdown: string, language: string): string[] {
   return found;
 }
 
-test('every TypeScript block of docs/dsl.md and the service modules of docs/services.md compile, and their @ts-expect-error lines do not', () => {
+test('every TypeScript block of docs/dsl.md and docs/data-stores.md and the service modules of docs/services.md compile, and their @ts-expect-error lines do not', () => {
   const modules = blocks(SERVICES, 'ts').filter((b) => b.startsWith('import ') && !b.includes('// ...'));
   assert.ok(modules.length >= 1, 'docs/services.md shows a whole service module');
   // docs/dsl.md's blocks import as a file in docs/ would ('../src/...'); a service module as one
   // in templates/services/ ('../stacks/...', './worker.ts').
   const snippets = [
-    ...blocks(DOC, 'ts').map((b) => b.replaceAll("from '../", `from '${ROOT}/`)),
+    ...[...blocks(DOC, 'ts'), ...blocks(DATA_DOC, 'ts')].map((b) => b.replaceAll("from '../", `from '${ROOT}/`)),
     ...modules.map((b) => b.replaceAll("from '../", `from '${ROOT}/templates/`).replaceAll("from './", `from '${ROOT}/templates/services/`)),
   ];
-  assert.ok(snippets.length >= 13, `${snippets.length} blocks`);
+  assert.ok(snippets.length >= 15, `${snippets.length} blocks`);
   const dir = tempDir('doc');
   try {
     const files = snippets.map((code, i) => {
@@ -53,7 +55,7 @@ test('every TypeScript block of docs/dsl.md and the service modules of docs/serv
     try {
       execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['--noEmit', '--pretty', 'false', '-p', join(dir, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
     } catch (e) {
-      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, then docs/services.md)');
+      output = (e as { stdout: string }).stdout.replace(/\S*block(\d+)\.ts/g, '```ts block $1 (docs/dsl.md, docs/data-stores.md, then docs/services.md)');
     }
     assert.equal(output, '');
   } finally {

@@ -62,6 +62,10 @@ const ROWS: readonly Row[] = [
   { case: 'health-check-command', where: S('container.healthCheck.command'), says: /ECS runs `\['CMD', <program>, \.\.\.args\]` or `\['CMD-SHELL', <shell command>\]`/ },
   { case: 'generated-secret-short', where: S('container.secrets.SESSION_KEY.generated.length'), says: /is `8`; the generated secret's length must be a whole number from 16 to 4096/ },
   { case: 'too-dense', where: `${SETTINGS}: cluster.capacity.maxSize`, says: /is 3, too few instances .*\(tasks: web 12\): they need 12 awsvpc network interfaces, and 3 instances have 6/ },
+  { case: 'store-not-in-estate', where: S('uses[0]'), says: /names store `stray`, which is not a store of this estate\. Add it to the estate's stores \(templates\/storage\/index\.ts\), or remove it from `uses`\./ },
+  { case: 'store-engine-version', where: S('engineVersion'), says: /`9\.6` is not an Aurora PostgreSQL version such as `17\.9`/ },
+  { case: 'store-override-wrong-kind', services: 'ok', where: 'SETTINGS: stores.files.readers', says: /does not apply: store `files` \(test\/fixtures\/hostile-estate\/services\.ts\) is an S3 bucket\. It takes no overrides\. Remove the field\./, settings: (s) => (s.stores = { files: { readers: 1 } }) },
+  { case: 'store-override-unknown', services: 'ok', where: 'SETTINGS: stores.file', says: /overrides store `file`, which the estate does not define\. Stores: `files`/, settings: (s) => (s.stores = { file: { deletionProtection: false } }) },
   { case: 'unknown-instance-type', services: 'ok', where: 'SETTINGS: cluster.capacity.instanceTypes[0]', says: /`c6a\.lrage` is not an instance type berth knows \(did you mean `c6a\.large`/, settings: (s) => (s.cluster.capacity.instanceTypes[0] = 'c6a.lrage') },
   { case: 'trunking-unsupported-type', services: 'ok', where: 'SETTINGS: cluster.capacity.instanceTypes[1]', says: /`t3\.large` does not support ENI trunking, but `cluster\.capacity\.awsvpcTrunking` is true/, settings: (s) => Object.assign(s.cluster.capacity, { instanceTypes: ['c6a.large', 't3.large'], awsvpcTrunking: true }) },
 ];
@@ -136,6 +140,12 @@ ROWS.forEach((row, i) => {
     // Nothing written: the same files with the same bytes, nothing stray.
     assert.deepEqual(tree(out), snapshot);
   });
+});
+
+test('docs/data-stores.md shows the error line a real run prints', async () => {
+  const i = ROWS.findIndex((r) => r.case === 'store-not-in-estate');
+  const line = (await results.get(i)!).stderr.trim();
+  assert.ok(readFileSync(join(ROOT, 'docs/data-stores.md'), 'utf8').includes(`\n${line}\n`), `docs/data-stores.md shows:\n${line}`);
 });
 
 test('docs/services.md shows the error line a real run prints', async () => {

@@ -195,13 +195,37 @@ test('the endpoints follow the estate: the ECS agent\'s and Session Manager\'s o
   assert.deepEqual(endpointServices(fargate, { queues: true, exec: true }), ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'ssm', 'sts', 'ssmmessages', 'sqs']);
   const d = toPlain(synthesize(network, { ...fargate, endpointNeeds: { queues: false, exec: false } }).toJSON()) as Doc;
   assert.equal(ofType(d, 'AWS::EC2::VPCEndpoint').length, 7); // six interface endpoints and the S3 gateway
-  const off = build(dev);
+  const off = toPlain(synthesize(network, { ...dev, endpointNeeds: { queues: true, exec: true } }).toJSON()) as Doc;
   assert.deepEqual(ofType(off, 'AWS::EC2::VPCEndpoint').map(([id]) => id), ['S3GatewayEndpoint']);
   assert.equal(off.Resources.S3PrefixList, undefined);
   assert.equal(off.Resources.EndpointSecurityGroup, undefined);
 });
 
-test('the function closes a VPC\'s default group, refuses any other group, finds the Region\'s S3 prefix list and ignores deletes (its real code, against moto)', () => {
+test('a service that uses a DynamoDB table gets DynamoDB\'s gateway endpoint on the application route tables, and with interface endpoints its prefix list in the registry', () => {
+  const fargate = { ...prod, cluster: { ...prod.cluster, capacity: { type: 'fargate' as const } } };
+  const withTables = toPlain(synthesize(network, { ...fargate, endpointNeeds: { queues: false, exec: false, tables: true } }).toJSON()) as Doc;
+  assert.deepEqual(withTables.Resources.DynamoDbGatewayEndpoint.Properties, {
+    VpcId: { Ref: 'Vpc' },
+    ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+    VpcEndpointType: 'Gateway',
+    RouteTableIds: withTables.Resources.S3GatewayEndpoint.Properties.RouteTableIds,
+  });
+  assert.deepEqual(withTables.Resources.S3GatewayEndpoint.Properties.RouteTableIds.map((r: { Ref: string }) => r.Ref), ['ApplicationRouteTableA', 'ApplicationRouteTableB', 'ApplicationRouteTableC']);
+  assert.equal(withTables.Resources.DynamoDbPrefixList.Type, 'Custom::DynamoDbPrefixList');
+  assert.deepEqual(withTables.Resources.DynamoDbPrefixListParameter.Properties.Name, { 'Fn::Sub': '/berth/${EnvironmentName}/dynamodb-prefix-list-id' });
+  assert.deepEqual(withTables.Resources.DynamoDbPrefixListParameter.Properties.Value, { 'Fn::GetAtt': ['DynamoDbPrefixList', 'PrefixListId'] });
+  // No table user: neither. A network built alone provides for any service, tables included.
+  const without = toPlain(synthesize(network, { ...fargate, endpointNeeds: { queues: false, exec: false } }).toJSON()) as Doc;
+  assert.equal(without.Resources.DynamoDbGatewayEndpoint, undefined);
+  assert.equal(without.Resources.DynamoDbPrefixList, undefined);
+  assert.ok(build(prod).Resources.DynamoDbPrefixListParameter);
+  // Without interface endpoints the tasks reach DynamoDB through NAT's rule: the gateway spares the NAT traffic, no prefix list is looked up.
+  const off = build(dev);
+  assert.deepEqual(ofType(off, 'AWS::EC2::VPCEndpoint').map(([id]) => id), ['S3GatewayEndpoint', 'DynamoDbGatewayEndpoint']);
+  assert.equal(off.Resources.DynamoDbPrefixList, undefined);
+});
+
+test('the function closes a VPC\'s default group, refuses any other group, finds the Region\'s S3 and DynamoDB prefix lists and ignores deletes (its real code, against moto)', () => {
   const script = String.raw`
 import http.server, json, os, sys, threading
 os.environ.update(AWS_ACCESS_KEY_ID='testing', AWS_SECRET_ACCESS_KEY='testing', AWS_DEFAULT_REGION='eu-west-1')
@@ -232,10 +256,12 @@ with mock_aws():
     call(RequestType='Create', ResourceType='Custom::ClosedDefaultSecurityGroup', LogicalResourceId='Closed', ResourceProperties={'GroupId': default['GroupId']})
     call(RequestType='Create', ResourceType='Custom::ClosedDefaultSecurityGroup', LogicalResourceId='Wrong', ResourceProperties={'GroupId': other})
     call(RequestType='Create', ResourceType='Custom::S3PrefixList', LogicalResourceId='PrefixList', ResourceProperties={'Region': 'eu-west-1'})
+    call(RequestType='Create', ResourceType='Custom::DynamoDbPrefixList', LogicalResourceId='DynamoDbPrefixList', ResourceProperties={'Region': 'eu-west-1'})
     call(RequestType='Delete', ResourceType='Custom::ClosedDefaultSecurityGroup', LogicalResourceId='Closed', PhysicalResourceId=default['GroupId'], ResourceProperties={'GroupId': default['GroupId']})
     expected = ec2.describe_managed_prefix_lists(Filters=[{'Name': 'prefix-list-name', 'Values': ['com.amazonaws.eu-west-1.s3']}])['PrefixLists'][0]['PrefixListId']
+    dynamodb = ec2.describe_managed_prefix_lists(Filters=[{'Name': 'prefix-list-name', 'Values': ['com.amazonaws.eu-west-1.dynamodb']}])['PrefixLists'][0]['PrefixListId']
     after = group('default')
-    print(json.dumps({'before': [default['IpPermissions'], default['IpPermissionsEgress']], 'after': [after['IpPermissions'], after['IpPermissionsEgress']], 'other': [group('other')['IpPermissionsEgress']], 'expected': expected, 'answers': answers}))
+    print(json.dumps({'before': [default['IpPermissions'], default['IpPermissionsEgress']], 'after': [after['IpPermissions'], after['IpPermissionsEgress']], 'other': [group('other')['IpPermissionsEgress']], 'expected': expected, 'dynamodb': dynamodb, 'answers': answers}))
 `;
   const r = spawnSync(join(ROOT, '.venv/bin/python'), ['-c', script], { input: VPC_DEFAULTS_HANDLER, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
@@ -243,12 +269,14 @@ with mock_aws():
   assert.ok(out.before[0].length === 2 && out.before[1].length > 0, JSON.stringify(out.before));
   assert.deepEqual(out.after, [[], []]);
   assert.equal(out.other[0].length, 1, 'another group keeps its rules');
-  const [closed, wrong, prefix, deleted] = out.answers;
+  const [closed, wrong, prefix, tablePrefix, deleted] = out.answers;
   assert.deepEqual([closed.Status, closed.LogicalResourceId, closed.StackId, closed.RequestId], ['SUCCESS', 'Closed', 'stack', 'request']);
   assert.match(closed.PhysicalResourceId, /^sg-/);
   assert.equal(wrong.Status, 'FAILED');
   assert.match(wrong.Reason, /^ValueError: sg-\w+ is other, not a VPC's default security group$/);
   assert.deepEqual([prefix.Status, prefix.Data], ['SUCCESS', { PrefixListId: out.expected }]);
   assert.match(out.expected, /^pl-/);
+  assert.deepEqual([tablePrefix.Status, tablePrefix.Data], ['SUCCESS', { PrefixListId: out.dynamodb }]);
+  assert.notEqual(out.dynamodb, out.expected);
   assert.deepEqual([deleted.Status, deleted.PhysicalResourceId], ['SUCCESS', closed.PhysicalResourceId]);
 });

@@ -19,6 +19,16 @@ import {
   parseTemplate,
 } from '../scripts/lint/policy-rules.ts';
 import { loadSettings } from '../templates/settings/settings.ts';
+import { flatten } from '../src/dsl/estate.ts';
+import { synthesize } from '../src/dsl/stack.ts';
+import { toYaml } from '../src/emit/yaml.ts';
+import { root } from '../templates/stacks/root.ts';
+import { orders } from './fixtures/storage/orders.ts';
+import { sessions } from './fixtures/storage/sessions.ts';
+import { uploads } from './fixtures/storage/uploads.ts';
+import { report } from './fixtures/services/report.ts';
+import { web } from './fixtures/services/web.ts';
+import { worker } from './fixtures/services/worker.ts';
 import { fixtureEstateOutput, ROOT } from './_helpers.ts';
 
 const FILE = 'output/prod/test.yaml';
@@ -417,7 +427,155 @@ test('stateful-retained: data-holding resources keep their data on stack deletio
     ],
   );
   assert.match(r.findings[2]!.message, /^is `Delete`: deleting the stack would destroy the data this AWS::Logs::LogGroup holds/);
-  assert.equal(r.passedByRule['stateful-retained'], 2);
+  // The key; the database is data-store-kept's (below), which it passes.
+  assert.equal(r.passedByRule['stateful-retained'], 1);
+  assert.equal(r.passedByRule['data-store-kept'], 1);
+});
+
+// --- rule: data-store-kept -----------------------------------------------------------------------
+
+test('data-store-kept: a database leaves a final snapshot, its cluster\'s instances are not kept, tables and buckets are retained', () => {
+  const r = expectFindings(
+    {
+      RetainedCluster: { Type: 'AWS::RDS::DBCluster', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Snapshot', Properties: { Engine: 'aurora-postgresql' } },
+      KeptMember: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Delete', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
+      BareTable: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      SnapshotBucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Retain', Properties: {} },
+      NamedTable: { Type: 'AWS::DynamoDB::Table', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { TableName: 'dev-jobs' } },
+      // Pass: a cluster's snapshot, an instance deleted with its cluster, retained stores.
+      Cluster: { Type: 'AWS::RDS::DBCluster', DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot', Properties: { Engine: 'aurora-postgresql' } },
+      Member: { Type: 'AWS::RDS::DBInstance', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete', Properties: { DBClusterIdentifier: { Ref: 'Cluster' } } },
+      Table: { Type: 'AWS::DynamoDB::Table', DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain', Properties: { TableName: 'dev-orders' } },
+      Bucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: {} },
+    } as unknown as Record<string, Res>,
+    [
+      ['RetainedCluster', 'DeletionPolicy', 'data-store-kept'],
+      ['KeptMember', 'DeletionPolicy', 'data-store-kept'],
+      ['BareTable', 'DeletionPolicy', 'data-store-kept'],
+      ['BareTable', 'UpdateReplacePolicy', 'data-store-kept'],
+      ['SnapshotBucket', 'DeletionPolicy', 'data-store-kept'],
+      ['NamedTable', 'DeletionPolicy', 'data-store-kept'],
+    ],
+  );
+  const message = (id: string) => r.findings.find((f) => f.logicalId === id)!.message;
+  assert.match(message('RetainedCluster'), /must leave a final snapshot .* Set `DeletionPolicy: Snapshot`/);
+  assert.match(message('KeptMember'), /keeps RDS from deleting the cluster and taking its final snapshot\. Set `DeletionPolicy: Delete`/);
+  assert.match(message('SnapshotBucket'), /which has no snapshot/);
+  assert.match(message('NamedTable'), /fixed name \(Properties\.TableName\).* RetainExceptOnCreate/);
+  assert.equal(r.passedByRule['data-store-kept'], 4);
+  // The data stores are this rule's, not stateful-retained's: one finding per problem.
+  assert.equal(r.passedByRule['stateful-retained'], 0);
+});
+
+// --- rule: data-grants-named --------------------------------------------------------------------
+
+test('data-grants-named: a task role\'s DynamoDB and S3 permissions name their tables, indexes and buckets', () => {
+  const table = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${name}` });
+  const r = expectFindings(
+    {
+      Wide: role([
+        { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*' },
+        { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [table('${EnvironmentName}-jobs/index/*'), table('*')] },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: ['arn:aws:s3:::reports-*/*', { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::*' }] },
+      ]),
+      Named: role([
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: table('${EnvironmentName}-jobs') },
+        { Effect: 'Allow', Action: 'dynamodb:Query', Resource: table('${EnvironmentName}-jobs/index/by-status') },
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::${EnvironmentName}-reports-${AWS::AccountId}-${AWS::Region}/*' } },
+        { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['Bucket', 'Arn'] } },
+        // Not data: other rules judge it.
+        { Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: { 'Fn::GetAtt': ['Logs', 'Arn'] } },
+      ]),
+      // Not a task role: the rule does not apply (the launch role's reads are scoped by account).
+      Launch: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'servicecatalog.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] },
+          Policies: [{ PolicyName: 'p', PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'dynamodb:CreateTable', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:*' } }] } }],
+        },
+      },
+    },
+    [
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[0].Resource', 'star-resource-only-where-required'],
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[0].Resource', 'data-grants-named'],
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[1].Resource[0]', 'data-grants-named'],
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[1].Resource[1]', 'data-grants-named'],
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[2].Resource[0]', 'data-grants-named'],
+      ['Wide', 'Properties.Policies[0].PolicyDocument.Statement[2].Resource[1]', 'data-grants-named'],
+    ],
+  );
+  const messages = r.findings.filter((f) => f.rule === 'data-grants-named').map((f) => f.message.replace(/\. A task role.*/, ''));
+  assert.deepEqual(messages, [
+    'grants dynamodb actions on `*`: every resource',
+    'grants dynamodb actions on `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${EnvironmentName}-jobs/index/*`: every index of the table',
+    'grants dynamodb actions on `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*`: every table its pattern matches',
+    'grants s3 actions on `arn:aws:s3:::reports-*/*`: every bucket its pattern matches',
+    'grants s3 actions on `arn:${AWS::Partition}:s3:::*`: every bucket its pattern matches',
+  ]);
+  assert.equal(r.passedByRule['data-grants-named'], 4, 'the named statements pass');
+});
+
+// --- rule: database-ingress-declared -------------------------------------------------------------
+
+/** A data stack (output/dev/data-appdb.yaml) whose database admits `web`, and service stacks that add rules to it. */
+function databaseEstate(services: Record<string, Record<string, Res>>, group: Res = sg([])) {
+  const data = {
+    file: 'output/dev/data-appdb.yaml',
+    template: {
+      Parameters: { EnvironmentName: { Type: 'String', Default: 'dev' } },
+      Resources: {
+        SecurityGroup: { ...group, Metadata: { 'berth:clients': ['web (connect)'] } },
+        Cluster: { Type: 'AWS::RDS::DBCluster', DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot', Properties: { Engine: 'aurora-postgresql', Port: 5432, VpcSecurityGroupIds: [{ Ref: 'SecurityGroup' }] } },
+        SecurityGroupIdParameter: { Type: 'AWS::SSM::Parameter', Properties: { Name: { 'Fn::Sub': '/berth/${EnvironmentName}/stores/appdb/security-group-id' }, Type: 'String', Value: { Ref: 'SecurityGroup' } } },
+      },
+    },
+  };
+  const stacks = Object.entries(services).map(([name, resources]) => ({
+    file: `output/dev/service-${name}.yaml`,
+    template: {
+      Parameters: { AppdbSecurityGroupId: { Type: 'AWS::SSM::Parameter::Value<AWS::EC2::SecurityGroup::Id>', Default: '/berth/dev/stores/appdb/security-group-id' } },
+      Resources: {
+        SecurityGroup: sg([]),
+        TaskDefinition: { ...taskDefinition({}), Properties: { ...(taskDefinition({}).Properties as object), Tags: [{ Key: 'berth:service', Value: name }] } },
+        ...resources,
+      },
+    },
+  }));
+  return checkTemplates([data, ...stacks]);
+}
+const dbIngress = (props: Res): Res => ({ Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { Ref: 'AppdbSecurityGroupId' }, ...tcp(5432, { SourceSecurityGroupId: { Ref: 'SecurityGroup' } }), ...props } });
+
+test('database-ingress-declared: the declaring service\'s own group on the database\'s port passes, across templates', () => {
+  const r = databaseEstate({ web: { AppdbIngress: dbIngress({}) } });
+  assert.deepEqual(where(r.findings), []);
+  assert.equal(r.passedByRule['database-ingress-declared'], 2, 'the database group, and the web rule');
+});
+
+test('database-ingress-declared: a rule from a service that does not declare the store, a CIDR, another group or port, and the group\'s own rules fail', () => {
+  const r = databaseEstate(
+    {
+      web: {
+        FromCidr: dbIngress({ SourceSecurityGroupId: undefined, CidrIp: '10.0.0.0/8' }),
+        WrongPort: dbIngress({ FromPort: 5432, ToPort: 5439 }),
+        FromParameter: dbIngress({ SourceSecurityGroupId: { Ref: 'AppdbSecurityGroupId' } }),
+      },
+      api: { AppdbIngress: dbIngress({}) },
+    },
+    sg([tcp(5432, { SourceSecurityGroupId: 'sg-0123456789abcdef0' })]),
+  );
+  const found = r.findings.filter((f) => f.rule === 'database-ingress-declared').map((f) => `${path.basename(f.file)} ${f.logicalId} ${f.property}`);
+  assert.deepEqual(found, [
+    'data-appdb.yaml SecurityGroup Properties.SecurityGroupIngress',
+    'service-web.yaml FromCidr Properties.CidrIp',
+    'service-web.yaml FromCidr Properties.SourceSecurityGroupId',
+    'service-web.yaml WrongPort Properties.FromPort',
+    'service-web.yaml FromParameter Properties.SourceSecurityGroupId',
+    'service-api.yaml AppdbIngress Properties.GroupId',
+  ]);
+  const api = r.findings.find((f) => f.file.endsWith('service-api.yaml'))!;
+  assert.match(api.message, /from service `api`, which does not declare the store; its metadata admits `web`\. Add the store to the service's `uses`/);
+  // The same rules in one template alone: the other templates' rules are not seen there.
+  assert.equal(checkTemplate({ file: 'output/dev/service-api.yaml', template: { Resources: { AppdbIngress: dbIngress({}) } } }).passedByRule['database-ingress-declared'], 0);
 });
 
 // --- rule: awsvpc-block-imds --------------------------------------------------------------------
@@ -514,6 +672,19 @@ test('every template of the fixture estate passes every rule, and each rule chec
   assert.deepEqual(r.findings.map(formatFinding), []);
   // Each rule found something to check, so a rule that matches nothing cannot pass silently. (On
   // the fixture estate, which has EC2 capacity and every kind of service: a team's own
-  // estate may have nothing for a rule to check.)
-  for (const rule of POLICY_RULES) assert.ok(r.passedByRule[rule] > 0, `${rule} checked nothing in the fixture estate's output/`);
+  // estate may have nothing for a rule to check.) Its services use no store, so a task role's
+  // data grants are checked on the fixture stores below.
+  for (const rule of POLICY_RULES) if (rule !== 'data-grants-named') assert.ok(r.passedByRule[rule] > 0, `${rule} checked nothing in the fixture estate's output/`);
+});
+
+test('the fixture services using the fixture stores pass every rule, and data-grants-named checks each grant statement', () => {
+  const settings = loadSettings(path.join(ROOT, 'test', 'fixtures', 'settings', 'prod.json'));
+  const services = [{ ...web, uses: [orders.connect, sessions.read, uploads.read] }, { ...worker, uses: [sessions.readWrite, uploads.readWrite] }, report];
+  const t = synthesize(root, { settings, services, stores: [orders, sessions, uploads] });
+  const templates = flatten([t]).map((c) => parseTemplate(path.join('output', 'prod', c.file), toYaml(c.toJSON())));
+  const r = checkTemplates(templates, { ecsExecAllowed: ecsExecAllowed([settings]) });
+  assert.deepEqual(r.findings.map(formatFinding), []);
+  // web reads a table and a bucket, worker writes both: each statement naming them is one evaluation.
+  assert.ok(r.passedByRule['data-grants-named'] >= 4, String(r.passedByRule['data-grants-named']));
+  assert.ok(r.passedByRule['database-ingress-declared'] > 0 && r.passedByRule['data-store-kept'] > 0);
 });

@@ -29,11 +29,27 @@
  *                       `aws:SourceAccount` (or `aws:SourceArn`) condition against the confused
  *                       deputy, except for the principals in UNSCOPED_TRUST (EC2 instance roles).
  *   stateful-retained   Resources that hold data (STATEFUL_TYPES: log groups, KMS keys, queues,
- *                       buckets, secrets, ...) carry DeletionPolicy and UpdateReplacePolicy that
+ *                       topics, secrets, ...) carry DeletionPolicy and UpdateReplacePolicy that
  *                       keep it (Retain, RetainExceptOnCreate or Snapshot). One with a fixed
  *                       physical name (FIXED_NAME_PROPERTY) must not keep it when the create that
  *                       made it rolls back: RetainExceptOnCreate (or Snapshot), never Retain, or
  *                       every retry of a failed first deploy fails with "already exists".
+ *                       The data stores (DATA_STORE_TYPES) are data-store-kept's.
+ *   data-store-kept     Every data store keeps its data on delete and replacement: a database (an
+ *                       RDS cluster, or an instance of its own) leaves a final snapshot (`Snapshot`
+ *                       for both policies); an instance of an Aurora cluster is not retained (RDS
+ *                       refuses to delete a cluster that still has instances, so it would block
+ *                       the snapshot); DynamoDB tables and S3 buckets are retained (`Retain`, or
+ *                       `RetainExceptOnCreate` with a fixed name; they have no `Snapshot`).
+ *   database-ingress-declared  A database's security group admits only the security groups of the
+ *                       services that declare the store: no rule of its own, and every
+ *                       AWS::EC2::SecurityGroupIngress that targets it (in any template of the
+ *                       environment's folder, found through the estate registry entry the data
+ *                       stack publishes for it) is in the stack of a service its `berth:clients`
+ *                       metadata names, from that stack's own security group, on the cluster's port.
+ *   data-grants-named   A task role's data permissions (DynamoDB and S3 actions) name specific
+ *                       tables, indexes and buckets: no Resource `*`, no wildcard in a table,
+ *                       index or bucket name (objects of a named bucket, `<bucket>/*`, are fine).
  *
  * Not here on purpose, because gate 3 (Control Tower) already fails them: privileged containers
  * (CT.ECS.PR.11), root or missing User (CT.ECS.PR.3), missing ReadonlyRootFilesystem
@@ -54,7 +70,10 @@ export type PolicyRule =
   | 'awsvpc-block-imds'
   | 'trust-scoped'
   | 'stateful-retained'
-  | 'launch-role-no-escalation';
+  | 'launch-role-no-escalation'
+  | 'data-store-kept'
+  | 'database-ingress-declared'
+  | 'data-grants-named';
 
 export const POLICY_RULES: readonly PolicyRule[] = [
   'ingress-from-security-groups',
@@ -67,6 +86,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   'trust-scoped',
   'stateful-retained',
   'launch-role-no-escalation',
+  'data-store-kept',
+  'database-ingress-declared',
+  'data-grants-named',
 ];
 
 /** One parsed template: the file it came from and its document in long-form intrinsics. */
@@ -257,6 +279,8 @@ function _resources(template: unknown): Resource[] {
 interface Context {
   readonly file: string;
   readonly resources: readonly Resource[];
+  /** The template's Parameters section. */
+  readonly parameters: Obj;
   readonly options: PolicyOptions;
 }
 
@@ -699,7 +723,7 @@ export const FIXED_NAME_PROPERTY: Readonly<Record<string, string>> = {
 
 function _stateful(ctx: Context): Evaluation[] {
   return ctx.resources
-    .filter((r) => STATEFUL_TYPES.has(r.type))
+    .filter((r) => STATEFUL_TYPES.has(r.type) && !DATA_STORE_TYPES.has(r.type))
     .map((r): Evaluation => {
       const findings = (['DeletionPolicy', 'UpdateReplacePolicy'] as const)
         .filter((policy) => !KEEPS.has(String(r.entry[policy])))
@@ -798,37 +822,290 @@ function _launchRoles(ctx: Context): Evaluation[] {
   return out;
 }
 
+// --- rule 11: data stores keep their data ---------------------------------------------------------
+
+/** The data stores: data-store-kept judges them (stateful-retained, the rest). */
+export const DATA_STORE_TYPES: ReadonlySet<string> = new Set(['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::DynamoDB::Table', 'AWS::S3::Bucket']);
+
+function _dataStores(ctx: Context): Evaluation[] {
+  const DOCS = 'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html';
+  return ctx.resources
+    .filter((r) => DATA_STORE_TYPES.has(r.type))
+    .map((r): Evaluation => {
+      const findings: PolicyFinding[] = [];
+      const policies = ['DeletionPolicy', 'UpdateReplacePolicy'] as const;
+      const inCluster = r.type === 'AWS::RDS::DBInstance' && r.properties.DBClusterIdentifier !== undefined;
+      if (inCluster) {
+        for (const policy of policies.filter((x) => ['Retain', 'RetainExceptOnCreate', 'Snapshot'].includes(String(r.entry[x])))) {
+          findings.push(
+            _finding(ctx, r, policy, 'data-store-kept',
+              `is \`${String(r.entry[policy])}\` on an instance of an Aurora cluster, which holds no data of its own (the cluster volume does): a kept instance keeps RDS from deleting the cluster and taking its final snapshot. ` +
+                `Set \`${policy}: Delete\` and keep the data with the cluster's \`Snapshot\`. ${DOCS}`),
+          );
+        }
+      } else if (r.type === 'AWS::RDS::DBCluster' || r.type === 'AWS::RDS::DBInstance') {
+        for (const policy of policies.filter((x) => r.entry[x] !== 'Snapshot')) {
+          findings.push(
+            _finding(ctx, r, policy, 'data-store-kept',
+              `is ${r.entry[policy] === undefined ? 'missing' : `\`${String(r.entry[policy])}\``}: deleting the stack${policy === 'UpdateReplacePolicy' ? ' or replacing the database' : ''} must leave a final snapshot of this ${r.type}, the data without a database left running outside any stack. ` +
+                `Set \`${policy}: Snapshot\`. ${DOCS}`),
+          );
+        }
+      } else {
+        const named = _fixedName(r);
+        for (const policy of policies) {
+          const value = String(r.entry[policy]);
+          const keeps = policy === 'DeletionPolicy' ? ['Retain', 'RetainExceptOnCreate'] : ['Retain'];
+          if (keeps.includes(value)) continue;
+          findings.push(
+            _finding(ctx, r, policy, 'data-store-kept',
+              `is ${r.entry[policy] === undefined ? 'missing' : `\`${value}\``}: deleting the stack${policy === 'UpdateReplacePolicy' ? ' or replacing the store' : ''} would ${value === 'Snapshot' ? 'delete this ' + r.type + ', which has no snapshot,' : 'destroy the data this ' + r.type + ' holds'}. ` +
+                `Set \`${policy}: ${policy === 'DeletionPolicy' && named ? 'RetainExceptOnCreate' : 'Retain'}\`. ${DOCS}`),
+          );
+        }
+        if (named && r.entry.DeletionPolicy === 'Retain') {
+          findings.push(
+            _finding(ctx, r, 'DeletionPolicy', 'data-store-kept',
+              `is \`Retain\` on a ${r.type} with a fixed name (${named}): if the first create fails, the rollback keeps it, and every retry fails with "already exists". Set \`DeletionPolicy: RetainExceptOnCreate\`. ${DOCS}`),
+          );
+        }
+      }
+      return { rule: 'data-store-kept', findings };
+    });
+}
+
+// --- rule 12: database security groups admit only the declaring services ------------------------
+
+/** Where a database resource names its security groups. */
+const DATABASE_GROUPS: Readonly<Record<string, string>> = { 'AWS::RDS::DBCluster': 'VpcSecurityGroupIds', 'AWS::RDS::DBInstance': 'VPCSecurityGroups' };
+/** The metadata naming the services a store admits (templates/stacks/data/common.ts). */
+export const CLIENTS_MARKER = 'berth:clients';
+
+interface DatabaseGroup {
+  readonly ctx: Context;
+  readonly group: Resource;
+  readonly port?: number;
+  /** The services its metadata names: `web (connect)` names `web`. */
+  readonly clients: ReadonlySet<string>;
+  /** The estate registry names (SSM parameters) that publish its ID, with the environment filled in. */
+  readonly registry: ReadonlySet<string>;
+}
+
+/** The environment a template belongs to: the folder it is in (output/<env>/). */
+function _environmentOf(file: string): string {
+  return path.basename(path.dirname(path.resolve(file)));
+}
+
+/** A literal or Fn::Sub text, or undefined. */
+function _subText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (_isObj(v) && 'Fn::Sub' in v) {
+    const sub = v['Fn::Sub'];
+    const text = Array.isArray(sub) ? sub[0] : sub;
+    return typeof text === 'string' ? text : undefined;
+  }
+  return undefined;
+}
+
+function _databaseGroups(ctx: Context): DatabaseGroup[] {
+  const env = _environmentOf(ctx.file);
+  const byId = new Map(ctx.resources.map((r) => [r.id, r]));
+  const out = new Map<string, DatabaseGroup>();
+  for (const db of ctx.resources.filter((r) => r.type in DATABASE_GROUPS)) {
+    const port = _port(db.properties.Port);
+    for (const id of _referencedIds(db.properties[DATABASE_GROUPS[db.type]!])) {
+      const group = byId.get(id);
+      if (!group || group.type !== 'AWS::EC2::SecurityGroup' || out.has(id)) continue;
+      const metadata = _isObj(group.entry.Metadata) ? group.entry.Metadata[CLIENTS_MARKER] : undefined;
+      const clients = new Set(_literals(metadata).map((c) => c.split(' ')[0]!));
+      const registry = new Set(
+        ctx.resources
+          .filter((r) => r.type === 'AWS::SSM::Parameter' && _referencedIds(r.properties.Value).has(id))
+          .flatMap((r) => {
+            const name = _subText(r.properties.Name);
+            return name === undefined ? [] : [name.replaceAll('${EnvironmentName}', env)];
+          }),
+      );
+      out.set(id, { ctx, group, ...(port !== undefined ? { port } : {}), clients, registry });
+    }
+  }
+  return [...out.values()];
+}
+
+/** The service a template deploys: its task definition's `berth:service` tag, else `service-<name>.yaml`. */
+function _serviceOf(ctx: Context): string | undefined {
+  for (const r of ctx.resources.filter((x) => x.type === 'AWS::ECS::TaskDefinition')) {
+    for (const tag of _items(r.properties.Tags, '')) {
+      if (_isObj(tag.value) && tag.value.Key === 'berth:service' && typeof tag.value.Value === 'string') return tag.value.Value;
+    }
+  }
+  const m = /^service-(.+)\.yaml$/.exec(path.basename(ctx.file));
+  return m && ctx.resources.some((x) => x.type === 'AWS::ECS::TaskDefinition') ? m[1] : undefined;
+}
+
+/** The database group an ingress rule targets: one of this template's, or one named through a registry parameter. */
+function _targetGroup(ctx: Context, rule: Resource, groups: readonly DatabaseGroup[]): DatabaseGroup | undefined {
+  const ids = _referencedIds(rule.properties.GroupId);
+  const own = groups.find((g) => g.ctx === ctx && ids.has(g.group.id));
+  if (own) return own;
+  const env = _environmentOf(ctx.file);
+  for (const id of ids) {
+    const p = ctx.parameters[id];
+    const name = _isObj(p) ? _subText(p.Default) : undefined;
+    if (name === undefined) continue;
+    const g = groups.find((x) => _environmentOf(x.ctx.file) === env && x.registry.has(name));
+    if (g) return g;
+  }
+  return undefined;
+}
+
+function _databaseIngress(contexts: readonly Context[]): Evaluation[] {
+  const groups = contexts.flatMap(_databaseGroups);
+  if (groups.length === 0) return [];
+  const out: Evaluation[] = [];
+  const rule = 'database-ingress-declared';
+  for (const g of groups) {
+    const inline = _items(g.group.properties.SecurityGroupIngress, 'Properties.SecurityGroupIngress').filter((i) => i.value !== undefined);
+    out.push({
+      rule,
+      findings: inline.length
+        ? [
+            _finding(g.ctx, g.group, 'Properties.SecurityGroupIngress', rule,
+              'is the security group of a database and admits traffic by itself. A database admits only the services that declare its store (`uses`), each by an AWS::EC2::SecurityGroupIngress in its own stack from its own security group: remove these rules.'),
+          ]
+        : [],
+    });
+  }
+  for (const ctx of contexts) {
+    const service = _serviceOf(ctx);
+    const own = new Set(ctx.resources.filter((r) => r.type === 'AWS::EC2::SecurityGroup').map((r) => r.id));
+    for (const r of ctx.resources.filter((x) => x.type === 'AWS::EC2::SecurityGroupIngress')) {
+      const g = _targetGroup(ctx, r, groups);
+      if (!g) continue;
+      const findings: PolicyFinding[] = [];
+      const fail = (property: string, message: string) => findings.push(_finding(ctx, r, property, rule, message));
+      const declared = [...g.clients].map((c) => `\`${c}\``).join(', ') || 'no service';
+      const store = `the database of ${path.basename(g.ctx.file)} (security group \`${g.group.id}\`)`;
+      if (service === undefined || !g.clients.has(service)) {
+        fail('Properties.GroupId', `admits traffic to ${store} from ${service ? `service \`${service}\`, which does not declare the store` : 'a stack that is not a service'}; its metadata admits ${declared}. Add the store to the service's \`uses\` (and rebuild), or remove the rule.`);
+      }
+      for (const source of ['CidrIp', 'CidrIpv6', 'SourcePrefixListId', 'SourceSecurityGroupName', 'SourceSecurityGroupOwnerId'] as const) {
+        if (r.properties[source] !== undefined) fail(`Properties.${source}`, `admits ${source} to ${store}. A database admits only the security groups of declaring services: use SourceSecurityGroupId with the service's own security group.`);
+      }
+      const sources = _referencedIds(r.properties.SourceSecurityGroupId);
+      if (r.properties.SourceSecurityGroupId === undefined || ![...sources].some((id) => own.has(id))) {
+        fail('Properties.SourceSecurityGroupId', `is not a security group of this stack: the rule must admit the declaring service's own tasks to ${store}. Set SourceSecurityGroupId to the service's security group (\`!Ref SecurityGroup\`).`);
+      }
+      const from = _port(r.properties.FromPort);
+      const to = _port(r.properties.ToPort);
+      if (g.port !== undefined && (from !== g.port || to !== g.port)) {
+        fail('Properties.FromPort', `opens ${from ?? '?'}-${to ?? '?'} on ${store}, which listens on ${g.port}. Open exactly the database's port.`);
+      }
+      out.push({ rule, findings });
+    }
+  }
+  return out;
+}
+
+// --- rule 13: task roles' data permissions name their stores -------------------------------------
+
+const DATA_SERVICES = new Set(['dynamodb', 's3']);
+
+/** Text of a Resource entry, placeholders kept (`${Table}`), or undefined for a Ref / GetAtt (which names one resource). */
+function _resourceText(v: unknown): string | undefined {
+  const text = _subText(v);
+  if (text !== undefined) return text;
+  if (_isObj(v) && Array.isArray(v['Fn::Join']) && Array.isArray(v['Fn::Join'][1])) {
+    return (v['Fn::Join'][1] as unknown[]).map((part) => _resourceText(part) ?? '${ref}').join(String(v['Fn::Join'][0]));
+  }
+  return undefined;
+}
+
+/** Why a data resource ARN names no specific store, or undefined when it does. */
+function _unnamed(service: string, arn: string): string | undefined {
+  if (arn === '*') return 'every resource';
+  const literal = arn.replace(/\$\{[^}]*\}/g, 'x');
+  if (service === 'dynamodb') {
+    const m = /^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/([^/]+)(?:\/(index|stream)\/(.+))?$/.exec(literal);
+    if (!m) return 'no specific table';
+    if (m[1]!.includes('*')) return 'every table its pattern matches';
+    if (m[3]?.includes('*')) return `every ${m[2]} of the table`;
+    return undefined;
+  }
+  const m = /^arn:[^:]+:s3:::([^/]+)(\/.*)?$/.exec(literal);
+  if (!m) return 'no specific bucket';
+  return m[1]!.includes('*') ? 'every bucket its pattern matches' : undefined;
+}
+
+function _dataGrants(ctx: Context): Evaluation[] {
+  const out: Evaluation[] = [];
+  for (const role of ctx.resources.filter((r) => r.type === 'AWS::IAM::Role' && JSON.stringify(r.properties.AssumeRolePolicyDocument ?? '').includes('ecs-tasks.amazonaws.com'))) {
+    for (const pol of _items(role.properties.Policies, 'Properties.Policies')) {
+      if (!_isObj(pol.value)) continue;
+      const doc = pol.value.PolicyDocument;
+      if (!_isObj(doc)) continue;
+      for (const st of _items(doc.Statement, _key(_key(pol.path, 'PolicyDocument'), 'Statement'))) {
+        if (!_isObj(st.value) || !_literals(st.value.Effect).includes('Allow')) continue;
+        const services = [...new Set(_literals(st.value.Action).map((a) => a.slice(0, a.indexOf(':')).toLowerCase()).filter((x) => DATA_SERVICES.has(x)))];
+        if (services.length === 0) continue;
+        const findings: PolicyFinding[] = [];
+        for (const item of _items(st.value.Resource, _key(st.path, 'Resource'))) {
+          const text = _resourceText(item.value);
+          if (text === undefined) continue; // a Ref or GetAtt names one resource
+          for (const service of services) {
+            const why = _unnamed(service, text);
+            if (why) {
+              findings.push(
+                _finding(ctx, role, item.path, 'data-grants-named',
+                  `grants ${service} actions on \`${text}\`: ${why}. A task role's data permissions name the tables and buckets its service declares (\`uses\`): give the exact ARN, such as \`arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/<name>\` or \`arn:\${AWS::Partition}:s3:::<bucket>/*\`.`),
+              );
+            }
+          }
+        }
+        if (st.value.NotResource !== undefined) findings.push(_finding(ctx, role, _key(st.path, 'NotResource'), 'data-grants-named', 'grants data actions on NotResource: every table and bucket but the listed ones. Use Resource with the exact ARNs.'));
+        out.push({ rule: 'data-grants-named', findings });
+      }
+    }
+  }
+  return out;
+}
+
 function _emptyResult(): PolicyResult {
   const passedByRule = Object.fromEntries(POLICY_RULES.map((r) => [r, 0])) as Record<PolicyRule, number>;
   return { passed: 0, passedByRule, findings: [], skipped: [] };
 }
 
-/** Runs every rule over one template. */
+/** Runs every rule over one template (a database's ingress rules in other templates are not seen: see `checkTemplates`). */
 export function checkTemplate(t: PolicyTemplate, options: PolicyOptions = {}): PolicyResult {
-  const ctx: Context = { file: t.file, resources: _resources(t.template), options };
+  return checkTemplates([t], options);
+}
+
+function _context(t: PolicyTemplate, options: PolicyOptions): Context {
+  const parameters = _isObj(t.template) && _isObj(t.template.Parameters) ? t.template.Parameters : {};
+  return { file: t.file, resources: _resources(t.template), parameters, options };
+}
+
+/**
+ * Runs every rule over every template: each template's own rules, then the rules across the
+ * templates of an environment's folder (a database's security group and the ingress rules the
+ * services' stacks add to it).
+ */
+export function checkTemplates(templates: readonly PolicyTemplate[], options: PolicyOptions = {}): PolicyResult {
   const result = _emptyResult();
-  for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx), ..._launchRoles(ctx)]) {
+  const contexts = templates.map((t) => _context(t, options));
+  const add = (e: Evaluation) => {
     if (e.skipped) result.skipped.push(e.skipped);
     else if (e.findings.length) result.findings.push(...e.findings);
     else {
       result.passed += 1;
       result.passedByRule[e.rule] += 1;
     }
+  };
+  for (const ctx of contexts) {
+    for (const e of [..._ingress(ctx), ..._taskRoles(ctx), ..._statements(ctx), ..._ecsExec(ctx), ..._userData(ctx), ..._trust(ctx), ..._stateful(ctx), ..._dataStores(ctx), ..._dataGrants(ctx), ..._launchRoles(ctx)]) add(e);
   }
+  for (const e of _databaseIngress(contexts)) add(e);
   return result;
-}
-
-/** Runs every rule over every template. */
-export function checkTemplates(templates: readonly PolicyTemplate[], options: PolicyOptions = {}): PolicyResult {
-  const total = _emptyResult();
-  for (const t of templates) {
-    const r = checkTemplate(t, options);
-    total.passed += r.passed;
-    for (const rule of POLICY_RULES) total.passedByRule[rule] += r.passedByRule[rule];
-    total.findings.push(...r.findings);
-    total.skipped.push(...r.skipped);
-  }
-  return total;
 }
 
 /** `<file>: <logicalId> <property>: <message> [rule]` */

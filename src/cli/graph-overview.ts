@@ -440,16 +440,36 @@ class OverviewBuilder {
     }
   }
 
-  /** Databases, caches, file systems and tables: in their tier, or Region-wide. */
+  /**
+   * Databases, caches, file systems, tables and buckets: in their tier, or Region-wide. A DB
+   * cluster's instances are lines of the cluster's box (writer and readers, their class); a bucket
+   * is drawn when its own access is logged (a data bucket), and the bucket its logs go to is
+   * counted on it. A data stack's one store is named after the stack (`data-appdb.yaml`: appdb).
+   */
   private data(): void {
-    for (const d of this.model.nodes.filter((n) => DATA_TYPES.has(n.type))) {
+    const isDataBucket = (n: GraphNode) => n.type === 'AWS::S3::Bucket' && this.props(n).LoggingConfiguration !== undefined;
+    const stores = this.model.nodes.filter((n) => (DATA_TYPES.has(n.type) || isDataBucket(n)) && !this.inCluster(n));
+    const perStack = (stack: string) => stores.filter((n) => n.stack === stack).length;
+    for (const d of stores) {
       const p = this.props(d);
-      const size = [p.DBInstanceClass, p.CacheNodeType, p.NodeType, p.BillingMode].map((v) => this.lit(d, v)).find((v) => v !== undefined);
+      const members = d.type === 'AWS::RDS::DBCluster' ? this.model.users(d).filter((n) => n.type === 'AWS::RDS::DBInstance' && this.inCluster(n)) : [];
+      const logs = isDataBucket(d) ? this.sources(d, obj(p.LoggingConfiguration).DestinationBucketName, 'AWS::S3::Bucket') : [];
+      const size = [p.DBInstanceClass, p.CacheNodeType, p.NodeType, p.BillingMode, ...members.map((m) => this.props(m).DBInstanceClass)].map((v) => this.lit(d, v)).find((v) => v !== undefined);
+      const instances = members.reduce((sum, m) => sum + m.ids.length, 0);
       const lines = [
         [d.ids.length > 1 && `x${d.ids.length}`, size, this.lit(d, p.MultiAZ) === true && 'Multi-AZ'].filter(Boolean).join(', '),
+        instances > 0 ? `1 writer, ${counted(instances - 1, 'reader')}` : '',
+        logs.length > 0 ? 'access logged to a bucket of its own' : '',
       ].filter(Boolean);
-      this.add({ kind: 'data', place: this.placeOf(d, 'region'), title: d.label, subtitle: [typeName(d.type), this.lit(d, p.Engine)].filter(Boolean).join(', '), lines, stack: d.stack }, [d]);
+      const store = /^data-(.+)\.ya?ml$/.exec(d.stack)?.[1];
+      const title = store && perStack(d.stack) === 1 ? store : d.label;
+      this.add({ kind: 'data', place: this.placeOf(d, 'region'), title, subtitle: [typeName(d.type), this.lit(d, p.Engine)].filter(Boolean).join(', '), lines, stack: d.stack }, [d, ...members, ...logs]);
     }
+  }
+
+  /** A DB instance of a DB cluster drawn here: explained by the cluster's box. */
+  private inCluster(n: GraphNode): boolean {
+    return n.type === 'AWS::RDS::DBInstance' && this.sources(n, this.props(n).DBClusterIdentifier, 'AWS::RDS::DBCluster').length > 0;
   }
 
   /** DB subnet groups: where databases go, drawn so the database tier shows even while empty. */

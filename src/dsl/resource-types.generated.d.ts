@@ -2690,6 +2690,617 @@ export interface CloudWatchDashboardProps {
 }
 
 /**
+ * The `AWS::DynamoDB::Table` resource creates a DynamoDB table. For more information, see
+ * [CreateTable](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html)
+ * in the *Amazon DynamoDB API Reference* .
+ * AWS::DynamoDB::Table
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html
+ */
+export interface DynamoDBTableProps {
+  /**
+   * A list of attributes that describe the key schema for the table and indexes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-attributedefinitions
+   */
+  readonly AttributeDefinitions?: ListValue<Value<DynamoDBTableAttributeDefinition>>;
+  /**
+   * Specify how you are charged for read and write throughput and how you manage capacity.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-billingmode
+   */
+  readonly BillingMode?: Value<string>;
+  /**
+   * The settings used to specify whether to enable CloudWatch Contributor Insights for the table and
+   * define which events to monitor.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-contributorinsightsspecification
+   */
+  readonly ContributorInsightsSpecification?: Value<DynamoDBTableContributorInsightsSpecification>;
+  /**
+   * Determines if a table is protected from deletion. When enabled, the table cannot be deleted by any
+   * user or process. This setting is disabled by default. For more information, see [Using deletion
+   * protection](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection)
+   * in the *Amazon DynamoDB Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-deletionprotectionenabled
+   */
+  readonly DeletionProtectionEnabled?: Value<boolean>;
+  /**
+   * Global secondary indexes to be created on the table. You can create up to 20 global secondary
+   * indexes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-globalsecondaryindexes
+   */
+  readonly GlobalSecondaryIndexes?: ListValue<Value<DynamoDBTableGlobalSecondaryIndex>>;
+  /**
+   * Specifies the properties of data being imported from the S3 bucket source to the" table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-importsourcespecification
+   */
+  readonly ImportSourceSpecification?: Value<DynamoDBTableImportSourceSpecification>;
+  /**
+   * Specifies the attributes that make up the primary key for the table. The attributes in the
+   * `KeySchema` property must also be defined in the `AttributeDefinitions` property.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-keyschema
+   */
+  readonly KeySchema: ListValue<Value<DynamoDBTableKeySchema>> | Json;
+  /**
+   * The Kinesis Data Streams configuration for the specified table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-kinesisstreamspecification
+   */
+  readonly KinesisStreamSpecification?: Value<DynamoDBTableKinesisStreamSpecification>;
+  /**
+   * Local secondary indexes to be created on the table. You can create up to 5 local secondary indexes.
+   * Each index is scoped to a given hash key value. The size of each hash key can be up to 10 gigabytes.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-localsecondaryindexes
+   */
+  readonly LocalSecondaryIndexes?: ListValue<Value<DynamoDBTableLocalSecondaryIndex>>;
+  /**
+   * Sets the maximum number of read and write units for the specified on-demand table. If you use this
+   * property, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-ondemandthroughput
+   */
+  readonly OnDemandThroughput?: Value<DynamoDBTableOnDemandThroughput>;
+  /**
+   * The settings used to enable point in time recovery.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-pointintimerecoveryspecification
+   */
+  readonly PointInTimeRecoverySpecification?: Value<DynamoDBTablePointInTimeRecoverySpecification>;
+  /**
+   * Throughput for the specified table, which consists of values for `ReadCapacityUnits` and
+   * `WriteCapacityUnits` . For more information about the contents of a provisioned throughput
+   * structure, see [Amazon DynamoDB Table
+   * ProvisionedThroughput](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ProvisionedThroughput.html)
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-provisionedthroughput
+   */
+  readonly ProvisionedThroughput?: Value<DynamoDBTableProvisionedThroughput>;
+  /**
+   * An AWS resource-based policy document in JSON format that will be attached to the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-resourcepolicy
+   */
+  readonly ResourcePolicy?: Value<DynamoDBTableResourcePolicy>;
+  /**
+   * Specifies the settings to enable server-side encryption.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-ssespecification
+   */
+  readonly SSESpecification?: Value<DynamoDBTableSSESpecification>;
+  /**
+   * The settings for the DynamoDB table stream, which captures changes to items stored in the table.
+   * Including this property in your AWS CloudFormation template automatically enables streaming.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-streamspecification
+   */
+  readonly StreamSpecification?: Value<DynamoDBTableStreamSpecification>;
+  /**
+   * The table class of the new table. Valid values are `STANDARD` and `STANDARD_INFREQUENT_ACCESS` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-tableclass
+   */
+  readonly TableClass?: Value<string>;
+  /**
+   * A name for the table. If you don't specify a name, AWS CloudFormation generates a unique physical ID
+   * and uses that ID for the table name. For more information, see [Name
+   * Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-tablename
+   */
+  readonly TableName?: Value<string>;
+  /**
+   * An array of key-value pairs to apply to this resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * Specifies the Time to Live (TTL) settings for the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-timetolivespecification
+   */
+  readonly TimeToLiveSpecification?: Value<DynamoDBTableTimeToLiveSpecification>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-vectorindexes
+   */
+  readonly VectorIndexes?: ListValue<Value<DynamoDBTableVectorIndex>>;
+  /**
+   * Represents the warm throughput (in read units per second and write units per second) for creating a
+   * table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-dynamodb-table.html#cfn-dynamodb-table-warmthroughput
+   */
+  readonly WarmThroughput?: Value<DynamoDBTableWarmThroughput>;
+}
+
+/**
+ * Represents an attribute for describing the schema for the table and indexes.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-attributedefinition.html
+ */
+export interface DynamoDBTableAttributeDefinition {
+  /**
+   * A name for the attribute.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-attributedefinition.html#cfn-dynamodb-table-attributedefinition-attributename
+   */
+  readonly AttributeName: Value<string>;
+  /**
+   * The data type for the attribute, where:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-attributedefinition.html#cfn-dynamodb-table-attributedefinition-attributetype
+   */
+  readonly AttributeType: Value<string>;
+}
+
+/**
+ * Configures contributor insights settings for a table or one of its indexes.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-contributorinsightsspecification.html
+ */
+export interface DynamoDBTableContributorInsightsSpecification {
+  /**
+   * Indicates whether CloudWatch Contributor Insights are to be enabled (true) or disabled (false).
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-contributorinsightsspecification.html#cfn-dynamodb-table-contributorinsightsspecification-enabled
+   */
+  readonly Enabled: Value<boolean>;
+  /**
+   * Specifies the CloudWatch Contributor Insights mode for a table. Valid values are
+   * `ACCESSED_AND_THROTTLED_KEYS` (tracks all access and throttled events) or `THROTTLED_KEYS` (tracks
+   * only throttled events). This setting determines what type of contributor insights data is collected
+   * for the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-contributorinsightsspecification.html#cfn-dynamodb-table-contributorinsightsspecification-mode
+   */
+  readonly Mode?: Value<"ACCESSED_AND_THROTTLED_KEYS" | "THROTTLED_KEYS">;
+}
+
+/**
+ * Represents the properties of a global secondary index.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html
+ */
+export interface DynamoDBTableGlobalSecondaryIndex {
+  /**
+   * The settings used to specify whether to enable CloudWatch Contributor Insights for the global table
+   * and define which events to monitor.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-contributorinsightsspecification
+   */
+  readonly ContributorInsightsSpecification?: Value<DynamoDBTableContributorInsightsSpecification>;
+  /**
+   * The name of the global secondary index. The name must be unique among all other indexes on this
+   * table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-indexname
+   */
+  readonly IndexName: Value<string>;
+  /**
+   * The complete key schema for a global secondary index, which consists of one or more pairs of
+   * attribute names and key types:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-keyschema
+   */
+  readonly KeySchema: ListValue<Value<DynamoDBTableKeySchema>>;
+  /**
+   * The maximum number of read and write units for the specified global secondary index. If you use this
+   * parameter, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both. You must use
+   * either `OnDemandThroughput` or `ProvisionedThroughput` based on your table's capacity mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-ondemandthroughput
+   */
+  readonly OnDemandThroughput?: Value<DynamoDBTableOnDemandThroughput>;
+  /**
+   * Represents attributes that are copied (projected) from the table into the global secondary index.
+   * These are in addition to the primary key attributes and index key attributes, which are
+   * automatically projected.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-projection
+   */
+  readonly Projection: Value<DynamoDBTableProjection>;
+  /**
+   * Represents the provisioned throughput settings for the specified global secondary index. You must
+   * use either `OnDemandThroughput` or `ProvisionedThroughput` based on your table's capacity mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-provisionedthroughput
+   */
+  readonly ProvisionedThroughput?: Value<DynamoDBTableProvisionedThroughput>;
+  /**
+   * Represents the warm throughput value (in read units per second and write units per second) for the
+   * specified secondary index. If you use this parameter, you must specify `ReadUnitsPerSecond` ,
+   * `WriteUnitsPerSecond` , or both.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-globalsecondaryindex.html#cfn-dynamodb-table-globalsecondaryindex-warmthroughput
+   */
+  readonly WarmThroughput?: Value<DynamoDBTableWarmThroughput>;
+}
+
+/**
+ * Specifies the properties of data being imported from the S3 bucket source to the table.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html
+ */
+export interface DynamoDBTableImportSourceSpecification {
+  /**
+   * Type of compression to be used on the input coming from the imported table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html#cfn-dynamodb-table-importsourcespecification-inputcompressiontype
+   */
+  readonly InputCompressionType?: Value<string>;
+  /**
+   * The format of the source data. Valid values for `ImportFormat` are `CSV` , `DYNAMODB_JSON` or `ION`
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html#cfn-dynamodb-table-importsourcespecification-inputformat
+   */
+  readonly InputFormat: Value<string>;
+  /**
+   * Additional properties that specify how the input is formatted,
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html#cfn-dynamodb-table-importsourcespecification-inputformatoptions
+   */
+  readonly InputFormatOptions?: Value<DynamoDBTableInputFormatOptions>;
+  /**
+   * The S3 bucket that provides the source for the import.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-importsourcespecification.html#cfn-dynamodb-table-importsourcespecification-s3bucketsource
+   */
+  readonly S3BucketSource: Value<DynamoDBTableS3BucketSource>;
+}
+
+/**
+ * Represents *a single element* of a key schema. A key schema specifies the attributes that make up
+ * the primary key of a table, or the key attributes of an index.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html
+ */
+export interface DynamoDBTableKeySchema {
+  /**
+   * The name of a key attribute.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html#cfn-dynamodb-table-keyschema-attributename
+   */
+  readonly AttributeName: Value<string>;
+  /**
+   * The role that this key attribute will assume:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-keyschema.html#cfn-dynamodb-table-keyschema-keytype
+   */
+  readonly KeyType: Value<string>;
+}
+
+/**
+ * The Kinesis Data Streams configuration for the specified table.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-kinesisstreamspecification.html
+ */
+export interface DynamoDBTableKinesisStreamSpecification {
+  /**
+   * The precision for the time and date that the stream was created.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-kinesisstreamspecification.html#cfn-dynamodb-table-kinesisstreamspecification-approximatecreationdatetimeprecision
+   */
+  readonly ApproximateCreationDateTimePrecision?: Value<"MICROSECOND" | "MILLISECOND">;
+  /**
+   * The ARN for a specific Kinesis data stream.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-kinesisstreamspecification.html#cfn-dynamodb-table-kinesisstreamspecification-streamarn
+   */
+  readonly StreamArn: Value<string>;
+}
+
+/**
+ * Represents the properties of a local secondary index. A local secondary index can only be created
+ * when its parent table is created.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-localsecondaryindex.html
+ */
+export interface DynamoDBTableLocalSecondaryIndex {
+  /**
+   * The name of the local secondary index. The name must be unique among all other indexes on this
+   * table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-localsecondaryindex.html#cfn-dynamodb-table-localsecondaryindex-indexname
+   */
+  readonly IndexName: Value<string>;
+  /**
+   * The complete key schema for the local secondary index, consisting of one or more pairs of attribute
+   * names and key types:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-localsecondaryindex.html#cfn-dynamodb-table-localsecondaryindex-keyschema
+   */
+  readonly KeySchema: ListValue<Value<DynamoDBTableKeySchema>>;
+  /**
+   * Represents attributes that are copied (projected) from the table into the local secondary index.
+   * These are in addition to the primary key attributes and index key attributes, which are
+   * automatically projected.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-localsecondaryindex.html#cfn-dynamodb-table-localsecondaryindex-projection
+   */
+  readonly Projection: Value<DynamoDBTableProjection>;
+}
+
+/**
+ * Sets the maximum number of read and write units for the specified on-demand table. If you use this
+ * property, you must specify `MaxReadRequestUnits` , `MaxWriteRequestUnits` , or both.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ondemandthroughput.html
+ */
+export interface DynamoDBTableOnDemandThroughput {
+  /**
+   * Maximum number of read request units for the specified table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ondemandthroughput.html#cfn-dynamodb-table-ondemandthroughput-maxreadrequestunits
+   */
+  readonly MaxReadRequestUnits?: Value<number>;
+  /**
+   * Maximum number of write request units for the specified table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ondemandthroughput.html#cfn-dynamodb-table-ondemandthroughput-maxwriterequestunits
+   */
+  readonly MaxWriteRequestUnits?: Value<number>;
+}
+
+/**
+ * The settings used to enable point in time recovery.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html
+ */
+export interface DynamoDBTablePointInTimeRecoverySpecification {
+  /**
+   * Indicates whether point in time recovery is enabled (true) or disabled (false) on the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html#cfn-dynamodb-table-pointintimerecoveryspecification-pointintimerecoveryenabled
+   */
+  readonly PointInTimeRecoveryEnabled?: Value<boolean>;
+  /**
+   * The number of preceding days for which continuous backups are taken and maintained. Your table data
+   * is only recoverable to any point-in-time from within the configured recovery period. This parameter
+   * is optional. If no value is provided, the value will default to 35.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-pointintimerecoveryspecification.html#cfn-dynamodb-table-pointintimerecoveryspecification-recoveryperiodindays
+   */
+  readonly RecoveryPeriodInDays?: Value<number>;
+}
+
+/**
+ * Throughput for the specified table, which consists of values for `ReadCapacityUnits` and
+ * `WriteCapacityUnits` . For more information about the contents of a provisioned throughput
+ * structure, see [Amazon DynamoDB Table
+ * ProvisionedThroughput](https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ProvisionedThroughput.html)
+ * .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-provisionedthroughput.html
+ */
+export interface DynamoDBTableProvisionedThroughput {
+  /**
+   * The maximum number of strongly consistent reads consumed per second before DynamoDB returns a
+   * `ThrottlingException` . For more information, see [Specifying Read and Write
+   * Requirements](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ProvisionedThroughput.html)
+   * in the *Amazon DynamoDB Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-provisionedthroughput.html#cfn-dynamodb-table-provisionedthroughput-readcapacityunits
+   */
+  readonly ReadCapacityUnits: Value<number>;
+  /**
+   * The maximum number of writes consumed per second before DynamoDB returns a `ThrottlingException` .
+   * For more information, see [Specifying Read and Write
+   * Requirements](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ProvisionedThroughput.html)
+   * in the *Amazon DynamoDB Developer Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-provisionedthroughput.html#cfn-dynamodb-table-provisionedthroughput-writecapacityunits
+   */
+  readonly WriteCapacityUnits: Value<number>;
+}
+
+/**
+ * Creates or updates a resource-based policy document that contains the permissions for DynamoDB
+ * resources, such as a table, its indexes, and stream. Resource-based policies let you define access
+ * permissions by specifying who has access to each resource, and the actions they are allowed to
+ * perform on each resource.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-resourcepolicy.html
+ */
+export interface DynamoDBTableResourcePolicy {
+  /**
+   * A resource-based policy document that contains permissions to add to the specified DynamoDB table,
+   * index, or both. In a CloudFormation template, you can provide the policy in JSON or YAML format
+   * because CloudFormation converts YAML to JSON before submitting it to DynamoDB . For more information
+   * about resource-based policies, see [Using resource-based policies for
+   * DynamoDB](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/access-control-resource-based.html)
+   * and [Resource-based policy
+   * examples](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-resourcepolicy.html#cfn-dynamodb-table-resourcepolicy-policydocument
+   */
+  readonly PolicyDocument: Json;
+}
+
+/**
+ * Represents the settings used to enable server-side encryption.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html
+ */
+export interface DynamoDBTableSSESpecification {
+  /**
+   * The AWS key that should be used for the AWS encryption. To specify a key, use its key ID, Amazon
+   * Resource Name (ARN), alias name, or alias ARN. Note that you should only provide this parameter if
+   * the key is different from the default DynamoDB key `alias/aws/dynamodb` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html#cfn-dynamodb-table-ssespecification-kmsmasterkeyid
+   */
+  readonly KMSMasterKeyId?: Value<string>;
+  /**
+   * Indicates whether server-side encryption is done using an AWS managed key or an AWS owned key. If
+   * enabled (true), server-side encryption type is set to `KMS` and an AWS managed key is used ( AWS
+   * charges apply). If disabled (false) or not specified, server-side encryption is set to AWS owned
+   * key.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html#cfn-dynamodb-table-ssespecification-sseenabled
+   */
+  readonly SSEEnabled: Value<boolean>;
+  /**
+   * Server-side encryption type. The only supported value is:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html#cfn-dynamodb-table-ssespecification-ssetype
+   */
+  readonly SSEType?: Value<string>;
+}
+
+/**
+ * Represents the DynamoDB Streams configuration for a table in DynamoDB.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-streamspecification.html
+ */
+export interface DynamoDBTableStreamSpecification {
+  /**
+   * Creates or updates a resource-based policy document that contains the permissions for DynamoDB
+   * resources, such as a table's streams. Resource-based policies let you define access permissions by
+   * specifying who has access to each resource, and the actions they are allowed to perform on each
+   * resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-streamspecification.html#cfn-dynamodb-table-streamspecification-resourcepolicy
+   */
+  readonly ResourcePolicy?: Value<DynamoDBTableResourcePolicy>;
+  /**
+   * When an item in the table is modified, `StreamViewType` determines what information is written to
+   * the stream for this table. Valid values for `StreamViewType` are:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-streamspecification.html#cfn-dynamodb-table-streamspecification-streamviewtype
+   */
+  readonly StreamViewType: Value<string>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-streamspecification.html#cfn-dynamodb-table-streamspecification-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
+ * Represents the settings used to enable or disable Time to Live (TTL) for the specified table.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-timetolivespecification.html
+ */
+export interface DynamoDBTableTimeToLiveSpecification {
+  /**
+   * The name of the TTL attribute used to store the expiration time for items in the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-timetolivespecification.html#cfn-dynamodb-table-timetolivespecification-attributename
+   */
+  readonly AttributeName?: Value<string>;
+  /**
+   * Indicates whether TTL is to be enabled (true) or disabled (false) on the table.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-timetolivespecification.html#cfn-dynamodb-table-timetolivespecification-enabled
+   */
+  readonly Enabled: Value<boolean>;
+}
+
+/**
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html
+ */
+export interface DynamoDBTableVectorIndex {
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-dimensions
+   */
+  readonly Dimensions: Value<number>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-distancefunction
+   */
+  readonly DistanceFunction: Value<"COSINE" | "DOT_PRODUCT" | "EUCLIDEAN">;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-indexname
+   */
+  readonly IndexName: Value<string>;
+  /**
+   * Represents attributes that are copied (projected) from the table into an index. These are in
+   * addition to the primary key attributes and index key attributes, which are automatically projected.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-projection
+   */
+  readonly Projection: Value<DynamoDBTableProjection>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-searchschema
+   */
+  readonly SearchSchema?: ListValue<Value<DynamoDBTableSearchSchemaElement>>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorindex.html#cfn-dynamodb-table-vectorindex-vectorattribute
+   */
+  readonly VectorAttribute: Value<DynamoDBTableVectorAttribute>;
+}
+
+/**
+ * Provides visibility into the number of read and write operations your table or secondary index can
+ * instantaneously support. The settings can be modified using the `UpdateTable` operation to meet the
+ * throughput requirements of an upcoming peak event.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-warmthroughput.html
+ */
+export interface DynamoDBTableWarmThroughput {
+  /**
+   * Represents the number of read operations your base table can instantaneously support.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-warmthroughput.html#cfn-dynamodb-table-warmthroughput-readunitspersecond
+   */
+  readonly ReadUnitsPerSecond?: Value<number>;
+  /**
+   * Represents the number of write operations your base table can instantaneously support.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-warmthroughput.html#cfn-dynamodb-table-warmthroughput-writeunitspersecond
+   */
+  readonly WriteUnitsPerSecond?: Value<number>;
+}
+
+/**
+ * Represents attributes that are copied (projected) from the table into an index. These are in
+ * addition to the primary key attributes and index key attributes, which are automatically projected.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-projection.html
+ */
+export interface DynamoDBTableProjection {
+  /**
+   * Represents the non-key attribute names which will be projected into the index.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-projection.html#cfn-dynamodb-table-projection-nonkeyattributes
+   */
+  readonly NonKeyAttributes?: ListValue<Value<string>>;
+  /**
+   * The set of attributes that are projected into the index:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-projection.html#cfn-dynamodb-table-projection-projectiontype
+   */
+  readonly ProjectionType?: Value<string>;
+}
+
+/**
+ * The format options for the data that was imported into the target table. There is one value,
+ * CsvOption.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-inputformatoptions.html
+ */
+export interface DynamoDBTableInputFormatOptions {
+  /**
+   * The options for imported source files in CSV format. The values are Delimiter and HeaderList.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-inputformatoptions.html#cfn-dynamodb-table-inputformatoptions-csv
+   */
+  readonly Csv?: Value<DynamoDBTableCsv>;
+}
+
+/**
+ * The S3 bucket that is being imported from.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-s3bucketsource.html
+ */
+export interface DynamoDBTableS3BucketSource {
+  /**
+   * The S3 bucket that is being imported from.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-s3bucketsource.html#cfn-dynamodb-table-s3bucketsource-s3bucket
+   */
+  readonly S3Bucket: Value<string>;
+  /**
+   * The account number of the S3 bucket that is being imported from. If the bucket is owned by the
+   * requester this is optional.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-s3bucketsource.html#cfn-dynamodb-table-s3bucketsource-s3bucketowner
+   */
+  readonly S3BucketOwner?: Value<string>;
+  /**
+   * The key prefix shared by all S3 Objects that are being imported.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-s3bucketsource.html#cfn-dynamodb-table-s3bucketsource-s3keyprefix
+   */
+  readonly S3KeyPrefix?: Value<string>;
+}
+
+/**
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-searchschemaelement.html
+ */
+export interface DynamoDBTableSearchSchemaElement {
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-searchschemaelement.html#cfn-dynamodb-table-searchschemaelement-attributename
+   */
+  readonly AttributeName: Value<string>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-searchschemaelement.html#cfn-dynamodb-table-searchschemaelement-searchschemaelementtype
+   */
+  readonly SearchSchemaElementType: Value<"HASH" | "INLINE_FILTER">;
+}
+
+/**
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorattribute.html
+ */
+export interface DynamoDBTableVectorAttribute {
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-vectorattribute.html#cfn-dynamodb-table-vectorattribute-attributename
+   */
+  readonly AttributeName: Value<string>;
+}
+
+/**
+ * The options for imported source files in CSV format. The values are Delimiter and HeaderList.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-csv.html
+ */
+export interface DynamoDBTableCsv {
+  /**
+   * The delimiter used for separating items in the CSV file being imported.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-csv.html#cfn-dynamodb-table-csv-delimiter
+   */
+  readonly Delimiter?: Value<string>;
+  /**
+   * List of the headers used to specify a common header for all source CSV files being imported. If this
+   * field is specified then the first line of each CSV file is treated as data instead of the header. If
+   * this field is not specified the the first line of each CSV file is treated as the header.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-csv.html#cfn-dynamodb-table-csv-headerlist
+   */
+  readonly HeaderList?: ListValue<Value<string>>;
+}
+
+/**
  * Specifies an Elastic IP (EIP) address and can, optionally, associate it with an Amazon EC2 instance.
  * AWS::EC2::EIP
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-eip.html
@@ -12004,6 +12615,1155 @@ export interface LogsLogGroupProps {
 }
 
 /**
+ * The `AWS::RDS::DBCluster` resource creates an Amazon Aurora DB cluster or Multi-AZ DB cluster.
+ * AWS::RDS::DBCluster
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html
+ */
+export interface RDSDBClusterProps {
+  /**
+   * The amount of storage in gibibytes (GiB) to allocate to each DB instance in the Multi-AZ DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-allocatedstorage
+   */
+  readonly AllocatedStorage?: Value<number>;
+  /**
+   * Provides a list of the AWS Identity and Access Management (IAM) roles that are associated with the
+   * DB cluster. IAM roles that are associated with a DB cluster grant permission for the DB cluster to
+   * access other Amazon Web Services on your behalf.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-associatedroles
+   */
+  readonly AssociatedRoles?: ListValue<Value<RDSDBClusterDBClusterRole>>;
+  /**
+   * Specifies whether minor engine upgrades are applied automatically to the DB cluster during the
+   * maintenance window. By default, minor engine upgrades are applied automatically.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-autominorversionupgrade
+   */
+  readonly AutoMinorVersionUpgrade?: Value<boolean>;
+  /**
+   * A list of Availability Zones (AZs) where instances in the DB cluster can be created. For information
+   * on AWS Regions and Availability Zones, see [Choosing the Regions and Availability
+   * Zones](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.RegionsAndAvailabilityZones.html)
+   * in the *Amazon Aurora User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-availabilityzones
+   */
+  readonly AvailabilityZones?: ListValue<Value<string>>;
+  /**
+   * The target backtrack window, in seconds. To disable backtracking, set this value to `0` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-backtrackwindow
+   */
+  readonly BacktrackWindow?: Value<number>;
+  /**
+   * The number of days for which automated backups are retained.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-backupretentionperiod
+   */
+  readonly BackupRetentionPeriod?: Value<number>;
+  /**
+   * Specifies the scalability mode of the Aurora DB cluster. When set to `limitless` , the cluster
+   * operates as an Aurora Limitless Database, allowing you to create a DB shard group for horizontal
+   * scaling (sharding) capabilities. When set to `standard` (the default), the cluster uses normal DB
+   * instance creation.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-clusterscalabilitytype
+   */
+  readonly ClusterScalabilityType?: Value<string>;
+  /**
+   * A value that indicates whether to copy all tags from the DB cluster to snapshots of the DB cluster.
+   * The default is not to copy them.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-copytagstosnapshot
+   */
+  readonly CopyTagsToSnapshot?: Value<boolean>;
+  /**
+   * The DB cluster identifier. This parameter is stored as a lowercase string.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbclusteridentifier
+   */
+  readonly DBClusterIdentifier?: Value<string>;
+  /**
+   * The compute and memory capacity of each DB instance in the Multi-AZ DB cluster, for example
+   * `db.m6gd.xlarge` . Not all DB instance classes are available in all AWS Regions , or for all
+   * database engines.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbclusterinstanceclass
+   */
+  readonly DBClusterInstanceClass?: Value<string>;
+  /**
+   * The name of the DB cluster parameter group to associate with this DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbclusterparametergroupname
+   */
+  readonly DBClusterParameterGroupName?: Value<string>;
+  /**
+   * The name of the DB parameter group to apply to all instances of the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbinstanceparametergroupname
+   */
+  readonly DBInstanceParameterGroupName?: Value<string>;
+  /**
+   * A DB subnet group that you want to associate with this DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbsubnetgroupname
+   */
+  readonly DBSubnetGroupName?: Value<string>;
+  /**
+   * Reserved for future use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-dbsystemid
+   */
+  readonly DBSystemId?: Value<string>;
+  /**
+   * The mode of Database Insights to enable for the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-databaseinsightsmode
+   */
+  readonly DatabaseInsightsMode?: Value<string>;
+  /**
+   * The name of your database. If you don't provide a name, then Amazon RDS won't create a database in
+   * this DB cluster. For naming constraints, see [Naming
+   * Constraints](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html#RDS_Limits.Constraints)
+   * in the *Amazon Aurora User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-databasename
+   */
+  readonly DatabaseName?: Value<string>;
+  /**
+   * Specifies whether to remove automated backups immediately after the DB cluster is deleted. This
+   * parameter isn't case-sensitive. The default is to remove automated backups immediately after the DB
+   * cluster is deleted, unless the AWS Backup policy specifies a point-in-time restore rule.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-deleteautomatedbackups
+   */
+  readonly DeleteAutomatedBackups?: Value<boolean>;
+  /**
+   * A value that indicates whether the DB cluster has deletion protection enabled. The database can't be
+   * deleted when deletion protection is enabled. By default, deletion protection is disabled.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-deletionprotection
+   */
+  readonly DeletionProtection?: Value<boolean>;
+  /**
+   * Indicates the directory ID of the Active Directory to create the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-domain
+   */
+  readonly Domain?: Value<string>;
+  /**
+   * Specifies the name of the IAM role to use when making API calls to the Directory Service.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-domainiamrolename
+   */
+  readonly DomainIAMRoleName?: Value<string>;
+  /**
+   * The list of log types that need to be enabled for exporting to CloudWatch Logs. The values in the
+   * list depend on the DB engine being used. For more information, see [Publishing Database Logs to
+   * Amazon CloudWatch
+   * Logs](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_LogAccess.html#USER_LogAccess.Procedural.UploadtoCloudWatch)
+   * in the *Amazon Aurora User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enablecloudwatchlogsexports
+   */
+  readonly EnableCloudwatchLogsExports?: ListValue<Value<string>>;
+  /**
+   * Specifies whether to enable this DB cluster to forward write operations to the primary cluster of a
+   * global cluster (Aurora global database). By default, write operations are not allowed on Aurora DB
+   * clusters that are secondary clusters in an Aurora global database.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enableglobalwriteforwarding
+   */
+  readonly EnableGlobalWriteForwarding?: Value<boolean>;
+  /**
+   * Specifies whether to enable the HTTP endpoint for the DB cluster. By default, the HTTP endpoint
+   * isn't enabled.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enablehttpendpoint
+   */
+  readonly EnableHttpEndpoint?: Value<boolean>;
+  /**
+   * A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM)
+   * accounts to database accounts. By default, mapping is disabled.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enableiamdatabaseauthentication
+   */
+  readonly EnableIAMDatabaseAuthentication?: Value<boolean>;
+  /**
+   * Specifies whether read replicas can forward write operations to the writer DB instance in the DB
+   * cluster. By default, write operations aren't allowed on reader DB instances.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enablelocalwriteforwarding
+   */
+  readonly EnableLocalWriteForwarding?: Value<boolean>;
+  /**
+   * The name of the database engine to be used for this DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-engine
+   */
+  readonly Engine?: Value<string>;
+  /**
+   * The life cycle type for this DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enginelifecyclesupport
+   */
+  readonly EngineLifecycleSupport?: Value<string>;
+  /**
+   * The DB engine mode of the DB cluster, either `provisioned` or `serverless` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-enginemode
+   */
+  readonly EngineMode?: Value<string>;
+  /**
+   * The version number of the database engine to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-engineversion
+   */
+  readonly EngineVersion?: Value<string>;
+  /**
+   * If you are configuring an Aurora global database cluster and want your Aurora DB cluster to be a
+   * secondary member in the global database cluster, specify the global cluster ID of the global
+   * database cluster. To define the primary database cluster of the global cluster, use the
+   * [AWS::RDS::GlobalCluster](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-globalcluster.html)
+   * resource.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-globalclusteridentifier
+   */
+  readonly GlobalClusterIdentifier?: Value<string>;
+  /**
+   * The amount of Provisioned IOPS (input/output operations per second) to be initially allocated for
+   * each DB instance in the Multi-AZ DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-iops
+   */
+  readonly Iops?: Value<number>;
+  /**
+   * The Amazon Resource Name (ARN) of the AWS KMS key that is used to encrypt the database instances in
+   * the DB cluster, such as
+   * `arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef` . If you enable the
+   * `StorageEncrypted` property but don't specify this property, the default KMS key is used. If you
+   * specify this property, you must set the `StorageEncrypted` property to `true` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-kmskeyid
+   */
+  readonly KmsKeyId?: Value<string>;
+  /**
+   * Specifies whether to manage the master user password with AWS Secrets Manager.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-managemasteruserpassword
+   */
+  readonly ManageMasterUserPassword?: Value<boolean>;
+  /**
+   * Specifies the authentication type for the master user. With IAM master user authentication, you can
+   * configure the master DB user with IAM database authentication when you create a DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-masteruserauthenticationtype
+   */
+  readonly MasterUserAuthenticationType?: Value<string>;
+  /**
+   * The master password for the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-masteruserpassword
+   */
+  readonly MasterUserPassword?: Value<string>;
+  /**
+   * The secret managed by RDS in AWS Secrets Manager for the master user password.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-masterusersecret
+   */
+  readonly MasterUserSecret?: Value<RDSDBClusterMasterUserSecret>;
+  /**
+   * The name of the master user for the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-masterusername
+   */
+  readonly MasterUsername?: Value<string>;
+  /**
+   * The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB
+   * cluster. To turn off collecting Enhanced Monitoring metrics, specify `0` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-monitoringinterval
+   */
+  readonly MonitoringInterval?: Value<number>;
+  /**
+   * The Amazon Resource Name (ARN) for the IAM role that permits RDS to send Enhanced Monitoring metrics
+   * to Amazon CloudWatch Logs. An example is `arn:aws:iam:123456789012:role/emaccess` . For information
+   * on creating a monitoring role, see [Setting up and enabling Enhanced
+   * Monitoring](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.Enabling)
+   * in the *Amazon RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-monitoringrolearn
+   */
+  readonly MonitoringRoleArn?: Value<string>;
+  /**
+   * The network type of the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-networktype
+   */
+  readonly NetworkType?: Value<string>;
+  /**
+   * Specifies whether to turn on Performance Insights for the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-performanceinsightsenabled
+   */
+  readonly PerformanceInsightsEnabled?: Value<boolean>;
+  /**
+   * The AWS KMS key identifier for encryption of Performance Insights data.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-performanceinsightskmskeyid
+   */
+  readonly PerformanceInsightsKmsKeyId?: Value<string>;
+  /**
+   * The number of days to retain Performance Insights data. When creating a DB cluster without enabling
+   * Performance Insights, you can't specify the parameter `PerformanceInsightsRetentionPeriod` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-performanceinsightsretentionperiod
+   */
+  readonly PerformanceInsightsRetentionPeriod?: Value<number>;
+  /**
+   * The port number on which the DB instances in the DB cluster accept connections.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-port
+   */
+  readonly Port?: Value<number>;
+  /**
+   * The daily time range during which automated backups are created. For more information, see [Backup
+   * Window](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Backups.html#Aurora.Managing.Backups.BackupWindow)
+   * in the *Amazon Aurora User Guide.*
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-preferredbackupwindow
+   */
+  readonly PreferredBackupWindow?: Value<string>;
+  /**
+   * The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+   * (UTC).
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-preferredmaintenancewindow
+   */
+  readonly PreferredMaintenanceWindow?: Value<string>;
+  /**
+   * Specifies whether the DB cluster is publicly accessible.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-publiclyaccessible
+   */
+  readonly PubliclyAccessible?: Value<boolean>;
+  /**
+   * The Amazon Resource Name (ARN) of the source DB instance or DB cluster if this DB cluster is created
+   * as a read replica.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-replicationsourceidentifier
+   */
+  readonly ReplicationSourceIdentifier?: Value<string>;
+  /**
+   * The date and time to restore the DB cluster to.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-restoretotime
+   */
+  readonly RestoreToTime?: Value<string>;
+  /**
+   * The type of restore to be performed. You can specify one of the following values:
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-restoretype
+   */
+  readonly RestoreType?: Value<string>;
+  /**
+   * The scaling configuration of an Aurora Serverless v1 DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-scalingconfiguration
+   */
+  readonly ScalingConfiguration?: Value<RDSDBClusterScalingConfiguration>;
+  /**
+   * The scaling configuration of an Aurora Serverless V2 DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-serverlessv2scalingconfiguration
+   */
+  readonly ServerlessV2ScalingConfiguration?: Value<RDSDBClusterServerlessV2ScalingConfiguration>;
+  /**
+   * The identifier for the DB snapshot or DB cluster snapshot to restore from.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-snapshotidentifier
+   */
+  readonly SnapshotIdentifier?: Value<string>;
+  /**
+   * When restoring a DB cluster to a point in time, the identifier of the source DB cluster from which
+   * to restore.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-sourcedbclusteridentifier
+   */
+  readonly SourceDBClusterIdentifier?: Value<string>;
+  /**
+   * The resource ID of the source DB cluster from which to restore.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-sourcedbclusterresourceid
+   */
+  readonly SourceDbClusterResourceId?: Value<string>;
+  /**
+   * The AWS Region which contains the source DB cluster when replicating a DB cluster. For example,
+   * `us-east-1` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-sourceregion
+   */
+  readonly SourceRegion?: Value<string>;
+  /**
+   * Indicates whether the DB cluster is encrypted.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-storageencrypted
+   */
+  readonly StorageEncrypted?: Value<boolean>;
+  /**
+   * The storage type to associate with the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-storagetype
+   */
+  readonly StorageType?: Value<string>;
+  /**
+   * Tags to assign to the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * A value that indicates whether to restore the DB cluster to the latest restorable backup time. By
+   * default, the DB cluster is not restored to the latest restorable backup time.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-uselatestrestorabletime
+   */
+  readonly UseLatestRestorableTime?: Value<boolean>;
+  /**
+   * A list of EC2 VPC security groups to associate with this DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#cfn-rds-dbcluster-vpcsecuritygroupids
+   */
+  readonly VpcSecurityGroupIds?: ListValue<KindValue<"AWS::EC2::SecurityGroup::Id">>;
+}
+
+/**
+ * Describes an AWS Identity and Access Management (IAM) role that is associated with a DB cluster.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-dbclusterrole.html
+ */
+export interface RDSDBClusterDBClusterRole {
+  /**
+   * The name of the feature associated with the AWS Identity and Access Management (IAM) role. IAM roles
+   * that are associated with a DB cluster grant permission for the DB cluster to access other AWS
+   * services on your behalf. For the list of supported feature names, see the `SupportedFeatureNames`
+   * description in
+   * [DBEngineVersion](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBEngineVersion.html)
+   * in the *Amazon RDS API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-dbclusterrole.html#cfn-rds-dbcluster-dbclusterrole-featurename
+   */
+  readonly FeatureName?: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the IAM role that is associated with the DB cluster.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-dbclusterrole.html#cfn-rds-dbcluster-dbclusterrole-rolearn
+   */
+  readonly RoleArn: Value<string>;
+}
+
+/**
+ * The `MasterUserSecret` return value specifies the secret managed by RDS in AWS Secrets Manager for
+ * the master user password.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html
+ */
+export interface RDSDBClusterMasterUserSecret {
+  /**
+   * The AWS KMS key identifier that is used to encrypt the secret.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html#cfn-rds-dbcluster-masterusersecret-kmskeyid
+   */
+  readonly KmsKeyId?: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the secret. This parameter is a return value that you can retrieve
+   * using the `Fn::GetAtt` intrinsic function. For more information, see [Return
+   * values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbcluster.html#aws-resource-rds-dbcluster-return-values)
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-masterusersecret.html#cfn-rds-dbcluster-masterusersecret-secretarn
+   */
+  readonly SecretArn?: Value<string>;
+}
+
+/**
+ * The `ScalingConfiguration` property type specifies the scaling configuration of an Aurora Serverless
+ * v1 DB cluster.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html
+ */
+export interface RDSDBClusterScalingConfiguration {
+  /**
+   * Indicates whether to allow or disallow automatic pause for an Aurora DB cluster in `serverless` DB
+   * engine mode. A DB cluster can be paused only when it's idle (it has no connections).
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-autopause
+   */
+  readonly AutoPause?: Value<boolean>;
+  /**
+   * The maximum capacity for an Aurora DB cluster in `serverless` DB engine mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-maxcapacity
+   */
+  readonly MaxCapacity?: Value<number>;
+  /**
+   * The minimum capacity for an Aurora DB cluster in `serverless` DB engine mode.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-mincapacity
+   */
+  readonly MinCapacity?: Value<number>;
+  /**
+   * The amount of time, in seconds, that Aurora Serverless v1 tries to find a scaling point to perform
+   * seamless scaling before enforcing the timeout action. The default is 300.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-secondsbeforetimeout
+   */
+  readonly SecondsBeforeTimeout?: Value<number>;
+  /**
+   * The time, in seconds, before an Aurora DB cluster in `serverless` mode is paused.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-secondsuntilautopause
+   */
+  readonly SecondsUntilAutoPause?: Value<number>;
+  /**
+   * The action to take when the timeout is reached, either `ForceApplyCapacityChange` or
+   * `RollbackCapacityChange` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-scalingconfiguration.html#cfn-rds-dbcluster-scalingconfiguration-timeoutaction
+   */
+  readonly TimeoutAction?: Value<string>;
+}
+
+/**
+ * The `ServerlessV2ScalingConfiguration` property type specifies the scaling configuration of an
+ * Aurora Serverless V2 DB cluster. For more information, see [Using Amazon Aurora Serverless
+ * v2](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2.html) in the
+ * *Amazon Aurora User Guide* .
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-serverlessv2scalingconfiguration.html
+ */
+export interface RDSDBClusterServerlessV2ScalingConfiguration {
+  /**
+   * The maximum number of Aurora capacity units (ACUs) for a DB instance in an Aurora Serverless v2
+   * cluster. You can specify ACU values in half-step increments, such as 40, 40.5, 41, and so on. The
+   * largest value that you can use is 128.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-serverlessv2scalingconfiguration.html#cfn-rds-dbcluster-serverlessv2scalingconfiguration-maxcapacity
+   */
+  readonly MaxCapacity?: Value<number>;
+  /**
+   * The minimum number of Aurora capacity units (ACUs) for a DB instance in an Aurora Serverless v2
+   * cluster. You can specify ACU values in half-step increments, such as 8, 8.5, 9, and so on. For
+   * Aurora versions that support the Aurora Serverless v2 auto-pause feature, the smallest value that
+   * you can use is 0. For versions that don't support Aurora Serverless v2 auto-pause, the smallest
+   * value that you can use is 0.5.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-serverlessv2scalingconfiguration.html#cfn-rds-dbcluster-serverlessv2scalingconfiguration-mincapacity
+   */
+  readonly MinCapacity?: Value<number>;
+  /**
+   * Specifies the number of seconds an Aurora Serverless v2 DB instance must be idle before Aurora
+   * attempts to automatically pause it.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbcluster-serverlessv2scalingconfiguration.html#cfn-rds-dbcluster-serverlessv2scalingconfiguration-secondsuntilautopause
+   */
+  readonly SecondsUntilAutoPause?: Value<number>;
+}
+
+/**
+ * The `AWS::RDS::DBClusterParameterGroup` resource creates a new Amazon RDS DB cluster parameter
+ * group.
+ * AWS::RDS::DBClusterParameterGroup
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html
+ */
+export interface RDSDBClusterParameterGroupProps {
+  /**
+   * The name of the DB cluster parameter group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html#cfn-rds-dbclusterparametergroup-dbclusterparametergroupname
+   */
+  readonly DBClusterParameterGroupName?: Value<string>;
+  /**
+   * The description for the DB cluster parameter group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html#cfn-rds-dbclusterparametergroup-description
+   */
+  readonly Description: Value<string>;
+  /**
+   * The DB cluster parameter group family name. A DB cluster parameter group can be associated with one
+   * and only one DB cluster parameter group family, and can be applied only to a DB cluster running a
+   * database engine and engine version compatible with that DB cluster parameter group family.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html#cfn-rds-dbclusterparametergroup-family
+   */
+  readonly Family: Value<string>;
+  /**
+   * Provides a list of parameters for the DB cluster parameter group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html#cfn-rds-dbclusterparametergroup-parameters
+   */
+  readonly Parameters: Json;
+  /**
+   * Tags to assign to the DB cluster parameter group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbclusterparametergroup.html#cfn-rds-dbclusterparametergroup-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+}
+
+/**
+ * The `AWS::RDS::DBInstance` resource creates an Amazon DB instance. The new DB instance can be an RDS
+ * DB instance, or it can be a DB instance in an Aurora DB cluster.
+ * AWS::RDS::DBInstance
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html
+ */
+export interface RDSDBInstanceProps {
+  /**
+   * The additional storage volumes associated with the DB instance. RDS supports additional storage
+   * volumes for RDS for Oracle and RDS for SQL Server.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-additionalstoragevolumes
+   */
+  readonly AdditionalStorageVolumes?: ListValue<Value<RDSDBInstanceAdditionalStorageVolume>>;
+  /**
+   * The amount of storage in gibibytes (GiB) to be initially allocated for the database instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-allocatedstorage
+   */
+  readonly AllocatedStorage?: Value<string>;
+  /**
+   * A value that indicates whether major version upgrades are allowed. Changing this parameter doesn't
+   * result in an outage and the change is asynchronously applied as soon as possible.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-allowmajorversionupgrade
+   */
+  readonly AllowMajorVersionUpgrade?: Value<boolean>;
+  /**
+   * Specifies whether changes to the DB instance and any pending modifications are applied immediately,
+   * regardless of the `PreferredMaintenanceWindow` setting. If set to `false` , changes are applied
+   * during the next maintenance window. Until RDS applies the changes, the DB instance remains in a
+   * drift state. As a result, the configuration doesn't fully reflect the requested modifications and
+   * temporarily diverges from the intended state.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-applyimmediately
+   */
+  readonly ApplyImmediately?: Value<boolean>;
+  /**
+   * The AWS Identity and Access Management (IAM) roles associated with the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-associatedroles
+   */
+  readonly AssociatedRoles?: ListValue<Value<RDSDBInstanceDBInstanceRole>>;
+  /**
+   * A value that indicates whether minor engine upgrades are applied automatically to the DB instance
+   * during the maintenance window. By default, minor engine upgrades are applied automatically.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-autominorversionupgrade
+   */
+  readonly AutoMinorVersionUpgrade?: Value<boolean>;
+  /**
+   * The AWS KMS key identifier for encryption of the replicated automated backups. The KMS key ID is the
+   * Amazon Resource Name (ARN) for the KMS encryption key in the destination AWS Region , for example,
+   * `arn:aws:kms:us-east-1:123456789012:key/AKIAIOSFODNN7EXAMPLE` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-automaticbackupreplicationkmskeyid
+   */
+  readonly AutomaticBackupReplicationKmsKeyId?: Value<string>;
+  /**
+   * The AWS Region associated with the automated backup.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-automaticbackupreplicationregion
+   */
+  readonly AutomaticBackupReplicationRegion?: Value<string>;
+  /**
+   * The retention period for automated backups in a different AWS Region. Use this parameter to set a
+   * unique retention period that only applies to cross-Region automated backups. To enable automated
+   * backups in a different Region, specify a positive value for the `AutomaticBackupReplicationRegion`
+   * parameter.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-automaticbackupreplicationretentionperiod
+   */
+  readonly AutomaticBackupReplicationRetentionPeriod?: Value<number>;
+  /**
+   * The Availability Zone (AZ) where the database will be created. For information on AWS Regions and
+   * Availability Zones, see [Regions and Availability
+   * Zones](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.RegionsAndAvailabilityZones.html)
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-availabilityzone
+   */
+  readonly AvailabilityZone?: Value<string>;
+  /**
+   * The number of days for which automated backups are retained. Setting this parameter to a positive
+   * number enables backups. Setting this parameter to 0 disables automated backups.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-backupretentionperiod
+   */
+  readonly BackupRetentionPeriod?: Value<number>;
+  /**
+   * The location for storing automated backups and manual snapshots.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-backuptarget
+   */
+  readonly BackupTarget?: Value<string>;
+  /**
+   * The identifier of the CA certificate for this DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-cacertificateidentifier
+   */
+  readonly CACertificateIdentifier?: Value<string>;
+  /**
+   * Specifies whether the DB instance is restarted when you rotate your SSL/TLS certificate.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-certificaterotationrestart
+   */
+  readonly CertificateRotationRestart?: Value<boolean>;
+  /**
+   * For supported engines, indicates that the DB instance should be associated with the specified
+   * character set.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-charactersetname
+   */
+  readonly CharacterSetName?: Value<string>;
+  /**
+   * Specifies whether to copy tags from the DB instance to snapshots of the DB instance. By default,
+   * tags are not copied.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-copytagstosnapshot
+   */
+  readonly CopyTagsToSnapshot?: Value<boolean>;
+  /**
+   * The instance profile associated with the underlying Amazon EC2 instance of an RDS Custom DB
+   * instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-customiaminstanceprofile
+   */
+  readonly CustomIAMInstanceProfile?: Value<string>;
+  /**
+   * The identifier of the DB cluster that this DB instance will belong to.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbclusteridentifier
+   */
+  readonly DBClusterIdentifier?: Value<string>;
+  /**
+   * The identifier for the Multi-AZ DB cluster snapshot to restore from.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbclustersnapshotidentifier
+   */
+  readonly DBClusterSnapshotIdentifier?: Value<string>;
+  /**
+   * The compute and memory capacity of the DB instance, for example `db.m5.large` . Not all DB instance
+   * classes are available in all AWS Regions , or for all database engines. For the full list of DB
+   * instance classes, and availability for your engine, see [DB instance
+   * classes](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.html) in
+   * the *Amazon RDS User Guide* or [Aurora DB instance
+   * classes](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.html)
+   * in the *Amazon Aurora User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbinstanceclass
+   */
+  readonly DBInstanceClass?: Value<string>;
+  /**
+   * A name for the DB instance. If you specify a name, AWS CloudFormation converts it to lowercase. If
+   * you don't specify a name, AWS CloudFormation generates a unique physical ID and uses that ID for the
+   * DB instance. For more information, see [Name
+   * Type](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbinstanceidentifier
+   */
+  readonly DBInstanceIdentifier?: Value<string>;
+  /**
+   * The meaning of this parameter differs according to the database engine you use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbname
+   */
+  readonly DBName?: Value<string>;
+  /**
+   * The name of an existing DB parameter group or a reference to an
+   * [AWS::RDS::DBParameterGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbparametergroup.html)
+   * resource created in the template.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbparametergroupname
+   */
+  readonly DBParameterGroupName?: Value<string>;
+  /**
+   * A list of the DB security groups to assign to the DB instance. The list can include both the name of
+   * existing DB security groups or references to AWS::RDS::DBSecurityGroup resources created in the
+   * template.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsecuritygroups
+   */
+  readonly DBSecurityGroups?: ListValue<Value<string>>;
+  /**
+   * The name or Amazon Resource Name (ARN) of the DB snapshot that's used to restore the DB instance. If
+   * you're restoring from a shared manual DB snapshot, you must specify the ARN of the snapshot.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsnapshotidentifier
+   */
+  readonly DBSnapshotIdentifier?: Value<string>;
+  /**
+   * A DB subnet group to associate with the DB instance. If you update this value, the new subnet group
+   * must be a subnet group in a new VPC.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsubnetgroupname
+   */
+  readonly DBSubnetGroupName?: Value<string>;
+  /**
+   * The Oracle system identifier (SID), which is the name of the Oracle database instance that manages
+   * your database files. In this context, the term "Oracle database instance" refers exclusively to the
+   * system global area (SGA) and Oracle background processes. If you don't specify a SID, the value
+   * defaults to `RDSCDB` . The Oracle SID is also the name of your CDB.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dbsystemid
+   */
+  readonly DBSystemId?: Value<string>;
+  /**
+   * The mode of Database Insights to enable for the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-databaseinsightsmode
+   */
+  readonly DatabaseInsightsMode?: Value<string>;
+  /**
+   * Indicates whether the DB instance has a dedicated log volume (DLV) enabled.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-dedicatedlogvolume
+   */
+  readonly DedicatedLogVolume?: Value<boolean>;
+  /**
+   * A value that indicates whether to remove automated backups immediately after the DB instance is
+   * deleted. This parameter isn't case-sensitive. The default is to remove automated backups immediately
+   * after the DB instance is deleted.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-deleteautomatedbackups
+   */
+  readonly DeleteAutomatedBackups?: Value<boolean>;
+  /**
+   * Specifies whether the DB instance has deletion protection enabled. The database can't be deleted
+   * when deletion protection is enabled. By default, deletion protection isn't enabled. For more
+   * information, see [Deleting a DB
+   * Instance](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html) .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-deletionprotection
+   */
+  readonly DeletionProtection?: Value<boolean>;
+  /**
+   * The Active Directory directory ID to create the DB instance in. Currently, only Db2, MySQL,
+   * Microsoft SQL Server, Oracle, and PostgreSQL DB instances can be created in an Active Directory
+   * Domain.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domain
+   */
+  readonly Domain?: Value<string>;
+  /**
+   * The ARN for the Secrets Manager secret with the credentials for the user joining the domain.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domainauthsecretarn
+   */
+  readonly DomainAuthSecretArn?: Value<string>;
+  /**
+   * The IPv4 DNS IP addresses of your primary and secondary Active Directory domain controllers.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domaindnsips
+   */
+  readonly DomainDnsIps?: ListValue<Value<string>>;
+  /**
+   * The fully qualified domain name (FQDN) of an Active Directory domain.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domainfqdn
+   */
+  readonly DomainFqdn?: Value<string>;
+  /**
+   * The name of the IAM role to use when making API calls to the Directory Service.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domainiamrolename
+   */
+  readonly DomainIAMRoleName?: Value<string>;
+  /**
+   * The Active Directory organizational unit for your DB instance to join.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-domainou
+   */
+  readonly DomainOu?: Value<string>;
+  /**
+   * The list of log types that need to be enabled for exporting to CloudWatch Logs. The values in the
+   * list depend on the DB engine being used. For more information, see [Publishing Database Logs to
+   * Amazon CloudWatch
+   * Logs](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.html#USER_LogAccess.Procedural.UploadtoCloudWatch)
+   * in the *Amazon Relational Database Service User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-enablecloudwatchlogsexports
+   */
+  readonly EnableCloudwatchLogsExports?: ListValue<Value<string>>;
+  /**
+   * A value that indicates whether to enable mapping of AWS Identity and Access Management (IAM)
+   * accounts to database accounts. By default, mapping is disabled.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-enableiamdatabaseauthentication
+   */
+  readonly EnableIAMDatabaseAuthentication?: Value<boolean>;
+  /**
+   * Specifies whether to enable Performance Insights for the DB instance. For more information, see
+   * [Using Amazon Performance
+   * Insights](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PerfInsights.html) in the
+   * *Amazon RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-enableperformanceinsights
+   */
+  readonly EnablePerformanceInsights?: Value<boolean>;
+  /**
+   * The name of the database engine to use for this DB instance. Not every database engine is available
+   * in every AWS Region.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-engine
+   */
+  readonly Engine?: Value<string>;
+  /**
+   * The life cycle type for this DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-enginelifecyclesupport
+   */
+  readonly EngineLifecycleSupport?: Value<string>;
+  /**
+   * The version number of the database engine to use.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-engineversion
+   */
+  readonly EngineVersion?: Value<string>;
+  /**
+   * The number of I/O operations per second (IOPS) that the database provisions. The value must be equal
+   * to or greater than 1000.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-iops
+   */
+  readonly Iops?: Value<number>;
+  /**
+   * The ARN of the AWS KMS key that's used to encrypt the DB instance, such as
+   * `arn:aws:kms:us-east-1:012345678910:key/abcd1234-a123-456a-a12b-a123b4cd56ef` . If you enable the
+   * StorageEncrypted property but don't specify this property, AWS CloudFormation uses the default KMS
+   * key. If you specify this property, you must set the StorageEncrypted property to true.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-kmskeyid
+   */
+  readonly KmsKeyId?: Value<string>;
+  /**
+   * License model information for this DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-licensemodel
+   */
+  readonly LicenseModel?: Value<string>;
+  /**
+   * Specifies whether to manage the master user password with AWS Secrets Manager.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-managemasteruserpassword
+   */
+  readonly ManageMasterUserPassword?: Value<boolean>;
+  /**
+   * Specifies the authentication type for the master user. With IAM master user authentication, you can
+   * configure the master DB user with IAM database authentication when you create a DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-masteruserauthenticationtype
+   */
+  readonly MasterUserAuthenticationType?: Value<string>;
+  /**
+   * The password for the master user. The password can include any printable ASCII character except "/",
+   * """, or "@".
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-masteruserpassword
+   */
+  readonly MasterUserPassword?: Value<string>;
+  /**
+   * The secret managed by RDS in AWS Secrets Manager for the master user password.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-masterusersecret
+   */
+  readonly MasterUserSecret?: Value<RDSDBInstanceMasterUserSecret>;
+  /**
+   * The master user name for the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-masterusername
+   */
+  readonly MasterUsername?: Value<string>;
+  /**
+   * The upper limit in gibibytes (GiB) to which Amazon RDS can automatically scale the storage of the DB
+   * instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-maxallocatedstorage
+   */
+  readonly MaxAllocatedStorage?: Value<number>;
+  /**
+   * The interval, in seconds, between points when Enhanced Monitoring metrics are collected for the DB
+   * instance. To disable collection of Enhanced Monitoring metrics, specify `0` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-monitoringinterval
+   */
+  readonly MonitoringInterval?: Value<number>;
+  /**
+   * The ARN for the IAM role that permits RDS to send enhanced monitoring metrics to Amazon CloudWatch
+   * Logs. For example, `arn:aws:iam:123456789012:role/emaccess` . For information on creating a
+   * monitoring role, see [Setting Up and Enabling Enhanced
+   * Monitoring](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html#USER_Monitoring.OS.Enabling)
+   * in the *Amazon RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-monitoringrolearn
+   */
+  readonly MonitoringRoleArn?: Value<string>;
+  /**
+   * Specifies whether the DB instance is a Multi-AZ deployment. You can't set the `AvailabilityZone`
+   * parameter if the DB instance is a Multi-AZ deployment.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-multiaz
+   */
+  readonly MultiAZ?: Value<boolean>;
+  /**
+   * The name of the NCHAR character set for the Oracle DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-ncharcharactersetname
+   */
+  readonly NcharCharacterSetName?: Value<string>;
+  /**
+   * The network type of the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-networktype
+   */
+  readonly NetworkType?: Value<string>;
+  /**
+   * Indicates that the DB instance should be associated with the specified option group.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-optiongroupname
+   */
+  readonly OptionGroupName?: Value<string>;
+  /**
+   * The AWS KMS key identifier for encryption of Performance Insights data.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-performanceinsightskmskeyid
+   */
+  readonly PerformanceInsightsKMSKeyId?: Value<string>;
+  /**
+   * The number of days to retain Performance Insights data. When creating a DB instance without enabling
+   * Performance Insights, you can't specify the parameter `PerformanceInsightsRetentionPeriod` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-performanceinsightsretentionperiod
+   */
+  readonly PerformanceInsightsRetentionPeriod?: Value<number>;
+  /**
+   * The port number on which the database accepts connections.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-port
+   */
+  readonly Port?: Value<string>;
+  /**
+   * The daily time range during which automated backups are created if automated backups are enabled,
+   * using the `BackupRetentionPeriod` parameter. For more information, see [Backup
+   * Window](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html#USER_WorkingWithAutomatedBackups.BackupWindow)
+   * in the *Amazon RDS User Guide.*
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-preferredbackupwindow
+   */
+  readonly PreferredBackupWindow?: Value<string>;
+  /**
+   * The weekly time range during which system maintenance can occur, in Universal Coordinated Time
+   * (UTC).
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-preferredmaintenancewindow
+   */
+  readonly PreferredMaintenanceWindow?: Value<string>;
+  /**
+   * The number of CPU cores and the number of threads per core for the DB instance class of the DB
+   * instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-processorfeatures
+   */
+  readonly ProcessorFeatures?: ListValue<Value<RDSDBInstanceProcessorFeature>>;
+  /**
+   * The order of priority in which an Aurora Replica is promoted to the primary instance after a failure
+   * of the existing primary instance. For more information, see [Fault Tolerance for an Aurora DB
+   * Cluster](https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html#Aurora.Managing.FaultTolerance)
+   * in the *Amazon Aurora User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-promotiontier
+   */
+  readonly PromotionTier?: Value<number>;
+  /**
+   * Indicates whether the DB instance is an internet-facing instance. If you specify true, AWS
+   * CloudFormation creates an instance with a publicly resolvable DNS name, which resolves to a public
+   * IP address. If you specify false, AWS CloudFormation creates an internal instance with a DNS name
+   * that resolves to a private IP address.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-publiclyaccessible
+   */
+  readonly PubliclyAccessible?: Value<boolean>;
+  /**
+   * The open mode of an Oracle read replica. For more information, see [Working with Oracle Read
+   * Replicas for Amazon
+   * RDS](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/oracle-read-replicas.html) in the
+   * *Amazon RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-replicamode
+   */
+  readonly ReplicaMode?: Value<string>;
+  /**
+   * The date and time to restore from. This parameter applies to point-in-time recovery. For more
+   * information, see [Restoring a DB instance to a specified
+   * time](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon
+   * RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-restoretime
+   */
+  readonly RestoreTime?: Value<string>;
+  /**
+   * The identifier of the Multi-AZ DB cluster that will act as the source for the read replica. Each DB
+   * cluster can have up to 15 read replicas.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourcedbclusteridentifier
+   */
+  readonly SourceDBClusterIdentifier?: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the replicated automated backups from which to restore, for
+   * example, `arn:aws:rds:us-east-1:123456789012:auto-backup:ab-L2IJCEXJP7XQ7HOJ4SIEXAMPLE` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourcedbinstanceautomatedbackupsarn
+   */
+  readonly SourceDBInstanceAutomatedBackupsArn?: Value<string>;
+  /**
+   * If you want to create a read replica DB instance, specify the ID of the source DB instance. Each DB
+   * instance can have a limited number of read replicas. For more information, see [Working with Read
+   * Replicas](https://docs.aws.amazon.com/AmazonRDS/latest/DeveloperGuide/USER_ReadRepl.html) in the
+   * *Amazon RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourcedbinstanceidentifier
+   */
+  readonly SourceDBInstanceIdentifier?: Value<string>;
+  /**
+   * The resource ID of the source DB instance from which to restore.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourcedbiresourceid
+   */
+  readonly SourceDbiResourceId?: Value<string>;
+  /**
+   * The ID of the region that contains the source DB instance for the read replica.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-sourceregion
+   */
+  readonly SourceRegion?: Value<string>;
+  /**
+   * A value that indicates whether the DB instance is encrypted. By default, it isn't encrypted.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-storageencrypted
+   */
+  readonly StorageEncrypted?: Value<boolean>;
+  /**
+   * Specifies the storage throughput value, in mebibyte per second (MiBps), for the DB instance. This
+   * setting applies only to the `gp3` storage type.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-storagethroughput
+   */
+  readonly StorageThroughput?: Value<number>;
+  /**
+   * The storage type to associate with the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-storagetype
+   */
+  readonly StorageType?: Value<string>;
+  /**
+   * Tags to assign to the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-tags
+   */
+  readonly Tags?: ListValue<Tag>;
+  /**
+   * @deprecated WARN
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-tdecredentialarn
+   */
+  readonly TdeCredentialArn?: Value<string>;
+  /**
+   * @deprecated WARN
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-tdecredentialpassword
+   */
+  readonly TdeCredentialPassword?: Value<string>;
+  /**
+   * The time zone of the DB instance. The time zone parameter is currently supported only by [RDS for
+   * Db2](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/db2-time-zone) and [RDS for SQL
+   * Server](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_SQLServer.html#SQLServer.Concepts.General.TimeZone)
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-timezone
+   */
+  readonly Timezone?: Value<string>;
+  /**
+   * Specifies whether the DB instance class of the DB instance uses its default processor features.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-usedefaultprocessorfeatures
+   */
+  readonly UseDefaultProcessorFeatures?: Value<boolean>;
+  /**
+   * Specifies whether the DB instance is restored from the latest backup time. By default, the DB
+   * instance isn't restored from the latest backup time. This parameter applies to point-in-time
+   * recovery. For more information, see [Restoring a DB instance to a specified
+   * time](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) in the in the *Amazon
+   * RDS User Guide* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-uselatestrestorabletime
+   */
+  readonly UseLatestRestorableTime?: Value<boolean>;
+  /**
+   * A list of the VPC security group IDs to assign to the DB instance. The list can include both the
+   * physical IDs of existing VPC security groups and references to
+   * [AWS::EC2::SecurityGroup](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group.html)
+   * resources created in the template.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#cfn-rds-dbinstance-vpcsecuritygroups
+   */
+  readonly VPCSecurityGroups?: ListValue<KindValue<"AWS::EC2::SecurityGroup::Id">>;
+}
+
+/**
+ * Contains details about an additional storage volume for a DB instance. RDS support additional
+ * storage volumes for RDS for Oracle and RDS for SQL Server.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html
+ */
+export interface RDSDBInstanceAdditionalStorageVolume {
+  /**
+   * The amount of storage allocated for the additional storage volume, in gibibytes (GiB). The minimum
+   * is 20 GiB. The maximum is 65,536 GiB (64 TiB).
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-allocatedstorage
+   */
+  readonly AllocatedStorage?: Value<string>;
+  /**
+   * The number of I/O operations per second (IOPS) provisioned for the additional storage volume.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-iops
+   */
+  readonly Iops?: Value<number>;
+  /**
+   * The upper limit in gibibytes (GiB) to which RDS can automatically scale the storage of the
+   * additional storage volume.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-maxallocatedstorage
+   */
+  readonly MaxAllocatedStorage?: Value<number>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-storageoperationpercentprogress
+   */
+  readonly StorageOperationPercentProgress?: Value<number>;
+  /**
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-storageoperationstatus
+   */
+  readonly StorageOperationStatus?: Value<string>;
+  /**
+   * The storage throughput value for the additional storage volume, in mebibytes per second (MiBps).
+   * This setting applies only to the General Purpose SSD (``gp3``) storage type.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-storagethroughput
+   */
+  readonly StorageThroughput?: Value<number>;
+  /**
+   * The storage type for the additional storage volume. Valid Values: ``GP3 | IO2``
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-storagetype
+   */
+  readonly StorageType?: Value<string>;
+  /**
+   * The name of the additional storage volume. Valid Values: ``RDSDBDATA2 | RDSDBDATA3 | RDSDBDATA4``
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-additionalstoragevolume.html#cfn-rds-dbinstance-additionalstoragevolume-volumename
+   */
+  readonly VolumeName?: Value<string>;
+}
+
+/**
+ * Information about an AWS Identity and Access Management (IAM) role that is associated with a DB
+ * instance.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-dbinstancerole.html
+ */
+export interface RDSDBInstanceDBInstanceRole {
+  /**
+   * The name of the feature associated with the AWS Identity and Access Management (IAM) role. IAM roles
+   * that are associated with a DB instance grant permission for the DB instance to access other AWS
+   * services on your behalf. For the list of supported feature names, see the `SupportedFeatureNames`
+   * description in
+   * [DBEngineVersion](https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBEngineVersion.html)
+   * in the *Amazon RDS API Reference* .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-dbinstancerole.html#cfn-rds-dbinstance-dbinstancerole-featurename
+   */
+  readonly FeatureName: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the IAM role that is associated with the DB instance.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-dbinstancerole.html#cfn-rds-dbinstance-dbinstancerole-rolearn
+   */
+  readonly RoleArn: Value<string>;
+}
+
+/**
+ * The `MasterUserSecret` return value specifies the secret managed by RDS in AWS Secrets Manager for
+ * the master user password.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-masterusersecret.html
+ */
+export interface RDSDBInstanceMasterUserSecret {
+  /**
+   * The AWS KMS key identifier that is used to encrypt the secret.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-masterusersecret.html#cfn-rds-dbinstance-masterusersecret-kmskeyid
+   */
+  readonly KmsKeyId?: Value<string>;
+  /**
+   * The Amazon Resource Name (ARN) of the secret. This parameter is a return value that you can retrieve
+   * using the `Fn::GetAtt` intrinsic function. For more information, see [Return
+   * values](https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbinstance.html#aws-resource-rds-dbinstance-return-values)
+   * .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-masterusersecret.html#cfn-rds-dbinstance-masterusersecret-secretarn
+   */
+  readonly SecretArn?: Value<string>;
+}
+
+/**
+ * The `ProcessorFeature` property type specifies the processor features of a DB instance class.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-processorfeature.html
+ */
+export interface RDSDBInstanceProcessorFeature {
+  /**
+   * The name of the processor feature. Valid names are `coreCount` and `threadsPerCore` .
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-processorfeature.html#cfn-rds-dbinstance-processorfeature-name
+   */
+  readonly Name?: Value<"coreCount" | "threadsPerCore">;
+  /**
+   * The value of a processor feature.
+   * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-rds-dbinstance-processorfeature.html#cfn-rds-dbinstance-processorfeature-value
+   */
+  readonly Value?: Value<string>;
+}
+
+/**
  * The `AWS::RDS::DBSubnetGroup` resource creates a database subnet group. Subnet groups must contain
  * at least two subnets in two different Availability Zones in the same region.
  * AWS::RDS::DBSubnetGroup
@@ -18430,6 +20190,15 @@ export interface ResourceTypes {
     readonly attributes: {
     };
   };
+  "AWS::DynamoDB::Table": {
+    readonly props: DynamoDBTableProps;
+    /** `Ref` returns TableName. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "Arn": "String";
+      readonly "StreamArn": "String";
+    };
+  };
   "AWS::EC2::EIP": {
     readonly props: EC2EIPProps;
     /** `Ref` returns PublicIp. */
@@ -18776,6 +20545,65 @@ export interface ResourceTypes {
     readonly ref: "String";
     readonly attributes: {
       readonly "Arn": "String";
+    };
+  };
+  "AWS::RDS::DBCluster": {
+    readonly props: RDSDBClusterProps;
+    /** `Ref` returns DBClusterIdentifier. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "DBClusterArn": "String";
+      readonly "DBClusterResourceId": "String";
+      readonly "Endpoint": "Json";
+      readonly "Endpoint.Address": "String";
+      readonly "Endpoint.Port": "String";
+      readonly "MasterUserSecret.SecretArn": "String";
+      readonly "ReadEndpoint": "Json";
+      readonly "ReadEndpoint.Address": "String";
+      readonly "StorageEncryptionType": "String";
+      readonly "StorageThroughput": "Number";
+    };
+  };
+  "AWS::RDS::DBClusterParameterGroup": {
+    readonly props: RDSDBClusterParameterGroupProps;
+    /** `Ref` returns DBClusterParameterGroupName. */
+    readonly ref: "String";
+    readonly attributes: {
+    };
+  };
+  "AWS::RDS::DBInstance": {
+    readonly props: RDSDBInstanceProps;
+    /** `Ref` returns DBInstanceIdentifier. */
+    readonly ref: "String";
+    readonly attributes: {
+      readonly "AutomaticRestartTime": "String";
+      readonly "CertificateDetails": "Json";
+      readonly "CertificateDetails.CAIdentifier": "String";
+      readonly "CertificateDetails.ValidTill": "String";
+      readonly "DBInstanceArn": "String";
+      readonly "DBInstanceStatus": "String";
+      readonly "DBSystemId": "String";
+      readonly "DbiResourceId": "String";
+      readonly "Endpoint": "Json";
+      readonly "Endpoint.Address": "String";
+      readonly "Endpoint.HostedZoneId": "String";
+      readonly "Endpoint.Port": "String";
+      readonly "InstanceCreateTime": "String";
+      readonly "IsStorageConfigUpgradeAvailable": "String";
+      readonly "LatestRestorableTime": "String";
+      readonly "ListenerEndpoint": "Json";
+      readonly "ListenerEndpoint.Address": "String";
+      readonly "ListenerEndpoint.HostedZoneId": "String";
+      readonly "ListenerEndpoint.Port": "String";
+      readonly "MasterUserSecret.SecretArn": "String";
+      readonly "PercentProgress": "String";
+      readonly "ReadReplicaDBClusterIdentifiers": "List<String>";
+      readonly "ReadReplicaDBInstanceIdentifiers": "List<String>";
+      readonly "ResumeFullAutomationModeTime": "String";
+      readonly "SecondaryAvailabilityZone": "String";
+      readonly "StatusInfos": "Json";
+      readonly "StorageOperationPercentProgress": "Number";
+      readonly "StorageOperationStatus": "String";
     };
   };
   "AWS::RDS::DBSubnetGroup": {

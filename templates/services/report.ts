@@ -8,6 +8,7 @@
  * https://gallery.ecr.aws/docker/library/busybox
  */
 import { defineService } from '../stacks/service/definition.ts';
+import { reports } from '../storage/reports.ts';
 
 export const report = defineService({
   name: 'report',
@@ -19,5 +20,6 @@ export const report = defineService({
     command: ['sh', '-c', 'echo "report for $(date -u +%F): done"'],
     environment: { TZ: 'UTC' },
   },
+  uses: [reports.readWrite],
   role: { kind: 'scheduled', schedule: 'cron(0 3 * * ? *)', via: 'scheduler', timeZone: 'UTC' },
 });

@@ -14,6 +14,7 @@
  * Replace it with your application's image (prod does, in templates/environments/prod.json).
  */
 import { defineService } from '../stacks/service/definition.ts';
+import { appdb } from '../storage/appdb.ts';
 import { worker } from './worker.ts';
 
 export const web = defineService({
@@ -29,6 +30,7 @@ export const web = defineService({
     secrets: { SESSION_SECRET: { generated: {} } },
   },
   sendsTo: [worker.queue],
+  uses: [appdb.connect],
   role: {
     kind: 'web',
     route: { paths: ['/*'] },

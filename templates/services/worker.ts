@@ -10,6 +10,7 @@
  * https://gallery.ecr.aws/aws-cli/aws-cli, https://docs.aws.amazon.com/cli/latest/userguide/getting-started-docker.html
  */
 import { defineService } from '../stacks/service/definition.ts';
+import { jobs } from '../storage/jobs.ts';
 
 export const worker = defineService({
   name: 'worker',
@@ -27,6 +28,7 @@ export const worker = defineService({
     ],
     environment: { HOME: '/tmp', AWS_PAGER: '' },
   },
+  uses: [jobs.readWrite],
   role: {
     kind: 'queueWorker',
     visibilityTimeoutSeconds: 300,

@@ -192,6 +192,31 @@ export interface ServiceOverrides {
 }
 
 /**
+ * Per-environment overrides of a data store defined in templates/storage/, each for the kinds it
+ * names (the build refuses a field the store's kind does not have).
+ */
+export interface StoreOverrides {
+  /** Aurora Serverless v2: fewest ACUs (0 to 256, steps of 0.5). */
+  readonly minAcu?: number;
+  /** Aurora Serverless v2: most ACUs (1 to 256, steps of 0.5). */
+  readonly maxAcu?: number;
+  /** Aurora provisioned: the instance class, such as `db.r7g.large`. */
+  readonly instanceClass?: string;
+  /** Aurora: reader instances beside the writer (0 to 15). */
+  readonly readers?: number;
+  /** Aurora: days of automated backups (1 to 35). */
+  readonly backupRetentionDays?: number;
+  /** Aurora and DynamoDB: refuse deletion of the cluster or table until this is turned off. @default true */
+  readonly deletionProtection?: boolean;
+  /** Aurora: Performance Insights on every instance (7 days, encrypted with the store's key). @default true */
+  readonly performanceInsights?: boolean;
+  /** DynamoDB with provisioned billing: read capacity units. */
+  readonly readCapacityUnits?: number;
+  /** DynamoDB with provisioned billing: write capacity units. */
+  readonly writeCapacityUnits?: number;
+}
+
+/**
  * How a stack set rolls one operation out over its targets.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_StackSetOperationPreferences.html
  */
@@ -256,6 +281,8 @@ export interface Settings {
   readonly logRetentionDays: RetentionDays;
   /** Per-service overrides, keyed by service name. @default {} */
   readonly services?: { readonly [name: string]: ServiceOverrides };
+  /** Per-store overrides, keyed by store name (templates/storage/). @default {} */
+  readonly stores?: { readonly [name: string]: StoreOverrides };
   /** Alarms, who hears them, and how web services deploy (docs/operations.md). @default - see `OperationsSettings` */
   readonly operations?: OperationsSettings;
   /** Accounts and Regions of a stack-set rollout. @default - none: the environment deploys as one stack */
@@ -514,6 +541,26 @@ export const SETTINGS_SCHEMA: JSONSchemaType<Settings> = {
           image: { type: 'string', nullable: true, minLength: 1 },
           deployment: { ...DEPLOYMENT_SCHEMA, nullable: true },
           alarms: SERVICE_ALARMS_SCHEMA,
+        },
+      },
+    },
+    stores: {
+      type: 'object',
+      nullable: true,
+      required: [],
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          minAcu: { type: 'number', nullable: true, minimum: 0, maximum: 256, multipleOf: 0.5, description: 'Aurora Serverless v2: fewest ACUs' },
+          maxAcu: { type: 'number', nullable: true, minimum: 1, maximum: 256, multipleOf: 0.5, description: 'Aurora Serverless v2: most ACUs' },
+          instanceClass: { type: 'string', nullable: true, pattern: '^db\\.[a-z0-9]+\\.[a-z0-9]+$', description: 'Aurora provisioned: an instance class such as db.r7g.large' },
+          readers: { type: 'integer', nullable: true, minimum: 0, maximum: 15, description: 'Aurora: reader instances beside the writer' },
+          backupRetentionDays: { type: 'integer', nullable: true, minimum: 1, maximum: 35, description: 'Aurora: days of automated backups' },
+          deletionProtection: { type: 'boolean', nullable: true, description: 'Aurora and DynamoDB: refuse deletion until turned off' },
+          performanceInsights: { type: 'boolean', nullable: true, description: 'Aurora: Performance Insights on every instance' },
+          readCapacityUnits: { type: 'integer', nullable: true, minimum: 1, description: 'DynamoDB provisioned billing: read capacity units' },
+          writeCapacityUnits: { type: 'integer', nullable: true, minimum: 1, description: 'DynamoDB provisioned billing: write capacity units' },
         },
       },
     },

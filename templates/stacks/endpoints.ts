@@ -19,6 +19,12 @@ export interface EndpointNeeds {
   readonly queues: boolean;
   /** Some service has ECS Exec on in this environment (the Session Manager channel). */
   readonly exec: boolean;
+  /**
+   * Some service uses a DynamoDB store (`uses`): the network adds DynamoDB's gateway endpoint and,
+   * with interface endpoints, publishes DynamoDB's prefix list for the services' egress.
+   * @default false
+   */
+  readonly tables?: boolean;
 }
 
 /** Whether the environment has interface endpoints (on unless `network.interfaceEndpoints` is false). */

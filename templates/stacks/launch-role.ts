@@ -74,6 +74,16 @@ export const NO_HANDLERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
+ * What a resource type's handlers call that its schema does not list, each with the documentation
+ * that says so: creating an Aurora cluster whose master password RDS keeps in Secrets Manager under
+ * a customer managed key needs the caller's use of that key.
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions
+ */
+export const SCHEMA_GAPS: Readonly<Record<string, readonly string[]>> = {
+  'AWS::RDS::DBCluster': ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey'],
+};
+
+/**
  * A custom resource (`Custom::...`) has no handlers: CloudFormation invokes the function its
  * ServiceToken names, with the deployer's credentials.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources-lambda.html
@@ -106,6 +116,8 @@ const SERVICE_LINKED: Readonly<Record<string, string>> = {
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elasticloadbalancing.amazonaws.com',
   'AWS::AutoScaling::AutoScalingGroup': 'autoscaling.amazonaws.com',
   'AWS::ApplicationAutoScaling::ScalableTarget': 'ecs.application-autoscaling.amazonaws.com',
+  'AWS::RDS::DBCluster': 'rds.amazonaws.com',
+  'AWS::RDS::DBInstance': 'rds.amazonaws.com',
 };
 
 /** Role writes that must name the boundary (`iam:PermissionsBoundary`). https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html */
@@ -168,6 +180,7 @@ export function onlyOnStar(action: string): boolean {
 export const EXTRA_ACTIONS: readonly string[] = [
   ...STACK_ACTIONS,
   ...Object.values(NO_HANDLERS).flat(),
+  ...Object.values(SCHEMA_GAPS).flat(),
   ...CUSTOM_RESOURCE_ACTIONS,
   'cloudformation:GetTemplateSummary',
   'cloudformation:ValidateTemplate',
@@ -206,8 +219,9 @@ function resources(service: string, s: LaunchScope): Value<string>[] {
     case 'ssm':
       return [here('ssm', `parameter/berth/${env}/*`)];
     case 's3':
-      // Buckets CloudFormation names after the (lower-cased) SC-... stack.
-      return [sub`arn:${AWS.Partition}:s3:::sc-*`];
+      // Buckets CloudFormation names after the (lower-cased) SC-... stack, and the data stores'
+      // buckets, named <environment>-<store>-<account>-<region> (templates/stacks/data/names.ts).
+      return [sub`arn:${AWS.Partition}:s3:::sc-*`, sub`arn:${AWS.Partition}:s3:::${env}-*-${AWS.AccountId}-${AWS.Region}`];
     case 'route53':
       return [...(s.hostedZones ?? []).map((z) => sub`arn:${AWS.Partition}:route53:::hostedzone/${z}`), sub`arn:${AWS.Partition}:route53:::change/*`];
     default:
@@ -287,6 +301,7 @@ function splitStatement(st: Json): Json[] {
 /** The launch role's managed policies for products made of `types`. */
 export function launchPolicies(types: readonly string[], s: LaunchScope): LaunchPolicy[] {
   const actions = new Set(handlerActions(types));
+  for (const t of types) for (const a of SCHEMA_GAPS[t] ?? []) actions.add(a);
   for (const t of s.parameterTypes ?? []) {
     const a = PARAMETER_TYPE_ACTIONS[t.replace(/^List<(.*)>$/, '$1')];
     if (a) actions.add(a);
@@ -300,7 +315,10 @@ export function launchPolicies(types: readonly string[], s: LaunchScope): Launch
     for (const a of ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:EnableMetricsCollection', 'autoscaling:DisableMetricsCollection']) actions.add(a);
   }
 
-  const star = [...actions].filter((a) => onlyOnStar(a) && serviceOf(a) !== 'iam').concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate');
+  // IAM reads that take no resource (iam:ListRoles, which RDS's instance handler calls to check
+  // a monitoring role) are granted on `*` with the others; every IAM write stays scoped below.
+  const iamRead = (a: string) => /^iam:(List|Get)/.test(a);
+  const star = [...actions].filter((a) => onlyOnStar(a) && (serviceOf(a) !== 'iam' || iamRead(a))).concat('cloudformation:GetTemplateSummary', 'cloudformation:ValidateTemplate');
   const byService = new Map<string, string[]>();
   for (const a of actions) {
     const service = serviceOf(a);

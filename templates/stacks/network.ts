@@ -4,7 +4,7 @@
  * public tier; the application tier reaches out through NAT (if any); the database tier has no
  * route out at all.
  */
-import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Select, sub, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
+import { AWS, Cidr, contract, defineStack, GetAZs, Join, output, parameter, Select, sub, type Intrinsic, type OutputsOf, type Resource, type Value } from '../../src/dsl/index.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from './shared/retention.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
@@ -18,15 +18,20 @@ import { addEndpoints, endpointServices, hasInterfaceEndpoints, type EndpointNee
 /**
  * The network's settings: the environment's, and what the estate's services need from the
  * endpoints (the root passes it; a network built alone, or for the foundation, provides for any
- * service: queues and ECS Exec).
+ * service: queues, ECS Exec and DynamoDB tables).
  */
 export type NetworkStackSettings = ResolvedSettings & { readonly endpointNeeds?: EndpointNeeds };
-const ALL_NEEDS: EndpointNeeds = { queues: true, exec: true };
+const ALL_NEEDS: EndpointNeeds = { queues: true, exec: true, tables: true };
 
 const CIDR_PATTERN = '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$';
 const CIDR_LIST_PATTERN = '^((\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2},?)+$';
 
 const ZONE_LETTERS = ['A', 'B', 'C'] as const;
+
+/** The DB subnet group's name: `<environment>-database` (RDS stores it in lower case). */
+export function dbSubnetGroupName(environment: Value<string>): Intrinsic<'String'> {
+  return sub`${environment}-database`;
+}
 
 export const networkContract = contract({
   name: 'network',
@@ -191,6 +196,20 @@ export const network = defineStack(networkContract, {
       VpcEndpointType: 'Gateway',
       RouteTableIds: appTables.map((rt) => rt.ref),
     });
+    // DynamoDB's gateway endpoint, where a service uses a table (templates/stacks/data/): with the
+    // interface endpoints, the tasks' only way to DynamoDB (their egress names its prefix list);
+    // without them, it spares the NAT traffic. Free, like S3's. Creating it switches the application
+    // subnets' routes to DynamoDB, which drops connections open to it at that moment.
+    // https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html
+    const tables = (s.endpointNeeds ?? ALL_NEEDS).tables === true;
+    if (tables) {
+      t.resource('DynamoDbGatewayEndpoint', 'AWS::EC2::VPCEndpoint', {
+        VpcId: vpc.ref,
+        ServiceName: sub`com.amazonaws.${AWS.Region}.dynamodb`,
+        VpcEndpointType: 'Gateway',
+        RouteTableIds: appTables.map((rt) => rt.ref),
+      });
+    }
 
     // VPC flow logs, all traffic, to a log group encrypted with its own rotating key; both are
     // kept on stack deletion and replacement. https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html
@@ -228,7 +247,7 @@ export const network = defineStack(networkContract, {
     // The default security group closed, and (with endpoints) the S3 prefix list looked up: see
     // shared/vpc-defaults.ts. The rest of the application tier's way out: endpoints.ts, shared/egress.ts.
     const endpoints = hasInterfaceEndpoints(s);
-    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, settingsFile: s.file, prefixList: endpoints, closeAfter: ipv6Block ? [ipv6Block] : [] });
+    const defaults = addVpcDefaults(t, { environment: s.name, env: p.EnvironmentName.ref, defaultSecurityGroup: vpc.getAtt('DefaultSecurityGroup'), retentionDays: s.logRetentionDays, settingsFile: s.file, prefixList: endpoints, dynamoDbPrefixList: endpoints && tables, closeAfter: ipv6Block ? [ipv6Block] : [] });
     if (endpoints) {
       const e = addEndpoints(t, s, s.endpointNeeds ?? ALL_NEEDS, { env: p.EnvironmentName.ref, vpc, subnets: appSubnets });
       // The estate registry (shared/registry.ts): the cluster and service stacks read these by SSM name.
@@ -236,9 +255,15 @@ export const network = defineStack(networkContract, {
       publish(t, 'ApplicationSecurityGroupParameter', env, 'application-security-group-id', e.applicationGroup.getAtt('GroupId'), 'Security group every task and container instance carries: the VPC endpoints admit it.');
       publish(t, 'EndpointSecurityGroupParameter', env, 'endpoint-security-group-id', e.endpointGroup.getAtt('GroupId'), 'Security group of the VPC interface endpoints: the application tier sends HTTPS to it.');
       publish(t, 'S3PrefixListParameter', env, 's3-prefix-list-id', defaults.s3PrefixList!.getAtt('PrefixListId'), "The Region's S3 prefix list: the application tier sends HTTPS to it (the gateway endpoint).");
+      if (defaults.dynamoDbPrefixList) {
+        publish(t, 'DynamoDbPrefixListParameter', env, 'dynamodb-prefix-list-id', defaults.dynamoDbPrefixList.getAtt('PrefixListId'), "The Region's DynamoDB prefix list: services that use a table send HTTPS to it (the gateway endpoint).");
+      }
     }
 
+    // A fixed name, `<environment>-database`, so a database stack deployed on its own from the
+    // console finds it by default (the Aurora stores' DbSubnetGroupName parameter).
     const dbSubnetGroup = t.resource('DbSubnetGroup', 'AWS::RDS::DBSubnetGroup', {
+      DBSubnetGroupName: dbSubnetGroupName(p.EnvironmentName.ref),
       DBSubnetGroupDescription: sub`${p.EnvironmentName.ref} database subnets (no route out)`,
       SubnetIds: dbSubnets.map((sn) => sn.ref),
     });

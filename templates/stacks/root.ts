@@ -4,7 +4,7 @@
  * wire is a compile error. Deploy it with `scripts/deploy.sh`, which packages the nested templates.
  */
 import { at } from '../../src/settings/loader.ts';
-import { BerthError, contract, defineStack, Equals, nest, output, parameter, q, sub, type Intrinsic, type OutputsOf } from '../../src/dsl/index.ts';
+import { BerthError, contract, defineStack, Equals, nest, output, parameter, q, sub, type Intrinsic, type OutputsOf, type Resource } from '../../src/dsl/index.ts';
 import { checkEgress, endpointNeeds } from './service/egress.ts';
 import type { RegistryKey } from './shared/registry.ts';
 import { cluster, clusterArguments } from './cluster.ts';
@@ -24,20 +24,35 @@ import { operations } from './operations.ts';
 import { dashboard, widgetsParameterName } from './dashboard.ts';
 import { hasFirewall } from './firewall.ts';
 import { deployGuard, type GuardedService } from './deploy-guard.ts';
+import { auroraStore } from './data/aurora.ts';
+import { bucketStore } from './data/bucket.ts';
+import type { StoreDefinition } from './data/definition.ts';
+import { storeId } from './data/names.ts';
+import { checkStores, resolveStore } from './data/resolve.ts';
+import { tableStore } from './data/table.ts';
 
 export interface RootSettings {
   readonly settings: ResolvedSettings;
   readonly services: readonly ServiceDefinition[];
-  /** The foundation (templates/stacks/foundation.ts): no services, no deploy guard, the dashboard by a parameter. @default false */
+  /** The foundation (templates/stacks/foundation.ts): no service stacks, no deploy guard, the dashboard by a parameter. It still takes the services, which decide who may reach each store. @default false */
   readonly foundation?: boolean;
+  /** The estate's data stores (templates/storage/), each nested as its own stack. @default - none */
+  readonly stores?: readonly StoreDefinition[];
 }
 
 export { pascal };
 
 export const rootContract = contract({
   name: 'root',
-  description: ({ settings, services }: RootSettings) =>
-    describeNames(services.map((s) => s.name), (list) => `berth estate ${settings.name}: network, load balancer, ECS cluster and ${services.length} services (${list}).`),
+  description: ({ settings, services, stores = [] }: RootSettings) =>
+    describeNames(
+      stores.map((s) => s.name),
+      (storeList) =>
+        describeNames(
+          services.map((s) => s.name),
+          (list) => `berth estate ${settings.name}: network, load balancer, ECS cluster, ${services.length} services (${list})${stores.length ? ` and ${stores.length} data stores (${storeList})` : ''}.`,
+        ),
+    ),
   parameters: ({ settings }: RootSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix for every resource of the estate (tags and names).'),
   }),
@@ -60,8 +75,10 @@ export const rootContract = contract({
 export interface RootOutputs extends OutputsOf<typeof rootContract> {}
 
 export const root = defineStack(rootContract, {
-  build(t, p, { settings, services, foundation }): RootOutputs {
+  build(t, p, { settings, services, foundation, stores: definitions = [] }): RootOutputs {
     checkServicesFit(settings, services);
+    checkStores(settings, definitions);
+    const stores = definitions.map((d) => resolveStore(settings, d));
     const env = p.EnvironmentName.ref;
     // First: every other stack's alarms notify its topic (berth-<environment>-alarms). The load
     // balancer and the cluster wait for it; the services come after the cluster.
@@ -98,6 +115,31 @@ export const root = defineStack(rootContract, {
       ApplicationSubnetIds: net.outputs.ApplicationSubnetIds,
       LoadBalancerSecurityGroupId: lb.outputs.LoadBalancerSecurityGroupId,
     };
+    // One stack per store (templates/stacks/data/): created after the network, before the services
+    // that use it, which read its registry entries (docs/data-stores.md says why one per store).
+    const storeStacks = new Map<string, Resource<'AWS::CloudFormation::Stack'>>();
+    const storesUsedBy = (members: readonly ServiceDefinition[]) => [...new Set(members.flatMap((d) => (d.uses ?? []).map((u) => u.store)))].filter((name) => storeStacks.has(name));
+    for (const store of stores) {
+      const clients = services.flatMap((s) => (s.uses ?? []).filter((u) => u.store === store.name).map((u) => ({ service: s.name, access: u.access })));
+      const id = `${storeId(store.name)}Store`;
+      const nested =
+        store.kind === 'aurora'
+          ? nest(t, id, auroraStore, {
+              settings: { settings, store, clients },
+              parameters: {
+                EnvironmentName: env,
+                VpcId: net.outputs.VpcId,
+                DbSubnetGroupName: net.outputs.DbSubnetGroupName,
+                // The operations stack's entry, by its output, as the cluster takes it: the
+                // database's alarms notify the topic, and the store waits for the entry to exist.
+                AlarmTopicArn: ops.outputs.AlarmTopicArnParameter,
+              },
+            })
+          : store.kind === 'dynamodb'
+            ? nest(t, id, tableStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } })
+            : nest(t, id, bucketStore, { settings: { settings, store, clients }, parameters: { EnvironmentName: env } });
+      storeStacks.set(store.name, nested.stack);
+    }
     const environmentWiring = {
       EnvironmentName: env,
       LoadBalancerFullName: lb.outputs.LoadBalancerFullNameParameter,
@@ -107,8 +149,8 @@ export const root = defineStack(rootContract, {
       ...(hasFirewall(settings) ? { WebAclName: registry('web-acl-name') } : {}),
     };
     if (foundation) {
-      // The foundation has no services, so no deploy guard. It draws the environment's dashboard
-      // (each service a note until its widgets are passed in: its Service Catalog product),
+      // The foundation has no service stacks, so no deploy guard. It draws the environment's
+      // dashboard (the load balancer and the cluster; the services' products draw nothing on it),
       // unless the layered deploy passes DrawDashboard=false: deployed in layers, the dashboard
       // reads the services' stacks, so overview.yaml draws it after them (scripts/deploy-layers.ts).
       const drawn = t.parameter('DrawDashboard', parameter('String', {
@@ -119,7 +161,7 @@ export const root = defineStack(rootContract, {
         label: 'Draw the dashboard',
       }));
       const draws = t.condition('DrawsDashboard', Equals(drawn.ref, 'true'));
-      nest(t, 'Dashboard', dashboard, { settings: { settings, services }, parameters: environmentWiring, options: { condition: draws } });
+      nest(t, 'Dashboard', dashboard, { settings: { settings, services: [] }, parameters: environmentWiring, options: { condition: draws } });
       return outputs;
     }
     // Priorities stay where the committed output/ has them (templates/stacks/service/priority-lock.ts);
@@ -128,6 +170,7 @@ export const root = defineStack(rootContract, {
       settings,
       services,
       priorities: assignPriorities(services, readPriorityLock(lockFolder(settings.file, settings.name)), (d) => deploymentOf(settings, d).strategy !== 'rolling'),
+      stores,
     };
     const wiring: ServiceWiring = {
       EnvironmentName: env,
@@ -142,10 +185,11 @@ export const root = defineStack(rootContract, {
       ApplicationSecurityGroupId: registry('application-security-group-id'),
       EndpointSecurityGroupId: registry('endpoint-security-group-id'),
       S3PrefixListId: registry('s3-prefix-list-id'),
+      DynamoDbPrefixListId: registry('dynamodb-prefix-list-id'),
     };
     const groups = serviceGroups(ctx, t.counts.resources + t.children.reduce((n, c) => n + c.counts.resources, 0));
     if (!groups) {
-      const nested = nestServices(t, ctx, services, wiring);
+      const nested = nestServices(t, ctx, services, wiring, [], storeStacks);
       // Last: the dashboard, with every service's widgets (each stack's output), and the deploy
       // guard over every service's deployment alarms.
       nest(t, 'Dashboard', dashboard, {
@@ -163,7 +207,7 @@ export const root = defineStack(rootContract, {
           settings: { ...ctx, group, members },
           // The services read the cluster's and load balancer's registry entries when created (the
           // load balancer's outputs already make the group wait for it).
-          options: { dependsOn: [ecs.stack] },
+          options: { dependsOn: [ecs.stack, ...storesUsedBy(members).map((name) => storeStacks.get(name)!)] },
           parameters: { EnvironmentName: env, VpcId: wiring.VpcId, ApplicationSubnetIds: net.outputs.ApplicationSubnetIds, LoadBalancerSecurityGroupId: wiring.LoadBalancerSecurityGroupId },
         });
         if (members.some((d) => d.role.kind !== 'scheduled')) guarded.push({ service: `services-${groupLabel(group)}`, alarms: stack.outputs.DeploymentAlarms, group: true });

@@ -117,13 +117,16 @@ function productNeeds(docs: readonly Record<string, any>[], resources: readonly 
 
 /**
  * The namespaces the roles of the products may use at most: what their own policies name, plus the
- * AWS managed policies they attach (the ECS container instance policy and the SSM core policy).
+ * AWS managed policies they attach (the ECS container instance policy, the SSM core policy and
+ * RDS Enhanced Monitoring's).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
  */
 const MANAGED_POLICY_SERVICES: Readonly<Record<string, readonly string[]>> = {
   AmazonEC2ContainerServiceforEC2Role: ['ec2', 'ecs', 'ecr', 'logs'],
   AmazonSSMManagedInstanceCore: ['ssm', 'ssmmessages', 'ec2messages'],
+  // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSEnhancedMonitoringRole.html
+  AmazonRDSEnhancedMonitoringRole: ['logs'],
 };
 function boundaryServices(resources: readonly PlainResource[]): string[] {
   const services = new Set<string>();

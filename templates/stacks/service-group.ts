@@ -23,6 +23,8 @@ import { sendParameterNames } from './service/parameters.ts';
 import { definitionFile, pascal } from './service/routing.ts';
 import { service, serviceParameterNames } from './service.ts';
 import type { ServiceDefinition } from './service/definition.ts';
+import { REGISTRY_ENTRIES, storeKey, storeParameterName, type RegistryEntry } from './data/names.ts';
+import type { ResolvedStore } from './data/resolve.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
 
 /** Groups services are hashed into, once an estate is grouped. */
@@ -49,6 +51,8 @@ export interface ServiceWiring {
   readonly ApplicationSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly EndpointSecurityGroupId: Intrinsic<'AWS::SSM::Parameter::Name'>;
   readonly S3PrefixListId: Intrinsic<'AWS::SSM::Parameter::Name'>;
+  /** With interface endpoints, for services that use a DynamoDB store (a registry name too). */
+  readonly DynamoDbPrefixListId: Intrinsic<'AWS::SSM::Parameter::Name'>;
 }
 
 /** The estate's services and what each one's stack needs from the others. */
@@ -58,11 +62,15 @@ export interface ServicesContext {
   readonly services: readonly ServiceDefinition[];
   /** Listener-rule priorities of the web services (`assignPriorities`). */
   readonly priorities: ReadonlyMap<string, number>;
+  /** The estate's data stores, resolved for the environment (templates/stacks/data/). @default - none */
+  readonly stores?: readonly ResolvedStore[];
 }
 
 /**
  * Nests the stacks of `members` in `t`, receivers before senders: a sender's stack reads its
- * queues from the registry the receiver writes, so it depends on the receiver's stack.
+ * queues from the registry the receiver writes, so it depends on the receiver's stack. A service
+ * reads the stores it uses from the registry too, so it depends on their stacks when they are
+ * nested in `t` (`storeStacks`; a service group waits for them as a whole instead).
  */
 export function nestServices(
   t: Parameters<typeof nest>[0],
@@ -70,11 +78,13 @@ export function nestServices(
   members: readonly ServiceDefinition[],
   wiring: ServiceWiring,
   dependsOn: readonly AnyResource[] = [],
+  storeStacks: ReadonlyMap<string, AnyResource> = new Map(),
 ): ReadonlyMap<string, NestedStack<(typeof service)['outputs']>> {
+  const stores = ctx.stores ?? [];
   const nested = new Map<string, NestedStack<(typeof service)['outputs']>>();
   const env = wiring.EnvironmentName;
   for (const definition of orderForSending(ctx.services, members)) {
-    const serviceSettings = { settings: ctx.settings, service: definition, listenerRulePriority: ctx.priorities.get(definition.name), senders: sendersOf(ctx.services, definition.name) };
+    const serviceSettings = { settings: ctx.settings, service: definition, listenerRulePriority: ctx.priorities.get(definition.name), senders: sendersOf(ctx.services, definition.name), stores };
     const receivers = [...new Set((definition.sendsTo ?? []).map((h) => h.service))];
     // The registry names under this stack's EnvironmentName (a sender's defaults name the
     // settings' environment, which a renamed root would not match).
@@ -88,9 +98,14 @@ export function nestServices(
         ];
       }),
     );
+    // And the stores it uses, by their registry entries under this stack's EnvironmentName.
+    const used = [...new Set((definition.uses ?? []).map((u) => u.store))].flatMap((name) => stores.filter((x) => x.name === name));
+    const storeArguments = Object.fromEntries(
+      used.flatMap((store) => (REGISTRY_ENTRIES[store.kind] as readonly RegistryEntry[]).map((entry) => [storeParameterName(store.name, entry), sub`/berth/${env}/${storeKey(store.name, entry)}`])),
+    );
     const stack = nest(t, `${pascal(definition.name)}Service`, service, {
       settings: serviceSettings,
-      options: { dependsOn: [...dependsOn, ...receivers.map((r) => nested.get(r)!.stack)] },
+      options: { dependsOn: [...dependsOn, ...used.flatMap((s) => storeStacks.get(s.name) ?? []), ...receivers.map((r) => nested.get(r)!.stack)] },
       // Every wire is type-checked here; each service stack declares only the parameters it
       // uses (a Fargate worker has no capacity provider or listener), so pass just those.
       parameters: only(serviceParameterNames(serviceSettings), {
@@ -98,6 +113,7 @@ export function nestServices(
         // The queues it sends to: parameters named after each receiver, so not in the static
         // contract; nest() still refuses a name the service stack does not declare.
         ...(queueArguments as object),
+        ...(storeArguments as object),
       }),
     });
     nested.set(definition.name, stack);
@@ -111,7 +127,7 @@ export function nestServices(
  */
 export function serviceGroups(ctx: ServicesContext, foundationResources: number): Map<number, ServiceDefinition[]> | undefined {
   // Each service stack, built once to count it (about a millisecond each).
-  const sizes = ctx.services.map((d) => synthesize(service, { settings: ctx.settings, service: d, listenerRulePriority: ctx.priorities.get(d.name), senders: sendersOf(ctx.services, d.name) }).counts.resources);
+  const sizes = ctx.services.map((d) => synthesize(service, { settings: ctx.settings, service: d, listenerRulePriority: ctx.priorities.get(d.name), senders: sendersOf(ctx.services, d.name), stores: ctx.stores }).counts.resources);
   const tree = foundationResources + ctx.services.length + sizes.reduce((a, b) => a + b, 0);
   if (tree < GROUP_FROM && foundationResources + ctx.services.length < 0.8 * LIMITS.resources) return undefined;
   const key = componentKeys(ctx.services);
@@ -192,6 +208,7 @@ export const serviceGroup = defineStack(serviceGroupContract, {
       ApplicationSecurityGroupId: registry('application-security-group-id'),
       EndpointSecurityGroupId: registry('endpoint-security-group-id'),
       S3PrefixListId: registry('s3-prefix-list-id'),
+      DynamoDbPrefixListId: registry('dynamodb-prefix-list-id'),
     });
     // The group's services on a dashboard of their own (the environment's would outgrow
     // CloudWatch's 500 metrics), and a deploy guard over their deployment alarms: the rollback

@@ -24,6 +24,7 @@ import {
   type SendTarget,
 } from './service/task-definition.ts';
 import { webResources, webScaling } from './service/web-service.ts';
+import { storeWiring } from './data/grants.ts';
 import { deadLetterAlarm, oldestMessageAlarm, ruleFailedInvocationsAlarm, scheduleDeadLetterAlarm, serviceAlarms, stoppedTaskRule, webDeploymentAlarms, webLatencyAlarm, type AlarmContext } from './service/alarms.ts';
 import { serviceWidgetsText } from './service/dashboard-widgets.ts';
 import { deploymentConfiguration, loadBalancerEntry } from './service/deployment.ts';
@@ -59,6 +60,9 @@ export const serviceContract = contract({
     RunTaskCommand: output('String', { description: 'AWS CLI command that runs one task by hand, in the application subnets with this security group.' }),
     QueueUrl: output('String', { description: 'URL of the work queue (queue workers), otherwise `none`.' }),
     QueueArn: output('String', { description: 'ARN of the work queue (queue workers), otherwise `none`.' }),
+    DataStores: output('String', {
+      description: 'The data stores this service uses, each with its access level and the environment variables it passes to the container (docs/data-stores.md), or `none`.',
+    }),
     DashboardWidgets: output('String', { description: "The service's widgets of the environment's dashboard, as JSON array items (the dashboard stack's parameter of this service)." }),
     DeploymentAlarms: output('String', {
       description: 'The alarms that roll a deployment of the service back, as a composite alarm rule (ALARM("...") OR ...), or `none` (scheduled tasks).',
@@ -84,7 +88,10 @@ export const service = defineStack(serviceContract, {
     const clusterArn = sub`arn:${AWS.Partition}:ecs:${AWS.Region}:${AWS.AccountId}:cluster/${p.ClusterName.ref}`;
 
     const logGroup = logResources(t, r, env, tags);
-    const sg = securityGroup(t, r, p.VpcId, o, env, tags);
+    // The stores it uses, read from the estate registry (declared by `storeParameters`).
+    const stores = storeWiring(env, r.name, r.uses, p as unknown as Parameters<typeof storeWiring>[3]);
+    const sg = securityGroup(t, r, p.VpcId, o, env, tags, stores.egress);
+    stores.admit(t, sg);
     const queue = r.def.role.kind === 'queueWorker' ? queueResources(t, r, r.def.role, env, tags, ss.senders ?? []) : undefined;
     const secrets = generatedSecrets(t, r, env, tags);
     // The queues this service sends to, read from the estate registry (declared by `sendParameters`).
@@ -93,8 +100,8 @@ export const service = defineStack(serviceContract, {
       const n = sendParameterNames(h.service);
       return { service: h.service, url: handles[n.url]!.ref, arn: handles[n.arn]!.ref, keyArn: handles[n.keyArn]!.ref };
     });
-    const roles = taskRoles(t, r, env, logGroup, queue, secrets, sends);
-    const app = containerDefinition(r, p.ImageUri.ref, logGroup, secrets.secrets, { own: queue?.queue.ref, sends });
+    const roles = taskRoles(t, r, env, logGroup, queue, secrets, sends, stores);
+    const app = containerDefinition(r, p.ImageUri.ref, logGroup, secrets.secrets, { own: queue?.queue.ref, sends }, stores);
     const td = t.resource('TaskDefinition', 'AWS::ECS::TaskDefinition', {
       Family: family,
       NetworkMode: 'awsvpc',
@@ -113,7 +120,7 @@ export const service = defineStack(serviceContract, {
     const taskSecurityGroups = o.ApplicationSecurityGroupId ? [sg.ref, o.ApplicationSecurityGroupId.ref] : [sg.ref];
     const awsvpc = { Subnets: p.ApplicationSubnetIds.ref, SecurityGroups: taskSecurityGroups, AssignPublicIp: 'DISABLED' } as const;
     const run = runTaskCommand(r, p.ClusterName.ref, td, o.ApplicationSecurityGroupId ? sub`${sg.ref},${o.ApplicationSecurityGroupId.ref}` : sg.ref, Join(',', p.ApplicationSubnetIds.ref), strategy);
-    const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none' };
+    const queueOutputs = { QueueUrl: queue ? queue.queue.ref : 'none', QueueArn: queue ? queue.queue.getAtt('Arn') : 'none', DataStores: stores.summary };
     const alarms: AlarmContext = { t, r, env, topic: alarmTopicArn(env) };
 
     if (r.def.role.kind === 'scheduled') {

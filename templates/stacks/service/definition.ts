@@ -7,6 +7,8 @@ export type { AlarmThresholds, BlueGreenDeployment, CanaryDeployment, Deployment
  * compile errors: placement exists only on EC2 capacity; HTTPS needs a certificate; a queue worker
  * has a queue and no listener rule.
  */
+import { callerFile } from '../shared/caller-file.ts';
+import type { StoreAccess } from '../data/definition.ts';
 
 /**
  * Task placement presets, named as in the ECS console.
@@ -214,10 +216,20 @@ export interface ServiceDefinition {
    */
   readonly sendsTo?: readonly QueueHandle[];
   /**
+   * Data stores this service uses, each a store's handle with an access level: `appdb.connect`
+   * (Aurora), `jobs.read` / `jobs.readWrite` (DynamoDB), `reports.read` / `reports.readWrite` (S3).
+   * berth admits the service's security group to a database on its port, grants the task role
+   * exactly the actions of the level on that store and its key, and passes names, endpoints and
+   * secrets as environment variables prefixed with the store's name (`APPDB_DB_HOST`,
+   * `JOBS_TABLE_NAME`, `REPORTS_BUCKET_NAME`; docs/data-stores.md lists them). @default - none
+   */
+  readonly uses?: readonly StoreAccess[];
+  /**
    * `'internet'`: the tasks may also send HTTPS to anywhere on the internet, through NAT (a
    * third-party API, an image from a registry other than this Region's ECR). Without it, and with
    * the network's interface endpoints (`network.interfaceEndpoints`, on by default), tasks reach
-   * only AWS's endpoints and S3. docs/security.md. @default - AWS's endpoints and S3 only
+   * only AWS's endpoints, S3 and the data stores they use (`uses`). docs/security.md.
+   * @default - AWS's endpoints, S3 and the stores in `uses` only
    */
   readonly egress?: 'internet';
   /**
@@ -271,7 +283,7 @@ const DEFINED_IN = Symbol('berth.definedIn');
  */
 export function defineService<K extends ServiceRole['kind']>(definition: ServiceDefinitionOf<K>): DefinedService<K> {
   const defined = (definition.role.kind === 'queueWorker' ? { ...definition, queue: new QueueHandle(definition.name) } : { ...definition }) as DefinedService<K>;
-  const file = callerFile();
+  const file = callerFile(/\/service\/definition\.[cm]?[jt]s$/);
   if (file) Object.defineProperty(defined, DEFINED_IN, { value: file, enumerable: true });
   return defined;
 }
@@ -283,19 +295,4 @@ export function defineService<K extends ServiceRole['kind']>(definition: Service
  */
 export function definedIn(definition: ServiceDefinition): string | undefined {
   return (definition as { [DEFINED_IN]?: string })[DEFINED_IN];
-}
-
-function callerFile(): string | undefined {
-  // The first stack frame outside this file is the module that called defineService.
-  const frames = (new Error().stack ?? '').split('\n').slice(1);
-  for (const frame of frames) {
-    const m = /\(?((?:file:\/\/)?\/[^():]+\.[cm]?[jt]s):\d+:\d+\)?$/.exec(frame.trim());
-    if (!m) continue;
-    const path = m[1]!.replace(/^file:\/\//, '');
-    if (path.endsWith('/service/definition.ts') || path.endsWith('/service/definition.js')) continue;
-    if (!/\.[cm]?ts$/.test(path)) return undefined; // compiled: the stack names the bundle, not the source
-    const cwd = process.cwd();
-    return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
-  }
-  return undefined;
 }

@@ -19,7 +19,16 @@ export function endpointNeeds(s: ResolvedSettings, services: readonly ServiceDef
   return {
     queues: services.some((d) => d.role.kind === 'queueWorker'),
     exec: services.some((d) => s.services?.[d.name]?.enableExecuteCommand === true),
+    tables: services.some((d) => usesTable(d)),
   };
+}
+
+/**
+ * Whether the service uses a DynamoDB store: its tasks then send HTTPS to DynamoDB, through the
+ * network's gateway endpoint (docs/data-stores.md).
+ */
+export function usesTable(d: ServiceDefinition): boolean {
+  return (d.uses ?? []).some((u) => u.kind === 'dynamodb');
 }
 
 export function checkEgress(s: ResolvedSettings, services: readonly ServiceDefinition[]): void {

@@ -6,6 +6,7 @@
 import { parameter, type ParameterHandles } from '../../../src/dsl/index.ts';
 import { environmentNameParameter } from '../shared/environment-name.ts';
 import { registryParameter } from '../shared/registry.ts';
+import { storeParameters } from '../data/grants.ts';
 import { hasInterfaceEndpoints } from '../endpoints.ts';
 import { imageParameterPattern } from './image.ts';
 import { pascal } from './routing.ts';
@@ -52,6 +53,7 @@ function optionalParameters(r: Resolved) {
     ApplicationSecurityGroupId: registryParameter(r.s.name, 'application-security-group-id', "The application tier's security group, which the VPC endpoints admit (the network stack's).", WIRING, 'Application tier security group', 'AWS::EC2::SecurityGroup::Id'),
     EndpointSecurityGroupId: registryParameter(r.s.name, 'endpoint-security-group-id', "The VPC interface endpoints' security group, where the tasks send HTTPS (the network stack's).", WIRING, 'Endpoint security group', 'AWS::EC2::SecurityGroup::Id'),
     S3PrefixListId: registryParameter(r.s.name, 's3-prefix-list-id', "The Region's S3 prefix list, where the tasks send HTTPS through the gateway endpoint (the network stack's).", WIRING, 'S3 prefix list'),
+    DynamoDbPrefixListId: registryParameter(r.s.name, 'dynamodb-prefix-list-id', "The Region's DynamoDB prefix list, where the tasks send HTTPS to the tables they use through the gateway endpoint (the network stack's).", WIRING, 'DynamoDB prefix list'),
     DesiredCount: parameter('Number', {
       description: 'Tasks to run when the service is created or updated.',
       default: r.desiredCount ?? 0,
@@ -81,6 +83,7 @@ export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpec
     ApplicationSecurityGroupId: hasInterfaceEndpoints(r.s),
     EndpointSecurityGroupId: hasInterfaceEndpoints(r.s),
     S3PrefixListId: hasInterfaceEndpoints(r.s),
+    DynamoDbPrefixListId: hasInterfaceEndpoints(r.s) && r.uses.some((u) => u.store.kind === 'dynamodb'),
     DesiredCount: r.desiredCount !== undefined,
     MinCount: r.scaling !== undefined,
     MaxCount: r.scaling !== undefined,
@@ -94,8 +97,9 @@ export function serviceParameters(r: Resolved): BaseSpecs & Partial<OptionalSpec
     VpcId,
     ApplicationSubnetIds,
     ClusterName,
-    ...pick('CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'LoadBalancerFullName', 'ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId'),
+    ...pick('CapacityProviderName', 'ListenerArn', 'LoadBalancerSecurityGroupId', 'LoadBalancerFullName', 'ApplicationSecurityGroupId', 'EndpointSecurityGroupId', 'S3PrefixListId', 'DynamoDbPrefixListId'),
     ...sendParameters(r),
+    ...storeParameters(r.s.name, r.uses),
     ImageUri,
     ...pick('DesiredCount', 'MinCount', 'MaxCount'),
   } as BaseSpecs & Partial<OptionalSpecs>;

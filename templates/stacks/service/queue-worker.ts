@@ -8,7 +8,8 @@ import { customerKey } from '../shared/kms.ts';
 import { publish } from '../shared/registry.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
 import { DEAD_LETTER_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS, type Resolved, type Role } from './resolve.ts';
-import { senderRoleName, type QueueResources, type Tags } from './task-definition.ts';
+import { taskRoleName } from '../shared/iam.ts';
+import type { QueueResources, Tags } from './task-definition.ts';
 
 /** The work queue's name: `<environment>-<service>` (SQS allows 80 characters; these are at most 49). */
 export function queueName(env: Intrinsic<'String'>, service: string): Intrinsic<'String'> {
@@ -35,8 +36,8 @@ function senderStatement(env: Intrinsic<'String'>, senders: readonly string[]): 
       StringEquals: { 'kms:CallerAccount': AWS.AccountId, 'kms:ViaService': sub`sqs.${AWS.Region}.amazonaws.com` },
       ArnLike: {
         'aws:PrincipalArn': senders.flatMap((s) => [
-          sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/${senderRoleName(env, s)}`,
-          sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/*/${senderRoleName(env, s)}`,
+          sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/${taskRoleName(env, s)}`,
+          sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/*/${taskRoleName(env, s)}`,
         ]),
       },
     },

@@ -11,6 +11,8 @@ import { checkEnvironmentVariables } from './environment-variables.ts';
 import { placementRules, type PlacementRules } from './placement.ts';
 import { definitionFile, priorityOf } from './routing.ts';
 import type { ServiceDefinition, ServiceRole, WebScaling } from './definition.ts';
+import { storeUses, variableNames, type StoreUse } from '../data/grants.ts';
+import type { ResolvedStore } from '../data/resolve.ts';
 import type { ResolvedSettings } from '../../settings/settings.ts';
 import { resolveDeployment, resolveThresholds, type AlarmThresholds, type Deployment, type ResolvedDeployment } from '../../settings/operations.ts';
 export interface ServiceStackSettings {
@@ -20,6 +22,12 @@ export interface ServiceStackSettings {
   readonly listenerRulePriority?: number;
   /** For a queue worker: the services whose `sendsTo` names its queue (their roles may send). @default - none */
   readonly senders?: readonly string[];
+  /**
+   * The estate's stores, resolved for the environment: those the service `uses` come from here,
+   * and a store that is not among them is refused. The root always passes them.
+   * @default - the stores are not wired (`uses` is left out): for checks that need none, such as the density check
+   */
+  readonly stores?: readonly ResolvedStore[];
 }
 
 /** @default for `desiredCount` of a service without auto scaling. */
@@ -75,6 +83,8 @@ export interface Resolved {
   /** ECS Exec, from the environment's `services.<name>.enableExecuteCommand`. */
   readonly exec: boolean;
   readonly priority?: number;
+  /** The stores the service uses (`uses`), resolved, in the order given. */
+  readonly uses: readonly StoreUse[];
   /** How the service deploys, with its defaults (see `deploymentOf`). */
   readonly deployment: ResolvedDeployment;
   /** Canary, linear or blue/green: two target groups, and a test listener rule at `priority - 1`. */
@@ -152,7 +162,8 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   }
   const exec = override.enableExecuteCommand ?? false;
   const writable = writableVolumes(at, c.writablePaths ?? DEFAULT_WRITABLE_PATHS, exec);
-  checkEnvironment(at, def);
+  const uses = ss.stores ? storeUses(at, def.uses ?? [], ss.stores) : [];
+  checkEnvironment(at, def, uses);
   if (c.entryPoint !== undefined && c.entryPoint.length === 0) throw new BerthError(at('container.entryPoint'), 'is empty. Remove it to keep the image\'s ENTRYPOINT, or give the program to run, such as `[\'sh\', \'-c\']`.');
   if (c.command !== undefined && c.command.length === 0) throw new BerthError(at('container.command'), 'is empty. Remove it to keep the image\'s CMD, or give the command to run.');
   if (c.healthCheck) {
@@ -247,7 +258,7 @@ export function resolve(ss: ServiceStackSettings): Resolved {
   if (priority !== undefined && shifting && testRulePriority(priority) < 1) {
     throw new BerthError(`${file()}: name`, `gives listener-rule priority ${priority}, which leaves no priority below it for the test rule of a ${deployment.strategy} deployment. Rename the service (the priority follows the name).`);
   }
-  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, imageRef, desiredCount, scaling, writable, user, exec, priority, deployment, shifting, thresholds };
+  return { s, def, name: def.name, at, fargate, spotPercent, placement, image, imageRef, desiredCount, scaling, writable, user, exec, priority, deployment, shifting, thresholds, uses };
 }
 
 function writableVolumes(at: (p: string) => string, paths: readonly string[], exec: boolean): Resolved['writable'] {
@@ -280,14 +291,19 @@ export function queueUrlVariable(service: string): string {
 /** The environment variable a queue worker gets for its own queue. */
 export const OWN_QUEUE_URL_VARIABLE = 'QUEUE_URL';
 
-function checkEnvironment(at: (p: string) => string, def: ServiceDefinition): void {
+function checkEnvironment(at: (p: string) => string, def: ServiceDefinition, uses: readonly StoreUse[]): void {
   const env = def.container.environment ?? {};
   const secrets = def.container.secrets ?? {};
   checkEnvironmentVariables(at, env);
-  // Variables berth sets itself: a queue worker's own queue, and each queue a service sends to.
+  // Variables berth sets itself: a queue worker's own queue, each queue a service sends to, and
+  // what each store it uses passes (docs/data-stores.md).
   const reserved = new Map<string, string>();
   if (def.role.kind === 'queueWorker') reserved.set(OWN_QUEUE_URL_VARIABLE, 'the URL of its own queue');
   for (const h of def.sendsTo ?? []) reserved.set(queueUrlVariable(h.service), `the URL of ${q(h.service)}'s queue (\`sendsTo\`)`);
+  for (const u of uses) {
+    const names = variableNames(u.store);
+    for (const name of [...names.plain, ...names.secret]) reserved.set(name, `a value of store ${q(u.store.name)} (\`uses\`)`);
+  }
   for (const name of Object.keys(env)) {
     if (name in secrets) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is both a plain variable and a secret. Keep only the secret.`);
     if (reserved.has(name)) throw new BerthError(at(`container.environment.${name}`), `${q(name)} is set by berth to ${reserved.get(name)}. Remove it, or rename your variable.`);

@@ -4,10 +4,12 @@
  * container definition (read-only root filesystem, non-root user, no capabilities).
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definitions.html
  */
-import { AWS, Sub, sub, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import { AWS, BerthError, q, Sub, sub, type EC2SecurityGroupEgress, type Intrinsic, type Json, type Parameter, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
 import { shortRetention, withGuardExemptions } from '../shared/guard.ts';
 import { RETAIN_EXCEPT_ON_CREATE } from '../shared/retention.ts';
-import { estateRole, inlinePolicy, serviceTrust } from '../shared/iam.ts';
+import { estateRole, inlinePolicy, resolvedLength, ROLE_INLINE_POLICY_CHARACTERS, serviceTrust, taskRoleName } from '../shared/iam.ts';
+import { toPlain } from '../../../src/emit/plain.ts';
+import type { StoreWiring } from '../data/grants.ts';
 import { customerKey, logGroupKey } from '../shared/kms.ts';
 import { need, type OptionalHandles } from './parameters.ts';
 import { hasInterfaceEndpoints } from '../endpoints.ts';
@@ -29,7 +31,7 @@ export function logResources(t: Template, r: Resolved, env: Intrinsic<'String'>,
   );
 }
 
-export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2::VPC::Id'>, o: OptionalHandles, env: Intrinsic<'String'>, tags: Tags): Resource<'AWS::EC2::SecurityGroup'> {
+export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2::VPC::Id'>, o: OptionalHandles, env: Intrinsic<'String'>, tags: Tags, egress: readonly EC2SecurityGroupEgress[] = []): Resource<'AWS::EC2::SecurityGroup'> {
   const port = r.def.container.port;
   const sg = t.resource('SecurityGroup', 'AWS::EC2::SecurityGroup', {
     GroupDescription: sub`${env} ${r.name} tasks`,
@@ -44,13 +46,18 @@ export function securityGroup(t: Template, r: Resolved, vpc: Parameter<'AWS::EC2
       : {}),
     // HTTPS out (shared/egress.ts): with the network's interface endpoints, to them and to S3 only,
     // plus the internet where the definition says `egress: 'internet'`; without them, to AWS's
-    // public endpoints (and anything else) through NAT.
+    // public endpoints (and anything else) through NAT. And to the databases it uses (`uses`), on
+    // their ports, by their security groups (`egress`, templates/stacks/data/grants.ts).
     SecurityGroupEgress: hasInterfaceEndpoints(r.s)
       ? [
           ...awsOnlyEgress({ endpointSecurityGroupId: need(o.EndpointSecurityGroupId, 'EndpointSecurityGroupId').ref, s3PrefixListId: need(o.S3PrefixListId, 'S3PrefixListId').ref }),
           ...(r.def.egress === 'internet' ? [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to the internet through NAT (the definition says egress: internet)' }] : []),
+          // The tables it uses (`uses`): DynamoDB through its gateway endpoint, by the Region's prefix list.
+          // https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html
+          ...(o.DynamoDbPrefixListId ? [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, DestinationPrefixListId: o.DynamoDbPrefixListId.ref, Description: 'HTTPS to DynamoDB through the gateway endpoint (the tables it uses)' }] : []),
+          ...egress,
         ]
-      : [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to AWS APIs and image registries through NAT (no interface endpoints)' }],
+      : [{ ...INTERNET_HTTPS_EGRESS, Description: 'HTTPS to AWS APIs and image registries through NAT (no interface endpoints)' }, ...egress],
     Tags: [...tags, { Key: 'Name', Value: sub`${env}-${r.name}-tasks` }],
   });
   if (r.def.role.kind === 'web') {
@@ -189,6 +196,7 @@ export function taskRoles(
   queue: QueueResources | undefined,
   secretsFrom: { secrets: ReadonlyMap<string, Resource<'AWS::SecretsManager::Secret'>>; key?: Resource<'AWS::KMS::Key'> },
   sends: readonly SendTarget[],
+  stores: Pick<StoreWiring, 'execution' | 'task' | 'namedRole'> = { execution: [], task: [], namedRole: false },
 ): TaskRoles {
   const secrets = secretRefs(r, secretsFrom.secrets);
   const ssm = secrets.filter((s) => s.service === 'ssm').map((s) => s.resource);
@@ -219,6 +227,8 @@ export function taskRoles(
         // Secrets Manager decrypts a secret under a customer managed key with the caller's kms:Decrypt.
         // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
         ...(secretsFrom.key ? [{ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: secretsFrom.key.getAtt('Arn') }] : []),
+        // The database secrets of the stores it uses (templates/stacks/data/grants.ts).
+        ...stores.execution,
       ]),
     ],
   });
@@ -238,6 +248,8 @@ export function taskRoles(
       { Sid: `EncryptFor${id}`, Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: target.keyArn },
     );
   }
+  // The stores it uses, each with exactly the actions of its access level (templates/stacks/data/grants.ts).
+  statements.push(...stores.task);
   if (r.exec) {
     // ECS Exec's Session Manager channels have no resource-level permissions: they must be `*`.
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-exec.html#ecs-exec-required-iam-permissions
@@ -249,20 +261,30 @@ export function taskRoles(
     });
   }
   const task = t.resource('TaskRole', 'AWS::IAM::Role', {
-    // A sender's role has a fixed name: the receiving queue's key policy names it (see
-    // `senderRoleName`), and it must do so before this role exists.
-    ...(sends.length ? { RoleName: senderRoleName(env, r.name) } : {}),
+    // A fixed name when another stack's policy names the role before it exists: the key policy of
+    // a queue it sends to, the policy of a bucket it uses (see `taskRoleName`).
+    ...(sends.length || stores.namedRole ? { RoleName: taskRoleName(env, r.name) } : {}),
     Description: `The ${r.name} application: only what its code needs.`,
     AssumeRolePolicyDocument: serviceTrust('ecs-tasks.amazonaws.com'),
     ...estateRole(t, r.s.name, 'ecs-tasks.amazonaws.com'),
     ...(statements.length ? { Policies: [inlinePolicy('application', statements)] } : {}),
   });
+  for (const [role, what] of [[execution, 'execution'], [task, 'task']] as const) checkPolicySize(r, role, what);
   return { execution, task };
 }
 
-/** The role name of a service that sends to queues: `<environment>-<service>-task` (at most 20 + 28 + 6 characters of IAM's 64). */
-export function senderRoleName(env: Value<string>, service: string): Intrinsic<'String'> {
-  return sub`${env}-${service}-task`;
+/**
+ * A role's inline policies must stay within IAM's limit once CloudFormation resolves them, or the
+ * stack fails when it creates the role: refused here, with what makes them large.
+ */
+function checkPolicySize(r: Resolved, role: Resource<'AWS::IAM::Role'>, what: string): void {
+  const length = resolvedLength(toPlain((role.props as { Policies?: unknown }).Policies ?? []));
+  if (length <= ROLE_INLINE_POLICY_CHARACTERS) return;
+  const cause = r.uses.length ? `the ${r.uses.length} stores it uses (\`uses\`)` : 'its secrets and queues';
+  throw new BerthError(
+    r.at(r.uses.length ? 'uses' : 'container.secrets'),
+    `gives the ${what} role of ${q(r.name)} inline policies of up to ${length} characters once resolved, and IAM allows ${ROLE_INLINE_POLICY_CHARACTERS} per role; most of them come from ${cause}. Split the service, or let it use fewer stores.`,
+  );
 }
 
 /**
@@ -336,6 +358,7 @@ export function containerDefinition(
   logGroup: Resource<'AWS::Logs::LogGroup'>,
   generated: ReadonlyMap<string, Resource<'AWS::SecretsManager::Secret'>>,
   queueUrls: { readonly own?: Value<string>; readonly sends: readonly SendTarget[] },
+  stores: Pick<StoreWiring, 'environment' | 'secrets'> = { environment: [], secrets: [] },
 ) {
   const c = r.def.container;
   const hc = c.healthCheck;
@@ -343,8 +366,9 @@ export function containerDefinition(
     ...Object.entries(c.environment ?? {}),
     ...(queueUrls.own !== undefined ? [[OWN_QUEUE_URL_VARIABLE, queueUrls.own] as [string, Value<string>]] : []),
     ...queueUrls.sends.map((s): [string, Value<string>] => [queueUrlVariable(s.service), s.url]),
+    ...stores.environment,
   ].sort(([a], [b]) => a.localeCompare(b));
-  const secrets = secretRefs(r, generated);
+  const secrets = [...secretRefs(r, generated).map((s) => ({ name: s.name, valueFrom: s.valueFrom })), ...stores.secrets].sort((a, b) => a.name.localeCompare(b.name));
   const init = hasScratchInit(r);
   return {
     Name: r.name,

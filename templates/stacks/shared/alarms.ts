@@ -11,10 +11,11 @@ import type { Metric } from './metrics.ts';
  * The environment's alarm topic (the operations stack's): `berth-<environment>-alarms`. Every
  * stack builds its ARN from its own `EnvironmentName`, so an alarm needs no parameter to find it
  * (a parameter per service would grow the root stack with every service), and a stack deployed
- * alone, or under another environment name, notifies that environment's topic. The one consumer
- * that reads the topic's registry entry (`alarm-topic-arn`) instead is the cluster's Auto Scaling
- * group: its notification configuration needs the topic to exist when it is created, and the
- * entry, passed from the operations stack's output, is what orders the cluster after it.
+ * alone, or under another environment name, notifies that environment's topic. Two consumers read
+ * the topic's registry entry (`alarm-topic-arn`) instead, passed from the operations stack's
+ * output, which orders their stacks after it: the cluster's Auto Scaling group, whose notification
+ * configuration needs the topic to exist when it is created, and a database's alarms
+ * (templates/stacks/data/alarms.ts), whose data stack deploys alone as a layer of its own.
  */
 export function alarmTopicName(env: Intrinsic<'String'>): Intrinsic<'String'> {
   return sub`berth-${env}-alarms`;

@@ -78,6 +78,28 @@ export interface LogKeyProps extends Omit<KeyProps, 'statements'> {
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
 export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...props }: LogKeyProps): Resource<'AWS::KMS::Key'> {
+  return logsKey(t, logicalId, props, { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn(logGroupName) } });
+}
+
+export interface LogGroupsKeyProps extends Omit<KeyProps, 'statements'> {
+  /** The log groups the key may encrypt: every group whose name starts with this (`/aws/rds/cluster/<id>/`). */
+  readonly logGroupNamePrefix: Value<string>;
+}
+
+/**
+ * A key that CloudWatch Logs may use for the log groups under one name prefix only (a service
+ * such as RDS names one group per log type): as `logGroupKey`, the log group matched by prefix.
+ */
+export function logGroupsKey(t: Template, logicalId: string, { logGroupNamePrefix, ...props }: LogGroupsKeyProps): Resource<'AWS::KMS::Key'> {
+  return logsKey(t, logicalId, props, { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': sub`${logGroupArn(logGroupNamePrefix)}*` } });
+}
+
+function logGroupArn(name: Value<string>): Value<string> {
+  return sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${name}`;
+}
+
+/** A key CloudWatch Logs may use for the log groups the condition names. */
+function logsKey(t: Template, logicalId: string, props: Omit<KeyProps, 'statements'>, condition: Json): Resource<'AWS::KMS::Key'> {
   return customerKey(t, logicalId, {
     ...props,
     statements: [
@@ -87,7 +109,7 @@ export function logGroupKey(t: Template, logicalId: string, { logGroupName, ...p
         Principal: { Service: sub`logs.${AWS.Region}.amazonaws.com` },
         Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         Resource: '*',
-        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': sub`arn:${AWS.Partition}:logs:${AWS.Region}:${AWS.AccountId}:log-group:${logGroupName}` } },
+        Condition: condition,
       },
     ],
   });

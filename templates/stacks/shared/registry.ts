@@ -7,7 +7,8 @@
  * orders creation. Values like a listener ARN cannot be a parameter default any other way.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html#aws-ssm-parameter-types
  */
-import { parameter, sub, type Intrinsic, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import { parameter, sub, type AwsSpecificType, type DefaultOf, type Intrinsic, type Resource, type Template, type Value } from '../../../src/dsl/index.ts';
+import type { RegistryEntry } from '../data/names.ts';
 
 export type RegistryKey =
   | 'cluster-name'
@@ -20,10 +21,14 @@ export type RegistryKey =
   | 'application-security-group-id'
   | 'endpoint-security-group-id'
   | 's3-prefix-list-id'
+  /** The Region's DynamoDB prefix list (with interface endpoints, where a service uses a table). */
+  | 'dynamodb-prefix-list-id'
   /** The load balancer's web ACL (with `loadBalancer.firewall`): the dashboard draws its requests. */
   | 'web-acl-name'
   /** A queue worker's queue, for the services that send to it. */
-  | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`;
+  | `services/${string}/queue-${'url' | 'arn' | 'key-arn'}`
+  /** A data store's endpoints, security group and keys, for the services that use it. */
+  | `stores/${string}/${RegistryEntry}`;
 
 /** The SSM parameter name of a registry entry for an environment. */
 export function registryName(environment: string, key: RegistryKey): string {
@@ -47,12 +52,16 @@ export function publish(
   });
 }
 
-/** A consumer's parameter for a registry entry, defaulting to this environment's name; `type` is what the value is (a security group ID is checked by CloudFormation). */
-export function registryParameter<T extends 'String' | 'AWS::EC2::SecurityGroup::Id' = 'String'>(environment: string, key: RegistryKey, description: string, group: string, label: string, type?: T) {
+/**
+ * A consumer's parameter for a registry entry, defaulting to this environment's name; `type` is
+ * what the value is: an AWS-specific type (a security group ID) gives the `ref` that kind, and
+ * CloudFormation checks the value exists.
+ */
+export function registryParameter<T extends 'String' | AwsSpecificType = 'String'>(environment: string, key: RegistryKey, description: string, group: string, label: string, type?: T) {
   return parameter(`AWS::SSM::Parameter::Value<${type ?? 'String'}>` as `AWS::SSM::Parameter::Value<${T}>`, {
     description: `${description} Read from SSM Parameter Store; the producing stack publishes it there.`,
-    // The parameter's default is the registry entry's name, whatever its value's type.
-    default: registryName(environment, key) as never,
+    // An SSM parameter's default is always the registry entry's name, whatever its value's type.
+    default: registryName(environment, key) as DefaultOf<`AWS::SSM::Parameter::Value<${T}>`>,
     group,
     label,
   });

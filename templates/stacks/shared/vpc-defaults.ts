@@ -13,7 +13,8 @@
  *   https://docs.aws.amazon.com/config/latest/developerguide/vpc-default-security-group-closed.html
  * - `Custom::S3PrefixList` answers the ID of the Region's AWS-managed S3 prefix list
  *   (`com.amazonaws.<region>.s3`), which security group rules name to send to S3 through the
- *   gateway endpoint. CloudFormation has no attribute for it (`AWS::EC2::VPCEndpoint` returns no
+ *   gateway endpoint; `Custom::DynamoDbPrefixList` the same for DynamoDB
+ *   (`com.amazonaws.<region>.dynamodb`, https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html). CloudFormation has no attribute for it (`AWS::EC2::VPCEndpoint` returns no
  *   prefix list, `AWS::EC2::PrefixList` makes customer-managed lists only) and AWS publishes it in
  *   no SSM parameter; the IDs differ by Region, so a table in the template would be a guess.
  *   https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html
@@ -58,8 +59,8 @@ def close_default_group(group_id):
     return group_id, {}
 
 
-def s3_prefix_list(region):
-    name = f"com.amazonaws.{region}.s3"
+def managed_prefix_list(region, service):
+    name = f"com.amazonaws.{region}.{service}"
     found = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": [name]}])["PrefixLists"]
     if not found:
         raise ValueError(f"no AWS-managed prefix list {name} in this Region")
@@ -75,7 +76,9 @@ def handler(event, context):
             if event["ResourceType"] == "Custom::ClosedDefaultSecurityGroup":
                 physical, data = close_default_group(props["GroupId"])
             elif event["ResourceType"] == "Custom::S3PrefixList":
-                physical, data = s3_prefix_list(props["Region"])
+                physical, data = managed_prefix_list(props["Region"], "s3")
+            elif event["ResourceType"] == "Custom::DynamoDbPrefixList":
+                physical, data = managed_prefix_list(props["Region"], "dynamodb")
             else:
                 raise ValueError(f"unknown resource type {event['ResourceType']}")
     except Exception as e:
@@ -99,6 +102,8 @@ export interface VpcDefaults {
   readonly closedDefaultGroup: UntypedResource;
   /** The S3 prefix list (`getAtt('PrefixListId')`), where asked for. */
   readonly s3PrefixList?: UntypedResource;
+  /** The DynamoDB prefix list (`getAtt('PrefixListId')`), where asked for. */
+  readonly dynamoDbPrefixList?: UntypedResource;
 }
 
 /** The function, its role and log group, and the custom resources. */
@@ -112,6 +117,8 @@ export function addVpcDefaults(
     /** The settings file, for the reason of a short retention's exemption. */
     readonly settingsFile: string;
     readonly prefixList: boolean;
+    /** Look up DynamoDB's prefix list too. @default false */
+    readonly dynamoDbPrefixList?: boolean;
     /**
      * What must exist before the group is closed: the VPC's IPv6 block, whose association adds an
      * outbound `::/0` rule to the default group. https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html
@@ -132,7 +139,7 @@ export function addVpcDefaults(
   );
   const defaultGroupArn = sub`arn:${AWS.Partition}:ec2:${AWS.Region}:${AWS.AccountId}:security-group/${props.defaultSecurityGroup}`;
   const role = t.resource('VpcDefaultsRole', 'AWS::IAM::Role', {
-    Description: 'Closes the VPC\'s default security group and looks up the S3 prefix list (the network stack\'s custom resources).',
+    Description: 'Closes the VPC\'s default security group and looks up the gateway endpoints\' prefix lists (the network stack\'s custom resources).',
     // Lambda's assume-role request for an execution role carries aws:SourceAccount: AWS's own
     // sample execution-role trust policy conditions on it
     // (https://github.com/aws/agent-toolkit-for-aws, serverless-skills lambda-trust-policy.json).
@@ -154,7 +161,7 @@ export function addVpcDefaults(
     'VpcDefaultsFunction',
     'AWS::Lambda::Function',
     {
-      Description: sub`berth ${props.env}: closes the VPC's default security group and looks up the S3 prefix list (CloudFormation custom resources).`,
+      Description: sub`berth ${props.env}: closes the VPC's default security group and looks up the gateway endpoints' prefix lists (CloudFormation custom resources).`,
       Runtime: 'python3.13',
       Handler: 'index.handler',
       Code: { ZipFile: VPC_DEFAULTS_HANDLER },
@@ -181,5 +188,6 @@ export function addVpcDefaults(
   return {
     closedDefaultGroup: custom('ClosedDefaultSecurityGroup', 'Custom::ClosedDefaultSecurityGroup', { GroupId: props.defaultSecurityGroup }, props.closeAfter ?? []),
     ...(props.prefixList ? { s3PrefixList: custom('S3PrefixList', 'Custom::S3PrefixList', { Region: AWS.Region }) } : {}),
+    ...(props.dynamoDbPrefixList ? { dynamoDbPrefixList: custom('DynamoDbPrefixList', 'Custom::DynamoDbPrefixList', { Region: AWS.Region }) } : {}),
   };
 }
