@@ -96,7 +96,7 @@ test('the foundation nests the stores as the root does (same templates, written 
   const f = plain(synthesizeFoundation(prod, SERVICES, STORES));
   assert.deepEqual(ofType(f, 'AWS::CloudFormation::Stack').map(([id]) => id), ['Operations', 'Network', 'LoadBalancer', 'Cluster', 'OrdersStore', 'SessionsStore', 'UploadsStore', 'Dashboard']);
   assert.deepEqual(resources(f).OrdersStore!.Properties.Parameters, resources(e.root).OrdersStore!.Properties.Parameters);
-  assert.match(f.Description, /and data stores \(orders, sessions, uploads\)/);
+  assert.match(f.Description, /, data stores \(orders, sessions, uploads\) and dashboard, on which/);
 });
 
 // --- Aurora ---------------------------------------------------------------------------------

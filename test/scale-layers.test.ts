@@ -69,11 +69,11 @@ test('--layers deploys the foundation (alarm topic before cluster), each service
   const root = parseTemplate(readFileSync(join(out, 'root.yaml'), 'utf8'), 'root.yaml') as { Resources: Record<string, { Type: string; DependsOn?: string | string[]; Properties: { TemplateURL: string } }> };
   const children = Object.entries(root.Resources).filter(([, r]) => r.Type === 'AWS::CloudFormation::Stack');
   // The first layer: the alarm topic's operations stack, then network, load balancer and the
-  // cluster, which reads the topic from the operations stack's output; its dashboard only when
-  // provisioned on its own (the layered deploy passes DrawDashboard=false, below).
+  // cluster, which reads the topic from the operations stack's output; the data stores; its
+  // dashboard only when provisioned on its own (the layered deploy passes DrawDashboard=false, below).
   type Stack = { Type: string; Condition?: string; DependsOn?: string | string[]; Properties: { TemplateURL: string; Parameters?: Record<string, unknown> } };
   const foundation = parseTemplate(readFileSync(join(out, 'foundation.yaml'), 'utf8'), 'foundation.yaml') as { Resources: Record<string, Stack>; Conditions: Record<string, unknown> };
-  assert.deepEqual(Object.values(foundation.Resources).map((r) => `${r.Properties.TemplateURL}${r.Condition ? ` if ${r.Condition}` : ''}`), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'dashboard.yaml if DrawsDashboard']);
+  assert.deepEqual(Object.values(foundation.Resources).map((r) => `${r.Properties.TemplateURL}${r.Condition ? ` if ${r.Condition}` : ''}`), ['operations.yaml', 'network.yaml', 'load-balancer.yaml', 'cluster.yaml', 'data-appdb.yaml', 'data-jobs.yaml', 'data-reports.yaml', 'dashboard.yaml if DrawsDashboard']);
   assert.deepEqual(foundation.Conditions.DrawsDashboard, { 'Fn::Equals': [{ Ref: 'DrawDashboard' }, 'true'] });
   assert.deepEqual(foundation.Resources.Cluster!.Properties.Parameters!.AlarmTopicArn, { 'Fn::GetAtt': ['Operations', 'Outputs.AlarmTopicArnParameter'] });
   // The last: the dashboard (it draws the services) and the deploy guard over their alarms.
@@ -81,7 +81,7 @@ test('--layers deploys the foundation (alarm topic before cluster), each service
   assert.deepEqual(Object.entries(overview.Resources).map(([id, r]) => `${id} ${r.Type}`), ['Dashboard AWS::CloudFormation::Stack', 'DeployGuard AWS::CloudWatch::CompositeAlarm']);
   const outer = [...Object.values(foundation.Resources), ...Object.values(overview.Resources)].map((r) => r.Properties.TemplateURL);
   const serviceFiles = children.map(([, r]) => r.Properties.TemplateURL).filter((f) => !outer.includes(f));
-  assert.deepEqual(children.map(([, r]) => r.Properties.TemplateURL).filter((f) => outer.includes(f)).sort(), ['cluster.yaml', 'dashboard.yaml', 'load-balancer.yaml', 'network.yaml', 'operations.yaml']);
+  assert.deepEqual(children.map(([, r]) => r.Properties.TemplateURL).filter((f) => outer.includes(f)).sort(), ['cluster.yaml', 'dashboard.yaml', 'data-appdb.yaml', 'data-jobs.yaml', 'data-reports.yaml', 'load-balancer.yaml', 'network.yaml', 'operations.yaml']);
   assert.deepEqual(layers(out), ['root'], 'dev deploys as one stack unless asked');
   const planned = layers(out, true);
   assert.equal(planned[0], 'foundation');
