@@ -1,5 +1,5 @@
 /**
- * `make test`'s runner: node:test over the given files, two at a time, with the one-screen
+ * `make test`'s runner: node:test over the given files, three at a time (the longest first), with the one-screen
  * reporter (scripts/test-summary.mjs), in a temporary folder of its own (TMPDIR, which Node's
  * `os.tmpdir()`, Python's `tempfile`, `mktemp` and the AWS CLI all honour). Afterwards that folder
  * must be empty: whatever a test left there is listed and the run fails, so no test can leave
@@ -27,6 +27,25 @@ const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/
 
 const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
+/**
+ * The files that take longest (measured: the deploy suite against moto alone is about 350 s on 2
+ * cores), started first so the rest of the suite runs beside them instead of after them.
+ */
+const LONGEST_FIRST = ['test/deploy.test.ts', 'test/local-docs.test.ts', 'test/lint-gates.test.ts', 'test/cli-new.test.ts', 'test/cli.test.ts'];
+
+/**
+ * How many test files run at once. The long suites mostly wait (on the local AWS endpoint, on
+ * deploy polls, on subprocesses), so three keep two cores busy where two left one idle.
+ */
+const CONCURRENCY = 3;
+
+/** `files`, the longest first (in LONGEST_FIRST's order), the others as given. */
+export function scheduled(files: readonly string[]): string[] {
+  const key = (f: string) => LONGEST_FIRST.indexOf(f.replace(/^\.\//, ''));
+  const rank = (f: string) => (key(f) < 0 ? LONGEST_FIRST.length : key(f));
+  return files.map((f, i) => [f, i] as const).sort(([a, i], [b, j]) => rank(a) - rank(b) || i - j).map(([f]) => f);
+}
+
 /** The entries a finished run left in its temporary folder, as `<name>` or `<name>/ (n entries)`. */
 export function leftovers(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).filter((e) => !isCache(e.name)).map((e) => (e.isDirectory() ? `${e.name}/ (${entries(readdirSync(join(dir, e.name)).length)})` : e.name)).sort();
@@ -43,7 +62,7 @@ function main(files: readonly string[]): number {
   try {
     const r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-reporter=${join(ROOT, 'scripts', 'test-summary.mjs')}`, ...files],
+      ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, `--test-reporter=${join(ROOT, 'scripts', 'test-summary.mjs')}`, ...scheduled(files)],
       // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
       { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp, NODE_TEST_CONTEXT: undefined } },
     );
