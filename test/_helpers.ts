@@ -37,14 +37,16 @@ export interface SandboxProps {
 
 /**
  * The fixture estate sandboxes hold instead of the user's: the services of test/fixtures/services/
- * (`web`, `worker`, `report`) and the environments of test/fixtures/settings/ (`dev`, `prod`),
- * copies of the example berth ships. A team replaces templates/services/ and
- * templates/environments/ with its own; berth's tests keep theirs.
+ * (`web`, `worker`, `report`), the environments of test/fixtures/settings/ (`dev`, `prod`) and
+ * the stores of test/fixtures/storage/ (`appdb`, `jobs`, `reports`), copies of the example berth
+ * ships. A team replaces templates/services/, templates/environments/ and templates/storage/ with
+ * its own; berth's tests keep theirs.
  */
 export function installFixtureEstate(dir: string): void {
   for (const [from, to, files] of [
     ['test/fixtures/services', 'templates/services', ['index.ts', 'web.ts', 'worker.ts', 'report.ts']],
     ['test/fixtures/settings', 'templates/environments', ['dev.json', 'prod.json']],
+    ['test/fixtures/storage', 'templates/storage', ['index.ts', 'appdb.ts', 'jobs.ts', 'reports.ts']],
   ] as const) {
     rmSync(join(dir, to), { recursive: true, force: true });
     cpSync(join(ROOT, from), join(dir, to), { recursive: true, filter: (f) => f === join(ROOT, from) || (files as readonly string[]).includes(f.slice(join(ROOT, from).length + 1)) });

@@ -50,8 +50,8 @@ function prepareBase(): string {
   const dir = tempDir('deploy-base');
   for (const d of ['src', 'templates', 'scripts']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
   installFixtureEstate(dir);
-  // The data stores: the fixture services use the example's stores (templates/storage/, copied
-  // with templates/) as the example's services do, with dev's overrides as
+  // The data stores: the fixture services use the fixture estate's stores (test/fixtures/storage/,
+  // copies of the example's, installed above) as the example's services do, with dev's overrides as
   // templates/environments/dev.json has them, so the suite deploys a database, a table and a
   // bucket, each with its client.
   for (const [service, store, access] of [['web', 'appdb', 'connect'], ['worker', 'jobs', 'readWrite'], ['report', 'reports', 'readWrite']] as const) {
