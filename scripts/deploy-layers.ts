@@ -28,6 +28,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BerthError } from '../src/dsl/errors.ts';
+import { runScript } from './run-script.ts';
 import { LIMITS } from '../src/dsl/limits.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { loadSettings } from '../templates/settings/settings.ts';
@@ -163,17 +164,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      if (e instanceof BerthError) {
-        console.error(`error: ${e.message}`);
-        process.exitCode = 1;
-      } else {
-        console.error(e);
-        process.exitCode = 2;
-      }
-    },
-  );
-}
+runScript(import.meta, main);

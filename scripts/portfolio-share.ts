@@ -28,6 +28,7 @@
  */
 import { parseArgs } from 'node:util';
 import { BerthError } from '../src/dsl/errors.ts';
+import { runScript } from './run-script.ts';
 import { awsCli, makeAws, type Aws } from './deploy-aws.ts';
 import { grantTemplateRead, organizationId, type TemplateReader } from './stackset.ts';
 
@@ -177,17 +178,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      if (e instanceof BerthError) {
-        console.error(`error: ${e.message}`);
-        process.exitCode = 1;
-      } else {
-        console.error(e);
-        process.exitCode = 2;
-      }
-    },
-  );
-}
+runScript(import.meta, main);

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { diffEstate, formatChanges } from '../src/cli/diff.ts';
 import { palette } from '../src/cli/_terminal.ts';
 import { BerthError } from '../src/dsl/errors.ts';
+import { runScript } from './run-script.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { loadSettings, type TargetsSettings } from '../templates/settings/settings.ts';
 import { awsCli, makeAws, type Aws } from './deploy-aws.ts';
@@ -411,17 +412,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      if (e instanceof BerthError) {
-        console.error(`error: ${e.message}`);
-        process.exitCode = 1;
-      } else {
-        console.error(e);
-        process.exitCode = 2;
-      }
-    },
-  );
-}
+runScript(import.meta, main);
