@@ -54,9 +54,6 @@ test('no page assumes the reader knows "the article" or "the design card"', () =
   }
 });
 
-// Guides of branches not merged yet (issue 16); the README links them
-// already. LEAD: remove this list once their branches are merged.
-const PENDING = new Set(['docs/many-accounts.md']);
 
 test('every relative link in README.md and docs/*.md resolves, to a heading where it names one', () => {
   let links = 0;
@@ -68,7 +65,6 @@ test('every relative link in README.md and docs/*.md resolves, to a heading wher
       links++;
       const [path, anchor] = target.split('#') as [string, string | undefined];
       const file = path ? normalize(join(dirname(f), path)) : f;
-      if (PENDING.has(file) && !existsSync(join(ROOT, file))) continue;
       if (!existsSync(join(ROOT, file))) {
         broken.push(`${f}: ${target}: no file ${file}`);
         continue;
