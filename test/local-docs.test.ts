@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EXAMPLE_IMAGES } from '../src/cli/new-service.ts';
 import { ROOT, sandbox } from './_helpers.ts';
+import { freePort } from './_moto.ts';
 
 interface Step {
   readonly command: string;
@@ -49,17 +50,6 @@ function assertShown(step: Step, output: string): void {
     assert.ok(found >= 0, `\`${step.command}\`: the page shows\n  ${shown}\nbut the command printed:\n${output}`);
     at = found + 1;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Public images for the fixture's services: `berth new`'s for their kinds. */
