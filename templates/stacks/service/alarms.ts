@@ -145,16 +145,23 @@ export function serviceAlarms(c: AlarmContext, cluster: Value<string>, service: 
  */
 const DEAD_LETTERS_MISSING = { treat: 'ignore', because: 'SQS stops reporting a queue after 6 hours without activity, even with messages in it, so the alarm keeps its state until the messages are handled.' } as const;
 
-/** A queue worker's deployment alarm: messages that failed `maxReceiveCount` times. */
-export function deadLetterAlarm(c: AlarmContext, deadLetter: Resource<'AWS::SQS::Queue'>): Alarm {
-  return make(c, 'DeadLettersAlarm', 'dead-letters', {
-    description: `Messages reached ${c.r.name}'s dead-letter queue: they failed ${c.r.def.role.kind === 'queueWorker' ? (c.r.def.role.maxReceiveCount ?? 5) : 5} times and will not be retried. It rolls a deployment back. Look at the worker's log group for the errors, then redrive or delete the messages (aws sqs start-message-move-task).`,
+/** What the dead-letter alarms watch: the first message in the queue, within a minute. */
+function anyMessageIn(deadLetter: Resource<'AWS::SQS::Queue'>) {
+  return {
     watch: { metric: queueMetric('ApproximateNumberOfMessagesVisible', deadLetter), stat: 'Maximum' },
     periodSeconds: 60,
     evaluationPeriods: 1,
     comparison: 'GreaterThanOrEqualToThreshold',
     threshold: 1,
     missingData: DEAD_LETTERS_MISSING,
+  } as const;
+}
+
+/** A queue worker's deployment alarm: messages that failed `maxReceiveCount` times. */
+export function deadLetterAlarm(c: AlarmContext, deadLetter: Resource<'AWS::SQS::Queue'>): Alarm {
+  return make(c, 'DeadLettersAlarm', 'dead-letters', {
+    description: `Messages reached ${c.r.name}'s dead-letter queue: they failed ${c.r.def.role.kind === 'queueWorker' ? (c.r.def.role.maxReceiveCount ?? 5) : 5} times and will not be retried. It rolls a deployment back. Look at the worker's log group for the errors, then redrive or delete the messages (aws sqs start-message-move-task).`,
+    ...anyMessageIn(deadLetter),
   });
 }
 
@@ -176,12 +183,7 @@ export function oldestMessageAlarm(c: AlarmContext, queue: Resource<'AWS::SQS::Q
 export function scheduleDeadLetterAlarm(c: AlarmContext, deadLetter: Resource<'AWS::SQS::Queue'>): Alarm {
   return make(c, 'FailedRunsAlarm', 'failed-runs', {
     description: `EventBridge Scheduler could not start a run of ${c.r.name} (RunTask failed until the retries ran out): the run did not happen. The message in the schedule's dead-letter queue says why (aws sqs receive-message); look at the cluster's capacity and the schedule role's permissions.`,
-    watch: { metric: queueMetric('ApproximateNumberOfMessagesVisible', deadLetter), stat: 'Maximum' },
-    periodSeconds: 60,
-    evaluationPeriods: 1,
-    comparison: 'GreaterThanOrEqualToThreshold',
-    threshold: 1,
-    missingData: DEAD_LETTERS_MISSING,
+    ...anyMessageIn(deadLetter),
   });
 }
 
