@@ -22,9 +22,10 @@ triggers (scripts/deploy-triggers.ts), and live events. With --delete it tears t
 
 Options:
   --template NAME    deploy one template of output/<env>/ as its own stack (network,
-                     load-balancer, cluster, service-<name>, service-catalog); default: root,
-                     the whole estate with its nested stacks. `service-catalog` also uploads
-                     the product templates it publishes (what `make publish` runs).
+                     load-balancer, cluster, service-<name>, service-catalog, launch-role);
+                     default: root, the whole estate with its nested stacks. `service-catalog`
+                     also uploads the product templates it publishes (what `make publish`
+                     runs); `launch-role` is its launch role for member accounts.
   --stack-name N     default: berth-<env> for root, berth-<env>-<template> otherwise
   --bucket B         S3 bucket for packaged templates, created if missing (encrypted,
                      versioned, public access blocked); default: berth-<account>-<region>
@@ -267,6 +268,7 @@ PREFLIGHT=(--template "$TEMPLATE" --stack-name "$STACK_NAME" --out "$TMP" --pref
 [[ -z $REGION ]] || PREFLIGHT+=(--region "$REGION")
 [[ -z $BUCKET ]] || PREFLIGHT+=(--bucket "$BUCKET")
 if ((DELETE)); then PREFLIGHT+=(--mode delete); elif ((PREVIEW)); then PREFLIGHT+=(--mode preview); fi
+((!STACK_SET)) || PREFLIGHT+=(--stack-set)
 for p in "${PARAMS[@]+"${PARAMS[@]}"}"; do PREFLIGHT+=(--param "$p"); done
 step "preflight: $ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME"
 if BERTH_AWS_CLI=$AWS node --import tsx scripts/preflight.ts "$ENV_NAME" "${PREFLIGHT[@]}"; then :; else exit $?; fi

@@ -47,6 +47,8 @@ export interface Options {
   readonly params: readonly string[];
   /** Skip `berth build --check` (deploy.sh never does). @default false */
   readonly noBuildCheck?: boolean;
+  /** The template is rolled out as a stack set from this (the publishing) account. @default false */
+  readonly stackSet?: boolean;
 }
 
 /** What the checks print: passes and notes on stdout, problems on stderr. */
@@ -64,12 +66,13 @@ export function parseArgs(argv: readonly string[]): Options {
     const a = argv[i]!;
     if (a === '--param') params.push(argv[++i] ?? '');
     else if (a === '--no-build-check') o['no-build-check'] = 'yes';
+    else if (a === '--stack-set') o['stack-set'] = 'yes';
     else if (a.startsWith('--')) o[a.slice(2)] = argv[++i];
     else env = a;
   }
-  if (!env || !o.template || !o['stack-name'] || !o.out) throw new BerthError('scripts/preflight.ts', 'usage: preflight.ts <env> --template T --stack-name S --out DIR [--region R] [--bucket B] [--prefix P] [--mode deploy|preview|delete] [--param K=V ...]');
+  if (!env || !o.template || !o['stack-name'] || !o.out) throw new BerthError('scripts/preflight.ts', 'usage: preflight.ts <env> --template T --stack-name S --out DIR [--region R] [--bucket B] [--prefix P] [--mode deploy|preview|delete] [--stack-set] [--param K=V ...]');
   const mode = (o.mode ?? 'deploy') as Options['mode'];
-  return { env, template: o.template, stackName: o['stack-name'], out: o.out, region: o.region, bucket: o.bucket || undefined, prefix: o.prefix ?? 'berth', mode, params, noBuildCheck: o['no-build-check'] === 'yes' };
+  return { env, template: o.template, stackName: o['stack-name'], out: o.out, region: o.region, bucket: o.bucket || undefined, prefix: o.prefix ?? 'berth', mode, params, noBuildCheck: o['no-build-check'] === 'yes', stackSet: o['stack-set'] === 'yes' };
 }
 
 /** The environment's own Region, from its settings file (`region`). */
@@ -364,7 +367,14 @@ async function checkAccount(o: Options, report: Report, env: NodeJS.ProcessEnv, 
 
   let parameters: Resolved | undefined;
   if (o.mode !== 'delete') {
-    const extra = o.template === 'service-catalog' ? [`TemplateBucket=${bucket}`, `TemplatePrefix=${o.prefix}`] : [];
+    // The product templates' bucket: this account's for the portfolio. launch-role.yaml reads the
+    // publishing account's: this one's when it rolls the stack set out, else it must be named
+    // (in a member account, berth-<account>-<region> would be the member's own bucket).
+    if (o.template === 'launch-role' && !o.stackSet && !o.bucket && !o.params.some((x) => x.startsWith('TemplateBucket='))) {
+      report.problem(`${file}: reads the product templates from the publishing account's bucket. Pass \`--param TemplateBucket=<that bucket>\` (berth-<publishing account>-<region> unless \`make publish\` was given another), or roll it out from the publishing account with \`--stack-set\`.`);
+      return 2;
+    }
+    const extra = o.template === 'service-catalog' || (o.template === 'launch-role' && (o.stackSet || o.bucket)) ? [`TemplateBucket=${bucket}`, `TemplatePrefix=${o.prefix}`] : [];
     try {
       // A parameter without default keeps its previous value on an existing stack (REVIEW_IN_PROGRESS has none).
       parameters = resolve(join(ROOT, file), [...extra, ...o.params], Boolean(status) && status !== 'REVIEW_IN_PROGRESS');

@@ -139,6 +139,21 @@ function fixedNames(regions: number, file: string, text: string, readNested?: (f
   return out;
 }
 
+/**
+ * The parameters a rollout sets: a template that reads the publisher's product templates
+ * (launch-role.yaml, with a `TemplateBucket` parameter) gets the bucket and prefix this rollout
+ * uploads to. Nothing else is set: every other parameter keeps its default in every instance.
+ */
+export function stackSetParameters(file: string, text: string, bucket: string | undefined, keyPrefix: string | undefined, env: string): string[] {
+  const declared = (parseTemplate(text, file) as { Parameters?: Record<string, unknown> }).Parameters ?? {};
+  if (!('TemplateBucket' in declared)) return [];
+  if (!bucket) throw new BerthError(file, 'reads the product templates from the publishing account\'s bucket, and no bucket was given. Run it through `scripts/deploy.sh <env> --template launch-role --stack-set` (add `--bucket NAME` if `make publish` used one).');
+  const values = [`ParameterKey=TemplateBucket,ParameterValue=${bucket}`];
+  const prefix = keyPrefix?.endsWith(`/${env}`) ? keyPrefix.slice(0, -env.length - 1) : undefined;
+  if (prefix && 'TemplatePrefix' in declared) values.push(`ParameterKey=TemplatePrefix,ParameterValue=${prefix}`);
+  return ['--parameters', ...values];
+}
+
 /** Who may read the templates: the organisation (by its ID), or a list of accounts. */
 export type TemplateReader = { readonly organizationId: string } | { readonly accounts: readonly string[] };
 
@@ -352,6 +367,7 @@ async function main(argv: string[]): Promise<number> {
     const partition = String(who.json.Arn).split(':')[1] ?? 'aws';
     const p = plan(env, values.template!, targets);
     const body = values['template-url'] ? ['--template-url', values['template-url']] : ['--template-body', text];
+    const parameters = stackSetParameters(source, text, values.bucket, values['key-prefix'], env);
     const existing = await aws('cloudformation', 'describe-stack-set', '--stack-set-name', p.name, ...callAs(targets));
     const exists = existing.ok && existing.json?.StackSet?.Status === 'ACTIVE';
     const instances = exists ? (((await aws('cloudformation', 'list-stack-instances', '--stack-set-name', p.name, ...callAs(targets))).json?.Summaries ?? []) as Summary[]) : [];
@@ -381,11 +397,11 @@ async function main(argv: string[]): Promise<number> {
     const tags = ['--tags', `Key=berth:environment,Value=${env}`];
     if (!exists) {
       out(`==> creating stack set ${p.name}`);
-      const created = await aws('cloudformation', 'create-stack-set', '--stack-set-name', p.name, ...body, '--capabilities', ...CAPABILITIES, ...permissionArguments(targets, account, partition), ...tags);
+      const created = await aws('cloudformation', 'create-stack-set', '--stack-set-name', p.name, ...body, ...parameters, '--capabilities', ...CAPABILITIES, ...permissionArguments(targets, account, partition), ...tags);
       if (!created.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused to create it: ${created.message}.`);
     } else {
       out(`==> updating stack set ${p.name} and its ${instances.length} instances`);
-      const updated = await aws('cloudformation', 'update-stack-set', '--stack-set-name', p.name, ...body, '--capabilities', ...CAPABILITIES, '--operation-preferences', operationPreferences(targets), ...tags, ...callAs(targets));
+      const updated = await aws('cloudformation', 'update-stack-set', '--stack-set-name', p.name, ...body, ...parameters, '--capabilities', ...CAPABILITIES, '--operation-preferences', operationPreferences(targets), ...tags, ...callAs(targets));
       if (!updated.ok) throw new BerthError(`stack set ${p.name}`, `CloudFormation refused the update: ${updated.message}.`);
       const status = await follow(aws, p.name, String(updated.json.OperationId), out, poll, targets.regions, callAs(targets));
       out(`  update: ${status}`);

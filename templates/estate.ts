@@ -9,6 +9,7 @@ import { synthesize, type Estate } from '../src/dsl/index.ts';
 import { synthesizeFoundation } from './stacks/foundation.ts';
 import { synthesizeOverview } from './stacks/overview.ts';
 import { root } from './stacks/root.ts';
+import { launchRoleStack } from './stacks/launch-kit.ts';
 import { serviceCatalog } from './stacks/service-catalog.ts';
 import { checkRegistered } from './stacks/service/registered.ts';
 import { services } from './services/index.ts';
@@ -37,8 +38,16 @@ export const estate: Estate = {
     // beside the root. The root comes after the foundation: the nested templates both name are the
     // root's children.
     const foundation = synthesizeFoundation(settings, services, stores);
+    // launch-role.yaml: the portfolio's launch role alone, for each member account that launches
+    // the shared portfolio (docs/many-accounts.md).
     // Last, overview.yaml: the last layer of an estate deployed in layers, the dashboard and the
     // deploy guard the foundation leaves out (scripts/deploy-layers.ts). Its dashboard.yaml is the root's.
-    return [foundation, estate, synthesize(serviceCatalog, { settings, services, estate, foundation }), synthesizeOverview(settings, services, estate)];
+    return [
+      foundation,
+      estate,
+      synthesize(serviceCatalog, { settings, services, estate, foundation }),
+      synthesize(launchRoleStack, { settings, estate, foundation }),
+      synthesizeOverview(settings, services, estate),
+    ];
   },
 };

@@ -258,6 +258,8 @@ test('the preflight refuses, offline and before any stack exists, what it can te
     // After the offline checks: what the failed sts call actually means.
     { args: network, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' }, status: 1, line: /^error: cannot reach AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:9 \(`aws sts get-caller-identity` could not connect to http:\/\/127\.0\.0\.1:9\/?\)\. Start the endpoint, or unset AWS_ENDPOINT_URL to use AWS\.$/ },
     { args: network, env: { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }, status: 1, line: /^error: no AWS credentials found/ },
+    // A member account's launch role reads the publisher's bucket: this account's default would be wrong.
+    { args: ['dev', '--template', 'launch-role'], status: 2, line: /^error: output\/dev\/launch-role\.yaml: reads the product templates from the publishing account's bucket\. Pass `--param TemplateBucket=<that bucket>` \(berth-<publishing account>-<region> unless `make publish` was given another\), or roll it out from the publishing account with `--stack-set`\.$/ },
   ];
   for (const c of cases) {
     const r = deploy(c.args, { env: c.env });
@@ -885,7 +887,9 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   const resources = (await aws('cloudformation', 'list-stack-resources', '--stack-name', 'berth-dev-service-catalog')).StackResourceSummaries as any[];
   const id = (logicalId: string) => resources.find((x) => x.LogicalResourceId === logicalId)?.PhysicalResourceId as string;
   // The launch role and its policies are real on moto.
-  const role = (await aws('iam', 'get-role', '--role-name', id('LaunchRole'))).Role;
+  // By its fixed name: the launch constraints name it so (LocalRoleName).
+  assert.equal(id('LaunchRole'), 'berth-dev-launch');
+  const role = (await aws('iam', 'get-role', '--role-name', 'berth-dev-launch')).Role;
   assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
     { Effect: 'Allow', Principal: { Service: 'servicecatalog.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': MOTO_ACCOUNT } } },
   ]);
@@ -902,8 +906,9 @@ test('publishing the Service Catalog portfolio uploads the products under their 
   const policy = (await aws('iam', 'get-policy', '--policy-arn', id('LaunchStacksPolicy'))).Policy;
   const document = (await aws('iam', 'get-policy-version', '--policy-arn', policy.Arn, '--version-id', policy.DefaultVersionId)).PolicyVersion.Document;
   const statements = (typeof document === 'string' ? JSON.parse(decodeURIComponent(document)) : document).Statement as any[];
-  // The launch role may read exactly the published version's templates (and Service Catalog's copies).
-  assert.deepEqual(statements.filter((x) => x.Action === 's3:GetObject').map((x) => x.Resource), ['arn:aws:s3:::*/*', `arn:aws:s3:::${BUCKET}/berth/dev/${version}/*`]);
+  // The launch role may read the environment's product templates, every version (a product
+  // provisioned from an older one reads its own again on update), and Service Catalog's copies.
+  assert.deepEqual(statements.filter((x) => x.Action === 's3:GetObject').map((x) => x.Resource), ['arn:aws:s3:::*/*', `arn:aws:s3:::${BUCKET}/berth/dev/*`]);
 
   // moto 5.2.5 implements no AWS::ServiceCatalog::* resource in CloudFormation (it skips them with
   // a warning), so the portfolio, products, launch constraints and principal association cannot

@@ -33,9 +33,10 @@ const plain = (t: { toJSON(): unknown }) => toPlain(t.toJSON()) as Doc;
 
 /** Every environment of the estate: its top-level templates as plain JSON, and all product templates. */
 const environments = berthEstate.environments.map((env) => {
-  const [foundation, estate, catalog] = berthEstate.synthesize(env);
+  const [foundation, estate, catalog, launchRole] = berthEstate.synthesize(env);
   const products = flatten([foundation!, estate!]).filter((t) => t.file !== 'root.yaml');
-  return { env, estate: estate!, foundation: foundation!, catalog: plain(catalog!), products: products.map((t) => ({ file: t.file, doc: plain(t) })) };
+  assert.equal(launchRole!.file, 'launch-role.yaml');
+  return { env, estate: estate!, foundation: foundation!, catalog: plain(catalog!), launchRole: plain(launchRole!), products: products.map((t) => ({ file: t.file, doc: plain(t) })) };
 });
 const ofType = (doc: Doc, type: string) => Object.entries(doc.Resources as Record<string, any>).filter(([, r]) => r.Type === type);
 /** Every statement of the launch role's managed policies. */
@@ -63,7 +64,9 @@ test('every product launches with the launch role and a template constraint that
   for (const { env, catalog } of environments) {
     for (const [id] of ofType(catalog, 'AWS::ServiceCatalog::CloudFormationProduct')) {
       const product = id.replace(/Product$/, '');
-      assert.equal(catalog.Resources[`${product}LaunchConstraint`].Properties.RoleArn['Fn::GetAtt'][0], 'LaunchRole');
+      // By name (LocalRoleName), never by ARN: a member account uses its own role of that name.
+      assert.deepEqual(catalog.Resources[`${product}LaunchConstraint`].Properties.LocalRoleName, { Ref: 'LaunchRole' });
+      assert.equal(catalog.Resources[`${product}LaunchConstraint`].Properties.RoleArn, undefined);
       const constraint = catalog.Resources[`${product}TemplateConstraint`];
       assert.equal(constraint.Type, 'AWS::ServiceCatalog::LaunchTemplateConstraint');
       assert.equal(constraint.DependsOn, `${product}ProductAssociation`);
@@ -73,6 +76,22 @@ test('every product launches with the launch role and a template constraint that
     // The environment's tag goes on everything the portfolio provisions.
     assert.deepEqual(catalog.Resources.EnvironmentTagOption.Properties, { Key: 'berth:environment', Value: env, Active: true });
     assert.deepEqual(catalog.Resources.EnvironmentTagOptionAssociation.Properties, { ResourceId: { Ref: 'Portfolio' }, TagOptionId: { Ref: 'EnvironmentTagOption' } });
+  }
+});
+
+test('launch-role.yaml is the portfolio\'s launch kit alone (boundary, policies, role of the same names), for member accounts', () => {
+  for (const { env, catalog, launchRole } of environments) {
+    const kit = (doc: Doc) => Object.fromEntries(Object.entries(doc.Resources as Record<string, Doc>).filter(([, r]) => r.Type.startsWith('AWS::IAM::')));
+    assert.deepEqual(Object.keys(launchRole.Resources), Object.keys(kit(catalog)), env);
+    assert.deepEqual(catalog.Resources.LaunchRole.Properties.RoleName, { 'Fn::Sub': 'berth-${EnvironmentName}-launch' });
+    assert.equal(catalog.Resources.LaunchRole.Properties.Path, undefined, 'Service Catalog finds the role by name alone: at the root path');
+    // The same resources, the same bucket expression (this account's bucket unless one is given).
+    assert.deepEqual(kit(launchRole), kit(catalog), env);
+    assert.deepEqual(launchRole.Conditions.HasTemplateBucket, catalog.Conditions.HasTemplateBucket);
+    assert.equal(launchRole.Parameters.TemplateBucket.Default, '');
+    assert.match(launchRole.Parameters.TemplateBucket.Description, /^S3 bucket of the PUBLISHING account/);
+    assert.deepEqual(Object.keys(launchRole.Outputs), ['LaunchRoleName', 'LaunchRoleArn']);
+    assert.deepEqual(launchRole.Outputs.LaunchRoleName.Value, { Ref: 'LaunchRole' });
   }
 });
 

@@ -52,7 +52,10 @@ function deploy(): { status: number | null; out: string } {
  * shown above (the network template nests nothing, so its packaged form is the template).
  */
 function rollout(env = 'fleet', ...extra: string[]): { status: number | null; out: string } {
-  const args = ['--import', 'tsx', 'scripts/stackset.ts', env, '--template', 'network', '--template-file', `output/${env}/network.yaml`, '--region', 'eu-west-1', ...extra];
+  return rolloutOf('network', env, ...extra);
+}
+function rolloutOf(template: string, env: string, ...extra: string[]): { status: number | null; out: string } {
+  const args = ['--import', 'tsx', 'scripts/stackset.ts', env, '--template', template, '--template-file', `output/${env}/${template}.yaml`, '--region', 'eu-west-1', ...extra];
   const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: awsEnv(moto!.endpoint, 'eu-west-1', { BERTH_AWS_CLI: join(ROOT, '.venv/bin/aws') }), timeout: 120_000 });
   return { status: r.status, out: r.stdout + r.stderr };
 }
@@ -214,6 +217,51 @@ test('service-managed: the network rolled out to every account of an organisatio
   const rows = r.out.match(/^ {2}(\d{12}) {2}(\S+) +SUCCEEDED {2}CURRENT$/gm) ?? [];
   assert.deepEqual(rows.map((l) => l.trim().split(/ +/).slice(0, 2).join(' ')), ['us-east-1', 'eu-west-1'].flatMap((region) => [...accounts].sort().map((a) => `${a} ${region}`)));
   assert.equal(await assertDefaultGroupClosed('berth-org-network', '--call-as', 'SELF'), 4);
+});
+
+test('the launch role rolled out to member accounts: the same name in each, trusting Service Catalog for that account, reading the publisher\'s templates', async () => {
+  const [a, b] = ['444444444444', '555555555555'];
+  // One Region: the role and the boundary have fixed IAM names, one per account.
+  setTargets({ permissionModel: 'selfManaged', accounts: [a, b], regions: ['eu-west-1'] }, 30, 'members');
+  // A bucket of its own (the network rollouts above use berth-<account>-<region>).
+  const bucket = 'berth-publisher-templates';
+  await cli!.json('s3api', 'create-bucket', '--bucket', bucket, '--create-bucket-configuration', 'LocationConstraint=eu-west-1');
+  // Without the publisher's bucket the rollout refuses: the template's own default names no bucket.
+  const none = rolloutOf('launch-role', 'members');
+  assert.equal(none.status, 1, none.out);
+  assert.equal(none.out.trim(), 'error: output/members/launch-role.yaml: reads the product templates from the publishing account\'s bucket, and no bucket was given. Run it through `scripts/deploy.sh <env> --template launch-role --stack-set` (add `--bucket NAME` if `make publish` used one).');
+
+  // As docs/many-accounts.md shows it: through deploy.sh, which packages it under the bucket given.
+  const run = spawnSync('bash', [join(dir, 'scripts/deploy.sh'), 'members', '--template', 'launch-role', '--stack-set', '--bucket', bucket], { cwd: dir, encoding: 'utf8', env: awsEnv(moto!.endpoint, 'eu-west-1'), timeout: 180_000 });
+  const r = { status: run.status, out: run.stdout + run.stderr };
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /^\[pass\] stack set berth-members-launch-role: every instance deployed$/m);
+  const set = (await cli!.json('cloudformation', 'describe-stack-set', '--stack-set-name', 'berth-members-launch-role')).StackSet;
+  const parameters = Object.fromEntries((set.Parameters as { ParameterKey: string; ParameterValue: string }[]).map((x) => [x.ParameterKey, x.ParameterValue]));
+  assert.deepEqual([parameters.TemplateBucket, parameters.TemplatePrefix], [bucket, 'berth']);
+  // The product constraints of the portfolio name the role by this name (LocalRoleName).
+  const catalog = readFileSync(join(dir, 'output/members/service-catalog.yaml'), 'utf8');
+  assert.match(catalog, /LocalRoleName: !Ref LaunchRole\n/);
+  assert.match(catalog, /RoleName: !Sub berth-\$\{EnvironmentName\}-launch\n/);
+  for (const account of [a, b]) {
+    const role = (await inAccount(account, 'eu-west-1', 'iam', 'get-role', '--role-name', 'berth-members-launch')).Role;
+    assert.equal(role.Arn, `arn:aws:iam::${account}:role/berth-members-launch`);
+    // Service Catalog acting for the member account itself: its users launch there.
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement[0].Condition, { StringEquals: { 'aws:SourceAccount': account } });
+    const boundary = (await inAccount(account, 'eu-west-1', 'iam', 'get-policy', '--policy-arn', `arn:aws:iam::${account}:policy/berth/members/role-boundary`)).Policy;
+    assert.equal(boundary.PolicyName, 'role-boundary');
+    const instance = (await cli!.json('cloudformation', 'list-stack-instances', '--stack-set-name', 'berth-members-launch-role')).Summaries.find((x: { Account: string }) => x.Account === account);
+    const stacks = (await inAccount(account, 'eu-west-1', 'cloudformation', 'list-stack-resources', '--stack-name', instance.StackId)).StackResourceSummaries as { LogicalResourceId: string; PhysicalResourceId: string }[];
+    const arn = stacks.find((x) => x.LogicalResourceId === 'LaunchStacksPolicy')!.PhysicalResourceId;
+    const policy = (await inAccount(account, 'eu-west-1', 'iam', 'get-policy', '--policy-arn', arn)).Policy;
+    const document = (await inAccount(account, 'eu-west-1', 'iam', 'get-policy-version', '--policy-arn', arn, '--version-id', policy.DefaultVersionId)).PolicyVersion.Document;
+    const statements = (typeof document === 'string' ? JSON.parse(decodeURIComponent(document)) : document).Statement as { Action: unknown; Resource: unknown }[];
+    // Every version of the environment's product templates, in the publisher's bucket.
+    assert.deepEqual(statements.filter((x) => x.Action === 's3:GetObject').map((x) => x.Resource), ['arn:aws:s3:::*/*', `arn:aws:s3:::${bucket}/berth/members/*`]);
+  }
+  // The bucket lets the member accounts read the environment's prefix.
+  const bucketPolicy = JSON.parse((await cli!.json('s3api', 'get-bucket-policy', '--bucket', bucket)).Policy);
+  assert.deepEqual(bucketPolicy.Statement.find((x: { Resource: string }) => x.Resource === `arn:aws:s3:::${bucket}/berth/members/*`).Principal, { AWS: [a, b].map((x) => `arn:aws:iam::${x}:root`) });
 });
 
 test('the template bucket policy: the organisation reads the environment\'s prefix; other statements are kept, the same grant replaced, other environments\' and other readers\' kept', () => {

@@ -16,15 +16,14 @@
  * there and deploys this stack. https://docs.aws.amazon.com/servicecatalog/latest/adminguide/introduction.html
  */
 import { createHash } from 'node:crypto';
-import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, Sub, type ResourceOptions, type Template, type Value } from '../../src/dsl/index.ts';
-import { toPlain } from '../../src/emit/plain.ts';
+import { AWS, BerthError, checkRegions, contract, defineStack, Equals, flatten, If, nest, Not, output, type OutputsOf, parameter, q, sub, type Template, type Value } from '../../src/dsl/index.ts';
 import { at } from '../../src/settings/loader.ts';
 import { toYaml } from '../../src/emit/yaml.ts';
 import { environmentNameParameter } from './shared/environment-name.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel, groupMembers } from './shared/grouping.ts';
-import { ROLE_BOUNDARY_NAME, rolePath } from './shared/iam.ts';
-import { ENVIRONMENT_TAG, launchPolicies } from './launch-role.ts';
+import { ENVIRONMENT_TAG } from './launch-role.ts';
+import { addLaunchKit, DEFAULT_TEMPLATE_PREFIX, productDocuments, type PlainResource } from './launch-kit.ts';
 import { pascal } from './root.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
@@ -38,8 +37,6 @@ export interface ServiceCatalogSettings {
   readonly foundation: Template;
 }
 
-/** Key prefix `make publish` uploads under when `--prefix` is not given (scripts/deploy.sh). */
-export const DEFAULT_TEMPLATE_PREFIX = 'berth';
 export const DEFAULT_OWNER = 'Platform team';
 const VERSION_LENGTH = 12;
 
@@ -71,103 +68,6 @@ function products(estate: Template, foundation: Template, services: readonly Ser
       return { id: `${pascal(d.name)}Service`, name: `service ${d.name}`, template };
     }),
   ];
-}
-
-type PlainResource = { readonly Type: string; readonly Properties?: Record<string, unknown> };
-
-/** Every product template (nested ones included) as plain JSON. */
-function productDocuments(estate: Template, foundation: Template): Record<string, any>[] {
-  return flatten([foundation, estate]).map((t) => toPlain(t.toJSON()) as Record<string, any>);
-}
-
-/** Every resource of the products, nested stacks included, as plain JSON. */
-function productResources(docs: readonly Record<string, any>[]): PlainResource[] {
-  return docs.flatMap((d) => Object.values(d.Resources as Record<string, PlainResource>));
-}
-
-/** What CloudFormation does with the launch role's credentials beyond the resource handlers, read from the products. */
-function productNeeds(docs: readonly Record<string, any>[], resources: readonly PlainResource[]) {
-  const text = JSON.stringify(docs);
-  const parameters = docs.flatMap((d) => Object.values((d.Parameters ?? {}) as Record<string, { Type: string; Default?: unknown }>));
-  const ssm = parameters.filter((p) => p.Type.startsWith('AWS::SSM::Parameter::Value<') && typeof p.Default === 'string');
-  const zones = new Set<string>();
-  for (const r of resources) {
-    const p = r.Properties ?? {};
-    if (r.Type === 'AWS::Route53::RecordSet' && typeof p.HostedZoneId === 'string') zones.add(p.HostedZoneId);
-    for (const o of (r.Type === 'AWS::CertificateManager::Certificate' ? (p.DomainValidationOptions as { HostedZoneId?: unknown }[] | undefined) ?? [] : [])) {
-      if (typeof o.HostedZoneId === 'string') zones.add(o.HostedZoneId);
-    }
-  }
-  const services = new Set<string>();
-  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
-    for (const st of ((r.Properties?.AssumeRolePolicyDocument as { Statement?: { Principal?: { Service?: unknown } }[] })?.Statement ?? [])) {
-      for (const sv of [st.Principal?.Service ?? []].flat()) if (typeof sv === 'string') services.add(sv);
-    }
-  }
-  return {
-    getAZs: text.includes('"Fn::GetAZs"'),
-    parameterTypes: [...new Set(parameters.map((p) => p.Type))].sort(),
-    // Public parameters (/aws/service/...) have no account in their ARN.
-    ssmParameters: [...new Set(ssm.map((p) => String(p.Default)))].sort().map((name) => (name.startsWith('/aws/') ? sub`arn:${AWS.Partition}:ssm:${AWS.Region}::parameter${name}` : sub`arn:${AWS.Partition}:ssm:${AWS.Region}:${AWS.AccountId}:parameter${name}`)),
-    hostedZones: [...zones].sort(),
-    roleServices: [...services].sort(),
-    rollingUpdate: resources.some((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup'),
-  };
-}
-
-/**
- * The namespaces the roles of the products may use at most: what their own policies name, plus the
- * AWS managed policies they attach (the ECS container instance policy, the SSM core policy and
- * RDS Enhanced Monitoring's).
- * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/instance_IAM_role.html
- * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSSMManagedInstanceCore.html
- */
-const MANAGED_POLICY_SERVICES: Readonly<Record<string, readonly string[]>> = {
-  AmazonEC2ContainerServiceforEC2Role: ['ec2', 'ecs', 'ecr', 'logs'],
-  AmazonSSMManagedInstanceCore: ['ssm', 'ssmmessages', 'ec2messages'],
-  // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonRDSEnhancedMonitoringRole.html
-  AmazonRDSEnhancedMonitoringRole: ['logs'],
-};
-function boundaryServices(resources: readonly PlainResource[]): string[] {
-  const services = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(visit);
-    if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'Action') for (const a of [x].flat()) if (typeof a === 'string' && a.includes(':')) services.add(a.slice(0, a.indexOf(':')));
-        visit(x);
-      }
-    }
-  };
-  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
-    visit(r.Properties?.Policies);
-    for (const arn of (r.Properties?.ManagedPolicyArns ?? []) as unknown[]) {
-      const text = JSON.stringify(arn);
-      for (const [name, list] of Object.entries(MANAGED_POLICY_SERVICES)) if (text.includes(`/${name}`)) list.forEach((x) => services.add(x));
-    }
-  }
-  // Roles assume nothing; iam is granted apart: passing the estate's own roles only.
-  services.delete('sts');
-  services.delete('iam');
-  return [...services].sort();
-}
-
-/**
- * The AWS managed policies the products attach to their roles (the cluster instances' ECS agent
- * and SSM policies): the launch role may attach those and no others.
- */
-function attachedManagedPolicies(resources: readonly PlainResource[]): Value<string>[] {
-  const arns = new Map<string, Value<string>>();
-  for (const r of resources.filter((x) => x.Type === 'AWS::IAM::Role')) {
-    for (const arn of (r.Properties?.ManagedPolicyArns ?? []) as unknown[]) {
-      const text = typeof arn === 'string' ? arn : (arn as { 'Fn::Sub'?: unknown })['Fn::Sub'];
-      if (typeof text !== 'string' || !/^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::aws:policy\//.test(text)) {
-        throw new BerthError('templates/stacks/service-catalog.ts', `a product role attaches managed policy ${q(JSON.stringify(arn))}, which is not an AWS managed policy ARN. The launch role may only attach AWS managed policies: write it as sub\`arn:\${AWS.Partition}:iam::aws:policy/...\`.`);
-      }
-      arns.set(text, typeof arn === 'string' ? arn : Sub(text));
-    }
-  }
-  return [...arns.keys()].sort().map((k) => arns.get(k)!);
 }
 
 export const serviceCatalogContract = contract({
@@ -216,6 +116,7 @@ export const serviceCatalogContract = contract({
     // Exported: the portfolio is a top-level stack, deployed under a name its publisher chooses.
     PortfolioId: output('String', { description: 'The portfolio.', export: true }),
     LaunchRoleArn: output('String', { description: 'The role Service Catalog assumes to provision the products.', export: true }),
+    LaunchRoleName: output('String', { description: 'The launch role\'s name, the same in every account: a member account launching the shared portfolio needs a role of this name (launch-role.yaml).' }),
   },
 });
 
@@ -229,7 +130,6 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
     // The default bucket is the one scripts/deploy.sh creates: berth-<account>-<region>.
     const bucket = If<Value<string>>(hasBucket, p.TemplateBucket.ref, sub`berth-${AWS.AccountId}-${AWS.Region}`);
     const tags = [{ Key: ENVIRONMENT_TAG, Value: env }];
-
     const portfolio = t.resource('Portfolio', 'AWS::ServiceCatalog::Portfolio', {
       DisplayName: sub`berth ${env}`,
       ProviderName: p.ProductOwner.ref,
@@ -244,87 +144,11 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
     t.resource('EnvironmentTagOptionAssociation', 'AWS::ServiceCatalog::TagOptionAssociation', { ResourceId: portfolio.ref, TagOptionId: tagOption.ref });
 
     const docs = productDocuments(estate, foundation);
-    const resources = productResources(docs);
     checkEnvironmentRegions(settings, flatten([foundation, estate]).map((x, i) => [x.file, docs[i]!] as const));
-    // The permissions boundary of every role the products create: at most the services those
-    // roles use, and passing only the estate's roles. A boundary grants nothing by itself.
-    // https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
-    const boundary = t.resource(
-      'RoleBoundary',
-      'AWS::IAM::ManagedPolicy',
-      {
-        ManagedPolicyName: ROLE_BOUNDARY_NAME,
-        Path: rolePath(settings.name, '').slice(0, -1),
-        Description: sub`Permissions boundary of the roles the berth ${env} products create.`,
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Sid: 'EstateServices', Effect: 'Allow', Action: boundaryServices(resources).map((x) => `${x}:*`), Resource: '*' },
-            { Sid: 'PassEstateRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: sub`arn:${AWS.Partition}:iam::${AWS.AccountId}:role/berth/${settings.name}/*` },
-          ],
-        },
-      },
-      {
-        metadata: {
-          checkov: {
-            // A boundary grants nothing: it caps the products' roles at the services they use
-            // (their own policies scope the resources); checkov reads it as a grant.
-            skip: ['CKV_AWS_107', 'CKV_AWS_108', 'CKV_AWS_109', 'CKV_AWS_110', 'CKV_AWS_111'].map((id) => ({
-              id,
-              comment: 'Permissions boundary of the products\' roles: it grants nothing, it caps them at the services their own resource-scoped policies use.',
-            })),
-          },
-          cfripper: {
-            skip: ['GenericResourceWildcardPolicyRule', 'IAMRoleWildcardActionOnPolicyRule', 'WildcardResourceRule'].map((id) => ({
-              id,
-              comment: 'Permissions boundary of the products\' roles: it grants nothing, it caps them at the services (service:*) their own resource-scoped policies use.',
-            })),
-          },
-        },
-      },
-    );
-    const policies = launchPolicies(
-      resources.map((r) => r.Type),
-      {
-        environment: settings.name,
-        templateObjects: sub`arn:${AWS.Partition}:s3:::${bucket}/${p.TemplatePrefix.ref}/${settings.name}/${p.TemplateVersion.ref}/*`,
-        attachableManagedPolicies: attachedManagedPolicies(resources),
-        boundary: boundary.ref,
-        ...productNeeds(docs, resources),
-      },
-    );
-    const managed = policies.map((policy) =>
-      t.resource(
-        `Launch${policy.name}Policy`,
-        'AWS::IAM::ManagedPolicy',
-        {
-          Description: sub`Service Catalog launch role of ${env}: ${policy.description}`,
-          PolicyDocument: { Version: '2012-10-17', Statement: policy.statements },
-        },
-        launchPolicyMetadata(policy.name),
-      ),
-    );
-    const launchRole = t.resource('LaunchRole', 'AWS::IAM::Role', {
-      Description: sub`Assumed by Service Catalog to provision the berth ${env} products.`,
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'servicecatalog.amazonaws.com' },
-            Action: 'sts:AssumeRole',
-            // Confused-deputy protection: only Service Catalog acting for this account.
-            // https://docs.aws.amazon.com/servicecatalog/latest/adminguide/constraints-launch.html
-            Condition: { StringEquals: { 'aws:SourceAccount': AWS.AccountId } },
-          },
-        ],
-      },
-      ManagedPolicyArns: managed.map((m) => m.ref),
-      Tags: tags,
-    });
+    const launchRole = addLaunchKit(t, { settings, env, bucket, prefix: p.TemplatePrefix.ref, docs });
 
     const all = products(estate, foundation, services);
-    const refs: ProductRefs = { env, portfolio: portfolio.ref, launchRoleArn: launchRole.getAtt('Arn'), bucket, prefix: p.TemplatePrefix.ref, version: p.TemplateVersion.ref, owner: p.ProductOwner.ref, environment: settings.name };
+    const refs: ProductRefs = { env, portfolio: portfolio.ref, launchRoleName: launchRole.ref, bucket, prefix: p.TemplatePrefix.ref, version: p.TemplateVersion.ref, owner: p.ProductOwner.ref, environment: settings.name };
     if (all.length - 1 <= INLINE_SERVICE_PRODUCTS) {
       for (const product of all) addProduct(t, product, refs);
     } else {
@@ -338,7 +162,7 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
           parameters: {
             EnvironmentName: env,
             PortfolioId: portfolio.ref,
-            LaunchRoleArn: launchRole.getAtt('Arn'),
+            LaunchRoleName: launchRole.ref,
             TemplateBucket: bucket,
             TemplatePrefix: p.TemplatePrefix.ref,
             TemplateVersion: p.TemplateVersion.ref,
@@ -354,7 +178,7 @@ export const serviceCatalog = defineStack(serviceCatalogContract, {
       t.resource(`Principal${n + 1}Association`, 'AWS::ServiceCatalog::PortfolioPrincipalAssociation', { PortfolioId: portfolio.ref, PrincipalARN: arn, PrincipalType: 'IAM' }, { condition: has });
     }
 
-    return { PortfolioId: portfolio.ref, LaunchRoleArn: launchRole.getAtt('Arn') };
+    return { PortfolioId: portfolio.ref, LaunchRoleArn: launchRole.getAtt('Arn'), LaunchRoleName: launchRole.ref };
   },
 });
 
@@ -409,7 +233,8 @@ export const PRODUCTS_PER_GROUP = 120;
 interface ProductRefs {
   readonly env: Value<string>;
   readonly portfolio: Value<string>;
-  readonly launchRoleArn: Value<string>;
+  /** The launch role's name: the constraints name it by name (LocalRoleName), so it is the same in every account. */
+  readonly launchRoleName: Value<string>;
   readonly bucket: Value<string>;
   readonly prefix: Value<string>;
   readonly version: Value<string>;
@@ -450,8 +275,10 @@ function addProduct(t: Template, product: Product, r: ProductRefs): void {
     {
       PortfolioId: r.portfolio,
       ProductId: handle.ref,
-      RoleArn: r.launchRoleArn,
-      Description: 'Provisions with the portfolio launch role: users need no permissions on the resources.',
+      // By name, not ARN: in the account of whoever launches (the publisher's, or a member's that
+      // imported the shared portfolio), the role of that name provisions (launch-role.yaml there).
+      LocalRoleName: r.launchRoleName,
+      Description: 'Provisions with the launch role of this name in the launching account: users need no permissions on the resources.',
     },
     { dependsOn: [association] },
   );
@@ -491,7 +318,7 @@ export const productGroupContract = contract({
   parameters: ({ settings }: ProductGroupSettings) => ({
     EnvironmentName: environmentNameParameter(settings.name, 'Name prefix of the products.'),
     PortfolioId: text('The portfolio the products belong to.'),
-    LaunchRoleArn: text('The role Service Catalog assumes to provision the products.'),
+    LaunchRoleName: text('The launch role\'s name: the constraints name the role of that name in the launching account.'),
     TemplateBucket: text('S3 bucket holding the packaged product templates.'),
     TemplatePrefix: text(`Key prefix of the templates in the bucket; they are under <prefix>/${settings.name}/<version>/.`),
     TemplateVersion: text('Version of the product templates.'),
@@ -510,7 +337,7 @@ export const productGroup = defineStack(productGroupContract, {
     const refs: ProductRefs = {
       env: p.EnvironmentName.ref,
       portfolio: p.PortfolioId.ref,
-      launchRoleArn: p.LaunchRoleArn.ref,
+      launchRoleName: p.LaunchRoleName.ref,
       bucket: p.TemplateBucket.ref,
       prefix: p.TemplatePrefix.ref,
       version: p.TemplateVersion.ref,
@@ -522,31 +349,3 @@ export const productGroup = defineStack(productGroupContract, {
   },
 });
 
-/** The exceptions the scanners must make for one of the launch role's policies, each with its reason. */
-function launchPolicyMetadata(name: string): ResourceOptions {
-  if (name.startsWith('Unscoped')) {
-    const why = 'Only actions IAM accepts on * alone (no resource type, per the generated table; wildcard reads among them), each one a CloudFormation handler of the products calls.';
-    return {
-      metadata: {
-        checkov: { skip: [{ id: 'CKV_AWS_111', comment: why }] },
-        cfripper: { skip: ['GenericResourceWildcardPolicyRule', 'IAMRoleWildcardActionOnPolicyRule', 'WildcardResourceRule'].map((id) => ({ id, comment: why })) },
-      },
-    };
-  }
-  if (name.startsWith('Identity')) {
-    return {
-      metadata: {
-        cfripper: {
-          skip: [
-            {
-              id: 'PrivilegeEscalationRule',
-              comment:
-                'The products create roles with policies, so the launch role writes role policies and trust: only on roles under /berth/<environment>/ and only with the portfolio\'s permissions boundary named (iam:PermissionsBoundary), managed policies only from the products\' own list (iam:PolicyARN). The launch role itself lives outside that path, so it cannot widen its own grants.',
-            },
-          ],
-        },
-      },
-    };
-  }
-  return {};
-}
