@@ -177,8 +177,8 @@ test('quoting: YAML 1.1 and 1.2 booleans, nulls, numbers, timestamps in every ca
 
 test('numbers and other scalars: integers, floats (a dot before an exponent, as YAML 1.1 needs), booleans, null', () => {
   assert.equal(
-    toYaml({ a: 0, b: -0, c: 42, d: -7, e: 3.5, f: 1e21, g: -1e21, h: 1e-7, i: 2.5e-8, j: true, k: false, l: null, m: 123456789012 }),
-    'a: 0\nb: -0.0\nc: 42\nd: -7\ne: 3.5\nf: 1.e+21\ng: -1.e+21\nh: 1.e-7\ni: 2.5e-8\nj: true\nk: false\nl: null\nm: 123456789012\n',
+    toYaml({ a: 0, b: -0, c: 42, d: -7, e: 3.5, f: 1e21, g: -1e21, h: 1e-7, i: 2.5e-8, j: true, k: false, l: null, m: 123456789012, p: -1e-7, q: -2.5e-8 }),
+    'a: 0\nb: -0.0\nc: 42\nd: -7\ne: 3.5\nf: 1.e+21\ng: -1.e+21\nh: 1.e-7\ni: 2.5e-8\nj: true\nk: false\nl: null\nm: 123456789012\np: -1.e-7\nq: -2.5e-8\n',
   );
   assert.equal(toYaml([undefined, 'x']), '- null\n- x\n', 'a missing list item is null, as in JSON');
   assert.equal(toYaml({ a: undefined, b: 1 }), 'b: 1\n', 'a missing value leaves its key out');
@@ -328,10 +328,54 @@ test('the writer matches js-yaml on every control character, separator and speci
   }
 });
 
+test('non-ASCII strings, decided character by character, quote exactly where ASCII ones do: the same bytes as js-yaml', () => {
+  // Printable ASCII takes a shortcut (two regular expressions); anything else the character loop.
+  // Each indicator case here goes through the loop with an accented letter or an astral emoji.
+  const cases = [': x', 'x: y', 'x:', 'x:y', 'x::y', 'a b', 'a  b', 'a#b', 'a #b', '#x', '- x', '-x', '? x', '&a', '*a', '!a', '|', '>', '%a', '@a', '`a', "'a", '"a', '[a]', '{a}', 'a,b', ',', 'a]', 'a}', ' lead', 'trail ', 'x :', ':'];
+  for (const s of cases) {
+    for (const v of [`é${s}`, `${s}é`, `${s} é`, `é ${s}`, `😀${s}`, `${s}😀`]) {
+      for (const doc of [{ v }, { [v]: 1 }, [v]]) assert.equal(plainData(doc), yaml.dump(doc, JS_YAML_OPTIONS), JSON.stringify(doc));
+    }
+  }
+  // Some of them exactly: a key indicator or a comment needs quotes, a colon or hash inside a word does not.
+  assert.equal(toYaml({ v: 'é: x' }), "v: 'é: x'\n");
+  assert.equal(toYaml({ v: 'é #x' }), "v: 'é #x'\n");
+  assert.equal(toYaml({ v: 'é:x#y' }), 'v: é:x#y\n');
+  assert.equal(toYaml({ v: 'é:' }), "v: 'é:'\n");
+});
+
+test('base-60 look-alikes are quoted as js-yaml\'s compatibility rule quotes them, and only those', () => {
+  // js-yaml (noCompatMode off) quotes anything its old base-60 pattern matches, broader than YAML
+  // 1.1's own (`1:99`, `0:30`); berth writes the same bytes.
+  const quoted = ['1:99', '+1:99', '-0:30', '12:99', '1:2:99', '1:99.', '1:99.55', '_:_', '1_0:9_9'];
+  for (const s of quoted) {
+    assert.equal(toYaml({ v: s }), `v: '${s}'\n`, s);
+    assert.equal(plainData({ v: s }), yaml.dump({ v: s }, JS_YAML_OPTIONS), s);
+  }
+  for (const s of ['x 1:99', '1:99 x', '1:99x', '1:99.5x', 'a1:99']) {
+    assert.equal(toYaml({ v: s }), `v: ${s}\n`, s);
+    assert.equal(plainData({ v: s }), yaml.dump({ v: s }, JS_YAML_OPTIONS), s);
+  }
+});
+
+test('astral characters: a surrogate pair is one code point, up to U+10FFFF, written as it is', () => {
+  for (const ch of ['😀', '\u{10000}', '\u{10FC00}', '\u{10FFFD}', '\u{10FFFF}', '𝔸']) {
+    for (const v of [ch, `a${ch}`, `${ch}b`, `${ch}: x`]) {
+      assert.equal(plainData({ v }), yaml.dump({ v }, JS_YAML_OPTIONS), JSON.stringify(v));
+      assert.ok(!plainData({ v }).includes('\\'), `${JSON.stringify(v)} is not escaped`);
+    }
+    assert.equal(toYaml({ v: ch }), `v: ${ch}\n`, JSON.stringify(ch));
+  }
+});
+
 test('the writer refuses what it cannot write (src/emit/yaml.ts refuses it first, with a location)', () => {
   const tagged = (v: unknown): v is { tag: string; data: unknown } => typeof v === 'object' && v !== null && 'tag' in v;
   assert.throws(() => writeYaml({ tag: '!Not a tag', data: 'x' }, tagged), /^TypeError: not a tag berth writes: !Not a tag$/);
   assert.throws(() => writeYaml({ tag: 'Ref', data: 'x' }, tagged), /^TypeError: not a tag berth writes: Ref$/);
+  assert.throws(() => writeYaml({ tag: 'Fn!Ref', data: 'x' }, tagged), /^TypeError: not a tag berth writes: Fn!Ref$/);
+  assert.throws(() => writeYaml({ tag: '!Ref!', data: 'x' }, tagged), /^TypeError: not a tag berth writes: !Ref!$/);
+  assert.equal(writeYaml({ tag: '!Foo', data: {} }, tagged), '!Foo {}\n');
+  assert.equal(writeYaml({ a: {}, b: [], c: { tag: '!Foo', data: [] } }, tagged), 'a: {}\nb: []\nc: !Foo []\n');
   assert.throws(() => writeYaml({ a: new Date(0) }, tagged), /^TypeError: cannot write a \[object Date\] as YAML$/);
   assert.throws(() => writeYaml({ a: { tag: '!Ref', data: undefined } }, tagged), /^TypeError: cannot write a \[object Undefined\] as YAML$/);
   assert.equal(writeYaml(undefined, tagged), '');
