@@ -215,14 +215,27 @@ export const loadBalancer = defineStack(loadBalancerContract, {
               DomainValidationOptions: [{ DomainName: cert.domainName, HostedZoneId: cert.hostedZoneId }],
               Tags: tags('alb'),
             }).ref;
-      listener = t.resource('HttpsListener', 'AWS::ElasticLoadBalancingV2::Listener', {
-        LoadBalancerArn: alb.ref,
-        Port: 443,
-        Protocol: 'HTTPS',
-        SslPolicy: SSL_POLICY,
-        Certificates: [{ CertificateArn: certificateArn }],
-        DefaultActions: notFound,
-      });
+      listener = t.resource(
+        'HttpsListener',
+        'AWS::ElasticLoadBalancingV2::Listener',
+        {
+          LoadBalancerArn: alb.ref,
+          Port: 443,
+          Protocol: 'HTTPS',
+          SslPolicy: SSL_POLICY,
+          Certificates: [{ CertificateArn: certificateArn }],
+          DefaultActions: notFound,
+        },
+        // The rule accepts an ACM ARN written out or a certificate of the same template; it cannot
+        // follow a parameter, whose AllowedPattern here admits ACM certificate ARNs only.
+        withGuardExemptions({}, [
+          cert.source === 'existing' && {
+            rule: 'elbv2_acm_certificate_required_check',
+            control: 'CT.ELASTICLOADBALANCING.PR.2',
+            reason: `the environment uses an existing certificate (${s.file}: loadBalancer.listener.certificate.source), passed as the CertificateArn parameter, whose AllowedPattern admits only ACM certificate ARNs (${CERTIFICATE_ARN_PATTERN}).`,
+          },
+        ]),
+      );
       t.resource('HttpListener', 'AWS::ElasticLoadBalancingV2::Listener', {
         LoadBalancerArn: alb.ref,
         Port: 80,
