@@ -337,6 +337,34 @@ function staleOutput(environment: string): Promise<string | undefined> {
   });
 }
 
+/** Every status but DELETE_COMPLETE: a stack that exists in some form. */
+const LIVE_STATUSES = [
+  'CREATE_IN_PROGRESS', 'CREATE_FAILED', 'CREATE_COMPLETE', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_FAILED', 'ROLLBACK_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_FAILED',
+  'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_FAILED', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED',
+  'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS', 'IMPORT_IN_PROGRESS', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_IN_PROGRESS',
+  'IMPORT_ROLLBACK_FAILED', 'IMPORT_ROLLBACK_COMPLETE',
+];
+
+/**
+ * The root stack holds the whole estate: beside the estate's layers, or templates of its tree
+ * deployed on their own (`berth-<env>-<template>`), it would create every named resource a second
+ * time and fail part-way. The reverse (layers beside a root stack) is refused by
+ * scripts/deploy-layers.ts.
+ */
+async function besideRoot(aws: Aws, env: string, region: string): Promise<string | undefined> {
+  const own = new Set(
+    readdirSync(join(ROOT, 'output', env))
+      .filter((f) => f.endsWith('.yaml') && !['root.yaml', 'service-catalog.yaml', 'launch-role.yaml'].includes(f) && !f.startsWith('service-catalog-'))
+      .map((f) => `berth-${env}-${f.slice(0, -'.yaml'.length)}`),
+  );
+  const r = await aws('cloudformation', 'list-stacks', '--stack-status-filter', ...LIVE_STATUSES, '--region', region);
+  if (!r.ok) return `cannot list the stacks of ${region} (${r.code ?? 'error'}: ${r.message}), to check that no template of the estate is deployed on its own. Allow cloudformation:ListStacks, then retry.`;
+  const found = [...new Set(((r.json?.StackSummaries ?? []) as { StackName: string }[]).map((x) => x.StackName).filter((n) => own.has(n)))].sort();
+  if (!found.length) return undefined;
+  const names = found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
+  return `stack${found.length > 1 ? 's' : ''} ${names} ${found.length > 1 ? 'hold' : 'holds'} templates of output/${env}/ deployed on their own, and root.yaml would create their resources again beside them. Deploy the estate as it is deployed (\`--layers\`, or each template with \`--template\`), or delete those stacks first.`;
+}
+
 /** Steps 2 and 3: credentials, then the account. */
 async function checkAccount(o: Options, report: Report, env: NodeJS.ProcessEnv, aws: Aws, region: string, regionChoice: RegionChoice): Promise<number> {
   // 2. credentials
@@ -364,6 +392,10 @@ async function checkAccount(o: Options, report: Report, env: NodeJS.ProcessEnv, 
   const collect: Report = { pass: report.pass, note: report.note, problem: (l) => problems.push(l) };
   const blocked = status ? blockingState(o.stackName, status, region, o.mode === 'delete' ? 'delete' : 'deploy') : undefined;
   if (blocked) problems.push(blocked);
+  if (o.template === 'root' && o.mode !== 'delete') {
+    const beside = await besideRoot(aws, o.env, region);
+    if (beside) problems.push(beside);
+  }
 
   let parameters: Resolved | undefined;
   if (o.mode !== 'delete') {

@@ -507,6 +507,15 @@ test('deploying unchanged output again succeeds with no changes', () => {
   assert.match(r.stdout, /\[pass\] stack berth-dev-network: no changes \(CREATE_COMPLETE\) in \dm \d\ds\n$/);
 });
 
+test('the whole estate (root.yaml) is refused beside a template of it deployed on its own, before anything is created', async () => {
+  const r = deploy(['dev', '--bucket', BUCKET]);
+  assert.equal(r.status, 1, r.all);
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    'error: stack berth-dev-network holds templates of output/dev/ deployed on their own, and root.yaml would create their resources again beside them. Deploy the estate as it is deployed (`--layers`, or each template with `--template`), or delete those stacks first.',
+  ]);
+  assert.match(await awsFails('cloudformation', 'describe-stacks', '--stack-name', 'berth-dev'), /Stack with id berth-dev does not exist/);
+});
+
 test('--preview of a changed parameter on a deployed stack executes nothing', async () => {
   const r = deploy(['dev', '--template', 'network', '--bucket', BUCKET, '--preview', '--param', 'DatabaseSubnetCidrs=10.10.160.0/20,10.10.176.0/20']);
   assert.equal(r.status, 0, r.all);
