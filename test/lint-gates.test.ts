@@ -8,8 +8,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
-import { runCfripper } from '../scripts/lint/cfripper.ts';
-import { runCheckov } from '../scripts/lint/checkov.ts';
+import { spawnSync } from 'node:child_process';
+import { CFRIPPER_DRIVER, runCfripper } from '../scripts/lint/cfripper.ts';
+import { CHECKOV_DRIVER, runCheckov } from '../scripts/lint/checkov.ts';
 import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { guardPaths, runControlTower } from '../scripts/lint/control-tower.ts';
 import { formatSummaryLine, main } from '../scripts/lint/main.ts';
@@ -390,6 +391,29 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
 });
 
 // --- the committed output -------------------------------------------------------------------
+
+test('the gates\' speed-ups change no result: checkov through its driver, cfripper with each action expanded once', async () => {
+  const files = [INSECURE, CLEAN, path.join(REPO_ROOT, 'output/dev/service-catalog.yaml')];
+  const python = path.join(REPO_ROOT, '.venv', 'bin', 'python');
+  const exec = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LOG_LEVEL: 'WARNING', ...env } });
+  // checkov: the same verdicts, check by check, from the stock entry point and from the driver.
+  const args = ['--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact', ...files.flatMap((f) => ['--file', relToRepo(f)])];
+  const verdicts = (stdout: string) =>
+    ([JSON.parse(stdout)].flat() as { results?: Record<string, { check_id: string; resource: string; file_path: string }[]> }[])
+      .flatMap((rep) => Object.entries(rep.results ?? {}).filter(([, list]) => Array.isArray(list)).flatMap(([kind, list]) => list.map((c) => `${kind} ${c.check_id} ${c.resource} ${c.file_path}`)))
+      .sort();
+  const stock = verdicts(exec(path.join(REPO_ROOT, '.venv', 'bin', 'checkov'), args).stdout);
+  const driven = verdicts(exec(python, [CHECKOV_DRIVER, ...args]).stdout);
+  assert.ok(stock.some((v) => v.startsWith('failed_checks ')) && stock.some((v) => v.startsWith('passed_checks ')), 'the comparison covers failures and passes');
+  assert.deepEqual(driven, stock);
+  // cfripper: byte for byte, with and without the memoised expansion.
+  const input = JSON.stringify(files.map((file) => ({ file, regions: ['eu-west-1'] })));
+  const patched = exec(python, [CFRIPPER_DRIVER, input]);
+  const unpatched = exec(python, [CFRIPPER_DRIVER, input], { BERTH_LINT_STOCK: '1' });
+  assert.equal(patched.status, 0, patched.stderr);
+  assert.ok(patched.stdout.includes('"failures"') && /IAMRoleWildcardActionOnPolicyRule|WildcardResourceRule/.test(patched.stdout), 'the templates exercise the action expansion');
+  assert.equal(patched.stdout, unpatched.stdout);
+});
 
 test('make lint on output/: all five gates pass with zero findings, every exception allow-listed with a reason', async () => {
   const lines: string[] = [];

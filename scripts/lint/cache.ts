@@ -22,7 +22,7 @@ const here = (f: string) => path.join(REPO_ROOT, 'scripts', 'lint', f);
 const GATE_CODE: Record<GateName, readonly string[]> = {
   'cfn-lint': [here('common.ts'), here('cfn-lint.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
   cfripper: [here('common.ts'), here('cfripper.ts'), here('cfripper-driver.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
-  checkov: [here('common.ts'), here('checkov.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  checkov: [here('common.ts'), here('checkov.ts'), here('checkov-driver.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
   'control-tower': [here('common.ts'), here('control-tower.ts'), here('cache.ts'), DEFAULT_ALLOWLIST, path.join(REPO_ROOT, 'package-lock.json')],
   policy: [
     here('common.ts'), here('policy.ts'), here('policy-rules.ts'), here('cfn-lint.ts'), here('cache.ts'),

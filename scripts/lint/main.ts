@@ -8,7 +8,8 @@
  *
  *   1. cfn-lint       .venv/bin/cfn-lint, informational rules included (-c I),
  *                     each environment for its own Region (settings `region`).
- *   2. checkov        .venv/bin/checkov --framework cloudformation --skip-download,
+ *   2. checkov        scripts/lint/checkov-driver.py (checkov's entry point, its JSONPath
+ *                     parser built once), --framework cloudformation --skip-download,
  *                     JSON output. Skips are declared per resource in
  *                     `Metadata: checkov: skip: [{id, comment}]`; a skip without a
  *                     comment is reported as a failure.
