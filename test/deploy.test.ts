@@ -219,7 +219,7 @@ test('bad flags fail with one line naming the flag, what was expected and how to
     [['dev', '--param', 'DesiredCount'], /`--param DesiredCount`: expected KEY=VALUE, e.g. `--param DesiredCount=2`/],
     [['staging'], /unknown environment `staging`: expected one of dev prod/],
     [['dev', 'prod'], /unexpected argument `prod`: the environment is already `dev`/],
-    [['dev', '--template', 'nope'], /`--template nope`: output\/dev\/ has no nope.yaml; expected one of cluster dashboard data-appdb data-jobs data-reports foundation load-balancer network operations overview root service-catalog/],
+    [['dev', '--template', 'nope'], /`--template nope`: output\/dev\/ has no nope.yaml; expected one of cluster dashboard data-appdb data-jobs data-reports foundation launch-role load-balancer network operations overview root service-catalog/],
     [['dev', '--region', 'Mars'], /`--region Mars`: expected an AWS Region such as eu-west-1/],
     [['dev', '--bucket', 'Not_A_Bucket'], /`--bucket Not_A_Bucket`: expected an S3 bucket name/],
     [['dev', '--stack-name', '9lives'], /`--stack-name 9lives`: expected a letter, then letters, digits and hyphens/],
