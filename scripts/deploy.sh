@@ -276,10 +276,39 @@ if BERTH_AWS_CLI=$AWS node --import tsx scripts/preflight.ts "$ENV_NAME" "${PREF
 source "$TMP/preflight.env" # ACCOUNT PARTITION REGION REGION_SOURCE STATUS BUCKET
 export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 ENDPOINT=${AWS_ENDPOINT_URL:-}
+
+# The AWS CLI as one long-lived process (scripts/deploy-awscli.py --files, the CLI's own driver:
+# the same credentials, retries and output as `aws`), so the calls below do not each pay its
+# start-up, about 0.5 s of CPU. Only for the Python AWS CLI of .venv, which the driver imports,
+# and where flock(1) can keep concurrent calls (the nested stacks' events) apart; otherwise, or
+# for an argument holding a line break, every call runs its own `aws`.
+AWSD=0
+if [[ $AWS == "$ROOT/.venv/bin/aws" && -x $ROOT/.venv/bin/python ]] && command -v flock >/dev/null && head -n 1 "$AWS" | grep -q python; then
+  mkfifo "$TMP/aws.in" "$TMP/aws.out"
+  "$ROOT/.venv/bin/python" "$ROOT/scripts/deploy-awscli.py" --files <"$TMP/aws.in" >"$TMP/aws.out" &
+  exec 41>"$TMP/aws.in" 42<"$TMP/aws.out"
+  AWSD=1
+fi
+# aws_ ARGS...: `"$AWS" ARGS...`, through the long-lived CLI where there is one.
+aws_() {
+  if ((!AWSD)) || [[ $* == *$'\n'* ]]; then "$AWS" "$@"; return; fi
+  local out=$TMP/aws.$BASHPID.out err=$TMP/aws.$BASHPID.err status=''
+  {
+    flock 9
+    printf '%s\0' "$out" "$err" "$@" >&41
+    printf '\n' >&41
+    read -r status <&42 || true
+  } 9>"$TMP/aws.lock"
+  [[ $status =~ ^[0-9]+$ ]] || { "$AWS" "$@"; return; }
+  [[ ! -f $out ]] || cat "$out"
+  [[ ! -f $err ]] || cat "$err" >&2
+  rm -f "$out" "$err"
+  return "$status"
+}
 step "$ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME (account $ACCOUNT, $REGION from $REGION_SOURCE${ENDPOINT:+, endpoint $ENDPOINT})"
 
 delete_command() { printf 'aws cloudformation delete-stack --stack-name %s --region %s' "$STACK_NAME" "$REGION"; }
-stack_status() { "$AWS" cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
+stack_status() { aws_ cloudformation describe-stacks --stack-name "$1" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
 EXISTING=0
 [[ -z $STATUS || $STATUS == REVIEW_IN_PROGRESS ]] || EXISTING=1
 SOURCE=output/$ENV_NAME/$TEMPLATE.yaml
@@ -295,7 +324,7 @@ FLUSHED=$TMP/flushed    # nested stacks read after they finished
 
 # events STACK-ID LABEL: prints the stack's unseen events (newest first, as the API returns them).
 events() {
-  "$AWS" cloudformation describe-stack-events --stack-name "$1" --no-paginate --output text \
+  aws_ cloudformation describe-stack-events --stack-name "$1" --no-paginate --output text \
     --query 'StackEvents[].[EventId,Timestamp,LogicalResourceId,ResourceType,ResourceStatus,ResourceStatusReason]' 2>/dev/null |
     while IFS=$'\t' read -r id time logical type status reason; do
       grep -qxF -- "$id" "$SEEN" && continue
@@ -306,7 +335,7 @@ events() {
 
 # Nested stacks get their physical ID (an ARN) once CloudFormation starts creating them.
 discover_nested() {
-  "$AWS" cloudformation list-stack-resources --stack-name "$STACK_NAME" --output text \
+  aws_ cloudformation list-stack-resources --stack-name "$STACK_NAME" --output text \
     --query "StackResourceSummaries[?ResourceType=='AWS::CloudFormation::Stack'].[LogicalResourceId,PhysicalResourceId]" 2>/dev/null |
     awk -F '\t' '$2 ~ /^arn:/' >"$NESTED.tmp" || true
   mv "$NESTED.tmp" "$NESTED"
@@ -367,7 +396,7 @@ if ((DELETE)); then
   step "deleting stack $STACK_NAME (events as they arrive)"
   SECONDS=0
   LIMIT=$((${BERTH_TIMEOUT_MINUTES:-90} * 60))
-  if ! "$AWS" cloudformation delete-stack --stack-name "$STACK_NAME" 2>"$TMP/delete.err"; then
+  if ! aws_ cloudformation delete-stack --stack-name "$STACK_NAME" 2>"$TMP/delete.err"; then
     die "CloudFormation refused to delete stack $STACK_NAME: $(grep -v '^\s*$' "$TMP/delete.err" | head -n 1)"
   fi
   while :; do
@@ -426,7 +455,7 @@ pass "lint gates"
 # S3: the bucket, and the packaged templates under a content-addressed prefix
 
 ensure_bucket() {
-  if "$AWS" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>"$TMP/head.err"; then return; fi
+  if aws_ s3api head-bucket --bucket "$BUCKET" >/dev/null 2>"$TMP/head.err"; then return; fi
   if grep -q '403\|Forbidden' "$TMP/head.err"; then
     die "bucket \`$BUCKET\` exists but account $ACCOUNT cannot use it (403). Choose another with \`--bucket\`."
   fi
@@ -435,15 +464,15 @@ ensure_bucket() {
   local location=()
   # us-east-1 takes no LocationConstraint. https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
   [[ $REGION == us-east-1 ]] || location=(--create-bucket-configuration "LocationConstraint=$REGION")
-  "$AWS" s3api create-bucket --bucket "$BUCKET" "${location[@]+"${location[@]}"}" >/dev/null
-  "$AWS" s3api put-public-access-block --bucket "$BUCKET" \
+  aws_ s3api create-bucket --bucket "$BUCKET" "${location[@]+"${location[@]}"}" >/dev/null
+  aws_ s3api put-public-access-block --bucket "$BUCKET" \
     --public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true
-  "$AWS" s3api put-bucket-encryption --bucket "$BUCKET" \
+  aws_ s3api put-bucket-encryption --bucket "$BUCKET" \
     --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BucketKeyEnabled":true}]}'
-  "$AWS" s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
+  aws_ s3api put-bucket-versioning --bucket "$BUCKET" --versioning-configuration Status=Enabled
   # Templates are read over TLS only. (Not through a plain-http endpoint such as a local moto
   # server: every request there would be denied.)
-  [[ $ENDPOINT == http://* ]] || "$AWS" s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$PARTITION" "$BUCKET" "$PARTITION" "$BUCKET")"
+  [[ $ENDPOINT == http://* ]] || aws_ s3api put-bucket-policy --bucket "$BUCKET" --policy "$(printf '{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:%s:s3:::%s","arn:%s:s3:::%s/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}' "$PARTITION" "$BUCKET" "$PARTITION" "$BUCKET")"
 }
 
 # The HTTPS URL of an object: path style through a custom endpoint, virtual-hosted on AWS.
@@ -454,7 +483,7 @@ object_url() {
 # package NAME KEY [OUT]: packages output/<env>/NAME.yaml (nested templates go to KEY/<md5>.template
 # and TemplateURLs are rewritten) into OUT (default $TMP/NAME.yaml).
 package() {
-  if ! "$AWS" cloudformation package --template-file "output/$ENV_NAME/$1.yaml" --s3-bucket "$BUCKET" --s3-prefix "$2" \
+  if ! aws_ cloudformation package --template-file "output/$ENV_NAME/$1.yaml" --s3-bucket "$BUCKET" --s3-prefix "$2" \
     --output-template-file "${3:-$TMP/$1.yaml}" >"$TMP/package.out" 2>&1; then
     cat "$TMP/package.out" >&2
     die "\`aws cloudformation package\` failed for output/$ENV_NAME/$1.yaml (above)."
@@ -467,7 +496,7 @@ package "$TEMPLATE" "$KEY"
 # A template body over 51,200 bytes must go through S3. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
 BODY=(--template-body "file://$TMP/$TEMPLATE.yaml")
 if (($(wc -c <"$TMP/$TEMPLATE.yaml") > 51200)); then
-  "$AWS" s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
+  aws_ s3 cp "$TMP/$TEMPLATE.yaml" "s3://$BUCKET/$KEY/$TEMPLATE.yaml" --only-show-errors
   BODY=(--template-url "$(object_url "$KEY/$TEMPLATE.yaml")")
 fi
 pass "packaged output/$ENV_NAME/$TEMPLATE.yaml (artifacts under s3://$BUCKET/$KEY/)"
@@ -500,7 +529,7 @@ if [[ $TEMPLATE == service-catalog ]]; then
     [[ $name != service-catalog ]] || continue
     package "$name" "$PRODUCT_KEY" "$TMP/products/$name.yaml"
   done
-  "$AWS" s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
+  aws_ s3 cp "$TMP/products" "s3://$BUCKET/$PRODUCT_KEY/" --recursive --only-show-errors
   pass "product templates published to s3://$BUCKET/$PRODUCT_KEY/"
   ((!PREVIEW || !${#SHARES[@]})) || step "the portfolio would be shared with ${SHARES[*]} once deployed; a preview shares nothing"
 fi
@@ -527,7 +556,7 @@ fi
 create_change_set() {
   local tags=() tag
   for tag in "${TAGS[@]}"; do tags+=("Key=${tag%%=*},Value=${tag#*=}"); done
-  CS=$("$AWS" cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$1" --change-set-type "$2" \
+  CS=$(aws_ cloudformation create-change-set --stack-name "$STACK_NAME" --change-set-name "$1" --change-set-type "$2" \
     "${BODY[@]}" --include-nested-stacks --capabilities "${CAPABILITIES[@]}" --parameters "file://$TMP/parameters.json" \
     --tags "${tags[@]}" "${ROLLBACK[@]+"${ROLLBACK[@]}"}" --query Id --output text 2>"$TMP/cs.err") ||
     die "cannot create the change set: $(grep -v '^\s*$' "$TMP/cs.err" | head -n 1)"
@@ -535,7 +564,7 @@ create_change_set() {
   CLEANUP+=("'$AWS' cloudformation delete-change-set --change-set-name '$CS'")
   [[ $2 == UPDATE ]] || CLEANUP+=("'$AWS' cloudformation delete-stack --stack-name '$STACK_NAME'")
   for _ in $(seq 1 600); do
-    read -r CS_STATUS CS_REASON < <("$AWS" cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
+    read -r CS_STATUS CS_REASON < <(aws_ cloudformation describe-change-set --change-set-name "$CS" --query '[Status,StatusReason]' --output text)
     [[ $CS_STATUS == *_PENDING || $CS_STATUS == *_IN_PROGRESS ]] || break
     sleep "${BERTH_POLL_SECONDS:-5}"
   done
@@ -549,7 +578,7 @@ CS_TYPE=UPDATE
 # print_changes CHANGE-SET-ID LABEL: one line per change, then the nested stacks' change sets.
 print_changes() {
   local rows action id type replacement nested
-  rows=$("$AWS" cloudformation describe-change-set --change-set-name "$1" \
+  rows=$(aws_ cloudformation describe-change-set --change-set-name "$1" \
     --query 'Changes[].ResourceChange.[Action,LogicalResourceId,ResourceType,Replacement,ChangeSetId]' --output text)
   [[ -n $rows ]] || { printf '  %-24s (no changes)\n' "$2"; return; }
   while IFS=$'\t' read -r action id type replacement nested; do
@@ -599,7 +628,7 @@ if [[ $CS_STATUS == FAILED && ($CS_REASON == *"didn't contain changes"* || $CS_R
 fi
 [[ $CS_STATUS == CREATE_COMPLETE ]] || die "the change set failed: $CS_REASON"
 RC=0
-"$AWS" cloudformation execute-change-set --change-set-name "$CS" >"$TMP/deploy.out" 2>&1 || RC=$?
+aws_ cloudformation execute-change-set --change-set-name "$CS" >"$TMP/deploy.out" 2>&1 || RC=$?
 # Executed: the change set is CloudFormation's now, and so is the stack.
 CLEANUP=()
 # Never wait without a bound: past BERTH_TIMEOUT_MINUTES the script stops watching (CloudFormation
