@@ -254,14 +254,7 @@ export const launchRoleContract = contract({
       group: 'Product templates',
       label: 'Template bucket (the publishing account\'s)',
     }),
-    TemplatePrefix: parameter('String', {
-      description: `Key prefix of the templates in the bucket (scripts/deploy.sh --prefix); they are under <prefix>/${settings.name}/<version>/.`,
-      default: DEFAULT_TEMPLATE_PREFIX,
-      allowedPattern: '^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$',
-      constraintDescription: 'an S3 key prefix without leading or trailing slash',
-      group: 'Product templates',
-      label: 'Template key prefix',
-    }),
+    TemplatePrefix: templatePrefixParameter(settings.name),
   }),
   outputs: {
     LaunchRoleName: output('String', { description: 'The role the shared portfolio\'s launch constraints name (LocalRoleName).' }),
@@ -280,6 +273,18 @@ export const launchRoleStack = defineStack(launchRoleContract, {
 
 /** Key prefix `make publish` uploads under when `--prefix` is not given (scripts/deploy.sh). */
 export const DEFAULT_TEMPLATE_PREFIX = 'berth';
+
+/** `TemplatePrefix`: where the product templates are in their bucket, for the portfolio and the launch role alike. */
+export function templatePrefixParameter(environment: string) {
+  return parameter('String', {
+    description: `Key prefix of the templates in the bucket (scripts/deploy.sh --prefix); they are under <prefix>/${environment}/<version>/.`,
+    default: DEFAULT_TEMPLATE_PREFIX,
+    allowedPattern: '^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$',
+    constraintDescription: 'an S3 key prefix without leading or trailing slash',
+    group: 'Product templates',
+    label: 'Template key prefix',
+  });
+}
 /** The exceptions the scanners must make for one of the launch role's policies, each with its reason. */
 function launchPolicyMetadata(name: string): ResourceOptions {
   if (name.startsWith('Unscoped')) {

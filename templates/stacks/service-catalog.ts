@@ -23,7 +23,7 @@ import { environmentNameParameter } from './shared/environment-name.ts';
 import { describeNames } from './shared/description.ts';
 import { groupLabel, groupMembers } from './shared/grouping.ts';
 import { ENVIRONMENT_TAG } from './launch-role.ts';
-import { addLaunchKit, DEFAULT_TEMPLATE_PREFIX, productDocuments, type PlainResource } from './launch-kit.ts';
+import { addLaunchKit, productDocuments, templatePrefixParameter, type PlainResource } from './launch-kit.ts';
 import { pascal } from './root.ts';
 import type { ServiceDefinition } from './service/definition.ts';
 import type { ResolvedSettings } from '../settings/settings.ts';
@@ -84,14 +84,7 @@ export const serviceCatalogContract = contract({
       group: 'Product templates',
       label: 'Template bucket',
     }),
-    TemplatePrefix: parameter('String', {
-      description: `Key prefix of the templates in the bucket (scripts/deploy.sh --prefix); they are under <prefix>/${settings.name}/<version>/.`,
-      default: DEFAULT_TEMPLATE_PREFIX,
-      allowedPattern: '^[A-Za-z0-9!_.*\'()-]+(/[A-Za-z0-9!_.*\'()-]+)*$',
-      constraintDescription: 'an S3 key prefix without leading or trailing slash',
-      group: 'Product templates',
-      label: 'Template key prefix',
-    }),
+    TemplatePrefix: templatePrefixParameter(settings.name),
     TemplateVersion: parameter('String', {
       description: 'Version of the product templates: a hash of their content, computed by `make build`. Each publish uploads under its own version and never overwrites one.',
       default: productVersion(estate, foundation),
