@@ -54,7 +54,7 @@ Each patch fixes moto, never berth's templates, and names the behaviour AWS docu
 - moto runs a Lambda function's code only in Docker, which the tests do not have, so a
   Lambda-backed custom resource (the network stack's: templates/stacks/shared/vpc-defaults.ts)
   would never answer. A Python function with inline code (`Code.ZipFile`) runs here in a
-  subprocess instead, with its real code: its SDK calls reach this server (AWS_ENDPOINT_URL) and
+  long-lived worker process instead, with its real code, a fresh import and environment each time: its SDK calls reach this server (AWS_ENDPOINT_URL) and
   it answers CloudFormation at the URL in the event, which moto makes on this server's port.
   CloudFormation waits for a custom resource's answer before it creates what depends on it
   (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-custom-resources.html);
@@ -606,6 +606,7 @@ class CfnWebAcl(CloudFormationModel):
 
 import json  # noqa: E402
 import os  # noqa: E402
+import select  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import zipfile  # noqa: E402
@@ -627,8 +628,59 @@ custom_model.settings.moto_server_host = moto_settings.moto_server_host  # type:
 _invoke_lambda = lambda_models.LambdaFunction._invoke_lambda
 
 
+# The functions run in one long-lived Python that has imported boto3 once (a fresh interpreter per
+# invocation spent about 0.6 s of CPU starting and importing boto3, most of a function's cost
+# here). Each invocation still gets its own environment (its role's credentials, this server as
+# endpoint), a fresh import of its module and a fresh boto3 default session, so nothing of one
+# invocation reaches the next; calls take turns, and a call past the timeout ends the worker.
+_WORKER = r"""
+import contextlib, importlib, io, json, os, sys, traceback
+import boto3
+for line in sys.stdin:
+    request = json.loads(line)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.path.insert(0, request["path"])
+    sys.modules.pop(request["module"], None)
+    boto3.DEFAULT_SESSION = None
+    out, err, failed = io.StringIO(), io.StringIO(), False
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            module = importlib.import_module(request["module"])
+            print(json.dumps(getattr(module, request["function"])(json.loads(request["event"]), None)))
+    except BaseException:
+        traceback.print_exc(file=err)
+        failed = True
+    finally:
+        sys.path.remove(request["path"])
+        sys.modules.pop(request["module"], None)
+    sys.__stdout__.write(json.dumps({"stdout": out.getvalue(), "stderr": err.getvalue(), "failed": failed}) + "\n")
+    sys.__stdout__.flush()
+"""
+_worker = None
+_worker_lock = threading.Lock()
+_TIMEOUT_SECONDS = 120
+
+
+def _run_in_worker(request):  # type: ignore[no-untyped-def]
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.poll() is not None:
+            _worker = subprocess.Popen([sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        _worker.stdin.write(json.dumps(request) + "\n")
+        _worker.stdin.flush()
+        ready, _, _ = select.select([_worker.stdout], [], [], _TIMEOUT_SECONDS)
+        answer = _worker.stdout.readline() if ready else ""
+        if not answer:
+            _worker.kill()
+            _worker = None
+            return "", True, f"the function did not answer within {_TIMEOUT_SECONDS} s"
+    result = json.loads(answer)
+    return result["stdout"], result["failed"], result["stderr"]
+
+
 def invoke_lambda(self, event=None):  # type: ignore[no-untyped-def]
-    """A Python function with inline code runs in a subprocess, against this server."""
+    """A Python function with inline code runs in the worker, against this server."""
     if not str(self.run_time or "").startswith("python") or not self.code_bytes:
         return _invoke_lambda(self, event)
     module, _, function = (self.handler or "index.handler").rpartition(".")
@@ -650,14 +702,8 @@ def invoke_lambda(self, event=None):  # type: ignore[no-untyped-def]
             "AWS_SESSION_TOKEN": role.session_token,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
-            "PYTHONPATH": code,
         }
-        run = subprocess.run(
-            [sys.executable, "-c", f"import json, sys, {module} as m; print(json.dumps(m.{function}(json.loads(sys.stdin.read()), None)))"],
-            input=event if isinstance(event, str) else json.dumps(event),
-            capture_output=True, text=True, env=env, timeout=120,
-        )
-    return run.stdout, run.returncode != 0, run.stderr
+        return _run_in_worker({"env": env, "path": code, "module": module, "function": function, "event": event if isinstance(event, str) else json.dumps(event)})
 
 
 lambda_models.LambdaFunction._invoke_lambda = invoke_lambda
