@@ -415,6 +415,20 @@ test('the gates\' speed-ups change no result: checkov through its driver, cfripp
   assert.equal(patched.stdout, unpatched.stdout);
 });
 
+test('checkov split across processes (a large template set) reports what one process does', async () => {
+  const files = [INSECURE, CLEAN];
+  const one = await runCheckov(files);
+  process.env.BERTH_CHECKOV_FILES_PER_PROCESS = '1';
+  try {
+    const split = await runCheckov(files);
+    const view = (r: GateResult) => ({ summary: r.summary, failures: [...r.failures].map((f) => `${f.file} ${f.resource} ${f.rule}`).sort(), skips: r.skips.length, errors: r.errors });
+    assert.ok(one.failed > 0 && one.passed > 0, one.summary);
+    assert.deepEqual(view(split), view(one));
+  } finally {
+    delete process.env.BERTH_CHECKOV_FILES_PER_PROCESS;
+  }
+});
+
 test('make lint on output/: all five gates pass with zero findings, every exception allow-listed with a reason', async () => {
   const lines: string[] = [];
   const code = await main([path.join(path.dirname(FIXTURES), '..', 'output'), '--no-cache'], (l) => lines.push(l), (l) => lines.push(l));

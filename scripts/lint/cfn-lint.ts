@@ -5,10 +5,10 @@
  * property a Region lacks is caught there (E3006 and friends). Templates outside an environment
  * folder are checked for FALLBACK_REGIONS. One cfn-lint call per set of Regions, side by side.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpus } from 'node:os';
-import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
+import { attribute, batches, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
 
 /** Regions for templates that belong to no environment (fixtures, a folder given by hand). */
 export const FALLBACK_REGIONS = ['us-east-1', 'eu-west-1'];
@@ -38,21 +38,6 @@ export function regionsOf(file: string): string[] {
     // not an environment folder
   }
   return FALLBACK_REGIONS;
-}
-
-/**
- * `files` cut into `n` batches of about equal bytes, for cfn-lint processes side by side: one
- * process is single-threaded, and a batch of hundreds of templates is minutes of one core.
- */
-function batches(files: readonly string[], n: number): string[][] {
-  const out: { files: string[]; bytes: number }[] = Array.from({ length: Math.max(1, Math.min(n, files.length)) }, () => ({ files: [], bytes: 0 }));
-  const sized = files.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes || a.f.localeCompare(b.f));
-  for (const { f, bytes } of sized) {
-    const lightest = out.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    lightest.files.push(f);
-    lightest.bytes += bytes;
-  }
-  return out.map((b) => b.files.sort()).filter((b) => b.length > 0);
 }
 
 interface CfnLintMatch {

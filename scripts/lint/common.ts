@@ -4,7 +4,7 @@
  * policy.ts, cfripper.ts; main.ts runs them side by side and remembers their results (cache.ts).
  */
 import { spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, statSync } from 'node:fs';
 import { access, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,3 +149,17 @@ export async function resourceTypes(file: string): Promise<Map<string, string>> 
   return m;
 }
 
+/**
+ * `files` cut into `n` batches of about equal bytes, for processes of one tool side by side (cfn-lint,
+ * checkov): one process is single-threaded, and a batch of hundreds of templates is minutes of one core.
+ */
+export function batches(files: readonly string[], n: number): string[][] {
+  const out: { files: string[]; bytes: number }[] = Array.from({ length: Math.max(1, Math.min(n, files.length)) }, () => ({ files: [], bytes: 0 }));
+  const sized = files.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes || a.f.localeCompare(b.f));
+  for (const { f, bytes } of sized) {
+    const lightest = out.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(f);
+    lightest.bytes += bytes;
+  }
+  return out.map((b) => b.files.sort()).filter((b) => b.length > 0);
+}
