@@ -19,7 +19,10 @@ OUT_DIR   ?= output
 # NODE_EXTRA_CA_CERTS names at start-up (50 ms where it is set); berth opens no TLS connection
 # (the AWS CLI that `diff --stack-name` runs has its own CA settings), so it goes without.
 BERTH     := env -u NODE_EXTRA_CA_CERTS $(NODE) dist/berth.cjs
-SOURCES   := $(shell find src templates -name "*.ts")
+SOURCES   := $(shell find src templates scripts -name "*.ts")
+# The helpers scripts/deploy.sh runs, compiled beside the CLI (dist/tools.cjs): it runs a helper's
+# compiled form while its sources are unchanged, else the source. Before the first build, tsx.
+TOOL      := $(if $(wildcard dist/tools.cjs),$(NODE) dist/tools.cjs,$(TSX))
 
 $(STAMPS):
 	@mkdir -p $@
@@ -41,7 +44,7 @@ help: ## List the targets
 install: $(STAMPS)/npm $(STAMPS)/venv ## Install Node packages (npm ci) and the pinned Python tools into .venv
 
 # Type-checked (incremental tsc, scripts/typecheck.ts), then compiled, only when a source changed.
-dist/berth.cjs: $(STAMPS)/npm tsconfig.json tsconfig.build.json scripts/bundle.ts scripts/typecheck.ts $(SOURCES)
+dist/berth.cjs: $(STAMPS)/npm tsconfig.json tsconfig.build.json $(SOURCES)
 	@$(TSX) scripts/bundle.ts --typecheck
 
 build: dist/berth.cjs ## Generate every environment's templates into output/<env>/ (ENV=dev for one, OUT_DIR=dir elsewhere)
@@ -53,7 +56,7 @@ build: dist/berth.cjs ## Generate every environment's templates into output/<env
 ESTATE_TESTS := test/output.test.ts
 check: install dist/berth.cjs ## The CI gate for your estate: output/ current (and type-checked), the four lint gates clean, the estate's property tests
 	@$(BERTH) build --check
-	@$(TSX) scripts/lint/main.ts output $(ARGS)
+	@$(TOOL) scripts/lint/main.ts output $(ARGS)
 	@$(TSX) scripts/test-run.ts $(ESTATE_TESTS)
 
 diff: dist/berth.cjs ## Show what a fresh build changes against output/ as committed in git, resource by resource (ENV=dev for one, OUT_DIR=dir elsewhere, ARGS='--against main' or ARGS=--working)
@@ -73,11 +76,11 @@ typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 	npx tsc -p .
 
 lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Control Tower, policy, cfripper); ENV=dev for one, OUT_DIR=dir elsewhere, ARGS=--no-cache to ignore the last run
-	@set -e; for dir in $(if $(ENV),$(addprefix $(OUT_DIR)/,$(ENV)),$(OUT_DIR)); do $(TSX) scripts/lint/main.ts $$dir $(ARGS); done
+	@set -e; for dir in $(if $(ENV),$(addprefix $(OUT_DIR)/,$(ENV)),$(OUT_DIR)); do $(TOOL) scripts/lint/main.ts $$dir $(ARGS); done
 
 # scripts/test-run.ts: two files at a time, one line per file and failures in full
 # (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.
-test: install typecheck ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
+test: install typecheck dist/berth.cjs ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
 	@$(TSX) scripts/test-run.ts $(TESTS)
 
 # Scaffolds (src/cli/new.ts): the new file is built before it is kept; see `node dist/berth.cjs new --help`.

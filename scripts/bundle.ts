@@ -2,7 +2,7 @@
  * Compiles the CLI and an estate into one JavaScript file, so `make build` starts in plain Node
  * rather than compiling TypeScript on every run (tsx costs about 0.4 s and 50 MiB at start-up):
  *
- *   node --import tsx scripts/bundle.ts [--estate templates/estate.ts] [--out dist/berth.cjs]
+ *   node --import tsx scripts/bundle.ts [--estate templates/estate.ts] [--out dist/berth.cjs] [--typecheck]
  *
  * The Makefile runs it only when src/, templates/ or this file change. It writes three files:
  * - `dist/berth.bundle.cjs` (and its source map): esbuild's bundle of src/cli/main.ts and the estate (js-yaml included;
@@ -40,7 +40,30 @@ export interface BundleProps {
   readonly estate?: string;
   /** The launcher; the bundle and its code cache are written beside it. @default 'dist/berth.cjs' */
   readonly out?: string;
+  /**
+   * Also compile the helpers scripts/deploy.sh runs (TOOLS) beside the launcher: `tools.cjs` and
+   * `tools/`, see `bundleTools`. `make build` does; other bundles (the benchmark's, tests') need not.
+   * @default false
+   */
+  readonly tools?: boolean;
 }
+
+/**
+ * The helpers scripts/deploy.sh runs, in the order it runs them. Compiled, each starts in about a
+ * third of the CPU time `node --import tsx` takes (measured: preflight 0.43 s from source), and a
+ * deploy runs five to ten of them.
+ */
+export const TOOLS = [
+  'scripts/preflight.ts',
+  'scripts/lint/main.ts',
+  'scripts/deploy-parameters.ts',
+  'scripts/deploy-triggers.ts',
+  'scripts/deploy-layers.ts',
+  'scripts/deploy-teardown.ts',
+  'scripts/stackset.ts',
+  'scripts/drift.ts',
+  'scripts/portfolio-share.ts',
+] as const;
 
 /** Writes the bundle; returns its path. */
 export async function bundle(props: BundleProps = {}): Promise<string> {
@@ -90,21 +113,7 @@ main(process.argv.slice(2), {
   process.exitCode = code;
 });
 `;
-  const plugin: Plugin = {
-    name: 'berth',
-    setup(b) {
-      b.onResolve({ filter: /^berth:validators$/ }, () => ({ path: 'validators', namespace: 'berth' }));
-      b.onLoad({ filter: /.*/, namespace: 'berth' }, () => ({ contents: validators, loader: 'js', resolveDir: root }));
-      // import.meta.url of a source file stays that file's URL, relative to the bundle.
-      b.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (args.path.includes(`${'/'}node_modules${'/'}`)) return undefined;
-        const text = readFileSync(args.path, 'utf8')
-          .replaceAll('import.meta.url', `new URL(${fromOut(args.path)}, ${base}).href`)
-          .replace(/\bawait import\(/g, 'await __berthImport(');
-        return { contents: text, loader: 'ts' };
-      });
-    },
-  };
+  const plugin = sourcePlugin(root, fromOut, base, validators);
   mkdirSync(dirname(out), { recursive: true });
   const built = await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: 'berth-entry.ts', loader: 'ts' },
@@ -135,11 +144,8 @@ main(process.argv.slice(2), {
     },
   });
   // The sources compiled in (not node_modules, which `npm ci` changes only with the Makefile's stamp).
-  const sources = Object.keys(built.metafile!.inputs)
-    .filter((p) => !p.startsWith('berth:') && !p.includes('node_modules/') && !p.endsWith('berth-entry.ts'))
-    .map((p) => resolve(root, p))
-    .sort();
-  writeFileSync(out, launcher(bundleFile, out, sources));
+  writeFileSync(out, launcher(bundleFile, out, manifestOf(root, Object.keys(built.metafile!.inputs), dirname(out)), relative(dirname(out), resolve(root, 'src/cli/main.ts'))));
+  if (props.tools) await bundleTools(root, dirname(out), fromOut, base);
   // One build into a scratch folder: proves the bundle runs, and leaves the code cache behind.
   const scratch = mkdtempSync(join(tmpdir(), 'berth-bundle-'));
   try {
@@ -149,6 +155,136 @@ main(process.argv.slice(2), {
     rmSync(scratch, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * esbuild's loader for berth's sources: each source file's `import.meta` (its `url`, `dirname`, or
+ * the object itself, which scripts pass to runScript) stays that of the source file, relative to
+ * the bundle; dynamic imports go through `__berthImport`, which the banner defines; `berth:validators`
+ * is `validators`.
+ */
+function sourcePlugin(root: string, fromOut: (path: string) => string, base: string, validators = ''): Plugin {
+  return {
+    name: 'berth',
+    setup(b) {
+      b.onResolve({ filter: /^berth:validators$/ }, () => ({ path: 'validators', namespace: 'berth' }));
+      b.onLoad({ filter: /.*/, namespace: 'berth' }, () => ({ contents: validators, loader: 'js', resolveDir: root }));
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${'/'}node_modules${'/'}`)) return undefined;
+        const url = `new URL(${fromOut(args.path)}, ${base}).href`;
+        const dir = `require('node:path').dirname(require('node:url').fileURLToPath(${url}))`;
+        const text = readFileSync(args.path, 'utf8')
+          .replaceAll('import.meta.url', url)
+          .replaceAll('import.meta.dirname', dir)
+          .replace(/\bimport\.meta\b(?!\.)/g, `({ url: ${url}, dirname: ${dir} })`)
+          .replace(/\bawait import\(/g, 'await __berthImport(');
+        return { contents: text, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Each compiled source's path relative to `from`, size, modification time and SHA-1: what a launcher checks. */
+type Manifest = [string, number, number, string][];
+function manifestOf(root: string, inputs: readonly string[], from: string): Manifest {
+  return inputs
+    .filter((p) => !p.startsWith('berth:') && !p.includes('node_modules/') && !p.endsWith('berth-entry.ts'))
+    .map((p) => resolve(root, p))
+    .sort()
+    .map((path) => {
+      const stat = statSync(path);
+      return [relative(from, path).split('\\').join('/'), stat.size, stat.mtimeMs, createHash('sha1').update(readFileSync(path)).digest('hex')];
+    });
+}
+
+/**
+ * The code a launcher starts with: `fresh(manifest)` is true when every source compiled in is as it
+ * was. A source is checked by size and modification time, and only when those differ by its
+ * content (a checkout, `touch` or copy changes the time, not the code): about 60 stat calls, under
+ * a millisecond.
+ */
+const FRESH = `function fresh(manifest) {
+  for (const [source, size, mtimeMs, sha1] of manifest) {
+    const path = join(__dirname, source);
+    let stat;
+    try { stat = statSync(path); } catch { stale = path; return false; }
+    if (stat.size === size && stat.mtimeMs === mtimeMs) continue;
+    if (stat.size === size && require('node:crypto').createHash('sha1').update(readFileSync(path)).digest('hex') === sha1) continue;
+    stale = path;
+    return false;
+  }
+  return true;
+}
+let stale;`;
+
+/**
+ * The helpers in TOOLS, each compiled into `tools/<name>.cjs` beside `out`'s folder, and the
+ * launcher `tools.cjs` that scripts/deploy.sh runs them with (\`node dist/tools.cjs
+ * scripts/preflight.ts ARGS\`): it runs the compiled helper when every source compiled into it is
+ * unchanged, and otherwise the source through tsx, as \`node --import tsx\` would. So a helper edited
+ * since (or stubbed by a test) runs as written, and an up-to-date one starts in plain Node.
+ */
+async function bundleTools(root: string, outDir: string, fromOut: (path: string) => string, base: string): Promise<void> {
+  const name = (tool: string) => tool.replace(/^scripts\//, '').replace(/\.ts$/, '').replaceAll('/', '-');
+  rmSync(join(outDir, 'tools'), { recursive: true, force: true });
+  const built = await build({
+    entryPoints: Object.fromEntries(TOOLS.map((t) => [`tools/${name(t)}`, resolve(root, t)])),
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    absWorkingDir: root,
+    metafile: true,
+    external: ['tsx', 'tsx/*', 'esbuild', '@viz-js/viz', 'typescript'],
+    plugins: [sourcePlugin(root, fromOut, base)],
+    logLevel: 'warning',
+    legalComments: 'none',
+    banner: {
+      js: [
+        '// Generated by scripts/bundle.ts. Do not edit: run `make dist/berth.cjs`.',
+        // Source paths are relative to outDir, as the launcher's are: the base is a file there.
+        `const ${base} = require('node:url').pathToFileURL(require('node:path').join(__dirname, '..', 'tools.cjs'));`,
+        'const __berthImport = (specifier) => import(specifier);',
+      ].join('\n'),
+    },
+  });
+  const tools: Record<string, [string, Manifest]> = {};
+  for (const t of TOOLS) {
+    const output = `${relative(root, join(outDir, 'tools', name(t))).split('\\').join('/')}.cjs`;
+    const found = built.metafile.outputs[output];
+    if (found === undefined) throw new Error(`bundleTools: esbuild wrote no ${output} (outputs: ${Object.keys(built.metafile.outputs).join(', ')})`);
+    tools[relative(outDir, resolve(root, t)).split('\\').join('/')] = [`tools/${name(t)}.cjs`, manifestOf(root, Object.keys(found.inputs), outDir)];
+  }
+  writeFileSync(
+    join(outDir, 'tools.cjs'),
+    `// Generated by scripts/bundle.ts. Do not edit: run \`make dist/berth.cjs\`.
+// node dist/tools.cjs scripts/<helper>.ts ARGS: the compiled helper when its sources are unchanged, else the source (tsx).
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const { join, relative, resolve, sep } = require('node:path');
+const { pathToFileURL } = require('node:url');
+${FRESH}
+const TOOLS = ${JSON.stringify(tools)};
+if (process.argv[2] === undefined) {
+  process.stderr.write('error: dist/tools.cjs: no helper given. Run it as scripts/deploy.sh does: node dist/tools.cjs scripts/preflight.ts ARGS.\\n');
+  process.exit(2);
+}
+const path = resolve(process.argv[2]);
+// The helper sees the command line \`node --import tsx <helper> ARGS\` gives it.
+process.argv.splice(1, 2, path);
+const tool = TOOLS[relative(__dirname, path).split(sep).join('/')];
+if (tool !== undefined && fresh(tool[1])) require(join(__dirname, tool[0]));
+else {
+  (async () => {
+    require('tsx/cjs/api').register();
+    (await import('tsx/esm/api')).register();
+    await import(pathToFileURL(path).href);
+  })();
+}
+`,
+  );
 }
 
 /** The trial build failed: its stderr says why (one line for a user mistake). */
@@ -162,42 +298,45 @@ class TrialBuildFailed extends Error {
  * The launcher: refuses to run when a source compiled into the bundle has changed since (the
  * bundle would run the old code: `make build` recompiles first, by hand it is easy to forget),
  * compiles the bundle with V8's code cache, and (re)writes the cache when missing or rejected.
- * A source is checked by size and modification time, and only when those differ by its content
- * (a checkout or `touch` changes the time, not the code): about 60 stat calls, under a millisecond.
+ * With BERTH_STALE_BUNDLE=source it runs the sources instead (tsx), as `node --import tsx
+ * src/cli/main.ts` would: scripts/preflight.ts's `build --check` runs that way, so it answers for
+ * the sources as they are, compiled or not.
  */
-function launcher(bundleFile: string, out: string, sources: readonly string[]): string {
+function launcher(bundleFile: string, out: string, manifest: Manifest, main: string): string {
   const name = JSON.stringify(relative(dirname(out), bundleFile));
-  const manifest = sources.map((path) => {
-    const stat = statSync(path);
-    return [relative(dirname(out), path).split('\\').join('/'), stat.size, stat.mtimeMs, createHash('sha1').update(readFileSync(path)).digest('hex')];
-  });
   return `// Generated by scripts/bundle.ts. Do not edit: run \`make dist/berth.cjs\`.
 'use strict';
-const { readFileSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { join, relative } = require('node:path');
 const vm = require('node:vm');
-for (const [source, size, mtimeMs, sha1] of ${JSON.stringify(manifest)}) {
-  const path = join(__dirname, source);
-  let stat;
-  try { stat = statSync(path); } catch {}
-  if (stat && stat.size === size && stat.mtimeMs === mtimeMs) continue;
-  if (stat && require('node:crypto').createHash('sha1').update(readFileSync(path)).digest('hex') === sha1) continue;
-  const shown = relative(process.cwd(), path) || path;
-  process.stderr.write(\`error: \${shown}: \${stat ? 'changed' : 'is gone'} since \${relative(process.cwd(), __filename)} was compiled from it, which would run the old code. Run \\\`make build\\\` (it compiles first), or run from source: node --import tsx src/cli/main.ts.\\n\`);
-  process.exit(1);
-}
-const file = join(__dirname, ${name});
-// The bundle's dynamic imports (the diagram renderer, the AWS CLI runner) resolve from here.
-globalThis.__berthImport = (specifier) => import(specifier);
-const cacheFile = file + '.v8cache';
-let cachedData;
-try { cachedData = readFileSync(cacheFile); } catch {}
-const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
-const bundle = { exports: {} };
-script.runInThisContext()(bundle.exports, Module.createRequire(file), bundle, file, __dirname);
-if (cachedData === undefined || script.cachedDataRejected) {
-  process.once('exit', () => { try { writeFileSync(cacheFile, script.createCachedData()); } catch {} });
+${FRESH}
+if (!fresh(${JSON.stringify(manifest)})) {
+  const main = join(__dirname, ${JSON.stringify(main.split('\\').join('/'))});
+  if (process.env.BERTH_STALE_BUNDLE !== 'source') {
+    const shown = relative(process.cwd(), stale) || stale;
+    process.stderr.write(\`error: \${shown}: \${existsSync(stale) ? 'changed' : 'is gone'} since \${relative(process.cwd(), __filename)} was compiled from it, which would run the old code. Run \\\`make build\\\` (it compiles first), or run from source: node --import tsx src/cli/main.ts.\\n\`);
+    process.exit(1);
+  }
+  process.argv[1] = main;
+  (async () => {
+    require('tsx/cjs/api').register();
+    (await import('tsx/esm/api')).register();
+    await import(require('node:url').pathToFileURL(main).href);
+  })();
+} else {
+  const file = join(__dirname, ${name});
+  // The bundle's dynamic imports (the diagram renderer, the AWS CLI runner) resolve from here.
+  globalThis.__berthImport = (specifier) => import(specifier);
+  const cacheFile = file + '.v8cache';
+  let cachedData;
+  try { cachedData = readFileSync(cacheFile); } catch {}
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const bundle = { exports: {} };
+  script.runInThisContext()(bundle.exports, Module.createRequire(file), bundle, file, __dirname);
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => { try { writeFileSync(cacheFile, script.createCachedData()); } catch {} });
+  }
 }
 `;
 }
@@ -207,7 +346,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     // `make build` type-checks first: esbuild strips types without checking them.
     if (values.typecheck && typecheck() !== 0) process.exit(1);
-    const out = await bundle(values);
+    const out = await bundle({ ...values, tools: true });
     console.log(`wrote ${relative(process.cwd(), out)}`);
   } catch (e) {
     // A mistake in the estate: the same one line the CLI prints, no stack trace.
