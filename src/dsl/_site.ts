@@ -46,7 +46,7 @@ export function captureSite(): Site {
 const DSL_DIR = dirname(fileURLToPath(import.meta.url));
 const maps = new Map<string, SourceMap | undefined>();
 
-interface Frame {
+export interface Frame {
   readonly file: string;
   readonly line: number;
   readonly column: number;
@@ -58,17 +58,25 @@ function frames(site: Site): Frame[] {
   for (const [name, line, column] of site.frames) {
     const file = name.startsWith('file://') ? fileURLToPath(name) : name;
     if (!isAbsolute(file)) continue; // node:internal and the like
-    const map = sourceMap(name, file);
-    if (!map) {
-      out.push({ file, line, column });
-      continue;
-    }
-    const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
-    if (entry.originalSource === undefined) continue;
-    const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
-    out.push({ file: source, line: entry.originalLine! + 1, column: entry.originalColumn! + 1 });
+    const mapped = sourcePosition(name, line, column);
+    if (mapped) out.push(mapped);
   }
   return out;
+}
+
+/**
+ * A position of running code as the source file it was compiled from (through the source map
+ * `sourceMap` finds), the position itself when no map is known, or `undefined` when the map has no
+ * source for it (code esbuild generated).
+ */
+export function sourcePosition(name: string, line: number, column: number): Frame | undefined {
+  const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+  const map = sourceMap(name, file);
+  if (!map) return { file, line, column };
+  const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+  if (entry.originalSource === undefined) return undefined;
+  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+  return { file: source, line: entry.originalLine! + 1, column: entry.originalColumn! + 1 };
 }
 
 /**

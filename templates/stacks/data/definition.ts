@@ -171,8 +171,7 @@ export type BucketStore = StoreOf<'bucket'> & { readonly read: StoreAccess<'buck
 const DEFINED_IN = Symbol('berth.storeDefinedIn');
 
 function located<T extends object>(value: T): T {
-  const file = callerFile(/\/data\/definition\.[cm]?[jt]s$/);
-  if (file) Object.defineProperty(value, DEFINED_IN, { value: file, enumerable: true });
+  Object.defineProperty(value, DEFINED_IN, { value: callerFile(/\/data\/definition\.[cm]?[jt]s$/), enumerable: true });
   return value;
 }
 
@@ -196,5 +195,5 @@ export function defineBucket(props: BucketProps): BucketStore {
  * `defineAurora` / `defineTable` / `defineBucket`, else `store <name>`.
  */
 export function storeFile(store: StoreDefinition): string {
-  return (store as { [DEFINED_IN]?: string })[DEFINED_IN] ?? `store \`${store.name}\``;
+  return (store as { [DEFINED_IN]?: () => string | undefined })[DEFINED_IN]?.() ?? `store \`${store.name}\``;
 }

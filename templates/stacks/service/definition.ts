@@ -283,16 +283,15 @@ const DEFINED_IN = Symbol('berth.definedIn');
  */
 export function defineService<K extends ServiceRole['kind']>(definition: ServiceDefinitionOf<K>): DefinedService<K> {
   const defined = (definition.role.kind === 'queueWorker' ? { ...definition, queue: new QueueHandle(definition.name) } : { ...definition }) as DefinedService<K>;
-  const file = callerFile(/\/service\/definition\.[cm]?[jt]s$/);
-  if (file) Object.defineProperty(defined, DEFINED_IN, { value: file, enumerable: true });
+  Object.defineProperty(defined, DEFINED_IN, { value: callerFile(/\/service\/definition\.[cm]?[jt]s$/), enumerable: true });
   return defined;
 }
 
 /**
  * The file a definition was written in, as the user would open it (relative to the working
- * directory), or `undefined` when it is not known (a definition built without `defineService`, or
- * a compiled bundle, whose stack names the bundle).
+ * directory), or `undefined` when it is not known (a definition built without `defineService`).
+ * Read from the call stack `defineService` kept, only when asked (see `callerFile`).
  */
 export function definedIn(definition: ServiceDefinition): string | undefined {
-  return (definition as { [DEFINED_IN]?: string })[DEFINED_IN];
+  return (definition as { [DEFINED_IN]?: () => string | undefined })[DEFINED_IN]?.();
 }
