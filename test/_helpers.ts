@@ -1,6 +1,7 @@
 /** Shared test helpers: temporary sandboxes of the repository and running the CLI in them. */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -57,25 +58,50 @@ export function installFixtureEstate(dir: string): void {
 
 let fixtureOutput: string | undefined;
 
+/** Every file under `dir` (relative paths, sorted), for a content key. */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
 /**
  * output/ as `make build` and `make graph` write it for the fixture estate: built once per test
- * process, in a sandbox of its own. Tests compare a sandbox's output/ with it, never with the
- * repository's output/ (the user's estate).
+ * run, not per test file. `make test` (scripts/test-run.ts) names a folder the test files of a run
+ * share (BERTH_TEST_SHARED); the output is kept there under a hash of everything it is made from
+ * (src/, templates/, the fixture estate, package.json), so a file that finds it built reuses it,
+ * and one run by hand builds its own. Tests compare a sandbox's output/ with it, never with the
+ * repository's output/ (the user's estate), and never write into it.
  */
 export function fixtureEstateOutput(): string {
-  if (fixtureOutput === undefined) {
-    const dir = tempDir('fixture-estate');
-    for (const d of ['src', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
-    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    installFixtureEstate(dir);
-    for (const args of [['build', '--quiet'], ['graph']]) {
-      const r = berth(dir, ...args);
-      if (r.status !== 0) throw new Error(`berth ${args.join(' ')} of the fixture estate failed: ${r.stderr}`);
-    }
-    fixtureOutput = join(dir, 'output');
+  if (fixtureOutput !== undefined) return fixtureOutput;
+  const shared = process.env.BERTH_TEST_SHARED;
+  const hash = createHash('sha256');
+  for (const f of ['src', 'templates', 'test/fixtures/services', 'test/fixtures/settings', 'test/fixtures/storage'].flatMap((d) => filesUnder(join(ROOT, d))).concat(join(ROOT, 'package.json'))) {
+    hash.update(`${f}\0`).update(readFileSync(f)).update('\0');
   }
-  return fixtureOutput;
+  const kept = shared === undefined ? undefined : join(shared, `fixture-estate-${hash.digest('hex').slice(0, 16)}`);
+  if (kept !== undefined && existsSync(join(kept, 'output'))) return (fixtureOutput = join(kept, 'output'));
+  const dir = tempDir('fixture-estate');
+  for (const d of ['src', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  installFixtureEstate(dir);
+  for (const args of [['build', '--quiet'], ['graph']]) {
+    const r = berth(dir, ...args);
+    if (r.status !== 0) throw new Error(`berth ${args.join(' ')} of the fixture estate failed: ${r.stderr}`);
+  }
+  if (kept === undefined) return (fixtureOutput = join(dir, 'output'));
+  // Another file of the run may have kept its build first: the same content, so either will do.
+  const staged = `${kept}.${process.pid}`;
+  cpSync(join(dir, 'output'), join(staged, 'output'), { recursive: true });
+  try {
+    renameSync(staged, kept);
+  } catch {
+    rmSync(staged, { recursive: true, force: true });
+  }
+  return (fixtureOutput = join(kept, 'output'));
 }
 
 /**
@@ -122,4 +148,16 @@ export function berth(dir: string, ...args: string[]): Run {
 /** Runs `berth <args>` from source with extra environment variables. */
 export function berthEnv(dir: string, env: NodeJS.ProcessEnv, ...args: string[]): Run {
   return run(dir, [process.execPath, '--import', 'tsx', join(dir, 'src', 'cli', 'main.ts'), ...args], env);
+}
+
+/**
+ * Compiles a sandbox's CLI and deploy helpers into its dist/ (its own scripts/bundle.ts, as `make
+ * build` does), for suites that run scripts/deploy.sh many times: each helper then starts in plain
+ * Node, as after `make build`. A helper whose sources a test changes afterwards (a stubbed lint
+ * gate, an edited service) runs from source (dist/tools.cjs checks), so tests see the same
+ * behaviour either way.
+ */
+export function compileCli(dir: string): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bundle.ts'], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scripts/bundle.ts in ${dir} failed: ${r.stderr}`);
 }

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import yaml from 'js-yaml';
-import { fixtureEstateOutput, installFixtureEstate, ROOT, sandbox as fixtureSandbox, tempDir } from './_helpers.ts';
+import { compileCli, fixtureEstateOutput, installFixtureEstate, ROOT, sandbox as fixtureSandbox, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv as motoEnv } from './_moto-aws.ts';
 import { parseTemplate } from '../src/emit/parse.ts';
@@ -77,26 +77,32 @@ function prepareBase(): string {
   writeFileSync(dev, JSON.stringify(settings, null, 2));
   const built = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build'], { cwd: dir, encoding: 'utf8' });
   assert.equal(built.status, 0, built.stderr);
+  writeFileSync(join(dir, 'scripts/lint/main.ts'), LINT_STUB);
+  compileCli(dir);
   return dir;
 }
 
 const OPS_EMAIL = 'oncall@berth.test';
 const OPS_HOOK = 'https://hooks.berth.test/alarms';
 
-/** A copy of the prepared repository, with scripts/lint/main.ts stubbed unless `realLint`. */
+/** The stub of scripts/lint/main.ts: it logs its arguments and obeys BERTH_TEST_LINT_EXIT. */
+const LINT_STUB =
+  "import { appendFileSync } from 'node:fs';\n" +
+  "appendFileSync(new URL('../../lint-calls.log', import.meta.url), `${process.argv.slice(2).join(' ')}\\n`);\n" +
+  "const code = Number(process.env.BERTH_TEST_LINT_EXIT ?? '0');\n" +
+  "console.log(code === 0 ? '[pass] stub gate' : '[fail] stub gate: 1 finding');\n" +
+  'process.exitCode = code;\n';
+
+/**
+ * A copy of the prepared repository, its scripts/lint/main.ts the stub (compiled in, as the base
+ * has it) unless `realLint`, which restores the real one (run from source: dist/tools.cjs sees it
+ * changed).
+ */
 function makeSandbox(realLint = false): string {
   const dir = tempDir('deploy-test');
-  cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
-  if (!realLint) {
-    writeFileSync(
-      join(dir, 'scripts/lint/main.ts'),
-      "import { appendFileSync } from 'node:fs';\n" +
-        "appendFileSync(new URL('../../lint-calls.log', import.meta.url), `${process.argv.slice(2).join(' ')}\\n`);\n" +
-        "const code = Number(process.env.BERTH_TEST_LINT_EXIT ?? '0');\n" +
-        "console.log(code === 0 ? '[pass] stub gate' : '[fail] stub gate: 1 finding');\n" +
-        'process.exitCode = code;\n',
-    );
-  }
+  // Times kept: the compiled helpers check their sources by size and time before content.
+  cpSync(base, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  if (realLint) cpSync(join(ROOT, 'scripts/lint/main.ts'), join(dir, 'scripts/lint/main.ts'));
   return dir;
 }
 

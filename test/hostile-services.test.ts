@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
+import { bundle } from '../scripts/bundle.ts';
 import { ROOT, tempDir } from './_helpers.ts';
 
 const ESTATE = 'test/fixtures/hostile-estate/estate.ts';
@@ -87,9 +88,15 @@ function tree(dir: string): Map<string, string> {
   return files;
 }
 
-function build(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+/**
+ * `berth build` of the hostile estate: compiled (scripts/bundle.ts, as `make build` runs it), or
+ * from source. The estate picks its case at run time, so one compiled CLI serves every row, each
+ * in about a third of the CPU time of a run from source.
+ */
+function build(env: NodeJS.ProcessEnv, from: 'compiled' | 'source' = 'compiled'): Promise<{ status: number | null; stderr: string }> {
+  const cli = from === 'compiled' ? [join(scratch, 'dist', 'berth.cjs')] : ['--import', 'tsx', 'src/cli/main.ts'];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'build', '--quiet', '--estate', ESTATE, '--out', out], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [...cli, 'build', '--quiet', '--estate', ESTATE, '--out', out], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (status) => resolve({ status, stderr }));
@@ -97,10 +104,11 @@ function build(env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr:
 }
 
 // The cases run two at a time (each is a Node process); each test awaits its own result.
-const results = new Map<number, Promise<{ status: number | null; stderr: string; settingsFile?: string }>>();
+const results = new Map<number, Promise<{ status: number | null; stderr: string; settingsFile?: string; env: NodeJS.ProcessEnv }>>();
 before(async () => {
   scratch = tempDir('hostile');
   out = join(scratch, 'output');
+  await bundle({ estate: join(ROOT, ESTATE), out: join(scratch, 'dist', 'berth.cjs') });
   const ok = await build({ BERTH_HOSTILE_CASE: 'ok' });
   assert.equal(ok.status, 0, ok.stderr);
   snapshot = tree(out);
@@ -118,7 +126,8 @@ before(async () => {
     }
     // Two at a time: wait for the slot two rows back before starting this one.
     const wait = slots[i - 2] ?? Promise.resolve();
-    const p = wait.then(() => build({ BERTH_HOSTILE_CASE: row.services ?? row.case, ...(settingsFile ? { BERTH_HOSTILE_SETTINGS: settingsFile } : {}) })).then((r) => ({ ...r, settingsFile }));
+    const env = { BERTH_HOSTILE_CASE: row.services ?? row.case, ...(settingsFile ? { BERTH_HOSTILE_SETTINGS: settingsFile } : {}) };
+    const p = wait.then(() => build(env)).then((r) => ({ ...r, settingsFile, env }));
     slots.push(p);
     results.set(i, p);
   });
@@ -140,6 +149,14 @@ ROWS.forEach((row, i) => {
     // Nothing written: the same files with the same bytes, nothing stray.
     assert.deepEqual(tree(out), snapshot);
   });
+});
+
+test('the CLI run from source says what the compiled one says, to the byte (every tenth case)', async () => {
+  for (const [i, result] of [...results].filter(([i]) => i % 10 === 0)) {
+    const compiled = await result;
+    const source = await build(compiled.env, 'source');
+    assert.deepEqual({ status: source.status, stderr: source.stderr }, { status: compiled.status, stderr: compiled.stderr }, ROWS[i]!.case);
+  }
 });
 
 test('docs/data-stores.md shows the error line a real run prints', async () => {

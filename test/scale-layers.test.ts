@@ -18,7 +18,7 @@ import { after, before, test } from 'node:test';
 import { parseTemplate } from '../src/emit/parse.ts';
 import { layers, WIRING } from '../scripts/deploy-layers.ts';
 import { readParameters } from '../scripts/deploy-parameters.ts';
-import { ROOT } from './_helpers.ts';
+import { compileCli, ROOT } from './_helpers.ts';
 
 let dir = '';
 let state = '';
@@ -33,6 +33,7 @@ before(() => {
   cpSync(join(ROOT, 'test/fixtures/fake-aws/layers'), join(dir, '.venv/bin/aws'));
   // The gates are tested in lint-gates.test.ts; here, how the layers are deployed.
   writeFileSync(join(dir, 'scripts/lint/main.ts'), "console.log('[pass] stub gate');\n");
+  compileCli(dir);
 });
 after(() => {
   for (const d of [dir, state]) if (d) rmSync(d, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { instanceDriftArguments, stackSetDriftArguments } from '../scripts/drift.ts';
 import { callAs, instanceTargets, operationPreferences, permissionArguments } from '../scripts/stackset.ts';
 import { assertDocSample } from './_doc-samples.ts';
-import { ROOT } from './_helpers.ts';
+import { compileCli, ROOT } from './_helpers.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 
 let dir = '';
@@ -33,6 +33,7 @@ before(() => {
   cpSync(join(ROOT, 'test/fixtures/fake-aws/drift'), join(dir, '.venv/bin/aws'));
   const dev = JSON.parse(readFileSync(join(dir, 'templates/environments/dev.json'), 'utf8'));
   writeFileSync(join(dir, 'templates/environments/dev.json'), JSON.stringify({ ...dev, targets: TARGETS }, null, 2));
+  compileCli(dir);
 });
 after(() => {
   for (const d of [dir, state]) if (d) rmSync(d, { recursive: true, force: true });

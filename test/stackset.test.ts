@@ -22,7 +22,7 @@ import { after, before, test } from 'node:test';
 import { bucketReadPolicy, instanceTargets, missingInstances, operationPreferences, permissionArguments, plan, readSid, refusals, summarize } from '../scripts/stackset.ts';
 import type { Aws } from '../scripts/deploy-aws.ts';
 import { assertDocSample } from './_doc-samples.ts';
-import { ROOT } from './_helpers.ts';
+import { compileCli, ROOT } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 
@@ -101,6 +101,7 @@ before(async () => {
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
   writeFileSync(join(dir, 'scripts/lint/main.ts'), "console.log('[pass] stub gate');\n");
+  compileCli(dir);
 });
 
 after(() => {
