@@ -25,6 +25,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 const TSX_CACHE = `tsx-${userInfo().uid}`;
 const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/.test(name);
 
+/** The folder of things the run's test files build once and share (BERTH_TEST_SHARED). */
+const SHARED = 'berth-test-shared';
+
 const entries = (n: number) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /**
@@ -57,6 +60,10 @@ function main(files: readonly string[]): number {
     return 2;
   }
   const tmp = mkdtempSync(join(tmpdir(), 'berth-test-run-'));
+  // What the run's test files build once and share (test/_helpers.ts: the fixture estate's output),
+  // removed with the run, before its folder is checked for leftovers.
+  const shared = join(tmp, SHARED);
+  mkdirSync(shared);
   mkdirSync(join(tmpdir(), TSX_CACHE), { recursive: true });
   for (const name of readdirSync(tmpdir())) if (isCache(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
   try {
@@ -64,8 +71,9 @@ function main(files: readonly string[]): number {
       process.execPath,
       ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, `--test-reporter=${join(ROOT, 'scripts', 'test-summary.mjs')}`, ...scheduled(files)],
       // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp, NODE_TEST_CONTEXT: undefined } },
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined } },
     );
+    rmSync(shared, { recursive: true, force: true });
     const left = leftovers(tmp);
     if (left.length > 0) {
       process.stdout.write(`\n[fail] the tests left ${entries(left.length)} in the temporary folder (make each with tempDir from test/_helpers.ts, or remove it in an after hook):\n`);
