@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BerthError } from '../src/dsl/errors.ts';
 
 export interface AwsResult {
   readonly ok: boolean;
@@ -53,6 +54,19 @@ function pythonOf(cli: string): string | undefined {
   }
 }
 
+/**
+ * How many CLI drivers a helper runs at most: BERTH_AWS_WORKERS, else 3. Each costs a Python
+ * start-up (about 0.45 s of CPU) and answers one call at a time; three let a helper's concurrent
+ * calls to AWS overlap. Against a local endpoint, which answers in milliseconds, one is enough
+ * (the tests set 1).
+ */
+export function defaultWorkers(): number {
+  const set = process.env.BERTH_AWS_WORKERS;
+  if (set === undefined || set === '') return 3;
+  if (!/^[1-8]$/.test(set)) throw new BerthError('BERTH_AWS_WORKERS', `\`${set}\` is not a number of AWS CLI processes. Set a whole number from 1 to 8, or unset it for 3.`);
+  return Number(set);
+}
+
 /** One long-lived CLI driver (scripts/deploy-awscli.py), answering its calls in order. */
 class Worker {
   private readonly child: ChildProcess;
@@ -94,9 +108,9 @@ class Worker {
  * long-lived drivers that share the calls, so a dozen concurrent calls cost one start-up each
  * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call.
  * `extraEnv` adds to the environment, or unsets with `undefined` (other credentials: a stack set's
- * target account).
+ * target account). `workers` defaults to BERTH_AWS_WORKERS, else 3 (see `defaultWorkers`).
  */
-export function makeAws(cli: string, region: string, workers = 3, extraEnv: NodeJS.ProcessEnv = {}): Aws {
+export function makeAws(cli: string, region: string, workers = defaultWorkers(), extraEnv: NodeJS.ProcessEnv = {}): Aws {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, AWS_REGION: region, AWS_DEFAULT_REGION: region };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]; // `undefined` unsets
   const python = pythonOf(cli);

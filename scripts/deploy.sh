@@ -64,7 +64,8 @@ Options:
 
 Environment: AWS_ENDPOINT_URL (e.g. a local moto server), AWS_PROFILE and the usual AWS
 credentials, BERTH_POLL_SECONDS (event polling interval, default 5), BERTH_TIMEOUT_MINUTES
-(longest wait for a deploy or delete, default 90), NO_COLOR.
+(longest wait for a deploy or delete, default 90), BERTH_AWS_WORKERS (AWS CLI processes per
+helper, 1-8, default 3), NO_COLOR.
 EOF
 }
 

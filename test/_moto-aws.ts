@@ -31,6 +31,8 @@ export function awsEnv(endpoint: string, region: string, extra: Record<string, s
     AWS_MAX_ATTEMPTS: '1',
     // moto finishes a stack within the request that starts it: the first poll finds it done.
     BERTH_POLL_SECONDS: '0.2',
+    // moto answers in milliseconds: one AWS CLI process per helper, not three (a Python start-up each).
+    BERTH_AWS_WORKERS: '1',
     NO_COLOR: '1',
     ...extra,
   };

@@ -53,7 +53,7 @@ def _expand_action_once(action, not_action=False):
     return list(_expanded(action, not_action))
 
 
-# BERTH_LINT_STOCK=1 leaves pycfmodel as it is: test/lint-gates.test.ts compares the two.
+# BERTH_LINT_STOCK=1 leaves pycfmodel as it is: test/lint-main.test.ts compares the two.
 if os.environ.get("BERTH_LINT_STOCK") != "1":
     pycfmodel.action_expander._expand_action = _expand_action_once
     pycfmodel.model.resources.properties.statement._expand_action = _expand_action_once
