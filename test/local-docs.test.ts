@@ -90,6 +90,8 @@ before(async () => {
     AWS_EC2_METADATA_DISABLED: 'true',
     LOCAL_PORT: String(port),
     BERTH_POLL_SECONDS: '1',
+    // The local endpoint answers in milliseconds: one AWS CLI process per deploy helper.
+    BERTH_AWS_WORKERS: '1',
     NO_COLOR: '1',
   };
 });
