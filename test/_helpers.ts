@@ -149,12 +149,11 @@ export function sandbox(props: SandboxProps = {}): string {
   for (const d of ['src', 'templates']) cpSync(join(ROOT, d), join(dir, d), { recursive: true, preserveTimestamps: true });
   installFixtureEstate(dir);
   cpSync(fixtureEstateOutput(), join(dir, 'output'), { recursive: true });
-  cpSync(fixtureDist!, join(dir, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'), { preserveTimestamps: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   if (props.make) {
     for (const f of ['Makefile', 'package-lock.json', 'requirements.txt', 'tsconfig.json', 'tsconfig.build.json']) cpSync(join(ROOT, f), join(dir, f), { preserveTimestamps: true });
-    cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
+    cpSync(join(ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true, preserveTimestamps: true });
     cpSync(join(ROOT, '.stamps'), join(dir, '.stamps'), { recursive: true });
     // Stamps newer than the lock files: make must never reinstall in a sandbox, whose
     // node_modules is the repository's own (npm ci there would empty it for every other test).
@@ -162,6 +161,9 @@ export function sandbox(props: SandboxProps = {}): string {
     for (const stamp of readdirSync(join(dir, '.stamps'))) utimesSync(join(dir, '.stamps', stamp), now, now);
     symlinkSync(join(ROOT, '.venv'), join(dir, '.venv'));
   }
+  // Last, so it is newer than every source and stamp: to make, the sandbox is built (its compiled
+  // CLI up to date), as after a user's first `make build`; a source a test edits is newer again.
+  cpSync(fixtureDist!, join(dir, 'dist'), { recursive: true });
   return dir;
 }
 
