@@ -81,13 +81,18 @@ async function assertDefaultGroupClosed(stackSet: string, ...callAs: string[]): 
   return instances.length;
 }
 
+/** A long-lived AWS CLI per account and Region, with that account's credentials (a Python start-up each, not per call). */
+const inAccounts = new Map<string, AwsCli>();
+
 /** An AWS CLI call in another account: the stack set's execution role there, assumed (moto maps its keys to that account). */
 async function inAccount(account: string, region: string, ...args: string[]): Promise<any> {
-  const c = (await cli!.json('sts', 'assume-role', '--role-arn', `arn:aws:iam::${account}:role/AWSCloudFormationStackSetExecutionRole`, '--role-session-name', 'berth-test')).Credentials;
-  const r = spawnSync(join(ROOT, '.venv/bin/aws'), [...args, '--region', region, '--output', 'json'], {
-    encoding: 'utf8',
-    env: awsEnv(moto!.endpoint, region, { AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken }),
-  });
+  let there = inAccounts.get(`${account} ${region}`);
+  if (there === undefined) {
+    const c = (await cli!.json('sts', 'assume-role', '--role-arn', `arn:aws:iam::${account}:role/AWSCloudFormationStackSetExecutionRole`, '--role-session-name', 'berth-test')).Credentials;
+    there = new AwsCli(awsEnv(moto!.endpoint, region, { AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken }));
+    inAccounts.set(`${account} ${region}`, there);
+  }
+  const r = await there.call([...args, '--region', region, '--output', 'json']);
   assert.equal(r.status, 0, `aws ${args.join(' ')} in ${account} ${region}: ${r.stderr}`);
   return r.stdout.trim() ? JSON.parse(r.stdout) : undefined;
 }
@@ -106,6 +111,7 @@ before(async () => {
 
 after(() => {
   cli?.close();
+  for (const there of inAccounts.values()) there.close();
   moto?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
