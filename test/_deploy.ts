@@ -20,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import yaml from 'js-yaml';
@@ -105,6 +105,20 @@ export function makeSandbox(realLint = false): string {
   cpSync(base, dir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   if (realLint) cpSync(join(ROOT, 'scripts/lint/main.ts'), join(dir, 'scripts/lint/main.ts'));
   return dir;
+}
+
+/**
+ * A sandbox whose AWS CLI is the scripted one (test/fixtures/fake-aws/aws), which plays what moto
+ * cannot (resource events, rollbacks, nested change sets), and the folder that holds its state
+ * (FAKE_AWS_STATE).
+ */
+export function scriptedSandbox(): { dir: string; state: string } {
+  const dir = makeSandbox();
+  const state = tempDir('fake-aws');
+  rmSync(join(dir, '.venv'));
+  mkdirSync(join(dir, '.venv/bin'), { recursive: true });
+  cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
+  return { dir, state };
 }
 
 export const awsEnv = (extra: Record<string, string | undefined> = {}) => motoEnv(endpoint, REGION, extra);

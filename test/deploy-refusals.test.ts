@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } f
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixtureEstateOutput, installFixtureEstate, ROOT, sandbox as fixtureSandbox, tempDir } from './_helpers.ts';
-import { aws, awsEnv, awsFails, BUCKET, deploy, makeSandbox, REGION, sandbox, useDeploySuite } from './_deploy.ts';
+import { aws, awsEnv, awsFails, BUCKET, deploy, makeSandbox, REGION, sandbox, scriptedSandbox, useDeploySuite } from './_deploy.ts';
 
 useDeploySuite();
 
@@ -192,12 +192,8 @@ test('the real lint gates decide: deploy proceeds exactly when scripts/lint/main
 test('a failed nested stack: events of root and nested stack as they arrive, the failed ones again, and the delete command (scripted CLI)', () => {
   // moto records no resource events and never rolls back, so this path runs against a scripted
   // AWS CLI (test/fixtures/fake-aws/aws) that plays a root stack whose nested Network stack fails.
-  const dir = makeSandbox();
-  const state = tempDir('fake-aws');
+  const { dir, state } = scriptedSandbox();
   try {
-    rmSync(join(dir, '.venv'));
-    mkdirSync(join(dir, '.venv/bin'), { recursive: true });
-    cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
     const env = { FAKE_AWS_STATE: state, AWS_ENDPOINT_URL: undefined };
     const r = deploy(['dev'], { dir, env });
     assert.equal(r.status, 1, r.all);
@@ -283,12 +279,8 @@ test('a failed canary: the deploy guard goes to CloudFormation as a rollback tri
 test('--preview says in plain words when a change replaces the cluster\'s instances (scripted CLI)', () => {
   // moto creates no nested change sets, so this plays a root change set whose nested cluster change
   // set modifies the launch template and the Auto Scaling group (test/fixtures/fake-aws/aws).
-  const dir = makeSandbox();
-  const state = tempDir('fake-aws');
+  const { dir, state } = scriptedSandbox();
   try {
-    rmSync(join(dir, '.venv'));
-    mkdirSync(join(dir, '.venv/bin'), { recursive: true });
-    cpSync(join(ROOT, 'test/fixtures/fake-aws/aws'), join(dir, '.venv/bin/aws'));
     const r = deploy(['dev', '--preview'], { dir, env: { FAKE_AWS_STATE: state, AWS_ENDPOINT_URL: undefined } });
     assert.equal(r.status, 0, r.all);
     assert.match(r.stdout, /\n  berth-dev\/Cluster +Modify +AutoScalingGroup +AWS::AutoScaling::AutoScalingGroup +conditional\n/);
