@@ -233,7 +233,8 @@ async function run(): Promise<number> {
   // The gates over the scale estate: its settings, and a cache of their own (cold means cold).
   const lintEnv = { ...process.env, BERTH_ENVIRONMENTS_DIR: join(ROOT, 'test', 'fixtures', 'scale-estate', 'environments'), BERTH_LINT_CACHE_DIR: join(SCRATCH, 'lint-cache') };
   const scaleFiles = readdirSync(join(scaleMany, 'scale')).filter((f) => f.endsWith('.yaml')).map((f) => join(scaleMany, 'scale', f));
-  const lintMain = [process.execPath, '--import', 'tsx', join(ROOT, 'scripts', 'lint', 'main.ts'), scaleMany];
+  // As `make lint` runs the gates: compiled (dist/tools.cjs, which `make bench` builds first).
+  const lintMain = [process.execPath, join(ROOT, 'dist', 'tools.cjs'), join(ROOT, 'scripts', 'lint', 'main.ts'), scaleMany];
   const [scaleLint, scaleCfnLint] = measure(SMOKE ? [undefined, undefined] : [
     { label: `make lint, ${SCALE_SERVICES} services, cold`, argv: [...lintMain, '--no-cache'], env: lintEnv },
     { label: `cfn-lint -c I (batched), ${SCALE_SERVICES} services`, argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', 'eu-west-1', '--', ...scaleFiles] },

@@ -1,6 +1,7 @@
 /**
- * The committed output/: golden comparison per template, stale check, determinism, console
- * readiness, and one batched cfn-lint run (informational rules included) that must find nothing.
+ * The committed output/: stale check, determinism, console readiness, and that cfn-lint can fail.
+ * The five gates over output/ are `make check`'s lint step (and test/lint-main.test.ts in berth's
+ * own suite), so they run once.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
