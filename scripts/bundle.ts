@@ -4,7 +4,8 @@
  *
  *   node --import tsx scripts/bundle.ts [--estate templates/estate.ts] [--out dist/berth.cjs] [--typecheck]
  *
- * The Makefile runs it only when src/, templates/ or this file change. It writes three files:
+ * The Makefile runs it only when src/, templates/ or scripts/ change. It writes three files (and,
+ * from the command line, the deploy helpers: `dist/tools.cjs` and `dist/tools/`, see `bundleTools`):
  * - `dist/berth.bundle.cjs` (and its source map): esbuild's bundle of src/cli/main.ts and the estate (js-yaml included;
  *   tsx, esbuild and @viz-js/viz stay outside and load from node_modules only when needed), with
  *   the settings validators as ajv standalone code compiled here, so the bundle loads neither ajv
@@ -14,7 +15,8 @@
  * - `dist/berth.bundle.cjs.v8cache`: that cache, made by one build into a scratch folder here
  *   (after the run, so it holds every function a build compiles: about 25 ms of CPU saved). It is
  *   remade by the launcher when V8 rejects it (another Node version).
- * Any other `--estate` runs from source (tsx), with the same behaviour.
+ * Any other `--estate` runs from source (tsx), with the same behaviour. Each launcher checks the
+ * sources compiled in before it runs them (`FRESH`).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
