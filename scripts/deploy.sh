@@ -165,6 +165,9 @@ fi
   usage_error "\`--prefix $PREFIX\`: expected an S3 key prefix without leading or trailing slash, e.g. \`--prefix berth\`."
 
 command -v node >/dev/null || die "node is not installed or not on PATH. Install Node 20 (berth's build and checks run on it)."
+# Read by the helpers (scripts/deploy-aws.ts), checked here so a typo fails before any of them runs.
+[[ -z ${BERTH_AWS_WORKERS:-} || $BERTH_AWS_WORKERS =~ ^[1-8]$ ]] ||
+  usage_error "\`BERTH_AWS_WORKERS=$BERTH_AWS_WORKERS\`: expected a whole number of AWS CLI processes per helper from 1 to 8, or unset for 3."
 
 # tool scripts/<helper>.ts ARGS...: one of berth's TypeScript helpers. `make build` compiles them
 # into dist/ (scripts/bundle.ts), where each starts in about a third of the CPU time of

@@ -44,6 +44,13 @@ test('bad flags fail with one line naming the flag, what was expected and how to
   for (const flag of ['--template', '--stack-name', '--bucket', '--prefix', '--region', '--param', '--preview']) assert.ok(help.stdout.includes(flag), flag);
 });
 
+test('a bad BERTH_AWS_WORKERS fails with one line before any helper runs (exit 2)', () => {
+  const r = deploy(['dev', '--template', 'network'], { env: { BERTH_AWS_WORKERS: 'many' } });
+  assert.equal(r.status, 2, r.all);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'error: `BERTH_AWS_WORKERS=many`: expected a whole number of AWS CLI processes per helper from 1 to 8, or unset for 3. Run `scripts/deploy.sh --help` for the options.\n');
+});
+
 test('the preflight refuses, offline and before any stack exists, what it can tell from flags, parameters and the Region: one line each, naming the source', async () => {
   const profile = join(sandbox, 'aws-config');
   writeFileSync(profile, '[default]\nregion = eu-west-1\n\n[profile ci]\nregion = ap-south-1\n');
