@@ -70,15 +70,15 @@ function filesUnder(dir: string): string[] {
  * output/ as `make build` and `make graph` write it for the fixture estate: built once per test
  * run, not per test file. `make test` (scripts/test-run.ts) names a folder the test files of a run
  * share (BERTH_TEST_SHARED); the output is kept there under a hash of everything it is made from
- * (src/, templates/, the fixture estate, package.json), so a file that finds it built reuses it,
- * and one run by hand builds its own. Tests compare a sandbox's output/ with it, never with the
+ * (src/, templates/, scripts/ for its compiled CLI, the fixture estate, package.json), so a file
+ * that finds it built reuses it, and one run by hand builds its own. Tests compare a sandbox's output/ with it, never with the
  * repository's output/ (the user's estate), and never write into it.
  */
 export function fixtureEstateOutput(): string {
   if (fixtureOutput !== undefined) return fixtureOutput;
   const shared = process.env.BERTH_TEST_SHARED;
   const hash = createHash('sha256');
-  for (const f of ['src', 'templates', 'test/fixtures/services', 'test/fixtures/settings', 'test/fixtures/storage'].flatMap((d) => filesUnder(join(ROOT, d))).concat(join(ROOT, 'package.json'))) {
+  for (const f of ['src', 'templates', 'scripts', 'test/fixtures/services', 'test/fixtures/settings', 'test/fixtures/storage'].flatMap((d) => filesUnder(join(ROOT, d))).concat(join(ROOT, 'package.json'))) {
     hash.update(`${f}\0`).update(readFileSync(f)).update('\0');
   }
   const kept = shared === undefined ? undefined : join(shared, `fixture-estate-${hash.digest('hex').slice(0, 16)}`);
