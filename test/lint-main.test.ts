@@ -1,6 +1,7 @@
 // Tests for scripts/lint/main.ts, which runs the gates: its summary and exit codes, make lint on
-// output/, the gates' speed-ups (checkov's driver and split, cfripper's memoised expansion, each
-// giving the stock tools' verdicts), the per-template cache and the Regions cfn-lint checks for.
+// output/, the gates' speed-ups (checkov's driver, in-process parsing and split, cfripper's
+// memoised expansion and C YAML parser, each giving the stock tools' verdicts), the per-template
+// cache and the Regions cfn-lint checks for.
 // Each gate alone is test/lint-gates.test.ts (two files, so they run side by side).
 // Run: node --import tsx --test test/lint-main.test.ts
 import { test } from 'node:test';
@@ -9,8 +10,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { CFRIPPER_DRIVER} from '../scripts/lint/cfripper.ts';
-import { CHECKOV_DRIVER, runCheckov } from '../scripts/lint/checkov.ts';
+import { CFRIPPER_DRIVER } from '../scripts/lint/cfripper.ts';
+import { CHECKOV_DRIVER, checkovEnv, runCheckov } from '../scripts/lint/checkov.ts';
 import { rel as relToRepo, REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
 import { main } from '../scripts/lint/main.ts';
 import { tempDir } from './_helpers.ts';
@@ -62,7 +63,7 @@ test('main: one summary line per gate, then details; exit 0 clean, 1 insecure, 2
 
 // --- the committed output -------------------------------------------------------------------
 
-test('the gates\' speed-ups change no result: checkov through its driver, cfripper with each action expanded once', async () => {
+test('the gates\' speed-ups change no result: checkov through its driver, parsing in its own process, cfripper with each action expanded once and its YAML parsed by libyaml', async () => {
   const files = [INSECURE, CLEAN, path.join(REPO_ROOT, 'output/dev/service-catalog.yaml')];
   const python = path.join(REPO_ROOT, '.venv', 'bin', 'python');
   const exec = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, LOG_LEVEL: 'WARNING', ...env } });
@@ -73,10 +74,10 @@ test('the gates\' speed-ups change no result: checkov through its driver, cfripp
       .flatMap((rep) => Object.entries(rep.results ?? {}).filter(([, list]) => Array.isArray(list)).flatMap(([kind, list]) => list.map((c) => `${kind} ${c.check_id} ${c.resource} ${c.file_path}`)))
       .sort();
   const stock = verdicts(exec(path.join(REPO_ROOT, '.venv', 'bin', 'checkov'), args).stdout);
-  const driven = verdicts(exec(python, [CHECKOV_DRIVER, ...args]).stdout);
+  const driven = verdicts(spawnSync(python, [CHECKOV_DRIVER, ...args], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 1 << 28, env: checkovEnv() }).stdout);
   assert.ok(stock.some((v) => v.startsWith('failed_checks ')) && stock.some((v) => v.startsWith('passed_checks ')), 'the comparison covers failures and passes');
   assert.deepEqual(driven, stock);
-  // cfripper: byte for byte, with and without the memoised expansion.
+  // cfripper: byte for byte, with and without the memoised expansion and the C YAML parser.
   const input = JSON.stringify(files.map((file) => ({ file, regions: ['eu-west-1'] })));
   const patched = exec(python, [CFRIPPER_DRIVER, input]);
   const unpatched = exec(python, [CFRIPPER_DRIVER, input], { BERTH_LINT_STOCK: '1' });
