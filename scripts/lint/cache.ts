@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { findingFile, rel, REPO_ROOT, type FileResult, type GateName, type GateResult } from './common.ts';
 import { environmentsDir, regionsOf } from './cfn-lint.ts';
@@ -121,8 +121,13 @@ async function remember(gate: GateName, keys: ReadonlyMap<string, string>, r: Ga
     [...keys].map(async ([file, key]) => {
       const entry = r.byFile[rel(file)];
       if (!entry) return;
-      await mkdir(path.dirname(entryPath(gate, key)), { recursive: true });
-      await writeFile(entryPath(gate, key), JSON.stringify(entry));
+      const to = entryPath(gate, key);
+      await mkdir(path.dirname(to), { recursive: true });
+      // Written aside, then renamed into place: a lint running beside this one (two terminals,
+      // `make -j`) reads a whole entry or none, never half of one.
+      const staged = `${to}.${process.pid}.tmp`;
+      await writeFile(staged, JSON.stringify(entry));
+      await rename(staged, to);
     }),
   );
 }
