@@ -228,6 +228,17 @@ test('fails when the deployed stack does not exist (exit 2, what to check)', () 
   assert.match(r.stderr, /^error: --stack-name no-such-stack: `aws cloudformation (get-template|list-stack-resources)` failed: .*does not exist\. Check the stack name, the Region \(eu-west-1, from AWS_REGION; set AWS_REGION for another\) and your credentials\.\n$/);
 });
 
+test('fails with one line when no AWS CLI can be run (none in .venv/, none on PATH)', () => {
+  const elsewhere = tempDir('diff-no-cli');
+  try {
+    const r = run(elsewhere, [process.execPath, join(ROOT, 'dist/berth.cjs'), 'diff', '--estate', join(ROOT, MINI), '--stack-name', 'berth-blue'], { ...env, PATH: '/nonexistent', BERTH_STALE_BUNDLE: 'source' });
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.equal(r.stderr, 'error: --stack-name: cannot run the AWS CLI (`aws` is not installed). Install it, or run `make install`, which puts a pinned one in .venv/.\n');
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+});
+
 test('diff --stack-name honours AWS_REGION over the AWS CLI\'s AWS_DEFAULT_REGION, else the environment\'s region', () => {
   // The stack is in eu-west-1. AWS CLI v1 reads only AWS_DEFAULT_REGION; berth passes AWS_REGION as --region.
   const found = berthEnv(ROOT, { ...env, AWS_DEFAULT_REGION: 'us-east-1' }, 'diff', '--estate', MINI, '--stack-name', 'berth-blue');

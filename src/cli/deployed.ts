@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import type { TemplateSet } from './diff.ts';
 import { parseTemplate } from '../emit/parse.ts';
 import { BerthError, q } from '../dsl/errors.ts';
+import type { Aws } from './aws.ts';
 
 /** The pinned AWS CLI that `make install` puts in .venv, else the one on PATH. */
 export function awsCli(): string {
@@ -44,31 +45,21 @@ export function stackRegion(settingsFile: string): StackRegion {
   return { region: undefined, source: 'the AWS CLI profile' };
 }
 
-async function aws(stackName: string, args: readonly string[], where: StackRegion): Promise<unknown> {
-  const bin = awsCli();
-  // Loaded here: `berth build` never starts a process, so it does not load child_process.
-  const { execFile } = await import('node:child_process');
-  return new Promise((done, fail) => {
-    execFile(bin, ['cloudformation', ...args, '--output', 'json', ...(where.region ? ['--region', where.region] : [])], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        fail(new BerthError('--stack-name', `cannot run the AWS CLI (${q(bin)} is not installed). Install it, or run \`make install\`, which puts a pinned one in .venv/.`));
-      } else if (error) {
-        const reason = (stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit status ${String(error.code)}`).replace(/\.$/, '');
-        fail(
-          new BerthError(
-            `--stack-name ${stackName}`,
-            `\`aws cloudformation ${args[0]}\` failed: ${reason}. Check the stack name, the Region (${where.region ?? 'none'}, from ${where.source}; set AWS_REGION for another) and your credentials.`,
-          ),
-        );
-      } else {
-        try {
-          done(JSON.parse(stdout));
-        } catch {
-          fail(new BerthError(`--stack-name ${stackName}`, `\`aws cloudformation ${args[0]}\` printed no JSON. Check the AWS CLI's configuration (\`output\`, \`cli_pager\`).`));
-        }
-      }
-    });
-  });
+/** `aws cloudformation <args>` through `cli`, its JSON answer, or a located error naming the fix. */
+async function cloudformation(cli: Aws, bin: string, stackName: string, args: readonly string[], where: StackRegion): Promise<unknown> {
+  const r = await cli('cloudformation', ...args, ...(where.region ? ['--region', where.region] : []));
+  if (!r.ok && /\bENOENT\b/.test(r.stderr) && r.json === undefined) {
+    throw new BerthError('--stack-name', `cannot run the AWS CLI (${q(bin)} is not installed). Install it, or run \`make install\`, which puts a pinned one in .venv/.`);
+  }
+  if (!r.ok) {
+    const reason = (r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? 'no message').replace(/\.$/, '');
+    throw new BerthError(
+      `--stack-name ${stackName}`,
+      `\`aws cloudformation ${args[0]}\` failed: ${reason}. Check the stack name, the Region (${where.region ?? 'none'}, from ${where.source}; set AWS_REGION for another) and your credentials.`,
+    );
+  }
+  if (r.json === undefined) throw new BerthError(`--stack-name ${stackName}`, `\`aws cloudformation ${args[0]}\` printed no JSON. Check the AWS CLI's configuration (\`output\`, \`cli_pager\`).`);
+  return r.json;
 }
 
 interface StackResourceSummary {
@@ -82,11 +73,25 @@ interface StackResourceSummary {
  * A nested stack the fresh build no longer has is keyed `env/<parent file>#<logical ID>`.
  */
 export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet, where: StackRegion): Promise<TemplateSet> {
+  // Loaded here: `berth build` never starts a process, so it does not load the CLI pool. A
+  // dozen nested stacks are two dozen calls: a few long-lived CLI processes answer them all
+  // (src/cli/aws.ts), rather than two dozen Python start-ups.
+  const { makeAws } = await import('./aws.ts');
+  const bin = awsCli();
+  const cli = makeAws(bin, undefined);
+  try {
+    return await readTree(cli, bin, stackName, env, rootFile, fresh, where);
+  } finally {
+    cli.close();
+  }
+}
+
+async function readTree(cli: Aws, bin: string, stackName: string, env: string, rootFile: string, fresh: TemplateSet, where: StackRegion): Promise<TemplateSet> {
   const found = new Map<string, unknown>();
   const visit = async (stack: string, key: string): Promise<void> => {
     const [body, listing] = await Promise.all([
-      aws(stackName, ['get-template', '--stack-name', stack, '--template-stage', 'Original'], where) as Promise<{ TemplateBody: unknown }>,
-      aws(stackName, ['list-stack-resources', '--stack-name', stack], where) as Promise<{ StackResourceSummaries?: StackResourceSummary[] }>,
+      cloudformation(cli, bin, stackName, ['get-template', '--stack-name', stack, '--template-stage', 'Original'], where) as Promise<{ TemplateBody: unknown }>,
+      cloudformation(cli, bin, stackName, ['list-stack-resources', '--stack-name', stack], where) as Promise<{ StackResourceSummaries?: StackResourceSummary[] }>,
     ]);
     // YAML comes back as a string, JSON as an object.
     found.set(key, typeof body.TemplateBody === 'string' ? parseTemplate(body.TemplateBody, `${stack} (deployed)`) : body.TemplateBody);

@@ -1,0 +1,137 @@
+/**
+ * The AWS CLI as a few long-lived processes: each call is exactly an `aws ...` call with JSON
+ * output (the CLI's own driver, scripts/deploy-awscli.py), so credentials, profiles,
+ * AWS_ENDPOINT_URL, retries and signing are the CLI's, but a dozen calls cost a Python start-up
+ * (about 0.45 s of CPU) per process rather than per call. Used by `berth diff --stack-name` and by
+ * the deploy's own TypeScript steps (scripts/deploy-aws.ts re-exports it). Loaded only when a
+ * command calls AWS: `berth build` starts no process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError } from '../dsl/errors.ts';
+
+/** The CLI driver that answers calls on stdin, one JSON line each. */
+const DRIVER = join(import.meta.dirname, '..', '..', 'scripts', 'deploy-awscli.py');
+
+export interface AwsResult {
+  readonly ok: boolean;
+  readonly json: any;
+  readonly stderr: string;
+  /** The service's error code (`NoSuchHostedZone`, `AccessDenied`, ...), if it answered with one. */
+  readonly code?: string;
+  /** The service's message after the code, or the CLI's own first line. */
+  readonly message: string;
+}
+
+export type Aws = ((...args: string[]) => Promise<AwsResult>) & { close(): void };
+
+interface Answer {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function result(status: number | null, stdout: string, stderr: string): AwsResult {
+  let json: unknown;
+  try {
+    json = stdout.trim() ? JSON.parse(stdout) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const m = /An error occurred \(([^)]+)\)[^:]*: ?(.*)/.exec(stderr);
+  const first = stderr.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+  return { ok: status === 0, json, stderr, code: m?.[1], message: (m?.[2] ?? first).trim() };
+}
+
+/** The Python interpreter a Python-based `aws` script runs on (its shebang), if it is one. */
+function pythonOf(cli: string): string | undefined {
+  try {
+    const first = readFileSync(cli, 'utf8').slice(0, 300).split('\n')[0] ?? '';
+    const m = /^#!\s*(\S*python[0-9.]*)\s*$/.exec(first);
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How many CLI drivers a helper runs at most: BERTH_AWS_WORKERS, else 3. Each costs a Python
+ * start-up (about 0.45 s of CPU) and answers one call at a time; three let a helper's concurrent
+ * calls to AWS overlap. Against a local endpoint, which answers in milliseconds, one is enough
+ * (the tests set 1).
+ */
+export function defaultWorkers(): number {
+  const set = process.env.BERTH_AWS_WORKERS;
+  if (set === undefined || set === '') return 3;
+  if (!/^[1-8]$/.test(set)) throw new BerthError('BERTH_AWS_WORKERS', `\`${set}\` is not a number of AWS CLI processes. Set a whole number from 1 to 8, or unset it for 3.`);
+  return Number(set);
+}
+
+/** One long-lived CLI driver (scripts/deploy-awscli.py), answering its calls in order. */
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((a: Answer) => void)[] = [];
+  private buffer = '';
+
+  constructor(python: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn(python, [DRIVER], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.buffer += chunk;
+      for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
+        const line = this.buffer.slice(0, i);
+        this.buffer = this.buffer.slice(i + 1);
+        this.waiting.shift()?.(JSON.parse(line) as Answer);
+      }
+    });
+    this.child.on('close', () => this.waiting.splice(0).forEach((w) => w({ status: 255, stdout: '', stderr: 'the AWS CLI process ended' })));
+  }
+
+  get load(): number {
+    return this.waiting.length;
+  }
+
+  call(args: readonly string[]): Promise<Answer> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.child.stdin!.write(`${JSON.stringify(args)}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
+}
+
+/**
+ * `aws ...` calls in `region` (AWS CLI v1 reads AWS_DEFAULT_REGION, v2 AWS_REGION first; a
+ * `--region` in the arguments wins; `undefined` leaves the Region to the environment and profile). A Python-based CLI (the pinned one in .venv) runs as a few
+ * long-lived drivers that share the calls, so a dozen concurrent calls cost one start-up each
+ * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call.
+ * `extraEnv` adds to the environment, or unsets with `undefined` (other credentials: a stack set's
+ * target account). `workers` defaults to BERTH_AWS_WORKERS, else 3 (see `defaultWorkers`).
+ */
+export function makeAws(cli: string, region: string | undefined, workers = defaultWorkers(), extraEnv: NodeJS.ProcessEnv = {}): Aws {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, ...(region === undefined ? {} : { AWS_REGION: region, AWS_DEFAULT_REGION: region }) };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]; // `undefined` unsets
+  const python = pythonOf(cli);
+  const pool: Worker[] = [];
+  const call = (...args: string[]): Promise<AwsResult> => {
+    const argv = [...args, '--output', 'json'];
+    if (python) {
+      if (pool.length < workers && pool.every((w) => w.load > 0)) pool.push(new Worker(python, env));
+      const worker = pool.reduce((a, b) => (b.load < a.load ? b : a));
+      return worker.call(argv).then((a) => result(a.status, a.stdout, a.stderr));
+    }
+    return new Promise((resolve) => {
+      const child = spawn(cli, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e) => resolve(result(255, '', String(e))));
+      child.on('close', (status) => resolve(result(status, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8'))));
+    });
+  };
+  return Object.assign(call, { close: () => pool.forEach((w) => w.close()) });
+}
