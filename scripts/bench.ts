@@ -31,10 +31,11 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { closeness } from '../bench/compare.ts';
 import { generate } from '../bench/gen-cdk-app.ts';
 import { bundle } from './bundle.ts';
+import { regionsOf } from './lint/cfn-lint.ts';
 import { KEYSTROKE_FILE, keystrokes, median as medianOf, typecheck } from './bench-editor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -199,13 +200,15 @@ async function run(): Promise<number> {
     return { label: c.label, seconds: median(seconds), mib, failures: 0 } satisfies Measured;
   });
 
-  // 3. make lint against one batched cfn-lint call over the same files.
+  // 3. make lint against one batched cfn-lint call over the same files, for the Regions the gate
+  // checks them for (each environment's, scripts/lint/cfn-lint.ts): the same work, in one process.
+  const lintRegions = (files: readonly string[], envDir?: string) => [...new Set(files.flatMap((f) => regionsOf(resolve(ROOT, f), envDir)))].sort();
   const lintFiles = readdirSync(join(ROOT, 'output')).flatMap((env) =>
     readdirSync(join(ROOT, 'output', env)).filter((f) => f.endsWith('.yaml')).map((f) => join('output', env, f)),
   );
   const [lint, cfnLint, lintWarm] = measure(SMOKE ? [undefined, undefined, undefined] : [
     { label: 'make lint', argv: ['make', '-s', 'lint', 'ARGS=--no-cache'] },
-    { label: 'cfn-lint -c I (batched)', argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', 'us-east-1', 'eu-west-1', '--', ...lintFiles] },
+    { label: 'cfn-lint -c I (batched)', argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', ...lintRegions(lintFiles), '--', ...lintFiles] },
     { label: 'make lint (unchanged tree)', argv: ['make', '-s', 'lint'] },
   ]) as [Measured, Measured, Measured];
 
@@ -237,7 +240,7 @@ async function run(): Promise<number> {
   const lintMain = [process.execPath, join(ROOT, 'dist', 'tools.cjs'), join(ROOT, 'scripts', 'lint', 'main.ts'), scaleMany];
   const [scaleLint, scaleCfnLint] = measure(SMOKE ? [undefined, undefined] : [
     { label: `make lint, ${SCALE_SERVICES} services, cold`, argv: [...lintMain, '--no-cache'], env: lintEnv },
-    { label: `cfn-lint -c I (batched), ${SCALE_SERVICES} services`, argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', 'eu-west-1', '--', ...scaleFiles] },
+    { label: `cfn-lint -c I (batched), ${SCALE_SERVICES} services`, argv: [join(ROOT, '.venv', 'bin', 'cfn-lint'), '-c', 'I', '--regions', ...lintRegions(scaleFiles, lintEnv.BERTH_ENVIRONMENTS_DIR), '--', ...scaleFiles] },
   ], SCALE_RUNS) as [Measured, Measured];
   // After a one-service edit: each round rebuilds with a new edit first (not timed).
   const [scaleEdit] = measure([SMOKE ? undefined : { label: `make lint after a one-service edit, ${SCALE_SERVICES} services`, argv: lintMain, env: lintEnv }], SCALE_RUNS, (round) => once(scaleBuild(SCALE_SERVICES, scaleMany, round + 1))) as [Measured];

@@ -26,10 +26,10 @@ export function environmentsDir(): string {
  * `targets` (the stack set's Regions), so a resource type or property one of them lacks fails
  * here, not in a rollout; else the fallback.
  */
-export function regionsOf(file: string): string[] {
+export function regionsOf(file: string, envDir = environmentsDir()): string[] {
   const env = path.basename(path.dirname(file));
   try {
-    const settings = JSON.parse(readFileSync(path.join(environmentsDir(), `${env}.json`), 'utf8')) as { region?: unknown; targets?: { regions?: unknown } };
+    const settings = JSON.parse(readFileSync(path.join(envDir, `${env}.json`), 'utf8')) as { region?: unknown; targets?: { regions?: unknown } };
     if (typeof settings.region === 'string' && settings.region) {
       const targets = Array.isArray(settings.targets?.regions) ? settings.targets.regions.filter((x): x is string => typeof x === 'string') : [];
       return [...new Set([settings.region, ...targets])].sort();
