@@ -1,11 +1,15 @@
 /**
- * scripts/deploy-aws.ts: how many long-lived AWS CLI processes a deploy helper may start
- * (BERTH_AWS_WORKERS, as `scripts/deploy.sh --help` documents it: 1 to 8, default 3).
+ * The long-lived AWS CLI processes (src/cli/aws.ts, re-exported by scripts/deploy-aws.ts): how
+ * many a deploy helper may start (BERTH_AWS_WORKERS, as `scripts/deploy.sh --help` documents it:
+ * 1 to 8, default 3), and a CLI whose Python cannot run.
  */
 import assert from 'node:assert/strict';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { defaultWorkers } from '../scripts/deploy-aws.ts';
+import { defaultWorkers, makeAws } from '../scripts/deploy-aws.ts';
 import { BerthError } from '../src/dsl/errors.ts';
+import { tempDir } from './_helpers.ts';
 
 function withWorkers<T>(value: string | undefined, f: () => T): T {
   const before = process.env.BERTH_AWS_WORKERS;
@@ -30,5 +34,23 @@ test('BERTH_AWS_WORKERS: 3 unset or empty, the number from 1 to 8, one located l
       (e: unknown) => e instanceof BerthError && e.message === `BERTH_AWS_WORKERS: \`${bad}\` is not a number of AWS CLI processes. Set a whole number from 1 to 8, or unset it for 3.`,
       bad,
     );
+  }
+});
+
+test('a Python AWS CLI whose interpreter is gone answers each call with a failure, and the caller carries on', async () => {
+  const dir = tempDir('broken-cli');
+  try {
+    const cli = join(dir, 'aws');
+    writeFileSync(cli, '#!/nonexistent/venv/bin/python3\nprint("never")\n');
+    chmodSync(cli, 0o755);
+    const aws = makeAws(cli, 'eu-west-1', 2);
+    const [a, b] = await Promise.all([aws('sts', 'get-caller-identity'), aws('cloudformation', 'list-stacks')]);
+    aws.close();
+    for (const r of [a, b]) {
+      assert.equal(r.ok, false);
+      assert.match(r.stderr, /^the AWS CLI process (could not run: spawn \/nonexistent\/venv\/bin\/python3 ENOENT|ended)$/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

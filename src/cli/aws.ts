@@ -84,7 +84,12 @@ class Worker {
         this.waiting.shift()?.(JSON.parse(line) as Answer);
       }
     });
-    this.child.on('close', () => this.waiting.splice(0).forEach((w) => w({ status: 255, stdout: '', stderr: 'the AWS CLI process ended' })));
+    // A process that cannot start (a broken .venv) or ends answers every waiting call with a
+    // failure, never leaves it waiting, and never crashes the caller with an unhandled error.
+    const fail = (why: string) => this.waiting.splice(0).forEach((w) => w({ status: 255, stdout: '', stderr: why }));
+    this.child.on('error', (e) => fail(`the AWS CLI process could not run: ${e.message}`));
+    this.child.stdin!.on('error', () => fail('the AWS CLI process ended'));
+    this.child.on('close', () => fail('the AWS CLI process ended'));
   }
 
   get load(): number {
