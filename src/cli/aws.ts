@@ -3,13 +3,21 @@
  * output (the CLI's own driver, scripts/deploy-awscli.py), so credentials, profiles,
  * AWS_ENDPOINT_URL, retries and signing are the CLI's, but a dozen calls cost a Python start-up
  * (about 0.45 s of CPU) per process rather than per call. Used by `berth diff --stack-name` and by
- * the deploy's own TypeScript steps (scripts/deploy-aws.ts re-exports it). Loaded only when a
- * command calls AWS: `berth build` starts no process.
+ * the deploy's own TypeScript steps (scripts/deploy-aws.ts re-exports it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BerthError } from '../dsl/errors.ts';
+
+/**
+ * node:child_process, loaded at the first call: `berth build` imports this module (through
+ * deployed.ts) but starts no process, and loading it costs every build about 4 ms. Not a dynamic
+ * `import()`: the compiled CLI resolves those at run time (scripts/bundle.ts), and this module
+ * must be compiled in.
+ */
+const childProcess = (): typeof import('node:child_process') => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /** The CLI driver that answers calls on stdin, one JSON line each. */
 const DRIVER = join(import.meta.dirname, '..', '..', 'scripts', 'deploy-awscli.py');
@@ -75,7 +83,7 @@ class Worker {
   private buffer = '';
 
   constructor(python: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(python, [DRIVER], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = childProcess().spawn(python, [DRIVER], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       this.buffer += chunk;
       for (let i = this.buffer.indexOf('\n'); i >= 0; i = this.buffer.indexOf('\n')) {
@@ -129,7 +137,7 @@ export function makeAws(cli: string, region: string | undefined, workers = defau
       return worker.call(argv).then((a) => result(a.status, a.stdout, a.stderr));
     }
     return new Promise((resolve) => {
-      const child = spawn(cli, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const child = childProcess().spawn(cli, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => out.push(b));

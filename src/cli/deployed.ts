@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { TemplateSet } from './diff.ts';
 import { parseTemplate } from '../emit/parse.ts';
 import { BerthError, q } from '../dsl/errors.ts';
-import type { Aws } from './aws.ts';
+import { makeAws, type Aws } from './aws.ts';
 
 /** The pinned AWS CLI that `make install` puts in .venv, else the one on PATH. */
 export function awsCli(): string {
@@ -73,10 +73,8 @@ interface StackResourceSummary {
  * A nested stack the fresh build no longer has is keyed `env/<parent file>#<logical ID>`.
  */
 export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet, where: StackRegion): Promise<TemplateSet> {
-  // Loaded here: `berth build` never starts a process, so it does not load the CLI pool. A
-  // dozen nested stacks are two dozen calls: a few long-lived CLI processes answer them all
+  // A dozen nested stacks are two dozen calls: a few long-lived CLI processes answer them all
   // (src/cli/aws.ts), rather than two dozen Python start-ups.
-  const { makeAws } = await import('./aws.ts');
   const bin = awsCli();
   const cli = makeAws(bin, undefined);
   try {
