@@ -173,9 +173,14 @@ function sourcePlugin(root: string, fromOut: (path: string) => string, base: str
       b.onLoad({ filter: /.*/, namespace: 'berth' }, () => ({ contents: validators, loader: 'js', resolveDir: root }));
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         if (args.path.includes(`${'/'}node_modules${'/'}`)) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        // A dynamic import resolves at run time, from the launcher (`__berthImport`): a module of
+        // berth's own loaded that way is not compiled in, and the compiled CLI fails to find it.
+        const dynamic = /\bawait import\(\s*['"](\.\.?\/[^'"]*)['"]/.exec(source);
+        if (dynamic) return { errors: [{ text: `${relative(root, args.path)}: \`await import('${dynamic[1]}')\` would not be compiled in (the compiled CLI would not find it): import the module statically, and load what must stay lazy, such as node:child_process, inside it` }] };
         const url = `new URL(${fromOut(args.path)}, ${base}).href`;
         const dir = `require('node:path').dirname(require('node:url').fileURLToPath(${url}))`;
-        const text = readFileSync(args.path, 'utf8')
+        const text = source
           .replaceAll('import.meta.url', url)
           .replaceAll('import.meta.dirname', dir)
           .replace(/\bimport\.meta\b(?!\.)/g, `({ url: ${url}, dirname: ${dir} })`)
@@ -354,7 +359,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     // A mistake in the estate: the same one line the CLI prints, no stack trace.
     if (e instanceof BerthError) console.error(`error: ${e.message}`);
     else if (e instanceof TrialBuildFailed) process.stderr.write(e.stderr);
-    else throw e;
+    // esbuild has printed its errors, each with its file and line (logLevel above).
+    else if (!(e instanceof Error && Array.isArray((e as { errors?: unknown }).errors))) throw e;
     process.exitCode = 1;
   }
 }

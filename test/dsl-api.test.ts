@@ -5,7 +5,7 @@
  * source and from the compiled bundle `make build` runs.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import * as dsl from '../src/dsl/index.ts';
@@ -131,5 +131,20 @@ test('a build error names the author\'s TypeScript line, from source and from th
     assert.match(fromBundle.stderr, LOCATED);
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('a module of the estate imported dynamically is refused when compiling, naming the file, with no stack trace', () => {
+  // The compiled CLI resolves a dynamic import at run time, beside dist/: the module would be missing there.
+  const dir = tempDir('dynamic-import');
+  try {
+    writeFileSync(join(dir, 'estate.ts'), `export { estate } from ${JSON.stringify(join(ROOT, MINI))};\nexport async function later(): Promise<unknown> {\n  return await import('./later.ts');\n}\n`);
+    writeFileSync(join(dir, 'later.ts'), 'export const later = 1;\n');
+    const r = run(ROOT, [process.execPath, '--import', 'tsx', 'scripts/bundle.ts', '--estate', join(dir, 'estate.ts'), '--out', join(dir, 'dist', 'berth.cjs')]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /\[ERROR\] \S*dynamic-import-\w+\/estate\.ts: `await import\('\.\/later\.ts'\)` would not be compiled in \(the compiled CLI would not find it\): import the module statically/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
