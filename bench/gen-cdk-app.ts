@@ -247,6 +247,43 @@ const PARAMETER_KEYS: Record<string, string> = {
 
 const POLICY: Record<string, string> = { Delete: 'DELETE', Retain: 'RETAIN', Snapshot: 'SNAPSHOT', RetainExceptOnCreate: 'RETAIN_EXCEPT_ON_CREATE' };
 
+/** The logical IDs a resource refers to: `Ref`, `Fn::GetAtt` (either form) and `DependsOn`. */
+function dependencies(resource: Obj): Set<string> {
+  const into = new Set<string>([resource.DependsOn ?? []].flat().map(String));
+  const visit = (v: Json): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'Ref' && typeof x === 'string') into.add(x);
+        else if (k === 'Fn::GetAtt') into.add(Array.isArray(x) ? String(x[0]) : String(x).split('.')[0]!);
+        visit(x);
+      }
+    }
+  };
+  visit(resource);
+  return into;
+}
+
+/**
+ * The resources in an order where each comes after those it refers to (`Ref`, `Fn::GetAtt`,
+ * `DependsOn`), otherwise as the template lists them: the generated code reads `r.X` and `n.X`
+ * while it builds a construct, so X must be built first (a root lists its dashboard's nested stack,
+ * which reads every service's widgets, before the services).
+ */
+function dependencyOrder(resources: Obj): [string, Json][] {
+  const out: [string, Json][] = [];
+  const placed = new Set<string>();
+  const place = (id: string): void => {
+    if (placed.has(id)) return;
+    placed.add(id);
+    const resource = resources[id] as Obj;
+    for (const dep of dependencies(resource)) if (dep !== id && dep in resources) place(dep);
+    out.push([id, resource]);
+  };
+  Object.keys(resources).forEach(place);
+  return out;
+}
+
 /** The statements of a constructor building `template` into `this`. */
 function body(template: Obj, nestedClasses: ReadonlyMap<string, string>, imports: Set<string>): string[] {
   const parameters = (template.Parameters ?? {}) as Obj;
@@ -262,13 +299,15 @@ function body(template: Obj, nestedClasses: ReadonlyMap<string, string>, imports
   for (const [id, expr] of Object.entries((template.Conditions ?? {}) as Obj)) {
     out.push(`    c.${id} = new cdk.CfnCondition(this, ${lit(id)}, { expression: ${code(expr, scope, { kind: 'value' }, '    ')} });`);
   }
-  for (const [id, resource] of Object.entries(resources)) {
+  for (const [id, resource] of dependencyOrder(resources)) {
     const res = resource as Obj;
     const type = String(res.Type);
     const props = (res.Properties ?? {}) as Obj;
     if (nestedClasses.has(id)) {
       const params = (props.Parameters ?? {}) as Obj;
       out.push(`    n.${id} = new ${nestedClasses.get(id)}(this, ${lit(id)}, { parameters: ${code(params, scope, { kind: 'map', values: { kind: 'value' } }, '    ')} });`);
+      // A nested stack deployed only where a condition holds (the foundation's dashboard).
+      if (res.Condition) out.push(`    n.${id}.nestedStackResource.cfnOptions.condition = c.${String(res.Condition)};`);
       continue;
     }
     if (type.startsWith('Custom::')) {
@@ -343,7 +382,19 @@ export function generate(env: string): string {
   const web = services.find(([id]) => id === 'WebService') ?? services[0]!;
   const fixed = Object.fromEntries(Object.entries((rootTemplate.Resources ?? {}) as Obj).filter(([id]) => !services.some(([s]) => s === id)));
   const rootLines = body({ ...rootTemplate, Resources: fixed }, nestedOf(rootTemplate), imports);
-  const outputsAt = rootLines.findIndex((l) => l.startsWith('    new cdk.CfnOutput('));
+  // The services go before the first resource that reads them (the dashboard reads their widgets),
+  // else before the outputs.
+  const readers = new Set<string>(services.map(([id]) => id));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [id, r] of Object.entries(fixed)) {
+      if (readers.has(id) || ![...dependencies(r as Obj)].some((d) => readers.has(d))) continue;
+      readers.add(id);
+      grew = true;
+    }
+  }
+  const firstReader = rootLines.findIndex((l) => [...readers].some((id) => !services.some(([s]) => s === id) && (l.startsWith(`    n.${id} = `) || l.startsWith(`    r.${id} = `))));
+  const outputsAt = firstReader >= 0 ? firstReader : rootLines.findIndex((l) => l.startsWith('    new cdk.CfnOutput('));
   const wiring = (r: Json) =>
     code((((r as Obj).Properties as Obj).Parameters ?? {}) as Obj, { parameters: (rootTemplate.Parameters ?? {}) as Obj, resources: {}, nested: nestedOf(rootTemplate) }, { kind: 'map', values: { kind: 'value' } }, '      ');
   const serviceLines = [
