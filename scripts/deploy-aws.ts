@@ -3,16 +3,9 @@
  * long-lived CLI processes of src/cli/aws.ts (each call exactly an `aws ...` call, independent
  * calls concurrently), which CLI to run, and what a failed call or a stack's state means.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AwsResult } from '../src/cli/aws.ts';
 
-export { defaultWorkers, makeAws, type Aws, type AwsResult } from '../src/cli/aws.ts';
-
-/** The CLI: BERTH_AWS_CLI (deploy.sh sets it), else the pinned one in .venv, else `aws` on PATH. */
-export function awsCli(root: string): string {
-  return process.env.BERTH_AWS_CLI || (existsSync(join(root, '.venv/bin/aws')) ? join(root, '.venv/bin/aws') : 'aws');
-}
+export { awsCli, defaultWorkers, makeAws, type Aws, type AwsResult } from '../src/cli/aws.ts';
 
 /**
  * What a failed `aws sts get-caller-identity` means, in one line with the fix: no credentials,

@@ -6,7 +6,7 @@
  * the deploy's own TypeScript steps (scripts/deploy-aws.ts re-exports it).
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BerthError } from '../dsl/errors.ts';
@@ -30,6 +30,11 @@ export interface AwsResult {
   readonly code?: string;
   /** The service's message after the code, or the CLI's own first line. */
   readonly message: string;
+}
+
+/** The CLI: BERTH_AWS_CLI (deploy.sh sets it), else the pinned one `make install` puts in `root`/.venv, else `aws` on PATH. */
+export function awsCli(root: string): string {
+  return process.env.BERTH_AWS_CLI || (existsSync(join(root, '.venv/bin/aws')) ? join(root, '.venv/bin/aws') : 'aws');
 }
 
 export type Aws = ((...args: string[]) => Promise<AwsResult>) & { close(): void };

@@ -6,18 +6,11 @@
  * line up file by file.
  * https://docs.aws.amazon.com/cli/latest/reference/cloudformation/get-template.html
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { TemplateSet } from './diff.ts';
 import { parseTemplate } from '../emit/parse.ts';
 import { BerthError, q } from '../dsl/errors.ts';
-import { makeAws, type Aws } from './aws.ts';
-
-/** The pinned AWS CLI that `make install` puts in .venv, else the one on PATH. */
-export function awsCli(): string {
-  const pinned = resolve('.venv/bin/aws');
-  return existsSync(pinned) ? pinned : 'aws';
-}
+import { awsCli, makeAws, type Aws } from './aws.ts';
 
 /** The Region the stack is read from, and where that choice came from (for messages). */
 export interface StackRegion {
@@ -75,7 +68,7 @@ interface StackResourceSummary {
 export async function deployedTemplates(stackName: string, env: string, rootFile: string, fresh: TemplateSet, where: StackRegion): Promise<TemplateSet> {
   // A dozen nested stacks are two dozen calls: a few long-lived CLI processes answer them all
   // (src/cli/aws.ts), rather than two dozen Python start-ups.
-  const bin = awsCli();
+  const bin = awsCli(process.cwd());
   const cli = makeAws(bin, undefined);
   try {
     return await readTree(cli, bin, stackName, env, rootFile, fresh, where);
