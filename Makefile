@@ -36,7 +36,7 @@ $(STAMPS)/venv: requirements.txt | $(STAMPS)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-.PHONY: help install build check graph diff bench test typecheck lint types permissions schema regions mutation clean deploy publish require-env docs new-service new-environment local local-stop
+.PHONY: help install build check graph diff bench test typecheck lint lint-stop types permissions schema regions mutation clean deploy publish require-env docs new-service new-environment local local-stop
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ typecheck: $(STAMPS)/npm ## Type-check src/, templates/, scripts/ and test/
 
 lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Control Tower, policy, cfripper); ENV=dev for one, OUT_DIR=dir elsewhere, ARGS=--no-cache to ignore the last run
 	@set -e; for dir in $(if $(ENV),$(addprefix $(OUT_DIR)/,$(ENV)),$(OUT_DIR)); do $(TOOL) scripts/lint/main.ts $$dir $(ARGS); done
+
+lint-stop: install ## Stop the lint gates' warm servers now (each stops by itself after 15 idle minutes; docs/lint-gates.md)
+	@$(TOOL) scripts/lint/main.ts --stop-servers
 
 # scripts/test-run.ts: two files at a time, one line per file and failures in full
 # (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.

@@ -13,6 +13,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { checkovEnv } from './lint/checkov.ts';
+import { serverMode, startServer } from './lint/gate-server.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -67,12 +69,18 @@ function main(files: readonly string[]): number {
   mkdirSync(shared);
   mkdirSync(join(tmpdir(), TSX_CACHE), { recursive: true });
   for (const name of readdirSync(tmpdir())) if (isCache(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
+  // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
+  const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: 'use', BERTH_LINT_SERVER_IDLE: '600' };
+  // The Python gates' servers (scripts/lint/gate-server.ts), one of each for the whole run, stopped
+  // after it: the tests' gate runs fork them instead of importing checkov, cfn-lint and cfripper
+  // again each time, and start none of their own (BERTH_LINT_SERVER=use). Should the run be
+  // killed, they exit by themselves after 10 idle minutes.
+  const servers = serverMode(env) === 'off' ? [] : [startServer('cfn-lint', env), startServer('checkov', checkovEnv(env)), startServer('cfripper', env)];
   try {
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`, `--test-reporter=${join(ROOT, 'scripts', 'test-summary.mjs')}`, ...scheduled(files)],
-      // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined } },
+      { cwd: ROOT, stdio: 'inherit', env },
     );
     rmSync(shared, { recursive: true, force: true });
     const left = leftovers(tmp);
@@ -83,6 +91,13 @@ function main(files: readonly string[]): number {
     }
     return r.status ?? 1;
   } finally {
+    for (const pid of servers) {
+      try {
+        if (pid !== undefined) process.kill(pid, 'SIGTERM');
+      } catch {
+        // it had idled out already
+      }
+    }
     rmSync(tmp, { recursive: true, force: true });
   }
 }

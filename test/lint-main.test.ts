@@ -149,7 +149,7 @@ test('each gate remembers each template: an unchanged tree is answered from earl
   }
 });
 
-test('cfn-lint\'s key for a root includes the nested templates it reads: editing a child re-lints its parent', async () => {
+test('cfn-lint\'s key for a root includes what it reads of its nested templates: a child\'s new parameter re-lints its parent, a new default does not', async () => {
   const { templateKeys } = await import('../scripts/lint/cache.ts');
   const dir = tempDir('lint-keys');
   try {
@@ -161,6 +161,19 @@ test('cfn-lint\'s key for a root includes the nested templates it reads: editing
     await writeFile(child, 'Parameters:\n  X:\n    Type: String\nResources: {}\n');
     const after = await templateKeys('cfn-lint', [parent]);
     assert.notEqual(after.get(parent), before.get(parent));
+    // What cfn-lint reads of a nested template (E3043: its parameters' names and which have a
+    // Default; GetAtt: its outputs' names) decides the parent's key; the rest of it does not, so a
+    // service's new image tag does not re-lint the group and root above it.
+    const parentKey = async (childText: string) => {
+      await writeFile(child, childText);
+      return (await templateKeys('cfn-lint', [parent])).get(parent);
+    };
+    const withDefault = await parentKey('Parameters:\n  X:\n    Type: String\n    Default: a:1\nResources: {}\n');
+    assert.notEqual(withDefault, after.get(parent), 'a parameter gains a Default');
+    assert.equal(await parentKey('Parameters:\n  X:\n    Type: String\n    Default: a:2\n    Description: changed\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n'), withDefault, 'another default, description or resource');
+    assert.notEqual(await parentKey('Parameters:\n  X:\n    Type: String\n    Default: a:2\nResources: {}\nOutputs:\n  Arn:\n    Value: x\n'), withDefault, 'an output');
+    assert.notEqual(await parentKey('Parameters:\n  Y:\n    Type: String\n    Default: a:2\nResources: {}\n'), withDefault, 'a parameter renamed');
+    assert.notEqual(await parentKey('Parameters:\n  X:\n    Type: String\n    Default: a:2\n  X:\n    Type: String\nResources: {}\n'), withDefault, 'unreadable (a duplicate key): the whole text counts');
     // checkov reads a template alone: its key of the parent does not change.
     const checkovBefore = await templateKeys('checkov', [parent]);
     await writeFile(child, 'Resources: {}\n');

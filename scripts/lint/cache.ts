@@ -2,7 +2,7 @@
  * Remembering lint results per template: the same template, linted by the same gate (its tool's
  * version, its code, its rule set and options), gives the same findings. Each gate remembers what
  * each template contributed to its result, keyed on the template's bytes and on everything else
- * the gate reads for it (cfn-lint: the Regions and the nested templates a root reads; policy: the
+ * the gate reads for it (cfn-lint: the Regions and what it reads of the templates a root nests; policy: the
  * environment's settings), so editing one service re-lints that service's template, and the
  * templates whose bytes changed with it, not the estate.
  */
@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseTemplate } from '../../src/emit/parse.ts';
 import { findingFile, rel, REPO_ROOT, type FileResult, type GateName, type GateResult } from './common.ts';
 import { environmentsDir, regionsOf } from './cfn-lint.ts';
 import { DEFAULT_ALLOWLIST, GUARD_PACKAGE, guardPaths, unusedAllowNotes } from './control-tower.ts';
@@ -20,9 +21,9 @@ const cacheDir = () => process.env.BERTH_LINT_CACHE_DIR ?? path.join(REPO_ROOT, 
 const here = (f: string) => path.join(REPO_ROOT, 'scripts', 'lint', f);
 /** What each gate's results depend on besides the template: its code and what it reads. */
 const GATE_CODE: Record<GateName, readonly string[]> = {
-  'cfn-lint': [here('common.ts'), here('cfn-lint.ts'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
-  cfripper: [here('common.ts'), here('cfripper.ts'), here('cfripper-driver.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
-  checkov: [here('common.ts'), here('checkov.ts'), here('checkov-driver.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  'cfn-lint': [here('common.ts'), here('cfn-lint.ts'), here('gate-server.ts'), here('gate-server.py'), here('cache.ts'), path.join(REPO_ROOT, 'src', 'emit', 'parse.ts'), path.join(REPO_ROOT, 'src', 'emit', 'yaml.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  cfripper: [here('common.ts'), here('cfripper.ts'), here('cfripper-driver.py'), here('gate-server.ts'), here('gate-server.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
+  checkov: [here('common.ts'), here('checkov.ts'), here('checkov-driver.py'), here('gate-server.ts'), here('gate-server.py'), here('cache.ts'), path.join(REPO_ROOT, 'requirements.txt')],
   'control-tower': [here('common.ts'), here('control-tower.ts'), here('cache.ts'), DEFAULT_ALLOWLIST, path.join(REPO_ROOT, 'package-lock.json')],
   policy: [
     here('common.ts'), here('policy.ts'), here('policy-rules.ts'), here('cfn-lint.ts'), here('cache.ts'),
@@ -58,34 +59,100 @@ export async function gateIdentity(gate: GateName): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The sibling templates `file` nests (berth writes each `TemplateURL` as a relative file name), transitively. */
-function nestedTemplates(file: string, text: string, read: (f: string) => string | undefined, seen = new Set<string>()): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/^\s+TemplateURL: ([\w.-]+\.ya?ml)$/gm)) {
-    const child = path.join(path.dirname(file), m[1]!);
-    if (seen.has(child)) continue;
-    seen.add(child);
-    const childText = read(child);
-    if (childText === undefined) continue;
-    out.push(child, ...nestedTemplates(child, childText, read, seen));
+/** The sibling templates `file` nests directly (berth writes each `TemplateURL` as a relative file name). */
+function nestedTemplates(file: string, text: string): string[] {
+  return [...new Set([...text.matchAll(/^\s+TemplateURL: ([\w.-]+\.ya?ml)$/gm)].map((m) => path.join(path.dirname(file), m[1]!)))];
+}
+
+/**
+ * What cfn-lint reads of a nested template when it lints the parent: the names of its Parameters
+ * and whether each has a Default (E3043, NestedStackParameters.py: a parameter without one must be
+ * passed, one that does not exist must not be), and the names of its Outputs (a parent's
+ * `!GetAtt Child.Outputs.X`, context.py `_nested_stack_get_atts`); nothing else of it, and nothing
+ * of its own nested templates. So a service's new image tag, which changes the default of its
+ * image parameter, re-lints that service's template and not the service group and root that nest
+ * it. A template berth's parser cannot read, or whose sections are not mappings of mappings,
+ * counts as its whole text (cfn-lint then reads less of it, never more).
+ */
+export function nestedInterface(text: string, where: string): string {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseTemplate(text, where);
+  } catch {
+    return `text\0${text}`;
   }
+  const isMap = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const parameters = doc.Parameters ?? {};
+  const outputs = doc.Outputs ?? {};
+  if (!isMap(parameters) || !isMap(outputs) || !Object.values(parameters).every(isMap)) return `text\0${text}`;
+  return JSON.stringify({
+    parameters: Object.entries(parameters as Record<string, Record<string, unknown>>).map(([name, p]) => [name, p.Default !== undefined && p.Default !== null]).sort(),
+    outputs: Object.keys(outputs).sort(),
+  });
+}
+
+/**
+ * `nestedInterface` of each text, remembered by the text's hash (and the gate's code) beside the results: an edit
+ * parses the nested templates it changed, not every service of the estate (about 1 ms each).
+ */
+async function nestedInterfaces(texts: ReadonlyMap<string, string>, identity: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  await Promise.all(
+    [...texts].map(async ([file, text]) => {
+      const digest = createHash('sha256').update(text).digest('hex');
+      const memo = path.join(cacheDir(), 'cfn-lint-nested', identity.slice(0, 16), digest.slice(0, 2), `${digest}.json`);
+      const known = await readFile(memo, 'utf8').catch(() => undefined);
+      if (known !== undefined) return out.set(file, known);
+      const iface = nestedInterface(text, rel(file));
+      out.set(file, iface);
+      await mkdir(path.dirname(memo), { recursive: true });
+      const staged = `${memo}.${process.pid}.tmp`;
+      await writeFile(staged, iface);
+      await rename(staged, memo);
+    }),
+  );
   return out;
 }
 
-/** Per template, the key of what a gate reads for it. */
-export async function templateKeys(gate: GateName, files: readonly string[]): Promise<Map<string, string>> {
+/** A template's text and the hash of its bytes, read once per run for every gate. */
+export interface TemplateText {
+  readonly text: string;
+  readonly digest: string;
+}
+
+/** Reads `files` once for all the gates of a run (their keys all start from the templates' bytes). */
+export async function readTemplates(files: readonly string[]): Promise<Map<string, TemplateText>> {
+  const out = new Map<string, TemplateText>();
+  await Promise.all(
+    files.map(async (f) => {
+      const text = await readFile(f, 'utf8');
+      out.set(f, { text, digest: createHash('sha256').update(text).digest('hex') });
+    }),
+  );
+  return out;
+}
+
+/** Per template, the key of what a gate reads for it; `read` shares the templates' reading between gates. */
+export async function templateKeys(gate: GateName, files: readonly string[], read: Promise<Map<string, TemplateText>> = readTemplates(files)): Promise<Map<string, string>> {
   const identity = await gateIdentity(gate);
-  const texts = new Map<string, string>();
-  await Promise.all(files.map(async (f) => texts.set(f, await readFile(f, 'utf8'))));
-  // A nested template outside the linted set still decides its parent's findings: read it too.
-  const read = (f: string) => texts.get(f) ?? (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
+  const texts = await read;
+  // cfn-lint: the nested templates' interfaces (a nested template outside the linted set still
+  // decides its parent's findings: read it too).
+  const children = new Map<string, string>();
+  if (gate === 'cfn-lint') {
+    for (const f of files) for (const child of nestedTemplates(f, texts.get(f)!.text)) children.set(child, texts.get(child)?.text ?? (existsSync(child) ? readFileSync(child, 'utf8') : '(missing)'));
+  }
+  const interfaces = await nestedInterfaces(children, identity);
+  // The settings each environment folder's templates are checked with, read once per folder.
+  const regions = new Map<string, string>();
+  const regionsIn = (f: string) => regions.get(path.dirname(f)) ?? regions.set(path.dirname(f), regionsOf(f).join(' ')).get(path.dirname(f))!;
   const settings = new Map<string, string>();
   const keys = new Map<string, string>();
   for (const f of files) {
-    const hash = createHash('sha256').update(`${identity}\0${rel(f)}\0`).update(texts.get(f)!);
-    if (gate === 'cfn-lint' || gate === 'cfripper') hash.update(`\0regions ${regionsOf(f).join(' ')}`);
+    const hash = createHash('sha256').update(`${identity}\0${rel(f)}\0${texts.get(f)!.digest}`);
+    if (gate === 'cfn-lint' || gate === 'cfripper') hash.update(`\0regions ${regionsIn(f)}`);
     if (gate === 'cfn-lint') {
-      for (const child of nestedTemplates(f, texts.get(f)!, read)) hash.update(`\0${path.basename(child)}\0`).update(read(child) ?? '(missing)');
+      for (const child of nestedTemplates(f, texts.get(f)!.text)) hash.update(`\0${path.basename(child)}\0`).update(interfaces.get(child)!);
     }
     if (gate === 'policy') {
       const env = path.join(environmentsDir(), `${path.basename(path.dirname(f))}.json`);
@@ -150,8 +217,8 @@ export interface CachedGate {
  * false), remembers the new ones, and merges the two into one result, as if every template had
  * been linted now.
  */
-export async function cachedGate(gate: GateName, files: readonly string[], run: (files: string[]) => Promise<GateResult>, useCache: boolean): Promise<CachedGate> {
-  const keys = await templateKeys(gate, files);
+export async function cachedGate(gate: GateName, files: readonly string[], run: (files: string[]) => Promise<GateResult>, useCache: boolean, read?: Promise<Map<string, TemplateText>>): Promise<CachedGate> {
+  const keys = await templateKeys(gate, files, read);
   const known = useCache ? await recall(gate, keys) : new Map<string, FileResult>();
   const todo = files.filter((f) => !known.has(f));
   const fresh = todo.length ? await run(todo) : undefined;

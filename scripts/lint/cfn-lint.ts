@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpus } from 'node:os';
-import { attribute, batches, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
+import { attribute, batches, emptyResult, finish, isExecutable, rel, REPO_ROOT, tail, type GateResult } from './common.ts';
+import { runTool } from './gate-server.ts';
 
 /** Templates a cfn-lint process gets at least before a set is split across another. */
 export const FILES_PER_PROCESS = 8;
@@ -74,7 +75,7 @@ export async function runCfnLint(files: string[]): Promise<GateResult> {
   const cores = Math.max(1, cpus().length);
   const runs = await Promise.all(
     [...groups].flatMap(([regions, group]) =>
-      batches(group, Math.max(1, Math.min(cores, Math.floor(group.length / FILES_PER_PROCESS)))).map((batch) => run(bin, ['--format', 'json', '-c', 'I', '--regions', ...regions.split(' '), '--', ...batch])),
+      batches(group, Math.max(1, Math.min(cores, Math.floor(group.length / FILES_PER_PROCESS)))).map((batch) => runTool('cfn-lint', ['--format', 'json', '-c', 'I', '--regions', ...regions.split(' '), '--', ...batch])),
     ),
   );
   const matches: CfnLintMatch[] = [];

@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 
 import cfn_flip
@@ -30,6 +31,7 @@ import cfn_tools.yaml_loader
 import pycfmodel
 import pycfmodel.action_expander
 import pycfmodel.model.resources.properties.statement
+import pycfmodel.utils
 from cfripper.config.config import Config
 from cfripper.config.pluggy.utils import get_all_rules
 from cfripper.model.utils import convert_json_or_yaml_to_dict
@@ -42,12 +44,42 @@ MAX_LISTED = 5
 # that asks: measured with cProfile over berth's 32 templates, 13.7 s of cfripper's 18.5 s. The
 # expansion is a pure function of the action, so each distinct one is expanded once; callers get a
 # list of their own, as before.
+#
+# And each expansion looks only where a match can be. pycfmodel's pattern for an action is the
+# action itself, anchored, case-insensitive, with `*` as `.*` and `?` as `.{1}`. An action of
+# letters, digits, `:`, `_` and `-` alone (most of them: `ecs:DescribeServices`) matches only itself,
+# ignoring case: one lookup instead of 22,000 matches. One with wildcards but otherwise such
+# characters, and a literal `service:` before its first wildcard, matches only actions of that
+# service. Anything else (a `*:Get*`, a character the pattern would read as a regular expression) is
+# matched against every action, as pycfmodel does. Measured over the 250-service estate's
+# portfolio (438 distinct actions): 2.25 s of 2.36 s to expand them before, under 0.1 s after.
 _expand_action = pycfmodel.action_expander._expand_action
+_ACTIONS = pycfmodel.action_expander.CLOUDFORMATION_ACTIONS
+_LITERAL = re.compile(r"[A-Za-z0-9:_-]*")
+_WILDCARDED = re.compile(r"[A-Za-z0-9:_*?-]*")
+_BY_NAME = {}
+_BY_SERVICE = {}
+for _action in _ACTIONS:
+    _BY_NAME.setdefault(_action.lower(), []).append(_action)
+    _BY_SERVICE.setdefault(_action.split(":", 1)[0].lower(), []).append(_action)
+
+
+def _expand_in(action, not_action=False):
+    """pycfmodel's `_expand_action(action, not_action)` for a string action, looking only where a match can be."""
+    head = _LITERAL.match(action).group(0)
+    if head == action:
+        matched = set(_BY_NAME.get(action.lower(), ()))
+    elif ":" in head and _WILDCARDED.fullmatch(action):
+        pattern = pycfmodel.utils.regex_from_cf_string(action)
+        matched = {a for a in _BY_SERVICE.get(head.split(":", 1)[0].lower(), ()) if pattern.match(a)}
+    else:
+        return _expand_action(action, not_action=not_action)
+    return sorted(set(_ACTIONS) - matched) if not_action else sorted(matched)
 
 
 @functools.lru_cache(maxsize=None)
 def _expanded(action, not_action):
-    return tuple(_expand_action(action, not_action=not_action))
+    return tuple(_expand_in(action, not_action=not_action))
 
 
 def _expand_action_once(action, not_action=False):

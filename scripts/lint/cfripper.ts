@@ -10,7 +10,8 @@
  */
 import path from 'node:path';
 import { regionsOf } from './cfn-lint.ts';
-import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type GateResult } from './common.ts';
+import { attribute, emptyResult, finish, isExecutable, rel, REPO_ROOT, tail, type GateResult } from './common.ts';
+import { runTool } from './gate-server.ts';
 
 interface DriverFinding {
   resource: string;
@@ -22,7 +23,7 @@ interface DriverReport {
   [file: string]: { rules: number; failures: DriverFinding[]; skips: DriverFinding[]; errors: string[] };
 }
 
-export const CFRIPPER_DRIVER = path.join(REPO_ROOT, 'scripts', 'lint', 'cfripper-driver.py');
+export { CFRIPPER_DRIVER } from './gate-server.ts';
 
 export async function runCfripper(files: string[]): Promise<GateResult> {
   const start = performance.now();
@@ -35,7 +36,7 @@ export async function runCfripper(files: string[]): Promise<GateResult> {
     return finish(r, start, summarize());
   }
   // Each template with the Regions it deploys to, where cfripper must read it resolved (the driver's docstring).
-  const res = await run(python, [CFRIPPER_DRIVER, JSON.stringify(files.map((file) => ({ file, regions: regionsOf(file) })))]);
+  const res = await runTool('cfripper', [JSON.stringify(files.map((file) => ({ file, regions: regionsOf(file) })))]);
   let report: DriverReport;
   try {
     report = JSON.parse(res.stdout) as DriverReport;

@@ -38,7 +38,15 @@ ply.yacc.yacc = _yacc
 
 from checkov.main import Checkov  # noqa: E402  (after the patch, as .venv/bin/checkov imports it)
 
-if __name__ == "__main__":
+
+def main():
+    """checkov over sys.argv, as its console script runs it; the exit code."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=SyntaxWarning)
-        sys.exit(Checkov().run())
+        # The arguments passed, not the default: Checkov's `argv=sys.argv[1:]` is evaluated when
+        # checkov is imported, which in the gate server (gate-server.py) is before any run.
+        return Checkov(sys.argv[1:]).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

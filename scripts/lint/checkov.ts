@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { cpus } from 'node:os';
-import { attribute, batches, emptyResult, finish, isExecutable, rel, REPO_ROOT, run, tail, type Finding, type GateResult } from './common.ts';
+import { attribute, batches, emptyResult, finish, isExecutable, rel, REPO_ROOT, tail, type Finding, type GateResult } from './common.ts';
+import { runTool } from './gate-server.ts';
 
 interface CheckovCheck {
   check_id: string;
@@ -49,8 +50,7 @@ function checkovFinding(c: CheckovCheck, message: string): Finding {
 /** Templates a checkov process gets at least before the set is split across another. */
 export const FILES_PER_PROCESS = 128;
 
-/** Runs checkov as `.venv/bin/checkov` does, with JSONPath's parse tables built once per process. */
-export const CHECKOV_DRIVER = path.join(REPO_ROOT, 'scripts', 'lint', 'checkov-driver.py');
+export { CHECKOV_DRIVER } from './gate-server.ts';
 
 /**
  * How the gate runs checkov. Never talk to the Prisma Cloud platform, even if a developer has an
@@ -60,8 +60,8 @@ export const CHECKOV_DRIVER = path.join(REPO_ROOT, 'scripts', 'lint', 'checkov-d
  * copying: measured on 2 cores, 1.2 s of 8.0 s of CPU over the example's 32 templates, 3 s of 32 s
  * over 146 of the 250-service estate's, with the same verdicts (test/lint-main.test.ts).
  */
-export function checkovEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'WARNING', CHECKOV_PARALLELIZATION_TYPE: 'none' };
+export function checkovEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, LOG_LEVEL: 'WARNING', CHECKOV_PARALLELIZATION_TYPE: 'none' };
   delete env.BC_API_KEY;
   delete env.PRISMA_API_URL;
   return env;
@@ -89,7 +89,7 @@ export async function runCheckov(files: string[]): Promise<GateResult> {
   const processes = Math.max(1, Math.min(cpus().length, Math.floor(files.length / perProcess)));
   const runs = await Promise.all(
     batches(files, processes).map((batch) =>
-      run(bin, [CHECKOV_DRIVER, '--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact', ...batch.flatMap((f) => ['--file', f])], checkovEnv()),
+      runTool('checkov', ['--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact', ...batch.flatMap((f) => ['--file', f])], checkovEnv()),
     ),
   );
   const reports: CheckovReport[] = [];

@@ -30,12 +30,13 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cachedGate } from './cache.ts';
+import { cachedGate, readTemplates } from './cache.ts';
 import { runCfnLint } from './cfn-lint.ts';
 import { runCfripper } from './cfripper.ts';
 import { runCheckov } from './checkov.ts';
 import { findTemplates, rel, REPO_ROOT, type GateResult } from './common.ts';
 import { runControlTower, type ControlTowerOptions } from './control-tower.ts';
+import { runningServers, serverMode, startMissed, stopServer } from './gate-server.ts';
 import { runPolicy } from './policy.ts';
 
 export type { Finding, GateName, GateResult } from './common.ts';
@@ -52,12 +53,13 @@ export async function runAllGates(files: string[], opts: ControlTowerOptions = {
  * (cache.ts); `useCache` false lints every template, and still remembers the results.
  */
 export async function runGatesCached(files: string[], useCache: boolean): Promise<{ results: GateResult[]; linted: number }> {
+  const read = readTemplates(files);
   const gates = await Promise.all([
-    cachedGate('cfn-lint', files, runCfnLint, useCache),
-    cachedGate('checkov', files, runCheckov, useCache),
-    cachedGate('control-tower', files, (f) => runControlTower(f), useCache),
-    cachedGate('policy', files, (f) => runPolicy(f), useCache),
-    cachedGate('cfripper', files, runCfripper, useCache),
+    cachedGate('cfn-lint', files, runCfnLint, useCache, read),
+    cachedGate('checkov', files, runCheckov, useCache, read),
+    cachedGate('control-tower', files, (f) => runControlTower(f), useCache, read),
+    cachedGate('policy', files, (f) => runPolicy(f), useCache, read),
+    cachedGate('cfripper', files, runCfripper, useCache, read),
   ]);
   return { results: gates.map((g) => g.result), linted: Math.max(...gates.map((g) => g.linted)) };
 }
@@ -92,13 +94,25 @@ export async function main(
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
 ): Promise<number> {
-  const flags = ['--timings', '--no-cache'];
+  const flags = ['--timings', '--no-cache', '--stop-servers'];
   const timings = argv.includes('--timings');
   const useCache = !argv.includes('--no-cache');
   const positional = argv.filter((a) => !a.startsWith('--'));
   if (positional.length > 1 || argv.some((a) => a.startsWith('--') && !flags.includes(a))) {
-    err('usage: node --import tsx scripts/lint/main.ts [dir] [--timings] [--no-cache]');
+    err('usage: node --import tsx scripts/lint/main.ts [dir] [--timings] [--no-cache] | --stop-servers');
     return 2;
+  }
+  try {
+    serverMode();
+  } catch (e) {
+    err(`lint: ${(e as Error).message}`);
+    return 2;
+  }
+  if (argv.includes('--stop-servers')) {
+    const running = runningServers();
+    const stopped = (await Promise.all(running.map(stopServer))).filter(Boolean).length;
+    out(`lint: stopped ${stopped} gate server${stopped === 1 ? '' : 's'}`);
+    return 0;
   }
   const dir = path.resolve(positional[0] ?? path.join(REPO_ROOT, 'output'));
   let files: string[];
@@ -121,6 +135,9 @@ export async function main(
   for (const l of formatDetails(results, timings)) out(l);
   if (linted < files.length) out(`  (${linted} of ${files.length} templates linted now; the others' results are remembered from earlier runs on identical templates, gates and settings; --no-cache lints all)`);
   if (timings) out(`  wall: ${((performance.now() - t0) / 1000).toFixed(2)}s`);
+  // The Python gates' servers this run found down, started now that the results are out, so the
+  // next run starts warm (gate-server.ts).
+  startMissed();
   return results.every((r) => r.ok) ? 0 : 1;
 }
 

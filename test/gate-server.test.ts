@@ -1,0 +1,160 @@
+// Tests for scripts/lint/gate-server.ts and gate-server.py, the Python gates' warm start: a run
+// through a server gives what the tool started cold gives (results, exit codes, output), the
+// server's name changes with what a tool reads at import, servers exit when idle or asked, one
+// per name, and `make lint`'s runner starts the ones it missed (BERTH_LINT_SERVER=1), none
+// (`use`), or refuses a bad value in one line.
+// Each test's servers carry an environment variable of their own (PYTHONBERTH_TEST_SERVER, which
+// Python ignores, in the name as every PYTHON* variable is), so they are not the suite's.
+// Run: node --import tsx --test test/gate-server.test.ts
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
+import { runCfripper } from '../scripts/lint/cfripper.ts';
+import { checkovEnv, runCheckov } from '../scripts/lint/checkov.ts';
+import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
+import { runningServers, runTool, serverMode, serverName, serverReady, startServer, stopServer, type ServedTool } from '../scripts/lint/gate-server.ts';
+import { main } from '../scripts/lint/main.ts';
+import { tempDir } from './_helpers.ts';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');
+const CLEAN = path.join(FIXTURES, 'clean', 'clean.yaml');
+const TOOLS: readonly ServedTool[] = ['cfn-lint', 'checkov', 'cfripper'];
+
+/** Runs `body` with process.env changed by `vars` (undefined removes one), then restores it. */
+async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const set = (v: Record<string, string | undefined>) => {
+    for (const [k, x] of Object.entries(v)) if (x === undefined) delete process.env[k];
+    else process.env[k] = x;
+  };
+  set(vars);
+  try {
+    return await body();
+  } finally {
+    set(saved);
+  }
+}
+
+/** The environment each tool's gate runs it with. */
+const gateEnv = (tool: ServedTool) => (tool === 'checkov' ? checkovEnv() : process.env);
+
+/** Stops the servers `names`, and waits until none of them is listed any more. */
+async function stopAll(names: readonly string[]): Promise<void> {
+  await Promise.all(names.map(stopServer));
+  for (let i = 0; i < 50 && runningServers().some((n) => names.includes(n)); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** What a gate found, without the time it took. */
+const verdict = (r: GateResult) => ({ ...r, durationMs: 0 });
+
+test('a run through a gate server gives exactly what the tool started cold gives: findings, exit codes, output', async () => {
+  await withEnv({ PYTHONBERTH_TEST_SERVER: 'same-results', BERTH_LINT_SERVER: '1' }, async () => {
+    const names = TOOLS.map((t) => serverName(t, gateEnv(t))!);
+    try {
+      for (const t of TOOLS) startServer(t, gateEnv(t));
+      for (const n of names) assert.ok(await serverReady(n), `server ${n} up`);
+      assert.deepEqual(names.filter((n) => runningServers().includes(n)), names);
+
+      const files = [INSECURE, CLEAN];
+      const served = await Promise.all([runCfnLint(files), runCheckov(files), runCfripper(files)]);
+      const cold = await withEnv({ BERTH_LINT_SERVER: '0' }, () => Promise.all([runCfnLint(files), runCheckov(files), runCfripper(files)]));
+      for (const [i, r] of served.entries()) {
+        assert.deepEqual(r.errors, [], `${r.gate}: no tool errors`);
+        assert.equal(r.ok, false, `${r.gate}: the insecure fixture fails`);
+        assert.deepEqual(verdict(r), verdict(cold[i]!), `${r.gate}: served and cold agree`);
+      }
+
+      // The runs really were served, and a tool's exit code, output and errors come back as it gave them.
+      const lint = ['--format', 'json', '-c', 'I', '--regions', 'eu-west-1', '--', path.relative(REPO_ROOT, INSECURE)];
+      const viaServer = await runTool('cfn-lint', lint);
+      const direct = await withEnv({ BERTH_LINT_SERVER: '0' }, () => runTool('cfn-lint', lint));
+      assert.equal(viaServer.served, true);
+      assert.equal(direct.served, false);
+      assert.equal(viaServer.code, direct.code);
+      assert.notEqual(viaServer.code, 0, 'findings give a non-zero exit code');
+      assert.deepEqual(JSON.parse(viaServer.stdout), JSON.parse(direct.stdout));
+      const bad = await runTool('cfn-lint', ['--no-such-option']);
+      const badDirect = await withEnv({ BERTH_LINT_SERVER: '0' }, () => runTool('cfn-lint', ['--no-such-option']));
+      assert.equal(bad.served, true);
+      assert.deepEqual([bad.code, bad.stdout, bad.stderr], [badDirect.code, badDirect.stdout, badDirect.stderr]);
+      assert.match(bad.stderr, /unrecognized arguments: --no-such-option/);
+      // checkov's arguments are the run's, not those the server started with (its default argv is read at import).
+      const version = await runTool('checkov', ['--version'], checkovEnv());
+      assert.equal(version.served, true);
+      assert.match(version.stdout, /^\d+\.\d+\.\d+\s*$/);
+    } finally {
+      await stopAll(names);
+    }
+    assert.deepEqual(runningServers().filter((n) => names.includes(n)), [], 'stopped on request');
+  });
+});
+
+test('a server\'s name follows what its tool reads at import, not what a run may change', () => {
+  const base = { ...process.env, BERTH_LINT_SERVER: '1' };
+  const name = serverName('cfripper', base);
+  assert.match(name ?? '', new RegExp(`^berth-lint-${process.getuid!()}-cfripper-[0-9a-f]{16}$`));
+  assert.equal(serverName('cfripper', { ...base, TMPDIR: '/elsewhere', BERTH_LINT_CACHE_DIR: '/x', BERTH_LINT_SERVER_IDLE: '5' }), name);
+  assert.notEqual(serverName('cfripper', { ...base, BERTH_LINT_STOCK: '1' }), name);
+  assert.notEqual(serverName('checkov', checkovEnv(base)), serverName('checkov', checkovEnv({ ...base, CHECKOV_RUN_SCA_PACKAGE_SCAN_V2: 'true' })));
+  assert.notEqual(serverName('cfn-lint', base), serverName('cfn-lint', { ...base, PYTHONPATH: '/tmp/other' }));
+  assert.equal(serverName('cfn-lint', { ...base, BERTH_LINT_SERVER: '0' }), undefined);
+  assert.equal(serverMode({ CI: 'true' }), 'use');
+  assert.equal(serverMode({ CI: 'true', BERTH_LINT_SERVER: '1' }), 'on');
+  assert.equal(serverMode({}), 'on');
+  assert.throws(() => serverMode({ BERTH_LINT_SERVER: 'yes' }), /^Error: BERTH_LINT_SERVER=yes: expected 1 .*, use .* or 0 .*$/);
+});
+
+test('a server exits after its idle time; of two started at once under one name, one serves', async () => {
+  await withEnv({ PYTHONBERTH_TEST_SERVER: 'idle', BERTH_LINT_SERVER_IDLE: '2' }, async () => {
+    const name = serverName('cfripper', process.env)!;
+    const pids = [startServer('cfripper', process.env), startServer('cfripper', process.env)];
+    try {
+      assert.ok(await serverReady(name));
+      const alive = (pid: number | undefined) => spawnSync('kill', ['-0', String(pid)]).status === 0;
+      for (let i = 0; i < 50 && pids.every(alive); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(pids.filter(alive).length, 1, 'the second exits: the name is taken');
+      const run = await runTool('cfripper', [JSON.stringify([{ file: CLEAN, regions: ['eu-west-1'] }])]);
+      assert.equal(run.served, true);
+      assert.equal(run.code, 0);
+      for (let i = 0; i < 80 && runningServers().includes(name); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!runningServers().includes(name), 'gone after 2 idle seconds');
+      const cold = await runTool('cfripper', [JSON.stringify([{ file: CLEAN, regions: ['eu-west-1'] }])]);
+      assert.equal(cold.served, false, 'no server: the tool starts cold');
+      assert.deepEqual(JSON.parse(cold.stdout), JSON.parse(run.stdout));
+    } finally {
+      await stopAll([name]);
+    }
+  });
+});
+
+test('the runner starts the servers a run missed (BERTH_LINT_SERVER=1), none with `use`, and refuses another value in one line', async () => {
+  const cache = tempDir('gate-server-cache');
+  try {
+    const lint = () => main([path.join(FIXTURES, 'clean'), '--no-cache'], () => undefined, () => undefined);
+    await withEnv({ PYTHONBERTH_TEST_SERVER: 'use-only', BERTH_LINT_SERVER: 'use', BERTH_LINT_CACHE_DIR: cache }, async () => {
+      assert.equal(await lint(), 0);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(runningServers().filter((n) => TOOLS.some((t) => n === serverName(t, gateEnv(t)))), [], '`use` starts none');
+    });
+    await withEnv({ PYTHONBERTH_TEST_SERVER: 'started', BERTH_LINT_SERVER: '1', BERTH_LINT_CACHE_DIR: cache, BERTH_LINT_SERVER_IDLE: '60' }, async () => {
+      const names = TOOLS.map((t) => serverName(t, gateEnv(t))!);
+      try {
+        assert.equal(await lint(), 0);
+        for (const n of names) assert.ok(await serverReady(n), `${n} started after the run`);
+      } finally {
+        await stopAll(names);
+      }
+    });
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
+  const r = spawnSync('make', ['-s', 'lint', `OUT_DIR=${path.relative(REPO_ROOT, path.join(FIXTURES, 'clean'))}`], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, BERTH_LINT_SERVER: 'sometimes' } });
+  assert.notEqual(r.status, 0);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^lint: BERTH_LINT_SERVER=sometimes: expected 1 \(use and start the lint servers\), use \(only those already up\) or 0 \(none\); unset it for the default\n(make(\[\d+\])?: \*\*\* .*\n)?$/);
+});
