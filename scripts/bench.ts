@@ -338,7 +338,7 @@ async function run(): Promise<number> {
     [buildMany.seconds / writtenMany <= buildOne.seconds / writtenOne, `build time less than linear in templates written: ${perTemplate(buildMany, writtenMany)} per template at ${SCALE_SERVICES} services, ${perTemplate(buildOne, writtenOne)} at 1`],
     [buildMany.mib < 200, `peak memory of a ${SCALE_SERVICES}-service build under 200 MiB: ${mem(buildMany)}`],
     [scaleLint.seconds <= 1.2 * scaleCfnLint.seconds, `make lint (no cache) at ${SCALE_SERVICES} services within 1.2x of one batched cfn-lint: ${ratio(scaleLint.seconds, scaleCfnLint.seconds)}x`],
-    [scaleEdit.seconds < 3, `make lint after a one-service edit at ${SCALE_SERVICES} services under 3 s: ${sec(scaleEdit)} (the gate servers up; ${sec(scaleEditCold)} without)`],
+    [scaleEdit.seconds < 3, `make lint after a one-service edit at ${SCALE_SERVICES} services under 3 s, with the gate servers up (${sec(scaleEditCold)} without): ${sec(scaleEdit)}`],
   ];
   console.log('');
   for (const [ok, text] of targets) console.log(`[${skipped(text) ? 'skipped' : ok ? 'met' : 'missed'}] ${text}`);

@@ -33,6 +33,7 @@ test('scripts/bench.ts with BENCH_SMOKE=1 runs berth\'s side without the CDK and
   // Organisation scale (issue 16): a smoke run builds 1 and 10 services of the scale estate, lints nothing.
   assert.ok(lines.includes('| organisation scale (test/fixtures/scale-estate) | wall | peak | templates | wall per template |'), r.stdout);
   assert.match(r.stdout, /^\| `berth build`, 10 services \| \d+\.\d\d s \| (\d+ MiB|n\/a) \| \d+ \| \d+\.\d ms \|$/m);
-  assert.match(r.stdout, /^\| `make lint` after a one-service edit, 10 services \| - \| - \| \d+ \| - \|$/m);
+  assert.match(r.stdout, /^\| `make lint` after a one-service edit, 10 services, gate servers up \(their memory: -\) \| - \| - \| \d+ \| - \|$/m);
+  assert.match(r.stdout, /^\| `make lint` after a one-service edit, 10 services, no gate servers \(`BERTH_LINT_SERVER=0`\) \| - \| - \| \d+ \| - \|$/m);
   assert.match(r.stdout, /^smoke run \(BENCH_SMOKE=1\); \d+ target\(s\) missed\.$/m);
 });
