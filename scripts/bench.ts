@@ -38,7 +38,7 @@ import { generate } from '../bench/gen-cdk-app.ts';
 import { bundle } from './bundle.ts';
 import { regionsOf } from './lint/cfn-lint.ts';
 import { checkovEnv } from './lint/checkov.ts';
-import { serverName, serverReady, startServer, stopServer, type ServedTool } from './lint/gate-server.ts';
+import { serverName, serverPids, serverReady, startServer, stopServer, type ServedTool } from './lint/gate-server.ts';
 import { KEYSTROKE_FILE, keystrokes, median as medianOf, typecheck } from './bench-editor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -102,10 +102,8 @@ async function warmServers(env: NodeJS.ProcessEnv): Promise<string[]> {
 /** The resident memory of the gate servers `names` (MiB, from /proc; NaN where there is none). */
 function serverMemory(names: readonly string[]): number {
   let kib = 0;
-  for (const pid of existsSync('/proc') ? readdirSync('/proc').filter((d) => /^\d+$/.test(d)) : []) {
+  for (const pid of serverPids(names)) {
     try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!cmd.some((a) => a.endsWith('gate-server.py')) || !names.includes(cmd[cmd.length - 3] ?? '')) continue;
       kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
       // gone meanwhile

@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { userInfo } from 'node:os';
@@ -194,3 +194,17 @@ export function runningServers(): string[] {
   return [...new Set(table.split('\n').map((l) => l.trim().split(/\s+/).at(-1) ?? '').filter((n) => n.startsWith(prefix)).map((n) => n.slice(1).replace(/@+$/, '')))].sort();
 }
 
+
+/** The processes of the servers `names` (by their command lines in /proc: `python gate-server.py <tool> <name> <idle>`). */
+export function serverPids(names: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const pid of existsSync('/proc') ? readdirSync('/proc').filter((d) => /^\d+$/.test(d)) : []) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((a) => a.endsWith('gate-server.py')) && names.includes(cmd[cmd.length - 3] ?? '')) pids.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
