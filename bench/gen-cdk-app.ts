@@ -405,6 +405,8 @@ export function generate(env: string): string {
     `      for (let i = 1; i <= Number(copies); i++) {`,
     `        n[\`Web\${i}Service\`] = new ${className(String(((web[1] as Obj).Properties as Obj).TemplateURL))}(this, \`Web\${i}Service\`, { parameters: ${wiring(web[1])} });`,
     '      }',
+    "      // What reads the estate's services (the dashboard's widgets, the deploy guard's alarms) reads the first copy.",
+    ...services.map(([id]) => `      n.${id} = n.Web1Service;`),
     '    }',
   ];
   rootLines.splice(outputsAt < 0 ? rootLines.length : outputsAt, 0, ...serviceLines);

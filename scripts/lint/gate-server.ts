@@ -2,7 +2,7 @@
  * The Python gates' warm start (the server itself, and why: scripts/lint/gate-server.py). A gate
  * asks `runTool` to run its tool; when a server for that tool, Python and environment is up, the
  * run is a fork of it, otherwise the tool starts as a process of its own, as before. The result
- * is the same either way (test/lint-gates.test.ts runs both and compares).
+ * is the same either way (test/gate-server.test.ts runs both and compares).
  *
  * The runner starts the servers a run missed after it has printed its results (`startMissed`), in
  * the background, so the next `make lint` finds them warm; each exits after BERTH_LINT_SERVER_IDLE
@@ -18,6 +18,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { userInfo } from 'node:os';
+import { BerthError } from '../../src/dsl/errors.ts';
 import { REPO_ROOT, run, type RunOutput } from './common.ts';
 
 export type ServedTool = 'cfn-lint' | 'checkov' | 'cfripper';
@@ -48,7 +49,7 @@ export function serverMode(env: NodeJS.ProcessEnv = process.env): ServerMode {
   if (process.platform !== 'linux' || v === '0') return 'off';
   if (v === 'use' || (v === undefined && env.CI)) return 'use';
   if (v === undefined || v === '1') return 'on';
-  throw new Error(`BERTH_LINT_SERVER=${v}: expected 1 (use and start the lint servers), use (only those already up) or 0 (none); unset it for the default`);
+  throw new BerthError('BERTH_LINT_SERVER', `\`${v}\` is not a choice. Set 1 (use the lint servers, and start them), use (only those already up) or 0 (none), or unset it for 1.`);
 }
 
 /** The pinned Python the gates run (.venv), resolved so a copy of the repository that links it shares its servers. */
