@@ -16,7 +16,7 @@ import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCfripper } from '../scripts/lint/cfripper.ts';
 import { checkovEnv, runCheckov } from '../scripts/lint/checkov.ts';
 import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
-import { runningServers, runTool, serverMode, serverName, serverPids, serverReady, startServer, stopServer, type ServedTool } from '../scripts/lint/gate-server.ts';
+import { runningServers, runTool, serverMode, serverName, serverPids, serverReady, startServer, stopServer, toolEnv, type ServedTool } from '../scripts/lint/gate-server.ts';
 import { main } from '../scripts/lint/main.ts';
 import { tempDir } from './_helpers.ts';
 
@@ -100,6 +100,9 @@ test('a server\'s name follows what its tool reads at import, not what a run may
   assert.match(name ?? '', new RegExp(`^berth-lint-${process.getuid!()}-cfripper-[0-9a-f]{16}$`));
   assert.equal(serverName('cfripper', { ...base, TMPDIR: '/elsewhere', BERTH_LINT_CACHE_DIR: '/x', BERTH_LINT_SERVER_IDLE: '5' }), name);
   assert.notEqual(serverName('cfripper', { ...base, BERTH_LINT_STOCK: '1' }), name);
+  // The tools run in Python's UTF-8 mode, served or not, so the locale decides nothing (a deploy's LC_ALL=C).
+  assert.equal(serverName('cfripper', { ...base, LC_ALL: 'C', LANG: 'C' }), name);
+  assert.equal(toolEnv(base).PYTHONUTF8, '1');
   assert.notEqual(serverName('checkov', checkovEnv(base)), serverName('checkov', checkovEnv({ ...base, CHECKOV_RUN_SCA_PACKAGE_SCAN_V2: 'true' })));
   assert.notEqual(serverName('cfn-lint', base), serverName('cfn-lint', { ...base, PYTHONPATH: '/tmp/other' }));
   assert.equal(serverName('cfn-lint', { ...base, BERTH_LINT_SERVER: '0' }), undefined);

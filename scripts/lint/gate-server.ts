@@ -38,8 +38,19 @@ export const DEFAULT_IDLE_SECONDS = 900;
  * Environment variables a tool reads when it is imported, not when it runs (checkov's settings and
  * log level, the drivers' BERTH_LINT_STOCK switch, Python's own): a server keeps the values it
  * started with, so they are part of its name, and a run with other values gets another server.
+ * Not the locale, which Python also reads at start-up: see `toolEnv`.
  */
-const IMPORT_TIME = /^(CHECKOV_|BC_|PRISMA_|BERTH_LINT_STOCK$|PYTHON|LOG_LEVEL$|LANG$|LC_)/;
+const IMPORT_TIME = /^(CHECKOV_|BC_|PRISMA_|BERTH_LINT_STOCK$|PYTHON|LOG_LEVEL$)/;
+
+/**
+ * The environment a tool runs with, served or not: Python's UTF-8 mode on (PYTHONUTF8=1), so a
+ * tool reads templates and writes its JSON in UTF-8 (which the gates decode) whatever the locale.
+ * The locale then decides no encoding, and a deploy's lint (scripts/deploy.sh sets `LC_ALL=C`) is
+ * served by the servers an earlier `make lint` left.
+ */
+export function toolEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PYTHONUTF8: '1' };
+}
 
 export type ServerMode = 'on' | 'use' | 'off';
 
@@ -72,8 +83,9 @@ function packagesChanged(): string {
  * server's and the driver's code, and the import-time environment. Undefined where servers are off or the Python
  * is missing.
  */
-export function serverName(tool: ServedTool, env: NodeJS.ProcessEnv): string | undefined {
-  if (serverMode(env) === 'off') return undefined;
+export function serverName(tool: ServedTool, given: NodeJS.ProcessEnv): string | undefined {
+  if (serverMode(given) === 'off') return undefined;
+  const env = toolEnv(given);
   let python: string;
   let packages: string;
   try {
@@ -130,7 +142,8 @@ export function directCommand(tool: ServedTool): { cmd: string; prefix: string[]
  * run, started cold). A server that fails mid-run costs the time, not the result: the run starts
  * again cold.
  */
-export async function runTool(tool: ServedTool, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ToolRun> {
+export async function runTool(tool: ServedTool, args: string[], given: NodeJS.ProcessEnv = process.env): Promise<ToolRun> {
+  const env = toolEnv(given);
   const name = serverName(tool, env);
   if (name) {
     const served = await ask(name, args, env);
@@ -146,7 +159,7 @@ export function startServer(tool: ServedTool, env: NodeJS.ProcessEnv): number | 
   const name = serverName(tool, env);
   if (!name) return undefined;
   const idle = env.BERTH_LINT_SERVER_IDLE ?? String(DEFAULT_IDLE_SECONDS);
-  const child = spawn(venvPython(), [GATE_SERVER, tool, name, idle], { cwd: REPO_ROOT, env, detached: true, stdio: 'ignore' });
+  const child = spawn(venvPython(), [GATE_SERVER, tool, name, idle], { cwd: REPO_ROOT, env: toolEnv(env), detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();
   return child.pid;
