@@ -70,11 +70,11 @@ function main(files: readonly string[]): number {
   mkdirSync(join(tmpdir(), TSX_CACHE), { recursive: true });
   for (const name of readdirSync(tmpdir())) if (isCache(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
   // NODE_TEST_CONTEXT set means "inside a test file", where node --test runs no files.
-  const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: 'use', BERTH_LINT_SERVER_IDLE: '600' };
+  const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: process.env.BERTH_LINT_SERVER === '0' ? '0' : 'use', BERTH_LINT_SERVER_IDLE: '600' };
   // The Python gates' servers (scripts/lint/gate-server.ts), one of each for the whole run, stopped
   // after it: the tests' gate runs fork them instead of importing checkov, cfn-lint and cfripper
   // again each time, and start none of their own (BERTH_LINT_SERVER=use). Should the run be
-  // killed, they exit by themselves after 10 idle minutes.
+  // killed, they exit by themselves after 10 idle minutes. BERTH_LINT_SERVER=0 runs every tool cold.
   const servers = serverMode(env) === 'off' ? [] : [startServer('cfn-lint', env), startServer('checkov', checkovEnv(env)), startServer('cfripper', env)];
   try {
     const r = spawnSync(

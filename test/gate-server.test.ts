@@ -165,3 +165,26 @@ test('the runner starts the servers a run missed (BERTH_LINT_SERVER=1), none wit
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^lint: BERTH_LINT_SERVER: `sometimes` is not a choice\. Set 1 \(use the lint servers, and start them\), use \(only those already up\) or 0 \(none\), or unset it for 1\.\n(make(\[\d+\])?: \*\*\* .*\n)?$/);
 });
+
+test('`make lint-stop` stops the gate servers and says how many', async () => {
+  // make runs the runner's --stop-servers (dry run: the real one would stop the suite's servers too).
+  const dry = spawnSync('make', ['-n', '-s', 'lint-stop'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /^\S*node\S* (dist\/tools\.cjs|--import tsx) scripts\/lint\/main\.ts --stop-servers$/m);
+  const mine = { ...process.env, PYTHONBERTH_TEST_SERVER: 'lint-stop' };
+  const name = serverName('cfripper', mine)!;
+  startServer('cfripper', mine);
+  try {
+    assert.ok(await serverReady(name));
+    const lines: string[] = [];
+    assert.equal(await main(['--stop-servers'], (l) => lines.push(l), (l) => lines.push(l), () => [name, `${name.slice(0, -4)}0000`]), 0);
+    assert.deepEqual(lines, ['lint: stopped 1 gate server'], 'one was up, the other name had no server');
+    for (let i = 0; i < 50 && runningServers().includes(name); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.ok(!runningServers().includes(name));
+    // Its name is free at once: a server started right after serves.
+    startServer('cfripper', mine);
+    assert.ok(await serverReady(name));
+  } finally {
+    await stopAll([name]);
+  }
+});

@@ -198,6 +198,9 @@ def _handle(conn, uid, run, selector):
         conn.close()
         return None
     if request.get("stop"):
+        # The name is free once the answer is sent, so a server started right after can take it.
+        for key in list(selector.get_map().values()):
+            key.fileobj.close()
         conn.sendall(b'{"stopped": true}\n')
         conn.close()
         return "stop"

@@ -93,6 +93,8 @@ export async function main(
   argv = process.argv.slice(2),
   out: (line: string) => void = console.log,
   err: (line: string) => void = console.error,
+  /** The gate servers `--stop-servers` stops: all of this user's (a test names its own). */
+  servers: () => string[] = runningServers,
 ): Promise<number> {
   const flags = ['--timings', '--no-cache', '--stop-servers'];
   const timings = argv.includes('--timings');
@@ -109,7 +111,7 @@ export async function main(
     return 2;
   }
   if (argv.includes('--stop-servers')) {
-    const running = runningServers();
+    const running = servers();
     const stopped = (await Promise.all(running.map(stopServer))).filter(Boolean).length;
     out(`lint: stopped ${stopped} gate server${stopped === 1 ? '' : 's'}`);
     return 0;
