@@ -37,8 +37,8 @@ import { closeness } from '../bench/compare.ts';
 import { generate } from '../bench/gen-cdk-app.ts';
 import { bundle } from './bundle.ts';
 import { regionsOf } from './lint/cfn-lint.ts';
-import { checkovEnv } from './lint/checkov.ts';
-import { serverName, serverPids, serverReady, startServer, stopServer, type ServedTool } from './lint/gate-server.ts';
+import { serverPids, serverReady, stopServer } from './lint/gate-server.ts';
+import { gateServerNames, startGateServers } from './lint/main.ts';
 import { KEYSTROKE_FILE, keystrokes, median as medianOf, typecheck } from './bench-editor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -91,10 +91,8 @@ function once(c: Command): { seconds: number; mib: number; ok: boolean; stderr: 
  * each has its tool imported, as an earlier `make lint` leaves them; their names.
  */
 async function warmServers(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const envOf = (tool: ServedTool) => (tool === 'checkov' ? checkovEnv(env) : env);
-  const tools: ServedTool[] = ['cfn-lint', 'checkov', 'cfripper'];
-  const names = tools.map((t) => serverName(t, envOf(t))).filter((n): n is string => n !== undefined);
-  for (const t of tools) startServer(t, envOf(t));
+  const names = gateServerNames(env);
+  startGateServers(env);
   await Promise.all(names.map((n) => serverReady(n)));
   return names;
 }

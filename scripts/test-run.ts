@@ -13,8 +13,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { checkovEnv } from './lint/checkov.ts';
-import { serverMode, startServer } from './lint/gate-server.ts';
+import { serverMode } from './lint/gate-server.ts';
+import { startGateServers } from './lint/main.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -75,7 +75,7 @@ function main(files: readonly string[]): number {
   // after it: the tests' gate runs fork them instead of importing checkov, cfn-lint and cfripper
   // again each time, and start none of their own (BERTH_LINT_SERVER=use). Should the run be
   // killed, they exit by themselves after 10 idle minutes. BERTH_LINT_SERVER=0 runs every tool cold.
-  const servers = serverMode(env) === 'off' ? [] : [startServer('cfn-lint', env), startServer('checkov', checkovEnv(env)), startServer('cfripper', env)];
+  const servers = serverMode(env) === 'off' ? [] : startGateServers(env);
   try {
     const r = spawnSync(
       process.execPath,
@@ -93,7 +93,7 @@ function main(files: readonly string[]): number {
   } finally {
     for (const pid of servers) {
       try {
-        if (pid !== undefined) process.kill(pid, 'SIGTERM');
+        process.kill(pid, 'SIGTERM');
       } catch {
         // it had idled out already
       }

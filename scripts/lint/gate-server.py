@@ -160,8 +160,8 @@ def serve(tool, name, idle):
     # numpy (which checkov imports) loads OpenBLAS, which starts a worker thread per core; a process
     # that forks should have only the thread that forks. The gates do no linear algebra.
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
-    # The name twice: Node (libuv) up to 20 pads an abstract socket's name with NULs to the full
-    # sun_path (108 bytes) when it connects, later versions may send it as it is. The padded one
+    # The name twice: Node 20 (its libuv) pads an abstract socket's name with NULs to the full
+    # sun_path (108 bytes) when it connects; another version may send it as it is. The padded one
     # is bound first, so it decides which of two servers started at once serves.
     try:
         listeners = [_listen(("\0" + name).ljust(108, "\0")[:108])]
@@ -188,6 +188,16 @@ def serve(tool, name, idle):
 
 
 def _handle(conn, uid, run, selector):
+    """One connection; "stop" when the server should end. A client that went away, or a fork the
+    system refuses, costs that client its answer (it then runs the tool itself), never the server."""
+    try:
+        return _answer(conn, uid, run, selector)
+    except OSError:
+        conn.close()
+        return None
+
+
+def _answer(conn, uid, run, selector):
     try:
         conn.settimeout(10)
         _pid, peer_uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))

@@ -115,9 +115,10 @@ function ask(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Pro
     socket.on('end', () => {
       const all = Buffer.concat(chunks);
       const nl = all.indexOf(10);
+      if (nl < 0) return resolve(undefined); // no answer: the run failed in the server
       try {
         const head = JSON.parse(all.subarray(0, nl).toString('utf8')) as { code: number; stdout: number; stderr: number };
-        if (nl < 0 || all.length !== nl + 1 + head.stdout + head.stderr) return resolve(undefined);
+        if (all.length !== nl + 1 + head.stdout + head.stderr) return resolve(undefined);
         const body = all.subarray(nl + 1);
         resolve({ code: head.code, stdout: body.subarray(0, head.stdout).toString('utf8'), stderr: body.subarray(head.stdout).toString('utf8'), served: true });
       } catch {

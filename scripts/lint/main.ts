@@ -33,10 +33,10 @@ import { pathToFileURL } from 'node:url';
 import { cachedGate, readTemplates } from './cache.ts';
 import { runCfnLint } from './cfn-lint.ts';
 import { runCfripper } from './cfripper.ts';
-import { runCheckov } from './checkov.ts';
+import { checkovEnv, runCheckov } from './checkov.ts';
 import { findTemplates, rel, REPO_ROOT, type GateResult } from './common.ts';
 import { runControlTower, type ControlTowerOptions } from './control-tower.ts';
-import { runningServers, serverMode, startMissed, stopServer } from './gate-server.ts';
+import { runningServers, serverMode, serverName, startMissed, startServer, stopServer, type ServedTool } from './gate-server.ts';
 import { runPolicy } from './policy.ts';
 
 export type { Finding, GateName, GateResult } from './common.ts';
@@ -62,6 +62,24 @@ export async function runGatesCached(files: string[], useCache: boolean): Promis
     cachedGate('cfripper', files, runCfripper, useCache, read),
   ]);
   return { results: gates.map((g) => g.result), linted: Math.max(...gates.map((g) => g.linted)) };
+}
+
+/** The Python gates whose tools can run in a gate server (gate-server.ts). */
+export const SERVED_TOOLS: readonly ServedTool[] = ['cfn-lint', 'checkov', 'cfripper'];
+
+/** The environment a gate runs its tool with in a process whose environment is `env`: checkov's adds its own settings (checkov.ts). */
+export function gateEnv(tool: ServedTool, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return tool === 'checkov' ? checkovEnv(env) : env;
+}
+
+/** The names of the servers the gates of a process with environment `env` look for (none where servers are off). */
+export function gateServerNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  return SERVED_TOOLS.map((t) => serverName(t, gateEnv(t, env))).filter((n): n is string => n !== undefined);
+}
+
+/** Starts, detached, the servers the gates of a process with environment `env` look for; their pids. */
+export function startGateServers(env: NodeJS.ProcessEnv = process.env): number[] {
+  return SERVED_TOOLS.map((t) => startServer(t, gateEnv(t, env))).filter((p): p is number => p !== undefined);
 }
 
 export function formatSummaryLine(r: GateResult): string {
