@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +17,13 @@ import { runCfnLint } from '../scripts/lint/cfn-lint.ts';
 import { runCfripper } from '../scripts/lint/cfripper.ts';
 import { checkovEnv, runCheckov } from '../scripts/lint/checkov.ts';
 import { REPO_ROOT, type GateResult } from '../scripts/lint/common.ts';
-import { runningServers, runTool, serverMode, serverName, serverPids, serverReady, startServer, stopServer, toolEnv, type ServedTool } from '../scripts/lint/gate-server.ts';
-import { main } from '../scripts/lint/main.ts';
+import { runningServers, runTool, serverMode, serverName, serverPids, serverReady, startServer, stopServer, toolEnv } from '../scripts/lint/gate-server.ts';
+import { gateServerNames, main, startGateServers } from '../scripts/lint/main.ts';
 import { tempDir } from './_helpers.ts';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const INSECURE = path.join(FIXTURES, 'insecure', 'insecure.yaml');
 const CLEAN = path.join(FIXTURES, 'clean', 'clean.yaml');
-const TOOLS: readonly ServedTool[] = ['cfn-lint', 'checkov', 'cfripper'];
 
 /** Runs `body` with process.env changed by `vars` (undefined removes one), then restores it. */
 async function withEnv<T>(vars: Record<string, string | undefined>, body: () => Promise<T>): Promise<T> {
@@ -40,8 +40,6 @@ async function withEnv<T>(vars: Record<string, string | undefined>, body: () => 
   }
 }
 
-/** The environment each tool's gate runs it with. */
-const gateEnv = (tool: ServedTool) => (tool === 'checkov' ? checkovEnv() : process.env);
 
 /** Stops the servers `names`, and waits until none of them is listed any more. */
 async function stopAll(names: readonly string[]): Promise<void> {
@@ -54,9 +52,9 @@ const verdict = (r: GateResult) => ({ ...r, durationMs: 0 });
 
 test('a run through a gate server gives exactly what the tool started cold gives: findings, exit codes, output', async () => {
   await withEnv({ PYTHONBERTH_TEST_SERVER: 'same-results', BERTH_LINT_SERVER: '1' }, async () => {
-    const names = TOOLS.map((t) => serverName(t, gateEnv(t))!);
+    const names = gateServerNames();
     try {
-      for (const t of TOOLS) startServer(t, gateEnv(t));
+      startGateServers();
       for (const n of names) assert.ok(await serverReady(n), `server ${n} up`);
       assert.deepEqual(names.filter((n) => runningServers().includes(n)), names);
 
@@ -142,10 +140,10 @@ test('the runner starts the servers a run missed (BERTH_LINT_SERVER=1), none wit
     await withEnv({ PYTHONBERTH_TEST_SERVER: 'use-only', BERTH_LINT_SERVER: 'use', BERTH_LINT_CACHE_DIR: cache }, async () => {
       assert.equal(await lint(), 0);
       await new Promise((r) => setTimeout(r, 500));
-      assert.deepEqual(runningServers().filter((n) => TOOLS.some((t) => n === serverName(t, gateEnv(t)))), [], '`use` starts none');
+      assert.deepEqual(runningServers().filter((n) => gateServerNames().includes(n)), [], '`use` starts none');
     });
     await withEnv({ PYTHONBERTH_TEST_SERVER: 'started', BERTH_LINT_SERVER: '1', BERTH_LINT_CACHE_DIR: cache, BERTH_LINT_SERVER_IDLE: '60' }, async () => {
-      const names = TOOLS.map((t) => serverName(t, gateEnv(t))!);
+      const names = gateServerNames();
       try {
         assert.equal(await lint(), 0);
         // Each binds its name before it imports its tool: listed, they are up; killed then, they
@@ -184,6 +182,42 @@ test('`make lint-stop` stops the gate servers and says how many', async () => {
     // Its name is free at once: a server started right after serves.
     startServer('cfripper', mine);
     assert.ok(await serverReady(name));
+  } finally {
+    await stopAll([name]);
+  }
+});
+
+test('a server answers only its own user, and `make install` changing a package retires it', async (t) => {
+  const mine = { ...process.env, PYTHONBERTH_TEST_SERVER: 'peer' };
+  const name = serverName('cfripper', mine)!;
+  startServer('cfripper', mine);
+  try {
+    assert.ok(await serverReady(name));
+    // Another user (nobody, through setpriv) connects and sends a run: the connection is closed unread.
+    // (closed unread: the client then reads nothing, or finds the connection reset or its request
+    // refused, depending on when the server closed it)
+    const connect = `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect("\\0"+sys.argv[1])\ntry:\n  s.sendall(b'{"ping": true}\\n')\n  print(repr(s.recv(100)))\nexcept (ConnectionResetError, BrokenPipeError):\n  print("closed")`;
+    // Only root may run a process as another user: elsewhere this part is reported, not run.
+    if (process.getuid!() === 0) {
+      const other = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/usr/bin/python3', '-c', connect, name], { encoding: 'utf8' });
+      assert.equal(other.status, 0, other.stderr);
+      assert.match(other.stdout, /^(b''|closed)\n$/, 'another user gets no answer');
+    } else {
+      t.diagnostic('not root: the connection from another user is not tried');
+    }
+    const same = spawnSync('/usr/bin/python3', ['-c', connect, name], { encoding: 'utf8' });
+    assert.equal(same.stdout, `b'{"pong": true}\\n'\n`, 'its own user does');
+
+    // A package installed or removed changes site-packages' time, and with it the name the runs look for.
+    const site = path.join(REPO_ROOT, '.venv', 'lib', readdirSync(path.join(REPO_ROOT, '.venv', 'lib'))[0]!, 'site-packages');
+    const { atime, mtime } = statSync(site);
+    try {
+      utimesSync(site, atime, new Date(mtime.getTime() + 1000));
+      assert.notEqual(serverName('cfripper', mine), name);
+    } finally {
+      utimesSync(site, atime, mtime);
+    }
+    assert.equal(serverName('cfripper', mine), name);
   } finally {
     await stopAll([name]);
   }
