@@ -73,8 +73,7 @@ function venvPython(): string {
  * which changes the folder's time, so a server started before `make install` upgraded a tool is
  * not asked again (it still has the old version imported).
  */
-function packagesChanged(): string {
-  const lib = path.join(REPO_ROOT, '.venv', 'lib');
+export function packagesChanged(lib = path.join(REPO_ROOT, '.venv', 'lib')): string {
   return readdirSync(lib).map((py) => `${py}@${statSync(path.join(lib, py, 'site-packages')).mtimeMs}`).join(',');
 }
 
