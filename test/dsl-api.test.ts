@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 import * as dsl from '../src/dsl/index.ts';
 import { GENERATED_FILE, generate } from '../scripts/gen-types.ts';
-import { bundle } from '../scripts/bundle.ts';
+import { bundle, lineSources } from '../scripts/bundle.ts';
 import { estate } from '../templates/estate.ts';
 import { ROOT, run, tempDir } from './_helpers.ts';
 
@@ -132,6 +133,34 @@ test('a build error names the author\'s TypeScript line, from source and from th
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('the bundle\'s line index names the source of each line as its source map does, and defers to the map where a line has two', () => {
+  const dir = tempDir('lines');
+  const bundled = join(dir, 'bundle.cjs');
+  // Line 1 from a.ts, line 2 generated, line 3 from a.ts (columns 0-4) then b.ts, line 4 from b.ts.
+  const map = { version: 3, sources: ['src/a.ts', 'src/b.ts'], names: [], mappings: 'AAAA;;AAEA,KCAA;AAEA' };
+  const index = lineSources(map);
+  assert.deepEqual(index, { sources: ['src/a.ts', 'src/b.ts'], lines: [[1, 0], [2, -1], [3, -2], [4, 1]] });
+  writeFileSync(bundled, '');
+  writeFileSync(`${bundled}.map`, JSON.stringify(map));
+  writeFileSync(`${bundled}.lines.json`, JSON.stringify(index));
+  const [a, b] = [join(dir, 'src/a.ts'), join(dir, 'src/b.ts')];
+  assert.deepEqual([1, 2, 4, 9].map((line) => dsl.sourceFile(bundled, line, 1)), [a, undefined, b, b]);
+  assert.deepEqual([dsl.sourceFile(`file://${bundled}`, 3, 2), dsl.sourceFile(bundled, 3, 7)], [a, b], 'the source map answers for the shared line');
+  // The real bundle: on every line the index gives a source, Node's own source map decoder agrees.
+  const real = JSON.parse(readFileSync(join(ROOT, 'dist/berth.bundle.cjs.map'), 'utf8')) as ConstructorParameters<typeof SourceMap>[0];
+  const decoded = new SourceMap(real);
+  const { sources, lines } = JSON.parse(readFileSync(join(ROOT, 'dist/berth.bundle.cjs.lines.json'), 'utf8')) as ReturnType<typeof lineSources>;
+  const total = readFileSync(join(ROOT, 'dist/berth.bundle.cjs'), 'utf8').split('\n').length;
+  let checked = 0;
+  lines.forEach(([from, source], i) => {
+    for (let line = from; source >= 0 && line < (lines[i + 1]?.[0] ?? total + 1); line += 1, checked += 1) {
+      const entry = decoded.findEntry(line - 1, 1e6) as { originalSource?: string };
+      assert.ok(entry.originalSource?.endsWith(sources[source]!.replace(/^(\.\.\/)+/, '')), `line ${line}: ${entry.originalSource} is not ${sources[source]}`);
+    }
+  });
+  assert.ok(checked > 10_000, `${checked} lines checked`);
 });
 
 test('a module of the estate imported dynamically is refused when compiling, naming the file, with no stack trace', () => {

@@ -91,6 +91,43 @@ function sourceMap(name: string, file: string): SourceMap | undefined {
   return maps.get(file);
 }
 
+/** Runs of `[first line, source index]` (-1: no source, -2: several), as scripts/bundle.ts's `lineSources` writes them. */
+interface LineSources {
+  readonly sources: readonly string[];
+  readonly lines: readonly (readonly [number, number])[];
+}
+const lineIndexes = new Map<string, LineSources | undefined>();
+
+/**
+ * The source file a line of running code was compiled from, as `sourcePosition(...).file` gives it,
+ * but read, for the bundle `make build` runs, from the small line index beside it
+ * (`<bundle>.lines.json`) rather than its 2 MB source map: naming the file a service was defined in
+ * is on every build's path (templates/stacks/shared/caller-file.ts), and parsing the source map
+ * cost about 30 ms of a 300 ms build. A line several sources share is looked up in the source map.
+ */
+export function sourceFile(name: string, line: number, column: number): string | undefined {
+  const file = name.startsWith('file://') ? fileURLToPath(name) : name;
+  if (!lineIndexes.has(file)) {
+    const indexFile = `${file}.lines.json`;
+    lineIndexes.set(file, existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as LineSources) : undefined);
+  }
+  const index = lineIndexes.get(file);
+  if (!index) return sourcePosition(name, line, column)?.file;
+  // The last run starting at or before the line (binary search: the bundle has some 18,000 lines).
+  let lo = 0;
+  let hi = index.lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (index.lines[mid]![0] <= line) lo = mid;
+    else hi = mid - 1;
+  }
+  const source = index.lines[lo]?.[1] ?? -1; // the first run starts at line 1
+  if (source === -2) return sourcePosition(name, line, column)?.file;
+  if (source < 0) return undefined;
+  const path = index.sources[source]!;
+  return path.startsWith('file://') ? fileURLToPath(path) : resolve(dirname(file), path);
+}
+
 /**
  * `templates/stacks/network.ts:84:17` for the author's line of a site (and the line that called
  * it, when that is in another file: a shared helper's caller), or `undefined` when no frame is

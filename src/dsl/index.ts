@@ -78,4 +78,4 @@ export { checkRegions, LIMITS } from './limits.ts';
 export { flatten, type Estate } from './estate.ts';
 export { fnv1a } from './hash.ts';
 // For messages that name where a definition was written, in the compiled CLI as from source.
-export { sourcePosition } from './_site.ts';
+export { sourceFile } from './_site.ts';
