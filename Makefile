@@ -81,7 +81,7 @@ lint: install ## Run the five gates over output/ (cfn-lint -c I, checkov, Contro
 lint-stop: install ## Stop the lint gates' warm servers now (each stops by itself after 15 idle minutes; docs/lint-gates.md)
 	@$(TOOL) scripts/lint/main.ts --stop-servers
 
-# scripts/test-run.ts: two files at a time, one line per file and failures in full
+# scripts/test-run.ts: three files at a time, the longest first, one line per file and failures in full
 # (scripts/test-summary.mjs), in a temporary folder of its own that must be empty afterwards.
 test: install typecheck dist/berth.cjs ## Run every test (one line per file, failures in full); fails when a test leaves a file in the temporary folder
 	@$(TSX) scripts/test-run.ts $(TESTS)

@@ -4,7 +4,8 @@
  * because a test left a folder in the temporary folder, which the runner then removes.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { test } from 'node:test';
 import { ROOT, run, tempDir } from './_helpers.ts';
@@ -29,4 +30,15 @@ test('a clean run passes', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^2 tests in 1 files: 1 passed, 0 failed, 1 skipped, 0 todo; \d+\.\d s$/m);
   assert.doesNotMatch(r.stdout, /\[fail\]/);
+});
+
+test('the runner starts the files in its order, not by name, as many at once as BERTH_TEST_CONCURRENCY says', () => {
+  const log = join(tempDir('order'), 'log');
+  const files = ['test/fixtures/test-run/order-b.test.ts', 'test/fixtures/test-run/order-a.test.ts'];
+  const r = run(ROOT, [process.execPath, '--import', 'tsx', 'scripts/test-run.ts', ...files], { TMPDIR: tempDir('runner'), BERTH_ORDER_LOG: log, BERTH_TEST_CONCURRENCY: '1' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(readFileSync(log, 'utf8'), 'order-b\norder-a\n', '`node --test` would have started order-a first');
+  const bad = run(ROOT, [process.execPath, '--import', 'tsx', 'scripts/test-run.ts', ...files], { BERTH_TEST_CONCURRENCY: 'all' });
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'error: scripts/test-run.ts: BERTH_TEST_CONCURRENCY: `all` is not a number of test files to run at once. Set a whole number from 1 to 16, or unset it for 3.\n');
 });
