@@ -109,7 +109,13 @@ async function main(files: readonly string[]): Promise<number> {
   mkdirSync(shared);
   for (const name of readdirSync(tmpdir())) if (isShared(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
   // NODE_TEST_CONTEXT set means "inside a test file", where run() runs no files.
-  const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: process.env.BERTH_LINT_SERVER === '0' ? '0' : 'use', BERTH_LINT_SERVER_IDLE: '600' };
+  // The lint gates remember each template's verdict (scripts/lint/cache.ts) in one folder for the
+  // whole run, not in each copy of the repository's .stamps/lint: the tests' copies lint the same
+  // fixture estate again and again, and a template linted once is answered from memory, with the
+  // verdict a run would give (the key covers the template, the gates and the settings). Tests of
+  // the cache itself set a folder of their own; --no-cache lints everything.
+  const lintCache = process.env.BERTH_LINT_CACHE_DIR ?? join(shared, 'lint-cache');
+  const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, BERTH_LINT_CACHE_DIR: lintCache, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: process.env.BERTH_LINT_SERVER === '0' ? '0' : 'use', BERTH_LINT_SERVER_IDLE: '600' };
   // The Python gates' servers (scripts/lint/gate-server.ts), one of each for the whole run, stopped
   // after it: the tests' gate runs fork them instead of importing checkov, cfn-lint and cfripper
   // again each time, and start none of their own (BERTH_LINT_SERVER=use). Should the run be
