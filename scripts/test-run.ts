@@ -26,9 +26,9 @@ const ROOT = resolve(import.meta.dirname, '..');
  * is linked into the run's folder, so checkov starts warm, as it does outside `make test`. tsx's is
  * the run's own, made in the run's folder and removed with it: tsx keys its entries by file path,
  * and the tests' copies of the repository live at new paths every run, so a shared cache would
- * only grow (about 280,000 entries after a few days of runs here), and every tsx process lists the
- * whole folder to expire old entries (0.85 s of CPU each at that size, for each of the 60 test files
- * and the scripts they run). Neither is a leftover.
+ * only grow (284,000 entries after a few days of runs here), and a tsx process that writes an entry
+ * first lists the whole folder to expire old ones: about 0.45 s of CPU at that size, paid by every
+ * run from source in a copy (64 per suite). Neither is a leftover.
  */
 const TSX_CACHE = `tsx-${userInfo().uid}`;
 const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/.test(name);
@@ -108,13 +108,13 @@ async function main(files: readonly string[]): Promise<number> {
   const shared = join(tmp, SHARED);
   mkdirSync(shared);
   for (const name of readdirSync(tmpdir())) if (isShared(name)) symlinkSync(join(tmpdir(), name), join(tmp, name));
-  // NODE_TEST_CONTEXT set means "inside a test file", where run() runs no files.
   // The lint gates remember each template's verdict (scripts/lint/cache.ts) in one folder for the
   // whole run, not in each copy of the repository's .stamps/lint: the tests' copies lint the same
   // fixture estate again and again, and a template linted once is answered from memory, with the
   // verdict a run would give (the key covers the template, the gates and the settings). Tests of
   // the cache itself set a folder of their own; --no-cache lints everything.
   const lintCache = process.env.BERTH_LINT_CACHE_DIR ?? join(shared, 'lint-cache');
+  // NODE_TEST_CONTEXT set means "inside a test file", where run() runs no files.
   const env = { ...process.env, TMPDIR: tmp, BERTH_TEST_SHARED: shared, BERTH_LINT_CACHE_DIR: lintCache, NODE_TEST_CONTEXT: undefined, BERTH_LINT_SERVER: process.env.BERTH_LINT_SERVER === '0' ? '0' : 'use', BERTH_LINT_SERVER_IDLE: '600' };
   // The Python gates' servers (scripts/lint/gate-server.ts), one of each for the whole run, stopped
   // after it: the tests' gate runs fork them instead of importing checkov, cfn-lint and cfripper
