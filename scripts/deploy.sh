@@ -273,6 +273,44 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The AWS CLI as one long-lived process (scripts/deploy-awscli.py --files, the CLI's own driver:
+# the same credentials, retries and output as `aws`), so the calls below do not each pay its
+# start-up, about 0.5 s of CPU. Only for the Python AWS CLI of .venv, which the driver imports,
+# and where flock(1) can keep concurrent calls (the nested stacks' events) apart; otherwise, or
+# for an argument holding a line break, every call runs its own `aws`. It starts before the
+# preflight, which makes its calls through it too (BERTH_AWS_DRIVER, src/cli/aws.ts): bash waits
+# for the preflight, so no other call runs meanwhile. It imports the CLI at its first call (a
+# preflight that stops on its flags costs nothing more), and is stopped on exit: a process this
+# script starts (a gate server) inherits the write end of aws.in, and would keep it running.
+AWSD=0
+if [[ $AWS == "$ROOT/.venv/bin/aws" && -x $ROOT/.venv/bin/python ]] && command -v flock >/dev/null && head -n 1 "$AWS" | grep -q python; then
+  mkfifo "$TMP/aws.in" "$TMP/aws.out"
+  "$ROOT/.venv/bin/python" "$ROOT/scripts/deploy-awscli.py" --files <"$TMP/aws.in" >"$TMP/aws.out" &
+  CLEANUP+=("kill $!")
+  exec 41>"$TMP/aws.in" 42<"$TMP/aws.out"
+  AWSD=1
+fi
+# aws_ ARGS...: `"$AWS" ARGS...`, through the long-lived CLI where there is one. That process
+# started before the preflight chose the Region (exported below as AWS_REGION), so each call
+# through it names the Region, unless it names one itself.
+aws_() {
+  if ((!AWSD)) || [[ $* == *$'\n'* ]]; then "$AWS" "$@"; return; fi
+  local out=$TMP/aws.$BASHPID.out err=$TMP/aws.$BASHPID.err status='' a region=()
+  [[ -z $REGION ]] || region=(--region "$REGION")
+  for a in "$@"; do [[ $a != --region ]] || region=(); done
+  {
+    flock 9
+    printf '%s\0' "$out" "$err" "$@" "${region[@]}" >&41
+    printf '\n' >&41
+    read -r status <&42 || true
+  } 9>"$TMP/aws.lock"
+  [[ $status =~ ^[0-9]+$ ]] || { "$AWS" "$@"; return; }
+  [[ ! -f $out ]] || cat "$out"
+  [[ ! -f $err ]] || cat "$err" >&2
+  rm -f "$out" "$err"
+  return "$status"
+}
+
 # The preflight: flags, parameters and example values offline, then credentials, the stack's state,
 # what the templates need from the account and whether output/ is stale (scripts/preflight.ts).
 # Its problems are printed one per line; it exits 2 for flags and parameters, 1 otherwise.
@@ -283,40 +321,12 @@ if ((DELETE)); then PREFLIGHT+=(--mode delete); elif ((PREVIEW)); then PREFLIGHT
 ((!STACK_SET)) || PREFLIGHT+=(--stack-set)
 for p in "${PARAMS[@]+"${PARAMS[@]}"}"; do PREFLIGHT+=(--param "$p"); done
 step "preflight: $ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME"
-if BERTH_AWS_CLI=$AWS tool scripts/preflight.ts "$ENV_NAME" "${PREFLIGHT[@]}"; then :; else exit $?; fi
+if BERTH_AWS_CLI=$AWS BERTH_AWS_DRIVER=$( ((!AWSD)) || echo "41 42 $TMP") tool scripts/preflight.ts "$ENV_NAME" "${PREFLIGHT[@]}"; then :; else exit $?; fi
 # shellcheck source=/dev/null
 source "$TMP/preflight.env" # ACCOUNT PARTITION REGION REGION_SOURCE STATUS BUCKET
 export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 ENDPOINT=${AWS_ENDPOINT_URL:-}
 
-# The AWS CLI as one long-lived process (scripts/deploy-awscli.py --files, the CLI's own driver:
-# the same credentials, retries and output as `aws`), so the calls below do not each pay its
-# start-up, about 0.5 s of CPU. Only for the Python AWS CLI of .venv, which the driver imports,
-# and where flock(1) can keep concurrent calls (the nested stacks' events) apart; otherwise, or
-# for an argument holding a line break, every call runs its own `aws`.
-AWSD=0
-if [[ $AWS == "$ROOT/.venv/bin/aws" && -x $ROOT/.venv/bin/python ]] && command -v flock >/dev/null && head -n 1 "$AWS" | grep -q python; then
-  mkfifo "$TMP/aws.in" "$TMP/aws.out"
-  "$ROOT/.venv/bin/python" "$ROOT/scripts/deploy-awscli.py" --files <"$TMP/aws.in" >"$TMP/aws.out" &
-  exec 41>"$TMP/aws.in" 42<"$TMP/aws.out"
-  AWSD=1
-fi
-# aws_ ARGS...: `"$AWS" ARGS...`, through the long-lived CLI where there is one.
-aws_() {
-  if ((!AWSD)) || [[ $* == *$'\n'* ]]; then "$AWS" "$@"; return; fi
-  local out=$TMP/aws.$BASHPID.out err=$TMP/aws.$BASHPID.err status=''
-  {
-    flock 9
-    printf '%s\0' "$out" "$err" "$@" >&41
-    printf '\n' >&41
-    read -r status <&42 || true
-  } 9>"$TMP/aws.lock"
-  [[ $status =~ ^[0-9]+$ ]] || { "$AWS" "$@"; return; }
-  [[ ! -f $out ]] || cat "$out"
-  [[ ! -f $err ]] || cat "$err" >&2
-  rm -f "$out" "$err"
-  return "$status"
-}
 step "$ENV_NAME/$TEMPLATE.yaml -> stack $STACK_NAME (account $ACCOUNT, $REGION from $REGION_SOURCE${ENDPOINT:+, endpoint $ENDPOINT})"
 
 delete_command() { printf 'aws cloudformation delete-stack --stack-name %s --region %s' "$STACK_NAME" "$REGION"; }

@@ -7,14 +7,15 @@
  * deploy.sh runs it, in a sandbox copy of the repository whose output/dev/ holds the fixture.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { installFixtureEstate, ROOT, tempDir } from './_helpers.ts';
+import { installFixtureEstate, PYTHON, ROOT, tempDir } from './_helpers.ts';
 import { MOTO_ACCOUNT, startMoto, type Moto } from './_moto.ts';
 import { AwsCli, awsEnv } from './_moto-aws.ts';
 import { covers } from '../scripts/preflight.ts';
+import { makeAws } from '../scripts/deploy-aws.ts';
 
 const REGION = 'eu-west-1';
 const DOMAIN = 'app.berth-fixture.dev';
@@ -169,4 +170,58 @@ test('a wildcard certificate covers one label, not two', () => {
   assert.ok(!covers(['*.berth-fixture.dev'], 'a.b.berth-fixture.dev'));
   assert.ok(!covers(['*.berth-fixture.dev'], 'berth-fixture.dev'));
   assert.ok(covers(['berth-fixture.dev', '*.berth-fixture.dev'], 'berth-fixture.dev'));
+});
+
+test('under scripts/deploy.sh, a helper\'s AWS calls go through deploy.sh\'s own AWS CLI process, in the helper\'s Region, and to a process of its own once that one has ended', { timeout: 60_000 }, async () => {
+  const dir = tempDir('shared-driver');
+  // deploy.sh's driver, as deploy.sh starts it: the --files protocol over two FIFOs, with
+  // deploy.sh's environment (moto, but another Region than the helper's).
+  for (const f of ['aws.in', 'aws.out']) assert.equal(spawnSync('mkfifo', [join(dir, f)]).status, 0);
+  // The driver's ends first, opened O_RDWR so that no open waits for the other end (Linux); then
+  // the helper's ends, as bash holds them (write aws.in, read aws.out), and the parent lets go of
+  // the driver's: once the driver ends, a request fails (EPIPE) and an answer reads end-of-file.
+  const driverIn = openSync(join(dir, 'aws.in'), 'r+');
+  const driverOut = openSync(join(dir, 'aws.out'), 'r+');
+  const driver = spawn(PYTHON, [join(ROOT, 'scripts/deploy-awscli.py'), '--files'], {
+    stdio: [driverIn, driverOut, 'inherit'],
+    env: awsEnv(moto!.endpoint, 'us-east-1', { AWS_DEFAULT_REGION: 'us-east-1' }),
+  });
+  const requests = openSync(join(dir, 'aws.in'), 'w');
+  const answers = openSync(join(dir, 'aws.out'), 'r');
+  closeSync(driverIn);
+  closeSync(driverOut);
+  const saved = { ...process.env };
+  const cliPath = join(ROOT, '.venv/bin/aws');
+  const zones = (r: { ok: boolean; json?: { AvailabilityZones?: { ZoneName: string }[] }; stderr: string }) => {
+    assert.ok(r.ok, r.stderr);
+    return (r.json?.AvailabilityZones ?? []).map((z) => z.ZoneName);
+  };
+  try {
+    // The helper's own environment cannot reach moto: only deploy.sh's process can answer.
+    for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+    Object.assign(process.env, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1', AWS_CONFIG_FILE: '/nonexistent/berth-test', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/berth-test', BERTH_AWS_DRIVER: `${requests} ${answers} ${dir}` });
+    const aws = makeAws(cliPath, REGION);
+    const shared = zones(await aws('ec2', 'describe-availability-zones'));
+    assert.ok(shared.length > 0 && shared.every((z) => z.startsWith(REGION)), `zones of ${REGION}: ${shared.join(' ')}`);
+    assert.deepEqual(readdirSync(dir).sort(), ['aws.in', 'aws.out'], 'each call\'s output files are removed');
+    // A helper on its own, with deploy.sh's environment, gets the same answer.
+    delete process.env.BERTH_AWS_DRIVER;
+    Object.assign(process.env, awsEnv(moto!.endpoint, 'us-east-1'));
+    const own = makeAws(cliPath, REGION);
+    assert.deepEqual(zones(await own('ec2', 'describe-availability-zones')), shared);
+    own.close();
+    // deploy.sh's process ended: the helper runs the call itself, as deploy.sh's aws_ does.
+    process.env.BERTH_AWS_DRIVER = `${requests} ${answers} ${dir}`;
+    driver.kill();
+    await new Promise((resolve) => driver.once('exit', resolve));
+    const after = makeAws(cliPath, REGION);
+    assert.deepEqual(zones(await after('ec2', 'describe-availability-zones')), shared);
+    after.close();
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    driver.kill();
+    closeSync(requests);
+    closeSync(answers);
+  }
 });

@@ -6,7 +6,7 @@
  * the deploy's own TypeScript steps (scripts/deploy-aws.ts re-exports it).
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, read, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BerthError } from '../dsl/errors.ts';
@@ -122,10 +122,81 @@ class Worker {
 }
 
 /**
+ * The long-lived CLI driver of the scripts/deploy.sh that runs this helper, named by
+ * BERTH_AWS_DRIVER as `<request fd> <answer fd> <folder>`: its `--files` protocol (a request is
+ * the files for the call's stdout and stderr, then the arguments, NUL-separated, on one line; the
+ * answer is the exit status on a line), one call at a time, the outputs in `folder`. deploy.sh
+ * passes it only to a helper it waits for while no call of its own can run (the preflight), so
+ * the helper starts a CLI of its own only for calls beyond the first at once. The driver started before the Region was chosen:
+ * each call names the Region, unless it names one itself.
+ */
+class SharedDriver {
+  private queue: Promise<unknown> = Promise.resolve();
+  private calls = 0;
+  /** Calls sent or waiting. */
+  load = 0;
+
+  constructor(
+    private readonly requests: number,
+    private readonly answers: number,
+    private readonly folder: string,
+  ) {}
+
+  /** The call's answer, or undefined when the driver cannot answer (it ended): then, as in deploy.sh, the caller runs the call itself. */
+  call(args: readonly string[]): Promise<Answer | undefined> {
+    this.load += 1;
+    const answer = this.queue.then(() => this.send(args)).finally(() => (this.load -= 1));
+    this.queue = answer;
+    return answer;
+  }
+
+  private async send(args: readonly string[]): Promise<Answer | undefined> {
+    const n = ++this.calls;
+    const out = join(this.folder, `aws.${process.pid}.${n}.out`);
+    const err = join(this.folder, `aws.${process.pid}.${n}.err`);
+    try {
+      writeSync(this.requests, `${[out, err, ...args].map((a) => `${a}\0`).join('')}\n`);
+    } catch {
+      return undefined;
+    }
+    // A blocking read, on the thread pool: the answer fd is bash's too, and must stay blocking.
+    let line = '';
+    while (!line.includes('\n')) {
+      const chunk = Buffer.alloc(64);
+      const got = await new Promise<number>((resolve) => read(this.answers, chunk, 0, 64, null, (e, bytes) => resolve(e ? 0 : bytes)));
+      if (got === 0) return undefined;
+      line += chunk.toString('utf8', 0, got);
+    }
+    const take = (file: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      } finally {
+        rmSync(file, { force: true });
+      }
+    };
+    const status = Number(line.trim());
+    return Number.isInteger(status) ? { status, stdout: take(out), stderr: take(err) } : undefined;
+  }
+}
+
+/** deploy.sh's driver (BERTH_AWS_DRIVER), if it passed one and it can answer these calls. */
+function sharedDriver(extraEnv: NodeJS.ProcessEnv): SharedDriver | undefined {
+  const m = /^(\d+) (\d+) (\/.+)$/.exec(process.env.BERTH_AWS_DRIVER ?? '');
+  // Other credentials (a stack set's target account) need a process with that environment.
+  if (!m || Object.keys(extraEnv).length > 0) return undefined;
+  return (shared ??= new SharedDriver(Number(m[1]), Number(m[2]), m[3]!));
+}
+let shared: SharedDriver | undefined;
+
+/**
  * `aws ...` calls in `region` (AWS CLI v1 reads AWS_DEFAULT_REGION, v2 AWS_REGION first; a
  * `--region` in the arguments wins; `undefined` leaves the Region to the environment and profile). A Python-based CLI (the pinned one in .venv) runs as a few
  * long-lived drivers that share the calls, so a dozen concurrent calls cost one start-up each
- * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call.
+ * rather than a dozen; any other `aws` (CLI v2, a test's scripted CLI) runs once per call. Under
+ * scripts/deploy.sh's preflight, deploy.sh's own driver (`SharedDriver`) is the first of them, so
+ * with one worker (the tests) the preflight starts no CLI of its own.
  * `extraEnv` adds to the environment, or unsets with `undefined` (other credentials: a stack set's
  * target account). `workers` defaults to BERTH_AWS_WORKERS, else 3 (see `defaultWorkers`).
  */
@@ -133,13 +204,25 @@ export function makeAws(cli: string, region: string | undefined, workers = defau
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, ...(region === undefined ? {} : { AWS_REGION: region, AWS_DEFAULT_REGION: region }) };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k]; // `undefined` unsets
   const python = pythonOf(cli);
+  // deploy.sh's own process is one of the `workers` lanes, while it answers.
+  let driver = python ? sharedDriver(extraEnv) : undefined;
   const pool: Worker[] = [];
-  const call = (...args: string[]): Promise<AwsResult> => {
+  const call = async (...args: string[]): Promise<AwsResult> => {
     const argv = [...args, '--output', 'json'];
     if (python) {
-      if (pool.length < workers && pool.every((w) => w.load > 0)) pool.push(new Worker(python, env));
-      const worker = pool.reduce((a, b) => (b.load < a.load ? b : a));
-      return worker.call(argv).then((a) => result(a.status, a.stdout, a.stderr));
+      const shareable = driver !== undefined && !argv.some((a) => a.includes('\n'));
+      const lanes = (): { load: number }[] => [...(shareable ? [driver!] : []), ...pool];
+      if (lanes().length === 0 || (pool.length < workers - (shareable ? 1 : 0) && lanes().every((l) => l.load > 0))) pool.push(new Worker(python, env));
+      const lane = lanes().reduce((a, b) => (b.load < a.load ? b : a));
+      if (lane === driver) {
+        const named = region === undefined || argv.includes('--region') ? argv : [...argv, '--region', region];
+        const a = await driver.call(named);
+        if (a) return result(a.status, a.stdout, a.stderr);
+        driver = undefined; // it ended: the helper's own processes answer from now on
+        return call(...args);
+      }
+      const a = await (lane as Worker).call(argv);
+      return result(a.status, a.stdout, a.stderr);
     }
     return new Promise((resolve) => {
       const child = childProcess().spawn(cli, argv, { stdio: ['ignore', 'pipe', 'pipe'], env });
