@@ -292,12 +292,13 @@ if [[ $AWS == "$ROOT/.venv/bin/aws" && -x $ROOT/.venv/bin/python ]] && command -
 fi
 # aws_ ARGS...: `"$AWS" ARGS...`, through the long-lived CLI where there is one. That process
 # started before the preflight chose the Region (exported below as AWS_REGION), so each call
-# through it names the Region, unless it names one itself.
+# through it names the Region, unless it names one itself: `--region` overrides the environment
+# and the profile for that call (https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-envvars.html).
 aws_() {
   if ((!AWSD)) || [[ $* == *$'\n'* ]]; then "$AWS" "$@"; return; fi
   local out=$TMP/aws.$BASHPID.out err=$TMP/aws.$BASHPID.err status='' a region=()
   [[ -z $REGION ]] || region=(--region "$REGION")
-  for a in "$@"; do [[ $a != --region ]] || region=(); done
+  for a in "$@"; do [[ $a != --region && $a != --region=* ]] || region=(); done
   {
     flock 9
     printf '%s\0' "$out" "$err" "$@" "${region[@]}" >&41

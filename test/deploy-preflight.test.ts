@@ -204,6 +204,11 @@ test('under scripts/deploy.sh, a helper\'s AWS calls go through deploy.sh\'s own
     const shared = zones(await aws('ec2', 'describe-availability-zones'));
     assert.ok(shared.length > 0 && shared.every((z) => z.startsWith(REGION)), `zones of ${REGION}: ${shared.join(' ')}`);
     assert.deepEqual(readdirSync(dir).sort(), ['aws.in', 'aws.out'], 'each call\'s output files are removed');
+    // A call that names its own Region keeps it, in either spelling.
+    for (const named of [['--region', 'us-east-2'], ['--region=us-east-2']]) {
+      const other = zones(await aws('ec2', 'describe-availability-zones', ...named));
+      assert.ok(other.length > 0 && other.every((z) => z.startsWith('us-east-2')), `${named.join(' ')}: ${other.join(' ')}`);
+    }
     // A helper on its own, with deploy.sh's environment, gets the same answer.
     delete process.env.BERTH_AWS_DRIVER;
     Object.assign(process.env, awsEnv(moto!.endpoint, 'us-east-1'));

@@ -127,8 +127,10 @@ class Worker {
  * the files for the call's stdout and stderr, then the arguments, NUL-separated, on one line; the
  * answer is the exit status on a line), one call at a time, the outputs in `folder`. deploy.sh
  * passes it only to a helper it waits for while no call of its own can run (the preflight), so
- * the helper starts a CLI of its own only for calls beyond the first at once. The driver started before the Region was chosen:
- * each call names the Region, unless it names one itself.
+ * the helper starts a CLI of its own only for calls beyond the first at once. The driver started
+ * before the Region was chosen: each call names the Region (`--region`, which overrides the
+ * environment and the profile for that call), unless it names one itself.
+ * https://docs.aws.amazon.com/cli/v1/userguide/cli-configure-envvars.html
  */
 class SharedDriver {
   private queue: Promise<unknown> = Promise.resolve();
@@ -146,7 +148,7 @@ class SharedDriver {
   call(args: readonly string[]): Promise<Answer | undefined> {
     this.load += 1;
     const answer = this.queue.then(() => this.send(args)).finally(() => (this.load -= 1));
-    this.queue = answer;
+    this.queue = answer.catch(() => undefined);
     return answer;
   }
 
@@ -183,12 +185,18 @@ class SharedDriver {
 
 /** deploy.sh's driver (BERTH_AWS_DRIVER), if it passed one and it can answer these calls. */
 function sharedDriver(extraEnv: NodeJS.ProcessEnv): SharedDriver | undefined {
-  const m = /^(\d+) (\d+) (\/.+)$/.exec(process.env.BERTH_AWS_DRIVER ?? '');
+  const named = process.env.BERTH_AWS_DRIVER ?? '';
+  const m = /^(\d+) (\d+) (\/.+)$/.exec(named);
   // Other credentials (a stack set's target account) need a process with that environment.
   if (!m || Object.keys(extraEnv).length > 0) return undefined;
-  return (shared ??= new SharedDriver(Number(m[1]), Number(m[2]), m[3]!));
+  // One per driver for the whole process, so that two `makeAws` never interleave on its pipes.
+  if (!shared.has(named)) shared.set(named, new SharedDriver(Number(m[1]), Number(m[2]), m[3]!));
+  return shared.get(named);
 }
-let shared: SharedDriver | undefined;
+const shared = new Map<string, SharedDriver>();
+
+/** Whether CLI arguments name a Region (`--region R` or `--region=R`). */
+const namesRegion = (argv: readonly string[]) => argv.some((a) => a === '--region' || a.startsWith('--region='));
 
 /**
  * `aws ...` calls in `region` (AWS CLI v1 reads AWS_DEFAULT_REGION, v2 AWS_REGION first; a
@@ -212,10 +220,10 @@ export function makeAws(cli: string, region: string | undefined, workers = defau
     if (python) {
       const shareable = driver !== undefined && !argv.some((a) => a.includes('\n'));
       const lanes = (): { load: number }[] => [...(shareable ? [driver!] : []), ...pool];
-      if (lanes().length === 0 || (pool.length < workers - (shareable ? 1 : 0) && lanes().every((l) => l.load > 0))) pool.push(new Worker(python, env));
+      if (pool.length < workers - (shareable ? 1 : 0) && lanes().every((l) => l.load > 0)) pool.push(new Worker(python, env));
       const lane = lanes().reduce((a, b) => (b.load < a.load ? b : a));
       if (lane === driver) {
-        const named = region === undefined || argv.includes('--region') ? argv : [...argv, '--region', region];
+        const named = region === undefined || namesRegion(argv) ? argv : [...argv, '--region', region];
         const a = await driver.call(named);
         if (a) return result(a.status, a.stdout, a.stderr);
         driver = undefined; // it ended: the helper's own processes answer from now on
