@@ -31,8 +31,8 @@ const ROOT = resolve(import.meta.dirname, '..');
  * run from source in a copy (64 per suite). Neither is a leftover.
  */
 const TSX_CACHE = `tsx-${userInfo().uid}`;
-const isCache = (name: string) => name === TSX_CACHE || /^\.lark_cache_.*\.tmp$/.test(name);
 const isShared = (name: string) => /^\.lark_cache_.*\.tmp$/.test(name);
+const isCache = (name: string) => name === TSX_CACHE || isShared(name);
 
 /** The folder of things the run's test files build once and share (BERTH_TEST_SHARED). */
 const SHARED = 'berth-test-shared';

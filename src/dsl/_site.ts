@@ -102,8 +102,12 @@ export function sourcePosition(name: string, line: number, column: number): Fram
   if (!map) return { file, line, column };
   const entry = map.findEntry(line - 1, column - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
   if (entry.originalSource === undefined) return undefined;
-  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
-  return { file: source, line: entry.originalLine! + 1, column: entry.originalColumn! + 1 };
+  return { file: sourcePath(file, entry.originalSource), line: entry.originalLine! + 1, column: entry.originalColumn! + 1 };
+}
+
+/** A source map's source as a path: a file: URL, or a path relative to the compiled `file`. */
+function sourcePath(file: string, source: string): string {
+  return source.startsWith('file://') ? fileURLToPath(source) : resolve(dirname(file), source);
 }
 
 /**
@@ -151,8 +155,7 @@ export function sourceFile(name: string, line: number, column: number): string |
   const source = index.lines[lo]?.[1] ?? -1; // the first run starts at line 1
   if (source === -2) return sourcePosition(name, line, column)?.file;
   if (source < 0) return undefined;
-  const path = index.sources[source]!;
-  return path.startsWith('file://') ? fileURLToPath(path) : resolve(dirname(file), path);
+  return sourcePath(file, index.sources[source]!);
 }
 
 /**
